@@ -1,0 +1,438 @@
+"""The command line: the contract in DESIGN.md. Mirrors the services; no rules live here."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from station_app import __version__
+from station_app.errors import AuthError, StationError, ValidationError
+
+log = logging.getLogger("station_app.cli")
+
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
+
+
+class CliError(Exception):
+    """A one-line failure (exit 1)."""
+
+
+def _out(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=None) + "\n")
+
+
+def _read_stdin_json() -> Any:
+    raw = sys.stdin.read()
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValidationError({"_": "输入不是有效的JSON"}, "输入不是有效的JSON") from None
+
+
+def read_password(prompt: str = "密码: ", env: str = "STATION_PASSWORD", confirm: bool = False) -> str:
+    """From the environment when there is no terminal, else from a prompt; never argv."""
+    value = os.environ.get(env)
+    if value is not None and not sys.stdin.isatty():
+        return value
+    try:
+        tty_ok = sys.stdin.isatty() or os.path.exists("/dev/tty")
+        if not tty_ok:
+            raise CliError(f"需要密码:请在终端输入,或设置环境变量 {env}")
+        first = getpass.getpass(prompt)
+        if confirm and getpass.getpass("再次输入: ") != first:
+            raise CliError("两次输入的密码不一致")
+        return first
+    except (EOFError, OSError):
+        if value is not None:
+            return value
+        raise CliError(f"需要密码:请在终端输入,或设置环境变量 {env}") from None
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    if args.data_dir:
+        return Path(args.data_dir)
+    from station_app.paths import default_data_dir
+
+    return default_data_dir()
+
+
+def _session(args: argparse.Namespace) -> Any:
+    from station_app.services.session import login
+    from station_app.store.keystore import Keystore
+    from station_app.paths import setup_logging
+    from station_app.store.station_store import keys_path
+
+    data_dir = _data_dir(args)
+    setup_logging(data_dir)
+    user = args.user or os.environ.get("STATION_USER")
+    if not user:
+        names = Keystore.load(keys_path(data_dir)).user_names()
+        if len(names) != 1:
+            raise CliError("请用 --user 指定用户")
+        user = names[0]
+    return login(data_dir, user, read_password())
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from station_app.services.station_service import check_station, init_station
+
+    fields = check_station(args.station_code, args.station_name, args.town_code)
+    if fields:
+        raise ValidationError(fields)
+    password = read_password("管理员密码: ", confirm=True)
+    session = init_station(
+        _data_dir(args), args.station_code, args.station_name, args.town_code, args.admin, password
+    )
+    _out({"station_code": session.station_code, "station_name": session.station_name, "admin": args.admin,
+          "data_dir": str(session.data_dir)})
+    session.close()
+    return EXIT_OK
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    from station_app.domain.validation import parse_intake
+    from station_app.rules.routing import route
+
+    _out(route(parse_intake(_read_stdin_json())).to_json())
+    return EXIT_OK
+
+
+def cmd_case_add(args: argparse.Namespace) -> int:
+    from station_app.domain.validation import parse_intake
+    from station_app.services.case_service import intake
+
+    parsed = parse_intake(_read_stdin_json())  # refuse bad input before asking for a password
+    session = _session(args)
+    try:
+        _out(intake(session, parsed).to_json())
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+def cmd_case_list(args: argparse.Namespace) -> int:
+    from station_app.domain.enums import Status
+    from station_app.services.query_service import CaseQuery, list_cases
+
+    if args.status:
+        try:
+            Status(args.status)
+        except ValueError:
+            raise ValidationError({"status": "未知状态"}) from None
+    session = _session(args)
+    try:
+        rows = list_cases(
+            session,
+            CaseQuery(search=args.search, status=args.status, overdue=args.overdue),
+            limit=args.limit,
+        )
+    finally:
+        session.close()
+    if args.json:
+        _out([r.to_json() for r in rows])
+    else:
+        for r in rows:
+            print(f"{r.case_no}  {r.status.label}  {r.track.label}  {r.due_date or ''}")
+    return EXIT_OK
+
+
+def cmd_case_show(args: argparse.Namespace) -> int:
+    from station_app.services.query_service import get_case
+
+    session = _session(args)
+    try:
+        detail = get_case(session, args.case_no)
+    finally:
+        session.close()
+    if args.json:
+        _out(detail.to_json())
+    else:
+        s = detail.summary
+        print(f"{s.case_no} {s.status.label} {s.track.label} 牵头:{s.lead.full_name if s.lead else '无'}")
+        for reason in detail.routing.reasons:
+            print("  " + reason)
+    return EXIT_OK
+
+
+def cmd_case_act(args: argparse.Namespace) -> int:
+    from station_app.services.case_service import perform
+
+    data = _read_stdin_json() if not sys.stdin.isatty() else {}
+    if not isinstance(data, dict):
+        raise ValidationError({"_": "输入应为JSON对象"})
+    session = _session(args)
+    try:
+        detail = perform(session, args.case_no, args.action, data)
+    finally:
+        session.close()
+    _out({"case_no": detail.summary.case_no, "status": detail.summary.status.value,
+          "due_date": detail.summary.due_date})
+    return EXIT_OK
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from station_app.services.audit_service import verify
+
+    session = _session(args)
+    try:
+        report = verify(session)
+    finally:
+        session.close()
+    if report.ok:
+        _out({"ok": True, "events": report.count})
+        return EXIT_OK
+    _out({"ok": False, "events": report.count, "bad_seq": report.bad_seq, "bad_uuid": report.bad_uuid,
+          "reason": report.reason})
+    return EXIT_ERROR
+
+
+def cmd_audit_rebuild(args: argparse.Namespace) -> int:
+    from station_app.services.audit_service import rebuild_projections
+
+    session = _session(args)
+    try:
+        result = rebuild_projections(session)
+    finally:
+        session.close()
+    _out(result)
+    return EXIT_OK if result["identical"] else EXIT_ERROR
+
+
+def cmd_calendar_add(args: argparse.Namespace) -> int:
+    from station_app.rules.calendar import load_default_calendar
+
+    try:
+        start = date.fromisoformat(args.date)
+    except ValueError:
+        raise ValidationError({"date": "日期格式应为YYYY-MM-DD"}) from None
+    if not 0 <= args.days <= 3650:
+        raise ValidationError({"days": "工作日数应在0至3650之间"})
+    due, estimated = load_default_calendar().add_working_days(start, args.days)
+    print(due.isoformat())
+    if estimated:
+        print("注意:该年度节假日安排尚未导入,按周一至周五估算", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_calendar_import(args: argparse.Namespace) -> int:
+    from station_app.services.calendar_service import import_schedule
+
+    text_ = Path(args.file).read_text(encoding="utf-8")
+    session = _session(args)
+    try:
+        _out(import_schedule(session, text_, source=Path(args.file).name))
+    finally:
+        session.close()
+    return EXIT_OK
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from station_app.services.user_service import add_user, check_password, check_user_name
+
+    fields = {}
+    if (why := check_user_name(args.name)) is not None:
+        fields["name"] = why
+    if args.role not in ("worker", "head", "admin"):
+        fields["role"] = "角色应为 worker、head 或 admin"
+    if fields:
+        raise ValidationError(fields)
+    session = _session(args)
+    try:
+        new_password = read_password(f"{args.name} 的新密码: ", env="STATION_NEW_PASSWORD", confirm=True)
+        if (why := check_password(new_password)) is not None:
+            raise ValidationError({"password": why})
+        info = add_user(session, args.name, args.role, new_password, args.display_name)
+    finally:
+        session.close()
+    _out({"name": info.name, "role": info.role.value})
+    return EXIT_OK
+
+
+def cmd_users_passwd(args: argparse.Namespace) -> int:
+    from station_app.services.user_service import change_password
+
+    session = _session(args)
+    try:
+        new_password = read_password(f"{args.name} 的新密码: ", env="STATION_NEW_PASSWORD", confirm=True)
+        change_password(session, args.name, new_password)
+    finally:
+        session.close()
+    _out({"name": args.name, "password_changed": True})
+    return EXIT_OK
+
+
+def cmd_users_unlock(args: argparse.Namespace) -> int:
+    from station_app.services.user_service import unlock_user
+
+    session = _session(args)
+    try:
+        unlock_user(session, args.name)
+    finally:
+        session.close()
+    _out({"name": args.name, "unlocked": True})
+    return EXIT_OK
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from station_app.services.user_service import list_users
+
+    session = _session(args)
+    try:
+        users = list_users(session)
+    finally:
+        session.close()
+    _out([{"name": u.name, "role": u.role.value, "active": u.active, "locked_until": u.locked_until} for u in users])
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from station_app.bench import run_bench
+
+    result = run_bench(cases=args.cases, workdir=Path(args.workdir) if args.workdir else None,
+                       progress=None if args.json else print)
+    if args.json:
+        _out(result)
+    else:
+        for k, v in result.items():
+            print(f"{k}: {v}")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from ui.app import run_app
+    except ImportError as exc:  # the core works without the GUI installed
+        raise CliError(f"桌面程序不可用:{exc.name}") from None
+    return int(run_app(_data_dir(args), args.user))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="station-app", description="社保费争议调解站 受理与流转")
+    parser.add_argument("--version", action="version", version=f"station-app {__version__}")
+    parser.add_argument("--data-dir", help="数据目录(默认:系统用户数据目录)")
+    parser.add_argument("--user", help="登录用户名")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("init", help="初始化调解站")
+    p.add_argument("--station-code", required=True)
+    p.add_argument("--station-name", required=True)
+    p.add_argument("--town-code", required=True)
+    p.add_argument("--admin", required=True)
+    p.set_defaults(func=cmd_init)
+
+    sub.add_parser("route", help="读取受理JSON,输出分流决定").set_defaults(func=cmd_route)
+
+    case = sub.add_parser("case", help="案件").add_subparsers(dest="case_command", required=True)
+    p = case.add_parser("add")
+    p.set_defaults(func=cmd_case_add)
+    p = case.add_parser("list")
+    p.add_argument("--search")
+    p.add_argument("--status")
+    p.add_argument("--overdue", action="store_true")
+    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_case_list)
+    p = case.add_parser("show")
+    p.add_argument("case_no")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_case_show)
+    p = case.add_parser("act", help="办理操作(数据JSON从标准输入读取)")
+    p.add_argument("case_no")
+    p.add_argument("action")
+    p.set_defaults(func=cmd_case_act)
+
+    audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify").set_defaults(func=cmd_audit_verify)
+    audit.add_parser("rebuild").set_defaults(func=cmd_audit_rebuild)
+
+    cal = sub.add_parser("calendar").add_subparsers(dest="calendar_command", required=True)
+    p = cal.add_parser("add-working-days")
+    p.add_argument("date")
+    p.add_argument("days", type=int)
+    p.set_defaults(func=cmd_calendar_add)
+    p = cal.add_parser("import")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_calendar_import)
+
+    users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
+    p = users.add_parser("add")
+    p.add_argument("name")
+    p.add_argument("--role", default="worker")
+    p.add_argument("--display-name")
+    p.set_defaults(func=cmd_users_add)
+    p = users.add_parser("passwd")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_passwd)
+    p = users.add_parser("unlock")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_unlock)
+    users.add_parser("list").set_defaults(func=cmd_users_list)
+
+    p = sub.add_parser("bench", help="性能基准")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--cases", type=int, default=100_000)
+    p.add_argument("--workdir")
+    p.set_defaults(func=cmd_bench)
+
+    for extra in EXTRA_COMMANDS:
+        extra(sub)
+    return parser
+
+
+# Other packages (paper, GUI tools) add their subcommands here.
+EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def _load_extras() -> None:
+    for module in ("station_app.documents.cli", "ui.commands"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name and module.startswith(exc.name):
+                continue
+            raise
+        register = getattr(mod, "register", None)
+        if register is not None and register not in EXTRA_COMMANDS:
+            EXTRA_COMMANDS.append(register)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _load_extras()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if getattr(args, "func", None) is None:
+            return cmd_gui(args)
+        return int(args.func(args))
+    except ValidationError as exc:
+        _out(exc.to_json())
+        return EXIT_REFUSED
+    except AuthError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    except (StationError, CliError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+    except Exception as exc:  # our bug: one line for the user, the traceback (no data) in the log
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("unexpected %s in command %s\n%s", type(exc).__name__, getattr(args, "command", None), frames)
+        print(f"内部错误:{type(exc).__name__}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Masking of identifiers on citizen-facing paper and screens."""
+
+from __future__ import annotations
+
+
+def mask_id(value: str | None) -> str:
+    """`232723199001011234` -> `2327**********1234`."""
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str:
+    """`13912341234` -> `139****1234`; landlines keep the area code and last 4 digits."""
+    if not value:
+        return ""
+    digits = value.replace("-", "")
+    if len(digits) == 11 and digits.startswith("1"):
+        return digits[:3] + "****" + digits[-4:]
+    if "-" in value:
+        area, local = value.split("-", 1)
+        return area + "-" + "*" * max(len(local) - 4, 0) + local[-4:]
+    return "*" * max(len(digits) - 4, 0) + digits[-4:]
+
+
+def mask_name(value: str | None) -> str:
+    """`张三丰` -> `张**` (for lists shown while a citizen stands at the desk)."""
+    if not value:
+        return ""
+    return value[0] + "*" * (len(value) - 1)

@@ -1,0 +1,1 @@
+"""Use cases over the store. They return plain DTOs, never ORM objects."""

@@ -1,0 +1,140 @@
+"""Plain data that crosses from services into the CLI, the paper builders and the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from station_app.domain.enums import Category, Department, Status, Track
+from station_app.domain.routing import RoutingDecision
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case_no: str
+    uuid: str
+    routing: RoutingDecision
+    due_date: str | None
+    due_estimated: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case_no": self.case_no, "uuid": self.uuid, "routing": self.routing.to_json()}
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One row of the case list (full identifiers: the screen masks them)."""
+
+    id: int
+    uuid: str
+    case_no: str
+    received_at: str
+    town_code: str
+    applicant_kind: str
+    applicant_name: str
+    applicant_id: str | None
+    applicant_phone: str | None
+    employer: str | None
+    category: Category
+    track: Track
+    lead: Department | None
+    status: Status
+    stage: str
+    stage_start: str | None
+    due_date: str | None
+    due_estimated: bool
+    extended: bool
+    handler: str
+    deadline_state: str  # ok | warn | overdue | none
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case_no": self.case_no,
+            "uuid": self.uuid,
+            "received_at": self.received_at,
+            "town_code": self.town_code,
+            "applicant": self.applicant_name,
+            "employer": self.employer,
+            "category": int(self.category),
+            "track": self.track.value,
+            "lead": self.lead.value if self.lead else None,
+            "status": self.status.value,
+            "stage": self.stage,
+            "due_date": self.due_date,
+            "due_estimated": self.due_estimated,
+            "deadline_state": self.deadline_state,
+            "handler": self.handler,
+        }
+
+
+@dataclass(frozen=True)
+class DepartmentProgress:
+    dept: Department
+    role: str  # lead | co
+    signed_at: str | None
+    returned_at: str | None
+    return_reason: str | None
+    opinion: str | None
+    opinion_at: str | None
+    opinion_file: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    at: str
+    author: str
+    type: str
+    label: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    summary: CaseSummary
+    intake: dict[str, Any]
+    routing: RoutingDecision
+    departments: tuple[DepartmentProgress, ...]
+    notes: tuple[dict[str, Any], ...]
+    timeline: tuple[TimelineEntry, ...]
+    allowed_actions: tuple[str, ...]
+    approved: bool = False
+    objection_route: str | None = None
+    satisfaction: str | None = None
+    papers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def note(self, kind: str) -> dict[str, Any] | None:
+        """The latest note of a kind (e.g. `reply_issued`, `minutes_recorded`)."""
+        for n in reversed(self.notes):
+            if n["kind"] == kind:
+                return n
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.summary.to_json()
+        out.update(
+            {
+                "intake": self.intake,
+                "routing": self.routing.to_json(),
+                "departments": [
+                    {
+                        "dept": d.dept.value,
+                        "role": d.role,
+                        "signed_at": d.signed_at,
+                        "returned_at": d.returned_at,
+                        "opinion": d.opinion,
+                        "opinion_at": d.opinion_at,
+                    }
+                    for d in self.departments
+                ],
+                "timeline": [
+                    {"seq": t.seq, "at": t.at, "author": t.author, "type": t.type, "label": t.label}
+                    for t in self.timeline
+                ],
+                "allowed_actions": list(self.allowed_actions),
+                "approved": self.approved,
+                "objection_route": self.objection_route,
+                "satisfaction": self.satisfaction,
+            }
+        )
+        return out

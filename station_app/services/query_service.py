@@ -1,0 +1,318 @@
+"""Reading cases: one case in full, pages of the list, filters and search."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from station_app.domain.enums import CLOSED_STATUSES, Category, Department, Status, Track
+from station_app.domain.lifecycle import ACTIONS, allowed_actions
+from station_app.domain.routing import RoutingDecision
+from station_app.errors import NotFound
+from station_app.services.dto import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
+from station_app.services.session import Session
+from station_app.store.db import read
+from station_app.store.search_index import fts_query
+
+SUMMARY_COLUMNS = (
+    "id, uuid, case_no, received_at, town_code, applicant_kind, applicant_name, applicant_id, applicant_phone,"
+    " employer, category, track, lead, status, stage, stage_start, due_date, due_estimated, extended, handler"
+)
+SORTABLE = {
+    "received_at": "received_at",
+    "case_no": "case_no",
+    "applicant": "applicant_name",
+    "category": "category",
+    "track": "track",
+    "status": "status",
+    "due_date": "due_date",
+    "town": "town_code",
+    "lead": "lead",
+}
+EVENT_LABELS: dict[str, str] = {a.event: a.label for a in ACTIONS.values()} | {
+    "case_registered": "受理登记",
+    "personal_data_revealed": "查看完整个人信息",
+    "paper_printed": "打印文书",
+}
+CLOSED_SQL = ", ".join(f"'{s.value}'" for s in CLOSED_STATUSES)
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """Filters of the case list; all optional."""
+
+    search: str | None = None
+    status: str | None = None
+    track: str | None = None
+    dept: str | None = None
+    town: str | None = None
+    category: int | None = None
+    overdue: bool = False
+    due_today: bool = False
+    waiting_opinions: bool = False
+    mine: bool = False
+    open_only: bool = False
+    received_from: str | None = None
+    received_to: str | None = None
+    order_by: str = "received_at"
+    descending: bool = True
+
+
+def load_row(conn: Connection, ref: str) -> dict[str, Any] | None:
+    row = conn.execute(text("SELECT * FROM cases WHERE case_no = :r OR uuid = :r"), {"r": ref}).mappings().first()
+    if row is None:
+        return None
+    out = dict(row)
+    out["intake_json"] = json.loads(out["intake"])
+    out["co_list"] = json.loads(out["co"])
+    out["reasons_list"] = json.loads(out["reasons"])
+    return out
+
+
+def deadline_state(session: Session, stage_start: str | None, due: str | None, status: str, today: date) -> str:
+    if not due or Status(status) in CLOSED_STATUSES:
+        return "none"
+    due_d = date.fromisoformat(due)
+    if today > due_d:
+        return "overdue"
+    if stage_start:
+        cal = session.calendar()
+        start = date.fromisoformat(stage_start)
+        total = max(cal.working_days_between(start, due_d), 1)
+        used = cal.working_days_between(start, today) if today > start else 0
+        if used / total >= session.deadline_settings().warn_ratio:
+            return "warn"
+    return "ok"
+
+
+def _summary(session: Session, r: Any, today: date) -> CaseSummary:
+    return CaseSummary(
+        id=int(r[0]),
+        uuid=r[1],
+        case_no=r[2],
+        received_at=r[3],
+        town_code=r[4],
+        applicant_kind=r[5],
+        applicant_name=r[6],
+        applicant_id=r[7],
+        applicant_phone=r[8],
+        employer=r[9],
+        category=Category(int(r[10])),
+        track=Track(r[11]),
+        lead=Department(r[12]) if r[12] else None,
+        status=Status(r[13]),
+        stage=r[14],
+        stage_start=r[15],
+        due_date=r[16],
+        due_estimated=bool(r[17]),
+        extended=bool(r[18]),
+        handler=r[19],
+        deadline_state=deadline_state(session, r[15], r[16], r[13], today),
+    )
+
+
+def get_case(session: Session, ref: str) -> CaseDetail:
+    with read(session.store.engine) as conn:
+        row = load_row(conn, ref)
+        if row is None:
+            raise NotFound("未找到该案件")
+        summary_row = conn.execute(
+            text(f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE id = :i"), {"i": row["id"]}
+        ).first()
+        depts = conn.execute(
+            text(
+                "SELECT dept, role, signed_at, returned_at, return_reason, opinion, opinion_at, opinion_file"
+                " FROM case_departments WHERE case_uuid = :c ORDER BY role DESC, dept"
+            ),
+            {"c": row["uuid"]},
+        ).all()
+        notes = conn.execute(
+            text("SELECT kind, body, at, author FROM case_notes WHERE case_uuid = :c ORDER BY id"), {"c": row["uuid"]}
+        ).all()
+        events = conn.execute(
+            text("SELECT seq, at, author, type, payload FROM events WHERE case_uuid = :c ORDER BY seq"),
+            {"c": row["uuid"]},
+        ).all()
+        papers = conn.execute(
+            text("SELECT paper_no, kind, issued_at, author, reprint FROM papers WHERE case_uuid = :c ORDER BY issued_at"),
+            {"c": row["uuid"]},
+        ).all()
+    assert summary_row is not None
+    summary = _summary(session, summary_row, session.today())
+    routing = RoutingDecision.from_json(
+        {"track": row["track"], "lead": row["lead"], "co": row["co_list"], "reasons": row["reasons_list"]}
+    )
+    timeline = tuple(
+        TimelineEntry(e[0], e[1], e[2], e[3], EVENT_LABELS.get(e[3], e[3]), _public_payload(json.loads(e[4])))
+        for e in events
+    )
+    return CaseDetail(
+        summary=summary,
+        intake=row["intake_json"],
+        routing=routing,
+        departments=tuple(
+            DepartmentProgress(Department(d[0]), d[1], d[2], d[3], d[4], d[5], d[6], json.loads(d[7]) if d[7] else None)
+            for d in depts
+        ),
+        notes=tuple({"kind": n[0], **json.loads(n[1]), "at": n[2], "author": n[3]} for n in notes),
+        timeline=timeline,
+        allowed_actions=tuple(a.name for a in allowed_actions(summary.status, session.role)),
+        approved=bool(row["approved"]),
+        objection_route=row["objection_route"],
+        satisfaction=row["satisfaction"],
+        papers=tuple(
+            {"paper_no": p[0], "kind": p[1], "issued_at": p[2], "author": p[3], "reprint": p[4]} for p in papers
+        ),
+    )
+
+
+def _public_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Timeline view of a payload: no attachment bytes, no intake copy."""
+    return {k: v for k, v in payload.items() if k not in ("file", "intake", "set")}
+
+
+# -- search and list ------------------------------------------------------------------------
+
+SEARCH_LIMIT = 500
+
+
+def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
+    """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials)."""
+    q = query.strip()
+    if not q:
+        return []
+    ids: list[int] = []
+    seen: set[int] = set()
+
+    def take(rows: Any) -> None:
+        for (i,) in rows:
+            if i not in seen:
+                seen.add(i)
+                ids.append(int(i))
+
+    term = q.lower() if q.isascii() else q
+    take(conn.execute(text("SELECT case_id FROM search_terms WHERE term = :t LIMIT :n"), {"t": term, "n": limit}))
+    if len(q) >= 3:
+        take(
+            conn.execute(
+                text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q LIMIT :n"), {"q": fts_query(q), "n": limit}
+            )
+        )
+    elif len(ids) < limit and not q.isascii():
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        take(
+            conn.execute(
+                text(
+                    "SELECT id FROM cases WHERE employer LIKE :l ESCAPE '\\' OR summary LIKE :l ESCAPE '\\'"
+                    " ORDER BY id DESC LIMIT :n"
+                ),
+                {"l": like, "n": limit - len(ids)},
+            )
+        )
+    return ids[:limit]
+
+
+def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[str, Any]]:
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    today = session.today().isoformat()
+    if q.search:
+        ids = search_ids(conn, q.search)
+        if not ids:
+            return "0", {}
+        clauses.append(f"id IN ({','.join(str(i) for i in ids)})")
+    if q.status:
+        clauses.append("status = :status")
+        params["status"] = q.status
+    if q.track:
+        clauses.append("track = :track")
+        params["track"] = q.track
+    if q.town:
+        clauses.append("town_code = :town")
+        params["town"] = q.town
+    if q.category:
+        clauses.append("category = :category")
+        params["category"] = q.category
+    if q.dept:
+        clauses.append("uuid IN (SELECT case_uuid FROM case_departments WHERE dept = :dept)")
+        params["dept"] = q.dept
+    if q.overdue:
+        clauses.append(f"due_date < :today AND status NOT IN ({CLOSED_SQL})")
+        params["today"] = today
+    if q.due_today:
+        clauses.append(f"due_date = :today AND status NOT IN ({CLOSED_SQL})")
+        params["today"] = today
+    if q.waiting_opinions:
+        clauses.append(
+            "status IN ('routed', 'in_progress') AND uuid IN"
+            " (SELECT case_uuid FROM case_departments WHERE opinion IS NULL)"
+        )
+    if q.mine:
+        clauses.append(f"handler = :me AND status NOT IN ({CLOSED_SQL})")
+        params["me"] = session.user
+    if q.open_only:
+        clauses.append(f"status NOT IN ({CLOSED_SQL})")
+    if q.received_from:
+        clauses.append("received_at >= :rf")
+        params["rf"] = q.received_from
+    if q.received_to:
+        clauses.append("received_at < :rt")
+        params["rt"] = q.received_to
+    return (" AND ".join(clauses) or "1"), params
+
+
+def count_cases(session: Session, q: CaseQuery | None = None) -> int:
+    q = q or CaseQuery()
+    with read(session.store.engine) as conn:
+        where, params = _where(session, q, conn)
+        return int(conn.execute(text(f"SELECT count(*) FROM cases WHERE {where}"), params).scalar_one())
+
+
+def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, limit: int = 200) -> list[CaseSummary]:
+    q = q or CaseQuery()
+    order = SORTABLE.get(q.order_by, "received_at")
+    direction = "DESC" if q.descending else "ASC"
+    today = session.today()
+    with read(session.store.engine) as conn:
+        where, params = _where(session, q, conn)
+        params.update({"lim": limit, "off": offset})
+        rows = conn.execute(
+            text(
+                f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE {where}"
+                f" ORDER BY {order} {direction}, id {direction} LIMIT :lim OFFSET :off"
+            ),
+            params,
+        ).all()
+    return [_summary(session, r, today) for r in rows]
+
+
+def find_duplicates(session: Session, intake: dict[str, Any]) -> list[CaseSummary]:
+    """Open cases of the same person or employer in the same category."""
+    applicant = intake.get("applicant") or {}
+    respondent = intake.get("respondent") or {}
+    keys: list[str] = []
+    params: dict[str, Any] = {"cat": intake.get("category")}
+    for col, value in (
+        ("applicant_id", applicant.get("id_number")),
+        ("applicant_phone", applicant.get("phone")),
+        ("applicant_uscc", applicant.get("uscc")),
+        ("employer", applicant.get("name") if applicant.get("kind") == "employer" else respondent.get("name")),
+    ):
+        if value:
+            keys.append(f"{col} = :{col}")
+            params[col] = value
+    if not keys:
+        return []
+    with read(session.store.engine) as conn:
+        rows = conn.execute(
+            text(
+                f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE category = :cat AND status NOT IN ({CLOSED_SQL})"
+                f" AND status != 'replied' AND ({' OR '.join(keys)}) ORDER BY received_at DESC LIMIT 20"
+            ),
+            params,
+        ).all()
+    return [_summary(session, r, session.today()) for r in rows]

@@ -1,0 +1,150 @@
+"""An unlocked station and the user working at it: what every service call takes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from station_app.clock import Clock, SystemClock
+from station_app.domain.enums import Role
+from station_app.errors import AuthError, PermissionDenied
+from station_app.rules.calendar import WorkCalendar
+from station_app.rules.deadlines import DeadlineSettings
+from station_app.rules.routing import RoutingSettings
+from station_app.services.settings_schema import SCHEMA, SPECS
+from station_app.store import events
+from station_app.store.db import read, write
+from station_app.store.keystore import GENERIC_LOGIN_ERROR
+from station_app.store.projection import apply
+from station_app.store.station_store import OpenStore, unlock_store
+
+
+@dataclass
+class Session:
+    """The store, the logged-in user and the clock. Created by `login` or `init_station`."""
+
+    store: OpenStore
+    user: str
+    role: Role
+    clock: Clock = field(default_factory=SystemClock)
+    origin: str = ""
+    _settings: dict[str, Any] | None = None
+    _calendar: WorkCalendar | None = None
+
+    @property
+    def station_code(self) -> str:
+        return self.store.keystore.station_code
+
+    @property
+    def station_name(self) -> str:
+        return self.store.keystore.station_name
+
+    @property
+    def data_dir(self) -> Path:
+        return self.store.data_dir
+
+    def close(self) -> None:
+        self.store.close()
+
+    def now_iso(self) -> str:
+        return self.clock.now().isoformat(timespec="seconds")
+
+    def today(self) -> date:
+        return self.clock.now().date()
+
+    # -- roles ------------------------------------------------------------------
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            raise PermissionDenied("当前账户无权执行此操作")
+
+    # -- events -----------------------------------------------------------------
+    def record(
+        self,
+        conn: Connection,
+        type_: str,
+        payload: dict[str, Any],
+        case_uuid: str | None = None,
+    ) -> events.Event:
+        """Append an event and update the projections, in the caller's transaction."""
+        ev = events.append(
+            conn,
+            type_,
+            payload,
+            author=self.user,
+            origin=self.origin or self.station_code,
+            at=self.now_iso(),
+            case_uuid=case_uuid,
+        )
+        apply(conn, ev)
+        if type_ == "setting_changed":
+            self._settings = None
+        if type_ == "calendar_imported":
+            self._calendar = None
+        return ev
+
+    def record_one(self, type_: str, payload: dict[str, Any], case_uuid: str | None = None) -> events.Event:
+        with write(self.store.engine) as conn:
+            return self.record(conn, type_, payload, case_uuid)
+
+    # -- settings ---------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        if self._settings is None:
+            values = {spec.key: spec.default for spec in SCHEMA}
+            with read(self.store.engine) as conn:
+                for key, raw in conn.execute(text("SELECT key, value FROM settings")):
+                    if key in SPECS:
+                        values[key] = json.loads(raw)
+            self._settings = values
+        return dict(self._settings)
+
+    def setting(self, key: str) -> Any:
+        return self.settings()[key]
+
+    def routing_settings(self) -> RoutingSettings:
+        s = self.settings()
+        return RoutingSettings(
+            cutoff=date.fromisoformat(str(s["cutoff_date"])),
+            group_threshold=int(s["group_threshold"]),
+            amount_threshold=Decimal(str(s["amount_threshold"])),
+        )
+
+    def deadline_settings(self) -> DeadlineSettings:
+        s = self.settings()
+        return DeadlineSettings(
+            routing_days=int(s["routing_days"]),
+            opinion_days=int(s["opinion_days"]),
+            opinion_extension_max=int(s["opinion_extension_max"]),
+            major_days=int(s["major_days"]),
+            major_extension_max=int(s["major_extension_max"]),
+            reply_days=int(s["reply_days"]),
+            archive_days=int(s["archive_days"]),
+            warn_ratio=float(s["warn_ratio"]),
+        )
+
+    def calendar(self) -> WorkCalendar:
+        if self._calendar is None:
+            days: dict[date, bool] = {}
+            with read(self.store.engine) as conn:
+                years = {int(r[0]) for r in conn.execute(text("SELECT year FROM calendar_years"))}
+                for day, kind in conn.execute(text("SELECT day, kind FROM calendar_days")):
+                    days[date.fromisoformat(day)] = kind == "workday"
+            self._calendar = WorkCalendar(days, years)
+        return self._calendar
+
+
+def login(data_dir: Path, user: str, password: str, clock: Clock | None = None) -> Session:
+    """Unlock the station as `user`. Any failure raises AuthError with one generic message."""
+    clock = clock or SystemClock()
+    store = unlock_store(data_dir, user, password, clock.now())
+    with read(store.engine) as conn:
+        row = conn.execute(text("SELECT role, active FROM users WHERE name = :n"), {"n": user}).first()
+    if row is None or not row[1]:
+        store.close()
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    return Session(store, user, Role(row[0]), clock)

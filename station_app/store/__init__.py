@@ -1,0 +1,1 @@
+"""The encrypted station store: keys and unlock, SQLCipher database, migrations, event log."""

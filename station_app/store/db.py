@@ -1,0 +1,87 @@
+"""SQLCipher connections (raw 256-bit key) and plain SQLite for the benchmark's baseline."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
+
+from station_app.errors import StationError
+
+CACHE_KIB = 65536
+
+
+def _configure(conn: Any, key: bytes | None) -> None:
+    if key is not None:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except Exception:
+        conn.close()
+        raise StationError("数据库无法打开:密钥不符或文件已损坏") from None
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute("PRAGMA busy_timeout = 10000")
+
+
+def make_engine(path: Path, key: bytes | None) -> Engine:
+    """An engine over `path`: SQLCipher with `key`, or plain SQLite when key is None.
+
+    Connections run in autocommit mode; `write()` opens `BEGIN IMMEDIATE` itself so the
+    event chain is extended by one writer at a time.
+    """
+    module: Any = sqlcipher3.dbapi2 if key is not None else sqlite3
+
+    def creator() -> Any:
+        conn = module.connect(str(path), check_same_thread=False, isolation_level=None)
+        _configure(conn, key)
+        return conn
+
+    engine = create_engine(
+        "sqlite://",
+        creator=creator,
+        module=module,
+        poolclass=QueuePool,
+        hide_parameters=True,  # SQL errors must never echo personal data
+        pool_size=4,
+        max_overflow=4,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - hook
+        dbapi_conn.isolation_level = None
+
+    return engine
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (`BEGIN IMMEDIATE` ... `COMMIT`), rolled back on error."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.exec_driver_sql("ROLLBACK")
+            conn.rollback()
+            raise
+        conn.exec_driver_sql("COMMIT")
+        conn.commit()
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    """A read connection (each statement sees committed data)."""
+    with engine.connect() as conn:
+        yield conn
+        conn.rollback()

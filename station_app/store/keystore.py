@@ -1,0 +1,211 @@
+"""Per-user wrapping of the random database key, and persisted login lockout.
+
+The database key is 32 random bytes. Each user's password derives (Argon2id) a key that
+wraps it with AES-GCM; changing a password re-wraps, never re-encrypts. The keystore file
+also holds the lockout state, which must be readable before any database is unlocked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+from station_app.errors import AuthError, StationError
+from station_app.store.atomic import atomic_write_bytes
+
+KEYSTORE_FORMAT = 1
+GENERIC_LOGIN_ERROR = "用户名或密码错误,或账户已被临时锁定"
+MAX_ATTEMPT_LOG = 1000
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost (above OWASP's minimum of 19 MiB, t=2, p=1)."""
+
+    memory_kib: int = 65536
+    iterations: int = 3
+    lanes: int = 4
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    max_failures: int = 5
+    minutes: int = 15
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"))
+
+
+def _derive(password: str, salt: bytes, params: KdfParams) -> bytes:
+    kdf = Argon2id(
+        salt=salt,
+        length=32,
+        iterations=params.iterations,
+        lanes=params.lanes,
+        memory_cost=params.memory_kib,
+    )
+    return kdf.derive(password.encode("utf-8"))
+
+
+def _aad(user: str) -> bytes:
+    return b"station-db-key:" + user.encode("utf-8")
+
+
+class Keystore:
+    """The `keys.json` file beside the database."""
+
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+        self.path = path
+        self._data = data
+
+    # -- file ----------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path, station_code: str, station_name: str) -> Keystore:
+        data: dict[str, Any] = {
+            "format": KEYSTORE_FORMAT,
+            "station_code": station_code,
+            "station_name": station_name,
+            "lockout": {"max_failures": 5, "minutes": 15},
+            "users": {},
+            "attempts": [],
+        }
+        return cls(path, data)
+
+    @classmethod
+    def load(cls, path: Path) -> Keystore:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StationError("本机尚未建立调解站数据(请先初始化)") from None
+        except (ValueError, UnicodeDecodeError):
+            raise StationError("密钥文件已损坏,无法读取") from None
+        if not isinstance(data, dict) or data.get("format") != KEYSTORE_FORMAT:
+            raise StationError("密钥文件格式不受支持")
+        return cls(path, data)
+
+    def save(self) -> None:
+        atomic_write_bytes(self.path, json.dumps(self._data, ensure_ascii=False, indent=1).encode("utf-8"))
+
+    # -- facts readable before unlock -------------------------------------------
+    @property
+    def station_code(self) -> str:
+        return str(self._data["station_code"])
+
+    @property
+    def station_name(self) -> str:
+        return str(self._data["station_name"])
+
+    def user_names(self) -> list[str]:
+        return sorted(self._data["users"])
+
+    @property
+    def lockout(self) -> LockoutPolicy:
+        raw = self._data.get("lockout") or {}
+        return LockoutPolicy(int(raw.get("max_failures", 5)), int(raw.get("minutes", 15)))
+
+    def set_lockout(self, policy: LockoutPolicy) -> None:
+        self._data["lockout"] = {"max_failures": policy.max_failures, "minutes": policy.minutes}
+        self.save()
+
+    # -- wrapping ----------------------------------------------------------------
+    def wrap(self, user: str, password: str, db_key: bytes, params: KdfParams | None = None) -> None:
+        """Store `db_key` wrapped under `password` for `user` (replaces any old wrap)."""
+        params = params or KdfParams()
+        salt = os.urandom(16)
+        nonce = os.urandom(12)
+        kek = _derive(password, salt, params)
+        wrapped = AESGCM(kek).encrypt(nonce, db_key, _aad(user))
+        old = self._data["users"].get(user, {})
+        self._data["users"][user] = {
+            "kdf": {
+                "alg": "argon2id",
+                "m": params.memory_kib,
+                "t": params.iterations,
+                "p": params.lanes,
+                "salt": _b64(salt),
+            },
+            "nonce": _b64(nonce),
+            "wrapped": _b64(wrapped),
+            "failures": 0 if not old else int(old.get("failures", 0)),
+            "locked_until": old.get("locked_until") if old else None,
+        }
+
+    def remove(self, user: str) -> None:
+        self._data["users"].pop(user, None)
+
+    def has_user(self, user: str) -> bool:
+        return user in self._data["users"]
+
+    def locked_until(self, user: str, now: datetime) -> datetime | None:
+        entry = self._data["users"].get(user)
+        if not entry or not entry.get("locked_until"):
+            return None
+        until = datetime.fromisoformat(entry["locked_until"])
+        return until if until > now else None
+
+    def unlock_user(self, user: str) -> None:
+        entry = self._data["users"].get(user)
+        if entry:
+            entry["failures"] = 0
+            entry["locked_until"] = None
+
+    def unwrap(self, user: str, password: str, now: datetime) -> bytes:
+        """Return the database key, or raise AuthError with one generic message.
+
+        Every attempt is appended to the attempt log; failures count towards lockout,
+        and a locked account is refused without trying the password.
+        """
+        entry = self._data["users"].get(user)
+        if entry is None:
+            self._record(user, now, ok=False)
+            self.save()
+            raise AuthError(GENERIC_LOGIN_ERROR)
+        if self.locked_until(user, now) is not None:
+            self._record(user, now, ok=False)
+            self.save()
+            raise AuthError(GENERIC_LOGIN_ERROR)
+        kdf = entry["kdf"]
+        params = KdfParams(int(kdf["m"]), int(kdf["t"]), int(kdf["p"]))
+        kek = _derive(password, _unb64(kdf["salt"]), params)
+        try:
+            key = AESGCM(kek).decrypt(_unb64(entry["nonce"]), _unb64(entry["wrapped"]), _aad(user))
+        except InvalidTag:
+            entry["failures"] = int(entry.get("failures", 0)) + 1
+            policy = self.lockout
+            if entry["failures"] >= policy.max_failures:
+                entry["locked_until"] = (now + timedelta(minutes=policy.minutes)).isoformat()
+                entry["failures"] = 0
+            self._record(user, now, ok=False)
+            self.save()
+            raise AuthError(GENERIC_LOGIN_ERROR) from None
+        entry["failures"] = 0
+        entry["locked_until"] = None
+        self._record(user, now, ok=True)
+        self.save()
+        return key
+
+    # -- attempt log ---------------------------------------------------------------
+    def _record(self, user: str, now: datetime, ok: bool) -> None:
+        attempts: list[dict[str, Any]] = self._data.setdefault("attempts", [])
+        attempts.append({"user": user[:64], "at": now.isoformat(), "ok": ok})
+        del attempts[:-MAX_ATTEMPT_LOG]
+
+    def take_attempts(self) -> list[dict[str, Any]]:
+        """Hand the pending attempts to the database log and clear them here."""
+        attempts: list[dict[str, Any]] = list(self._data.get("attempts", []))
+        self._data["attempts"] = []
+        return attempts

@@ -1,0 +1,78 @@
+"""Numbered schema migrations. The version lives in the database (`PRAGMA user_version`
+and `meta.schema_version`); an existing database is copied to `backups/` before migrating.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, text
+
+from station_app.store.db import write
+from station_app.store.models import FTS_DDL, metadata
+
+
+def _m1_base(conn: Connection) -> None:
+    metadata.create_all(conn)
+
+
+def _m2_search(conn: Connection) -> None:
+    conn.execute(text(FTS_DDL))
+
+
+def _m3_case_indexes(conn: Connection) -> None:
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_status_due ON cases (status, due_date)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_handler ON cases (handler)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_applicant_id ON cases (applicant_id)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_applicant_phone ON cases (applicant_phone)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_applicant_uscc ON cases (applicant_uscc)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_employer ON cases (employer)"))
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
+    (1, _m1_base),
+    (2, _m2_search),
+    (3, _m3_case_indexes),
+)
+LATEST = MIGRATIONS[-1][0]
+
+
+def schema_version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+
+
+def backup_file(engine: Engine, db_path: Path, version: int) -> Path:
+    """Checkpoint the WAL and copy the (still encrypted) database file aside."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    folder = db_path.parent / "backups"
+    folder.mkdir(exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = folder / f"{db_path.stem}-v{version}-{stamp}{db_path.suffix}"
+    shutil.copy2(db_path, target)
+    return target
+
+
+def migrate(engine: Engine, db_path: Path, target: int = LATEST) -> list[int]:
+    """Apply every migration above the current version; return the versions applied."""
+    current = schema_version(engine)
+    pending = [(n, fn) for n, fn in MIGRATIONS if current < n <= target]
+    if not pending:
+        return []
+    if current > 0:
+        backup_file(engine, db_path, current)
+    applied = []
+    for number, fn in pending:
+        with write(engine) as conn:
+            fn(conn)
+            conn.exec_driver_sql(f"PRAGMA user_version = {number}")
+            conn.execute(
+                text("INSERT INTO meta (key, value) VALUES ('schema_version', :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
+                {"v": str(number)},
+            )
+        applied.append(number)
+    return applied

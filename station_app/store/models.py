@@ -1,0 +1,169 @@
+"""Tables of the station store (SQLModel). `events` is the truth; the rest are projections."""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+metadata = SQLModel.metadata
+
+
+class Meta(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Setting(SQLModel, table=True):
+    __tablename__ = "settings"
+    key: str = Field(primary_key=True)
+    value: str  # JSON
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "events"
+    seq: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(unique=True)
+    case_uuid: str | None = Field(default=None, index=True)
+    type: str
+    payload: str  # canonical JSON
+    author: str
+    origin: str
+    at: str
+    prev_hash: str
+    hash: str
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+    name: str = Field(primary_key=True)
+    role: str
+    display_name: str
+    active: bool = True
+    created_at: str
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempts"
+    id: int | None = Field(default=None, primary_key=True)
+    user_name: str
+    at: str
+    ok: bool
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(unique=True)
+    case_no: str = Field(unique=True)
+    station_code: str
+    received_at: str = Field(index=True)
+    channel: str
+    town_code: str = Field(index=True)
+    applicant_kind: str
+    applicant_name: str
+    applicant_id: str | None = None
+    applicant_phone: str | None = None
+    applicant_uscc: str | None = None
+    respondent_name: str | None = None
+    respondent_uscc: str | None = None
+    employer: str | None = None
+    category: int = Field(index=True)
+    insurance_types: str  # JSON list
+    periods: str  # JSON list
+    amount_claimed: str | None = None
+    group_size: int = 1
+    flags: str  # JSON list of set flags
+    summary: str
+    claim: str
+    intake: str  # canonical intake JSON
+    track: str = Field(index=True)
+    lead: str | None = Field(default=None, index=True)
+    co: str  # JSON list
+    reasons: str  # JSON list
+    status: str = Field(index=True)
+    stage: str
+    stage_start: str | None = None
+    due_date: str | None = Field(default=None, index=True)
+    due_estimated: bool = False
+    extended: bool = False
+    approved: bool = False
+    handler: str
+    objection_route: str | None = None
+    satisfaction: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class CaseDepartment(SQLModel, table=True):
+    __tablename__ = "case_departments"
+    case_uuid: str = Field(primary_key=True)
+    dept: str = Field(primary_key=True, index=True)
+    role: str  # lead | co
+    signed_at: str | None = None
+    returned_at: str | None = None
+    return_reason: str | None = None
+    opinion: str | None = None
+    opinion_file: str | None = None
+    opinion_at: str | None = None
+
+
+class CaseNote(SQLModel, table=True):
+    """Texts attached to a case: minutes, reply, callback, reasons (projection)."""
+
+    __tablename__ = "case_notes"
+    id: int | None = Field(default=None, primary_key=True)
+    case_uuid: str = Field(index=True)
+    kind: str
+    body: str  # JSON
+    at: str
+    author: str
+
+
+class PaperRow(SQLModel, table=True):
+    __tablename__ = "papers"
+    paper_no: str = Field(primary_key=True)
+    kind: str
+    case_uuid: str | None = Field(default=None, index=True)
+    issued_at: str
+    author: str
+    reprint: int = 0
+    digest: str
+
+
+class CalendarDay(SQLModel, table=True):
+    __tablename__ = "calendar_days"
+    day: str = Field(primary_key=True)
+    kind: str  # holiday | workday
+
+
+class CalendarYear(SQLModel, table=True):
+    __tablename__ = "calendar_years"
+    year: int = Field(primary_key=True)
+    source: str
+
+
+class SearchTerm(SQLModel, table=True):
+    """Exact-match terms for short queries: names' substrings and pinyin initials."""
+
+    __tablename__ = "search_terms"
+    id: int | None = Field(default=None, primary_key=True)
+    term: str = Field(index=True)
+    case_id: int = Field(index=True)
+
+
+PROJECTION_TABLES = (
+    "cases",
+    "case_departments",
+    "case_notes",
+    "papers",
+    "users",
+    "settings",
+    "calendar_days",
+    "calendar_years",
+    "search_terms",
+)
+
+FTS_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS cases_fts USING fts5("
+    "text, content='', contentless_delete=1, tokenize='trigram')"
+)

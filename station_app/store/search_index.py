@@ -1,0 +1,85 @@
+"""The search index: FTS5 trigram for 3+ characters, exact terms for names and initials.
+
+FTS5 trigram finds nothing for 2-character queries, and most Chinese names have two
+characters, so names get every substring of 2+ characters as an exact term, plus the
+pinyin initials of person and employer names (张三 -> zs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+from sqlalchemy import Connection, text
+
+
+@lru_cache(maxsize=4096)
+def initials(name: str) -> str:
+    """Pinyin initials of the Chinese characters in `name` (ASCII letters kept)."""
+    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
+    return "".join(part[:1] for part in letters if part).lower()
+
+
+def name_terms(name: str | None) -> set[str]:
+    if not name:
+        return set()
+    name = name.strip()
+    terms = {name}
+    if len(name) <= 6:
+        for size in range(2, len(name)):
+            for start in range(0, len(name) - size + 1):
+                terms.add(name[start : start + size])
+    ini = initials(name)
+    if len(ini) >= 2:
+        terms.add(ini)
+    return terms
+
+
+def case_terms(row: Mapping[str, Any]) -> set[str]:
+    terms = set()
+    for key in ("applicant_name", "respondent_name"):
+        terms |= name_terms(row.get(key))
+    employer = row.get("employer")
+    if employer:
+        terms.add(str(employer))
+        ini = initials(str(employer))
+        if len(ini) >= 2:
+            terms.add(ini)
+    terms.add(str(row["case_no"]).lower())
+    return terms
+
+
+def fts_text(row: Mapping[str, Any]) -> str:
+    parts: Iterable[Any] = (
+        row.get("case_no"),
+        row.get("applicant_name"),
+        row.get("applicant_id"),
+        row.get("applicant_phone"),
+        row.get("applicant_uscc"),
+        row.get("respondent_name"),
+        row.get("respondent_uscc"),
+        row.get("employer"),
+        row.get("summary"),
+        row.get("claim"),
+    )
+    return "\n".join(str(p) for p in parts if p)
+
+
+def index_case(conn: Connection, case_id: int, row: Mapping[str, Any]) -> None:
+    conn.execute(text("INSERT INTO cases_fts (rowid, text) VALUES (:i, :t)"), {"i": case_id, "t": fts_text(row)})
+    conn.execute(
+        text("INSERT INTO search_terms (term, case_id) VALUES (:t, :i)"),
+        [{"t": t, "i": case_id} for t in sorted(case_terms(row))],
+    )
+
+
+def clear_index(conn: Connection) -> None:
+    conn.execute(text("INSERT INTO cases_fts (cases_fts) VALUES ('delete-all')"))
+    conn.execute(text("DELETE FROM search_terms"))
+
+
+def fts_query(query: str) -> str:
+    """Quote a user query as one FTS5 phrase (no operators get through)."""
+    return '"' + query.replace('"', '""') + '"'

@@ -1,0 +1,115 @@
+"""The station's data folder: `keys.json` (wrapped keys, lockout) and `station.db` (SQLCipher)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from sqlalchemy import Engine, text
+
+from station_app.errors import StationError
+from station_app.store.db import make_engine, read, write
+from station_app.store.keystore import KdfParams, Keystore
+from station_app.store.migrations import migrate
+
+DB_NAME = "station.db"
+KEYS_NAME = "keys.json"
+
+
+def db_path(data_dir: Path) -> Path:
+    return data_dir / DB_NAME
+
+
+def keys_path(data_dir: Path) -> Path:
+    return data_dir / KEYS_NAME
+
+
+def station_exists(data_dir: Path) -> bool:
+    return keys_path(data_dir).exists() and db_path(data_dir).exists()
+
+
+@dataclass
+class OpenStore:
+    """An unlocked store: the engine plus the keystore it was unlocked from."""
+
+    data_dir: Path
+    engine: Engine
+    keystore: Keystore
+    key: bytes
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def meta(self, key: str) -> str | None:
+        with read(self.engine) as conn:
+            row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
+        return str(row[0]) if row else None
+
+
+def _raw(key: Ed25519PrivateKey | X25519PrivateKey) -> tuple[str, str]:
+    private = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return private.hex(), public.hex()
+
+
+def create_store(
+    data_dir: Path,
+    station_code: str,
+    station_name: str,
+    admin: str,
+    password: str,
+    kdf: KdfParams | None = None,
+) -> OpenStore:
+    """Make a new encrypted store with a random key wrapped for the first admin."""
+    if keys_path(data_dir).exists() or db_path(data_dir).exists():
+        raise StationError("该数据目录中已存在调解站数据")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db_key = os.urandom(32)
+    keystore = Keystore.create(keys_path(data_dir), station_code, station_name)
+    keystore.wrap(admin, password, db_key, kdf)
+    engine = make_engine(db_path(data_dir), db_key)
+    migrate(engine, db_path(data_dir))
+    sign_priv, sign_pub = _raw(Ed25519PrivateKey.generate())
+    box_priv, box_pub = _raw(X25519PrivateKey.generate())
+    with write(engine) as conn:
+        for k, v in (
+            ("ed25519_private", sign_priv),
+            ("ed25519_public", sign_pub),
+            ("x25519_private", box_priv),
+            ("x25519_public", box_pub),
+            ("created_at", datetime.now().isoformat()),
+        ):
+            conn.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": k, "v": v})
+    keystore.save()  # the key file last: a half-made store is never offered for login
+    return OpenStore(data_dir, engine, keystore, db_key)
+
+
+def unlock_store(data_dir: Path, user: str, password: str, now: datetime) -> OpenStore:
+    """Unwrap the key with the user's password (counting failures) and open the database."""
+    keystore = Keystore.load(keys_path(data_dir))
+    db_key = keystore.unwrap(user, password, now)
+    engine = make_engine(db_path(data_dir), db_key)
+    migrate(engine, db_path(data_dir))
+    attempts = keystore.take_attempts()
+    if attempts:
+        with write(engine) as conn:
+            conn.execute(
+                text("INSERT INTO login_attempts (user_name, at, ok) VALUES (:u, :at, :ok)"),
+                [{"u": a["user"], "at": a["at"], "ok": bool(a["ok"])} for a in attempts],
+            )
+        keystore.save()
+    return OpenStore(data_dir, engine, keystore, db_key)
+
+
+def plain_store(path: Path) -> Engine:
+    """A plain (unencrypted) SQLite database with the same schema: the benchmark's baseline."""
+    engine = make_engine(path, None)
+    migrate(engine, path)
+    return engine

@@ -1,0 +1,1 @@
+"""Bundles between stations and the city (format, USB and HTTP transports, relay)."""
