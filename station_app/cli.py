@@ -301,7 +301,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from station_app.bench import run_bench
 
     result = run_bench(cases=args.cases, workdir=Path(args.workdir) if args.workdir else None,
-                       progress=None if args.json else print)
+                       progress=(lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None,
+                       gui=not args.no_gui)
     if args.json:
         _out(result)
     else:
@@ -384,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--cases", type=int, default=100_000)
     p.add_argument("--workdir")
+    p.add_argument("--no-gui", action="store_true", help="不测量桌面程序启动")
     p.set_defaults(func=cmd_bench)
 
     for extra in EXTRA_COMMANDS:

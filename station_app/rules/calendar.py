@@ -80,9 +80,7 @@ def load_calendar(paths: Iterable[Path]) -> WorkCalendar:
             raise CalendarFileError(f"无法读取日历文件 {path}: {exc.strerror}") from exc
         except ValidationError as exc:
             first = next(iter(exc.fields.items()), ("", ""))
-            raise CalendarFileError(
-                f"日历文件 {path} 格式有误: {first[0]} {first[1]}"
-            ) from exc
+            raise CalendarFileError(f"日历文件 {path} 格式有误: {first[0]} {first[1]}") from exc
         calendar = calendar.merged(schedule)
     return calendar
 
@@ -97,7 +95,5 @@ def load_default_calendar(imported_dir: Path | None = None) -> WorkCalendar:
     """
     files = sorted(resource_path("calendar").glob("*.json"))
     if imported_dir is not None and imported_dir.is_dir():
-        files += sorted(
-            p for p in imported_dir.iterdir() if p.suffix in (".json", ".csv")
-        )
+        files += sorted(p for p in imported_dir.iterdir() if p.suffix in (".json", ".csv"))
     return load_calendar(files)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-import chinese_calendar  # type: ignore[import-untyped]
+import chinese_calendar
 
 from station_app.resources import resource_path
 from station_app.rules.schedule import Schedule
@@ -57,10 +57,7 @@ def main() -> None:
 
 def _format(data: dict[str, Any]) -> str:
     """JSON with one day a line (readable diffs when a year is added)."""
-    head = [
-        f'"{key}": {json.dumps(data[key], ensure_ascii=False)},'
-        for key in ("source", "years")
-    ]
+    head = [f'"{key}": {json.dumps(data[key], ensure_ascii=False)},' for key in ("source", "years")]
     days = [f'  "{day}": "{kind}"' for day, kind in data["days"].items()]
     return "{\n" + "\n".join(head) + '\n"days": {\n' + ",\n".join(days) + "\n}}\n"
 

@@ -30,9 +30,7 @@ class DeadlineSettings:
 class Deadline:
     start: date
     due: date
-    estimated: (
-        bool  # some day counted fell in a year without holiday data (Mon-Fri used)
-    )
+    estimated: bool  # some day counted fell in a year without holiday data (Mon-Fri used)
     working_days: int
 
 

@@ -47,7 +47,7 @@ EFFECT = {Track.NOT_ACCEPTED: "不予受理,应通过该程序解决"}
 class RoutingSettings:
     cutoff: date = date(2024, 4, 1)
     group_threshold: int = 10
-    amount_threshold: Decimal = Decimal(500000)
+    amount_threshold: Decimal = Decimal("500000")
 
 
 def route(
@@ -71,10 +71,7 @@ def route(
     co |= candidates - {lead}
     if len(candidates) > 1:
         order = "、".join(_names(table.lead_precedence))
-        reasons.append(
-            f"牵头候选{_names_text(candidates, table)},按{order}的顺序 → "
-            f"{_name(lead)}牵头,其余协办"
-        )
+        reasons.append(f"牵头候选{_names_text(candidates, table)},按{order}的顺序 → {_name(lead)}牵头,其余协办")
     lead = _apply_modifiers(intake, table, lead, co, high, reasons)
     for track, why in thresholds:
         reasons.append(f"{why} → {_track_effect(track, high)}")
@@ -86,14 +83,8 @@ def route(
     co.discard(lead)
     if high is None:
         count = len(co) + 1
-        reasons.append(
-            f"涉及{count}个部门 → {track.label}"
-            if count > 1
-            else f"仅涉及1个部门 → {track.label}"
-        )
-    return RoutingDecision(
-        track, lead, tuple(sorted(co, key=lambda d: d.value)), tuple(reasons)
-    )
+        reasons.append(f"涉及{count}个部门 → {track.label}" if count > 1 else f"仅涉及1个部门 → {track.label}")
+    return RoutingDecision(track, lead, tuple(sorted(co, key=lambda d: d.value)), tuple(reasons))
 
 
 def _apply_modifiers(
@@ -133,31 +124,9 @@ def _table_departments(
     reasons: list[str],
 ) -> tuple[set[Department], set[Department]]:
     """Lead candidates and co-handlers from the table, one reason per segment routed."""
-    head = f"争议类别{int(intake.category)}({intake.category.label})"
-    cutoff = settings.cutoff.isoformat()
-    pre, post = _segments(intake, settings, table)
-    segments: list[tuple[str, SegmentRule]]
-    if rule.track is not None and rule.pre == rule.post:
-        segments = [(head, rule.post)]
-    elif not pre and not post:
-        segments = [(f"{head},未填写争议期间,按{cutoff}之后规则", rule.post)]
-    elif pre and post and rule.pre == rule.post:
-        segments = [(f"{head},期间跨越{cutoff}(前后规则相同)", rule.post)]
-    elif pre and post:
-        segments = [
-            (f"{head},{cutoff}之前的期间", rule.pre),
-            (f"{head},{cutoff}之后的期间", rule.post),
-        ]
-    else:
-        segments = [
-            (
-                f"{head},期间在{cutoff}{'之前' if pre else '之后'}",
-                rule.pre if pre else rule.post,
-            )
-        ]
     candidates: set[Department] = set()
     co: set[Department] = set()
-    for text, seg in segments:
+    for text, seg in _segment_rules(intake, rule, settings, table):
         leads = _leads(seg, intake.insurance_types, table)
         candidates |= leads
         co.update(seg.co)
@@ -174,9 +143,29 @@ def _table_departments(
     return candidates, co
 
 
-def _segments(
-    intake: Intake, settings: RoutingSettings, table: RoutingTable
-) -> tuple[bool, bool]:
+def _segment_rules(
+    intake: Intake, rule: CategoryRule, settings: RoutingSettings, table: RoutingTable
+) -> list[tuple[str, SegmentRule]]:
+    """The table rows that apply, each with the start of its reason."""
+    head = f"争议类别{int(intake.category)}({intake.category.label})"
+    cutoff = settings.cutoff.isoformat()
+    pre, post = _segments(intake, settings, table)
+    if rule.track is not None and rule.pre == rule.post:
+        return [(head, rule.post)]
+    if not pre and not post:
+        return [(f"{head},未填写争议期间,按{cutoff}之后规则", rule.post)]
+    if pre and post and rule.pre == rule.post:
+        return [(f"{head},期间跨越{cutoff}(前后规则相同)", rule.post)]
+    if pre and post:
+        return [
+            (f"{head},{cutoff}之前的期间", rule.pre),
+            (f"{head},{cutoff}之后的期间", rule.post),
+        ]
+    side = ("之前", rule.pre) if pre else ("之后", rule.post)
+    return [(f"{head},期间在{cutoff}{side[0]}", side[1])]
+
+
+def _segments(intake: Intake, settings: RoutingSettings, table: RoutingTable) -> tuple[bool, bool]:
     """(has a pre segment, has a post segment)."""
     if not intake.periods and intake.category in table.categories_requiring_period:
         raise ValidationError({"periods": "该类争议须填写争议期间"})
@@ -189,45 +178,29 @@ def _segments(
     return pre, post
 
 
-def _leads(
-    seg: SegmentRule, types: tuple[InsuranceType, ...], table: RoutingTable
-) -> set[Department]:
+def _leads(seg: SegmentRule, types: tuple[InsuranceType, ...], table: RoutingTable) -> set[Department]:
     if seg.lead is not None:
         return {seg.lead}
     return {t.branch for t in types} or {table.insurance_default_lead}
 
 
-def _track_votes(
-    intake: Intake, rule: CategoryRule, table: RoutingTable
-) -> list[tuple[Track, str]]:
+def _track_votes(intake: Intake, rule: CategoryRule, table: RoutingTable) -> list[tuple[Track, str]]:
     """Every (track, why) the category or a flag asks for."""
     votes: list[tuple[Track, str]] = []
     if rule.track is not None:
-        votes.append(
-            (rule.track, f"争议类别{int(intake.category)}({intake.category.label})")
-        )
-    votes += [
-        (m.track, m.flag.label)
-        for m in table.modifiers
-        if m.track is not None and intake.has(m.flag)
-    ]
+        votes.append((rule.track, f"争议类别{int(intake.category)}({intake.category.label})"))
+    votes += [(m.track, m.flag.label) for m in table.modifiers if m.track is not None and intake.has(m.flag)]
     return votes
 
 
-def _threshold_votes(
-    intake: Intake, settings: RoutingSettings, table: RoutingTable
-) -> list[tuple[Track, str]]:
+def _threshold_votes(intake: Intake, settings: RoutingSettings, table: RoutingTable) -> list[tuple[Track, str]]:
     """(track, why) for the group size and amount thresholds that are reached."""
     votes: list[tuple[Track, str]] = []
     group = table.threshold_tracks.get("group_size")
     if group is not None and intake.group_size >= settings.group_threshold:
         votes.append((group, f"群体性({settings.group_threshold}人及以上)"))
     amount = table.threshold_tracks.get("amount_claimed")
-    if (
-        amount is not None
-        and intake.amount_claimed is not None
-        and intake.amount_claimed >= settings.amount_threshold
-    ):
+    if amount is not None and intake.amount_claimed is not None and intake.amount_claimed >= settings.amount_threshold:
         votes.append((amount, f"争议金额{_yuan(settings.amount_threshold)}及以上"))
     return votes
 
@@ -251,9 +224,7 @@ def _names(depts: tuple[Department, ...]) -> list[str]:
 
 
 def _names_text(depts: set[Department], table: RoutingTable) -> str:
-    return "、".join(
-        _name(d) for d in sorted(depts, key=lambda d: _precedence(d, table))
-    )
+    return "、".join(_name(d) for d in sorted(depts, key=lambda d: _precedence(d, table)))
 
 
 def _yuan(amount: Decimal) -> str:

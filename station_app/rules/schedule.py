@@ -32,10 +32,7 @@ class Schedule:
         return {
             "source": self.source,
             "years": sorted(self.years),
-            "days": {
-                d.isoformat(): "workday" if self.days[d] else "holiday"
-                for d in sorted(self.days)
-            },
+            "days": {d.isoformat(): "workday" if self.days[d] else "holiday" for d in sorted(self.days)},
         }
 
 
@@ -55,9 +52,7 @@ def _read_json(text: str) -> Schedule:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise ValidationError(
-            {"schedule": f"不是有效的JSON: {exc}"}, "日历格式有误"
-        ) from None
+        raise ValidationError({"schedule": f"不是有效的JSON: {exc}"}, "日历格式有误") from None
     errors: dict[str, str] = {}
     raw_days = data.get("days") if isinstance(data, dict) else None
     if not isinstance(raw_days, dict):

@@ -18,9 +18,7 @@ from station_app.resources import resource_path
 
 INS = "INS"  # lead spec: the branch departments of the case's insurance types
 DEFAULT_TABLE_PATH = ("rules", "routing.json")
-COMPUTED_TRACKS = frozenset(
-    {Track.JOINT, Track.REFER}
-)  # derived from the department count
+COMPUTED_TRACKS = frozenset({Track.JOINT, Track.REFER})  # derived from the department count
 THRESHOLDS = ("group_size", "amount_claimed")
 E = TypeVar("E", Category, Department, Flag, Track)
 
@@ -69,10 +67,7 @@ class RoutingTable:
         """Build a table from parsed JSON; raises `ValueError`/`TypeError` naming the bad key."""
         root = _obj(data, "(root)")
         cats = _obj(root.get("categories"), "categories")
-        categories = {
-            c: _category(cats.get(str(int(c))), f"categories.{int(c)}")
-            for c in Category
-        }
+        categories = {c: _category(cats.get(str(int(c))), f"categories.{int(c)}") for c in Category}
         mods = root.get("modifiers", [])
         if not isinstance(mods, list):
             raise TypeError("modifiers: 应为列表")
@@ -80,16 +75,12 @@ class RoutingTable:
         adds = _obj(root.get("track_adds", {}), "track_adds")
         return cls(
             categories=categories,
-            modifiers=tuple(
-                _modifier(m, f"modifiers[{i}]") for i, m in enumerate(mods)
-            ),
+            modifiers=tuple(_modifier(m, f"modifiers[{i}]") for i, m in enumerate(mods)),
             lead_precedence=_depts(
                 root.get("lead_precedence", ["tax", "hrss", "medical"]),
                 "lead_precedence",
             ),
-            insurance_default_lead=_dept(
-                root.get("insurance_default_lead", "hrss"), "insurance_default_lead"
-            ),
+            insurance_default_lead=_dept(root.get("insurance_default_lead", "hrss"), "insurance_default_lead"),
             categories_requiring_period=frozenset(
                 _enum(Category, c, "categories_requiring_period")
                 for c in _list(
@@ -97,15 +88,8 @@ class RoutingTable:
                     "categories_requiring_period",
                 )
             ),
-            threshold_tracks={
-                k: _track(thresholds[k], f"thresholds.{k}")
-                for k in THRESHOLDS
-                if k in thresholds
-            },
-            track_adds={
-                _track(k, "track_adds"): _depts(v, f"track_adds.{k}")
-                for k, v in adds.items()
-            },
+            threshold_tracks={k: _track(thresholds[k], f"thresholds.{k}") for k in THRESHOLDS if k in thresholds},
+            track_adds={_track(k, "track_adds"): _depts(v, f"track_adds.{k}") for k, v in adds.items()},
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,12 +34,13 @@ def _configure(conn: Any, key: bytes | None) -> None:
 
 
 def make_engine(path: Path, key: bytes | None) -> Engine:
-    """An engine over `path`: SQLCipher with `key`, or plain SQLite when key is None.
+    """An engine over `path`: SQLCipher with `key`, or a plain SQLite file when key is None.
 
     Connections run in autocommit mode; `write()` opens `BEGIN IMMEDIATE` itself so the
     event chain is extended by one writer at a time.
     """
-    module: Any = sqlcipher3.dbapi2 if key is not None else sqlite3
+    # Plain mode uses the same bundled SQLite build (FTS5, trigram) without a key.
+    module: Any = sqlcipher3.dbapi2
 
     def creator() -> Any:
         conn = module.connect(str(path), check_same_thread=False, isolation_level=None)

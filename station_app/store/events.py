@@ -89,6 +89,38 @@ def append(
     return Event(seq, uid, case_uuid, type_, payload, author, origin, at, prev, digest)
 
 
+def append_many(conn: Connection, items: list[dict[str, Any]]) -> list[Event]:
+    """Append many events in order (bulk loads). Each item: type, payload, author, origin,
+    at, case_uuid; the chain is computed as by `append`."""
+    row = conn.execute(text("SELECT hash FROM events ORDER BY seq DESC LIMIT 1")).first()
+    prev = row[0] if row else GENESIS
+    start = int(conn.execute(text("SELECT coalesce(max(seq), 0) FROM events")).scalar_one()) + 1
+    out: list[Event] = []
+    rows: list[dict[str, Any]] = []
+    for offset, it in enumerate(items):
+        uid = str(uuid_mod.uuid4())
+        payload_json = canonical_json(it["payload"])
+        digest = event_hash(prev, uid, it["case_uuid"], it["type"], payload_json, it["author"], it["origin"], it["at"])
+        rows.append({"s": start + offset, "u": uid, "c": it["case_uuid"], "t": it["type"], "p": payload_json,
+                     "a": it["author"], "o": it["origin"], "at": it["at"], "prev": prev, "h": digest})
+        out.append(Event(start + offset, uid, it["case_uuid"], it["type"], it["payload"], it["author"], it["origin"],
+                         it["at"], prev, digest))
+        prev = digest
+    if rows:
+        conn.execute(
+            text(
+                "INSERT INTO events (seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash)"
+                " VALUES (:s, :u, :c, :t, :p, :a, :o, :at, :prev, :h)"
+            ),
+            rows,
+        )
+        conn.execute(
+            text("INSERT INTO meta (key, value) VALUES ('event_head', :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
+            {"v": f"{out[-1].seq}:{out[-1].hash}"},
+        )
+    return out
+
+
 def iter_events(conn: Connection, case_uuid: str | None = None) -> Iterator[Event]:
     sql = "SELECT seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash FROM events"
     params: dict[str, Any] = {}

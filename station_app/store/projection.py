@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from station_app.store.events import Event, iter_events
 from station_app.store.models import PROJECTION_TABLES
-from station_app.store.search_index import clear_index, index_case
+from station_app.store.search_index import clear_index, index_case, index_cases
 
 CASE_FIELDS = frozenset(
     {
@@ -87,7 +87,8 @@ def _employer(intake: dict[str, Any]) -> str | None:
     return None
 
 
-def _case_registered(conn: Connection, ev: Event) -> None:
+def case_row(ev: Event) -> dict[str, Any]:
+    """The `cases` row a `case_registered` event makes."""
     p = ev.payload
     intake: dict[str, Any] = p["intake"]
     routing: dict[str, Any] = p["routing"]
@@ -132,12 +133,40 @@ def _case_registered(conn: Connection, ev: Event) -> None:
         "created_at": ev.at,
         "updated_at": ev.at,
     }
-    cols = ", ".join(row)
-    vals = ", ".join(f":{k}" for k in row)
-    result = conn.execute(text(f"INSERT INTO cases ({cols}) VALUES ({vals})"), row)
+    return row
+
+
+def _insert_sql(row: dict[str, Any]) -> str:
+    return f"INSERT INTO cases ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"
+
+
+def _case_registered(conn: Connection, ev: Event) -> None:
+    row = case_row(ev)
+    result = conn.execute(text(_insert_sql(row)), row)
     case_id = int(result.lastrowid or 0)
-    _set_departments(conn, str(ev.case_uuid), routing)
+    _set_departments(conn, str(ev.case_uuid), ev.payload["routing"])
     index_case(conn, case_id, row)
+
+
+def bulk_register(conn: Connection, evs: list[Event]) -> None:
+    """Project many `case_registered` events at once (bulk loads: demo, benchmark, import)."""
+    if not evs:
+        return
+    start = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM cases")).scalar_one()) + 1
+    rows = []
+    depts = []
+    for offset, ev in enumerate(evs):
+        row = case_row(ev)
+        row["id"] = start + offset
+        rows.append(row)
+        routing = ev.payload["routing"]
+        if routing.get("lead"):
+            depts.append({"c": ev.case_uuid, "d": routing["lead"], "r": "lead"})
+        depts.extend({"c": ev.case_uuid, "d": d, "r": "co"} for d in routing.get("co") or [] if d != routing.get("lead"))
+    conn.execute(text(_insert_sql(rows[0])), rows)
+    if depts:
+        conn.execute(text("INSERT INTO case_departments (case_uuid, dept, role) VALUES (:c, :d, :r)"), depts)
+    index_cases(conn, [(int(r["id"]), r) for r in rows])
 
 
 def _set_departments(conn: Connection, case_uuid: str, routing: dict[str, Any]) -> None:

@@ -75,6 +75,16 @@ def index_case(conn: Connection, case_id: int, row: Mapping[str, Any]) -> None:
     )
 
 
+def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+    """Index many cases with two batched statements."""
+    conn.execute(
+        text("INSERT INTO cases_fts (rowid, text) VALUES (:i, :t)"), [{"i": i, "t": fts_text(r)} for i, r in rows]
+    )
+    terms = [{"t": t, "i": i} for i, r in rows for t in sorted(case_terms(r))]
+    if terms:
+        conn.execute(text("INSERT INTO search_terms (term, case_id) VALUES (:t, :i)"), terms)
+
+
 def clear_index(conn: Connection) -> None:
     conn.execute(text("INSERT INTO cases_fts (cases_fts) VALUES ('delete-all')"))
     conn.execute(text("DELETE FROM search_terms"))

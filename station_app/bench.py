@@ -1,0 +1,192 @@
+"""`station-app bench`: the performance figures of DESIGN.md, measured through the real path.
+
+One run builds two stores with the same synthetic cases, one SQLCipher-encrypted and one plain
+SQLite, bulk-loads them in batches, then times single intakes (validation, routing, event,
+projection, search index, commit) and searches through the same services on both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from station_app.clock import CHINA_TZ, FixedClock
+from station_app.domain.enums import Role
+from station_app.services.case_service import bulk_intake, intake
+from station_app.services.query_service import CaseQuery, list_cases
+from station_app.services.session import Session, login
+from station_app.services.station_service import init_station
+from station_app.store.keystore import Keystore
+from station_app.store.station_store import OpenStore, plain_store
+from station_app.synthetic import make_intake
+
+BENCH_PASSWORD = "bench-password-1"
+TIMED_INTAKES = 200
+TIMED_SEARCHES = 200
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return round(ordered[index], 3)
+
+
+def _intakes(seed: int, count: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [make_intake(rng) for _ in range(count)]
+
+
+def _queries(items: list[dict[str, Any]], count: int, seed: int) -> list[str]:
+    """A mix of what a worker types: 2-char names, initials, ID and phone parts, employers, text."""
+    from station_app.store.search_index import initials
+
+    rng = random.Random(seed)
+    out: list[str] = []
+    kinds = ("name2", "initials", "id", "phone", "employer", "text")
+    for i in range(count):
+        item = rng.choice(items)
+        applicant = item["applicant"]
+        kind = kinds[i % len(kinds)]
+        if kind == "name2":
+            out.append(applicant.get("contact") or applicant["name"][:2])
+        elif kind == "initials":
+            out.append(initials(applicant.get("contact") or applicant["name"]))
+        elif kind == "id" and applicant.get("id_number"):
+            out.append(applicant["id_number"][-8:])
+        elif kind == "phone" and applicant.get("phone"):
+            out.append(applicant["phone"][:7])
+        elif kind == "employer":
+            out.append((item.get("respondent") or applicant)["name"])
+        else:
+            out.append(item["summary"][2:7])
+    return out
+
+
+def _time_work(session: Session, fresh: list[dict[str, Any]], queries: list[str]) -> dict[str, list[float]]:
+    intake_ms: list[float] = []
+    for data in fresh:
+        t0 = time.perf_counter()
+        intake(session, data)
+        intake_ms.append((time.perf_counter() - t0) * 1000)
+    search_ms: list[float] = []
+    for q in queries:
+        t0 = time.perf_counter()
+        list_cases(session, CaseQuery(search=q), limit=50)
+        search_ms.append((time.perf_counter() - t0) * 1000)
+    return {"intake": intake_ms, "search": search_ms}
+
+
+def run_bench(
+    cases: int = 100_000,
+    workdir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    gui: bool = True,
+) -> dict[str, Any]:
+    say = progress or (lambda _msg: None)
+    own_dir = workdir is None
+    root = Path(tempfile.mkdtemp(prefix="station-bench-")) if workdir is None else workdir
+    root.mkdir(parents=True, exist_ok=True)
+    clock = FixedClock(datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ))
+    try:
+        say(f"生成 {cases} 条合成案件…")
+        items = _intakes(1, cases)
+        fresh = _intakes(2, TIMED_INTAKES)
+        queries = _queries(items, TIMED_SEARCHES, 3)
+
+        enc_dir = root / "encrypted"
+        session = init_station(enc_dir, "232701100001", "基准测试调解站", "232701100", "admin", BENCH_PASSWORD,
+                               clock=clock)
+        t0 = time.perf_counter()
+        bulk_intake(session, items, progress=lambda d, n: say(f"加密库装载 {d}/{n}"))
+        load_s = time.perf_counter() - t0
+        session.close()
+
+        t0 = time.perf_counter()
+        session = login(enc_dir, "admin", BENCH_PASSWORD, clock)
+        unlock_ms = (time.perf_counter() - t0) * 1000
+        say("计时:加密库受理与检索…")
+        enc = _time_work(session, fresh, queries)
+        paper_ms = _paper(session)
+        session.close()
+
+        plain_dir = root / "plain"
+        plain_dir.mkdir(exist_ok=True)
+        engine = plain_store(plain_dir / "plain.db")
+        keystore = Keystore.create(plain_dir / "keys.json", "232701100001", "基准测试调解站")
+        plain = Session(OpenStore(plain_dir, engine, keystore, b""), "admin", Role.ADMIN, clock)
+        from station_app.services.calendar_service import load_seed_payload
+
+        plain.record_one("calendar_imported", load_seed_payload())
+        t0 = time.perf_counter()
+        bulk_intake(plain, items, progress=lambda d, n: say(f"明文库装载 {d}/{n}"))
+        plain_load_s = time.perf_counter() - t0
+        say("计时:明文库受理与检索…")
+        pln = _time_work(plain, fresh, queries)
+        plain.close()
+
+        enc_total = sum(enc["intake"]) + sum(enc["search"])
+        plain_total = sum(pln["intake"]) + sum(pln["search"])
+        result: dict[str, Any] = {
+            "cases": cases,
+            "load_s": round(load_s, 2),
+            "plain_load_s": round(plain_load_s, 2),
+            "unlock_ms": round(unlock_ms, 1),
+            "intake_p50_ms": _pct(enc["intake"], 0.5),
+            "intake_p95_ms": _pct(enc["intake"], 0.95),
+            "search_p50_ms": _pct(enc["search"], 0.5),
+            "search_p95_ms": _pct(enc["search"], 0.95),
+            "plain_intake_p95_ms": _pct(pln["intake"], 0.95),
+            "plain_search_p95_ms": _pct(pln["search"], 0.95),
+            "encrypted_vs_plain": round(enc_total / plain_total, 3) if plain_total else None,
+            "encrypted_vs_plain_intake": round(statistics.median(enc["intake"]) / statistics.median(pln["intake"]), 3),
+            "encrypted_vs_plain_search": round(statistics.median(enc["search"]) / statistics.median(pln["search"]), 3),
+        }
+        if paper_ms is not None:
+            result["paper_p95_ms"] = paper_ms
+        if gui:
+            result.update(_gui_figures(enc_dir, say))
+        return result
+    finally:
+        if own_dir:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _paper(session: Session) -> float | None:
+    try:
+        from station_app.documents.bench import bench_paper
+    except ImportError:
+        return None
+    case_no = list_cases(session, CaseQuery(), limit=1)[0].case_no
+    return round(float(bench_paper(session, case_no)), 2)
+
+
+def _gui_figures(data_dir: Path, say: Callable[[str], None]) -> dict[str, Any]:
+    """Start-up and list-open times, measured by the GUI package in its own process."""
+    say("计时:桌面程序启动与案件列表…")
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+               STATION_PASSWORD=BENCH_PASSWORD)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ui.bench", "--data-dir", str(data_dir), "--user", "admin"],
+            capture_output=True, text=True, env=env, timeout=600, check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if proc.returncode != 0:
+        return {}
+    try:
+        figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {}
+    return {k: v for k, v in figures.items() if k in ("startup_ms", "list_open_ms")}
