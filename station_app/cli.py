@@ -38,14 +38,22 @@ def _read_stdin_json() -> Any:
         raise ValidationError({"_": "输入不是有效的JSON"}, "输入不是有效的JSON") from None
 
 
+def _controlling_terminal() -> bool:
+    """Whether getpass can prompt on a terminal (else it would read piped stdin, echoing)."""
+    try:
+        with open("/dev/tty", "rb"):
+            return True
+    except OSError:
+        return False
+
+
 def read_password(prompt: str = "密码: ", env: str = "STATION_PASSWORD", confirm: bool = False) -> str:
     """From the environment when there is no terminal, else from a prompt; never argv."""
     value = os.environ.get(env)
     if value is not None and not sys.stdin.isatty():
         return value
     try:
-        tty_ok = sys.stdin.isatty() or os.path.exists("/dev/tty")
-        if not tty_ok:
+        if not (sys.stdin.isatty() or _controlling_terminal()):
             raise CliError(f"需要密码:请在终端输入,或设置环境变量 {env}")
         first = getpass.getpass(prompt)
         if confirm and getpass.getpass("再次输入: ") != first:
@@ -66,9 +74,9 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 def _session(args: argparse.Namespace) -> Any:
+    from station_app.paths import setup_logging
     from station_app.services.session import login
     from station_app.store.keystore import Keystore
-    from station_app.paths import setup_logging
     from station_app.store.station_store import keys_path
 
     data_dir = _data_dir(args)
@@ -92,11 +100,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     if fields:
         raise ValidationError(fields)
     password = read_password("管理员密码: ", confirm=True)
-    session = init_station(
-        _data_dir(args), args.station_code, args.station_name, args.town_code, args.admin, password
+    session = init_station(_data_dir(args), args.station_code, args.station_name, args.town_code, args.admin, password)
+    _out(
+        {
+            "station_code": session.station_code,
+            "station_name": session.station_name,
+            "admin": args.admin,
+            "data_dir": str(session.data_dir),
+        }
     )
-    _out({"station_code": session.station_code, "station_name": session.station_name, "admin": args.admin,
-          "data_dir": str(session.data_dir)})
     session.close()
     return EXIT_OK
 
@@ -177,8 +189,9 @@ def cmd_case_act(args: argparse.Namespace) -> int:
         detail = perform(session, args.case_no, args.action, data)
     finally:
         session.close()
-    _out({"case_no": detail.summary.case_no, "status": detail.summary.status.value,
-          "due_date": detail.summary.due_date})
+    _out(
+        {"case_no": detail.summary.case_no, "status": detail.summary.status.value, "due_date": detail.summary.due_date}
+    )
     return EXIT_OK
 
 
@@ -193,8 +206,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if report.ok:
         _out({"ok": True, "events": report.count})
         return EXIT_OK
-    _out({"ok": False, "events": report.count, "bad_seq": report.bad_seq, "bad_uuid": report.bad_uuid,
-          "reason": report.reason})
+    _out(
+        {
+            "ok": False,
+            "events": report.count,
+            "bad_seq": report.bad_seq,
+            "bad_uuid": report.bad_uuid,
+            "reason": report.reason,
+        }
+    )
     return EXIT_ERROR
 
 
@@ -300,9 +320,12 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from station_app.bench import run_bench
 
-    result = run_bench(cases=args.cases, workdir=Path(args.workdir) if args.workdir else None,
-                       progress=(lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None,
-                       gui=not args.no_gui)
+    result = run_bench(
+        cases=args.cases,
+        workdir=Path(args.workdir) if args.workdir else None,
+        progress=(lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None,
+        gui=not args.no_gui,
+    )
     if args.json:
         _out(result)
     else:
@@ -398,7 +421,7 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def _load_extras() -> None:
-    for module in ("station_app.documents.cli", "ui.commands"):
+    for module in ("station_app.documents.cli", "ui.commands", "ui.selfcheck"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -9,11 +9,24 @@ from typing import Any
 from station_app.clock import CHINA_TZ
 from station_app.domain.enums import TOWNS, Channel, Flag, InsuranceType
 
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋"
+    "蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红建国志文斌宇浩凯鹏飞鑫波辉俊欣雪梅琳颖晨阳海峰亮健"
 EMPLOYER_WORDS = ("北极", "林海", "兴安", "龙江", "金山", "漠北", "松岭", "白桦", "冰雪", "鸿运", "北疆", "恒泰")
-EMPLOYER_KINDS = ("林业有限公司", "建筑工程有限公司", "商贸有限公司", "旅游开发有限公司", "物业服务有限公司", "餐饮店",
-                  "运输有限公司", "农业专业合作社", "砂石料场", "宾馆")
+EMPLOYER_KINDS = (
+    "林业有限公司",
+    "建筑工程有限公司",
+    "商贸有限公司",
+    "旅游开发有限公司",
+    "物业服务有限公司",
+    "餐饮店",
+    "运输有限公司",
+    "农业专业合作社",
+    "砂石料场",
+    "宾馆",
+)
 REGIONS = ("232723", "232701", "232721", "232722", "230102", "230103", "232700")
 SUMMARIES = (
     "反映单位未按实际工资申报缴费基数,要求核实并补缴。",
@@ -71,12 +84,18 @@ def make_employer(rng: random.Random) -> str:
 
 def make_intake(rng: random.Random, received: datetime | None = None, category: int | None = None) -> dict[str, Any]:
     """One realistic intake JSON (valid for `parse_intake`)."""
-    received = received or datetime(2025, 11, 10, 9, 0, tzinfo=CHINA_TZ) + timedelta(minutes=rng.randrange(0, 60 * 24 * 300))
+    received = received or datetime(2025, 11, 10, 9, 0, tzinfo=CHINA_TZ) + timedelta(
+        minutes=rng.randrange(0, 60 * 24 * 300)
+    )
     category = category or rng.choice((1, 2, 3, 4, 4, 4, 5, 6, 7, 7, 8, 8, 9))
     employer = {"kind": "employer", "name": make_employer(rng), "uscc": make_uscc(rng)}
     if rng.random() < 0.85:
-        applicant: dict[str, Any] = {"kind": "person", "name": make_name(rng), "id_number": make_id(rng),
-                                     "phone": make_phone(rng)}
+        applicant: dict[str, Any] = {
+            "kind": "person",
+            "name": make_name(rng),
+            "id_number": make_id(rng),
+            "phone": make_phone(rng),
+        }
         respondent: dict[str, Any] | None = employer
     else:
         applicant = {**employer, "contact": make_name(rng), "phone": make_phone(rng)}

@@ -230,9 +230,7 @@ STATUS_LABELS: dict[Status, str] = {
     Status.CLUE_TRANSFERRED: "线索移送",
 }
 
-CLOSED_STATUSES = frozenset(
-    {Status.ARCHIVED, Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.CLUE_TRANSFERRED}
-)
+CLOSED_STATUSES = frozenset({Status.ARCHIVED, Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.CLUE_TRANSFERRED})
 
 
 class Role(StrEnum):

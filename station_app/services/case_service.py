@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid as uuid_mod
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -163,7 +163,7 @@ def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict
         if track is not Track.NOT_ACCEPTED and lead is None:
             raise ValidationError({"override.lead": "请指定牵头部门"})
         decision = RoutingDecision(
-            track, Department(lead) if lead else None, tuple(co), decision.reasons + (f"人工调整:{reason}",)
+            track, Department(lead) if lead else None, tuple(co), (*decision.reasons, f"人工调整:{reason}")
         )
     state = _stage_for_track(session, decision.track, session.today())
     state.update({"track": decision.track.value, "lead": decision.lead.value if decision.lead else None})
@@ -185,8 +185,9 @@ def _b_sign(session: Session, conn: Connection, row: dict[str, Any], data: dict[
 def _b_return(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     dept = _dept(data, "dept", set(_departments(conn, row["uuid"])) | {Department.BUSINESS.value})
     reason = _text(data, "reason", "退回理由")
+    routing_days = session.deadline_settings().routing_days
     return {"dept": dept, "reason": reason, "set": {"status": Status.RETURNED.value, "stage": "routing",
-                                                     **_deadline(session, session.today(), session.deadline_settings().routing_days)}}
+                                                     **_deadline(session, session.today(), routing_days)}}
 
 
 def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -235,7 +236,8 @@ def _b_extend(session: Session, conn: Connection, row: dict[str, Any], data: dic
     reason = _text(data, "reason", "延期理由")
     due, estimated = session.calendar().add_working_days(date.fromisoformat(row["due_date"]), days)
     return {"days": days, "reason": reason,
-            "set": {"due_date": due.isoformat(), "due_estimated": estimated or bool(row["due_estimated"]), "extended": True}}
+            "set": {"due_date": due.isoformat(), "due_estimated": estimated or bool(row["due_estimated"]),
+                    "extended": True}}
 
 
 def _with_justice(row: dict[str, Any]) -> list[str]:
@@ -349,9 +351,10 @@ def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data
     track = Track.JOINT if co else Track.REFER
     reasons = row["reasons_list"] + [f"市12345热线办交办 → {Department(lead).full_name}"]
     routing = {"track": track.value, "lead": lead, "co": co, "reasons": reasons}
+    opinion_days = session.deadline_settings().opinion_days
     return {"routing": routing, "set": {"status": Status.ROUTED.value, "stage": "opinion", "track": track.value,
                                         "lead": lead, "co": co, "reasons": reasons,
-                                        **_deadline(session, session.today(), session.deadline_settings().opinion_days)}}
+                                        **_deadline(session, session.today(), opinion_days)}}
 
 
 def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

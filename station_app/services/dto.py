@@ -107,7 +107,7 @@ class CaseDetail:
         """The latest note of a kind (e.g. `reply_issued`, `minutes_recorded`)."""
         for n in reversed(self.notes):
             if n["kind"] == kind:
-                return n
+                return dict(n)
         return None
 
     def to_json(self) -> dict[str, Any]:

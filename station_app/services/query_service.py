@@ -138,7 +138,10 @@ def get_case(session: Session, ref: str) -> CaseDetail:
             {"c": row["uuid"]},
         ).all()
         papers = conn.execute(
-            text("SELECT paper_no, kind, issued_at, author, reprint FROM papers WHERE case_uuid = :c ORDER BY issued_at"),
+            text(
+                "SELECT paper_no, kind, issued_at, author, reprint FROM papers WHERE case_uuid = :c"
+                " ORDER BY issued_at"
+            ),
             {"c": row["uuid"]},
         ).all()
     assert summary_row is not None
@@ -147,7 +150,7 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         {"track": row["track"], "lead": row["lead"], "co": row["co_list"], "reasons": row["reasons_list"]}
     )
     timeline = tuple(
-        TimelineEntry(e[0], e[1], e[2], e[3], EVENT_LABELS.get(e[3], e[3]), _public_payload(json.loads(e[4])))
+        TimelineEntry(e[0], e[1], e[2], e[3], EVENT_LABELS.get(e[3]) or str(e[3]), _public_payload(json.loads(e[4])))
         for e in events
     )
     return CaseDetail(

@@ -46,6 +46,7 @@ def add_user(
     kdf: KdfParams | None = None,
 ) -> UserInfo:
     session.require(Role.ADMIN)
+    session.store.keystore.reload()
     fields: dict[str, str] = {}
     if (why := check_user_name(name)) is not None:
         fields["name"] = why
@@ -72,6 +73,7 @@ def change_password(session: Session, name: str, new_password: str, kdf: KdfPara
     """Re-wrap the database key under a new password (the database is not re-encrypted)."""
     if name != session.user:
         session.require(Role.ADMIN)
+    session.store.keystore.reload()
     if not session.store.keystore.has_user(name):
         raise NotFound("无此用户")
     if (why := check_password(new_password)) is not None:
@@ -85,6 +87,7 @@ def change_password(session: Session, name: str, new_password: str, kdf: KdfPara
 
 def unlock_user(session: Session, name: str) -> None:
     session.require(Role.ADMIN, Role.HEAD)
+    session.store.keystore.reload()
     if not session.store.keystore.has_user(name):
         raise NotFound("无此用户")
     keystore = session.store.keystore
@@ -108,10 +111,12 @@ def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
 
 def set_lockout(session: Session, policy: LockoutPolicy) -> None:
     session.require(Role.ADMIN)
+    session.store.keystore.reload()
     session.store.keystore.set_lockout(policy)
 
 
 def list_users(session: Session) -> list[UserInfo]:
+    session.store.keystore.reload()
     with read(session.store.engine) as conn:
         names = [r[0] for r in conn.execute(text("SELECT name FROM users ORDER BY name"))]
     return [_info(session, n) for n in names]

@@ -54,6 +54,7 @@ def make_engine(path: Path, key: bytes | None) -> Engine:
         poolclass=QueuePool,
         hide_parameters=True,  # SQL errors must never echo personal data
         pool_size=4,
+        pool_use_lifo=True,  # reuse the warm connection: its page cache holds decrypted pages
         max_overflow=4,
     )
 

@@ -97,6 +97,11 @@ class Keystore:
             raise StationError("密钥文件格式不受支持")
         return cls(path, data)
 
+    def reload(self) -> None:
+        """Re-read the file before changing it: the login window or another program may have
+        recorded attempts or lockouts since this copy was loaded."""
+        self._data = Keystore.load(self.path)._data
+
     def save(self) -> None:
         atomic_write_bytes(self.path, json.dumps(self._data, ensure_ascii=False, indent=1).encode("utf-8"))
 

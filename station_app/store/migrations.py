@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
+from station_app.errors import StationError
 from station_app.store.db import write
 from station_app.store.models import FTS_DDL, metadata
 
@@ -60,6 +61,8 @@ def backup_file(engine: Engine, db_path: Path, version: int) -> Path:
 def migrate(engine: Engine, db_path: Path, target: int = LATEST) -> list[int]:
     """Apply every migration above the current version; return the versions applied."""
     current = schema_version(engine)
+    if current > LATEST:  # written by a newer program: this one would misread or damage it
+        raise StationError("数据库版本高于本程序,请升级程序后再打开")
     pending = [(n, fn) for n, fn in MIGRATIONS if current < n <= target]
     if not pending:
         return []
@@ -71,7 +74,10 @@ def migrate(engine: Engine, db_path: Path, target: int = LATEST) -> list[int]:
             fn(conn)
             conn.exec_driver_sql(f"PRAGMA user_version = {number}")
             conn.execute(
-                text("INSERT INTO meta (key, value) VALUES ('schema_version', :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
+                text(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', :v)"
+                    " ON CONFLICT(key) DO UPDATE SET value = :v"
+                ),
                 {"v": str(number)},
             )
         applied.append(number)

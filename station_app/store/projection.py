@@ -48,7 +48,7 @@ def apply(conn: Connection, ev: Event) -> None:
                 {
                     "c": ev.case_uuid,
                     "k": ev.type,
-                    "b": json.dumps(_note_body(ev.payload), ensure_ascii=False),
+                    "b": json.dumps(_note_body(ev.payload), ensure_ascii=False, sort_keys=True),
                     "at": ev.at,
                     "a": ev.author,
                 },
@@ -162,7 +162,9 @@ def bulk_register(conn: Connection, evs: list[Event]) -> None:
         routing = ev.payload["routing"]
         if routing.get("lead"):
             depts.append({"c": ev.case_uuid, "d": routing["lead"], "r": "lead"})
-        depts.extend({"c": ev.case_uuid, "d": d, "r": "co"} for d in routing.get("co") or [] if d != routing.get("lead"))
+        depts.extend(
+            {"c": ev.case_uuid, "d": d, "r": "co"} for d in routing.get("co") or [] if d != routing.get("lead")
+        )
     conn.execute(text(_insert_sql(rows[0])), rows)
     if depts:
         conn.execute(text("INSERT INTO case_departments (case_uuid, dept, role) VALUES (:c, :d, :r)"), depts)
@@ -175,13 +177,20 @@ def _set_departments(conn: Connection, case_uuid: str, routing: dict[str, Any]) 
         wanted[str(routing["lead"])] = "lead"
     for dept in routing.get("co") or []:
         wanted.setdefault(str(dept), "co")
-    existing = {r[0] for r in conn.execute(text("SELECT dept FROM case_departments WHERE case_uuid = :c"), {"c": case_uuid})}
+    existing = {
+        r[0] for r in conn.execute(text("SELECT dept FROM case_departments WHERE case_uuid = :c"), {"c": case_uuid})
+    }
     for dept in existing - set(wanted):
-        conn.execute(text("DELETE FROM case_departments WHERE case_uuid = :c AND dept = :d"), {"c": case_uuid, "d": dept})
+        conn.execute(
+            text("DELETE FROM case_departments WHERE case_uuid = :c AND dept = :d"), {"c": case_uuid, "d": dept}
+        )
     for dept, role in wanted.items():
         if dept in existing:
             conn.execute(
-                text("UPDATE case_departments SET role = :r, returned_at = NULL, return_reason = NULL WHERE case_uuid = :c AND dept = :d"),
+                text(
+                    "UPDATE case_departments SET role = :r, returned_at = NULL, return_reason = NULL"
+                    " WHERE case_uuid = :c AND dept = :d"
+                ),
                 {"c": case_uuid, "d": dept, "r": role},
             )
         else:
@@ -272,7 +281,7 @@ def _user_changed(conn: Connection, ev: Event) -> None:
 def _setting_changed(conn: Connection, ev: Event) -> None:
     conn.execute(
         text("INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-        {"k": ev.payload["key"], "v": json.dumps(ev.payload["value"], ensure_ascii=False)},
+        {"k": ev.payload["key"], "v": json.dumps(ev.payload["value"], ensure_ascii=False, sort_keys=True)},
     )
 
 
@@ -299,6 +308,7 @@ _HANDLERS = {
     "case_registered": _case_registered,
     "case_routed": _case_routed,
     "city_assigned": _case_routed,
+    "escalation_requested": _case_routed,  # adds justice (legal review)
     "department_signed": _dept_signed,
     "department_returned": _dept_returned,
     "opinion_recorded": _opinion,

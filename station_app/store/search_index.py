@@ -7,6 +7,7 @@ pinyin initials of person and employer names (张三 -> zs).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -37,10 +38,19 @@ def name_terms(name: str | None) -> set[str]:
     return terms
 
 
+def _contact(row: Mapping[str, Any]) -> str | None:
+    """An employer applicant's contact person (a name kept only in the intake JSON)."""
+    if row.get("applicant_kind") != "employer" or not row.get("intake"):
+        return None
+    contact = (json.loads(str(row["intake"])).get("applicant") or {}).get("contact")
+    return str(contact) if contact else None
+
+
 def case_terms(row: Mapping[str, Any]) -> set[str]:
     terms = set()
     for key in ("applicant_name", "respondent_name"):
         terms |= name_terms(row.get(key))
+    terms |= name_terms(_contact(row))
     employer = row.get("employer")
     if employer:
         terms.add(str(employer))
@@ -55,6 +65,7 @@ def fts_text(row: Mapping[str, Any]) -> str:
     parts: Iterable[Any] = (
         row.get("case_no"),
         row.get("applicant_name"),
+        _contact(row),
         row.get("applicant_id"),
         row.get("applicant_phone"),
         row.get("applicant_uscc"),

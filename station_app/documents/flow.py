@@ -1,0 +1,335 @@
+"""Styles and flowables shared by the papers: titles, field tables, QR code, seal area, cut line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from xml.sax.saxutils import escape
+
+import segno
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+
+from station_app.documents.fonts import FONT_NAME
+
+BODY_SIZE = 11.0
+GRID = colors.Color(0.25, 0.25, 0.25)
+FAINT = colors.Color(0.55, 0.55, 0.55)
+LABEL_BG = colors.Color(0.94, 0.94, 0.94)
+
+
+def style(name: str, size: float = BODY_SIZE, **kw: Any) -> ParagraphStyle:
+    base: dict[str, Any] = {
+        "fontName": FONT_NAME,
+        "bulletFontName": FONT_NAME,
+        "fontSize": size,
+        "leading": round(size * 1.5, 1),
+        "wordWrap": "CJK",
+        "alignment": TA_LEFT,
+    }
+    base.update(kw)
+    return ParagraphStyle(name, **base)
+
+
+STYLES: dict[str, ParagraphStyle] = {
+    "body": style("body", firstLineIndent=2 * BODY_SIZE, spaceAfter=2),
+    "plain": style("plain", spaceAfter=2),
+    "addressee": style("addressee", spaceBefore=4, spaceAfter=4),
+    "heading": style("heading", 12, spaceBefore=8, spaceAfter=3),
+    "cell": style("cell", 10.5, leading=15),
+    "cell_label": style("cell_label", 10, leading=14),
+    "cell_center": style("cell_center", 10, leading=14, alignment=TA_CENTER),
+    "cell_grid": style("cell_grid", 10, leading=14),
+    "small": style("small", 9, leading=13, textColor=colors.Color(0.2, 0.2, 0.2)),
+    "subtitle": style("subtitle", 11, alignment=TA_CENTER, spaceAfter=8),
+    "right": style("right", alignment=TA_RIGHT),
+    "bullet": style("bullet", leftIndent=2 * BODY_SIZE, firstLineIndent=-1 * BODY_SIZE, spaceAfter=2),
+}
+
+
+_CJK = "[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’]"
+_PUNCT = (
+    (re.compile(rf"(?<={_CJK}),|,(?={_CJK})"), ","),
+    (re.compile(rf"(?<={_CJK});|;(?={_CJK})"), ";"),
+    (re.compile(rf"(?<={_CJK}):"), ":"),
+    (re.compile(rf"(?<={_CJK})\(|\((?={_CJK})"), "("),
+    (re.compile(rf"(?<={_CJK})\)|\)(?={_CJK})"), ")"),
+)
+
+
+def cjk_punct(text: str) -> str:
+    """ASCII , ; : ( ) next to Chinese text become full-width, as printed Chinese expects
+    (times such as 9:30 and codes keep theirs)."""
+    for pattern, repl in _PUNCT:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def esc(text: str) -> str:
+    """User text into Paragraph markup: escaped, full-width punctuation, line breaks and runs
+    of spaces kept."""
+    return escape(cjk_punct(text)).replace("  ", "\u3000").replace("\n", "<br/>")
+
+
+class TitleLine(Flowable):  # type: ignore[misc]
+    """A centred title in a heavier stroke (the font has no bold face); shrinks to fit."""
+
+    def __init__(self, text: str, size: float = 20.0, space_after: float = 6.0) -> None:
+        super().__init__()
+        self.text = text
+        self.size = size
+        self.spaceAfter = space_after
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        while self.size > 12 and stringWidth(self.text, FONT_NAME, self.size) > aw:
+            self.size -= 1
+        self.width = aw
+        return aw, self.size * 1.5
+
+    def draw(self) -> None:
+        c = self.canv
+        c.saveState()
+        c.setFont(FONT_NAME, self.size)
+        c.setLineWidth(self.size * 0.025)
+        t = c.beginText()
+        t.setTextRenderMode(2)
+        t.setFont(FONT_NAME, self.size)
+        w = stringWidth(self.text, FONT_NAME, self.size)
+        t.setTextOrigin((self.width - w) / 2, self.size * 0.35)
+        t.textOut(self.text)
+        c.drawText(t)
+        c.restoreState()
+
+
+class QrCode(Flowable):  # type: ignore[misc]
+    """A QR code drawn as vector squares (crisp on any printer), with a caption under it."""
+
+    def __init__(self, payload: str, size: float = 28 * mm, caption: str = "扫码核验") -> None:
+        super().__init__()
+        self.payload = payload
+        self.size = size
+        self.caption = caption
+        qr = segno.make(payload, error="m", micro=False)
+        self.matrix: list[bytearray] = [bytearray(row) for row in qr.matrix]
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        return self.size, self.size + 12
+
+    def draw(self) -> None:
+        draw_qr(self.canv, self.matrix, 0, 12, self.size)
+        self.canv.setFont(FONT_NAME, 8)
+        self.canv.setFillColor(colors.black)
+        self.canv.drawCentredString(self.size / 2, 2, self.caption)
+
+
+def draw_qr(canv: Any, matrix: list[bytearray], x: float, y: float, size: float) -> None:
+    n = len(matrix) + 8  # 4 modules of quiet zone on each side
+    cell = size / n
+    path = canv.beginPath()
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                path.rect(x + (start + 4) * cell, y + size - (r + 5) * cell, (c - start) * cell, cell)
+            else:
+                c += 1
+    canv.saveState()
+    canv.setFillColor(colors.black)
+    canv.drawPath(path, stroke=0, fill=1)
+    canv.restoreState()
+
+
+class SealArea(Flowable):  # type: ignore[misc]
+    """QR code at the left; issuer and date at the right under a dashed circle for the seal."""
+
+    HEIGHT = 33 * mm
+
+    def __init__(self, payload: str, issuer: str, date_text: str, note: str = "(盖章)") -> None:
+        super().__init__()
+        self.qr = QrCode(payload, 24 * mm)
+        self.issuer = issuer
+        self.date_text = date_text
+        self.note = note
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.width = aw
+        self.height = self.HEIGHT
+        return aw, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        self.qr.canv = c
+        self.qr.drawOn(c, 0, 1 * mm)
+        size = 12.0
+        for text in (self.issuer, self.date_text):
+            while size > 8 and stringWidth(text, FONT_NAME, size) > self.width - 40 * mm:
+                size -= 0.5
+        right = self.width - 4 * mm
+        cx = right - max(stringWidth(self.issuer, FONT_NAME, size), 34 * mm) / 2
+        c.saveState()
+        c.setStrokeColor(FAINT)
+        c.setLineWidth(0.6)
+        c.setDash(3, 2)
+        c.circle(cx, 17 * mm, 15.5 * mm, stroke=1, fill=0)
+        c.setDash()
+        c.setFillColor(FAINT)
+        c.setFont(FONT_NAME, 9)
+        c.drawCentredString(cx, 28 * mm, self.note)
+        c.setFillColor(colors.black)
+        c.setFont(FONT_NAME, size)
+        c.drawRightString(right, 18 * mm, self.issuer)
+        c.drawRightString(right, 11 * mm, self.date_text)
+        c.restoreState()
+
+
+class CutLine(Flowable):  # type: ignore[misc]
+    """A dashed line across the page with a note: where the return stub is torn off."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__()
+        self.note = note
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.width = aw
+        return aw, 16
+
+    def draw(self) -> None:
+        c = self.canv
+        c.saveState()
+        c.setFont(FONT_NAME, 9)
+        w = stringWidth(self.note, FONT_NAME, 9) + 12
+        c.setDash(4, 3)
+        c.setLineWidth(0.7)
+        c.line(0, 8, (self.width - w) / 2, 8)
+        c.line((self.width + w) / 2, 8, self.width, 8)
+        c.setDash()
+        c.drawCentredString(self.width / 2, 5, self.note)
+        c.restoreState()
+
+
+class BottomBlock(Flowable):  # type: ignore[misc]
+    """Flowables kept together and pushed to the bottom of the page (a tear-off stub)."""
+
+    def __init__(self, content: Sequence[Flowable]) -> None:
+        super().__init__()
+        self.content = list(content)
+        self._sizes: list[tuple[float, float]] = []
+        self._inner = 0.0
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self._sizes = [f.wrap(aw, ah) for f in self.content]
+        self._inner = sum(h + f.getSpaceBefore() + f.getSpaceAfter() for f, (_, h) in zip(self.content, self._sizes))
+        self.width = aw
+        self.height = max(self._inner, ah - 1) if self._inner <= ah else self._inner
+        return aw, self.height
+
+    def draw(self) -> None:
+        y = self._inner
+        for f, (_, h) in zip(self.content, self._sizes):
+            y -= f.getSpaceBefore() + h
+            f.drawOn(self.canv, 0, y)
+            y -= f.getSpaceAfter()
+
+
+_CELL_PAD = 12.0  # left + right padding of a value cell
+_LABEL_PAD = 6.0  # of a label cell
+
+
+def _fits(text: str, width: float, key: str = "cell") -> bool:
+    pad = _LABEL_PAD if key == "cell_label" else _CELL_PAD
+    return "\n" not in text and stringWidth(cjk_punct(text), FONT_NAME, STYLES[key].fontSize) <= width - pad
+
+
+def field_table(
+    rows: Sequence[tuple[str, str]], width: float, label_width: float = 32 * mm, pairs: bool = False
+) -> Table:
+    """Label/value rows; with `pairs`, two short fields share a row (four columns) and a long
+    value spans the row. Values wrap, and a tall row may split across pages."""
+
+    def p(text: str, key: str = "cell") -> Paragraph:
+        return Paragraph(esc(text), STYLES[key])
+
+    spans: list[int] = []
+    if pairs:
+        value_w = (width - 2 * label_width) / 2
+        widths = [label_width, value_w, label_width, value_w]
+        data: list[list[Any]] = []
+        pending: tuple[str, str] | None = None
+
+        def flush() -> None:
+            nonlocal pending
+            if pending is not None:
+                spans.append(len(data))
+                data.append([p(pending[0], "cell_label"), p(pending[1]), "", ""])
+                pending = None
+
+        for k, v in rows:
+            if _fits(v, value_w) and _fits(k, label_width, "cell_label"):
+                if pending is None:
+                    pending = (k, v)
+                else:
+                    data.append([p(pending[0], "cell_label"), p(pending[1]), p(k, "cell_label"), p(v)])
+                    pending = None
+            else:
+                flush()
+                spans.append(len(data))
+                data.append([p(k, "cell_label"), p(v), "", ""])
+        flush()
+    else:
+        widths = [label_width, width - label_width]
+        data = [[p(k, "cell_label"), p(v)] for k, v in rows]
+    t = Table(data, colWidths=widths, splitInRow=1, hAlign="LEFT")
+    commands: list[tuple[Any, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), FONT_NAME),
+        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+        ("BACKGROUND", (0, 0), (0, -1), LABEL_BG),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    label_cols = (0, 2) if pairs else (0,)
+    for col in label_cols:
+        commands += [("LEFTPADDING", (col, 0), (col, -1), 3), ("RIGHTPADDING", (col, 0), (col, -1), 3)]
+    if pairs:
+        commands.append(("BACKGROUND", (2, 0), (2, -1), LABEL_BG))
+        for row in spans:
+            commands += [("SPAN", (1, row), (3, row)), ("BACKGROUND", (2, row), (2, row), colors.white)]
+    t.setStyle(TableStyle(commands))
+    t.spaceBefore = 3
+    t.spaceAfter = 5
+    return t
+
+
+def grid_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], left: Sequence[int] = ()
+) -> Table:
+    """A table with a header row repeated on each page; columns in `left` are left-aligned."""
+    cell = STYLES["cell_center"]
+    data = [[Paragraph(esc(h), cell) for h in header]]
+    data += [[Paragraph(esc(v), STYLES["cell_grid"] if i in left else cell) for i, v in enumerate(row)] for row in rows]
+    t = Table(data, colWidths=list(widths), repeatRows=1, splitInRow=1, hAlign="CENTER")
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT_NAME),
+                ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9)),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    t.spaceBefore = 4
+    t.spaceAfter = 6
+    return t

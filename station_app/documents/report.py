@@ -1,0 +1,65 @@
+"""统计月报: counts by category, town, department, track and status; on-time and resolution rates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from station_app.documents.base import Built, PaperContext, Story
+from station_app.documents.fmt import cn_date
+
+if TYPE_CHECKING:
+    from station_app.services.stats_service import CountRow, Stats
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _share(n: int, total: int) -> str:
+    return f"{n / total * 100:.1f}%" if total else "—"
+
+
+def _table(s: Story, heading: str, name: str, rows: tuple[CountRow, ...], total: int) -> None:
+    body = [[str(k), r.label, str(r.count), _share(r.count, total)] for k, r in enumerate(rows, 1)]
+    body.append(["", "合计", str(sum(r.count for r in rows)), _share(sum(r.count for r in rows), total)])
+    s.grid(["序号", name, "件数", "占比"], body, [14, 92, 26, 28], left=(1,), heading=heading)
+
+
+def build(ctx: PaperContext, stats: Stats) -> Built:
+    s = Story(ctx)
+    first = stats.date_from
+    s.title("社会保险费征缴争议处置情况统计月报", f"{first.year}年{first.month}月 · {ctx.station.name}")
+    s.heading("一、总体情况")
+    s.fields(
+        [
+            ("统计期间", f"{cn_date(stats.date_from)}至{cn_date(stats.date_to)}(按受理日期)"),
+            ("受理登记", f"{stats.total}件"),
+            ("其中受理", f"{stats.accepted}件(不含不予受理、撤回)"),
+            ("办结", f"{stats.resolved}件"),
+            ("办结率", pct(stats.resolution_rate)),
+            ("已答复", f"{stats.concluded}件,其中按时{stats.on_time}件"),
+            ("按时办结率", pct(stats.on_time_rate)),
+            ("在办超期", f"{stats.overdue_open}件"),
+        ],
+    )
+    total = stats.total
+    _table(s, "二、按争议类别", "争议类别", stats.by_category, total)
+    _table(s, "三、按事项所在辖区", "镇(辖区)", stats.by_town, total)
+    _table(s, "四、按牵头部门", "牵头部门", stats.by_department, total)
+    _table(s, "五、按办理方式", "办理方式", stats.by_track, total)
+    _table(s, "六、按办理状态", "办理状态", stats.by_status, total)
+
+    s.heading("七、指标说明")
+    s.bullets(
+        [
+            "统计范围:统计期间内受理登记的全部案件(按受理日期)。",
+            "受理件数:全部案件扣除不予受理和撤回的案件。",
+            "办结:已书面答复、当场办结或已归档的案件;办结率=办结件数÷受理件数。",
+            "按时办结:已答复(含当场办结)的案件中,分类流转、审批、部门书面意见、报送交办、答复各环节均在"
+            "规定工作日时限(含依规延期)内完成的;按时办结率=按时办结件数÷已答复件数。",
+            "在办超期:统计期末仍在办理且已超过当前环节时限的案件。",
+        ]
+    )
+    s.para(f"填报单位:{ctx.station.name}    填报人:{ctx.handler}    联系电话:{ctx.station.phone or '—'}", "plain")
+    s.seal("city_gov")
+    return s.render()

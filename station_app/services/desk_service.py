@@ -1,0 +1,136 @@
+"""What the desk form needs besides intake itself: routing preview, deadlines, employers,
+the encrypted draft and the password check of the lock screen."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+
+from station_app.domain.enums import Track
+from station_app.domain.routing import RoutingDecision
+from station_app.errors import AuthError
+from station_app.services.case_service import decide
+from station_app.services.session import Session
+from station_app.store.db import read, write
+from station_app.store.keystore import GENERIC_LOGIN_ERROR
+
+ROUTING_KEYS = ("category", "insurance_types", "periods", "amount_claimed", "group_size", "flags")
+_PREVIEW_PARTY = {"kind": "person", "name": "预览", "phone": "0457-2812345"}
+DRAFT_LIMIT = 200_000
+
+
+@dataclass(frozen=True)
+class DeadlineHint:
+    """One expected deadline of a matter taken in today."""
+
+    label: str
+    due_date: str
+    working_days: int
+    estimated: bool
+
+
+def routing_preview(session: Session, data: dict[str, Any]) -> RoutingDecision:
+    """Route the routing fields of a half-filled form (parties and texts may still be missing).
+
+    Raises:
+        ValidationError: a routing field is missing or wrong (category, periods, amount...).
+    """
+    probe: dict[str, Any] = {k: data[k] for k in ROUTING_KEYS if data.get(k) not in (None, "")}
+    probe.update(
+        received_at=session.now_iso(),
+        channel="visit",
+        town_code=station_town(session) or "232701100",
+        applicant=dict(_PREVIEW_PARTY),
+    )
+    return decide(session, probe)
+
+
+def stage_deadlines(session: Session, decision: RoutingDecision, start: date | None = None) -> list[DeadlineHint]:
+    """The deadlines a matter routed today would get (routing, then its track's stage)."""
+    if decision.track is Track.NOT_ACCEPTED:
+        return []
+    d = session.deadline_settings()
+    cal = session.calendar()
+    start = start or session.today()
+    routed, est1 = cal.add_working_days(start, d.routing_days)
+    hints = [DeadlineHint("分类流转", routed.isoformat(), d.routing_days, est1)]
+    stage = {
+        Track.REFER: ("部门办理", d.opinion_days),
+        Track.JOINT: ("部门书面意见", d.opinion_days),
+        Track.MAJOR: ("重大疑难办结", d.major_days),
+        Track.SUBMIT_CITY: ("市级交办", d.opinion_days),
+    }[decision.track]
+    due, est2 = cal.add_working_days(routed, stage[1])
+    hints.append(DeadlineHint(stage[0], due.isoformat(), stage[1], est1 or est2))
+    if decision.track in (Track.JOINT, Track.MAJOR):
+        reply, est3 = cal.add_working_days(due, d.reply_days)
+        hints.append(DeadlineHint("书面答复", reply.isoformat(), d.reply_days, est1 or est2 or est3))
+    return hints
+
+
+def station_town(session: Session) -> str:
+    """The town code the station was set up in."""
+    return session.store.meta("town_code") or ""
+
+
+def known_employers(session: Session, limit: int = 5000) -> list[tuple[str, str]]:
+    """Employers already in the store with their USCC (most recent first), for autocomplete."""
+    sql = (
+        "SELECT name, uscc FROM ("
+        " SELECT applicant_name AS name, applicant_uscc AS uscc, id FROM cases"
+        "  WHERE applicant_kind = 'employer' AND applicant_uscc IS NOT NULL"
+        " UNION ALL"
+        " SELECT respondent_name, respondent_uscc, id FROM cases WHERE respondent_uscc IS NOT NULL"
+        ") GROUP BY name ORDER BY max(id) DESC LIMIT :n"
+    )
+    with read(session.store.engine) as conn:
+        return [(str(r[0]), str(r[1])) for r in conn.execute(text(sql), {"n": limit})]
+
+
+def _draft_key(session: Session) -> str:
+    return f"draft:intake:{session.user}"
+
+
+def save_draft(session: Session, data: dict[str, Any]) -> None:
+    """Keep the user's unsaved intake form inside the encrypted store (never a plain file)."""
+    raw = json.dumps(data, ensure_ascii=False)
+    if len(raw) > DRAFT_LIMIT:
+        return
+    with write(session.store.engine) as conn:
+        conn.execute(
+            text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
+            {"k": _draft_key(session), "v": raw},
+        )
+
+
+def load_draft(session: Session) -> dict[str, Any] | None:
+    raw = session.store.meta(_draft_key(session))
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def clear_draft(session: Session) -> None:
+    with write(session.store.engine) as conn:
+        conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": _draft_key(session)})
+
+
+def confirm_password(session: Session, password: str) -> None:
+    """Check the logged-in user's password again (lock screen). Failures count to lockout.
+
+    Raises:
+        AuthError: with the one generic login message.
+    """
+    session.store.keystore.reload()  # the login window may have counted attempts since
+    key = session.store.keystore.unwrap(session.user, password, session.clock.now())
+    if not hmac.compare_digest(key, session.store.key):
+        raise AuthError(GENERIC_LOGIN_ERROR)

@@ -1,0 +1,103 @@
+"""Which paper fits a case in its track and state, and the date each paper announces."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from station_app.documents.payload import PaperKind
+from station_app.domain.enums import Status, Track
+from station_app.errors import ValidationError
+from station_app.services.dto import CaseDetail
+from station_app.services.session import Session
+
+CASE_PAPERS = tuple(k.value for k in PaperKind if k is not PaperKind.REPORT)
+PROCEEDINGS = ("arbitration", "litigation", "reconsideration")
+_EARLY = frozenset({Status.REGISTERED, Status.RETURNED})
+_ENDED_EARLY = frozenset({Status.WITHDRAWN, Status.CLOSED_ON_SPOT})
+_ARCHIVABLE = frozenset(
+    {
+        Status.REPLIED,
+        Status.OBJECTION,
+        Status.ARCHIVED,
+        Status.CLOSED_ON_SPOT,
+        Status.NOT_ACCEPTED,
+        Status.WITHDRAWN,
+        Status.CLUE_TRANSFERRED,
+    }
+)
+
+
+# -- which paper fits ----------------------------------------------------------------------
+
+
+def check_paper(case: CaseDetail, kind: PaperKind) -> None:
+    """Refuse (ValidationError on `paper`) a paper that makes no sense for the case's track/state."""
+    track, status = case.routing.track, case.summary.status
+    why: str | None = None
+    if kind is PaperKind.RECEIPT and track is Track.NOT_ACCEPTED:
+        why = "不予受理的事项不出具受理回执,请打印不予受理告知书(refusal)"
+    elif kind is PaperKind.REFERRAL and (track is not Track.REFER or status in _ENDED_EARLY):
+        why = "转办告知单只用于告知转办(refer)的事项"
+    elif kind is PaperKind.ASSIGNMENT:
+        if track not in (Track.JOINT, Track.MAJOR):
+            why = "联办交办单只用于一般事项(联办)和重大疑难事项"
+        elif status in _EARLY or status in _ENDED_EARLY:
+            why = "请先确认分流,再打印联办交办单"
+        elif track is Track.MAJOR and not case.approved:
+            why = "重大疑难事项须经领导小组组长批准后交办"
+        elif not case.departments:
+            why = "本案没有承办部门"
+    elif kind is PaperKind.SUBMISSION and track is not Track.SUBMIT_CITY and case.note("submitted_to_city") is None:
+        why = "报送单只用于职责不清、报送市级办理的事项"
+    elif kind is PaperKind.REFUSAL and track is not Track.NOT_ACCEPTED:
+        why = "不予受理告知书只用于不予受理(not_accepted)的事项"
+    elif kind is PaperKind.REPLY and case.note("reply_issued") is None:
+        why = "本案尚未形成书面答复,请先录入答复内容"
+    elif kind is PaperKind.MINUTES and case.note("minutes_recorded") is None:
+        why = "本案尚未录入会议纪要(只有重大疑难事项需要)"
+    elif kind is PaperKind.ARCHIVE and status not in _ARCHIVABLE:
+        why = f"案件状态为“{status.label}”,办结后才能打印案卷封面"
+    if why:
+        raise ValidationError({"paper": why}, "该文书不适用于本案")
+
+
+def paper_kind(value: str) -> PaperKind:
+    if value not in CASE_PAPERS:
+        raise ValidationError({"paper": f"文书种类应为:{'、'.join(CASE_PAPERS)}"})
+    return PaperKind(value)
+
+
+# -- deadlines printed on papers -------------------------------------------------------------
+
+
+def _add(session: Session, start: date, days: int) -> tuple[date, bool]:
+    return session.calendar().add_working_days(start, days)
+
+
+def paper_deadline(session: Session, case: CaseDetail, kind: PaperKind) -> tuple[date | None, bool]:
+    """The date a paper announces: expected reply (receipt), the department's deadline
+    (referral, assignment), the city's (submission); None for the others."""
+    d = session.deadline_settings()
+    s = case.summary
+    due = (date.fromisoformat(s.due_date), s.due_estimated) if s.due_date else None
+    track = case.routing.track
+    if kind is PaperKind.RECEIPT:
+        if s.stage == "reply" and due:
+            return due
+        received = datetime.fromisoformat(str(case.intake["received_at"])).date()
+        days = {
+            Track.REFER: d.routing_days + d.opinion_days + d.reply_days,
+            Track.JOINT: d.routing_days + d.opinion_days + d.reply_days,
+            Track.MAJOR: 2 * d.routing_days + d.major_days + d.reply_days,
+            Track.SUBMIT_CITY: d.routing_days + 2 * d.opinion_days + d.reply_days,
+        }.get(track)
+        return _add(session, received, days) if days else (None, False)
+    if kind in (PaperKind.REFERRAL, PaperKind.ASSIGNMENT):
+        if s.stage == "opinion" and due:
+            return due
+        return _add(session, session.today(), d.major_days if track is Track.MAJOR else d.opinion_days)
+    if kind is PaperKind.SUBMISSION:
+        if s.stage == "city" and due:
+            return due
+        return _add(session, session.today(), d.opinion_days)
+    return None, False

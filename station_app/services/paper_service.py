@@ -1,0 +1,339 @@
+"""Printing papers: which paper fits a case, its number, the PDF, the `paper_printed` event;
+and verifying the signed payload of a paper's QR code.
+
+Paper numbers come from one counter per station and year (`paper_seq:YYYY` in `meta`),
+taken inside the write transaction that records the print. A reprint of the same kind for the
+same case keeps its number and says 补打(第N次) on the paper. The event carries the number,
+kind, reprint count and digests only: never personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Connection, text
+
+from station_app.documents.base import Built, PaperContext, StationInfo
+from station_app.documents.payload import PaperKind, format_paper_no, parse_payload
+from station_app.documents.registry import BUILDERS
+from station_app.domain.enums import TOWNS
+from station_app.errors import StationError, ValidationError
+from station_app.services.dto import CaseDetail
+from station_app.services.paper_rules import CASE_PAPERS, PROCEEDINGS, check_paper, paper_deadline, paper_kind
+from station_app.services.query_service import get_case
+from station_app.services.session import Session
+from station_app.store.db import read, write
+
+_NUMBER_RE = re.compile(r"〔(\d{4})〕(\d+)号$")
+
+__all__ = [
+    "CASE_PAPERS",
+    "PROCEEDINGS",
+    "PaperResult",
+    "VerifyResult",
+    "check_paper",
+    "paper_deadline",
+    "paper_kind",
+    "preview_paper",
+    "print_paper",
+    "print_report",
+    "station_info",
+    "verify_payload",
+]
+
+
+@dataclass(frozen=True)
+class PaperResult:
+    pdf: bytes
+    paper_no: str
+    reprint: int
+    payload: str  # the (first) QR payload
+    kind: str = ""
+    pages: int = 0
+    payloads: tuple[str, ...] = ()
+    digest: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    valid: bool
+    fields: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"valid": self.valid, "fields": self.fields, "reason": self.reason}
+
+
+# -- printing ---------------------------------------------------------------------------------
+
+
+def _private_key(session: Session) -> Ed25519PrivateKey:
+    raw = session.store.meta("ed25519_private")
+    if not raw:
+        raise StationError("本站签名密钥缺失,无法签发文书")
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw))
+
+
+def station_info(session: Session) -> StationInfo:
+    settings = session.settings()
+    town_code = session.store.meta("town_code") or session.station_code[:9]
+    return StationInfo(
+        code=session.station_code,
+        name=session.station_name,
+        town=TOWNS.get(town_code, ""),
+        phone=str(settings.get("station_phone") or ""),
+        address=str(settings.get("station_address") or ""),
+    )
+
+
+def _display_name(conn: Connection, user: str) -> str:
+    row = conn.execute(text("SELECT display_name FROM users WHERE name = :n"), {"n": user}).first()
+    return str(row[0]) if row and row[0] else user
+
+
+def _next_seq(conn: Connection, year: int) -> int:
+    key = f"paper_seq:{year}"
+    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
+    seq = int(row[0]) + 1 if row else 1
+    conn.execute(
+        text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
+        {"k": key, "v": str(seq)},
+    )
+    return seq
+
+
+def _number(conn: Connection, session: Session, existing: tuple[str, int] | None) -> tuple[int, int, int]:
+    """(year, seq, reprint): the existing paper's number for a reprint, else a new one."""
+    if existing:
+        m = _NUMBER_RE.search(existing[0])
+        if m:
+            return int(m.group(1)), int(m.group(2)), existing[1] + 1
+    year = session.today().year
+    return year, _next_seq(conn, year), 0
+
+
+def _record(
+    session: Session,
+    conn: Connection,
+    ctx: PaperContext,
+    built: Built,
+    case_uuid: str | None,
+    extra: Mapping[str, Any] | None = None,
+) -> PaperResult:
+    payload: dict[str, Any] = {
+        "paper_no": ctx.paper_no,
+        "kind": ctx.kind.value,
+        "reprint": ctx.reprint,
+        "digest": built.digest,
+        "sections": list(built.sections),
+        "pages": built.pages,
+    }
+    payload.update(extra or {})
+    session.record(conn, "paper_printed", payload, case_uuid)
+    return PaperResult(
+        built.pdf,
+        ctx.paper_no,
+        ctx.reprint,
+        built.payloads[0] if built.payloads else "",
+        ctx.kind.value,
+        built.pages,
+        built.payloads,
+        built.digest,
+    )
+
+
+def _checked(
+    session: Session, case_no: str, kind: str | PaperKind, options: Mapping[str, str] | None
+) -> tuple[PaperKind, CaseDetail, dict[str, str]]:
+    pk = paper_kind(str(kind.value if isinstance(kind, PaperKind) else kind))
+    opts = {k: str(v) for k, v in (options or {}).items() if v}
+    if opts.get("proceedings") and opts["proceedings"] not in PROCEEDINGS:
+        raise ValidationError({"proceedings": f"程序应为:{'、'.join(PROCEEDINGS)}"})
+    case = get_case(session, case_no)
+    check_paper(case, pk)
+    return pk, case, opts
+
+
+def _existing(conn: Connection, case_uuid: str, kind: PaperKind) -> tuple[str, int] | None:
+    row = conn.execute(
+        text("SELECT paper_no, reprint FROM papers WHERE case_uuid = :c AND kind = :k ORDER BY reprint DESC LIMIT 1"),
+        {"c": case_uuid, "k": kind.value},
+    ).first()
+    return (str(row[0]), int(row[1])) if row else None
+
+
+def _context(
+    session: Session,
+    conn: Connection,
+    case: CaseDetail,
+    pk: PaperKind,
+    number: tuple[int, int, int],
+    opts: dict[str, str],
+    sign: Any,
+    draft: bool = False,
+) -> PaperContext:
+    deadline, estimated = paper_deadline(session, case, pk)
+    year, seq, reprint = number
+    return PaperContext(
+        kind=pk,
+        year=year,
+        seq=seq,
+        issued_at=session.clock.now(),
+        reprint=reprint,
+        station=station_info(session),
+        handler=_display_name(conn, case.summary.handler),
+        settings=session.settings(),
+        sign=sign,
+        case_no=case.summary.case_no,
+        deadline=deadline,
+        deadline_estimated=estimated,
+        options=opts,
+        draft=draft,
+    )
+
+
+def print_paper(
+    session: Session, case_no: str, kind: str | PaperKind, options: Mapping[str, str] | None = None
+) -> PaperResult:
+    """Build one paper for a case, number it and record the print (one write transaction).
+
+    Refused (ValidationError on `paper`) when the paper does not fit the case's track or state.
+    `options`: `proceedings` (arbitration|litigation|reconsideration) for the refusal notice.
+    """
+    pk, case, opts = _checked(session, case_no, kind, options)
+    key = _private_key(session)
+    with write(session.store.engine) as conn:
+        number = _number(conn, session, _existing(conn, case.summary.uuid, pk))
+        ctx = _context(session, conn, case, pk, number, opts, key.sign)
+        built = BUILDERS[pk](ctx, case)
+        return _record(session, conn, ctx, built, case.summary.uuid)
+
+
+def _unsigned(message: bytes) -> bytes:
+    return bytes(64)
+
+
+def preview_paper(
+    session: Session, case_no: str, kind: str | PaperKind, options: Mapping[str, str] | None = None
+) -> PaperResult:
+    """A draft of the paper for the screen: marked 样稿, QR code not signed (it never verifies),
+    no number taken and nothing recorded. Print with `print_paper`."""
+    pk, case, opts = _checked(session, case_no, kind, options)
+    with read(session.store.engine) as conn:
+        existing = _existing(conn, case.summary.uuid, pk)
+        if existing and (m := _NUMBER_RE.search(existing[0])):
+            number = (int(m.group(1)), int(m.group(2)), existing[1] + 1)
+        else:
+            year = session.today().year
+            row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": f"paper_seq:{year}"}).first()
+            number = (year, int(row[0]) + 1 if row else 1, 0)
+        ctx = _context(session, conn, case, pk, number, opts, _unsigned, draft=True)
+    built = BUILDERS[pk](ctx, case)
+    return PaperResult(
+        built.pdf,
+        ctx.paper_no,
+        ctx.reprint,
+        built.payloads[0] if built.payloads else "",
+        pk.value,
+        built.pages,
+        built.payloads,
+        built.digest,
+    )
+
+
+def print_report(session: Session, month: str, build: Any, data: Any) -> PaperResult:
+    """Number and record a monthly report (`build(ctx, data) -> Built`); reprints keep the number."""
+    key = _private_key(session)
+    station = station_info(session)
+    with write(session.store.engine) as conn:
+        meta_key = f"report_paper:{month}"
+        row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": meta_key}).first()
+        existing = None
+        if row:
+            prev = conn.execute(text("SELECT reprint FROM papers WHERE paper_no = :n"), {"n": row[0]}).first()
+            existing = (str(row[0]), int(prev[0]) if prev else 0)
+        year, seq, reprint = _number(conn, session, existing)
+        paper_no = format_paper_no(station.code, PaperKind.REPORT, year, seq)
+        conn.execute(
+            text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
+            {"k": meta_key, "v": paper_no},
+        )
+        ctx = PaperContext(
+            kind=PaperKind.REPORT,
+            year=year,
+            seq=seq,
+            issued_at=session.clock.now(),
+            reprint=reprint,
+            station=station,
+            handler=_display_name(conn, session.user),
+            settings=session.settings(),
+            sign=key.sign,
+        )
+        built = build(ctx, data)
+        return _record(session, conn, ctx, built, None, {"period": month})
+
+
+# -- verifying ----------------------------------------------------------------------------------
+
+
+def _public_key(source: Session | Ed25519PublicKey | bytes | str) -> Ed25519PublicKey:
+    if isinstance(source, Ed25519PublicKey):
+        return source
+    if isinstance(source, Session):
+        raw = source.store.meta("ed25519_public")
+        if not raw:
+            raise StationError("本站签名公钥缺失")
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw))
+    data = bytes.fromhex(source) if isinstance(source, str) else source
+    return Ed25519PublicKey.from_public_bytes(data)
+
+
+def verify_payload(source: Session | Ed25519PublicKey | bytes | str, text_: str) -> VerifyResult:
+    """Check a scanned QR payload against the station's public key (a session, a key, or its
+    32 raw bytes / hex). With a session, also says whether the print is in this station's log."""
+    try:
+        parsed = parse_payload(text_)
+    except ValueError as exc:
+        return VerifyResult(False, {}, f"无法识别的核验码:{exc}")
+    try:
+        key = _public_key(source)
+    except ValueError:
+        return VerifyResult(False, {}, "公钥格式错误")
+    if isinstance(source, Session) and parsed.fields.station_code != source.station_code:
+        return VerifyResult(False, {"station_code": parsed.fields.station_code}, "非本站签发的文书,本站无该站公钥")
+    try:
+        key.verify(parsed.signature, parsed.message)
+    except InvalidSignature:
+        return VerifyResult(False, {}, "签名无效:核验码被改动或并非本站签发")
+    fields = parsed.fields.to_json()
+    reason = "签名有效"
+    if isinstance(source, Session):
+        fields["recorded"] = _recorded(source, parsed.fields.paper_no, parsed.fields.reprint, parsed.fields.digest)
+        if not fields["recorded"]:
+            reason = "签名有效,但本站打印记录中未找到该文书"
+    return VerifyResult(True, fields, reason)
+
+
+def _recorded(session: Session, paper_no: str, reprint: int, section: str) -> bool:
+    with read(session.store.engine) as conn:
+        row = conn.execute(text("SELECT case_uuid FROM papers WHERE paper_no = :n"), {"n": paper_no}).first()
+        if row is None:
+            return False
+        if row[0] is None:
+            sql, params = "case_uuid IS NULL", {}
+        else:
+            sql, params = "case_uuid = :c", {"c": row[0]}
+        payloads = conn.execute(
+            text(f"SELECT payload FROM events WHERE type = 'paper_printed' AND {sql}"), params
+        ).all()
+    for (raw,) in payloads:
+        p = json.loads(raw)
+        if p.get("paper_no") == paper_no and int(p.get("reprint", 0)) == reprint and section in p.get("sections", []):
+            return True
+    return False

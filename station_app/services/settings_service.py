@@ -1,0 +1,121 @@
+"""Changing a station setting: checked against its SettingSpec, recorded as an event."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from station_app.domain.enums import Department, Role
+from station_app.errors import ValidationError
+from station_app.services.session import Session
+from station_app.services.settings_schema import SPECS, SettingSpec
+from station_app.services.user_service import set_lockout
+from station_app.store.keystore import LockoutPolicy
+
+LOCKOUT_KEYS = frozenset({"lockout_max_failures", "lockout_minutes"})
+MAX_TEXT = 200
+MAX_JSON = 100_000
+
+
+def _range(spec: SettingSpec, number: float) -> str | None:
+    if spec.minimum is not None and number < spec.minimum:
+        return f"{spec.label}不能小于{_plain(spec.minimum)}"
+    if spec.maximum is not None and number > spec.maximum:
+        return f"{spec.label}不能大于{_plain(spec.maximum)}"
+    return None
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _check_contacts(value: dict[str, Any]) -> str | None:
+    for dept, entry in value.items():
+        try:
+            Department(str(dept))
+        except ValueError:
+            return "部门代码无效"
+        if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
+            return "每个部门应有地址、电话和办公时间文字"
+    return None
+
+
+def coerce_setting(spec: SettingSpec, value: Any) -> Any:
+    """The stored form of `value` for `spec`, or ValidationError naming the key."""
+    key = spec.key
+    why: str | None = None
+    if spec.kind == "int":
+        try:
+            number = int(str(value).strip()) if not isinstance(value, bool) else None
+        except ValueError:
+            number = None
+        if number is None:
+            raise ValidationError({key: f"{spec.label}应为整数"})
+        why = _range(spec, number)
+        result: Any = number
+    elif spec.kind == "float":
+        try:
+            real = float(str(value).strip()) if not isinstance(value, bool) else math.nan
+        except ValueError:
+            real = math.nan
+        if math.isnan(real) or math.isinf(real):
+            raise ValidationError({key: f"{spec.label}应为数字"})
+        why = _range(spec, real)
+        result = real
+    elif spec.kind == "money":
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValidationError({key: f"{spec.label}应为金额"}) from None
+        exponent = amount.as_tuple().exponent
+        if not isinstance(exponent, int) or exponent < -2 or amount < 0:
+            raise ValidationError({key: f"{spec.label}应为金额(最多两位小数)"})
+        why = _range(spec, float(amount))
+        result = str(amount)
+    elif spec.kind == "date":
+        try:
+            result = date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise ValidationError({key: f"{spec.label}格式应为YYYY-MM-DD"}) from None
+    elif spec.kind == "str":
+        if not isinstance(value, str):
+            raise ValidationError({key: f"{spec.label}应为文字"})
+        result = value.strip()
+        if len(result) > MAX_TEXT:
+            why = f"{spec.label}不能超过{MAX_TEXT}字"
+    else:  # json
+        if not isinstance(value, (dict, list)) or type(value) is not type(spec.default):
+            raise ValidationError({key: f"{spec.label}格式错误"})
+        if len(json.dumps(value, ensure_ascii=False)) > MAX_JSON:
+            raise ValidationError({key: f"{spec.label}内容过长"})
+        if key == "department_contacts" and isinstance(value, dict):
+            why = _check_contacts(value)
+        result = value
+    if why:
+        raise ValidationError({key: why})
+    return result
+
+
+def set_setting(session: Session, key: str, value: Any) -> Any:
+    """Change one setting (head or admin; lockout settings admin only) and return its stored form.
+
+    The change is a `setting_changed` event; lockout settings are mirrored into the keystore,
+    which must be readable before login.
+    """
+    session.require(Role.ADMIN, Role.HEAD)
+    spec = SPECS.get(key)
+    if spec is None:
+        raise ValidationError({key: "未知设置项"})
+    if key in LOCKOUT_KEYS:
+        session.require(Role.ADMIN)
+    stored = coerce_setting(spec, value)
+    if session.settings().get(key) == stored:
+        return stored
+    session.record_one("setting_changed", {"key": key, "value": stored})
+    if key in LOCKOUT_KEYS:
+        settings = session.settings()
+        set_lockout(session, LockoutPolicy(int(settings["lockout_max_failures"]), int(settings["lockout_minutes"])))
+    return stored

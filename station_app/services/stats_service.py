@@ -1,0 +1,209 @@
+"""Statistics of the cases received in a period (the GUI's statistics screen and the monthly report).
+
+Scope: the cases whose *received* date falls in [date_from, date_to] (both inclusive).
+
+Definitions:
+- accepted 受理件数 = all cases in scope except not_accepted (不予受理) and withdrawn (撤回).
+- resolved 办结件数 = cases whose status is replied (已答复), closed_on_spot (当场办结) or archived
+  (已归档): the payer has had the station's answer and has not (or no longer) objected.
+- resolution rate 办结率 = resolved / accepted (None when nothing was accepted).
+- concluded 已答复件数 = cases that reached an answer to the payer: a written reply (reply_issued)
+  or an answer at the desk (closed_on_spot), whatever happened afterwards (objection, archive).
+- on time 按时办结: a concluded case each of whose stages up to that answer (routing, approval,
+  department opinions, city dispatch, reply) ended on or before its working-day deadline, as
+  extended when an extension was granted. Stage deadlines are read from the event log.
+- on-time rate 按时办结率 = on time / concluded (None when nothing was concluded).
+- overdue open 在办超期 = cases in scope still open whose current deadline is before the end of the
+  period (or today, if earlier).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from station_app.domain.enums import CLOSED_STATUSES, TOWNS, Category, Department, Status, Track
+from station_app.errors import ValidationError
+from station_app.services.session import Session
+from station_app.store.db import read
+
+if TYPE_CHECKING:
+    from station_app.services.paper_service import PaperResult
+
+RESOLVED = frozenset({Status.REPLIED, Status.CLOSED_ON_SPOT, Status.ARCHIVED})
+NOT_COUNTED = frozenset({Status.NOT_ACCEPTED, Status.WITHDRAWN})
+ANSWER_EVENTS = frozenset({"reply_issued", "closed_on_spot"})
+STAGE_EVENTS = (
+    "case_registered",
+    "case_routed",
+    "closed_on_spot",
+    "department_returned",
+    "opinion_recorded",
+    "extension_granted",
+    "escalation_requested",
+    "escalation_approved",
+    "reply_issued",
+    "submitted_to_city",
+    "city_assigned",
+)
+
+
+@dataclass(frozen=True)
+class CountRow:
+    code: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    date_from: date
+    date_to: date
+    total: int
+    accepted: int
+    resolved: int
+    concluded: int
+    on_time: int
+    overdue_open: int
+    by_category: tuple[CountRow, ...]
+    by_town: tuple[CountRow, ...]
+    by_department: tuple[CountRow, ...]
+    by_track: tuple[CountRow, ...]
+    by_status: tuple[CountRow, ...]
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return self.resolved / self.accepted if self.accepted else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.concluded if self.concluded else None
+
+    def to_json(self) -> dict[str, Any]:
+        def rows(items: tuple[CountRow, ...]) -> list[dict[str, Any]]:
+            return [{"code": r.code, "label": r.label, "count": r.count} for r in items]
+
+        return {
+            "date_from": self.date_from.isoformat(),
+            "date_to": self.date_to.isoformat(),
+            "total": self.total,
+            "accepted": self.accepted,
+            "resolved": self.resolved,
+            "concluded": self.concluded,
+            "on_time": self.on_time,
+            "overdue_open": self.overdue_open,
+            "resolution_rate": self.resolution_rate,
+            "on_time_rate": self.on_time_rate,
+            "by_category": rows(self.by_category),
+            "by_town": rows(self.by_town),
+            "by_department": rows(self.by_department),
+            "by_track": rows(self.by_track),
+            "by_status": rows(self.by_status),
+        }
+
+
+def _rows(counts: dict[str, int], labels: dict[str, str], keep_zero: bool = True) -> tuple[CountRow, ...]:
+    out = [
+        CountRow(code, label, counts.get(code, 0)) for code, label in labels.items() if keep_zero or counts.get(code)
+    ]
+    out += [CountRow(code, code, n) for code, n in sorted(counts.items()) if code not in labels]
+    return tuple(out)
+
+
+def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
+    """Counts and rates of the cases received from `date_from` to `date_to` inclusive."""
+    if date_to < date_from:
+        raise ValidationError({"date_to": "结束日期不能早于开始日期"})
+    params = {"a": date_from.isoformat(), "b": (date_to + timedelta(days=1)).isoformat()}
+    scope = "received_at >= :a AND received_at < :b"
+    as_of = min(date_to, session.today()).isoformat()
+    with read(session.store.engine) as conn:
+
+        def group(col: str) -> dict[str, int]:
+            sql = f"SELECT {col}, count(*) FROM cases WHERE {scope} GROUP BY {col}"
+            return {str(k) if k is not None else "": int(n) for k, n in conn.execute(text(sql), params)}
+
+        by_cat, by_town, by_lead = group("category"), group("town_code"), group("lead")
+        by_track, by_status = group("track"), group("status")
+        closed = ", ".join(f"'{s.value}'" for s in CLOSED_STATUSES)
+        overdue = int(
+            conn.execute(
+                text(f"SELECT count(*) FROM cases WHERE {scope} AND status NOT IN ({closed}) AND due_date < :d"),
+                {**params, "d": as_of},
+            ).scalar_one()
+        )
+        types = ", ".join(f"'{t}'" for t in STAGE_EVENTS)
+        events = conn.execute(
+            text(
+                f"SELECT case_uuid, type, at, payload FROM events WHERE type IN ({types}) AND case_uuid IN"
+                f" (SELECT uuid FROM cases WHERE {scope}) ORDER BY seq"
+            ),
+            params,
+        ).all()
+    concluded, on_time = _timeliness(events)
+    total = sum(by_status.values())
+    return Stats(
+        date_from=date_from,
+        date_to=date_to,
+        total=total,
+        accepted=total - sum(by_status.get(s.value, 0) for s in NOT_COUNTED),
+        resolved=sum(by_status.get(s.value, 0) for s in RESOLVED),
+        concluded=concluded,
+        on_time=on_time,
+        overdue_open=overdue,
+        by_category=_rows(by_cat, {str(int(c)): c.label for c in Category}),
+        by_town=_rows(by_town, dict(TOWNS)),
+        by_department=_rows(
+            by_lead, {d.value: d.full_name for d in Department} | {"": "无(不予受理)"}, keep_zero=False
+        ),
+        by_track=_rows(by_track, {t.value: t.label for t in Track}),
+        by_status=_rows(by_status, {s.value: s.label for s in Status}, keep_zero=False),
+    )
+
+
+def _timeliness(events: Sequence[Any]) -> tuple[int, int]:
+    """(concluded, on time) from the stage events of the cases in scope, in log order."""
+    state: dict[str, tuple[date | None, bool, bool]] = {}  # uuid -> (current due, late, answered)
+    for case_uuid, type_, at, raw in events:
+        due, late, answered = state.get(case_uuid, (None, False, False))
+        if answered:
+            continue
+        changes = json.loads(raw).get("set") or {}
+        day = datetime.fromisoformat(at).date()
+        if due is not None and ("stage" in changes or type_ in ANSWER_EVENTS) and day > due:
+            late = True
+        if "due_date" in changes:
+            due = date.fromisoformat(changes["due_date"]) if changes["due_date"] else None
+        state[case_uuid] = (due, late, type_ in ANSWER_EVENTS)
+    concluded = [late for _, late, answered in state.values() if answered]
+    return len(concluded), sum(1 for late in concluded if not late)
+
+
+def month_range(month: str) -> tuple[date, date]:
+    """`2025-11` -> (2025-11-01, 2025-11-30); refused when malformed."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", month or "")
+    if not m or not 1 <= int(m.group(2)) <= 12 or not 2000 <= int(m.group(1)) <= 2100:
+        raise ValidationError({"month": "月份格式应为YYYY-MM"})
+    first = date(int(m.group(1)), int(m.group(2)), 1)
+    nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, nxt - timedelta(days=1)
+
+
+def print_monthly_report(session: Session, month: str) -> PaperResult:
+    """Build, number and record the monthly report; returns the paper service's PaperResult."""
+    from station_app.documents import report
+    from station_app.services.paper_service import print_report
+
+    first, last = month_range(month)
+    return print_report(session, month, report.build, compute_stats(session, first, last))
+
+
+def monthly_report(session: Session, month: str) -> bytes:
+    """The monthly statistics report of `month` (YYYY-MM) as PDF bytes (the print is recorded)."""
+    return print_monthly_report(session, month).pdf

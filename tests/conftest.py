@@ -1,0 +1,115 @@
+"""Shared fixtures: a real encrypted station in a temporary folder, with a fixed clock.
+
+Stores made here use a cheap Argon2id cost (KdfParams below) so that the suite stays fast;
+`tests/store/test_keys.py` keeps one test on the real default cost.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from station_app.clock import CHINA_TZ, FixedClock
+from station_app.services.session import Session
+from station_app.services.station_service import init_station
+from station_app.store.keystore import KdfParams
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST_KDF = KdfParams(memory_kib=8192, iterations=1, lanes=1)
+STATION_CODE = "232701100001"
+STATION_NAME = "西林吉镇社保费争议调解站"
+TOWN_CODE = "232701100"
+ADMIN = "admin"
+ADMIN_PASSWORD = "admin-pass-123"
+START = datetime(2025, 11, 20, 9, 0, tzinfo=CHINA_TZ)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "station"
+
+
+@pytest.fixture
+def station(data_dir: Path, clock: FixedClock) -> Iterator[Session]:
+    """A fresh station (admin session) made through `init_station`."""
+    session = init_station(data_dir, STATION_CODE, STATION_NAME, TOWN_CODE, ADMIN, ADMIN_PASSWORD, clock, FAST_KDF)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(20251120)
+
+
+def cli_env(password: str | None = ADMIN_PASSWORD, **extra: str) -> dict[str, str]:
+    """Environment for a CLI subprocess: no terminal, the password in STATION_PASSWORD."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATION_")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONIOENCODING"] = "utf-8"
+    if password is not None:
+        env["STATION_PASSWORD"] = password
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    *args: str,
+    data_dir: Path | None = None,
+    user: str | None = None,
+    stdin: str = "",
+    password: str | None = ADMIN_PASSWORD,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m station_app.cli` as a real subprocess with stdin piped."""
+    argv = [sys.executable, "-m", "station_app.cli"]
+    if data_dir is not None:
+        argv += ["--data-dir", str(data_dir)]
+    if user is not None:
+        argv += ["--user", user]
+    argv += list(args)
+    return subprocess.run(
+        argv,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env if env is not None else cli_env(password),
+        timeout=timeout,
+        start_new_session=True,  # no controlling terminal: a password prompt can never block
+    )
+
+
+def event_count(session: Session) -> int:
+    from sqlalchemy import text
+
+    from station_app.store.db import read
+
+    with read(session.store.engine) as conn:
+        return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+
+
+def sqlcipher_connect(path: Path, key: bytes) -> Any:
+    """A direct SQLCipher connection with the store's raw key (for tampering tests)."""
+    import sqlcipher3
+
+    conn = sqlcipher3.dbapi2.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    return conn

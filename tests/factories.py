@@ -1,0 +1,130 @@
+"""Valid intake JSON for the store, service and CLI tests (the DESIGN.md shape)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from station_app.synthetic import make_id, make_phone, make_uscc
+
+_RNG = random.Random(7)
+
+NO_FLAGS = {
+    "labour_relation_disputed": False,
+    "compulsory_enforcement": False,
+    "bankruptcy": False,
+    "online_opinion": False,
+    "repeat_petition": False,
+    "in_legal_proceedings": False,
+}
+
+
+def intake_json(
+    *,
+    name: str = "张三",
+    id_number: str | None = None,
+    phone: str | None = None,
+    employer: str = "漠河市北极林业有限公司",
+    category: int = 4,
+    types: tuple[str, ...] = ("pension",),
+    periods: tuple[tuple[str, str], ...] = (("2024-06", "2024-12"),),
+    flags: tuple[str, ...] = (),
+    summary: str = "反映单位未按实际工资申报缴费基数,要求核实并补缴。",
+    received_at: str = "2025-11-20T09:30:00+08:00",
+    group_size: int = 1,
+    amount: str = "12000.00",
+) -> dict[str, Any]:
+    """One valid intake. Defaults: category 4, pension, after the cutoff -> refer to tax."""
+    return {
+        "received_at": received_at,
+        "channel": "visit",
+        "town_code": "232701100",
+        "applicant": {
+            "kind": "person",
+            "name": name,
+            "id_number": id_number or make_id(_RNG, birth=date(1970, 3, 5), region="232723"),
+            "phone": phone or make_phone(_RNG),
+        },
+        "respondent": {"kind": "employer", "name": employer, "uscc": make_uscc(_RNG)},
+        "category": category,
+        "insurance_types": list(types),
+        "periods": [{"from": a, "to": b} for a, b in periods],
+        "amount_claimed": amount,
+        "group_size": group_size,
+        "summary": summary,
+        "claim": "请求依法处理并书面答复。",
+        "flags": {**NO_FLAGS, **{f: True for f in flags}},
+    }
+
+
+# One intake per track (with the default routing table).
+def refer_intake(**kw: Any) -> dict[str, Any]:
+    """Category 4 after the cutoff: tax alone -> refer."""
+    return intake_json(**kw)
+
+
+def joint_intake(**kw: Any) -> dict[str, Any]:
+    """Category 4 across the cutoff: tax leads, hrss co -> joint."""
+    return intake_json(periods=(("2023-10", "2024-06"),), **kw)
+
+
+def major_intake(**kw: Any) -> dict[str, Any]:
+    """Bankruptcy: court and justice added -> major."""
+    return intake_json(flags=("bankruptcy",), **kw)
+
+
+def submit_city_intake(**kw: Any) -> dict[str, Any]:
+    """Category 9 (other) -> submit to the city, lead business."""
+    return intake_json(category=9, periods=(), **kw)
+
+
+def not_accepted_intake(**kw: Any) -> dict[str, Any]:
+    """Already in litigation -> not accepted."""
+    return intake_json(flags=("in_legal_proceedings",), **kw)
+
+
+def action_data(action: str, detail: Any, rng: random.Random) -> dict[str, Any]:
+    """Plausible data for `action` on a case (`detail` is its CaseDetail)."""
+    depts = [d.dept.value for d in detail.departments]
+    waiting = [d.dept.value for d in detail.departments if not d.opinion] or depts or ["tax"]
+    return {
+        "route": {},
+        "close_on_spot": {"text": "当场解释政策,申请人表示理解。"},
+        "sign": {"dept": rng.choice(depts or ["tax"])},
+        "return": {"dept": rng.choice(depts or ["business"]), "reason": "不属于本部门职责。"},
+        "opinion": {"dept": rng.choice(waiting), "text": "经核查,单位应按实际工资补缴。"},
+        "extend": {"days": rng.randint(1, 5), "reason": "需调取历年工资台账。"},
+        "escalate": {"reason": "涉及人数众多。"},
+        "approve": {"text": "同意成立工作专班。"},
+        "minutes": {"text": "会议议定:由税务局牵头核定补缴金额。", "attendees": "税务局、人社局、司法局"},
+        "reply": {"text": "经联合核查,答复如下:……"},
+        "objection": {"route": rng.choice(["mediation", "reconsideration", "arbitration", "litigation"])},
+        "callback": {"satisfaction": rng.choice(["satisfied", "basic", "unsatisfied"]), "text": "电话回访。"},
+        "archive": {"text": "材料齐全,归档。"},
+        "withdraw": {"reason": "申请人自愿撤回。"},
+        "submit_city": {"reason": "职责不清。", "consulted": ["tax", "hrss"]},
+        "city_assign": {"lead": "hrss", "co": rng.choice([[], ["tax"]])},
+        "clue_transfer": {"dept": "business", "reason": "部门无故拒不处理。"},
+    }[action]
+
+
+def random_walk(session: Any, case_no: str, rng: random.Random, steps: int) -> list[str]:
+    """Take up to `steps` allowed actions on a case; refusals the data causes are skipped.
+    Returns the actions that were carried out."""
+    from station_app.errors import InvalidTransition, ValidationError
+    from station_app.services.case_service import perform
+    from station_app.services.query_service import get_case
+
+    done: list[str] = []
+    for _ in range(steps):
+        detail = get_case(session, case_no)
+        if not detail.allowed_actions:
+            break
+        action = rng.choice(sorted(detail.allowed_actions))
+        try:
+            perform(session, case_no, action, action_data(action, detail, rng))
+        except (InvalidTransition, ValidationError):
+            continue
+        done.append(action)
+    return done

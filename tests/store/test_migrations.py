@@ -1,0 +1,98 @@
+"""Numbered migrations: the version is in the database; an older store is backed up, then migrated."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from station_app.clock import FixedClock
+from station_app.services import case_service, query_service
+from station_app.services.session import Session, login
+from station_app.store.db import read
+from station_app.store.migrations import LATEST, MIGRATIONS, schema_version
+from station_app.store.station_store import db_path
+from tests.conftest import ADMIN, ADMIN_PASSWORD, sqlcipher_connect
+from tests.factories import refer_intake
+
+M3_INDEXES = (
+    "ix_cases_status_due",
+    "ix_cases_handler",
+    "ix_cases_applicant_id",
+    "ix_cases_applicant_phone",
+    "ix_cases_applicant_uscc",
+    "ix_cases_employer",
+)
+
+
+def _indexes(conn: object) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()  # type: ignore[attr-defined]
+    return {r[0] for r in rows}
+
+
+def test_schema_version_is_in_the_database(station: Session) -> None:
+    assert [n for n, _ in MIGRATIONS] == list(range(1, LATEST + 1))
+    assert schema_version(station.store.engine) == LATEST
+    assert station.store.meta("schema_version") == str(LATEST)
+    assert not (station.data_dir / "backups").exists()  # a new store needs no backup
+
+
+def test_an_older_store_is_backed_up_encrypted_then_migrated(station: Session, data_dir: Path,
+                                                              clock: FixedClock) -> None:
+    no = case_service.intake(station, refer_intake(name="张伟")).case_no
+    key = station.store.key
+    station.close()
+    # make it look like a version-2 store: migration 3's indexes gone, user_version 2
+    conn = sqlcipher_connect(db_path(data_dir), key)
+    for name in M3_INDEXES:
+        conn.execute(f"DROP INDEX {name}")
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    assert not _indexes(conn) & set(M3_INDEXES)
+    conn.close()
+
+    session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
+    assert schema_version(session.store.engine) == LATEST
+    assert session.store.meta("schema_version") == str(LATEST)
+    with read(session.store.engine) as rconn:
+        names = {r[0] for r in rconn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+    assert set(M3_INDEXES) <= names
+    assert query_service.get_case(session, no).summary.applicant_name == "张伟"
+    session.close()
+
+    [backup] = list((data_dir / "backups").iterdir())
+    assert "v2" in backup.name
+    # the backup is still encrypted: plain sqlite3 cannot read it ...
+    plain = sqlite3.connect(backup)
+    with pytest.raises(sqlite3.DatabaseError, match="file is not a database"):
+        plain.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    plain.close()
+    # ... but the store's key can, and it holds the pre-migration state with the data
+    old = sqlcipher_connect(backup, key)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert not _indexes(old) & set(M3_INDEXES)
+    assert old.execute("SELECT count(*) FROM cases").fetchone()[0] == 1
+    old.close()
+
+    # unlocking again migrates nothing and makes no further backup
+    login(data_dir, ADMIN, ADMIN_PASSWORD, clock).close()
+    assert len(list((data_dir / "backups").iterdir())) == 1
+
+
+def test_a_store_from_a_newer_program_is_refused_untouched(station: Session, data_dir: Path,
+                                                           clock: FixedClock) -> None:
+    from station_app.errors import StationError
+
+    key = station.store.key
+    station.close()
+    conn = sqlcipher_connect(db_path(data_dir), key)
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    conn.close()
+    with pytest.raises(StationError, match="版本"):
+        login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
+    conn = sqlcipher_connect(db_path(data_dir), key)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST + 1
+    conn.close()
+    assert not (data_dir / "backups").exists()

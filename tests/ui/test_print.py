@@ -1,0 +1,95 @@
+"""Print preview from memory, printing to a (PDF) printer, saving, verifying a scanned paper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from station_app.services.case_service import intake
+from station_app.services.session import Session
+from tests.conftest import event_count
+from tests.factories import refer_intake
+from tests.ui.conftest import settle
+
+
+def _printed(qtbot: Any, main: Any, runner: Any, case_no: str, kind: str = "") -> Any:
+    dialog = main.print_case(case_no, kind)
+    qtbot.addWidget(dialog)
+    settle(qtbot, runner)
+    qtbot.waitUntil(lambda: dialog.document.pageCount() > 0, timeout=10000)
+    return dialog
+
+
+def test_receipt_preview_print_and_save(qtbot: Any, worker: Session, main_window: Any, runner: Any,
+                                        tmp_path: Path) -> None:
+    from PySide6.QtPrintSupport import QPrinter
+
+    case_no = intake(worker, refer_intake(name="郭靖")).case_no
+    before = event_count(worker)
+    dialog = _printed(qtbot, main_window, runner, case_no, "receipt")
+    assert event_count(worker) == before + 1  # the print is recorded
+    assert dialog.pdf.startswith(b"%PDF")
+    assert dialog.result.paper_no in dialog.info.text()
+    kinds = {dialog.kinds.item(i).data(Qt.ItemDataRole.UserRole): dialog.kinds.item(i)
+             for i in range(dialog.kinds.count())}
+    assert kinds["receipt"].flags() & Qt.ItemFlag.ItemIsEnabled
+    assert kinds["referral"].flags() & Qt.ItemFlag.ItemIsEnabled  # a refer case gets a referral slip
+    assert not kinds["refusal"].flags() & Qt.ItemFlag.ItemIsEnabled
+    assert "不适用" in kinds["refusal"].toolTip()
+    dialog.save_to(tmp_path / "回执")
+    assert (tmp_path / "回执.pdf").read_bytes() == dialog.pdf
+    printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    dialog.print_to(printer)
+    assert (tmp_path / "printed.pdf").stat().st_size > 1000
+    dialog.kinds.setCurrentItem(kinds["referral"])
+    qtbot.waitUntil(lambda: dialog.result.kind == "referral", timeout=10000)
+    assert "转办告知单" in dialog.info.text()
+
+
+def test_intake_offers_receipt_and_referral(qtbot: Any, worker: Session, main_window: Any) -> None:
+    from tests.ui.test_intake import type_intake
+
+    main = main_window
+    main.go("intake")
+    type_intake(qtbot, main, "黄蓉")
+    main.intake.save()
+    assert main.intake.referral_button.isVisibleTo(main)  # 2024-06..2024-12 with tax: a referral
+    with qtbot.waitSignal(main.intake.print_requested) as asked:
+        main.intake.receipt_button.click()
+    assert asked.args == [main.intake.last_saved.case_no, "receipt"]
+
+
+def test_verify_a_scanned_paper(qtbot: Any, worker: Session, main_window: Any, runner: Any) -> None:
+    from ui.verify_dialog import VerifyDialog
+
+    case_no = intake(worker, refer_intake(name="洪七公")).case_no
+    dialog = _printed(qtbot, main_window, runner, case_no, "receipt")
+    payload = dialog.result.payload
+    verify = VerifyDialog(worker)
+    qtbot.addWidget(verify)
+    qtbot.keyClicks(verify.payload, payload)  # a hand scanner types it, then Enter
+    qtbot.keyClick(verify.payload, Qt.Key.Key_Return)
+    assert verify.verdict.text().startswith("✔")
+    assert dialog.result.paper_no in verify.details.text()
+    tampered = payload[:-6] + ("A" if payload[-6] != "A" else "B") + payload[-5:]
+    verify.payload.setText(tampered)
+    verify.verify()
+    assert verify.verdict.text().startswith("✘")
+
+
+def test_ctrl_p_prints_the_open_case(qtbot: Any, worker: Session, main_window: Any, runner: Any) -> None:
+    from ui.print_dialog import CasePrintDialog
+
+    case_no = intake(worker, refer_intake(name="柯镇恶")).case_no
+    main_window.open_case(case_no)
+    qtbot.keyClick(main_window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    dialog = next(d for d in main_window.findChildren(CasePrintDialog) if d.isVisible())
+    qtbot.addWidget(dialog)
+    settle(qtbot, runner)
+    assert dialog.case_no == case_no
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=10000)
+    assert dialog.result.kind == "receipt"  # the first paper that fits

@@ -1,0 +1,212 @@
+"""One case: summary, routing decision and reasons, departments, timeline, allowed actions."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station_app.documents.payload import KIND_LABELS, PaperKind
+from station_app.domain.enums import DEPARTMENT_SHORT, Department, Track
+from station_app.domain.lifecycle import ACTIONS
+from station_app.services.dto import CaseDetail, TimelineEntry
+from station_app.services.query_service import get_case
+from station_app.services.session import Session
+from ui import theme
+from ui.action_dialog import ActionDialog
+from ui.case_summary_widget import CaseSummaryWidget
+from ui.case_table_model import due_text
+from ui.errors import show_error
+from ui.i18n import TR
+from ui.ops import Runner
+from ui.page import Page
+from ui.rows_model import RowsModel
+from ui.widgets import clear_layout, heading, muted
+
+ACTIONS_PER_ROW = 6
+
+
+def timeline_note(entry: TimelineEntry) -> str:
+    """A short description of an event for the timeline (no identifiers)."""
+    p = entry.payload
+    parts: list[str] = []
+    if p.get("dept"):
+        try:
+            parts.append(DEPARTMENT_SHORT[Department(str(p["dept"]))])
+        except ValueError:
+            pass
+    if entry.type == "paper_printed":
+        kind = str(p.get("kind", ""))
+        label = KIND_LABELS[PaperKind(kind)] if kind in set(PaperKind) else kind
+        parts.append(f"{label} {p.get('paper_no', '')}")
+    if entry.type == "personal_data_revealed":
+        parts.append(TR.col_id if p.get("field") == "applicant_id" else TR.col_phone)
+    routing = p.get("routing")
+    if isinstance(routing, dict) and routing.get("track"):
+        parts.append(Track(str(routing["track"])).label)
+    for key in ("reason", "text", "route", "satisfaction", "days"):
+        if p.get(key) not in (None, ""):
+            parts.append(str(p[key]))
+    text = ":".join(parts[:1]) + (" " + " ".join(parts[1:]) if len(parts) > 1 else "")
+    return text if len(text) <= 90 else text[:88] + "…"
+
+
+def _table(model: RowsModel) -> QTableView:
+    table = QTableView()
+    table.setModel(model)
+    table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    table.verticalHeader().hide()
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+class CaseDetailView(Page):
+    back_requested = Signal()
+    case_changed = Signal(str)
+    print_requested = Signal(str, str)
+
+    def __init__(self, session: Session, runner: Runner) -> None:
+        super().__init__(session, runner)
+        self.detail: CaseDetail | None = None
+        self.case_no = ""
+        column = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.back_button = QPushButton(TR.detail_back)
+        self.back_button.clicked.connect(self.back_requested)
+        top.addWidget(self.back_button)
+        self.title = heading("")
+        top.addWidget(self.title)
+        self.status_line = muted()
+        top.addWidget(self.status_line, 1)
+        self.print_button = QPushButton(TR.detail_print)
+        self.print_button.clicked.connect(lambda: self.print_requested.emit(self.case_no, ""))
+        top.addWidget(self.print_button)
+        column.addLayout(top)
+        self.actions_box = QFrame()
+        self.actions_box.setObjectName("panel")
+        self.actions_layout = QGridLayout(self.actions_box)
+        column.addWidget(self.actions_box)
+        self.summary = CaseSummaryWidget(session)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.summary)
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        right_column.addWidget(heading(TR.detail_routing, 2))
+        self.routing = muted()
+        self.routing.setTextFormat(Qt.TextFormat.RichText)
+        self.routing.setObjectName("")
+        right_column.addWidget(self.routing)
+        right_column.addWidget(heading(TR.detail_departments, 2))
+        self.departments = RowsModel((TR.col_dept, TR.col_role, TR.col_signed, TR.col_opinion, TR.col_returned), self)
+        self.departments_table = _table(self.departments)
+        self.departments_table.setWordWrap(True)
+        dept_header = self.departments_table.horizontalHeader()
+        dept_header.setStretchLastSection(False)
+        dept_header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.departments_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        right_column.addWidget(self.departments_table, 1)
+        right_column.addWidget(heading(TR.detail_timeline, 2))
+        self.timeline = RowsModel((TR.col_time, TR.col_author, TR.col_event, TR.col_note), self)
+        self.timeline_table = _table(self.timeline)
+        right_column.addWidget(self.timeline_table, 2)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
+        column.addWidget(splitter, 1)
+
+    # -- loading --------------------------------------------------------------------------------
+    def open_case(self, case_no: str) -> None:
+        self.case_no = case_no
+        self.reload()
+
+    def refresh(self) -> None:
+        if not self.case_no:
+            return
+        try:
+            detail = get_case(self.session, self.case_no)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self.show_detail(detail)
+
+    def show_detail(self, detail: CaseDetail) -> None:
+        self.detail = detail
+        s = detail.summary
+        self.title.setText(TR.detail_title.format(case_no=s.case_no))
+        self.status_line.setText(TR.detail_status_line.format(status=s.status.label, track=s.track.label,
+                                                              due=due_text(s) or TR.none))
+        colour = {"warn": theme.AMBER.name(), "overdue": theme.RED.name()}.get(s.deadline_state, "")
+        self.status_line.setStyleSheet(f"color: {colour};" if colour else "")
+        self.summary.show_case(detail)
+        self._show_routing(detail)
+        self.departments.set_rows([
+            (d.dept.full_name, TR.role_lead if d.role == "lead" else TR.role_co, (d.signed_at or "")[:10],
+             (d.opinion or "").replace("\n", " "),
+             f"{(d.returned_at or '')[:10]} {d.return_reason or ''}".strip())
+            for d in detail.departments
+        ])
+        self.timeline.set_rows([
+            (t.at[:16].replace("T", " "), t.author, t.label, timeline_note(t)) for t in reversed(detail.timeline)
+        ])
+        self._show_actions(detail)
+
+    def _show_routing(self, detail: CaseDetail) -> None:
+        r = detail.routing
+        lead = r.lead.full_name if r.lead else TR.none
+        co = "、".join(d.full_name for d in r.co) or TR.none
+        colour = theme.TRACK_COLORS.get(r.track.value, "#1b2a3a")
+        reasons = "".join(f"<li>{escape(x)}</li>" for x in r.reasons)
+        self.routing.setText(
+            f"<b style='color:{colour}'>{escape(r.track.label)}</b><br>"
+            f"<b>{TR.routing_lead}</b>:{escape(lead)}<br><b>{TR.routing_co}</b>:{escape(co)}"
+            f"<ul style='margin-left:-20px'>{reasons}</ul>"
+        )
+
+    def _show_actions(self, detail: CaseDetail) -> None:
+        clear_layout(self.actions_layout)
+        self.action_buttons: dict[str, QPushButton] = {}
+        if not detail.allowed_actions:
+            self.actions_layout.addWidget(muted(TR.detail_no_actions), 0, 0)
+            return
+        for i, name in enumerate(detail.allowed_actions):
+            button = QPushButton(ACTIONS[name].label)
+            button.clicked.connect(lambda _=False, n=name: self.start_action(n))
+            self.actions_layout.addWidget(button, i // ACTIONS_PER_ROW, i % ACTIONS_PER_ROW)
+            self.action_buttons[name] = button
+
+    # -- actions ----------------------------------------------------------------------------------
+    def start_action(self, action: str) -> ActionDialog | None:
+        if self.detail is None:
+            return None
+        dialog = ActionDialog(self.session, self.detail, action, self)
+        dialog.performed.connect(self._on_dialog_performed)
+        dialog.open()
+        return dialog
+
+    def _on_dialog_performed(self, detail: CaseDetail) -> None:
+        self.show_detail(detail)
+        self.case_changed.emit(detail.summary.case_no)
+
+    def hide_personal_data(self) -> None:
+        self.summary.mask_again()

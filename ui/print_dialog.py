@@ -1,0 +1,234 @@
+"""Print preview (QtPdf), printing through the system printer, saving as PDF.
+
+PDF bytes are loaded from memory (QBuffer): no temporary file is ever written. Building a
+case paper numbers it and records the print (paper_service); reprints say so on the paper.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station_app.documents.payload import KIND_LABELS, PaperKind
+from station_app.errors import ValidationError
+from station_app.services.session import Session
+from station_app.store.atomic import atomic_write_bytes
+from ui.errors import describe, show_error
+from ui.i18n import TR
+from ui.ops import Runner
+from ui.widgets import ErrorLabel, message, muted
+
+PRINT_DPI = 300
+
+
+def render_to_printer(document: QPdfDocument, printer: QPrinter) -> None:
+    """Paint every page of `document` onto `printer`, fitted to the printable area."""
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise OSError(TR.print_printer_failed)
+    try:
+        dpi = min(printer.resolution(), PRINT_DPI)
+        for page in range(document.pageCount()):
+            if page:
+                printer.newPage()
+            points = document.pagePointSize(page)
+            image = document.render(page, QSize(int(points.width() / 72 * dpi), int(points.height() / 72 * dpi)))
+            area = painter.viewport()
+            size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            painter.drawImage(QRect(area.x(), area.y(), size.width(), size.height()), image)
+    finally:
+        painter.end()
+
+
+class PdfPreviewDialog(QDialog):
+    """Shows PDF bytes; prints them or saves them where the user says."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(1000, 720)
+        self.pdf = b""
+        self.file_stem = TR.print_file_stem
+        self._buffer: QBuffer | None = None
+        self.document = QPdfDocument(self)
+        self.view = QPdfView(self)
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.side = QVBoxLayout()
+        self.info = muted()
+        self.error = ErrorLabel()
+        self.print_button = QPushButton(TR.print_button)
+        self.print_button.setObjectName("primary")
+        self.save_button = QPushButton(TR.print_save_pdf)
+        self.close_button = QPushButton(TR.close)
+        self.print_button.clicked.connect(self._on_print_clicked)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.close_button.clicked.connect(self.reject)
+        body = QHBoxLayout()
+        body.addLayout(self.side)
+        body.addWidget(self.view, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.info, 1)
+        for button in (self.save_button, self.print_button, self.close_button):
+            buttons.addWidget(button)
+        column = QVBoxLayout(self)
+        column.addWidget(self.error)
+        column.addLayout(body, 1)
+        column.addLayout(buttons)
+        self._set_ready(False)
+
+    def _set_ready(self, ready: bool) -> None:
+        self.print_button.setEnabled(ready)
+        self.save_button.setEnabled(ready)
+
+    def show_pdf(self, pdf: bytes, info: str = "") -> None:
+        """Load `pdf` from memory into the preview."""
+        self.document.close()
+        self.pdf = pdf
+        buffer = QBuffer(self)
+        buffer.setData(QByteArray(pdf))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        old, self._buffer = self._buffer, buffer
+        self.document.load(buffer)
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        self.info.setText(info)
+        self.error.show_error(None)
+        self._set_ready(True)
+
+    def show_failure(self, exc: BaseException) -> None:
+        self.document.close()
+        self.pdf = b""
+        self.info.setText("")
+        self.error.show_error(describe(exc))
+        self._set_ready(False)
+
+    def print_to(self, printer: QPrinter) -> None:
+        render_to_printer(self.document, printer)
+
+    def _on_print_clicked(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            self.print_to(printer)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        message(self, TR.print_button, TR.print_sent)
+
+    def _on_save_clicked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, TR.print_save_pdf, f"{self.file_stem}.pdf", TR.print_pdf_filter)
+        if name:
+            self.save_to(Path(name))
+
+    def save_to(self, path: Path) -> None:
+        try:
+            atomic_write_bytes(path if path.suffix.lower() == ".pdf" else path.with_suffix(".pdf"), self.pdf)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self.info.setText(TR.print_saved.format(path=path))
+
+    def closeEvent(self, event: Any) -> None:
+        self.document.close()
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        self.document.close()
+        if self._buffer is not None:
+            self._buffer.close()
+        super().done(result)
+
+
+class CasePrintDialog(PdfPreviewDialog):
+    """The papers of one case: pick a kind, see it, print or save it; verify a scanned paper."""
+
+    def __init__(self, session: Session, runner: Runner, case_no: str, kind: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(TR.print_title.format(case_no=case_no), parent)
+        self.session, self.runner, self.case_no = session, runner, case_no
+        self._kind = kind
+        self.result: Any = None
+        self.kinds = QListWidget()
+        self.kinds.setObjectName("kinds")
+        self.kinds.setMaximumWidth(220)
+        self.side.addWidget(self.kinds, 1)
+        verify = QPushButton(TR.print_verify)
+        verify.clicked.connect(self._on_verify_clicked)
+        self.side.addWidget(verify)
+        self._fill_kinds()
+        self.kinds.currentItemChanged.connect(self._on_kind_changed)
+        wanted = kind or self._first_fitting()
+        for i in range(self.kinds.count()):
+            if self.kinds.item(i).data(Qt.ItemDataRole.UserRole) == wanted:
+                self.kinds.setCurrentRow(i)
+
+    def _fill_kinds(self) -> None:
+        from station_app.services.paper_service import CASE_PAPERS, check_paper
+        from station_app.services.query_service import get_case
+
+        detail = get_case(self.session, self.case_no)
+        for code in CASE_PAPERS:
+            item = QListWidgetItem(KIND_LABELS[PaperKind(code)])
+            item.setData(Qt.ItemDataRole.UserRole, code)
+            try:
+                check_paper(detail, PaperKind(code))
+            except ValidationError as exc:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                item.setToolTip(TR.print_not_fit.format(reason=describe(exc)))
+            self.kinds.addItem(item)
+
+    def _first_fitting(self) -> str:
+        for i in range(self.kinds.count()):
+            item = self.kinds.item(i)
+            if item.flags() & Qt.ItemFlag.ItemIsEnabled:
+                return str(item.data(Qt.ItemDataRole.UserRole))
+        return ""
+
+    def _on_kind_changed(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
+        if item is None:
+            return
+        self.generate(str(item.data(Qt.ItemDataRole.UserRole)))
+
+    def generate(self, kind: str) -> None:
+        from station_app.services.paper_service import print_paper
+
+        self._set_ready(False)
+        self.info.setText(TR.print_busy)
+        session, case_no = self.session, self.case_no
+        self._kind = kind
+        self.runner.run(lambda: print_paper(session, case_no, kind), self._on_paper_built, self.show_failure,
+                        key="paper", write=True)
+
+    def _on_paper_built(self, result: Any) -> None:
+        label = KIND_LABELS[PaperKind(self._kind)]
+        self.file_stem = f"{self.case_no}-{label}"
+        self.result = result
+        reprint = TR.print_reprint if result.reprint else ""
+        self.show_pdf(result.pdf, TR.print_info.format(kind=label, paper_no=result.paper_no, reprint=reprint,
+                                                       pages=result.pages or "?"))
+
+    def _on_verify_clicked(self) -> None:
+        from ui.verify_dialog import VerifyDialog
+
+        VerifyDialog(self.session, self).open()

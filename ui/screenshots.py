@@ -1,0 +1,145 @@
+"""Render every main screen of a fresh demo station offscreen to PNG (README and review)."""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+NORMAL = ((1366, 768), 1.0)
+LARGE = ((1920, 1080), 1.6)
+
+
+def settle(runner: Any = None, ms: int = 200, until: Callable[[], bool] | None = None) -> None:
+    """Let queued work, worker ops and painting finish."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + 10
+    while True:
+        QApplication.processEvents()
+        if runner is not None:
+            runner.wait()
+        QApplication.processEvents()
+        if until is None or until() or time.monotonic() > deadline:
+            break
+        loop = QEventLoop()
+        QTimer.singleShot(50, loop.quit)
+        loop.exec()
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+    QApplication.processEvents()
+
+
+def fill_intake(view: Any) -> None:
+    """Half a conversation: who, against whom, what, when (no summary yet)."""
+    from PySide6.QtCore import QDate
+
+    from station_app.synthetic import make_id, make_phone
+
+    rng = random.Random(11)
+    form = view.form
+    form.applicant_name.setText("李秀兰")
+    form.applicant_id.setText(make_id(rng, birth=date(1968, 4, 12), region="232723"))
+    form.applicant_phone.setText(make_phone(rng))
+    employers = list(form.known_uscc.items())
+    name, uscc = employers[0] if employers else ("漠河市北极林业有限公司", "")
+    form.respondent_name.setText(name)
+    form.respondent_uscc.setText(uscc)
+    form.category.setCurrentIndex(form.category.findData(4))
+    form.insurance["pension"].setChecked(True)
+    row = form.periods.add_period(QDate(2023, 10, 1), QDate(2024, 6, 1))
+    row.end.setFocus()
+    form.amount.setText("18600")
+    view.update_routing()
+
+
+def _shot(widget: Any, path: Path, files: list[Path]) -> None:
+    widget.grab().save(str(path))
+    files.append(path)
+
+
+def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from station_app.services.demo_service import DEMO_PASSWORD
+    from station_app.services.query_service import CaseQuery, list_cases
+    from station_app.services.session import login
+    from station_app.services.settings_service import set_setting
+    from station_app.store.keystore import KdfParams
+    from ui.app import DeskApp, make_application
+    from ui.commands import ensure_demo
+
+    (width, height), scale = LARGE if large else NORMAL
+    suffix = "-large" if large else ""
+    out.mkdir(parents=True, exist_ok=True)
+    app = make_application()
+    files: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="station-shots-") as tmp:
+        data_dir = Path(tmp) / "demo"
+        ensure_demo(data_dir, cases, kdf=KdfParams(8192, 1, 1), progress=False)
+        admin = login(data_dir, "admin", DEMO_PASSWORD)
+        set_setting(admin, "font_scale", scale)
+        admin.close()
+        from ui import theme
+
+        theme.apply_theme(app, scale)
+        desk = DeskApp(data_dir, "wangli", DEMO_PASSWORD)
+        login_view = desk.show_login()
+        login_view.resize(width, height)
+        login_view.password.setText(DEMO_PASSWORD)
+        settle(desk.runner)
+        _shot(login_view, out / f"01-login{suffix}.png", files)
+        desk._on_logged_in(login(data_dir, "wangli", DEMO_PASSWORD))
+        main = desk.main
+        main.resize(width, height)
+        settle(desk.runner, 300)
+        _shot(main, out / f"02-dashboard{suffix}.png", files)
+        main.go("intake")
+        settle(desk.runner, until=lambda: bool(main.intake.form.known_uscc))
+        fill_intake(main.intake)
+        settle(desk.runner, 400)
+        _shot(main, out / f"03-intake{suffix}.png", files)
+        main.go("cases")
+        settle(desk.runner, 300)
+        _shot(main, out / f"04-cases{suffix}.png", files)
+        session = main.session
+        picked = (list_cases(session, CaseQuery(status="in_progress", track="joint"), limit=20)
+                  or list_cases(session, CaseQuery(open_only=True), limit=1))
+        case = next((c for c in picked if c.deadline_state in ("warn", "overdue")), picked[0])
+        main.open_case(case.case_no)
+        settle(desk.runner, 300)
+        _shot(main, out / f"05-detail{suffix}.png", files)
+        dialog = main.print_case(case.case_no, "receipt")
+        dialog.resize(int(width * 0.85), int(height * 0.9))
+        settle(desk.runner, 1500, until=lambda: dialog.document.pageCount() > 0)
+        _shot(dialog, out / f"06-print{suffix}.png", files)
+        dialog.reject()
+        main.go("stats")
+        main.stats.date_from.setDate(main.stats.date_from.date().addDays(-150))
+        main.stats.reload()
+        settle(desk.runner, 300)
+        _shot(main, out / f"07-stats{suffix}.png", files)
+        desk._on_main_logged_out()
+        desk._on_logged_in(login(data_dir, "admin", DEMO_PASSWORD))
+        main = desk.main
+        main.resize(width, height)
+        main.go("settings")
+        settle(desk.runner, 300)
+        _shot(main, out / f"08-settings{suffix}.png", files)
+        main.settings.tabs.setCurrentIndex(main.settings.tabs.count() - 2)
+        settle(desk.runner, 200)
+        _shot(main, out / f"09-users{suffix}.png", files)
+        main.lock()
+        settle(desk.runner, 200)
+        _shot(main, out / f"10-locked{suffix}.png", files)
+        desk.shutdown()
+        if desk.main is not None:
+            desk.main.close()
+        settle(None, 50)
+    return files

@@ -1,0 +1,253 @@
+"""Settings by role: deadlines and thresholds, station details, department contacts, holidays,
+text size, users, and the user's own password. Every change goes through a service (an event)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, QRegularExpression, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station_app.domain.enums import Department, Role
+from station_app.errors import ValidationError
+from station_app.services.session import Session
+from station_app.services.settings_schema import SPECS, SettingSpec
+from ui.errors import show_error
+from ui.i18n import TR
+from ui.ops import Runner
+from ui.page import Page
+from ui.users_view import AccountPanel, UsersView
+from ui.widgets import ErrorLabel, add_field, heading, message, muted
+
+RULE_KEYS = ("cutoff_date", "group_threshold", "amount_threshold", "routing_days", "opinion_days",
+             "opinion_extension_max", "major_days", "major_extension_max", "reply_days", "archive_days",
+             "warn_ratio", "idle_lock_minutes", "lockout_max_failures", "lockout_minutes",
+             "station_phone", "station_address")
+FONT_SCALES = ((1.0, TR.settings_font_normal), (1.3, TR.settings_font_large), (1.6, TR.settings_font_larger))
+CONTACT_FIELDS = (("address", TR.contact_address), ("phone", TR.contact_phone), ("hours", TR.contact_hours))
+
+
+def editor(spec: SettingSpec, value: Any) -> QWidget:
+    """An input for one setting, showing `value`."""
+    if spec.kind == "int":
+        box = QSpinBox()
+        box.setRange(int(spec.minimum or 0), int(spec.maximum or 1_000_000))
+        box.setValue(int(value))
+        return box
+    if spec.kind == "float":
+        real = QDoubleSpinBox()
+        real.setDecimals(2)
+        real.setSingleStep(0.05)
+        real.setRange(float(spec.minimum or 0), float(spec.maximum or 1e9))
+        real.setValue(float(value))
+        return real
+    if spec.kind == "date":
+        day = QDateEdit(QDate.fromString(str(value), "yyyy-MM-dd"))
+        day.setDisplayFormat("yyyy-MM-dd")
+        day.setCalendarPopup(True)
+        return day
+    line = QLineEdit(str(value))
+    if spec.kind == "money":
+        line.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,13}(\.\d{0,2})?")))
+    return line
+
+
+def editor_value(widget: QWidget) -> Any:
+    if isinstance(widget, QSpinBox):
+        return widget.value()
+    if isinstance(widget, QDoubleSpinBox):
+        return round(widget.value(), 2)
+    if isinstance(widget, QDateEdit):
+        return widget.date().toString("yyyy-MM-dd")
+    assert isinstance(widget, QLineEdit)
+    return widget.text().strip()
+
+
+class SettingsView(Page):
+    settings_changed = Signal(object)  # the set of changed keys
+
+    def __init__(self, session: Session, runner: Runner) -> None:
+        super().__init__(session, runner)
+        self.can_edit = session.role in (Role.ADMIN, Role.HEAD)
+        column = QVBoxLayout(self)
+        column.addWidget(heading(TR.settings_title))
+        self.tabs = QTabWidget()
+        column.addWidget(self.tabs, 1)
+        self.editors: dict[str, QWidget] = {}
+        self.errors: dict[str, ErrorLabel] = {}
+        self.tabs.addTab(self._rules_tab(), TR.settings_rules)
+        self.tabs.addTab(self._contacts_tab(), TR.settings_contacts)
+        self.tabs.addTab(self._calendar_tab(), TR.settings_calendar)
+        self.tabs.addTab(self._display_tab(), TR.settings_display)
+        self.users: UsersView | None = None
+        if self.can_edit:
+            self.users = UsersView(session)
+            self.tabs.addTab(self.users, TR.settings_users)
+        self.tabs.addTab(AccountPanel(session), TR.settings_account)
+
+    def _save_row(self, slot: Any) -> QHBoxLayout:
+        row = QHBoxLayout()
+        if not self.can_edit:
+            row.addWidget(muted(TR.settings_read_only))
+        row.addStretch(1)
+        button = QPushButton(TR.save)
+        button.setObjectName("primary")
+        button.setEnabled(self.can_edit)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        return row
+
+    def _rules_tab(self) -> QWidget:
+        inner = QWidget()
+        form = QFormLayout(inner)
+        settings = self.session.settings()
+        for key in RULE_KEYS:
+            spec = SPECS[key]
+            widget = editor(spec, settings[key])
+            widget.setEnabled(self.can_edit)
+            if spec.kind != "str":
+                widget.setMaximumWidth(widget.fontMetrics().horizontalAdvance("0" * 18) + 48)
+            self.editors[key] = widget
+            self.errors[key] = add_field(form, spec.label, widget)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        tab = QWidget()
+        column = QVBoxLayout(tab)
+        column.addWidget(scroll, 1)
+        column.addLayout(self._save_row(self._on_rules_save_clicked))
+        return tab
+
+    def _contacts_tab(self) -> QWidget:
+        self.contacts = QTableWidget(len(Department), len(CONTACT_FIELDS))
+        self.contacts.setHorizontalHeaderLabels([label for _, label in CONTACT_FIELDS])
+        self.contacts.setVerticalHeaderLabels([d.full_name for d in Department])
+        self.contacts.horizontalHeader().setStretchLastSection(True)
+        self.contacts.setColumnWidth(0, 380)
+        self.contacts.setColumnWidth(1, 150)
+        if not self.can_edit:
+            self.contacts.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self._fill_contacts()
+        tab = QWidget()
+        column = QVBoxLayout(tab)
+        column.addWidget(self.contacts, 1)
+        self.contacts_error = ErrorLabel()
+        column.addWidget(self.contacts_error)
+        column.addLayout(self._save_row(self._on_contacts_save_clicked))
+        return tab
+
+    def _fill_contacts(self) -> None:
+        contacts = self.session.setting("department_contacts")
+        for r, dept in enumerate(Department):
+            entry = contacts.get(dept.value, {})
+            for c, (key, _) in enumerate(CONTACT_FIELDS):
+                self.contacts.setItem(r, c, QTableWidgetItem(str(entry.get(key, ""))))
+
+    def _calendar_tab(self) -> QWidget:
+        tab = QWidget()
+        column = QVBoxLayout(tab)
+        column.addWidget(muted(TR.settings_calendar_hint))
+        years = sorted(self.session.calendar().years)
+        column.addWidget(muted(f"{min(years)}–{max(years)}" if years else TR.none))
+        button = QPushButton(TR.settings_calendar_import)
+        button.setEnabled(self.can_edit)
+        button.clicked.connect(self._on_import_clicked)
+        column.addWidget(button)
+        column.addStretch(1)
+        return tab
+
+    def _display_tab(self) -> QWidget:
+        tab = QWidget()
+        form = QFormLayout(tab)
+        self.font_scale = QComboBox()
+        current = float(self.session.setting("font_scale"))
+        for scale, label in FONT_SCALES:
+            self.font_scale.addItem(label, scale)
+        self.font_scale.setCurrentIndex(min(range(len(FONT_SCALES)), key=lambda i: abs(FONT_SCALES[i][0] - current)))
+        self.font_scale.setEnabled(self.can_edit)
+        self.font_scale.activated.connect(self._on_font_scale_activated)
+        add_field(form, TR.settings_font, self.font_scale)
+        if not self.can_edit:
+            form.addRow(muted(TR.settings_read_only))
+        return tab
+
+    # -- saving ------------------------------------------------------------------------------
+    def apply(self, changes: dict[str, Any]) -> set[str]:
+        """Save changed settings; show refusals next to their fields. Returns the keys saved."""
+        from station_app.services.settings_service import set_setting
+
+        saved: set[str] = set()
+        current = self.session.settings()
+        for key, value in changes.items():
+            if key in self.errors:
+                self.errors[key].show_error(None)
+            if value == current.get(key) or str(value) == str(current.get(key)):
+                continue
+            try:
+                set_setting(self.session, key, value)
+            except ValidationError as exc:
+                why = "、".join(exc.fields.values())
+                if key in self.errors:
+                    self.errors[key].show_error(why)
+                else:
+                    self.contacts_error.show_error(why)
+                continue
+            except Exception as exc:
+                show_error(self, exc)
+                continue
+            saved.add(key)
+        if saved:
+            self.settings_changed.emit(saved)
+        return saved
+
+    def _on_rules_save_clicked(self) -> None:
+        saved = self.apply({key: editor_value(w) for key, w in self.editors.items()})
+        message(self, TR.settings_title, TR.settings_saved.format(count=len(saved)) if saved else TR.settings_unchanged)
+
+    def _on_contacts_save_clicked(self) -> None:
+        contacts: dict[str, dict[str, str]] = {}
+        for r, dept in enumerate(Department):
+            cells = [self.contacts.item(r, c) for c in range(len(CONTACT_FIELDS))]
+            contacts[dept.value] = {key: (cell.text().strip() if cell is not None else "")
+                                    for (key, _), cell in zip(CONTACT_FIELDS, cells)}
+        self.contacts_error.show_error(None)
+        saved = self.apply({"department_contacts": contacts})
+        message(self, TR.settings_title, TR.settings_saved.format(count=len(saved)) if saved else TR.settings_unchanged)
+
+    def _on_font_scale_activated(self) -> None:
+        self.apply({"font_scale": float(self.font_scale.currentData())})
+
+    def _on_import_clicked(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, TR.settings_calendar_import, "", TR.settings_calendar_filter)
+        if name:
+            self.import_calendar(Path(name))
+
+    def import_calendar(self, path: Path) -> None:
+        from station_app.services.calendar_service import import_schedule
+
+        try:
+            result = import_schedule(self.session, path.read_text(encoding="utf-8"), source=path.name)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        years = "、".join(str(y) for y in result["years"])
+        message(self, TR.settings_calendar, TR.settings_calendar_done.format(years=years, days=result["days"]))
+        self.settings_changed.emit({"calendar"})

@@ -1,0 +1,61 @@
+"""Statistics to an Excel workbook (.xlsx): a summary sheet and one sheet per breakdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from ui.i18n import TR
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def breakdowns(stats: Any) -> list[tuple[str, Any]]:
+    return [
+        (TR.stats_by_category, stats.by_category),
+        (TR.stats_by_town, stats.by_town),
+        (TR.stats_by_department, stats.by_department),
+        (TR.stats_by_track, stats.by_track),
+        (TR.stats_by_status, stats.by_status),
+    ]
+
+
+def summary_rows(stats: Any) -> list[tuple[str, str]]:
+    return [
+        (TR.stats_period, TR.stats_period_value.format(start=stats.date_from.isoformat(),
+                                                       end=stats.date_to.isoformat())),
+        (TR.stats_total, str(stats.total)),
+        (TR.stats_accepted, str(stats.accepted)),
+        (TR.stats_closed, str(stats.resolved)),
+        (TR.stats_resolution, _rate(stats.resolution_rate)),
+        (TR.stats_concluded, str(stats.concluded)),
+        (TR.stats_on_time_count, str(stats.on_time)),
+        (TR.stats_on_time, _rate(stats.on_time_rate)),
+        (TR.stats_overdue_open, str(stats.overdue_open)),
+    ]
+
+
+def write_xlsx(stats: Any, path: Path) -> None:
+    """Write `stats` (a stats_service.Stats) to `path`."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = TR.stats_sheet_summary
+    for row in summary_rows(stats):
+        sheet.append(list(row))
+    sheet.column_dimensions["A"].width = 34
+    sheet.column_dimensions["B"].width = 28
+    for title, rows in breakdowns(stats):
+        ws = book.create_sheet(title)
+        ws.append([TR.stats_item, TR.stats_count])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for r in rows:
+            ws.append([r.label, r.count])
+        ws.column_dimensions["A"].width = 44
+        ws.column_dimensions["B"].width = 10
+    book.save(path)

@@ -1,0 +1,143 @@
+"""Statistics over a date range: key figures, painted bar charts, Excel and monthly PDF exports."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station_app.services.session import Session
+from ui.bar_chart import BarChart
+from ui.errors import show_error
+from ui.i18n import TR
+from ui.ops import Runner
+from ui.page import Page
+from ui.stats_export import breakdowns, summary_rows, write_xlsx
+from ui.widgets import heading, muted
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def _date_edit(day: date, fmt: str = "yyyy-MM-dd") -> QDateEdit:
+    edit = QDateEdit(_qdate(day))
+    edit.setDisplayFormat(fmt)
+    edit.setCalendarPopup(fmt == "yyyy-MM-dd")
+    return edit
+
+
+class StatsView(Page):
+    def __init__(self, session: Session, runner: Runner) -> None:
+        super().__init__(session, runner)
+        self.stats: Any = None
+        today = session.today()
+        column = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(heading(TR.stats_title))
+        top.addSpacing(16)
+        self.date_from = _date_edit(today.replace(day=1) if today.day > 1 else today.replace(month=1, day=1))
+        self.date_to = _date_edit(today)
+        run = QPushButton(TR.stats_run)
+        run.setObjectName("primary")
+        run.clicked.connect(self.reload)
+        for widget in (QLabel(TR.stats_from), self.date_from, QLabel(TR.stats_to), self.date_to, run):
+            top.addWidget(widget)
+        top.addStretch(1)
+        self.export_button = QPushButton(TR.stats_export_xlsx)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        top.addWidget(self.export_button)
+        self.month = _date_edit(today, "yyyy-MM")
+        self.report_button = QPushButton(TR.stats_monthly_pdf)
+        self.report_button.clicked.connect(self._on_report_clicked)
+        top.addWidget(QLabel(TR.stats_month))
+        top.addWidget(self.month)
+        top.addWidget(self.report_button)
+        column.addLayout(top)
+        self.figures = QGridLayout()
+        self.figure_labels: dict[str, QLabel] = {}
+        column.addLayout(self.figures)
+        body = QWidget()
+        charts = QGridLayout(body)
+        self.charts = [BarChart(title) for title, _ in breakdowns(_EmptyStats())]
+        positions = ((0, 0), (0, 1), (1, 0), (1, 1), (2, 0))
+        for chart, (r, c) in zip(self.charts, positions):
+            charts.addWidget(chart, r, c)
+        charts.setRowStretch(3, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        column.addWidget(scroll, 1)
+        self.empty = muted(TR.stats_no_data)
+        self.empty.hide()
+        column.addWidget(self.empty)
+
+    def refresh(self) -> None:
+        from station_app.services.stats_service import compute_stats
+
+        start = self.date_from.date().toPython()
+        end = self.date_to.date().toPython()
+        session = self.session
+        self.runner.run(lambda: compute_stats(session, start, end), self.show_stats,  # type: ignore[arg-type]
+                        lambda exc: show_error(self, exc), key="stats")
+
+    def show_stats(self, stats: Any) -> None:
+        self.stats = stats
+        rows = summary_rows(stats)[1:]
+        for i, (label, value) in enumerate(rows):
+            if label not in self.figure_labels:
+                box = QLabel()
+                box.setObjectName("figure")
+                self.figures.addWidget(box, i // 4, i % 4)
+                self.figure_labels[label] = box
+            self.figure_labels[label].setText(f"{label}<br><b style='font-size:x-large'>{value}</b>")
+        for chart, (_, counts) in zip(self.charts, breakdowns(stats)):
+            chart.set_rows([(r.label, r.count) for r in counts])
+        self.empty.setVisible(stats.total == 0)
+
+    def _on_export_clicked(self) -> None:
+        if self.stats is None:
+            return
+        stem = TR.stats_xlsx_stem.format(start=self.stats.date_from.isoformat(), end=self.stats.date_to.isoformat())
+        name, _ = QFileDialog.getSaveFileName(self, TR.stats_export_xlsx, stem, TR.stats_xlsx_filter)
+        if name:
+            self.export_to(Path(name))
+
+    def export_to(self, path: Path) -> None:
+        try:
+            write_xlsx(self.stats, path if path.suffix.lower() == ".xlsx" else path.with_suffix(".xlsx"))
+        except Exception as exc:
+            show_error(self, exc)
+
+    def _on_report_clicked(self) -> None:
+        self.open_report(self.month.date().toString("yyyy-MM"))
+
+    def open_report(self, month: str) -> Any:
+        from station_app.services.stats_service import monthly_report
+        from ui.print_dialog import PdfPreviewDialog
+
+        dialog = PdfPreviewDialog(TR.print_report_title.format(month=month), self)
+        dialog.file_stem = TR.print_report_stem.format(month=month)
+        session = self.session
+        self.runner.run(lambda: monthly_report(session, month), dialog.show_pdf, dialog.show_failure, write=True)
+        dialog.open()
+        return dialog
+
+
+class _EmptyStats:
+    """Stands in for Stats to name the charts before any data is loaded."""
+
+    by_category = by_town = by_department = by_track = by_status = ()

@@ -1,0 +1,198 @@
+"""Station accounts (admin: add, reset password, role; head: unlock) and the user's own password."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from station_app.domain.enums import ROLE_LABELS, Role
+from station_app.errors import StationError, ValidationError
+from station_app.services import user_service
+from station_app.services.session import Session
+from ui.errors import describe, show_error
+from ui.i18n import TR
+from ui.rows_model import RowsModel
+from ui.widgets import ErrorLabel, add_field, heading, message
+
+STATION_ROLES = (Role.WORKER, Role.HEAD, Role.ADMIN)
+
+
+def _password() -> QLineEdit:
+    line = QLineEdit()
+    line.setEchoMode(QLineEdit.EchoMode.Password)
+    return line
+
+
+class UserDialog(QDialog):
+    """Add a user, reset a password or change a role (`mode`: add | reset | role)."""
+
+    def __init__(self, session: Session, mode: str, name: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.mode, self.name = session, mode, name
+        titles = {"add": TR.user_dialog_title, "reset": TR.user_reset_title.format(name=name),
+                  "role": TR.user_role_title.format(name=name)}
+        self.setWindowTitle(titles[mode])
+        self.setMinimumWidth(480)
+        column = QVBoxLayout(self)
+        column.addWidget(heading(titles[mode], 2))
+        form = QFormLayout()
+        self.errors: dict[str, ErrorLabel] = {}
+        self.user_name = QLineEdit()
+        self.display = QLineEdit()
+        self.role = QComboBox()
+        for role in STATION_ROLES:
+            self.role.addItem(ROLE_LABELS[role], role.value)
+        self.password, self.password2 = _password(), _password()
+        if mode == "add":
+            self.errors["name"] = add_field(form, TR.user_name, self.user_name)
+            self.errors["display"] = add_field(form, TR.user_display, self.display)
+        if mode in ("add", "role"):
+            self.errors["role"] = add_field(form, TR.user_role, self.role)
+        if mode in ("add", "reset"):
+            self.errors["password"] = add_field(form, TR.user_password, self.password)
+            self.errors["password2"] = add_field(form, TR.user_password2, self.password2)
+        column.addLayout(form)
+        self.error = ErrorLabel()
+        column.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(TR.ok)
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(TR.cancel)
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        column.addWidget(buttons)
+
+    def submit(self) -> None:
+        for label in self.errors.values():
+            label.show_error(None)
+        if self.mode in ("add", "reset") and self.password.text() != self.password2.text():
+            self.errors["password2"].show_error(TR.setup_password_mismatch)
+            return
+        try:
+            if self.mode == "add":
+                user_service.add_user(self.session, self.user_name.text().strip(), str(self.role.currentData()),
+                                      self.password.text(), self.display.text().strip() or None)
+            elif self.mode == "reset":
+                user_service.change_password(self.session, self.name, self.password.text())
+            else:
+                user_service.set_role(self.session, self.name, str(self.role.currentData()))
+        except ValidationError as exc:
+            for key, why in exc.fields.items():
+                self.errors.get(key, self.error).show_error(why)
+            return
+        except StationError as exc:
+            self.error.show_error(describe(exc))
+            return
+        self.accept()
+
+
+class UsersView(QWidget):
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        admin = session.role is Role.ADMIN
+        column = QVBoxLayout(self)
+        self.model = RowsModel((TR.col_user, TR.col_display, TR.col_user_role, TR.col_locked), self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        column.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        for label, slot, allowed in ((TR.users_add, self._on_add_clicked, admin),
+                                     (TR.users_reset, self._on_reset_clicked, admin),
+                                     (TR.users_role, self._on_role_clicked, admin),
+                                     (TR.users_unlock, self._on_unlock_clicked, True)):
+            button = QPushButton(label)
+            button.setEnabled(allowed)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        column.addLayout(row)
+        self.refresh()
+
+    def refresh(self) -> None:
+        users = user_service.list_users(self.session)
+        self.model.set_rows(
+            [(u.name, u.display_name, u.role.label, (u.locked_until or "")[:16].replace("T", " ")) for u in users],
+            keys=[u.name for u in users],
+        )
+
+    def selected(self) -> str | None:
+        key = self.model.key_at(self.table.currentIndex().row())
+        return str(key) if key else None
+
+    def _open(self, mode: str, name: str = "") -> UserDialog:
+        dialog = UserDialog(self.session, mode, name, self)
+        dialog.accepted.connect(self.refresh)
+        dialog.open()
+        return dialog
+
+    def _on_add_clicked(self) -> None:
+        self._open("add")
+
+    def _on_reset_clicked(self) -> None:
+        if name := self.selected():
+            self._open("reset", name)
+
+    def _on_role_clicked(self) -> None:
+        if name := self.selected():
+            self._open("role", name)
+
+    def _on_unlock_clicked(self) -> None:
+        name = self.selected()
+        if not name:
+            return
+        try:
+            user_service.unlock_user(self.session, name)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self.refresh()
+        message(self, TR.settings_users, TR.users_unlocked.format(name=name))
+
+
+class AccountPanel(QWidget):
+    """The logged-in user changes their own password."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        form = QFormLayout(self)
+        form.addRow(heading(TR.account_change_password, 2))
+        self.password, self.password2 = _password(), _password()
+        self.error = add_field(form, TR.user_password, self.password)
+        self.error2 = add_field(form, TR.user_password2, self.password2)
+        button = QPushButton(TR.account_change_password)
+        button.clicked.connect(self.submit)
+        form.addRow(button)
+
+    def submit(self) -> None:
+        self.error.show_error(None)
+        self.error2.show_error(None)
+        if self.password.text() != self.password2.text():
+            self.error2.show_error(TR.setup_password_mismatch)
+            return
+        try:
+            user_service.change_password(self.session, self.session.user, self.password.text())
+        except ValidationError as exc:
+            self.error.show_error("、".join(exc.fields.values()))
+            return
+        except StationError as exc:
+            self.error.show_error(describe(exc))
+            return
+        self.password.clear()
+        self.password2.clear()
+        message(self, TR.settings_account, TR.account_changed)
