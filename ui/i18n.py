@@ -234,6 +234,7 @@ class Strings:
     print_info: str = "{kind} · 文书编号 {paper_no}{reprint} · 共 {pages} 页"
     print_not_fit: str = "不适用:{reason}"
     print_busy: str = "正在生成文书…"
+    print_draft_info: str = "{kind} · 样稿(打印或另存时编号并登记) · 共 {pages} 页"
     print_file_stem: str = "文书"
     print_report_stem: str = "统计月报_{month}"
     print_printer_failed: str = "打印机无法开始打印"

@@ -1,7 +1,8 @@
 """Print preview (QtPdf), printing through the system printer, saving as PDF.
 
-PDF bytes are loaded from memory (QBuffer): no temporary file is ever written. Building a
-case paper numbers it and records the print (paper_service); reprints say so on the paper.
+PDF bytes are loaded from memory (QBuffer): no temporary file is ever written. The preview of
+a case paper is a draft (样稿, unsigned, no number taken); printing or saving it numbers it,
+signs it and records the print (paper_service); reprints say so on the paper.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from station_app.store.atomic import atomic_write_bytes
 from ui.errors import describe, show_error
 from ui.i18n import TR
 from ui.ops import Runner
-from ui.widgets import ErrorLabel, message, muted
+from ui.widgets import ErrorLabel, muted
 
 PRINT_DPI = 300
 
@@ -64,6 +65,7 @@ class PdfPreviewDialog(QDialog):
         self.setWindowTitle(title)
         self.resize(1000, 720)
         self.pdf = b""
+        self.printed_to = ""
         self.file_stem = TR.print_file_stem
         self._buffer: QBuffer | None = None
         self.document = QPdfDocument(self)
@@ -121,33 +123,46 @@ class PdfPreviewDialog(QDialog):
         self.error.show_error(describe(exc))
         self._set_ready(False)
 
+    def finalize(self, then: Any) -> None:
+        """Make the copy that leaves the station, then call `then()`; here the shown PDF is final."""
+        then()
+
     def print_to(self, printer: QPrinter) -> None:
-        render_to_printer(self.document, printer)
+        """Print the final copy on `printer` (a case paper is numbered and recorded first)."""
+        self.finalize(lambda: self._print_now(printer))
+
+    def save_to(self, path: Path) -> None:
+        """Save the final copy at `path` (.pdf added when missing)."""
+        self.finalize(lambda: self._save_now(path if path.suffix.lower() == ".pdf" else path.with_suffix(".pdf")))
+
+    def _print_now(self, printer: QPrinter) -> None:
+        try:
+            render_to_printer(self.document, printer)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self.printed_to = printer.outputFileName() or printer.printerName()
+        self.info.setText(f"{self.info.text()} · {TR.print_sent}")
+
+    def _save_now(self, path: Path) -> None:
+        try:
+            atomic_write_bytes(path, self.pdf)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self.info.setText(f"{self.info.text()} · {TR.print_saved.format(path=path.name)}")
 
     def _on_print_clicked(self) -> None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            self.print_to(printer)
-        except Exception as exc:
-            show_error(self, exc)
-            return
-        message(self, TR.print_button, TR.print_sent)
+        self.print_to(printer)
 
     def _on_save_clicked(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, TR.print_save_pdf, f"{self.file_stem}.pdf", TR.print_pdf_filter)
         if name:
             self.save_to(Path(name))
-
-    def save_to(self, path: Path) -> None:
-        try:
-            atomic_write_bytes(path if path.suffix.lower() == ".pdf" else path.with_suffix(".pdf"), self.pdf)
-        except Exception as exc:
-            show_error(self, exc)
-            return
-        self.info.setText(TR.print_saved.format(path=path))
 
     def closeEvent(self, event: Any) -> None:
         self.document.close()
@@ -168,7 +183,8 @@ class CasePrintDialog(PdfPreviewDialog):
         super().__init__(TR.print_title.format(case_no=case_no), parent)
         self.session, self.runner, self.case_no = session, runner, case_no
         self._kind = kind
-        self.result: Any = None
+        self.preview: Any = None  # the on-screen draft (样稿): no number taken, nothing recorded
+        self.result: Any = None  # the last copy printed or saved: numbered, signed, recorded
         self.kinds = QListWidget()
         self.kinds.setObjectName("kinds")
         self.kinds.setMaximumWidth(220)
@@ -211,22 +227,40 @@ class CasePrintDialog(PdfPreviewDialog):
         self.generate(str(item.data(Qt.ItemDataRole.UserRole)))
 
     def generate(self, kind: str) -> None:
-        from station_app.services.paper_service import print_paper
+        """Show the draft of `kind`; the numbered, signed copy is made only when printed or saved."""
+        from station_app.services.paper_service import preview_paper
 
         self._set_ready(False)
         self.info.setText(TR.print_busy)
         session, case_no = self.session, self.case_no
         self._kind = kind
-        self.runner.run(lambda: print_paper(session, case_no, kind), self._on_paper_built, self.show_failure,
-                        key="paper", write=True)
+        self.runner.run(lambda: preview_paper(session, case_no, kind), self._on_preview_built, self.show_failure,
+                        key="paper")
 
-    def _on_paper_built(self, result: Any) -> None:
+    def _on_preview_built(self, preview: Any) -> None:
         label = KIND_LABELS[PaperKind(self._kind)]
         self.file_stem = f"{self.case_no}-{label}"
-        self.result = result
-        reprint = TR.print_reprint if result.reprint else ""
-        self.show_pdf(result.pdf, TR.print_info.format(kind=label, paper_no=result.paper_no, reprint=reprint,
-                                                       pages=result.pages or "?"))
+        self.preview = preview
+        self.show_pdf(preview.pdf, TR.print_draft_info.format(kind=label, pages=preview.pages or "?"))
+
+    def finalize(self, then: Any) -> None:
+        """Number, sign and record the paper (a reprint after the first), show it, then print or save it."""
+        from station_app.services.paper_service import print_paper
+
+        session, case_no, kind = self.session, self.case_no, self._kind
+        self._set_ready(False)
+        self.info.setText(TR.print_busy)
+
+        def done(result: Any) -> None:
+            self.result = result
+            label = KIND_LABELS[PaperKind(kind)]
+            reprint = TR.print_reprint if result.reprint else ""
+            self.show_pdf(result.pdf, TR.print_info.format(kind=label, paper_no=result.paper_no, reprint=reprint,
+                                                           pages=result.pages or "?"))
+            then()
+
+        self.runner.run(lambda: print_paper(session, case_no, kind), done, self.show_failure, key="paper",
+                        write=True)
 
     def _on_verify_clicked(self) -> None:
         from ui.verify_dialog import VerifyDialog

@@ -27,12 +27,16 @@ TRACK_COLORS = {
 
 
 def cjk_family() -> str:
-    """The first installed Chinese UI font (the system default otherwise)."""
+    """The first installed Chinese UI font; on a PC without one, the font the app ships."""
     families = set(QFontDatabase.families())
     for name in CJK_FAMILIES:
         if name in families:
             return name
-    return QApplication.font().family()
+    from station_app.resources import resource_path
+
+    font_id = QFontDatabase.addApplicationFont(str(resource_path("fonts", "wqy-microhei.ttc")))
+    loaded = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    return loaded[0] if loaded else QApplication.font().family()
 
 
 def stylesheet(scale: float) -> str:

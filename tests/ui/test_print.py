@@ -29,9 +29,9 @@ def test_receipt_preview_print_and_save(qtbot: Any, worker: Session, main_window
     case_no = intake(worker, refer_intake(name="郭靖")).case_no
     before = event_count(worker)
     dialog = _printed(qtbot, main_window, runner, case_no, "receipt")
-    assert event_count(worker) == before + 1  # the print is recorded
+    assert event_count(worker) == before  # a preview takes no number and records nothing
     assert dialog.pdf.startswith(b"%PDF")
-    assert dialog.result.paper_no in dialog.info.text()
+    assert "样稿" in dialog.info.text() and dialog.result is None
     kinds = {dialog.kinds.item(i).data(Qt.ItemDataRole.UserRole): dialog.kinds.item(i)
              for i in range(dialog.kinds.count())}
     assert kinds["receipt"].flags() & Qt.ItemFlag.ItemIsEnabled
@@ -39,14 +39,22 @@ def test_receipt_preview_print_and_save(qtbot: Any, worker: Session, main_window
     assert not kinds["refusal"].flags() & Qt.ItemFlag.ItemIsEnabled
     assert "不适用" in kinds["refusal"].toolTip()
     dialog.save_to(tmp_path / "回执")
+    qtbot.waitUntil(lambda: (tmp_path / "回执.pdf").exists(), timeout=10000)
+    assert event_count(worker) == before + 1  # saving the paper numbers and records it
     assert (tmp_path / "回执.pdf").read_bytes() == dialog.pdf
+    assert dialog.result.paper_no in dialog.info.text() and "样稿" not in dialog.info.text()
+    first_no = dialog.result.paper_no
     printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "printed.pdf"))
     dialog.print_to(printer)
+    qtbot.waitUntil(lambda: (tmp_path / "printed.pdf").exists(), timeout=10000)
     assert (tmp_path / "printed.pdf").stat().st_size > 1000
+    assert event_count(worker) == before + 2  # printing again is a recorded reprint
+    assert dialog.result.reprint == 1 and dialog.result.paper_no == first_no
+    assert "补打" in dialog.info.text() and "已发送到打印机" in dialog.info.text()
     dialog.kinds.setCurrentItem(kinds["referral"])
-    qtbot.waitUntil(lambda: dialog.result.kind == "referral", timeout=10000)
+    qtbot.waitUntil(lambda: dialog.preview.kind == "referral", timeout=10000)
     assert "转办告知单" in dialog.info.text()
 
 
@@ -63,11 +71,15 @@ def test_intake_offers_receipt_and_referral(qtbot: Any, worker: Session, main_wi
     assert asked.args == [main.intake.last_saved.case_no, "receipt"]
 
 
-def test_verify_a_scanned_paper(qtbot: Any, worker: Session, main_window: Any, runner: Any) -> None:
+def test_verify_a_scanned_paper(qtbot: Any, worker: Session, main_window: Any, runner: Any,
+                                tmp_path: Path) -> None:
     from ui.verify_dialog import VerifyDialog
 
     case_no = intake(worker, refer_intake(name="洪七公")).case_no
     dialog = _printed(qtbot, main_window, runner, case_no, "receipt")
+    draft = dialog.preview.payload
+    dialog.save_to(tmp_path / "receipt.pdf")
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=10000)
     payload = dialog.result.payload
     verify = VerifyDialog(worker)
     qtbot.addWidget(verify)
@@ -75,6 +87,9 @@ def test_verify_a_scanned_paper(qtbot: Any, worker: Session, main_window: Any, r
     qtbot.keyClick(verify.payload, Qt.Key.Key_Return)
     assert verify.verdict.text().startswith("✔")
     assert dialog.result.paper_no in verify.details.text()
+    verify.payload.setText(draft)  # the on-screen draft is unsigned: it never verifies
+    verify.verify()
+    assert verify.verdict.text().startswith("✘")
     tampered = payload[:-6] + ("A" if payload[-6] != "A" else "B") + payload[-5:]
     verify.payload.setText(tampered)
     verify.verify()
@@ -91,5 +106,5 @@ def test_ctrl_p_prints_the_open_case(qtbot: Any, worker: Session, main_window: A
     qtbot.addWidget(dialog)
     settle(qtbot, runner)
     assert dialog.case_no == case_no
-    qtbot.waitUntil(lambda: dialog.result is not None, timeout=10000)
-    assert dialog.result.kind == "receipt"  # the first paper that fits
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10000)
+    assert dialog.preview.kind == "receipt"  # the first paper that fits
