@@ -49,12 +49,13 @@ def _intakes(seed: int, count: int) -> list[dict[str, Any]]:
 
 
 def _queries(items: list[dict[str, Any]], count: int, seed: int) -> list[str]:
-    """A mix of what a worker types: 2-char names, initials, ID and phone parts, employers, text."""
+    """A mix of what a worker types: 2-char names, initials, ID and phone parts, employers, text,
+    two characters out of a text or an employer's name."""
     from station_app.store.search_index import initials
 
     rng = random.Random(seed)
     out: list[str] = []
-    kinds = ("name2", "initials", "id", "phone", "employer", "text")
+    kinds = ("name2", "initials", "id", "phone", "employer", "text", "pair")
     for i in range(count):
         item = rng.choice(items)
         applicant = item["applicant"]
@@ -69,6 +70,10 @@ def _queries(items: list[dict[str, Any]], count: int, seed: int) -> list[str]:
             out.append(applicant["phone"][:7])
         elif kind == "employer":
             out.append((item.get("respondent") or applicant)["name"])
+        elif kind == "pair":  # two characters out of the middle of the text or the employer's name
+            source = rng.choice((item["summary"], (item.get("respondent") or applicant)["name"]))
+            start = rng.randrange(2, max(3, len(source) - 2))
+            out.append(source[start : start + 2])
         else:
             out.append(item["summary"][2:7])
     return out

@@ -16,7 +16,7 @@ from station_app.errors import NotFound
 from station_app.services.dto import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.services.session import Session
 from station_app.store.db import read
-from station_app.store.search_index import fts_query
+from station_app.store.search_index import fts_query, is_bigram_query
 
 SUMMARY_COLUMNS = (
     "id, uuid, case_no, received_at, town_code, applicant_kind, applicant_name, applicant_id, applicant_phone,"
@@ -205,15 +205,11 @@ def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[
                 text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q LIMIT :n"), {"q": fts_query(q), "n": limit}
             )
         )
-    elif len(ids) < limit and not q.isascii():
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    elif len(ids) < limit and is_bigram_query(q):
         take(
             conn.execute(
-                text(
-                    "SELECT id FROM cases WHERE employer LIKE :l ESCAPE '\\' OR summary LIKE :l ESCAPE '\\'"
-                    " ORDER BY id DESC LIMIT :n"
-                ),
-                {"l": like, "n": limit - len(ids)},
+                text("SELECT rowid FROM cases_bigrams WHERE cases_bigrams MATCH :q ORDER BY rowid DESC LIMIT :n"),
+                {"q": fts_query(q), "n": limit},
             )
         )
     return ids[:limit]

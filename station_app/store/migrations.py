@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, text
 from station_app.errors import StationError
 from station_app.store.db import write
 from station_app.store.models import FTS_DDL, metadata
+from station_app.store.search_index import BIGRAM_DDL, bigram_text
 
 
 def _m1_base(conn: Connection) -> None:
@@ -33,10 +34,33 @@ def _m3_case_indexes(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_employer ON cases (employer)"))
 
 
+SORT_COLUMNS = ("received_at", "applicant_name", "category", "track", "status", "due_date", "town_code", "lead")
+
+
+def _m4_pairs_and_sorting(conn: Connection) -> None:
+    """The Chinese character-pair index (2-character search) and one index per sortable column."""
+    conn.execute(text(BIGRAM_DDL))
+    conn.execute(text("INSERT INTO cases_bigrams (cases_bigrams) VALUES ('delete-all')"))
+    rows = conn.execute(
+        text("SELECT id, applicant_kind, applicant_name, respondent_name, employer, summary, claim, intake FROM cases")
+    ).mappings()
+    batch: list[dict[str, object]] = []
+    for row in rows:
+        batch.append({"i": row["id"], "t": bigram_text(dict(row))})
+        if len(batch) >= 2000:
+            conn.execute(text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"), batch)
+            batch = []
+    if batch:
+        conn.execute(text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"), batch)
+    for column in SORT_COLUMNS:
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_cases_sort_{column} ON cases ({column}, id)"))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
     (3, _m3_case_indexes),
+    (4, _m4_pairs_and_sorting),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,8 +1,11 @@
-"""The search index: FTS5 trigram for 3+ characters, exact terms for names and initials.
+"""The search index: FTS5 trigram for 3+ characters, exact terms for names and initials,
+and an FTS5 index of Chinese character pairs for 2-character queries.
 
 FTS5 trigram finds nothing for 2-character queries, and most Chinese names have two
 characters, so names get every substring of 2+ characters as an exact term, plus the
-pinyin initials of person and employer names (张三 -> zs).
+pinyin initials of person and employer names (张三 -> zs). Every pair of adjacent Chinese
+characters of the names, employer, summary and claim goes into `cases_bigrams` (one token
+per pair), so 冻土 or 林业 is found through an index, never by scanning the table.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
@@ -78,8 +82,42 @@ def fts_text(row: Mapping[str, Any]) -> str:
     return "\n".join(str(p) for p in parts if p)
 
 
+BIGRAM_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS cases_bigrams USING fts5("
+    "text, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0')"
+)
+
+
+def is_bigram_query(query: str) -> bool:
+    """Two characters the pair index answers: both non-ASCII letters (Chinese characters)."""
+    return len(query) == 2 and all(not c.isascii() and c.isalnum() for c in query)
+
+
+def bigram_text(row: Mapping[str, Any]) -> str:
+    """Every distinct pair of adjacent Chinese characters in the searchable Chinese text."""
+    parts = (
+        row.get("applicant_name"),
+        _contact(row),
+        row.get("respondent_name"),
+        row.get("employer"),
+        row.get("summary"),
+        row.get("claim"),
+    )
+    pairs: dict[str, None] = {}
+    for part in parts:
+        if not part:
+            continue
+        value = str(part)
+        for a, b in pairwise(value):
+            pair = a + b
+            if is_bigram_query(pair):
+                pairs[pair] = None
+    return " ".join(pairs)
+
+
 def index_case(conn: Connection, case_id: int, row: Mapping[str, Any]) -> None:
     conn.execute(text("INSERT INTO cases_fts (rowid, text) VALUES (:i, :t)"), {"i": case_id, "t": fts_text(row)})
+    conn.execute(text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"), {"i": case_id, "t": bigram_text(row)})
     conn.execute(
         text("INSERT INTO search_terms (term, case_id) VALUES (:t, :i)"),
         [{"t": t, "i": case_id} for t in sorted(case_terms(row))],
@@ -91,6 +129,10 @@ def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> 
     conn.execute(
         text("INSERT INTO cases_fts (rowid, text) VALUES (:i, :t)"), [{"i": i, "t": fts_text(r)} for i, r in rows]
     )
+    conn.execute(
+        text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"),
+        [{"i": i, "t": bigram_text(r)} for i, r in rows],
+    )
     terms = [{"t": t, "i": i} for i, r in rows for t in sorted(case_terms(r))]
     if terms:
         conn.execute(text("INSERT INTO search_terms (term, case_id) VALUES (:t, :i)"), terms)
@@ -98,6 +140,7 @@ def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> 
 
 def clear_index(conn: Connection) -> None:
     conn.execute(text("INSERT INTO cases_fts (cases_fts) VALUES ('delete-all')"))
+    conn.execute(text("INSERT INTO cases_bigrams (cases_bigrams) VALUES ('delete-all')"))
     conn.execute(text("DELETE FROM search_terms"))
 
 

@@ -51,6 +51,7 @@ def _fields(data: dict[str, Any], case_no: str) -> dict[str, Any]:
                   respondent.get("name"), respondent.get("uscc"), employer, data.get("summary"), data.get("claim"),
                   case_no],
         "summary": data.get("summary") or "",
+        "claim": data.get("claim") or "",
     }
 
 
@@ -65,9 +66,9 @@ def expected(rows: dict[str, dict[str, Any]], q: str) -> set[str]:
             if any(t and q.lower() in str(t).lower() for t in f["texts"]):
                 out.add(no)  # any text field (FTS5 trigram)
         elif not q.isascii():
-            short_names = [n for n in f["names"] if len(n) <= 6]
-            if any(q in n for n in short_names) or q in f["names"] or q in (f["employer"] or "") or q in f["summary"]:
-                out.add(no)  # two characters: names, employer, summary
+            chinese = [*f["names"], f["employer"] or "", f["summary"], f["claim"]]
+            if any(q in t for t in chinese):
+                out.add(no)  # two characters: names, contact, employer, summary, claim
     return out
 
 
@@ -168,10 +169,13 @@ def test_no_match_and_operator_characters_are_harmless(loaded: Loaded) -> None:
 FULL_SCAN = re.compile(r"^SCAN cases(\s|$)")
 
 
-@pytest.mark.parametrize("raw", ["zw", "__ID_PART__", "15845671234", TARGET_EMPLOYER, "加班工资未计入", "__CASE_NO__"])
+@pytest.mark.parametrize(
+    "raw", ["zw", "__ID_PART__", "15845671234", TARGET_EMPLOYER, "加班工资未计入", "冻土", "管道", "__CASE_NO__"]
+)
 def test_indexed_searches_never_scan_the_cases_table(loaded: Loaded, raw: str) -> None:
-    """Names' initials, ID, phone, employer and text (3+ characters) are answered from the
-    indexes (search_terms, FTS5) and primary-key lookups, never by reading every case."""
+    """Names' initials, ID, phone, employer and text (two Chinese characters too) are answered
+    from the indexes (search_terms, FTS5 trigram and pairs) and primary-key lookups, never by
+    reading every case."""
     q = loaded.target if raw == "__CASE_NO__" else _resolve(raw)
     statements: list[tuple[str, Any]] = []
 

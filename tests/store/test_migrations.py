@@ -81,6 +81,35 @@ def test_an_older_store_is_backed_up_encrypted_then_migrated(station: Session, d
     assert len(list((data_dir / "backups").iterdir())) == 1
 
 
+def test_a_version_3_store_gains_the_pair_index_and_sort_indexes(station: Session, data_dir: Path,
+                                                                  clock: FixedClock) -> None:
+    from station_app.store.migrations import SORT_COLUMNS
+
+    data = refer_intake(name="欧阳修")
+    data["summary"] = "反映冬季冻土层管道抢修期间加班工资未计入缴费基数。"
+    no = case_service.intake(station, data).case_no
+    key = station.store.key
+    station.close()
+    conn = sqlcipher_connect(db_path(data_dir), key)
+    conn.execute("DROP TABLE cases_bigrams")
+    for column in SORT_COLUMNS:
+        conn.execute(f"DROP INDEX ix_cases_sort_{column}")
+    conn.execute("PRAGMA user_version = 3")
+    conn.close()
+
+    session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
+    assert schema_version(session.store.engine) == LATEST
+    with read(session.store.engine) as rconn:
+        names = {r[0] for r in rconn.execute(text("SELECT name FROM sqlite_master"))}
+    assert "cases_bigrams" in names
+    assert {f"ix_cases_sort_{c}" for c in SORT_COLUMNS} <= names
+    # two characters of the summary are found through the rebuilt pair index
+    for q in ("冻土", "欧阳", "阳修"):
+        assert [c.case_no for c in query_service.list_cases(session, query_service.CaseQuery(search=q))] == [no], q
+    assert query_service.list_cases(session, query_service.CaseQuery(search="夏季")) == []
+    session.close()
+
+
 def test_a_store_from_a_newer_program_is_refused_untouched(station: Session, data_dir: Path,
                                                            clock: FixedClock) -> None:
     from station_app.errors import StationError
