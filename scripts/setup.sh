@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(python3 python3-venv python3-pip libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbus-1-3
   libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
-  libxcb-shape0 libxkbcommon-x11-0 libxcb-xkb1 xvfb xauth fonts-wqy-microhei poppler-utils)
+  libxcb-shape0 libxkbcommon-x11-0 libxcb-xkb1 xvfb xauth fonts-wqy-microhei poppler-utils zbar-tools)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -54,10 +54,15 @@ def cmd_print(args: argparse.Namespace) -> int:
     finally:
         session.close()
     _write(out, result.pdf)
+    _out_printed({"case_no": args.case_no, "paper": result.kind}, result, out)
+    return EXIT_OK
+
+
+def _out_printed(head: dict[str, Any], result: Any, out: Path) -> None:
+    """What a print command reports: which paper, its number, reprint count, pages, size, file."""
     _out(
-        {
-            "case_no": args.case_no,
-            "paper": result.kind,
+        head
+        | {
             "paper_no": result.paper_no,
             "reprint": result.reprint,
             "pages": result.pages,
@@ -65,7 +70,6 @@ def cmd_print(args: argparse.Namespace) -> int:
             "out": str(out),
         }
     )
-    return EXIT_OK
 
 
 def cmd_report_monthly(args: argparse.Namespace) -> int:
@@ -79,16 +83,7 @@ def cmd_report_monthly(args: argparse.Namespace) -> int:
     finally:
         session.close()
     _write(out, result.pdf)
-    _out(
-        {
-            "month": args.month,
-            "paper_no": result.paper_no,
-            "reprint": result.reprint,
-            "pages": result.pages,
-            "bytes": len(result.pdf),
-            "out": str(out),
-        }
-    )
+    _out_printed({"month": args.month}, result, out)
     return EXIT_OK
 
 

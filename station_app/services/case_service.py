@@ -21,7 +21,7 @@ from station_app.rules.routing import route
 from station_app.services.dto import CaseDetail, IntakeResult
 from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
-from station_app.store.db import write
+from station_app.store.db import next_counter, write
 from station_app.store.events import append_many
 from station_app.store.projection import bulk_register
 
@@ -46,13 +46,7 @@ def _deadline(session: Session, start: date, days: int) -> dict[str, Any]:
 
 
 def _next_case_no(conn: Connection, station_code: str, year: int) -> str:
-    key = f"case_seq:{year}"
-    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
-    seq = int(row[0]) + 1 if row else 1
-    conn.execute(
-        text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-        {"k": key, "v": str(seq)},
-    )
+    seq = next_counter(conn, f"case_seq:{year}")
     return f"{station_code}-{year}-{seq:06d}"
 
 

@@ -16,7 +16,7 @@ from station_app.domain.routing import RoutingDecision
 from station_app.errors import AuthError
 from station_app.services.case_service import decide
 from station_app.services.session import Session
-from station_app.store.db import read, write
+from station_app.store.db import read, set_meta, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
 
 ROUTING_KEYS = ("category", "insurance_types", "periods", "amount_claimed", "group_size", "flags")
@@ -102,10 +102,7 @@ def save_draft(session: Session, data: dict[str, Any]) -> None:
     if len(raw) > DRAFT_LIMIT:
         return
     with write(session.store.engine) as conn:
-        conn.execute(
-            text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-            {"k": _draft_key(session), "v": raw},
-        )
+        set_meta(conn, _draft_key(session), raw)
 
 
 def load_draft(session: Session) -> dict[str, Any] | None:

@@ -28,7 +28,7 @@ from station_app.services.dto import CaseDetail
 from station_app.services.paper_rules import CASE_PAPERS, PROCEEDINGS, check_paper, paper_deadline, paper_kind
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
-from station_app.store.db import read, write
+from station_app.store.db import next_counter, read, set_meta, write
 
 _NUMBER_RE = re.compile(r"〔(\d{4})〕(\d+)号$")
 
@@ -98,14 +98,7 @@ def _display_name(conn: Connection, user: str) -> str:
 
 
 def _next_seq(conn: Connection, year: int) -> int:
-    key = f"paper_seq:{year}"
-    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
-    seq = int(row[0]) + 1 if row else 1
-    conn.execute(
-        text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-        {"k": key, "v": str(seq)},
-    )
-    return seq
+    return next_counter(conn, f"paper_seq:{year}")
 
 
 def _number(conn: Connection, session: Session, existing: tuple[str, int] | None) -> tuple[int, int, int]:
@@ -260,10 +253,7 @@ def print_report(session: Session, month: str, build: Any, data: Any) -> PaperRe
             existing = (str(row[0]), int(prev[0]) if prev else 0)
         year, seq, reprint = _number(conn, session, existing)
         paper_no = format_paper_no(station.code, PaperKind.REPORT, year, seq)
-        conn.execute(
-            text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-            {"k": meta_key, "v": paper_no},
-        )
+        set_meta(conn, meta_key, paper_no)
         ctx = PaperContext(
             kind=PaperKind.REPORT,
             year=year,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import QueuePool
 
 from station_app.errors import StationError
@@ -86,3 +86,19 @@ def read(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         yield conn
         conn.rollback()
+
+
+_SET_META = text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v")
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    """Set one `meta` value (inside the caller's transaction)."""
+    conn.execute(_SET_META, {"k": key, "v": value})
+
+
+def next_counter(conn: Connection, key: str) -> int:
+    """Advance the counter `key` in `meta` and return its new value (1 the first time)."""
+    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
+    value = int(row[0]) + 1 if row else 1
+    set_meta(conn, key, str(value))
+    return value

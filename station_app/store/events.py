@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from station_app.store.db import set_meta
+
 GENESIS = "0" * 64
 
 
@@ -82,10 +84,7 @@ def append(
         },
     )
     seq = int(result.lastrowid or 0)
-    conn.execute(
-        text("INSERT INTO meta (key, value) VALUES ('event_head', :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-        {"v": f"{seq}:{digest}"},
-    )
+    set_meta(conn, "event_head", f"{seq}:{digest}")
     return Event(seq, uid, case_uuid, type_, payload, author, origin, at, prev, digest)
 
 
@@ -114,10 +113,7 @@ def append_many(conn: Connection, items: list[dict[str, Any]]) -> list[Event]:
             ),
             rows,
         )
-        conn.execute(
-            text("INSERT INTO meta (key, value) VALUES ('event_head', :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-            {"v": f"{out[-1].seq}:{out[-1].hash}"},
-        )
+        set_meta(conn, "event_head", f"{out[-1].seq}:{out[-1].hash}")
     return out
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
-from station_app.store.db import write
+from station_app.store.db import set_meta, write
 from station_app.store.models import FTS_DDL, metadata
 from station_app.store.search_index import BIGRAM_DDL, bigram_text
 
@@ -97,12 +97,6 @@ def migrate(engine: Engine, db_path: Path, target: int = LATEST) -> list[int]:
         with write(engine) as conn:
             fn(conn)
             conn.exec_driver_sql(f"PRAGMA user_version = {number}")
-            conn.execute(
-                text(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', :v)"
-                    " ON CONFLICT(key) DO UPDATE SET value = :v"
-                ),
-                {"v": str(number)},
-            )
+            set_meta(conn, "schema_version", str(number))
         applied.append(number)
     return applied

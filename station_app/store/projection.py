@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from station_app.store.db import set_meta
 from station_app.store.events import Event, iter_events
 from station_app.store.models import PROJECTION_TABLES
 from station_app.store.search_index import clear_index, index_case, index_cases
@@ -256,10 +257,7 @@ def _paper_printed(conn: Connection, ev: Event) -> None:
 
 def _station_initialised(conn: Connection, ev: Event) -> None:
     for key in ("station_code", "station_name", "town_code"):
-        conn.execute(
-            text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
-            {"k": key, "v": str(ev.payload[key])},
-        )
+        set_meta(conn, key, str(ev.payload[key]))
 
 
 def _user_added(conn: Connection, ev: Event) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -149,10 +148,6 @@ def test_preview_records_nothing_and_never_verifies(session: Session, cases: Cas
     assert not verify_payload(session, draft.payload).valid
 
 
-@pytest.mark.skipif(
-    shutil.which("zbarimg") is None or shutil.which("pdftoppm") is None,
-    reason="zbar-tools / poppler-utils not installed",
-)
 def test_printed_qr_code_scans_back(session: Session, cases: Cases, tmp_path: Path) -> None:
     result = print_paper(session, cases.refer, "referral")
     pdf = tmp_path / "slip.pdf"
