@@ -174,10 +174,8 @@ def run_bench(
 
 
 def _paper(session: Session) -> float | None:
-    try:
-        from station_app.documents.bench import bench_paper
-    except ImportError:
-        return None
+    from station_app.documents.bench import bench_paper
+
     case_no = list_cases(session, CaseQuery(), limit=1)[0].case_no
     return round(float(bench_paper(session, case_no)), 2)
 
