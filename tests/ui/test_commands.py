@@ -85,3 +85,28 @@ def test_ui_commands_do_not_import_qt() -> None:
     code = "import sys, ui.commands, ui.bench; print('PySide6' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def test_selfcheck_prints_one_passing_line_per_check(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "station_app", "selfcheck"], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    names = [line.split("]")[1].split(":")[0].strip() for line in lines[:-1]]
+    assert names == ["加密存储", "分流规则", "受理登记", "回执PDF", "主窗口", "审计链"]
+    assert all(line.startswith("[通过]") for line in lines[:-1])
+    assert lines[-1] == "自检全部通过(6/6)"
+    assert "SQLCipher 4" in lines[0] and "联办" in lines[1]
+    assert list(tmp_path.iterdir()) == []  # the temporary station is removed afterwards
+
+
+def test_a_failing_check_is_reported_and_never_raises() -> None:
+    from station_app.selfcheck import run_check
+
+    def broken() -> str:
+        raise RuntimeError("数据库文件未加密")
+
+    result = run_check("加密存储", broken)
+    assert not result.ok
+    assert result.line().startswith("[失败] 加密存储: RuntimeError: 数据库文件未加密")
