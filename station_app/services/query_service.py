@@ -63,7 +63,17 @@ class CaseQuery:
 
 
 def load_row(conn: Connection, ref: str) -> dict[str, Any] | None:
-    row = conn.execute(text("SELECT * FROM cases WHERE case_no = :r OR uuid = :r"), {"r": ref}).mappings().first()
+    row = (
+        conn.execute(
+            text(
+                "SELECT c.*, t.summary, t.claim, t.intake FROM cases c JOIN case_texts t ON t.case_id = c.id"
+                " WHERE c.case_no = :r OR c.uuid = :r"
+            ),
+            {"r": ref},
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
     out = dict(row)

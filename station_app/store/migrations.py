@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
 from station_app.store.db import set_meta, write
-from station_app.store.models import FTS_DDL, metadata
+from station_app.store.models import FTS_DDL, TEXT_COLUMNS, metadata
 from station_app.store.search_index import BIGRAM_DDL, bigram_text
 
 
@@ -41,8 +41,12 @@ def _m4_pairs_and_sorting(conn: Connection) -> None:
     """The Chinese character-pair index (2-character search) and one index per sortable column."""
     conn.execute(text(BIGRAM_DDL))
     conn.execute(text("INSERT INTO cases_bigrams (cases_bigrams) VALUES ('delete-all')"))
+    texts = "cases" if _has_column(conn, "cases", "intake") else "case_texts t JOIN cases ON cases.id = t.case_id"
     rows = conn.execute(
-        text("SELECT id, applicant_kind, applicant_name, respondent_name, employer, summary, claim, intake FROM cases")
+        text(
+            "SELECT cases.id, applicant_kind, applicant_name, respondent_name, employer, summary, claim, intake"
+            f" FROM {texts}"
+        )
     ).mappings()
     batch: list[dict[str, object]] = []
     for row in rows:
@@ -56,11 +60,31 @@ def _m4_pairs_and_sorting(conn: Connection) -> None:
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_cases_sort_{column} ON cases ({column}, id)"))
 
 
+def _has_column(conn: Connection, table: str, column: str) -> bool:
+    return any(r[1] == column for r in conn.exec_driver_sql(f"PRAGMA table_info({table})"))
+
+
+def _m5_case_texts(conn: Connection) -> None:
+    """Move the long texts (summary, claim, intake JSON) out of `cases` into `case_texts`."""
+    metadata.create_all(conn, tables=[metadata.tables["case_texts"]])
+    if not _has_column(conn, "cases", "intake"):
+        return  # made by this version: the texts are apart already
+    conn.execute(
+        text(
+            "INSERT OR REPLACE INTO case_texts (case_id, summary, claim, intake)"
+            " SELECT id, summary, claim, intake FROM cases"
+        )
+    )
+    for column in TEXT_COLUMNS:
+        conn.exec_driver_sql(f"ALTER TABLE cases DROP COLUMN {column}")
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
     (3, _m3_case_indexes),
     (4, _m4_pairs_and_sorting),
+    (5, _m5_case_texts),
 )
 LATEST = MIGRATIONS[-1][0]
 

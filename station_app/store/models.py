@@ -73,9 +73,6 @@ class CaseRow(SQLModel, table=True):
     amount_claimed: str | None = None
     group_size: int = 1
     flags: str  # JSON list of set flags
-    summary: str
-    claim: str
-    intake: str  # canonical intake JSON
     track: str = Field(index=True)
     lead: str | None = Field(default=None, index=True)
     co: str  # JSON list
@@ -92,6 +89,20 @@ class CaseRow(SQLModel, table=True):
     satisfaction: str | None = None
     created_at: str
     updated_at: str
+
+
+class CaseText(SQLModel, table=True):
+    """A case's long texts, apart from `cases` so that list and search rows stay small (many
+    per page, and a page cache that holds the whole list at 100,000 cases)."""
+
+    __tablename__ = "case_texts"
+    case_id: int = Field(primary_key=True)  # cases.id
+    summary: str
+    claim: str
+    intake: str  # canonical intake JSON
+
+
+TEXT_COLUMNS = ("summary", "claim", "intake")
 
 
 class CaseDepartment(SQLModel, table=True):
@@ -153,6 +164,7 @@ class SearchTerm(SQLModel, table=True):
 
 PROJECTION_TABLES = (
     "cases",
+    "case_texts",
     "case_departments",
     "case_notes",
     "papers",

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 
 from station_app.store.db import set_meta
 from station_app.store.events import Event, iter_events
-from station_app.store.models import PROJECTION_TABLES
+from station_app.store.models import PROJECTION_TABLES, TEXT_COLUMNS
 from station_app.store.search_index import clear_index, index_case, index_cases
 
 CASE_FIELDS = frozenset(
@@ -89,7 +89,7 @@ def _employer(intake: dict[str, Any]) -> str | None:
 
 
 def case_row(ev: Event) -> dict[str, Any]:
-    """The `cases` row a `case_registered` event makes."""
+    """The `cases` row a `case_registered` event makes, with its `case_texts` columns."""
     p = ev.payload
     intake: dict[str, Any] = p["intake"]
     routing: dict[str, Any] = p["routing"]
@@ -138,13 +138,21 @@ def case_row(ev: Event) -> dict[str, Any]:
 
 
 def _insert_sql(row: dict[str, Any]) -> str:
-    return f"INSERT INTO cases ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"
+    """INSERT of the `cases` columns of `row` (its long texts go to `case_texts`)."""
+    columns = [k for k in row if k not in TEXT_COLUMNS]
+    return f"INSERT INTO cases ({', '.join(columns)}) VALUES ({', '.join(':' + k for k in columns)})"
+
+
+_INSERT_TEXTS = text(
+    "INSERT INTO case_texts (case_id, summary, claim, intake) VALUES (:id, :summary, :claim, :intake)"
+)
 
 
 def _case_registered(conn: Connection, ev: Event) -> None:
     row = case_row(ev)
     result = conn.execute(text(_insert_sql(row)), row)
     case_id = int(result.lastrowid or 0)
+    conn.execute(_INSERT_TEXTS, {**row, "id": case_id})
     _set_departments(conn, str(ev.case_uuid), ev.payload["routing"])
     index_case(conn, case_id, row)
 
@@ -167,6 +175,7 @@ def bulk_register(conn: Connection, evs: list[Event]) -> None:
             {"c": ev.case_uuid, "d": d, "r": "co"} for d in routing.get("co") or [] if d != routing.get("lead")
         )
     conn.execute(text(_insert_sql(rows[0])), rows)
+    conn.execute(_INSERT_TEXTS, rows)
     if depts:
         conn.execute(text("INSERT INTO case_departments (case_uuid, dept, role) VALUES (:c, :d, :r)"), depts)
     index_cases(conn, [(int(r["id"]), r) for r in rows])

@@ -110,6 +110,39 @@ def test_a_version_3_store_gains_the_pair_index_and_sort_indexes(station: Sessio
     session.close()
 
 
+def test_a_version_4_store_moves_its_long_texts_out_of_the_cases_table(station: Session, data_dir: Path,
+                                                                        clock: FixedClock) -> None:
+    data = refer_intake(name="欧阳修")
+    data["summary"] = "反映单位自2023年起未足额申报缴费基数。" * 20
+    no = case_service.intake(station, data).case_no
+    key = station.store.key
+    station.close()
+    # a version-4 store kept summary, claim and the intake JSON in `cases`
+    conn = sqlcipher_connect(db_path(data_dir), key)
+    for column, kind in (("summary", "TEXT"), ("claim", "TEXT"), ("intake", "TEXT")):
+        conn.execute(f"ALTER TABLE cases ADD COLUMN {column} {kind}")
+    conn.execute("UPDATE cases SET (summary, claim, intake) = (SELECT summary, claim, intake FROM case_texts"
+                 " WHERE case_id = cases.id)")
+    conn.execute("DROP TABLE case_texts")
+    conn.execute("PRAGMA user_version = 4")
+    conn.close()
+
+    session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
+    assert schema_version(session.store.engine) == LATEST
+    with read(session.store.engine) as rconn:
+        columns = {r[1] for r in rconn.exec_driver_sql("PRAGMA table_info(cases)")}
+        assert not columns & {"summary", "claim", "intake"}
+        assert rconn.execute(text("SELECT count(*) FROM case_texts")).scalar_one() == 1
+    detail = query_service.get_case(session, no)
+    assert detail.summary.applicant_name == "欧阳修"
+    assert detail.intake["summary"] == data["summary"]
+    from station_app.services import audit_service
+
+    assert audit_service.verify(session).ok
+    assert audit_service.rebuild_projections(session)["identical"]
+    session.close()
+
+
 def test_a_store_from_a_newer_program_is_refused_untouched(station: Session, data_dir: Path,
                                                            clock: FixedClock) -> None:
     from station_app.errors import StationError
