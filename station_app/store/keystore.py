@@ -175,11 +175,8 @@ class Keystore:
         and a locked account is refused without trying the password.
         """
         entry = self._data["users"].get(user)
-        if entry is None:
-            self._record(user, now, ok=False)
-            self.save()
-            raise AuthError(GENERIC_LOGIN_ERROR)
-        if self.locked_until(user, now) is not None:
+        if entry is None or self.locked_until(user, now) is not None:
+            self._spend_like_a_real_attempt(password, entry)
             self._record(user, now, ok=False)
             self.save()
             raise AuthError(GENERIC_LOGIN_ERROR)
@@ -202,6 +199,13 @@ class Keystore:
         self._record(user, now, ok=True)
         self.save()
         return key
+
+    def _spend_like_a_real_attempt(self, password: str, entry: dict[str, Any] | None) -> None:
+        """Derive a key that is thrown away, so that an unknown or locked account answers in
+        the time a wrong password takes (the timing tells nothing about accounts)."""
+        kdf = entry["kdf"] if entry else next((u["kdf"] for u in self._data["users"].values()), None)
+        params = KdfParams(int(kdf["m"]), int(kdf["t"]), int(kdf["p"])) if kdf else KdfParams()
+        _derive(password, os.urandom(16), params)
 
     # -- attempt log ---------------------------------------------------------------
     def _record(self, user: str, now: datetime, ok: bool) -> None:
