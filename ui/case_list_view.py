@@ -141,7 +141,12 @@ class CaseListView(Page):
 
     def _on_page_loaded(self, page: CasePage) -> None:
         self.model.apply_page(page)
-        self.count_label.setText(TR.cases_count.format(count=page.total))
+        from station_app.services.query_service import SEARCH_LIMIT
+
+        if page.query.search and page.total >= SEARCH_LIMIT:
+            self.count_label.setText(TR.cases_count_capped.format(count=SEARCH_LIMIT))
+        else:
+            self.count_label.setText(TR.cases_count.format(count=page.total))
         if page.rows and not self.table.currentIndex().isValid():
             self.table.selectRow(0)
 

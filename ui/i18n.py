@@ -137,6 +137,7 @@ class Strings:
     cases_title: str = "案件"
     cases_search: str = "搜索:姓名、身份证号、电话、单位、事项内容或拼音首字母(Ctrl+F)"
     cases_count: str = "共 {count} 件"
+    cases_count_capped: str = "匹配超过 {count} 件,只列出前 {count} 件;请多输入几个字缩小范围"
     cases_status: str = "状态"
     cases_track: str = "办理方式"
     cases_dept: str = "部门"

@@ -167,3 +167,19 @@ def test_clicking_a_header_sorts_on_the_worker(qtbot: Any, many: Session, main_w
     header.setSortIndicator(COLUMN_INDEX["phone"], Qt.SortOrder.AscendingOrder)  # masked: refused
     settle(qtbot, runner)
     assert header.sortIndicatorSection() == COLUMN_INDEX["case_no"]
+
+
+def test_a_search_matching_more_than_the_cap_says_so(qtbot: Any, many: Session, main_window: Any,
+                                                     runner: Any) -> None:
+    from station_app.services.case_service import bulk_intake
+    from station_app.services.query_service import SEARCH_LIMIT
+
+    rng = random.Random(10)
+    start = datetime(2025, 9, 1, 9, 0, tzinfo=CHINA_TZ)
+    bulk_intake(many, [make_intake(rng, start + timedelta(hours=i)) for i in range(SEARCH_LIMIT - 200)])
+    main_window.go("cases")
+    view = main_window.cases
+    commit_text(view.search, "漠河市")  # every synthetic employer's name starts with it
+    qtbot.waitUntil(lambda: view.model.total == SEARCH_LIMIT, timeout=10000)
+    assert f"超过 {SEARCH_LIMIT} 件" in view.count_label.text()
+    assert "缩小范围" in view.count_label.text()
