@@ -46,7 +46,13 @@ def add_user(
     kdf: KdfParams | None = None,
 ) -> UserInfo:
     session.require(Role.ADMIN)
-    session.store.keystore.reload()
+    with session.store.keystore.locked():
+        return _add_user(session, name, role, password, display_name, kdf)
+
+
+def _add_user(
+    session: Session, name: str, role: Role | str, password: str, display_name: str | None, kdf: KdfParams | None
+) -> UserInfo:
     fields: dict[str, str] = {}
     if (why := check_user_name(name)) is not None:
         fields["name"] = why
@@ -73,28 +79,28 @@ def change_password(session: Session, name: str, new_password: str, kdf: KdfPara
     """Re-wrap the database key under a new password (the database is not re-encrypted)."""
     if name != session.user:
         session.require(Role.ADMIN)
-    session.store.keystore.reload()
-    if not session.store.keystore.has_user(name):
-        raise NotFound("无此用户")
-    if (why := check_password(new_password)) is not None:
-        raise ValidationError({"password": why})
     keystore = session.store.keystore
-    keystore.wrap(name, new_password, session.store.key, kdf)
-    with write(session.store.engine) as conn:
-        session.record(conn, "password_changed", {"name": name})
-        keystore.save()
+    with keystore.locked():
+        if not keystore.has_user(name):
+            raise NotFound("无此用户")
+        if (why := check_password(new_password)) is not None:
+            raise ValidationError({"password": why})
+        keystore.wrap(name, new_password, session.store.key, kdf)
+        with write(session.store.engine) as conn:
+            session.record(conn, "password_changed", {"name": name})
+            keystore.save()
 
 
 def unlock_user(session: Session, name: str) -> None:
     session.require(Role.ADMIN, Role.HEAD)
-    session.store.keystore.reload()
-    if not session.store.keystore.has_user(name):
-        raise NotFound("无此用户")
     keystore = session.store.keystore
-    keystore.unlock_user(name)
-    with write(session.store.engine) as conn:
-        session.record(conn, "user_unlocked", {"name": name})
-        keystore.save()
+    with keystore.locked():
+        if not keystore.has_user(name):
+            raise NotFound("无此用户")
+        keystore.unlock_user(name)
+        with write(session.store.engine) as conn:
+            session.record(conn, "user_unlocked", {"name": name})
+            keystore.save()
 
 
 def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
@@ -111,8 +117,8 @@ def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
 
 def set_lockout(session: Session, policy: LockoutPolicy) -> None:
     session.require(Role.ADMIN)
-    session.store.keystore.reload()
-    session.store.keystore.set_lockout(policy)
+    with session.store.keystore.locked():
+        session.store.keystore.set_lockout(policy)
 
 
 def list_users(session: Session) -> list[UserInfo]:

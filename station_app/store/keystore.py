@@ -10,6 +10,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -65,12 +69,70 @@ def _aad(user: str) -> bytes:
     return b"station-db-key:" + user.encode("utf-8")
 
 
+def _lock_exclusive(fd: int) -> None:
+    """Block until this process holds the exclusive lock on the open file `fd`."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                time.sleep(0.05)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 class Keystore:
     """The `keys.json` file beside the database."""
 
     def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path = path
         self._data = data
+        self._lock_depth = 0
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold `keys.lock` (one process at a time) and work on a fresh copy of the file.
+
+        The login window, the lock screen and the command line may run at once; without the
+        lock two failed logins could both count from the same number and lockout would lag.
+        """
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _lock_exclusive(fd)
+            self._lock_depth = 1
+            try:
+                if self.path.exists():
+                    self.reload()
+                yield
+            finally:
+                self._lock_depth = 0
+                _unlock(fd)
+        finally:
+            os.close(fd)
 
     # -- file ----------------------------------------------------------------
     @classmethod
@@ -174,6 +236,10 @@ class Keystore:
         Every attempt is appended to the attempt log; failures count towards lockout,
         and a locked account is refused without trying the password.
         """
+        with self.locked():
+            return self._unwrap(user, password, now)
+
+    def _unwrap(self, user: str, password: str, now: datetime) -> bytes:
         entry = self._data["users"].get(user)
         if entry is None or self.locked_until(user, now) is not None:
             self._spend_like_a_real_attempt(password, entry)

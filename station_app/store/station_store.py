@@ -97,14 +97,15 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime) -> Ope
     db_key = keystore.unwrap(user, password, now)
     engine = make_engine(db_path(data_dir), db_key)
     migrate(engine, db_path(data_dir))
-    attempts = keystore.take_attempts()
-    if attempts:
-        with write(engine) as conn:
-            conn.execute(
-                text("INSERT INTO login_attempts (user_name, at, ok) VALUES (:u, :at, :ok)"),
-                [{"u": a["user"], "at": a["at"], "ok": bool(a["ok"])} for a in attempts],
-            )
-        keystore.save()
+    with keystore.locked():
+        attempts = keystore.take_attempts()
+        if attempts:
+            with write(engine) as conn:
+                conn.execute(
+                    text("INSERT INTO login_attempts (user_name, at, ok) VALUES (:u, :at, :ok)"),
+                    [{"u": a["user"], "at": a["at"], "ok": bool(a["ok"])} for a in attempts],
+                )
+            keystore.save()
     return OpenStore(data_dir, engine, keystore, db_key)
 
 

@@ -215,3 +215,45 @@ def test_a_worker_cannot_change_another_users_password(station: Session, data_di
     worker.close()
     _fail(data_dir, clock, ADMIN, "hijacked-pass-1")
     login(data_dir, WORKER, "my-own-new-pass", clock).close()
+
+
+def _attempt_in_a_process(data_dir: str, start: object, at: str) -> None:
+    """One wrong password from another program (a second login window, the command line)."""
+    from datetime import datetime
+
+    from station_app.store.keystore import Keystore
+    from station_app.store.station_store import keys_path
+
+    keystore = Keystore.load(keys_path(Path(data_dir)))
+    start.wait()  # type: ignore[attr-defined]
+    try:
+        keystore.unwrap(WORKER, "wrong-password", datetime.fromisoformat(at))
+    except AuthError:
+        pass
+
+
+def test_failures_from_programs_running_at_once_all_count(station: Session, data_dir: Path,
+                                                          clock: FixedClock) -> None:
+    """Eight programs try a wrong password at the same moment: none of the failures is lost, so
+    the account is locked after five, exactly as if they had come one by one."""
+    import multiprocessing
+
+    _add_worker(station)
+    station.close()
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    procs = [ctx.Process(target=_attempt_in_a_process, args=(str(data_dir), start, clock.now().isoformat()))
+             for _ in range(8)]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    keystore = Keystore.load(keys_path(data_dir))
+    assert keystore.locked_until(WORKER, clock.now()) is not None
+    attempts = [a for a in json.loads(keys_path(data_dir).read_text(encoding="utf-8"))["attempts"]
+                if a["user"] == WORKER]
+    assert len(attempts) == 8 and not any(a["ok"] for a in attempts)
+    with pytest.raises(AuthError):
+        login(data_dir, WORKER, WORKER_PASSWORD, clock)
