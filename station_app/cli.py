@@ -7,12 +7,13 @@ import getpass
 import json
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from station_app import __version__
 from station_app.errors import AuthError, StationError, ValidationError
@@ -342,8 +343,39 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return int(run_app(_data_dir(args), args.user))
 
 
+def _field(option: str) -> str:
+    return option.strip().lstrip("-").replace("-", "_")
+
+
+def usage_fields(message: str) -> dict[str, str]:
+    """The refused fields of an argparse error, in Chinese, without echoing the values typed
+    (a stray argument may be an ID number)."""
+    if m := re.match(r"argument ([^:]+): invalid (\w+) value", message):
+        kind = m.group(2)
+        return {_field(m.group(1).split("/")[-1]): "应为整数" if kind == "int" else "取值无效"}
+    if m := re.match(r"argument ([^:]+): invalid choice: .*\(choose from (.*)\)", message):
+        return {_field(m.group(1).split("/")[-1]): f"取值无效,可选:{m.group(2)}"}
+    if m := re.match(r"argument ([^:]+): expected one argument", message):
+        return {_field(m.group(1).split("/")[-1]): "缺少取值"}
+    if m := re.match(r"the following arguments are required: (.*)", message):
+        return {_field(name): "必填" for name in m.group(1).split(",")}
+    if m := re.match(r"unrecognized arguments: (.*)", message):
+        options = [a for a in m.group(1).split() if a.startswith("-")]
+        return {"arguments": "无法识别的参数" + (":" + " ".join(options) if options else "")}
+    return {"arguments": "命令行参数有误"}
+
+
+class ContractParser(argparse.ArgumentParser):
+    """Usage errors are refused input too: exit 2 with the JSON error naming the field."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        _out({"error": "输入有误", "fields": usage_fields(message)})
+        raise SystemExit(EXIT_REFUSED)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="station-app", description="社保费争议调解站 受理与流转")
+    parser = ContractParser(prog="station-app", description="社保费争议调解站 受理与流转")
     parser.add_argument("--version", action="version", version=f"station-app {__version__}")
     parser.add_argument("--data-dir", help="数据目录(默认:系统用户数据目录)")
     parser.add_argument("--user", help="登录用户名")

@@ -350,7 +350,27 @@ def test_a_password_option_is_rejected_by_argparse(store: Path, argv: list[str])
     proc = run_cli(*argv, data_dir=store, password=None)
     assert proc.returncode == 2
     assert proc.stderr.startswith("usage: station-app")  # argparse refused it; nothing ran
-    assert proc.stdout == ""
+    assert refused_json(proc)["fields"]
+    secret = argv[argv.index("--password") + 1]
+    assert secret not in proc.stdout and secret not in proc.stderr  # the value is never echoed
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["calendar", "add-working-days", "2025-09-26", "x"], "days"),
+        (["case", "show"], "case_no"),
+        (["case", "list", "--search"], "search"),
+        (["init", "--station-code", "232701100001"], "station_name"),
+        (["nonsense"], "command"),
+        (["case", "list", "232723197003053319"], "arguments"),
+    ],
+)
+def test_usage_errors_are_refused_input_naming_the_field(argv: list[str], field: str) -> None:
+    proc = run_cli(*argv, password=None)
+    bad = refused_json(proc)
+    assert field in bad["fields"]
+    assert "232723197003053319" not in proc.stdout + proc.stderr  # a stray ID number is not echoed
 
 
 def test_no_option_of_any_command_takes_a_password() -> None:
