@@ -34,11 +34,14 @@ def _m3_case_indexes(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_employer ON cases (employer)"))
 
 
-SORT_COLUMNS = ("received_at", "applicant_name", "category", "track", "status", "due_date", "town_code", "lead")
+# Sortable columns without an index of their own (an index on one column also orders by rowid,
+# which serves `ORDER BY column, id`; the others have one from the model).
+SORT_COLUMNS = ("applicant_name",)
+REDUNDANT_SORT_INDEXES = ("received_at", "category", "track", "status", "due_date", "town_code", "lead")
 
 
 def _m4_pairs_and_sorting(conn: Connection) -> None:
-    """The Chinese character-pair index (2-character search) and one index per sortable column."""
+    """The Chinese character-pair index (2-character search) and the missing sort index."""
     conn.execute(text(BIGRAM_DDL))
     conn.execute(text("INSERT INTO cases_bigrams (cases_bigrams) VALUES ('delete-all')"))
     texts = "cases" if _has_column(conn, "cases", "intake") else "case_texts t JOIN cases ON cases.id = t.case_id"
@@ -66,6 +69,8 @@ def _has_column(conn: Connection, table: str, column: str) -> bool:
 
 def _m5_case_texts(conn: Connection) -> None:
     """Move the long texts (summary, claim, intake JSON) out of `cases` into `case_texts`."""
+    for column in REDUNDANT_SORT_INDEXES:  # made by an early build of migration 4
+        conn.execute(text(f"DROP INDEX IF EXISTS ix_cases_sort_{column}"))
     metadata.create_all(conn, tables=[metadata.tables["case_texts"]])
     if not _has_column(conn, "cases", "intake"):
         return  # made by this version: the texts are apart already

@@ -222,3 +222,26 @@ def test_an_employer_applicants_contact_person_is_found_by_name(station: Session
         hits = {c.case_no for c in query_service.list_cases(station, CaseQuery(search=q))}
         assert hits == {no}, q
     assert other
+
+
+@pytest.mark.parametrize("order_by", sorted(query_service.SORTABLE))
+def test_every_sortable_column_pages_through_an_index(loaded: Loaded, order_by: str) -> None:
+    """Clicking any column header sorts 100,000 cases without sorting them all in memory."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        statements.append((statement, parameters))
+
+    engine = loaded.session.store.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        for descending in (False, True):
+            page = query_service.list_cases(loaded.session, CaseQuery(order_by=order_by, descending=descending),
+                                            offset=100, limit=50)
+            assert len(page) == 50
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    with engine.connect() as conn:
+        for statement, params in statements:
+            plan = " | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+            assert "TEMP B-TREE" not in plan and "USING" in plan, (order_by, plan)  # walks an index
