@@ -343,6 +343,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return int(run_app(_data_dir(args), args.user))
 
 
+_OPTION = re.compile(r"--?[A-Za-z][\w-]*")  # an option's name, never a value typed with it
+
+
 def _field(option: str) -> str:
     return option.strip().lstrip("-").replace("-", "_")
 
@@ -360,7 +363,7 @@ def usage_fields(message: str) -> dict[str, str]:
     if m := re.match(r"the following arguments are required: (.*)", message):
         return {_field(name): "必填" for name in m.group(1).split(",")}
     if m := re.match(r"unrecognized arguments: (.*)", message):
-        options = [a for a in m.group(1).split() if a.startswith("-")]
+        options = [o.group(0) for a in m.group(1).split() if (o := _OPTION.match(a))]
         return {"arguments": "无法识别的参数" + (":" + " ".join(options) if options else "")}
     return {"arguments": "命令行参数有误"}
 

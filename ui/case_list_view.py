@@ -141,9 +141,12 @@ class CaseListView(Page):
 
     def _on_page_loaded(self, page: CasePage) -> None:
         self.model.apply_page(page)
-        from station_app.services.query_service import SEARCH_LIMIT
+        from station_app.services.query_service import SEARCH_LIMIT, search_hint
 
-        if page.query.search and page.total >= SEARCH_LIMIT:
+        hint = search_hint(page.query.search or "")
+        if hint and not page.total:
+            self.count_label.setText(hint)
+        elif page.query.search and page.total >= SEARCH_LIMIT:
             self.count_label.setText(TR.cases_count_capped.format(count=SEARCH_LIMIT))
         else:
             self.count_label.setText(TR.cases_count.format(count=page.total))

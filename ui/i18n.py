@@ -232,6 +232,7 @@ class Strings:
     print_pdf_filter: str = "PDF 文件 (*.pdf)"
     print_saved: str = "已保存:{path}"
     print_sent: str = "已发送到打印机。"
+    print_failed_recorded: str = "打印失败;文书编号 {paper_no} 已登记,重新打印时将标注“补打”"
     print_info: str = "{kind} · 文书编号 {paper_no}{reprint} · 共 {pages} 页"
     print_not_fit: str = "不适用:{reason}"
     print_busy: str = "正在生成文书…"

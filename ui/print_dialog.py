@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from station_app.documents.payload import KIND_LABELS, PaperKind
-from station_app.errors import ValidationError
+from station_app.errors import StationError, ValidationError
 from station_app.services.session import Session
 from station_app.store.atomic import atomic_write_bytes
 from ui.errors import describe, show_error
@@ -42,7 +42,7 @@ def render_to_printer(document: QPdfDocument, printer: QPrinter) -> None:
     """Paint every page of `document` onto `printer`, fitted to the printable area."""
     painter = QPainter()
     if not painter.begin(printer):
-        raise OSError(TR.print_printer_failed)
+        raise StationError(TR.print_printer_failed)
     try:
         dpi = min(printer.resolution(), PRINT_DPI)
         for page in range(document.pageCount()):
@@ -139,6 +139,9 @@ class PdfPreviewDialog(QDialog):
         try:
             render_to_printer(self.document, printer)
         except Exception as exc:
+            result = getattr(self, "result", None)
+            if result is not None:  # the number is taken and recorded: say so, a retry is a reprint
+                self.info.setText(TR.print_failed_recorded.format(paper_no=result.paper_no))
             show_error(self, exc)
             return
         self.printed_to = printer.outputFileName() or printer.printerName()
@@ -175,16 +178,94 @@ class PdfPreviewDialog(QDialog):
         super().done(result)
 
 
-class CasePrintDialog(PdfPreviewDialog):
+class RecordedPaperDialog(PdfPreviewDialog):
+    """A paper shown as a draft (样稿); it is numbered, signed and recorded only when it is
+    printed or saved, and each print or save after the first is a recorded reprint."""
+
+    def __init__(self, title: str, runner: Runner, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.runner = runner
+        self.preview: Any = None  # the on-screen draft: no number taken, nothing recorded
+        self.result: Any = None  # the last copy printed or saved: numbered, signed, recorded
+        self.finalizing = False
+
+    def final_job(self) -> Any:
+        """A callable (run on a worker thread) that numbers, signs and records the paper."""
+        raise NotImplementedError
+
+    def paper_label(self) -> str:
+        raise NotImplementedError
+
+    def show_preview(self, preview: Any) -> None:
+        self.preview = preview
+        self.show_pdf(preview.pdf, TR.print_draft_info.format(kind=self.paper_label(), pages=preview.pages or "?"))
+
+    def _enable_side(self, enabled: bool) -> None:
+        for i in range(self.side.count()):
+            item = self.side.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.setEnabled(enabled)
+
+    def finalize(self, then: Any) -> None:
+        """Number, sign and record the paper, show that copy, then print or save it. The choice
+        of paper is frozen meanwhile, so the copy recorded is the copy that leaves the desk."""
+        if self.finalizing:
+            return
+        self.finalizing = True
+        self._set_ready(False)
+        self._enable_side(False)
+        self.info.setText(TR.print_busy)
+        label = self.paper_label()
+
+        def done(result: Any) -> None:
+            self.finalizing = False
+            self._enable_side(True)
+            self.result = result
+            reprint = TR.print_reprint if result.reprint else ""
+            self.show_pdf(result.pdf, TR.print_info.format(kind=label, paper_no=result.paper_no, reprint=reprint,
+                                                           pages=result.pages or "?"))
+            then()
+
+        def failed(exc: BaseException) -> None:
+            self.finalizing = False
+            self._enable_side(True)
+            self.show_failure(exc)
+
+        self.runner.run(self.final_job(), done, failed, key="paper_final", write=True)
+
+
+class ReportPrintDialog(RecordedPaperDialog):
+    """The monthly statistics report of one month."""
+
+    def __init__(self, session: Session, runner: Runner, month: str, parent: QWidget | None = None) -> None:
+        from station_app.services.stats_service import preview_monthly_report
+
+        super().__init__(TR.print_report_title.format(month=month), runner, parent)
+        self.session, self.month = session, month
+        self.file_stem = TR.print_report_stem.format(month=month)
+        self.info.setText(TR.print_busy)
+        self.runner.run(lambda: preview_monthly_report(session, month), self.show_preview, self.show_failure,
+                        key="paper")
+
+    def final_job(self) -> Any:
+        from station_app.services.stats_service import print_monthly_report
+
+        session, month = self.session, self.month
+        return lambda: print_monthly_report(session, month)
+
+    def paper_label(self) -> str:
+        return KIND_LABELS[PaperKind.REPORT]
+
+
+class CasePrintDialog(RecordedPaperDialog):
     """The papers of one case: pick a kind, see it, print or save it; verify a scanned paper."""
 
     def __init__(self, session: Session, runner: Runner, case_no: str, kind: str = "",
                  parent: QWidget | None = None) -> None:
-        super().__init__(TR.print_title.format(case_no=case_no), parent)
-        self.session, self.runner, self.case_no = session, runner, case_no
+        super().__init__(TR.print_title.format(case_no=case_no), runner, parent)
+        self.session, self.case_no = session, case_no
         self._kind = kind
-        self.preview: Any = None  # the on-screen draft (样稿): no number taken, nothing recorded
-        self.result: Any = None  # the last copy printed or saved: numbered, signed, recorded
         self.kinds = QListWidget()
         self.kinds.setObjectName("kinds")
         self.kinds.setMaximumWidth(220)
@@ -238,29 +319,17 @@ class CasePrintDialog(PdfPreviewDialog):
                         key="paper")
 
     def _on_preview_built(self, preview: Any) -> None:
-        label = KIND_LABELS[PaperKind(self._kind)]
-        self.file_stem = f"{self.case_no}-{label}"
-        self.preview = preview
-        self.show_pdf(preview.pdf, TR.print_draft_info.format(kind=label, pages=preview.pages or "?"))
+        self.file_stem = f"{self.case_no}-{self.paper_label()}"
+        self.show_preview(preview)
 
-    def finalize(self, then: Any) -> None:
-        """Number, sign and record the paper (a reprint after the first), show it, then print or save it."""
+    def final_job(self) -> Any:
         from station_app.services.paper_service import print_paper
 
         session, case_no, kind = self.session, self.case_no, self._kind
-        self._set_ready(False)
-        self.info.setText(TR.print_busy)
+        return lambda: print_paper(session, case_no, kind)
 
-        def done(result: Any) -> None:
-            self.result = result
-            label = KIND_LABELS[PaperKind(kind)]
-            reprint = TR.print_reprint if result.reprint else ""
-            self.show_pdf(result.pdf, TR.print_info.format(kind=label, paper_no=result.paper_no, reprint=reprint,
-                                                           pages=result.pages or "?"))
-            then()
-
-        self.runner.run(lambda: print_paper(session, case_no, kind), done, self.show_failure, key="paper",
-                        write=True)
+    def paper_label(self) -> str:
+        return KIND_LABELS[PaperKind(self._kind)]
 
     def _on_verify_clicked(self) -> None:
         from ui.verify_dialog import VerifyDialog

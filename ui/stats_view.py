@@ -126,13 +126,9 @@ class StatsView(Page):
         self.open_report(self.month.date().toString("yyyy-MM"))
 
     def open_report(self, month: str) -> Any:
-        from station_app.services.stats_service import monthly_report
-        from ui.print_dialog import PdfPreviewDialog
+        from ui.print_dialog import ReportPrintDialog
 
-        dialog = PdfPreviewDialog(TR.print_report_title.format(month=month), self)
-        dialog.file_stem = TR.print_report_stem.format(month=month)
-        session = self.session
-        self.runner.run(lambda: monthly_report(session, month), dialog.show_pdf, dialog.show_failure, write=True)
+        dialog = ReportPrintDialog(self.session, self.runner, month, self)
         dialog.open()
         return dialog
 

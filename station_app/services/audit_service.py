@@ -16,7 +16,9 @@ from station_app.store.projection import rebuild
 # Columns compared before and after a rebuild (timestamps of the rebuild itself excluded).
 _FINGERPRINT = {
     "cases": "SELECT * FROM cases ORDER BY uuid",
-    "case_texts": "SELECT c.uuid, t.* FROM case_texts t JOIN cases c ON c.id = t.case_id ORDER BY c.uuid",
+    "case_texts": (
+        "SELECT c.uuid, t.summary, t.claim, t.intake FROM case_texts t JOIN cases c ON c.id = t.case_id ORDER BY c.uuid"
+    ),
     "case_departments": "SELECT * FROM case_departments ORDER BY case_uuid, dept",
     "case_notes": "SELECT case_uuid, kind, body, at, author FROM case_notes ORDER BY id",
     "papers": "SELECT * FROM papers ORDER BY paper_no",

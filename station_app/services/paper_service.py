@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Connection, text
 
 from station_app.documents.base import Built, PaperContext, StationInfo
-from station_app.documents.payload import PaperKind, format_paper_no, parse_payload
+from station_app.documents.payload import PaperKind, parse_payload
 from station_app.documents.registry import BUILDERS
 from station_app.domain.enums import TOWNS
 from station_app.errors import StationError, ValidationError
@@ -109,6 +109,15 @@ def _number(conn: Connection, session: Session, existing: tuple[str, int] | None
             return int(m.group(1)), int(m.group(2)), existing[1] + 1
     year = session.today().year
     return year, _next_seq(conn, year), 0
+
+
+def _draft_number(conn: Connection, session: Session, existing: tuple[str, int] | None) -> tuple[int, int, int]:
+    """The number `_number` would give, without taking it (for a draft on the screen)."""
+    if existing and (m := _NUMBER_RE.search(existing[0])):
+        return int(m.group(1)), int(m.group(2)), existing[1] + 1
+    year = session.today().year
+    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": f"paper_seq:{year}"}).first()
+    return year, int(row[0]) + 1 if row else 1, 0
 
 
 def _record(
@@ -220,12 +229,7 @@ def preview_paper(
     pk, case, opts = _checked(session, case_no, kind, options)
     with read(session.store.engine) as conn:
         existing = _existing(conn, case.summary.uuid, pk)
-        if existing and (m := _NUMBER_RE.search(existing[0])):
-            number = (int(m.group(1)), int(m.group(2)), existing[1] + 1)
-        else:
-            year = session.today().year
-            row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": f"paper_seq:{year}"}).first()
-            number = (year, int(row[0]) + 1 if row else 1, 0)
+        number = _draft_number(conn, session, existing)
         ctx = _context(session, conn, case, pk, number, opts, _unsigned, draft=True)
     built = BUILDERS[pk](ctx, case)
     return PaperResult(
@@ -240,33 +244,57 @@ def preview_paper(
     )
 
 
+def _report_number(conn: Connection, session: Session, month: str) -> tuple[str, tuple[str, int] | None]:
+    """The meta key of `month`'s report and its existing number and reprint count, if any."""
+    meta_key = f"report_paper:{month}"
+    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": meta_key}).first()
+    if not row:
+        return meta_key, None
+    prev = conn.execute(text("SELECT reprint FROM papers WHERE paper_no = :n"), {"n": row[0]}).first()
+    return meta_key, (str(row[0]), int(prev[0]) if prev else 0)
+
+
+def _report_context(
+    session: Session, conn: Connection, number: tuple[int, int, int], sign: Any, draft: bool = False
+) -> PaperContext:
+    year, seq, reprint = number
+    return PaperContext(
+        kind=PaperKind.REPORT,
+        year=year,
+        seq=seq,
+        issued_at=session.clock.now(),
+        reprint=reprint,
+        station=station_info(session),
+        handler=_display_name(conn, session.user),
+        settings=session.settings(),
+        sign=sign,
+        draft=draft,
+    )
+
+
 def print_report(session: Session, month: str, build: Any, data: Any) -> PaperResult:
     """Number and record a monthly report (`build(ctx, data) -> Built`); reprints keep the number."""
     key = _private_key(session)
-    station = station_info(session)
     with write(session.store.engine) as conn:
-        meta_key = f"report_paper:{month}"
-        row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": meta_key}).first()
-        existing = None
-        if row:
-            prev = conn.execute(text("SELECT reprint FROM papers WHERE paper_no = :n"), {"n": row[0]}).first()
-            existing = (str(row[0]), int(prev[0]) if prev else 0)
-        year, seq, reprint = _number(conn, session, existing)
-        paper_no = format_paper_no(station.code, PaperKind.REPORT, year, seq)
-        set_meta(conn, meta_key, paper_no)
-        ctx = PaperContext(
-            kind=PaperKind.REPORT,
-            year=year,
-            seq=seq,
-            issued_at=session.clock.now(),
-            reprint=reprint,
-            station=station,
-            handler=_display_name(conn, session.user),
-            settings=session.settings(),
-            sign=key.sign,
-        )
+        meta_key, existing = _report_number(conn, session, month)
+        number = _number(conn, session, existing)
+        ctx = _report_context(session, conn, number, key.sign)
+        set_meta(conn, meta_key, ctx.paper_no)
         built = build(ctx, data)
         return _record(session, conn, ctx, built, None, {"period": month})
+
+
+def preview_report(session: Session, month: str, build: Any, data: Any) -> PaperResult:
+    """A draft of the monthly report for the screen (样稿): no number taken, nothing recorded."""
+    with read(session.store.engine) as conn:
+        _meta_key, existing = _report_number(conn, session, month)
+        number = _draft_number(conn, session, existing)
+        ctx = _report_context(session, conn, number, _unsigned, draft=True)
+    built = build(ctx, data)
+    return PaperResult(
+        built.pdf, ctx.paper_no, ctx.reprint, built.payloads[0] if built.payloads else "", PaperKind.REPORT.value,
+        built.pages, built.payloads, built.digest,
+    )
 
 
 # -- verifying ----------------------------------------------------------------------------------

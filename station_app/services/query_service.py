@@ -193,6 +193,15 @@ def _public_payload(payload: dict[str, Any]) -> dict[str, Any]:
 SEARCH_LIMIT = 500
 
 
+def search_hint(query: str) -> str | None:
+    """Why `query` is too short to search, or None. Searches take two Chinese characters (a
+    name, a pair of characters of any text), pinyin initials, or three characters of anything."""
+    q = query.strip()
+    if not q or len(q) >= 3 or is_bigram_query(q) or (len(q) == 2 and q.isascii() and q.isalpha()):
+        return None
+    return "请至少输入两个汉字,或三个以上数字、字母"
+
+
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
     """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials)."""
     q = query.strip()

@@ -204,6 +204,15 @@ def print_monthly_report(session: Session, month: str) -> PaperResult:
     return print_report(session, month, report.build, compute_stats(session, first, last))
 
 
+def preview_monthly_report(session: Session, month: str) -> PaperResult:
+    """A draft of the monthly report for the screen (样稿): nothing numbered or recorded."""
+    from station_app.documents import report
+    from station_app.services.paper_service import preview_report
+
+    first, last = month_range(month)
+    return preview_report(session, month, report.build, compute_stats(session, first, last))
+
+
 def monthly_report(session: Session, month: str) -> bytes:
     """The monthly statistics report of `month` (YYYY-MM) as PDF bytes (the print is recorded)."""
     return print_monthly_report(session, month).pdf

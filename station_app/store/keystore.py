@@ -8,9 +8,11 @@ also holds the lockout state, which must be readable before any database is unlo
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,21 +71,37 @@ def _aad(user: str) -> bytes:
     return b"station-db-key:" + user.encode("utf-8")
 
 
-def _lock_exclusive(fd: int) -> None:
-    """Block until this process holds the exclusive lock on the open file `fd`."""
+LOCK_WAIT_S = 30.0
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock on the open file `fd` if no other process holds it."""
     if sys.platform == "win32":
         import msvcrt
 
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                return
-            except OSError:
-                time.sleep(0.05)
-    else:
-        import fcntl
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # byte 0: the position is 0 after open
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EDEADLK):
+                return False
+            raise
+        return True
+    import fcntl
 
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _lock_exclusive(fd: int, wait_s: float = LOCK_WAIT_S) -> None:
+    """Wait (at most `wait_s`) until this process holds the exclusive lock on `fd`."""
+    deadline = time.monotonic() + wait_s
+    while not _try_lock(fd):
+        if time.monotonic() > deadline:
+            raise StationError("密钥文件正被另一个程序占用,请稍后再试")
+        time.sleep(0.02)
 
 
 def _unlock(fd: int) -> None:
@@ -104,35 +122,38 @@ class Keystore:
     def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path = path
         self._data = data
-        self._lock_depth = 0
+        self._thread_lock = threading.RLock()  # one thread of this process at a time ...
+        self._depth = 0  # ... and how deeply that thread has nested locked()
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold `keys.lock` (one process at a time) and work on a fresh copy of the file.
+        """Hold `keys.lock` (one process, one thread at a time) and work on a fresh copy of
+        the file. Nests within one thread.
 
         The login window, the lock screen and the command line may run at once; without the
         lock two failed logins could both count from the same number and lockout would lag.
         """
-        if self._lock_depth:
-            self._lock_depth += 1
+        with self._thread_lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                yield
+                _lock_exclusive(fd)
+                self._depth = 1
+                try:
+                    if self.path.exists():
+                        self.reload()
+                    yield
+                finally:
+                    self._depth = 0
+                    _unlock(fd)
             finally:
-                self._lock_depth -= 1
-            return
-        fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            _lock_exclusive(fd)
-            self._lock_depth = 1
-            try:
-                if self.path.exists():
-                    self.reload()
-                yield
-            finally:
-                self._lock_depth = 0
-                _unlock(fd)
-        finally:
-            os.close(fd)
+                os.close(fd)
 
     # -- file ----------------------------------------------------------------
     @classmethod

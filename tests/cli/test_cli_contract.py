@@ -364,6 +364,8 @@ def test_a_password_option_is_rejected_by_argparse(store: Path, argv: list[str])
         (["init", "--station-code", "232701100001"], "station_name"),
         (["nonsense"], "command"),
         (["case", "list", "232723197003053319"], "arguments"),
+        (["case", "list", "--phone=232723197003053319"], "arguments"),
+        (["case", "list", "-232723197003053319"], "arguments"),
     ],
 )
 def test_usage_errors_are_refused_input_naming_the_field(argv: list[str], field: str) -> None:

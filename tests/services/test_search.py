@@ -245,3 +245,12 @@ def test_every_sortable_column_pages_through_an_index(loaded: Loaded, order_by: 
         for statement, params in statements:
             plan = " | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
             assert "TEMP B-TREE" not in plan and "USING" in plan, (order_by, plan)  # walks an index
+
+
+def test_which_queries_are_too_short_to_search() -> None:
+    from station_app.services.query_service import search_hint
+
+    for q in ("张", "3", "z", "3年", "12", "A1"):
+        assert search_hint(q), q
+    for q in ("", "张伟", "zw", "123", "漠河市", "3年前"):
+        assert search_hint(q) is None, q

@@ -257,3 +257,41 @@ def test_failures_from_programs_running_at_once_all_count(station: Session, data
     assert len(attempts) == 8 and not any(a["ok"] for a in attempts)
     with pytest.raises(AuthError):
         login(data_dir, WORKER, WORKER_PASSWORD, clock)
+
+
+def test_the_key_file_lock_holds_across_threads(station: Session, data_dir: Path) -> None:
+    """The lock screen checks a password on a worker thread while the users page may change
+    the key file on the GUI thread: the second waits, and the file lock is never lost."""
+    import fcntl
+    import os
+    import threading
+
+    keystore = station.store.keystore
+    inside, release, entered = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with keystore.locked():
+            inside.set()
+            release.wait(5)
+
+    def second() -> None:
+        with keystore.locked():
+            entered.set()
+
+    t1 = threading.Thread(target=first)
+    t1.start()
+    assert inside.wait(5)
+    t2 = threading.Thread(target=second)
+    t2.start()
+    assert not entered.wait(0.3)  # the second thread waits for the first
+    release.set()
+    t1.join(5)
+    t2.join(5)
+    assert entered.is_set()
+    with keystore.locked():  # afterwards the file lock is still taken for real
+        fd = os.open(keys_path(data_dir).with_suffix(".lock"), os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)

@@ -183,3 +183,17 @@ def test_a_search_matching_more_than_the_cap_says_so(qtbot: Any, many: Session, 
     qtbot.waitUntil(lambda: view.model.total == SEARCH_LIMIT, timeout=10000)
     assert f"超过 {SEARCH_LIMIT} 件" in view.count_label.text()
     assert "缩小范围" in view.count_label.text()
+
+
+def test_a_query_too_short_to_search_says_what_is_needed(qtbot: Any, many: Session, main_window: Any,
+                                                         runner: Any) -> None:
+    main_window.go("cases")
+    view = main_window.cases
+    settle(qtbot, runner)
+    qtbot.waitUntil(lambda: view.model.total == 250, timeout=5000)
+    commit_text(view.search, "张")
+    qtbot.waitUntil(lambda: "至少输入两个汉字" in view.count_label.text(), timeout=5000)
+    assert view.model.total == 0
+    view.search.clear()
+    qtbot.waitUntil(lambda: view.model.total == 250, timeout=5000)
+    assert view.count_label.text() == "共 250 件"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from station_app.services.case_service import intake
@@ -39,7 +40,10 @@ def test_receipt_preview_print_and_save(qtbot: Any, worker: Session, main_window
     assert not kinds["refusal"].flags() & Qt.ItemFlag.ItemIsEnabled
     assert "不适用" in kinds["refusal"].toolTip()
     dialog.save_to(tmp_path / "回执")
+    assert not dialog.kinds.isEnabled()  # the paper cannot change while its copy is being made
+    dialog.save_to(tmp_path / "again")  # a second click meanwhile does nothing
     qtbot.waitUntil(lambda: (tmp_path / "回执.pdf").exists(), timeout=10000)
+    assert dialog.kinds.isEnabled() and not (tmp_path / "again.pdf").exists()
     assert event_count(worker) == before + 1  # saving the paper numbers and records it
     assert (tmp_path / "回执.pdf").read_bytes() == dialog.pdf
     assert dialog.result.paper_no in dialog.info.text() and "样稿" not in dialog.info.text()
@@ -108,3 +112,26 @@ def test_ctrl_p_prints_the_open_case(qtbot: Any, worker: Session, main_window: A
     assert dialog.case_no == case_no
     qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10000)
     assert dialog.preview.kind == "receipt"  # the first paper that fits
+
+
+@pytest.mark.qt_log_ignore("QPainter::begin")
+def test_a_printer_that_fails_after_numbering_says_the_number_is_taken(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtPrintSupport import QPrinter
+    from PySide6.QtWidgets import QMessageBox
+
+    case_no = intake(worker, refer_intake(name="梅超风")).case_no
+    dialog = _printed(qtbot, main_window, runner, case_no, "receipt")
+    before = event_count(worker)
+    printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "no-such-folder" / "out.pdf"))  # the device refuses to start
+    dialog.print_to(printer)
+    qtbot.waitUntil(lambda: dialog.result is not None and not dialog.finalizing, timeout=10000)
+    settle(qtbot, runner)
+    assert event_count(worker) == before + 1
+    assert f"文书编号 {dialog.result.paper_no} 已登记" in dialog.info.text() and "补打" in dialog.info.text()
+    boxes = [b for b in dialog.findChildren(QMessageBox) if b.isVisible()]
+    assert boxes and "打印机" in boxes[0].text()
+    assert dialog.printed_to == ""

@@ -38,11 +38,16 @@ def test_statistics_screen_charts_and_exports(qtbot: Any, worker: Session, main_
     book = load_workbook(tmp_path / "统计.xlsx")
     assert book.sheetnames == ["汇总", "按争议类别", "按镇", "按部门", "按办理方式", "按状态"]
     assert book["汇总"]["B2"].value == "2"
+    before = event_count(stats.session)
     dialog = stats.open_report("2025-11")
     qtbot.addWidget(dialog)
     settle(qtbot, runner)
     qtbot.waitUntil(lambda: dialog.document.pageCount() > 0, timeout=10000)
     assert dialog.pdf.startswith(b"%PDF")
+    assert "样稿" in dialog.info.text() and event_count(stats.session) == before  # looking records nothing
+    dialog.save_to(tmp_path / "月报")
+    qtbot.waitUntil(lambda: (tmp_path / "月报.pdf").exists(), timeout=10000)
+    assert event_count(stats.session) == before + 1 and dialog.result.paper_no in dialog.info.text()
 
 
 def test_settings_are_changed_through_events_by_role(qtbot: Any, desk_station: Session, worker: Session,
