@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,21 @@ def test_no_match_and_operator_characters_are_harmless(loaded: Loaded) -> None:
 FULL_SCAN = re.compile(r"^SCAN cases(\s|$)")
 
 
+@contextmanager
+def _recorded(engine: Any) -> Iterator[list[tuple[str, Any]]]:
+    """The statements (and their parameters) the store runs inside the block."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
 @pytest.mark.parametrize(
     "raw", ["zw", "__ID_PART__", "15845671234", TARGET_EMPLOYER, "加班工资未计入", "冻土", "管道", "__CASE_NO__"]
 )
@@ -177,17 +193,9 @@ def test_indexed_searches_never_scan_the_cases_table(loaded: Loaded, raw: str) -
     from the indexes (search_terms, FTS5 trigram and pairs) and primary-key lookups, never by
     reading every case."""
     q = loaded.target if raw == "__CASE_NO__" else _resolve(raw)
-    statements: list[tuple[str, Any]] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        statements.append((statement, parameters))
-
     engine = loaded.session.store.engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with _recorded(engine) as statements:
         hits = query_service.list_cases(loaded.session, CaseQuery(search=q), limit=20)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
     assert loaded.target in {h.case_no for h in hits}
     selects = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
     assert any("search_terms" in s for s, _ in selects)
@@ -227,20 +235,12 @@ def test_an_employer_applicants_contact_person_is_found_by_name(station: Session
 @pytest.mark.parametrize("order_by", sorted(query_service.SORTABLE))
 def test_every_sortable_column_pages_through_an_index(loaded: Loaded, order_by: str) -> None:
     """Clicking any column header sorts 100,000 cases without sorting them all in memory."""
-    statements: list[tuple[str, Any]] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        statements.append((statement, parameters))
-
     engine = loaded.session.store.engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with _recorded(engine) as statements:
         for descending in (False, True):
             page = query_service.list_cases(loaded.session, CaseQuery(order_by=order_by, descending=descending),
                                             offset=100, limit=50)
             assert len(page) == 50
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
     with engine.connect() as conn:
         for statement, params in statements:
             plan = " | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
