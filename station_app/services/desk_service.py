@@ -127,7 +127,7 @@ def confirm_password(session: Session, password: str) -> None:
     Raises:
         AuthError: with the one generic login message.
     """
-    session.store.keystore.reload()  # the login window may have counted attempts since
+    # unwrap re-reads the key file under its lock: the login window may have counted attempts
     key = session.store.keystore.unwrap(session.user, password, session.clock.now())
     if not hmac.compare_digest(key, session.store.key):
         raise AuthError(GENERIC_LOGIN_ERROR)

@@ -28,7 +28,7 @@ from station_app.services.dto import CaseDetail
 from station_app.services.paper_rules import CASE_PAPERS, PROCEEDINGS, check_paper, paper_deadline, paper_kind
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
-from station_app.store.db import next_counter, read, set_meta, write
+from station_app.store.db import get_meta, next_counter, read, set_meta, write
 
 _NUMBER_RE = re.compile(r"〔(\d{4})〕(\d+)号$")
 
@@ -116,8 +116,7 @@ def _draft_number(conn: Connection, session: Session, existing: tuple[str, int] 
     if existing and (m := _NUMBER_RE.search(existing[0])):
         return int(m.group(1)), int(m.group(2)), existing[1] + 1
     year = session.today().year
-    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": f"paper_seq:{year}"}).first()
-    return year, int(row[0]) + 1 if row else 1, 0
+    return year, int(get_meta(conn, f"paper_seq:{year}") or 0) + 1, 0
 
 
 def _record(
@@ -247,11 +246,11 @@ def preview_paper(
 def _report_number(conn: Connection, session: Session, month: str) -> tuple[str, tuple[str, int] | None]:
     """The meta key of `month`'s report and its existing number and reprint count, if any."""
     meta_key = f"report_paper:{month}"
-    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": meta_key}).first()
-    if not row:
+    paper_no = get_meta(conn, meta_key)
+    if paper_no is None:
         return meta_key, None
-    prev = conn.execute(text("SELECT reprint FROM papers WHERE paper_no = :n"), {"n": row[0]}).first()
-    return meta_key, (str(row[0]), int(prev[0]) if prev else 0)
+    prev = conn.execute(text("SELECT reprint FROM papers WHERE paper_no = :n"), {"n": paper_no}).first()
+    return meta_key, (paper_no, int(prev[0]) if prev else 0)
 
 
 def _report_context(

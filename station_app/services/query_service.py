@@ -199,7 +199,7 @@ def search_hint(query: str) -> str | None:
     q = query.strip()
     if not q or len(q) >= 3 or is_bigram_query(q) or (len(q) == 2 and q.isascii() and q.isalpha()):
         return None
-    return "请至少输入两个汉字,或三个以上数字、字母"
+    return "请至少输入两个汉字或三个字符"
 
 
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:

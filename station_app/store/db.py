@@ -93,6 +93,12 @@ def read(engine: Engine) -> Iterator[Connection]:
 _SET_META = text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v")
 
 
+def get_meta(conn: Connection, key: str) -> str | None:
+    """One `meta` value, or None when it was never set."""
+    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
+    return str(row[0]) if row else None
+
+
 def set_meta(conn: Connection, key: str, value: str) -> None:
     """Set one `meta` value (inside the caller's transaction)."""
     conn.execute(_SET_META, {"k": key, "v": value})
@@ -100,7 +106,6 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 
 def next_counter(conn: Connection, key: str) -> int:
     """Advance the counter `key` in `meta` and return its new value (1 the first time)."""
-    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
-    value = int(row[0]) + 1 if row else 1
+    value = int(get_meta(conn, key) or 0) + 1
     set_meta(conn, key, str(value))
     return value

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from station_app.store.db import set_meta
+from station_app.store.db import get_meta, set_meta
 
 GENESIS = "0" * 64
 
@@ -154,7 +154,6 @@ def verify_chain(conn: Connection) -> ChainReport:
             return ChainReport(False, count, r[0], r[1], "事件内容与哈希不符(事件被修改)")
         prev = r[9]
         last_seq = int(r[0])
-    head = conn.execute(text("SELECT value FROM meta WHERE key = 'event_head'")).first()
-    if count and (head is None or head[0] != f"{last_seq}:{prev}"):
+    if count and get_meta(conn, "event_head") != f"{last_seq}:{prev}":
         return ChainReport(False, count, last_seq, None, "事件日志末尾被截断或改写")
     return ChainReport(True, count)

@@ -67,6 +67,11 @@ def _derive(password: str, salt: bytes, params: KdfParams) -> bytes:
     return kdf.derive(password.encode("utf-8"))
 
 
+def _stored_params(kdf: dict[str, Any]) -> KdfParams:
+    """The Argon2id parameters a user's wrap was made with."""
+    return KdfParams(int(kdf["m"]), int(kdf["t"]), int(kdf["p"]))
+
+
 def _aad(user: str) -> bytes:
     return b"station-db-key:" + user.encode("utf-8")
 
@@ -268,8 +273,7 @@ class Keystore:
             self.save()
             raise AuthError(GENERIC_LOGIN_ERROR)
         kdf = entry["kdf"]
-        params = KdfParams(int(kdf["m"]), int(kdf["t"]), int(kdf["p"]))
-        kek = _derive(password, _unb64(kdf["salt"]), params)
+        kek = _derive(password, _unb64(kdf["salt"]), _stored_params(kdf))
         try:
             key = AESGCM(kek).decrypt(_unb64(entry["nonce"]), _unb64(entry["wrapped"]), _aad(user))
         except InvalidTag:
@@ -291,8 +295,7 @@ class Keystore:
         """Derive a key that is thrown away, so that an unknown or locked account answers in
         the time a wrong password takes (the timing tells nothing about accounts)."""
         kdf = entry["kdf"] if entry else next((u["kdf"] for u in self._data["users"].values()), None)
-        params = KdfParams(int(kdf["m"]), int(kdf["t"]), int(kdf["p"])) if kdf else KdfParams()
-        _derive(password, os.urandom(16), params)
+        _derive(password, os.urandom(16), _stored_params(kdf) if kdf else KdfParams())
 
     # -- attempt log ---------------------------------------------------------------
     def _record(self, user: str, now: datetime, ok: bool) -> None:

@@ -5,16 +5,17 @@ and `meta.schema_version`); an existing database is copied to `backups/` before 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
 from station_app.store.db import set_meta, write
 from station_app.store.models import FTS_DDL, TEXT_COLUMNS, metadata
-from station_app.store.search_index import BIGRAM_DDL, bigram_text
+from station_app.store.search_index import BIGRAM_DDL, index_pairs
 
 
 def _m1_base(conn: Connection) -> None:
@@ -40,6 +41,10 @@ SORT_COLUMNS = ("applicant_name",)
 REDUNDANT_SORT_INDEXES = ("received_at", "category", "track", "status", "due_date", "town_code", "lead")
 
 
+def _has_column(conn: Connection, table: str, column: str) -> bool:
+    return any(r[1] == column for r in conn.exec_driver_sql(f"PRAGMA table_info({table})"))
+
+
 def _m4_pairs_and_sorting(conn: Connection) -> None:
     """The Chinese character-pair index (2-character search) and the missing sort index."""
     conn.execute(text(BIGRAM_DDL))
@@ -51,20 +56,16 @@ def _m4_pairs_and_sorting(conn: Connection) -> None:
             f" FROM {texts}"
         )
     ).mappings()
-    batch: list[dict[str, object]] = []
+    batch: list[tuple[int, Mapping[str, Any]]] = []
     for row in rows:
-        batch.append({"i": row["id"], "t": bigram_text(dict(row))})
+        batch.append((int(row["id"]), dict(row)))
         if len(batch) >= 2000:
-            conn.execute(text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"), batch)
+            index_pairs(conn, batch)
             batch = []
     if batch:
-        conn.execute(text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"), batch)
+        index_pairs(conn, batch)
     for column in SORT_COLUMNS:
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_cases_sort_{column} ON cases ({column}, id)"))
-
-
-def _has_column(conn: Connection, table: str, column: str) -> bool:
-    return any(r[1] == column for r in conn.exec_driver_sql(f"PRAGMA table_info({table})"))
 
 
 def _m5_case_texts(conn: Connection) -> None:

@@ -115,24 +115,24 @@ def bigram_text(row: Mapping[str, Any]) -> str:
     return " ".join(pairs)
 
 
-def index_case(conn: Connection, case_id: int, row: Mapping[str, Any]) -> None:
-    conn.execute(text("INSERT INTO cases_fts (rowid, text) VALUES (:i, :t)"), {"i": case_id, "t": fts_text(row)})
-    conn.execute(text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"), {"i": case_id, "t": bigram_text(row)})
-    conn.execute(
-        text("INSERT INTO search_terms (term, case_id) VALUES (:t, :i)"),
-        [{"t": t, "i": case_id} for t in sorted(case_terms(row))],
-    )
-
-
-def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
-    """Index many cases with two batched statements."""
-    conn.execute(
-        text("INSERT INTO cases_fts (rowid, text) VALUES (:i, :t)"), [{"i": i, "t": fts_text(r)} for i, r in rows]
-    )
+def index_pairs(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+    """Add cases (id, row with the texts) to the character-pair index in one statement."""
     conn.execute(
         text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"),
         [{"i": i, "t": bigram_text(r)} for i, r in rows],
     )
+
+
+def index_case(conn: Connection, case_id: int, row: Mapping[str, Any]) -> None:
+    index_cases(conn, [(case_id, row)])
+
+
+def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+    """Index many cases with three batched statements."""
+    conn.execute(
+        text("INSERT INTO cases_fts (rowid, text) VALUES (:i, :t)"), [{"i": i, "t": fts_text(r)} for i, r in rows]
+    )
+    index_pairs(conn, rows)
     terms = [{"t": t, "i": i} for i, r in rows for t in sorted(case_terms(r))]
     if terms:
         conn.execute(text("INSERT INTO search_terms (term, case_id) VALUES (:t, :i)"), terms)

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine, text
 
 from station_app.errors import StationError
-from station_app.store.db import make_engine, read, write
+from station_app.store.db import get_meta, make_engine, read, write
 from station_app.store.keystore import KdfParams, Keystore
 from station_app.store.migrations import migrate
 
@@ -47,8 +47,7 @@ class OpenStore:
 
     def meta(self, key: str) -> str | None:
         with read(self.engine) as conn:
-            row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
-        return str(row[0]) if row else None
+            return get_meta(conn, key)
 
 
 def _raw(key: Ed25519PrivateKey | X25519PrivateKey) -> tuple[str, str]:
