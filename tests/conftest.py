@@ -23,6 +23,15 @@ from station_app.services.station_service import init_station
 from station_app.store.keystore import KdfParams
 
 ROOT = Path(__file__).resolve().parent.parent
+# Long loops (crash kills, fuzzing, every-byte tampering) run reduced by default and in CI, in
+# full with STATION_FULL_TESTS=1.
+FULL_TESTS = os.environ.get("STATION_FULL_TESTS") == "1"
+
+
+def loop_count(reduced: int, full: int) -> int:
+    """How many rounds a long loop runs: `full` on demand (STATION_FULL_TESTS=1), else `reduced`."""
+    return full if FULL_TESTS else reduced
+
 FAST_KDF = KdfParams(memory_kib=8192, iterations=1, lanes=1)
 STATION_CODE = "232701100001"
 STATION_NAME = "西林吉镇社保费争议调解站"
@@ -60,6 +69,7 @@ def cli_env(password: str | None = ADMIN_PASSWORD, **extra: str) -> dict[str, st
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATION_")}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env["PYTHONIOENCODING"] = "utf-8"
+    env["STATION_TEST_KDF"] = "1"  # new wraps made by the subprocess use the cheap test cost
     if password is not None:
         env["STATION_PASSWORD"] = password
     env.update(extra)

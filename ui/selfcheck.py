@@ -14,13 +14,17 @@ import sys
 from typing import Any
 
 from station_app.selfcheck import CheckResult, CoreChecks, run_check
+from station_app.system_libs import missing_library_hint
 
 
 def window_check(core: CoreChecks) -> str:
     """Open the main window on the selfcheck station offscreen and look at what it painted."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QFontDatabase
-    from PySide6.QtWidgets import QApplication
+    try:
+        from PySide6.QtGui import QFontDatabase
+        from PySide6.QtWidgets import QApplication
+    except ImportError as exc:  # a system library Qt needs is missing: name its package
+        raise RuntimeError(missing_library_hint(str(exc)) or f"无法加载 Qt:{exc}") from None
 
     from ui.app import make_application
     from ui.main_window import MainWindow

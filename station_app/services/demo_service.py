@@ -184,18 +184,23 @@ class _Stories:
         for i, story in enumerate(stories):
             heapq.heappush(heap, (next(story), i, story))
         done = 0
+
+        def finished_one() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None and (done % 20 == 0 or done == len(stories)):
+                progress(done, len(stories))
+
         while heap:
             at, i, story = heapq.heappop(heap)
             if at > self.end:
-                done += 1
+                finished_one()
                 continue
             self.clock.set(at)
             try:
                 heapq.heappush(heap, (next(story), i, story))
             except StopIteration:
-                done += 1
-                if progress is not None and done % 20 == 0:
-                    progress(done, len(stories))
+                finished_one()
 
 
 def _received_times(rng: random.Random, count: int, today: date, calendar: Any) -> list[datetime]:

@@ -42,6 +42,28 @@ class KdfParams:
     lanes: int = 4
 
 
+TEST_KDF_ENV = "STATION_TEST_KDF"
+
+
+def default_kdf_params() -> KdfParams:
+    """The Argon2id cost for a new wrap: `KdfParams()`, or the test suite's cheap cost.
+
+    The cheap cost applies only when `STATION_TEST_KDF=1` is set in a process started by a
+    running test and the test-only module is present (it is absent from the frozen app).
+    Raises StationError when the variable is set anywhere else.
+    """
+    if not os.environ.get(TEST_KDF_ENV):
+        return KdfParams()
+    refusal = f"{TEST_KDF_ENV} 是测试专用设置,不能用于实际调解站;请从环境中删除它"
+    try:
+        from station_app.store import kdf_for_tests
+    except ImportError as exc:
+        raise StationError(refusal) from exc
+    if getattr(sys, "frozen", False) or not kdf_for_tests.under_test():
+        raise StationError(refusal)
+    return KdfParams(kdf_for_tests.MEMORY_KIB, kdf_for_tests.ITERATIONS, kdf_for_tests.LANES)
+
+
 @dataclass(frozen=True)
 class LockoutPolicy:
     max_failures: int = 5
@@ -217,7 +239,7 @@ class Keystore:
     # -- wrapping ----------------------------------------------------------------
     def wrap(self, user: str, password: str, db_key: bytes, params: KdfParams | None = None) -> None:
         """Store `db_key` wrapped under `password` for `user` (replaces any old wrap)."""
-        params = params or KdfParams()
+        params = params or default_kdf_params()
         salt = os.urandom(16)
         nonce = os.urandom(12)
         kek = _derive(password, salt, params)

@@ -16,13 +16,18 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Connection, text
 
 
 @lru_cache(maxsize=4096)
 def initials(name: str) -> str:
-    """Pinyin initials of the Chinese characters in `name` (ASCII letters kept)."""
+    """Pinyin initials of the Chinese characters in `name` (ASCII letters kept).
+
+    pypinyin is imported here, not at module level: loading its phrase dictionary costs about
+    0.5 s, which every command that never indexes a name (list, show, users, audit) would pay.
+    """
+    from pypinyin import Style, lazy_pinyin
+
     letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")
     return "".join(part[:1] for part in letters if part).lower()
 

@@ -1,7 +1,7 @@
 """Crash safety: a child saving intakes is SIGKILLed at random points, again and again.
 
 Every case the child acknowledged (printed after its commit returned) must be present,
-with the database intact and the event chain valid. CI: 20 kills; full: CRASH_KILLS=200.
+with the database intact and the event chain valid. CI: 20 kills; full (STATION_FULL_TESTS=1): 200.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from station_app.clock import FixedClock
 from station_app.services import audit_service
 from station_app.services.session import Session, login
 from station_app.store.db import read
-from tests.conftest import ADMIN, ADMIN_PASSWORD, ROOT, cli_env
+from tests.conftest import ADMIN, ADMIN_PASSWORD, ROOT, cli_env, loop_count
 
 CHILD = Path(__file__).with_name("crash_child.py")
-KILLS = int(os.environ.get("CRASH_KILLS", "20"))
+KILLS = int(os.environ.get("CRASH_KILLS", str(loop_count(20, 200))))
 
 
 class Child:
@@ -63,6 +63,7 @@ class Child:
         return [line.split(" ", 1)[1] for line in self.lines if line.startswith("ACK ")]
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_loses_no_acknowledged_case(station: Session, data_dir: Path,
                                                              clock: FixedClock) -> None:
     station.close()

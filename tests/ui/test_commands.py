@@ -44,6 +44,8 @@ def test_demo_command_builds_once_and_refuses_a_real_station(tmp_path: Path) -> 
     info = json.loads(out.stdout)
     assert info["password"] == DEMO_PASSWORD and [u["name"] for u in info["users"]] == ["wangli", "zhaogang", "admin"]
     assert (tmp_path / "demo" / "DEMO-STATION.txt").exists()
+    progress = [line for line in out.stderr.splitlines() if line.startswith("正在生成演示案件")]
+    assert progress and progress[-1] == "正在生成演示案件 12/12"  # the count ends at its total
     again = run_cli("demo", "--no-open", data_dir=tmp_path / "demo", password=None, timeout=60)
     assert again.returncode == 0 and "正在生成" not in again.stderr  # opened, not rebuilt
     (tmp_path / "demo" / "DEMO-STATION.txt").unlink()  # now it looks like a real station
