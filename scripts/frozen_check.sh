@@ -4,7 +4,7 @@
 # Set SKIP_BUILD=1 to reuse an existing dist/station-app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh dev
 export QT_QPA_PLATFORM=offscreen
 BUNDLE=dist/station-app
 if [ "${SKIP_BUILD:-0}" != "1" ] || [ ! -x "$BUNDLE/station-app" ]; then

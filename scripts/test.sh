@@ -3,7 +3,7 @@
 # (GUI tests offscreen), and the frozen-build smoke test when FROZEN_CHECK=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh dev
 export QT_QPA_PLATFORM=offscreen
 echo "== ruff"
 .venv/bin/ruff check station_app sync ui tests
