@@ -50,13 +50,24 @@ FEEDBACK_TO = {"payer": "缴费人", "office": "市12345热线办"}
 
 
 def _decision(session: Session, row: dict[str, Any], data: dict[str, Any], reason_required: bool) -> dict[str, Any]:
-    """The fields of the leading group's written decision, copied from its document."""
-    return {
-        "approver": text_field(data, "approver", "批示人(领导小组组长)", limit=100),
-        "date": date_field(session, data, "date", "批示日期", earliest=received_on(row)).isoformat(),
-        "document_no": text_field(data, "document_no", "批示文号", limit=100),
-        "text": text_field(data, "text", "不同意的理由" if reason_required else "批示意见", reason_required),
+    """The fields of the leading group's written decision, copied from its document (every
+    missing or bad field is named at once)."""
+    readers: dict[str, Callable[[], str]] = {
+        "approver": lambda: text_field(data, "approver", "批示人(领导小组组长)", limit=100),
+        "date": lambda: date_field(session, data, "date", "批示日期", earliest=received_on(row)).isoformat(),
+        "document_no": lambda: text_field(data, "document_no", "批示文号", limit=100),
+        "text": lambda: text_field(data, "text", "不同意的理由" if reason_required else "批示意见", reason_required),
     }
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, reader in readers.items():
+        try:
+            out[key] = reader()
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)
+    return out
 
 
 def _b_approve(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

@@ -102,10 +102,10 @@ def perform(session: Session, case_ref: str, action: str, data: dict[str, Any] |
         if row is None:
             raise NotFound("未找到该案件")
         status, track = Status(row["status"]), Track(row["track"])
-        if status not in spec.sources:
-            raise InvalidTransition(f"案件当前状态为“{status.label}”,不能{spec.label}")
-        if not action_applies(spec, status, track):
+        if spec.tracks is not None and track not in spec.tracks:
             raise InvalidTransition(TRACK_REFUSALS.get(action, f"“{spec.label}”不适用于{track.label}事项"))
+        if not action_applies(spec, status, track):
+            raise InvalidTransition(f"案件当前状态为“{status.label}”,不能{spec.label}")
         if not may_take(spec, session.role, session.user == row["handler"]):
             raise PermissionDenied(
                 f"首问责任制:本案由首位受理人({row['handler']})负责分类流转;其他人须由站长填写理由后办理"

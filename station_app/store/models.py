@@ -84,7 +84,8 @@ class CaseRow(SQLModel, table=True):
     due_estimated: bool = False
     extended: bool = False
     approved: bool = False
-    clue_transferred: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})  # 线索移送纪委监委: a flag beside the case, not a status
+    # 线索移送纪委监委: a flag beside the case, not a status
+    clue_transferred: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     handler: str
     objection_route: str | None = None
     satisfaction: str | None = None

@@ -27,7 +27,6 @@ from tests.factories import (
 )
 from tests.services.conftest import Team
 
-
 APPROVAL = {"approver": "王副市长", "date": "2025-11-20", "document_no": "漠争议领〔2025〕3号"}
 
 
