@@ -50,8 +50,16 @@ def dept(detail: CaseDetail, code: str) -> Any:
 
 
 def cli_act(data_dir: Path, user: str, password: str, no: str, action: str, data: dict[str, Any]) -> Any:
-    return run_cli("case", "act", no, action, stdin=json.dumps(data, ensure_ascii=False), data_dir=data_dir,
-                   user=user, password=password)
+    return run_cli(
+        "case",
+        "act",
+        no,
+        action,
+        stdin=json.dumps(data, ensure_ascii=False),
+        data_dir=data_dir,
+        user=user,
+        password=password,
+    )
 
 
 def cli_show(data_dir: Path, no: str, user: str = "zhanzhang", password: str = HEAD_PASSWORD) -> dict[str, Any]:
@@ -67,8 +75,9 @@ def pdf_text(pdf: bytes) -> str:
 # -- 首问责任制 ---------------------------------------------------------------------------------
 
 
-def test_only_the_first_receiver_routes_anyone_else_needs_a_head_and_a_reason(team: Team, data_dir: Path,
-                                                                           clock: FixedClock) -> None:
+def test_only_the_first_receiver_routes_anyone_else_needs_a_head_and_a_reason(
+    team: Team, data_dir: Path, clock: FixedClock
+) -> None:
     """四(一): 受理部门应坚持落实首问责任制,第一个接待(受理)矛盾纠纷的人员必须负责落实争议受理登记、分类流转工作."""
     add_user(team.admin, "lisi", "worker", "lisi-pass-123", kdf=FAST_KDF)
     other = login(data_dir, "lisi", "lisi-pass-123", clock)
@@ -166,8 +175,16 @@ def test_major_report_decision_task_group_minutes_and_reply_deadlines(team: Team
     refused(h, no, "approve", ValidationError, **{**DECISION, "date": "2025-11-21"})  # not yet happened
     d = act(h, no, "approve", **DECISION)
     assert d.approved and d.summary.status is Status.IN_PROGRESS
-    assert [x.value for x in d.task_group] == ["city_gov", "justice", "hrss", "medical", "petition", "tax",
-                                               "cyberspace", "town"]
+    assert [x.value for x in d.task_group] == [
+        "city_gov",
+        "justice",
+        "hrss",
+        "medical",
+        "petition",
+        "tax",
+        "cyberspace",
+        "town",
+    ]
     assert d.summary.due_date == "2025-12-11"  # the 15-day term, the minutes' deadline
     assert {x.due_date for x in d.departments} == {"2025-11-27"}  # each opinion: 5 working days
     approval = d.note("escalation_approved")
@@ -245,7 +262,9 @@ def test_the_reply_goes_to_both_parties_and_each_delivery_is_recorded(team: Team
     d = act(w, no, "deliver", party="respondent", method="mail", date="2025-11-20", text="挂号信")
     deliveries = [n for n in d.notes if n["kind"] == "reply_delivered"]
     assert [(n["party"], n["method"], n["date"]) for n in deliveries] == [
-        ("applicant", "in_person", "2025-11-20"), ("respondent", "mail", "2025-11-20")]
+        ("applicant", "in_person", "2025-11-20"),
+        ("respondent", "mail", "2025-11-20"),
+    ]
     payer = pdf_text(print_paper(w, no, "reply").pdf)
     other = print_paper(w, no, "reply_respondent")
     other_text = pdf_text(other.pdf)
@@ -340,8 +359,14 @@ def test_city_acts_on_the_command_line(team: Team, data_dir: Path) -> None:
     assert cli_act(data_dir, "shouliyuan", "worker-pass-123", no, "city_assign", assign).returncode == 1
     out = cli_act(data_dir, "zhanzhang", HEAD_PASSWORD, no, "city_assign", assign)
     assert out.returncode == 0 and json.loads(out.stdout)["status"] == "routed"
-    out = cli_act(data_dir, "shouliyuan", "worker-pass-123", no, "feedback_12345",
-                  {"text": "已反馈", "date": "2025-11-21", "to": ["office"]})
+    out = cli_act(
+        data_dir,
+        "shouliyuan",
+        "worker-pass-123",
+        no,
+        "feedback_12345",
+        {"text": "已反馈", "date": "2025-11-21", "to": ["office"]},
+    )
     assert out.returncode == 0, out.stderr
     # the real clock is long past hrss's due date (2025-11-27) without an opinion: overdue
     out = cli_act(data_dir, "zhanzhang", HEAD_PASSWORD, no, "clue_transfer", {"dept": "hrss", "reason": "逾期不办"})
@@ -355,8 +380,10 @@ def test_city_acts_on_the_command_line(team: Team, data_dir: Path) -> None:
 # -- objections, refer closing, consultation ------------------------------------------------
 
 
-@pytest.mark.parametrize(("route", "referred"), [("reconsideration", True), ("litigation", True),
-                                                 ("arbitration", False), ("mediation", False)])
+@pytest.mark.parametrize(
+    ("route", "referred"),
+    [("reconsideration", True), ("litigation", True), ("arbitration", False), ("mediation", False)],
+)
 def test_objection_by_reconsideration_or_litigation_records_the_referral_to_justice(
     team: Team, route: str, referred: bool
 ) -> None:
