@@ -53,6 +53,16 @@ def check_paper(case: CaseDetail, kind: PaperKind) -> None:
         why = "不予受理告知书只用于不予受理(not_accepted)的事项"
     elif kind is PaperKind.REPLY and case.note("reply_issued") is None:
         why = "本案尚未形成书面答复,请先录入答复内容"
+    elif kind is PaperKind.REPLY_RESPONDENT:
+        if not case.intake.get("respondent"):
+            why = "本案没有被反映方"
+        elif case.note("reply_issued") is None:
+            why = "本案尚未形成书面答复,请先录入答复内容"
+    elif kind is PaperKind.ESCALATION:
+        if track is not Track.MAJOR and case.note("escalation_requested") is None:
+            why = "重大疑难事项上报单只用于重大疑难事项"
+        elif status in _EARLY:
+            why = "请先确认分流,将本案上报领导小组办公室"
     elif kind is PaperKind.MINUTES and case.note("minutes_recorded") is None:
         why = "本案尚未录入会议纪要(只有重大疑难事项需要)"
     elif kind is PaperKind.ARCHIVE and status not in _ARCHIVABLE:
@@ -96,6 +106,8 @@ def paper_deadline(session: Session, case: CaseDetail, kind: PaperKind) -> tuple
         if s.stage == "opinion" and due:
             return due
         return _add(session, session.today(), d.major_days if track is Track.MAJOR else d.opinion_days)
+    if kind is PaperKind.ESCALATION:
+        return due if s.stage == "approval" and due else (None, False)
     if kind is PaperKind.SUBMISSION:
         if s.stage == "city" and due:
             return due

@@ -135,7 +135,8 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         ).first()
         depts = conn.execute(
             text(
-                "SELECT dept, role, signed_at, returned_at, return_reason, opinion, opinion_at, opinion_file"
+                "SELECT dept, role, signed_at, returned_at, return_reason, opinion, opinion_at, opinion_file,"
+                " due_date, due_estimated, extended, opinion_on, on_time"
                 " FROM case_departments WHERE case_uuid = :c ORDER BY role DESC, dept"
             ),
             {"c": row["uuid"]},
@@ -156,6 +157,8 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         ).all()
     assert summary_row is not None
     summary = _summary(session, summary_row, session.today())
+    note_list = tuple({"kind": n[0], **json.loads(n[1]), "at": n[2], "author": n[3]} for n in notes)
+    approval = next((n for n in reversed(note_list) if n["kind"] == "escalation_approved"), None)
     routing = RoutingDecision.from_json(
         {"track": row["track"], "lead": row["lead"], "co": row["co_list"], "reasons": row["reasons_list"]}
     )
@@ -167,19 +170,32 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         summary=summary,
         intake=row["intake_json"],
         routing=routing,
-        departments=tuple(
-            DepartmentProgress(Department(d[0]), d[1], d[2], d[3], d[4], d[5], d[6], json.loads(d[7]) if d[7] else None)
-            for d in depts
-        ),
-        notes=tuple({"kind": n[0], **json.loads(n[1]), "at": n[2], "author": n[3]} for n in notes),
+        departments=tuple(_progress(d, summary.status, session.today()) for d in depts),
+        notes=note_list,
         timeline=timeline,
-        allowed_actions=tuple(a.name for a in allowed_actions(summary.status, session.role)),
+        allowed_actions=tuple(
+            a.name
+            for a in allowed_actions(summary.status, session.role, summary.track, session.user == row["handler"])
+        ),
         approved=bool(row["approved"]),
         objection_route=row["objection_route"],
         satisfaction=row["satisfaction"],
         papers=tuple(
             {"paper_no": p[0], "kind": p[1], "issued_at": p[2], "author": p[3], "reprint": p[4]} for p in papers
         ),
+        clue_transferred=bool(row.get("clue_transferred")),
+        task_group=tuple(Department(d) for d in (approval or {}).get("task_group") or ()),
+    )
+
+
+def _progress(d: Any, status: Status, today: date) -> DepartmentProgress:
+    """One `case_departments` row; overdue while its opinion is missing after its due date."""
+    due, opinion = d[8], d[5]
+    overdue = bool(due) and not opinion and status.is_open and today.isoformat() > str(due)
+    return DepartmentProgress(
+        Department(d[0]), d[1], d[2], d[3], d[4], opinion, d[6], json.loads(d[7]) if d[7] else None,
+        due_date=due, due_estimated=bool(d[9]), extended=bool(d[10]), opinion_on=d[11],
+        on_time=None if d[12] is None else bool(d[12]), overdue=overdue,
     )
 
 

@@ -7,8 +7,10 @@ Definitions:
 - resolved 办结件数 = cases whose status is replied (已答复), closed_on_spot (当场办结) or archived
   (已归档): the payer has had the station's answer and has not (or no longer) objected.
 - resolution rate 办结率 = resolved / accepted (None when nothing was accepted).
-- concluded 已答复件数 = cases that reached an answer to the payer: a written reply (reply_issued)
-  or an answer at the desk (closed_on_spot), whatever happened afterwards (objection, archive).
+- concluded 已答复件数 = cases that reached an answer to the payer: a written reply (reply_issued),
+  an answer at the desk (closed_on_spot), or for a refer matter the department's report that it
+  was handled or the payer's confirmation at the callback (department_handled, payer_confirmed),
+  whatever happened afterwards (objection, archive).
 - on time 按时办结: a concluded case each of whose stages up to that answer (routing, approval,
   department opinions, city dispatch, reply) ended on or before its working-day deadline, as
   extended when an extension was granted. Stage deadlines are read from the event log.
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 
 RESOLVED = frozenset({Status.REPLIED, Status.CLOSED_ON_SPOT, Status.ARCHIVED})
 NOT_COUNTED = frozenset({Status.NOT_ACCEPTED, Status.WITHDRAWN})
-ANSWER_EVENTS = frozenset({"reply_issued", "closed_on_spot"})
+ANSWER_EVENTS = frozenset({"reply_issued", "closed_on_spot", "department_handled", "payer_confirmed"})
 STAGE_EVENTS = (
     "case_registered",
     "case_routed",
@@ -48,7 +50,11 @@ STAGE_EVENTS = (
     "extension_granted",
     "escalation_requested",
     "escalation_approved",
+    "escalation_declined",
+    "minutes_recorded",
     "reply_issued",
+    "department_handled",
+    "payer_confirmed",
     "submitted_to_city",
     "city_assigned",
 )

@@ -2,7 +2,8 @@
 
 `apply` is a pure function of the event, so `rebuild` can replay the log into empty tables.
 Case events carry a `set` object with the case-row fields they change (status, stage,
-deadline...), computed by the service when the event was made; replay never recomputes.
+deadline...), and `dept_due` with each department's opinion deadline that the event starts or
+moves, both computed by the service when the event was made; replay never recomputes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ CASE_FIELDS = frozenset(
         "due_estimated",
         "extended",
         "approved",
+        "clue_transferred",
         "track",
         "lead",
         "co",
@@ -42,6 +44,7 @@ def apply(conn: Connection, ev: Event) -> None:
     if handler is not None:
         handler(conn, ev)
     if ev.case_uuid and ev.type != "case_registered":
+        _apply_department_dues(conn, ev)
         _apply_case_set(conn, ev)
         if ev.type not in _NO_NOTE:
             conn.execute(
@@ -64,6 +67,26 @@ def _note_body(payload: dict[str, Any]) -> dict[str, Any]:
     if isinstance(payload.get("file"), dict):
         body["file_name"] = payload["file"].get("name")
     return body
+
+
+def _apply_department_dues(conn: Connection, ev: Event) -> None:
+    """`dept_due`: {dept: {"due_date", "due_estimated", "extended"?}} for departments whose
+    opinion deadline the event starts (routing, assignment, approval) or moves (extension)."""
+    dues = ev.payload.get("dept_due") or {}
+    for dept, due in dues.items():
+        conn.execute(
+            text(
+                "UPDATE case_departments SET due_date = :d, due_estimated = :e,"
+                " extended = coalesce(:x, extended) WHERE case_uuid = :c AND dept = :dept"
+            ),
+            {
+                "d": due.get("due_date"),
+                "e": bool(due.get("due_estimated")),
+                "x": due.get("extended"),
+                "c": ev.case_uuid,
+                "dept": dept,
+            },
+        )
 
 
 def _apply_case_set(conn: Connection, ev: Event) -> None:
@@ -130,6 +153,7 @@ def case_row(ev: Event) -> dict[str, Any]:
         "due_estimated": bool(p["set"].get("due_estimated")),
         "extended": False,
         "approved": False,
+        "clue_transferred": False,
         "handler": ev.author,
         "created_at": ev.at,
         "updated_at": ev.at,
@@ -232,12 +256,14 @@ def _opinion(conn: Connection, ev: Event) -> None:
     file = ev.payload.get("file")
     conn.execute(
         text(
-            "UPDATE case_departments SET opinion = :o, opinion_at = :at, opinion_file = :f"
-            " WHERE case_uuid = :c AND dept = :d"
+            "UPDATE case_departments SET opinion = :o, opinion_at = :at, opinion_file = :f,"
+            " opinion_on = :on, on_time = :t WHERE case_uuid = :c AND dept = :d"
         ),
         {
             "o": ev.payload["text"],
             "at": ev.at,
+            "on": ev.payload.get("received_on"),
+            "t": ev.payload.get("on_time"),
             "f": json.dumps({k: file[k] for k in ("name", "sha256", "size")}) if isinstance(file, dict) else None,
             "c": ev.case_uuid,
             "d": ev.payload["dept"],
@@ -316,6 +342,7 @@ _HANDLERS = {
     "case_routed": _case_routed,
     "city_assigned": _case_routed,
     "escalation_requested": _case_routed,  # adds justice (legal review)
+    "escalation_declined": _case_routed,  # back to ordinary handling
     "department_signed": _dept_signed,
     "department_returned": _dept_returned,
     "opinion_recorded": _opinion,
