@@ -23,7 +23,6 @@ import chinese_calendar
 from station_app.resources import resource_path
 from station_app.rules.schedule import Schedule
 
-
 # day -> (working?, the notice that says so)
 CORRECTIONS: dict[date, tuple[bool, str]] = {
     date(2005, 12, 31): (True, "国办发明电〔2005〕35号:元旦……12月31日(星期六)上班"),

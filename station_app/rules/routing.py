@@ -233,7 +233,9 @@ def _track_votes(intake: Intake, rule: CategoryRule, table: RoutingTable) -> lis
     votes: list[tuple[Track, str]] = []
     if rule.track is not None:
         votes.append((rule.track, f"争议类别{int(intake.category)}({intake.category.label})"))
-    votes += [(m.track, _flag_text(intake, m.flag)) for m in table.modifiers if m.track is not None and intake.has(m.flag)]
+    votes += [
+        (m.track, _flag_text(intake, m.flag)) for m in table.modifiers if m.track is not None and intake.has(m.flag)
+    ]
     return votes
 
 
