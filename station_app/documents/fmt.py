@@ -21,6 +21,17 @@ def cn_date(value: date | datetime | str | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+ESTIMATED_NOTE = "(该年度节假日安排尚未公布,按周一至周五并扣除法定节日估算)"
+
+
+def due_before(value: date | None, estimated: bool, fallback: str = "规定时限内") -> str:
+    """A printed deadline, `2027年1月5日前`, marked when it was estimated (a year whose holiday
+    schedule is not out yet); `fallback` when there is none."""
+    if value is None:
+        return fallback
+    return cn_date(value) + "前" + (ESTIMATED_NOTE if estimated else "")
+
+
 def cn_datetime(value: datetime | str | None) -> str:
     if value is None or value == "":
         return ""

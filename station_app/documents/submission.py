@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from station_app.documents.base import Built, PaperContext, Story
-from station_app.documents.fmt import case_rows, cn_date, flags_text
+from station_app.documents.fmt import case_rows, due_before, flags_text
 from station_app.domain.enums import Department
 from station_app.services.dto import CaseDetail
 
@@ -50,7 +50,7 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         [
             ("已协商部门", consulted or "无"),
             ("建议承办部门", suggested or "请市12345热线办按部门职责确定"),
-            ("反馈期限", (cn_date(ctx.deadline) + "前") if ctx.deadline else "规定时限内"),
+            ("反馈期限", due_before(ctx.deadline, ctx.deadline_estimated)),
             ("报送联系人", ctx.handler),
             ("联系电话", ctx.station.phone or "—"),
         ]

@@ -174,6 +174,7 @@ class Flag(StrEnum):
     ONLINE_OPINION = "online_opinion"
     REPEAT_PETITION = "repeat_petition"
     IN_LEGAL_PROCEEDINGS = "in_legal_proceedings"
+    NOT_ENROLLED = "not_enrolled"
 
     @property
     def label(self) -> str:
@@ -187,6 +188,26 @@ FLAG_LABELS: dict[Flag, str] = {
     Flag.ONLINE_OPINION: "涉网络舆情",
     Flag.REPEAT_PETITION: "重复信访",
     Flag.IN_LEGAL_PROCEEDINGS: "已进入仲裁/诉讼/复议程序",
+    Flag.NOT_ENROLLED: "未参保(参保争议)",
+}
+
+
+class ProceedingKind(StrEnum):
+    """The proceeding a payer is in (不予受理) or whose dismissed claim is on record."""
+
+    ARBITRATION = "arbitration"
+    LITIGATION = "litigation"
+    RECONSIDERATION = "reconsideration"
+
+    @property
+    def label(self) -> str:
+        return PROCEEDING_LABELS[self]
+
+
+PROCEEDING_LABELS: dict[ProceedingKind, str] = {
+    ProceedingKind.ARBITRATION: "劳动人事争议仲裁",
+    ProceedingKind.LITIGATION: "诉讼",
+    ProceedingKind.RECONSIDERATION: "行政复议",
 }
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
-from station_app.domain.enums import Role
+from sqlalchemy import Connection, text
+
+from station_app.domain.enums import CLOSED_STATUSES, Role
+from station_app.errors import ValidationError
 from station_app.resources import resource_path
-from station_app.rules.schedule import read_schedule
+from station_app.rules.calendar import WorkCalendar
+from station_app.rules.festivals import missing_festivals
+from station_app.rules.schedule import Schedule, read_schedule
 from station_app.services.session import Session
+from station_app.store.db import write
 
 
 def load_seed_payload() -> dict[str, Any]:
@@ -23,10 +30,64 @@ def load_seed_payload() -> dict[str, Any]:
 
 
 def import_schedule(session: Session, text_: str, source: str = "import") -> dict[str, Any]:
-    """Replace the table for the years in `text_` (JSON or CSV, see rules.schedule)."""
+    """Replace the table for the years in `text_` (JSON or CSV, see rules.schedule) and
+    recompute the open cases' estimated deadlines whose counting touches those years.
+
+    One transaction: the `calendar_imported` event, then one `deadline_recomputed` event per
+    case whose due date changes (old and new date in the payload).
+
+    Returns:
+        `{"years": [...], "days": N, "recomputed": [{"case_no", "from", "to"}]}`.
+
+    Raises:
+        PermissionDenied: not a head or admin.
+        ValidationError: the file is malformed (line or key named), or it would leave a
+            statutory festival of 《全国年节及纪念日放假办法》 as a working day (`days[DATE]`).
+    """
     session.require(Role.ADMIN, Role.HEAD)
     schedule = read_schedule(text_)
+    if missing := missing_festivals(schedule.days, schedule.years):
+        raise ValidationError(missing, "日历缺少法定节日")
     days = {d.isoformat(): ("workday" if w else "holiday") for d, w in sorted(schedule.days.items())}
     years = sorted(schedule.years)
-    session.record_one("calendar_imported", {"source": source[:100], "years": years, "days": days})
-    return {"years": years, "days": len(days)}
+    old = session.calendar()
+    new = old.merged(schedule)
+    with write(session.store.engine) as conn:
+        session.record(conn, "calendar_imported", {"source": source[:100], "years": years, "days": days})
+        changes = _recompute(session, conn, old, new, schedule)
+    return {"years": years, "days": len(days), "recomputed": changes}
+
+
+def _recompute(
+    session: Session, conn: Connection, old: WorkCalendar, new: WorkCalendar, schedule: Schedule
+) -> list[dict[str, str]]:
+    """Re-count each open estimated deadline that runs into an imported year: the same number
+    of working days from the same start, on the new calendar."""
+    closed = [s.value for s in CLOSED_STATUSES]
+    rows = conn.execute(
+        text(
+            "SELECT uuid, case_no, stage_start, due_date FROM cases WHERE due_estimated = 1"
+            " AND due_date IS NOT NULL AND stage_start IS NOT NULL"
+            f" AND status NOT IN ({', '.join(f':s{i}' for i in range(len(closed)))}) ORDER BY id"
+        ),
+        {f"s{i}": s for i, s in enumerate(closed)},
+    ).all()
+    changes: list[dict[str, str]] = []
+    for case_uuid, case_no, start_text, due_text in rows:
+        start, due = date.fromisoformat(start_text), date.fromisoformat(due_text)
+        if not any(start.year <= y <= due.year for y in schedule.years):
+            continue
+        working_days = old.working_days_between(start, due)
+        new_due, estimated = new.add_working_days(start, working_days)
+        if new_due == due and estimated:
+            continue
+        payload = {
+            "from": due_text,
+            "to": new_due.isoformat(),
+            "working_days": working_days,
+            "reason": f"导入{'、'.join(str(y) for y in sorted(schedule.years))}年节假日安排",
+            "set": {"due_date": new_due.isoformat(), "due_estimated": estimated},
+        }
+        session.record(conn, "deadline_recomputed", payload, str(case_uuid))
+        changes.append({"case_no": str(case_no), "from": due_text, "to": new_due.isoformat()})
+    return changes

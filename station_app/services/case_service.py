@@ -15,7 +15,7 @@ from station_app.domain.enums import Department, ObjectionRoute, Status, Track
 from station_app.domain.intake import Intake
 from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
-from station_app.domain.validation import parse_intake
+from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
 from station_app.services import case_actions
@@ -42,15 +42,21 @@ MAX_ATTACHMENT = 10 * 1024 * 1024
 __all__ = ["SATISFACTION", "bulk_intake", "decide", "intake", "perform", "reveal"]
 
 
-def coerce_intake(data: dict[str, Any] | Intake) -> Intake:
+def coerce_intake(data: dict[str, Any] | Intake, session: Session | None = None) -> Intake:
+    """`data` validated by `parse_intake`, against the station's jurisdiction and clock when
+    a session is given (an `Intake` is taken as already validated)."""
     if isinstance(data, Intake):
         return data
-    return parse_intake(data)
+    return parse_intake(data, session.intake_rules() if session is not None else None)
 
 
 def decide(session: Session, data: dict[str, Any] | Intake) -> RoutingDecision:
-    """The routing decision for an intake under this station's settings (nothing stored)."""
-    return route(coerce_intake(data), session.routing_settings())
+    """The routing decision for an intake under this station's settings (nothing stored).
+
+    Raises:
+        ValidationError: the intake is refused (field named), see `parse_intake` and `route`.
+    """
+    return route(coerce_intake(data, session), session.routing_settings())
 
 
 def _next_case_no(conn: Connection, station_code: str, year: int) -> str:
@@ -59,8 +65,15 @@ def _next_case_no(conn: Connection, station_code: str, year: int) -> str:
 
 
 def intake(session: Session, data: dict[str, Any] | Intake) -> IntakeResult:
-    """Validate, route and register a case: one event, projections and index, one commit."""
-    parsed = coerce_intake(data)
+    """Validate, route and register a case: one event, projections and index, one commit.
+
+    The intake is checked against the station's jurisdiction and clock (四(一)); the result
+    carries `warnings` (disputed months after the month received) that do not refuse it.
+
+    Raises:
+        ValidationError: refused input, naming each field; nothing is stored.
+    """
+    parsed = coerce_intake(data, session)
     decision = route(parsed, session.routing_settings())
     received = parsed.received_at.date()
     state = {"status": Status.REGISTERED.value, "stage": "routing"}
@@ -80,7 +93,9 @@ def intake(session: Session, data: dict[str, Any] | Intake) -> IntakeResult:
             },
             case_uuid,
         )
-    return IntakeResult(case_no, case_uuid, decision, str(state["due_date"]), bool(state["due_estimated"]))
+    return IntakeResult(
+        case_no, case_uuid, decision, str(state["due_date"]), bool(state["due_estimated"]), intake_warnings(parsed)
+    )
 
 
 def perform(session: Session, case_ref: str, action: str, data: dict[str, Any] | None = None) -> CaseDetail:
@@ -145,7 +160,7 @@ def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict
     needs a recorded reason."""
     first_receiver = session.user == row["handler"]
     stored = {k: v for k, v in row["intake_json"].items() if v is not None}
-    decision = route(parse_intake(stored), session.routing_settings())
+    decision = route(parse_intake(stored, ADMITTED), session.routing_settings())
     override = data.get("override")
     label = "调整理由" if override else "分流理由"
     reason = _text(data, "reason", label, required=bool(override) or not first_receiver)
@@ -402,7 +417,7 @@ def bulk_intake(
         with write(session.store.engine) as conn:
             pending: list[dict[str, Any]] = []
             for raw in chunk:
-                parsed = coerce_intake(raw)
+                parsed = coerce_intake(raw, session)
                 decision = route(parsed, settings)
                 received = parsed.received_at.date()
                 due, estimated = calendar.add_working_days(received, routing_days)

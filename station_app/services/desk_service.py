@@ -20,8 +20,9 @@ from station_app.store import search_index
 from station_app.store.db import read, set_meta, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
 
-ROUTING_KEYS = ("category", "insurance_types", "periods", "amount_claimed", "group_size", "flags")
+ROUTING_KEYS = ("category", "insurance_types", "periods", "amount_claimed", "group_size", "flags", "proceeding")
 _PREVIEW_PARTY = {"kind": "person", "name": "预览", "phone": "0457-2812345"}
+_PREVIEW_SUMMARY = "预览"
 DRAFT_LIMIT = 200_000
 
 
@@ -42,11 +43,14 @@ def routing_preview(session: Session, data: dict[str, Any]) -> RoutingDecision:
         ValidationError: a routing field is missing or wrong (category, periods, amount...).
     """
     probe: dict[str, Any] = {k: data[k] for k in ROUTING_KEYS if data.get(k) not in (None, "")}
+    towns = session.settings()["jurisdiction_towns"]
+    town = station_town(session)
     probe.update(
         received_at=session.now_iso(),
         channel="visit",
-        town_code=station_town(session) or "232701100",
+        town_code=town if town in towns else next(iter(towns)),
         applicant=dict(_PREVIEW_PARTY),
+        summary=_PREVIEW_SUMMARY,
     )
     return decide(session, probe)
 

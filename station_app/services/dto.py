@@ -16,9 +16,13 @@ class IntakeResult:
     routing: RoutingDecision
     due_date: str | None
     due_estimated: bool
+    warnings: tuple[str, ...] = ()  # kept, but worth a second look (四(一)): late disputed months
 
     def to_json(self) -> dict[str, Any]:
-        return {"case_no": self.case_no, "uuid": self.uuid, "routing": self.routing.to_json()}
+        out: dict[str, Any] = {"case_no": self.case_no, "uuid": self.uuid, "routing": self.routing.to_json()}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
 
 
 @dataclass(frozen=True)

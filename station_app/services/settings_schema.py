@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from station_app.domain.enums import TOWNS
+
 
 @dataclass(frozen=True)
 class SettingSpec:
@@ -98,6 +100,8 @@ SCHEMA: tuple[SettingSpec, ...] = (
     SettingSpec("department_contacts", DEPARTMENT_CONTACTS, "json", "部门地址、电话和办公时间"),
     SettingSpec("documents_to_bring", DOCUMENTS_TO_BRING, "json", "各类争议须携带的材料"),
     SettingSpec("legal_remedies", LEGAL_REMEDIES, "json", "救济途径及时限"),
+    # 四(一) 事项所在辖区: the towns whose matters this station takes in (code -> name).
+    SettingSpec("jurisdiction_towns", dict(TOWNS), "json", "本站辖区乡镇(代码与名称)"),
 )
 
 SPECS: dict[str, SettingSpec] = {s.key: s for s in SCHEMA}

@@ -43,6 +43,17 @@ def _check_contacts(value: dict[str, Any]) -> str | None:
     return None
 
 
+def _check_towns(value: dict[str, Any]) -> str | None:
+    if not value:
+        return "至少应有一个乡镇"
+    for code, name in value.items():
+        if not (isinstance(code, str) and len(code) == 9 and code.isdigit()):
+            return "乡镇代码应为9位数字"
+        if not isinstance(name, str) or not name.strip():
+            return "每个乡镇应有名称"
+    return None
+
+
 def coerce_setting(spec: SettingSpec, value: Any) -> Any:
     """The stored form of `value` for `spec`, or ValidationError naming the key."""
     key = spec.key
@@ -93,6 +104,8 @@ def coerce_setting(spec: SettingSpec, value: Any) -> Any:
             raise ValidationError({key: f"{spec.label}内容过长"})
         if key == "department_contacts" and isinstance(value, dict):
             why = _check_contacts(value)
+        if key == "jurisdiction_towns" and isinstance(value, dict):
+            why = _check_towns(value)
         result = value
     if why:
         raise ValidationError({key: why})
