@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from station_app.domain.enums import Track
 from station_app.domain.routing import RoutingDecision
 from station_app.errors import AuthError
+from station_app.rules.deadlines import stage_plan
 from station_app.services.case_service import decide
 from station_app.services.session import Session
 from station_app.store import search_index
@@ -56,26 +56,10 @@ def routing_preview(session: Session, data: dict[str, Any]) -> RoutingDecision:
 
 
 def stage_deadlines(session: Session, decision: RoutingDecision, start: date | None = None) -> list[DeadlineHint]:
-    """The deadlines a matter routed today would get (routing, then its track's stage)."""
-    if decision.track is Track.NOT_ACCEPTED:
-        return []
-    d = session.deadline_settings()
-    cal = session.calendar()
-    start = start or session.today()
-    routed, est1 = cal.add_working_days(start, d.routing_days)
-    hints = [DeadlineHint("分类流转", routed.isoformat(), d.routing_days, est1)]
-    stage = {
-        Track.REFER: ("部门办理", d.opinion_days),
-        Track.JOINT: ("部门书面意见", d.opinion_days),
-        Track.MAJOR: ("重大疑难办结", d.major_days),
-        Track.SUBMIT_CITY: ("市级交办", d.opinion_days),
-    }[decision.track]
-    due, est2 = cal.add_working_days(routed, stage[1])
-    hints.append(DeadlineHint(stage[0], due.isoformat(), stage[1], est1 or est2))
-    if decision.track in (Track.JOINT, Track.MAJOR):
-        reply, est3 = cal.add_working_days(due, d.reply_days)
-        hints.append(DeadlineHint("书面答复", reply.isoformat(), d.reply_days, est1 or est2 or est3))
-    return hints
+    """The deadlines a matter routed today would get: the stages of `rules.deadlines.stage_plan`,
+    the same plan the receipt prints. [] for a matter not accepted."""
+    plan = stage_plan(session.calendar(), decision.track, start or session.today(), session.deadline_settings())
+    return [DeadlineHint(s.label, s.due.isoformat(), s.working_days, s.estimated) for s in plan.stages]
 
 
 def station_town(session: Session) -> str:

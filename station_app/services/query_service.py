@@ -13,6 +13,7 @@ from station_app.domain.enums import CLOSED_STATUSES, Category, Department, Stat
 from station_app.domain.lifecycle import ACTIONS, allowed_actions
 from station_app.domain.routing import RoutingDecision
 from station_app.errors import NotFound
+from station_app.rules.deadlines import deadline_state as rules_deadline_state
 from station_app.services.dto import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.services.session import Session
 from station_app.store.db import read
@@ -85,19 +86,11 @@ def load_row(conn: Connection, ref: str) -> dict[str, Any] | None:
 
 
 def deadline_state(session: Session, stage_start: str | None, due: str | None, status: str, today: date) -> str:
+    """"none" for a closed case or one without a due date, else `rules.deadlines.deadline_state`."""
     if not due or Status(status) in CLOSED_STATUSES:
         return "none"
-    due_d = date.fromisoformat(due)
-    if today > due_d:
-        return "overdue"
-    if stage_start:
-        cal = session.calendar()
-        start = date.fromisoformat(stage_start)
-        total = max(cal.working_days_between(start, due_d), 1)
-        used = cal.working_days_between(start, today) if today > start else 0
-        if used / total >= session.deadline_settings().warn_ratio:
-            return "warn"
-    return "ok"
+    start = date.fromisoformat(stage_start) if stage_start else None
+    return rules_deadline_state(session.calendar(), start, date.fromisoformat(due), today, session.deadline_settings())
 
 
 def _summary(session: Session, r: Any, today: date) -> CaseSummary:
