@@ -106,7 +106,7 @@ class IntakeForm(QWidget):
         self.c_id = Cell(TR.intake_id_number, self.applicant_id)
         self.c_uscc = Cell(TR.intake_uscc, self.applicant_uscc)
         self.c_contact = Cell(TR.intake_contact, self.applicant_contact)
-        self.c_phone = Cell(TR.intake_phone, self.applicant_phone)
+        self.c_phone = Cell(TR.intake_phone + TR.required_mark, self.applicant_phone)
         grid = _grid(applicant, [[self.c_kind, self.c_name, self.c_id], [self.c_phone, self.c_uscc, self.c_contact]])
         grid.addWidget(self.id_facts, 2, 0, 1, 3)
         self.applicant_id.error, self.applicant_uscc.error = self.c_id.error, self.c_uscc.error
@@ -169,7 +169,7 @@ class IntakeForm(QWidget):
         self.c_amount = Cell(TR.intake_amount, self.amount)
         self.c_group = Cell(TR.intake_group, self.group_size)
         self.c_flags = Cell(TR.intake_flags, flags_box)
-        self.c_summary = Cell(TR.intake_summary, self.summary)
+        self.c_summary = Cell(TR.intake_summary + TR.required_mark, self.summary)
         self.c_claim = Cell(TR.intake_claim, self.claim)
         grid = QGridLayout(matter)
         grid.addWidget(self.c_category, 0, 0, 1, 2)

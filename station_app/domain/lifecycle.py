@@ -41,6 +41,7 @@ class Action:
     target: Status | None  # None: the status does not change (or is decided by the service)
     roles: frozenset[Role] = WORKERS
     tracks: frozenset[Track] | None = None  # None: every track
+    needs: str | None = None  # an event that must be on record on the case (e.g. the city's assignment)
 
 
 ACTIONS: dict[str, Action] = {
@@ -112,6 +113,7 @@ ACTIONS: dict[str, Action] = {
             "city_feedback_recorded",
             OPINION_WORK | ANSWERED,
             None,
+            needs="city_assigned",  # 四(五): feedback of the department the city assigned
         ),
         Action(
             "clue_transfer",
@@ -144,10 +146,22 @@ def may_take(action: Action, role: Role, first_receiver: bool) -> bool:
 
 
 def allowed_actions(
-    status: Status, role: Role, track: Track | None = None, first_receiver: bool = True
+    status: Status,
+    role: Role,
+    track: Track | None = None,
+    first_receiver: bool = True,
+    recorded: frozenset[str] | None = None,
 ) -> list[Action]:
     """Actions the state, the track and the role allow (the service still checks the data they need).
 
-    `first_receiver`: whether the user registered the case (四(一) 首问责任制).
+    `first_receiver`: whether the user registered the case (四(一) 首问责任制). `recorded`: the
+    event types on record for the case; an action that `needs` one is offered only when it is
+    there (None: not known, not filtered).
     """
-    return [a for a in ACTIONS.values() if action_applies(a, status, track) and may_take(a, role, first_receiver)]
+    return [
+        a
+        for a in ACTIONS.values()
+        if action_applies(a, status, track)
+        and may_take(a, role, first_receiver)
+        and (a.needs is None or recorded is None or a.needs in recorded)
+    ]

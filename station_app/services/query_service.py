@@ -169,7 +169,13 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         timeline=timeline,
         allowed_actions=tuple(
             a.name
-            for a in allowed_actions(summary.status, session.role, summary.track, session.user == row["handler"])
+            for a in allowed_actions(
+                summary.status,
+                session.role,
+                summary.track,
+                session.user == row["handler"],
+                frozenset(str(n["kind"]) for n in note_list),
+            )
         ),
         approved=bool(row["approved"]),
         objection_route=row["objection_route"],

@@ -314,11 +314,15 @@ def test_city_assignment_feedback_and_clue_transfer(team: Team, clock: FixedCloc
     err = refused(h, no, "city_assign", ValidationError, lead="hrss")
     assert "document_no" in err.fields  # type: ignore[attr-defined]
     refused(w, no, "feedback_12345", InvalidTransition, text="x", date="2025-11-20")  # submitted, not assigned
+    joint = intake(w, joint_intake()).case_no
+    act(w, joint, "route")
+    assert "feedback_12345" not in get_case(w, joint).allowed_actions  # not offered unless the city assigned
     clock.set(clock.now().replace(day=24))  # recorded on Monday from the city's document of Friday
     d = act(h, no, "city_assign", lead="hrss", co=["medical"], document_no="漠12345交〔2025〕8号", date="2025-11-21")
     assert d.summary.status is Status.ROUTED and d.routing.track is Track.JOINT
     assert {x.due_date for x in d.departments} == {"2025-11-28"}  # from the city's date, not today
     assert d.note("city_assigned")["document_no"] == "漠12345交〔2025〕8号"  # type: ignore[index]
+    assert "feedback_12345" in get_case(w, no).allowed_actions
     err = refused(h, no, "clue_transfer", InvalidTransition, dept="hrss", reason="拒不处理")
     assert "退回或逾期" in str(err)
     refused(h, no, "clue_transfer", InvalidTransition, dept="tax", reason="拒不处理")  # not assigned here
