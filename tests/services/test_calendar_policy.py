@@ -106,12 +106,17 @@ def test_import_recomputes_open_estimated_deadlines(
     out = run_cli("calendar", "import", str(path), data_dir=data_dir)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert result["recomputed"] == [{"case_no": refer, "from": "2027-01-07", "to": "2027-01-08"}]
+    assert result["recomputed"] == [
+        {"case_no": refer, "from": "2027-01-07", "to": "2027-01-08", "departments": "tax"}
+    ]
     assert event_count(station) == before + 2  # the import and one recomputation
     station._calendar = None
     detail = get_case(station, refer)
     assert (detail.summary.due_date, detail.summary.due_estimated) == ("2027-01-08", False)
     assert any(e.type == "deadline_recomputed" for e in detail.timeline)
+    # 四(二): each department's own opinion deadline is recounted too
+    [tax] = detail.departments
+    assert (tax.dept, tax.due_date) == ("tax", "2027-01-08")
 
 
 def test_referral_and_submission_mark_an_estimated_deadline(station: Session, clock: FixedClock) -> None:
