@@ -13,9 +13,8 @@ from typing import Any
 
 from station_app.cli import EXIT_ERROR, EXIT_OK, _out, _session
 from station_app.errors import ValidationError
-
-PAPERS = ("receipt", "referral", "assignment", "submission", "refusal", "reply", "minutes", "archive")
-PROCEEDINGS = ("arbitration", "litigation", "reconsideration")
+from station_app.services.paper_rules import CASE_PAPERS as PAPERS
+from station_app.services.paper_rules import PROCEEDINGS
 
 
 def _out_path(value: str) -> Path:
