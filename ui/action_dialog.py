@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station_app.domain.enums import DEPARTMENT_SHORT, OBJECTION_LABELS, TRACK_LABELS, Department
+from station_app.domain.enums import DEPARTMENT_SHORT, INCIDENT_LABELS, OBJECTION_LABELS, TRACK_LABELS, Department
 from station_app.domain.lifecycle import ACTIONS
 from station_app.errors import StationError, ValidationError
 from station_app.services.case_service import SATISFACTION, perform
@@ -94,11 +94,17 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("dept", TR.field_refused_dept, "dept", source="case"),
         Field("reason", TR.field_reason, "text"),
     ),
+    "incident": (
+        Field("kind", TR.field_incident_kind, "choice", source="incident"),
+        Field("dept", TR.field_incident_dept, "dept", source="all"),
+        Field("text", TR.field_incident_text, "text"),
+    ),
 }
 CHOICES: dict[str, dict[str, str]] = {
     "track": {t.value: label for t, label in TRACK_LABELS.items()},
     "objection": {r.value: label for r, label in OBJECTION_LABELS.items()},
     "satisfaction": dict(SATISFACTION),
+    "incident": {k.value: label for k, label in INCIDENT_LABELS.items()},
 }
 
 

@@ -79,6 +79,8 @@ ACTIONS: dict[str, Action] = {
             S.CLUE_TRANSFERRED,
             HEADS,
         ),
+        # 五(四): an incident is recorded against a case and a department, whatever the case's state.
+        Action("incident", "登记责任事件", "incident_recorded", frozenset(Status), None, HEADS),
     )
 }
 

@@ -18,6 +18,7 @@ from station_app.domain.routing import RoutingDecision
 from station_app.domain.validation import parse_intake
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
+from station_app.services.accountability import incident_payload
 from station_app.services.dto import CaseDetail, IntakeResult
 from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
@@ -376,6 +377,7 @@ _ACTION_BUILDERS = {
     "submit_city": _b_submit_city,
     "city_assign": _b_city_assign,
     "clue_transfer": _b_clue_transfer,
+    "incident": lambda session, conn, row, data: incident_payload(data),
 }
 
 

@@ -37,6 +37,7 @@ EVENT_LABELS: dict[str, str] = {a.event: a.label for a in ACTIONS.values()} | {
     "case_registered": "受理登记",
     "personal_data_revealed": "查看完整个人信息",
     "paper_printed": "打印文书",
+    "disclosure_approved": "对外提供信息报批",
 }
 CLOSED_SQL = ", ".join(f"'{s.value}'" for s in CLOSED_STATUSES)
 
