@@ -35,4 +35,5 @@ def incident_payload(data: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError({"text": "请填写事件经过"})
     if len(body) > MAX_TEXT:
         raise ValidationError({"text": f"事件经过不能超过{MAX_TEXT}字"})
-    return {"kind": kind.value, "dept": dept.value, "text": body.strip(), "set": {}}
+    # `incident_kind`, not `kind`: a case note already has a `kind` (its event type).
+    return {"incident_kind": kind.value, "dept": dept.value, "text": body.strip(), "set": {}}

@@ -359,6 +359,10 @@ def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], da
             "set": {"status": Status.CLUE_TRANSFERRED.value, "stage": "closed", "due_date": None}}
 
 
+def _b_incident(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    return incident_payload(data)
+
+
 _ACTION_BUILDERS = {
     "route": _b_route,
     "close_on_spot": _b_close_on_spot,
@@ -377,7 +381,7 @@ _ACTION_BUILDERS = {
     "submit_city": _b_submit_city,
     "city_assign": _b_city_assign,
     "clue_transfer": _b_clue_transfer,
-    "incident": lambda session, conn, row, data: incident_payload(data),
+    "incident": _b_incident,
 }
 
 

@@ -148,16 +148,25 @@ def _approval(row: tuple[str, str | None, str, str, str], case_no: str | None, u
     p = json.loads(raw)
     code = str(p.get("recipient") or "")
     return Approval(
-        uuid, code, recipient_label(code), str(p.get("purpose") or ""), author, at,
-        str(p.get("scope") or "case"), case_no, uuid in used,
+        uuid,
+        code,
+        recipient_label(code),
+        str(p.get("purpose") or ""),
+        author,
+        at,
+        str(p.get("scope") or "case"),
+        case_no,
+        uuid in used,
     )
 
 
 def _approvals(conn: Connection, case_uuid: str | None, case_no: str | None) -> list[Approval]:
     where = "case_uuid = :c" if case_uuid else "case_uuid IS NULL"
     rows = conn.execute(
-        text(f"SELECT uuid, case_uuid, author, at, payload FROM events WHERE type = 'disclosure_approved' AND {where}"
-             " ORDER BY seq"),
+        text(
+            f"SELECT uuid, case_uuid, author, at, payload FROM events WHERE type = 'disclosure_approved' AND {where}"
+            " ORDER BY seq"
+        ),
         {"c": case_uuid},
     ).all()
     used: set[str] = set()
@@ -216,7 +225,9 @@ def _refused(recipient: str) -> PermissionDenied:
     )
 
 
-def check_paper_recipient(conn: Connection, case: CaseDetail, kind: PaperKind, recipient: str | None) -> Approval | None:
+def check_paper_recipient(
+    conn: Connection, case: CaseDetail, kind: PaperKind, recipient: str | None
+) -> Approval | None:
     """The approval a paper for `recipient` rests on (None for `station` or a citizen paper).
 
     Raises ValidationError on `to` when the paper goes to the payer (citizen papers take no

@@ -9,11 +9,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import text
+
 from station_app.domain.enums import DEPARTMENT_NAMES, Department, Role
 from station_app.errors import ValidationError
 from station_app.services.session import Session
 from station_app.services.settings_schema import SPECS, SettingSpec, contact_confirmed, contact_digest
 from station_app.services.user_service import set_lockout
+from station_app.store.db import write
 from station_app.store.keystore import LockoutPolicy
 
 LOCKOUT_KEYS = frozenset({"lockout_max_failures", "lockout_minutes"})
@@ -188,21 +191,24 @@ def confirm_department_contacts(session: Session, depts: list[str] | None = None
     entry with neither address nor phone. Returns `contacts_status` afterwards.
     """
     session.require(Role.ADMIN)
-    contacts = session.setting("department_contacts") or {}
-    codes: list[str] = []
-    for code in depts or [d.value for d in Department if _has_details(contacts.get(d.value))]:
-        try:
-            dept = Department(str(code))
-        except ValueError:
-            raise ValidationError({"dept": "部门代码无效"}) from None
-        if not _has_details(contacts.get(dept.value)):
-            raise ValidationError({"dept": f"{DEPARTMENT_NAMES[dept]}尚无地址和电话,无法确认"})
-        codes.append(dept.value)
-    if codes:
-        digests = {code: contact_digest(contacts[code]) for code in codes}
-        session.record_one("contacts_confirmed", {"depts": digests})
+    with write(session.store.engine) as conn:  # what is stored now, not what this session last read
+        raw = conn.execute(text("SELECT value FROM settings WHERE key = 'department_contacts'")).scalar()
+        contacts = json.loads(raw) if raw else SPECS["department_contacts"].default
+        codes: list[str] = []
+        for code in depts or [d.value for d in Department if _has_details(contacts.get(d.value))]:
+            try:
+                dept = Department(str(code))
+            except ValueError:
+                raise ValidationError({"dept": "部门代码无效"}) from None
+            if not _has_details(contacts.get(dept.value)):
+                raise ValidationError({"dept": f"{DEPARTMENT_NAMES[dept]}尚无地址和电话,无法确认"})
+            codes.append(dept.value)
+        if codes:
+            session.record(conn, "contacts_confirmed", {"depts": {c: contact_digest(contacts[c]) for c in codes}})
     return contacts_status(session)
 
 
 def _has_details(entry: Any) -> bool:
-    return isinstance(entry, dict) and bool(str(entry.get("address") or "").strip() or str(entry.get("phone") or "").strip())
+    if not isinstance(entry, dict):
+        return False
+    return bool(str(entry.get("address") or "").strip() or str(entry.get("phone") or "").strip())

@@ -127,7 +127,11 @@ _INCIDENT_FIELDS = {
     IncidentKind.PUBLIC_OPINION: "public_opinion",
     IncidentKind.SERIOUS_CONSEQUENCE: "serious",
 }
-_DEPT_EVENTS = {"department_returned": "returns", "extension_granted": "extensions", "clue_transferred": "clue_transfers"}
+_DEPT_EVENTS = {
+    "department_returned": "returns",
+    "extension_granted": "extensions",
+    "clue_transferred": "clue_transfers",
+}
 
 
 @dataclass(frozen=True)
@@ -275,7 +279,7 @@ def _department_work(
             continue  # an extension of the whole case names no department
         if type_ == "incident_recorded":
             try:
-                kind = IncidentKind(str(payload.get("kind")))
+                kind = IncidentKind(str(payload.get("incident_kind")))
             except ValueError:
                 continue
             bump(dept, _INCIDENT_FIELDS[kind])
