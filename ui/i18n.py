@@ -234,6 +234,7 @@ class Strings:
     print_recipient: str = "接收单位"
     print_recipient_station: str = "本站留存,无须报批"
     print_recipient_citizen: str = "交缴费人本人"
+    print_recipient_unapproved: str = "(未报批)"
     print_recipient_approved: str = "已报批:{approver} {at},用途:{purpose}"
     print_recipient_missing: str = "尚未报批:须站长批准后才能打印或保存"
     print_approve: str = "站长批准对外提供…"
