@@ -117,9 +117,9 @@ class StatsView(Page):
             self.figure_labels[label].setText(f"{label}<br><b style='font-size:x-large'>{value}</b>")
         for chart, (_, counts) in zip(self.charts, breakdowns(stats)):
             chart.set_rows([(r.label, r.count) for r in counts])
-        rows = work_rows(stats)
-        self.work_table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
+        work = work_rows(stats)
+        self.work_table.setRowCount(len(work))
+        for r, row in enumerate(work):
             for c, value in enumerate(row):
                 self.work_table.setItem(r, c, QTableWidgetItem(value))
         self.empty.setVisible(stats.total == 0)
