@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from station_app.domain.enums import Role, Status
+from station_app.domain.enums import CLOSED_STATUSES, Role, Status
 
 S = Status
 WORKERS = frozenset({Role.WORKER, Role.HEAD, Role.ADMIN, Role.COORDINATOR})
@@ -79,8 +79,9 @@ ACTIONS: dict[str, Action] = {
             S.CLUE_TRANSFERRED,
             HEADS,
         ),
-        # 五(四): an incident is recorded against a case and a department, whatever the case's state.
-        Action("incident", "登记责任事件", "incident_recorded", frozenset(Status), None, HEADS),
+        # 五(四): an incident is recorded against a case and a department while the case is not closed;
+        # anyone at the station may record what happened (the event names its author).
+        Action("incident", "登记责任事件", "incident_recorded", frozenset(Status) - CLOSED_STATUSES, None),
     )
 }
 
