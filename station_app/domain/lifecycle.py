@@ -79,9 +79,16 @@ ACTIONS: dict[str, Action] = {
             S.CLUE_TRANSFERRED,
             HEADS,
         ),
-        # 五(四): an incident is recorded against a case and a department while the case is not closed;
-        # anyone at the station may record what happened (the event names its author).
-        Action("incident", "登记责任事件", "incident_recorded", frozenset(Status) - CLOSED_STATUSES, None),
+        # 五(四): an incident is recorded against a department once the case has reached departments
+        # (routed, submitted or escalated) and until it is closed; anyone at the station may record
+        # what happened (the event names its author).
+        Action(
+            "incident",
+            "登记责任事件",
+            "incident_recorded",
+            frozenset(Status) - CLOSED_STATUSES - {S.REGISTERED},
+            None,
+        ),
     )
 }
 

@@ -29,13 +29,15 @@ def _row(stats: object, code: str) -> object:
 
 def test_an_incident_is_recorded_against_a_case_and_a_department(team: Team) -> None:
     """五(四): 对责任履行不到位,出现工作失误、引发舆情、造成严重后果的,依法依规追责. Anyone at the
-    station records the incident (kind, department, what happened; the event names who) on an
-    open or answered case, whose state does not change; a closed case takes no more actions; a
+    station records the incident (kind, department, what happened; the event names who) on a
+    routed, open or answered case, whose state does not change; a closed case takes no more actions; a
     kind, department or text outside the rules is refused by field."""
     w, h = team.worker, team.head
     no = intake(w, joint_intake()).case_no
-    perform(w, no, "route", {})
     data = {"kind": "public_opinion", "dept": "tax", "text": INCIDENT_TEXT}
+    with pytest.raises(InvalidTransition):  # no department has the case before it is routed
+        perform(w, no, "incident", data)
+    perform(w, no, "route", {})
     for bad, field in (
         ({**data, "kind": "gossip"}, "kind"),
         ({**data, "dept": "mars"}, "dept"),
