@@ -116,6 +116,7 @@ def action_data(action: str, detail: Any, rng: random.Random) -> dict[str, Any]:
         "submit_city": {"reason": "职责不清。", "consulted": ["tax", "hrss"]},
         "city_assign": {"lead": "hrss", "co": rng.choice([[], ["tax"]]), "document_no": "漠12345交〔2025〕1号"},
         "clue_transfer": {"dept": "business", "reason": "部门无故拒不处理。"},
+        "incident": {"kind": "work_error", "dept": (depts or ["tax"])[0], "text": "逾期未反馈书面意见。"},
     }[action]
 
 

@@ -13,12 +13,23 @@ from station_app.documents.fmt import (
 )
 from station_app.domain.enums import Department
 from station_app.services.dto import CaseDetail
+from station_app.services.settings_schema import contact_confirmed
+
+SAMPLE_MARK = "(示例,未经确认)"
+SAMPLE_NOTE = "注:标有“示例,未经确认”的部门地址、电话尚未经本站核实确认,请以该部门公布的信息为准。"
 
 
 def contact(ctx: PaperContext, dept: Department) -> dict[str, str]:
+    """A department's address, phone and hours as a citizen paper prints them: until an admin
+    confirms the entry (settings), the address and phone carry 示例,未经确认; `sample` is "1" then."""
     table = ctx.settings.get("department_contacts") or {}
     entry = table.get(dept.value) or {}
-    return {k: str(entry.get(k) or "") for k in ("address", "phone", "hours")}
+    out = {k: str(entry.get(k) or "") for k in ("address", "phone", "hours")}
+    sample = not contact_confirmed(ctx.settings, dept.value)
+    if sample:
+        out.update({k: out[k] + SAMPLE_MARK for k in ("address", "phone") if out[k]})
+    out["sample"] = "1" if sample and (out["address"] or out["phone"]) else ""
+    return out
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
@@ -47,6 +58,8 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
             ("请携带材料", ";".join(f"{n}. {d}" for n, d in enumerate(docs, 1)) + "。"),
         ]
     )
+    if c["sample"]:
+        s.para(SAMPLE_NOTE, "small")
     s.para(
         f"承办部门应于{before}依职权办理并向您反馈。逾期未获答复的,可联系本站首问责任人{ctx.handler}"
         f"(电话:{ctx.station.phone or '—'})或拨打12345政府服务便民热线反映。"

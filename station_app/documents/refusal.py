@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import applicant_name, category_text, cn_datetime, party_rows, periods_text
-from station_app.documents.referral import contact
+from station_app.documents.referral import SAMPLE_NOTE, contact
 from station_app.domain.enums import Department
 from station_app.services.dto import CaseDetail
 
@@ -71,5 +71,7 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         f"如对本告知有疑问,可致电本站({ctx.station.phone or '—'})咨询。{Department.JUSTICE.full_name}可为您提供"
         f"法律咨询和业务指导(地址:{justice['address'] or '—'};电话:{justice['phone'] or '—'})。"
     )
+    if justice["sample"]:
+        s.para(SAMPLE_NOTE, "small")
     s.seal("payer")
     return s.render()

@@ -59,6 +59,9 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         "承办部门应在规定时限内办理,并将办理结果反馈缴费人和市12345热线办;无正当理由拒不处理属于本部门职能的"
         "社会保险费征缴争议的,由受理部门将案件线索移交纪委监委处理。",
     )
-    s.para("本报送单载有缴费人个人信息,仅用于办理本事项,请严格保密。", "small")
+    if ctx.recipient_line:
+        s.recipient_note("。" + "本报送单载有缴费人个人信息,仅用于办理本事项,请严格保密。")
+    else:
+        s.para("本报送单载有缴费人个人信息,仅用于办理本事项,请严格保密。", "small")
     s.seal(Department.BUSINESS.value, ctx.deadline)
     return s.render()

@@ -291,6 +291,24 @@ OBJECTION_LABELS: dict[ObjectionRoute, str] = {
     ObjectionRoute.LITIGATION: "行政诉讼",
 }
 
+class IncidentKind(StrEnum):
+    """What 五(四) 严格责任追究 names as grounds for accountability."""
+
+    WORK_ERROR = "work_error"
+    PUBLIC_OPINION = "public_opinion"
+    SERIOUS_CONSEQUENCE = "serious_consequence"
+
+    @property
+    def label(self) -> str:
+        return INCIDENT_LABELS[self]
+
+
+INCIDENT_LABELS: dict[IncidentKind, str] = {
+    IncidentKind.WORK_ERROR: "工作失误",
+    IncidentKind.PUBLIC_OPINION: "引发舆情",
+    IncidentKind.SERIOUS_CONSEQUENCE: "造成严重后果",
+}
+
 # The six towns of Mohe City (administrative division codes).
 TOWNS: dict[str, str] = {
     "232701100": "西林吉镇",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from station_app.domain.enums import Department, Role, Status, Track
+from station_app.domain.enums import CLOSED_STATUSES, Department, Role, Status, Track
 
 S = Status
 T = Track
@@ -122,6 +122,16 @@ ACTIONS: dict[str, Action] = {
             OPEN_WORK | ANSWERED | frozenset({S.RETURNED}),
             None,  # a flag beside the case, which still goes on to its reply and archive
             HEADS,
+        ),
+        # 五(四): an incident is recorded against a department once the case has reached departments
+        # (routed, submitted or escalated) and until it is closed; anyone at the station may record
+        # what happened (the event names its author).
+        Action(
+            "incident",
+            "登记责任事件",
+            "incident_recorded",
+            frozenset(Status) - CLOSED_STATUSES - {S.REGISTERED},
+            None,
         ),
     )
 }

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from station_app.domain.enums import DEPARTMENT_SHORT, OBJECTION_LABELS, TRACK_LABELS, Department, Track
+from station_app.domain.enums import (
+    DEPARTMENT_SHORT,
+    INCIDENT_LABELS,
+    OBJECTION_LABELS,
+    TRACK_LABELS,
+    Department,
+    Track,
+)
 from station_app.domain.lifecycle import ACTIONS, DEFAULT_TASK_GROUP
 from station_app.services.case_actions import DELIVERY_METHODS, FEEDBACK_TO, PARTIES, SATISFACTION
 from station_app.services.dto import CaseDetail
@@ -209,6 +216,11 @@ def action_form(session: Session, detail: CaseDetail, action: str) -> tuple[Form
         "clue_transfer": (
             FormField("dept", "拒不处理的部门", "choice", choices=_depts(own)),
             FormField("reason", "移送理由(拒不处理的情况)", "text"),
+        ),
+        "incident": (
+            FormField("kind", "事件类别", "choice", choices=tuple((k.value, v) for k, v in INCIDENT_LABELS.items())),
+            FormField("dept", "责任部门", "choice", choices=_depts(every)),
+            FormField("text", "事件经过", "text"),
         ),
     }
     return forms.get(action, ())

@@ -19,6 +19,7 @@ from station_app.domain.validation import ADMITTED, intake_warnings, parse_intak
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
 from station_app.services import case_actions
+from station_app.services.accountability import incident_payload
 from station_app.services.action_data import (
     date_field,
     departments,
@@ -367,6 +368,11 @@ def _b_submit_city(session: Session, conn: Connection, row: dict[str, Any], data
                     **_deadline(session, session.today(), session.deadline_settings().opinion_days)}}
 
 
+def _b_incident(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """五(四): an incident (工作失误, 引发舆情, 严重后果) recorded against a department."""
+    return incident_payload(data)
+
+
 _ACTION_BUILDERS: dict[str, Builder] = {
     "route": _b_route,
     "close_on_spot": _b_close_on_spot,
@@ -382,6 +388,7 @@ _ACTION_BUILDERS: dict[str, Builder] = {
     "withdraw": _b_withdraw,
     "submit_city": _b_submit_city,
     **case_actions.BUILDERS,
+    "incident": _b_incident,
 }
 
 

@@ -39,6 +39,7 @@ EVENT_LABELS: dict[str, str] = {a.event: a.label for a in ACTIONS.values()} | {
     "personal_data_revealed": "查看完整个人信息",
     "paper_printed": "打印文书",
     "deadline_recomputed": "按导入的节假日安排重算时限",
+    "disclosure_approved": "对外提供信息报批",
 }
 CLOSED_SQL = ", ".join(f"'{s.value}'" for s in CLOSED_STATUSES)
 

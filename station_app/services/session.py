@@ -83,7 +83,7 @@ class Session:
             case_uuid=case_uuid,
         )
         apply(conn, ev)
-        if type_ == "setting_changed":
+        if type_ in ("setting_changed", "contacts_confirmed"):
             self._settings = None
         if type_ == "calendar_imported":
             self._calendar = None

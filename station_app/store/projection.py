@@ -318,6 +318,19 @@ def _setting_changed(conn: Connection, ev: Event) -> None:
     )
 
 
+def _contacts_confirmed(conn: Connection, ev: Event) -> None:
+    """Merge the confirmed departments (digest, who, when) into `department_contacts_confirmed`."""
+    key = "department_contacts_confirmed"
+    raw = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": key}).scalar()
+    value = json.loads(raw) if raw else {}
+    for dept, entry_digest in ev.payload["depts"].items():
+        value[dept] = {"digest": entry_digest, "by": ev.author, "at": ev.at}
+    conn.execute(
+        text("INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
+        {"k": key, "v": json.dumps(value, ensure_ascii=False, sort_keys=True)},
+    )
+
+
 def _calendar_imported(conn: Connection, ev: Event) -> None:
     p = ev.payload
     years = [int(y) for y in p["years"]]
@@ -351,6 +364,7 @@ _HANDLERS = {
     "user_added": _user_added,
     "user_changed": _user_changed,
     "setting_changed": _setting_changed,
+    "contacts_confirmed": _contacts_confirmed,
     "calendar_imported": _calendar_imported,
 }
 
