@@ -531,4 +531,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's `main`, not this `__main__` copy: the commands registered from
+    # other modules import `station_app.cli`, and its CliError must be the one caught here.
+    from station_app.cli import main as _main
+
+    sys.exit(_main())
