@@ -165,7 +165,7 @@ def parse_end(line: bytes) -> int:
 def parse_event(line: bytes) -> dict[str, Any]:
     """One event line: any JSON object (no NaN or Infinity), else `MalformedBundle`."""
     try:
-        doc = json.loads(line, parse_constant=_no_constant)
+        doc = _EVENT_DECODER.decode(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         _bad("event line: not valid JSON")
     if not isinstance(doc, dict):
@@ -238,3 +238,6 @@ def _no_constant(name: str) -> NoReturn:
 
 def _bad(detail: str) -> NoReturn:
     raise MalformedBundle(detail)
+
+
+_EVENT_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # one decoder: json.loads(..., kw) builds one per call
