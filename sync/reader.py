@@ -114,6 +114,12 @@ def verify_bundle(path: Path, keyring: Keyring, recipient: Recipient | None) -> 
         size = os.fstat(fh.fileno()).st_size
         header, header_bytes = _read_header(fh, size)
         end = _check_length(header, len(header_bytes), size)
+        fh.seek(end)
+        trailer = fh.read(TRAILER_LEN + 1)
+        if len(trailer) != TRAILER_LEN:
+            raise BadSignature("the file changed while it was read")
+        if trailer[: len(TRAILER_MAGIC)] != TRAILER_MAGIC:
+            raise MalformedBundle("trailer")
         sender_key = _sender_key(header, keyring)
         if recipient is not None:
             _check_recipient(header, recipient)
@@ -122,12 +128,7 @@ def verify_bundle(path: Path, keyring: Keyring, recipient: Recipient | None) -> 
         for block in _blocks(fh, end):
             prehash.update(block)
             whole.update(block)
-        trailer = fh.read(TRAILER_LEN + 1)
     whole.update(trailer)
-    if len(trailer) != TRAILER_LEN:
-        raise BadSignature("the file changed while it was read")
-    if trailer[: len(TRAILER_MAGIC)] != TRAILER_MAGIC:
-        raise MalformedBundle("trailer")
     digest = prehash.digest()
     if not verify_prehash(sender_key, digest, trailer[len(TRAILER_MAGIC) :]):
         raise BadSignature("signature does not verify")
@@ -188,7 +189,7 @@ def open_bundle(path: Path, keyring: Keyring, recipient: Recipient, *, temp_dir:
     fd, tmp_name = tempfile.mkstemp(prefix="bundle-", suffix=".tmp", dir=temp_dir)
     tmp = Path(tmp_name)
     try:
-        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+        with os.fdopen(fd, "wb") as dst, open(path, "rb") as src:
             if os.fstat(src.fileno()).st_size > MAX_FILE:
                 raise BundleTooLarge("file over the size limit")
             copied = _copy_bounded(src, dst)

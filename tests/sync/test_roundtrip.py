@@ -106,3 +106,23 @@ def test_a_bundle_for_another_store_is_refused_as_wrong_recipient(tmp_path: Path
         open_bundle(path, keyring(), type(other)("232701100009", other.box_keys))
     assert err.value.error_class is ErrorClass.WRONG_RECIPIENT
     assert peek_header(path).recipient == CITY  # what a folder import uses to skip it
+
+
+def test_a_missing_file_is_an_os_error_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(FileNotFoundError):
+        open_bundle(tmp_path / "absent.msb", keyring(), city(), temp_dir=work)
+    assert list(work.iterdir()) == []
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_copied(tmp_path: Path) -> None:
+    big = tmp_path / "big.msb"
+    with open(big, "wb") as fh:
+        fh.truncate(300 * 1024 * 1024)  # sparse: costs no disk
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(BundleError) as err:
+        open_bundle(big, keyring(), city(), temp_dir=work)
+    assert err.value.error_class is ErrorClass.TOO_LARGE
+    assert list(work.iterdir()) == []
