@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from station_app.store.atomic import fsync_dir
 from sync.compression import compressor
 from sync.crypto import RandomBytes, chunk_nonce, payload_key, sign_prehash, wrap_file_key
 from sync.errors import BundleError
@@ -140,7 +141,7 @@ def write_bundle(
             tmp.unlink(missing_ok=True)
             raise
     if durable:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     return WrittenBundle(path, header, manifest, *_read_back(path, signer))
 
 
@@ -235,11 +236,3 @@ def _read_back(path: Path, signer: Signer) -> tuple[int, str]:
     return verified.size, verified.sha256
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -4,7 +4,7 @@ leader's decision (四(二)2(2)). Internal paper: identifiers in full, for the o
 from __future__ import annotations
 
 from station_app.documents.base import Built, PaperContext, Story
-from station_app.documents.fmt import case_rows, cn_date, dept_names, flags_text
+from station_app.documents.fmt import cn_date, dept_names, matter_sections
 from station_app.domain.enums import Department
 from station_app.domain.lifecycle import DEFAULT_TASK_GROUP
 from station_app.services.dto import CaseDetail
@@ -12,7 +12,6 @@ from station_app.services.dto import CaseDetail
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
     s = Story(ctx)
-    i = case.intake
     escalation = case.note("escalation_requested") or {}
     depts = [d.dept for d in sorted(case.departments, key=lambda d: (d.role != "lead", d.dept.value))]
     s.title("社会保险费征缴争议重大疑难事项上报单", ctx.station.name)
@@ -21,13 +20,7 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         "我站受理的下列社会保险费征缴争议事项属重大、复杂、疑难事项。根据《漠河市社会保险费征缴争议联合处置机制》"
         "四、(二)2的规定,现上报领导小组办公室,请报领导小组组长同意后成立工作领导小组专案处理。"
     )
-    s.heading("一、缴费人及事项基本情况")
-    rows = case_rows(case, citizen=False)
-    rows.append(("情形", flags_text(i.get("flags"))))
-    s.fields(rows)
-    s.long_text("二、反映主要事项", str(i.get("summary") or ""))
-    if i.get("claim"):
-        s.para(f"诉求:{i['claim']}")
+    matter_sections(s, case)
     s.heading("三、上报理由")
     reasons = [str(escalation["reason"])] if escalation.get("reason") else []
     s.bullets(reasons + list(case.routing.reasons) or ["重大、复杂、疑难事项"])
