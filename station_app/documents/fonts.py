@@ -12,11 +12,12 @@ its name (`UnprintableText`), never printed as a box or dropped.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from collections.abc import Iterator
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 from station_app.errors import ValidationError
@@ -45,6 +46,22 @@ class UnprintableText(ValidationError):
         self.chars = tuple(chars)
 
 
+_WIDE_ENTRY = re.compile(r"<([0-9A-F]{2})> <([0-9A-F]{5,6})>")
+_plain_cmap = ttfonts.makeToUnicodeCMap
+
+
+def _utf16(match: re.Match[str]) -> str:
+    code = int(match.group(2), 16) - 0x10000
+    return f"<{match.group(1)}> <{0xD800 + (code >> 10):04X}{0xDC00 + (code & 0x3FF):04X}>"
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode map with characters beyond U+FFFF written as UTF-16 pairs, as the
+    PDF format asks: reportlab writes `<2C317>`, which readers reject, and the text layer (copy,
+    search, pypdf) loses every character of Extensions B to G."""
+    return _WIDE_ENTRY.sub(_utf16, _plain_cmap(fontname, subset))
+
+
 def _register(name: str, parts: tuple[str, str], index: int) -> frozenset[int]:
     path = resource_path(*parts)
     if not path.exists():
@@ -62,6 +79,7 @@ def register_fonts() -> str:
         return FONT_NAME
     with _lock:
         if not _registered:
+            ttfonts.makeToUnicodeCMap = _to_unicode_cmap
             _main = _register(FONT_NAME, FONT_FILE, 0)
             _fallback = _register(FALLBACK_NAME, FALLBACK_FILE, 0)
             _registered = True
