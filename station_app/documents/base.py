@@ -30,19 +30,20 @@ from reportlab.platypus import (
     Table,
 )
 
+from station_app.documents.closing import KeepWithTail
 from station_app.documents.flow import (
-    STYLES,
     BottomBlock,
     CutLine,
     QrCode,
     SealArea,
     TitleLine,
-    esc,
+    draw_text,
     field_table,
     grid_table,
+    para,
 )
 from station_app.documents.fmt import cn_date
-from station_app.documents.fonts import FONT_NAME, register_fonts
+from station_app.documents.fonts import FONT_NAME, printable, register_fonts
 from station_app.documents.payload import PaperKind, QrFields, digest, format_paper_no, make_payload
 from station_app.domain.enums import DEPARTMENT_SHORT, Department
 
@@ -116,6 +117,8 @@ class Story:
         self._recipient_noted = False
 
     def _keep(self, *texts: str) -> None:
+        for text in texts:
+            printable(text)  # refused here, naming the character, before anything is laid out
         self._texts.extend(texts)
 
     # -- content -------------------------------------------------------------------------
@@ -124,25 +127,25 @@ class Story:
         self.flow.append(TitleLine(text))
         if subtitle:
             self._keep(subtitle)
-            self.flow.append(Paragraph(esc(subtitle), STYLES["subtitle"]))
+            self.flow.append(para(subtitle, "subtitle"))
         else:
             self.flow.append(Spacer(1, 6))
 
     def addressee(self, text: str) -> None:
         self._keep(text)
-        self.flow.append(Paragraph(esc(text), STYLES["addressee"]))
+        self.flow.append(para(text, "addressee"))
 
     def para(self, text: str, kind: str = "body") -> None:
         """Prose; each line of `text` is its own paragraph so long text splits across pages."""
         self._keep(text)
         for line in text.split("\n") or [""]:
             if line.strip():
-                self.flow.append(Paragraph(esc(line.strip()), STYLES[kind]))
+                self.flow.append(para(line.strip(), kind))
 
     def heading(self, text: str) -> None:
         self._keep(text)
         self.flow.append(CondPageBreak(30 * mm))
-        self.flow.append(Paragraph(esc(text), STYLES["heading"]))
+        self.flow.append(para(text, "heading"))
 
     def long_text(self, heading: str, text: str, empty: str = "(无)") -> None:
         self.heading(heading)
@@ -152,7 +155,7 @@ class Story:
         for n, item in enumerate(items, 1):
             text = f"{n}. {item}" if numbered else f"· {item}"
             self._keep(text)
-            self.flow.append(Paragraph(esc(text), STYLES["bullet"]))
+            self.flow.append(para(text, "bullet"))
 
     def fields(self, rows: Sequence[tuple[str, str]], label_width: float | None = None, pairs: bool = True) -> None:
         """A label/value table; short fields share rows in pairs unless `pairs` is False."""
@@ -179,7 +182,7 @@ class Story:
             self.flow.append(table)
             return
         self._keep(heading)
-        title = Paragraph(esc(heading), STYLES["heading"])
+        title = para(heading, "heading")
         self.flow.append(KeepTogether([title, table]) if len(rows) <= 15 else title)
         if len(rows) > 15:
             self.flow.append(table)
@@ -236,10 +239,11 @@ class Story:
         self._recipient_noted = False
         self._keep(issuer, date_text)
         payload = self.payload(addressee, deadline)
-        area: list[Flowable] = [SealArea(payload, issuer, date_text)]
-        if self.flow and isinstance(self.flow[-1], (Paragraph, Table)):
-            area.insert(0, self.flow.pop())  # never a seal alone on a page without text
-        self.flow.append(KeepTogether(area))
+        closing: list[Flowable] = [SealArea(payload, issuer, date_text)]
+        while len(closing) < 3 and self.flow and _is_note(self.flow[-1]):
+            closing.insert(0, self.flow.pop())
+        lead = self.flow.pop() if self.flow and isinstance(self.flow[-1], (Paragraph, Table)) else None
+        self.flow.append(KeepWithTail(lead, closing, PAGE_H - MARGIN_T - MARGIN_B))
 
     def stub(
         self,
@@ -256,12 +260,13 @@ class Story:
             self._keep(k, v)
         payload = self.payload(addressee, deadline)
         parts: list[Flowable] = [CutLine(cut_note), Spacer(1, 2), TitleLine(title, 14, 0)]
-        table = field_table(rows, TEXT_W - 32 * mm, 22 * mm, pairs=True)
-        qr = QrCode(payload, 24 * mm, "回执联核验")
+        qr = QrCode(payload, "回执联核验")
+        left = TEXT_W - qr.size - 16 * mm
+        table = field_table(rows, left, 22 * mm, pairs=True)
         parts.append(
             Table(
                 [[table, qr]],
-                colWidths=[TEXT_W - 32 * mm, 32 * mm],
+                colWidths=[left, qr.size + 16 * mm],
                 style=[
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -269,7 +274,7 @@ class Story:
                 ],
             )
         )
-        parts += [Paragraph(esc(line), STYLES["plain"]) for line in lines]
+        parts += [para(line, "plain") for line in lines]
         self.flow.append(BottomBlock(parts))
 
     # -- output ---------------------------------------------------------------------------
@@ -308,11 +313,15 @@ class Story:
         return Built(buf.getvalue(), pages[0] if pages else 0, tuple(self.payloads), digest(digests), tuple(digests))
 
 
+def _is_note(f: Flowable) -> bool:
+    """A small-print note (the receiver line, a notice) that belongs to the closing block."""
+    return isinstance(f, Paragraph) and f.style.name == "small"
+
+
 def _header(canv: Canvas, ctx: PaperContext) -> None:
     canv.saveState()
-    canv.setFont(FONT_NAME, 10.5)
     top = PAGE_H - 14 * mm
-    canv.drawRightString(PAGE_W - MARGIN_R, top, ctx.paper_no)
+    draw_text(canv, PAGE_W - MARGIN_R, top, ctx.paper_no, 10.5, "right")
     mark = f"补打(第{ctx.reprint}次)" if ctx.reprint else ""
     if ctx.draft:
         mark = "样稿 · 未登记,不作正式文书" + (f" · {mark}" if mark else "")
@@ -320,11 +329,9 @@ def _header(canv: Canvas, ctx: PaperContext) -> None:
         to = "本站留存 · 不得对外提供" if ctx.recipient == "station" else f"送:{_short(ctx.recipient)}"
         mark = f"{to} · {mark}" if mark else to
     if mark:
-        canv.setFont(FONT_NAME, 10)
-        canv.drawRightString(PAGE_W - MARGIN_R, top - 5.5 * mm, mark)
-    canv.setFont(FONT_NAME, 9)
+        draw_text(canv, PAGE_W - MARGIN_R, top - 5.5 * mm, mark, 10, "right")
     canv.setFillGray(0.35)
-    canv.drawString(MARGIN_L, top, f"{ctx.station.name} · 社会保险费征缴争议联合处置")
+    draw_text(canv, MARGIN_L, top, f"{ctx.station.name} · 社会保险费征缴争议联合处置", 9)
     canv.setLineWidth(0.4)
     canv.setStrokeGray(0.5)
     canv.line(MARGIN_L, top - 8 * mm, PAGE_W - MARGIN_R, top - 8 * mm)
@@ -361,13 +368,11 @@ def _numbered_canvas(ctx: PaperContext, pages: list[int]) -> type[Canvas]:
 
         def _footer(self, total: int) -> None:
             self.saveState()
-            self.setFont(FONT_NAME, 9.5)
-            self.drawCentredString(PAGE_W / 2, 11 * mm, f"第 {self._pageNumber} 页 共 {total} 页")
+            draw_text(self, PAGE_W / 2, 11 * mm, f"第 {self._pageNumber} 页 共 {total} 页", 9.5, "centre")
             if ctx.case_no:
-                self.setFont(FONT_NAME, 8)
                 self.setFillGray(0.35)
-                self.drawString(MARGIN_L, 11 * mm, f"案件编号 {ctx.case_no}")
-                self.drawRightString(PAGE_W - MARGIN_R, 11 * mm, ctx.paper_no)
+                draw_text(self, MARGIN_L, 11 * mm, f"案件编号 {ctx.case_no}", 8)
+                draw_text(self, PAGE_W - MARGIN_R, 11 * mm, ctx.paper_no, 8, "right")
             self.restoreState()
 
     return NumberedCanvas

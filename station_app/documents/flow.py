@@ -12,10 +12,10 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
-from station_app.documents.fonts import FONT_NAME
+from station_app.documents.fonts import FONT_NAME, runs, text_width
+from station_app.documents.wrap import CjkParagraph
 
 BODY_SIZE = 11.0
 GRID = colors.Color(0.25, 0.25, 0.25)
@@ -52,19 +52,26 @@ STYLES: dict[str, ParagraphStyle] = {
 }
 
 
-_CJK = "[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’]"
+_CJK = "[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’\U00020000-\U0003134f]"
+_HAS_CJK = re.compile(_CJK)
 _PUNCT = (
-    (re.compile(rf"(?<={_CJK}),|,(?={_CJK})"), ","),
-    (re.compile(rf"(?<={_CJK});|;(?={_CJK})"), ";"),
-    (re.compile(rf"(?<={_CJK}):"), ":"),
-    (re.compile(rf"(?<={_CJK})\(|\((?={_CJK})"), "("),
-    (re.compile(rf"(?<={_CJK})\)|\)(?={_CJK})"), ")"),
+    (re.compile(rf"\(([^()]*{_CJK}[^()]*)\)"), "（\\1）"),  # a bracketed Chinese aside
+    (re.compile(r"(?<!\d),\s*|,\s*(?!\d{3}(?!\d))"), "，"),  # all but a thousands separator
+    (re.compile(r";\s*"), "；"),
+    (re.compile(r"(?<!\d):(?!//)\s*|(?<=\d):(?!\d)\s*"), "："),  # times such as 9:30 keep theirs
+    (re.compile(rf"(?<={_CJK})\?"), "？"),
+    (re.compile(rf"(?<={_CJK})!"), "！"),
+    (re.compile(rf"(?<={_CJK})\.(?=\s|$|{_CJK})"), "。"),
+    (re.compile(rf"(?<={_CJK})\(|\((?={_CJK})"), "（"),
+    (re.compile(rf"(?<={_CJK})\)|\)(?={_CJK})"), "）"),
 )
 
 
 def cjk_punct(text: str) -> str:
-    """ASCII , ; : ( ) next to Chinese text become full-width, as printed Chinese expects
-    (times such as 9:30 and codes keep theirs)."""
+    """In Chinese text, ASCII , ; : ( ) ? ! . become full-width, as printed Chinese expects;
+    thousands separators (12,000.00), times (9:30) and text without Chinese keep theirs."""
+    if not _HAS_CJK.search(text):
+        return text
     for pattern, repl in _PUNCT:
         text = pattern.sub(repl, text)
     return text
@@ -72,8 +79,30 @@ def cjk_punct(text: str) -> str:
 
 def esc(text: str) -> str:
     """User text into Paragraph markup: escaped, full-width punctuation, line breaks and runs
-    of spaces kept."""
-    return escape(cjk_punct(text)).replace("  ", "\u3000").replace("\n", "<br/>")
+    of spaces kept; characters only the fallback font has are set in it (UnprintableText when
+    no font has one)."""
+    out = []
+    for font, chunk in runs(cjk_punct(text)):
+        chunk = escape(chunk).replace("  ", "\u3000").replace("\n", "<br/>")
+        out.append(chunk if font == FONT_NAME else f'<font name="{font}">{chunk}</font>')
+    return "".join(out)
+
+
+def para(text: str, key: str = "body") -> CjkParagraph:
+    """A paragraph of `text` in the style `key`, broken by the Chinese line-breaking rules."""
+    return CjkParagraph(esc(text), STYLES[key])
+
+
+def draw_text(canv: Any, x: float, y: float, text: str, size: float, anchor: str = "left") -> None:
+    """Draw one line on a canvas at `size`, rare characters in the fallback font; `anchor` is
+    left, right or centre."""
+    width = text_width(text, size)
+    x -= width if anchor == "right" else width / 2 if anchor == "centre" else 0
+    t = canv.beginText(x, y)
+    for font, chunk in runs(text):
+        t.setFont(font, size)
+        t.textOut(chunk)
+    canv.drawText(t)
 
 
 class TitleLine(Flowable):  # type: ignore[misc]
@@ -86,7 +115,7 @@ class TitleLine(Flowable):  # type: ignore[misc]
         self.spaceAfter = space_after
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
-        while self.size > 12 and stringWidth(self.text, FONT_NAME, self.size) > aw:
+        while self.size > 12 and text_width(self.text, self.size) > aw:
             self.size -= 1
         self.width = aw
         return aw, self.size * 1.5
@@ -94,41 +123,50 @@ class TitleLine(Flowable):  # type: ignore[misc]
     def draw(self) -> None:
         c = self.canv
         c.saveState()
-        c.setFont(FONT_NAME, self.size)
         c.setLineWidth(self.size * 0.025)
         t = c.beginText()
         t.setTextRenderMode(2)
-        t.setFont(FONT_NAME, self.size)
-        w = stringWidth(self.text, FONT_NAME, self.size)
+        w = text_width(self.text, self.size)
         t.setTextOrigin((self.width - w) / 2, self.size * 0.35)
-        t.textOut(self.text)
+        for font, chunk in runs(self.text):
+            t.setFont(font, self.size)
+            t.textOut(chunk)
         c.drawText(t)
         c.restoreState()
 
 
-class QrCode(Flowable):  # type: ignore[misc]
-    """A QR code drawn as vector squares (crisp on any printer), with a caption under it."""
+QR_MODULE = 0.56 * mm  # 3.3 pixels at 150 dpi: a cheap scanner still reads it at 100 dpi
+QR_QUIET = 2  # modules of white drawn around the code; the page around it is white too
 
-    def __init__(self, payload: str, size: float = 28 * mm, caption: str = "扫码核验") -> None:
+
+class QrCode(Flowable):  # type: ignore[misc]
+    """A QR code drawn as vector squares (crisp on any printer), with a caption under it.
+
+    Error correction L and a fixed module size: the code grows with its payload instead of
+    shrinking its modules below what a 150 dpi scan resolves."""
+
+    def __init__(self, payload: str, caption: str = "扫码核验") -> None:
         super().__init__()
         self.payload = payload
-        self.size = size
         self.caption = caption
-        qr = segno.make(payload, error="m", micro=False)
+        qr = segno.make(payload, error="l", micro=False)
         self.matrix: list[bytearray] = [bytearray(row) for row in qr.matrix]
+        self.size = (len(self.matrix) + 2 * QR_QUIET) * QR_MODULE
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
-        return self.size, self.size + 12
+        return self.size + 12, self.size
 
     def draw(self) -> None:
-        draw_qr(self.canv, self.matrix, 0, 12, self.size)
-        self.canv.setFont(FONT_NAME, 8)
+        """The code, its caption standing upright beside its lower right corner."""
+        draw_qr(self.canv, self.matrix, 0, 0, self.size)
         self.canv.setFillColor(colors.black)
-        self.canv.drawCentredString(self.size / 2, 2, self.caption)
+        for k, ch in enumerate(reversed(self.caption)):
+            draw_text(self.canv, self.size + 6, 2 + k * 9, ch, 8, "centre")
 
 
 def draw_qr(canv: Any, matrix: list[bytearray], x: float, y: float, size: float) -> None:
-    n = len(matrix) + 8  # 4 modules of quiet zone on each side
+    """Draw `matrix` with its quiet zone into the square of side `size` at (x, y)."""
+    n = len(matrix) + 2 * QR_QUIET
     cell = size / n
     path = canv.beginPath()
     for r, row in enumerate(matrix):
@@ -138,7 +176,9 @@ def draw_qr(canv: Any, matrix: list[bytearray], x: float, y: float, size: float)
                 start = c
                 while c < len(row) and row[c]:
                     c += 1
-                path.rect(x + (start + 4) * cell, y + size - (r + 5) * cell, (c - start) * cell, cell)
+                # rows overlap a little: no anti-aliased seam between them for a scanner to trip on
+                top = y + size - (r + QR_QUIET + 1) * cell
+                path.rect(x + (start + QR_QUIET) * cell, top - cell * 0.02, (c - start) * cell, cell * 1.02)
             else:
                 c += 1
     canv.saveState()
@@ -150,18 +190,16 @@ def draw_qr(canv: Any, matrix: list[bytearray], x: float, y: float, size: float)
 class SealArea(Flowable):  # type: ignore[misc]
     """QR code at the left; issuer and date at the right under a dashed circle for the seal."""
 
-    HEIGHT = 33 * mm
-
     def __init__(self, payload: str, issuer: str, date_text: str, note: str = "(盖章)") -> None:
         super().__init__()
-        self.qr = QrCode(payload, 24 * mm)
+        self.qr = QrCode(payload)
         self.issuer = issuer
         self.date_text = date_text
         self.note = note
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width = aw
-        self.height = self.HEIGHT
+        self.height = max(self.qr.size + 1 * mm, 33 * mm)
         return aw, self.height
 
     def draw(self) -> None:
@@ -169,11 +207,12 @@ class SealArea(Flowable):  # type: ignore[misc]
         self.qr.canv = c
         self.qr.drawOn(c, 0, 1 * mm)
         size = 12.0
+        room = self.width - self.qr.size - 12 * mm
         for text in (self.issuer, self.date_text):
-            while size > 8 and stringWidth(text, FONT_NAME, size) > self.width - 40 * mm:
+            while size > 8 and text_width(text, size) > room:
                 size -= 0.5
         right = self.width - 4 * mm
-        cx = right - max(stringWidth(self.issuer, FONT_NAME, size), 34 * mm) / 2
+        cx = right - max(text_width(self.issuer, size), 34 * mm) / 2
         c.saveState()
         c.setStrokeColor(FAINT)
         c.setLineWidth(0.6)
@@ -181,12 +220,10 @@ class SealArea(Flowable):  # type: ignore[misc]
         c.circle(cx, 17 * mm, 15.5 * mm, stroke=1, fill=0)
         c.setDash()
         c.setFillColor(FAINT)
-        c.setFont(FONT_NAME, 9)
-        c.drawCentredString(cx, 28 * mm, self.note)
+        draw_text(c, cx, 28 * mm, self.note, 9, "centre")
         c.setFillColor(colors.black)
-        c.setFont(FONT_NAME, size)
-        c.drawRightString(right, 18 * mm, self.issuer)
-        c.drawRightString(right, 11 * mm, self.date_text)
+        draw_text(c, right, 18 * mm, self.issuer, size, "right")
+        draw_text(c, right, 11 * mm, self.date_text, size, "right")
         c.restoreState()
 
 
@@ -204,14 +241,13 @@ class CutLine(Flowable):  # type: ignore[misc]
     def draw(self) -> None:
         c = self.canv
         c.saveState()
-        c.setFont(FONT_NAME, 9)
-        w = stringWidth(self.note, FONT_NAME, 9) + 12
+        w = text_width(self.note, 9) + 12
         c.setDash(4, 3)
         c.setLineWidth(0.7)
         c.line(0, 8, (self.width - w) / 2, 8)
         c.line((self.width + w) / 2, 8, self.width, 8)
         c.setDash()
-        c.drawCentredString(self.width / 2, 5, self.note)
+        draw_text(c, self.width / 2, 5, self.note, 9, "centre")
         c.restoreState()
 
 
@@ -245,7 +281,7 @@ _LABEL_PAD = 6.0  # of a label cell
 
 def _fits(text: str, width: float, key: str = "cell") -> bool:
     pad = _LABEL_PAD if key == "cell_label" else _CELL_PAD
-    return "\n" not in text and stringWidth(cjk_punct(text), FONT_NAME, STYLES[key].fontSize) <= width - pad
+    return "\n" not in text and text_width(cjk_punct(text), STYLES[key].fontSize) <= width - pad
 
 
 def field_table(
@@ -255,7 +291,7 @@ def field_table(
     value spans the row. Values wrap, and a tall row may split across pages."""
 
     def p(text: str, key: str = "cell") -> Paragraph:
-        return Paragraph(esc(text), STYLES[key])
+        return para(text, key)
 
     spans: list[int] = []
     if pairs:
@@ -312,9 +348,8 @@ def grid_table(
     header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float], left: Sequence[int] = ()
 ) -> Table:
     """A table with a header row repeated on each page; columns in `left` are left-aligned."""
-    cell = STYLES["cell_center"]
-    data = [[Paragraph(esc(h), cell) for h in header]]
-    data += [[Paragraph(esc(v), STYLES["cell_grid"] if i in left else cell) for i, v in enumerate(row)] for row in rows]
+    data = [[para(h, "cell_center") for h in header]]
+    data += [[para(v, "cell_grid" if i in left else "cell_center") for i, v in enumerate(row)] for row in rows]
     t = Table(data, colWidths=list(widths), repeatRows=1, splitInRow=1, hAlign="CENTER")
     t.setStyle(
         TableStyle(

@@ -24,7 +24,7 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
             ("会议时间", cn_date(str(minutes.get("held_on") or minutes.get("at") or ""))),
             ("会议议题", f"“{category_text(int(i.get('category', 9)))}”争议事项会商"),
             ("参会单位及人员", str(minutes.get("attendees") or dept_names([d.dept for d in depts]))),
-            ("记录整理", f"{ctx.station.name} {ctx.handler}"),
+            ("记录人", str(minutes.get("recorder") or "").strip() or f"{ctx.station.name} {ctx.handler}"),
         ],
         label_width=34 * mm,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from station_app.documents.base import Built, PaperContext, Story
+from station_app.documents.flow import cjk_punct
 from station_app.documents.fmt import applicant_name, category_text, cn_date, cn_datetime, dept_names, party_rows
 from station_app.domain.enums import ObjectionRoute, Track
 from station_app.services.dto import CaseDetail
@@ -22,6 +23,11 @@ def remedies(settings: Any) -> list[str]:
         limit = str(item.get("limit") or "")
         out.append(f"{label}:{item.get('text', '')}" + (f"(时限:{limit})" if limit else ""))
     return out
+
+
+def _folded(text: str) -> str:
+    """Text compared for quoting: no spaces, full-width punctuation."""
+    return cjk_punct("".join(text.split()))
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
@@ -64,7 +70,12 @@ def _build(ctx: PaperContext, case: CaseDetail, respondent: bool) -> Built:
     s.long_text("二、处理意见", str(text_ or ""))
 
     n = 3
-    with_opinion = [d for d in sorted(case.departments, key=lambda d: (d.role != "lead", d.dept.value)) if d.opinion]
+    said = _folded(str(text_))
+    with_opinion = [
+        d
+        for d in sorted(case.departments, key=lambda d: (d.role != "lead", d.dept.value))
+        if d.opinion and _folded(str(d.opinion)) not in said  # the reply quotes it already: once is enough
+    ]
     if with_opinion:
         s.heading("三、各部门书面意见")
         for k, d in enumerate(with_opinion, 1):

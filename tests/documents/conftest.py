@@ -141,7 +141,10 @@ def cases(env: tuple[Session, Cases]) -> Cases:
     return env[1]
 
 
-_FULL_WIDTH = str.maketrans({",": ",", ":": ":", ";": ";", "(": "(", ")": ")"})
+# full-width punctuation read back as ASCII, so needles can be written either way
+_FULL_WIDTH = str.maketrans(
+    {"\uff0c": ",", "\uff1a": ":", "\uff1b": ";", "\uff08": "(", "\uff09": ")", "\uff1f": "?", "\uff01": "!"}
+)
 
 
 def pdf_text(pdf: bytes) -> str:

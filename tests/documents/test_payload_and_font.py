@@ -53,8 +53,14 @@ def test_base64_must_be_canonical() -> None:
 
 
 def test_full_width_punctuation() -> None:
-    assert cjk_punct("经审核,属于(12345热线):电话:0457-2812345") == "经审核,属于(12345热线):电话:0457-2812345"
+    """Chinese sentences print full-width marks; numbers, times and Latin text keep theirs."""
+    assert cjk_punct("经审核,属于(12345热线):电话:0457-2812345") == (
+        "经审核\uff0c属于\uff0812345热线\uff09\uff1a电话\uff1a0457-2812345"
+    )
     assert cjk_punct("9:30 8:30-11:30,13:30") == "9:30 8:30-11:30,13:30"
+    money = cjk_punct("金额12,000.00元, 期间在2024-04-01之后;仅涉及")
+    assert money == "金额12,000.00元\uff0c期间在2024-04-01之后\uff1b仅涉及"
+    assert cjk_punct("受理时间 9:30,请核实?") == "受理时间 9:30\uff0c请核实\uff1f"
 
 
 def test_font_ships_with_licence_and_registers_once() -> None:
