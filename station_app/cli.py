@@ -583,10 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("refused input to %s: fields %s", getattr(args, "command", None), sorted(exc.fields))
         _out(exc.to_json())
         return EXIT_REFUSED
-    except AuthError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_ERROR
-    except (StationError, CliError) as exc:
+    except (AuthError, StationError, CliError) as exc:  # the message is for the user; the log gets the kind
+        log.warning("command %s failed: %s", getattr(args, "command", None), type(exc).__name__)
         print(str(exc), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from station_app.domain.enums import Department, ObjectionRoute, Status, Track
 from station_app.domain.intake import Intake
 from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
+from station_app.domain.safe_input import text_problem
 from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
@@ -197,7 +198,10 @@ def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict
     if override:
         if not isinstance(override, dict):
             raise ValidationError({"override": "调整内容格式错误"})
-        track = Track(str(override.get("track") or decision.track.value))
+        try:
+            track = Track(str(override.get("track") or decision.track.value))
+        except ValueError:
+            raise ValidationError({"override.track": "分流方式无效"}) from None
         lead = _dept(override, "lead") if override.get("lead") else None
         co_raw = override.get("co") or []
         if not isinstance(co_raw, list):
@@ -255,7 +259,10 @@ def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
         raise ValidationError({"file": "附件内容无法读取"}) from None
     if len(raw) > MAX_ATTACHMENT:
         raise ValidationError({"file": "附件不能超过10MB"})
-    name = str(file.get("name") or "scan")[:120]
+    name = file.get("name") or "scan"
+    if not isinstance(name, str) or text_problem(name):
+        raise ValidationError({"file": "附件名称无效"})
+    name = name[:120]
     return {"name": name, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw), "data_b64": file["data_b64"]}
 
 

@@ -201,3 +201,22 @@ def test_a_retried_case_add_returns_the_first_result(store: Path) -> None:
     }
     listed = json.loads(run_cli("case", "list", "--json", data_dir=store, user=ADMIN).stdout)
     assert len(listed) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[" * 100_000,
+        '{"years": [2026], "days": {"2026-01-01": NaN}}',
+        '{"years": [9999], "days": {"9999-01-01": "holiday"}}',
+        '{"years": [1], "days": {"0001-01-01": "holiday"}}',
+        '{"years": [2026], "days": {"2026-01-01": "holiday\\u0000"}}',
+        "date,kind\n0001-01-01,holiday\n",
+    ],
+)
+def test_calendar_import_refuses_hostile_content(store: Path, tmp_path: Path, content: str) -> None:
+    before = stored_state(store)
+    path = tmp_path / "schedule.json"
+    path.write_text(content, encoding="utf-8")
+    refused(run_cli("calendar", "import", str(path), data_dir=store, user=ADMIN))
+    assert stored_state(store) == before
