@@ -388,6 +388,7 @@ class _Reader:
             return self.refuse("received_at", f"受理时间应在{EARLIEST_RECEIVED.year}-{MAX_YEAR}年之间", None)
         if not rules.admitted:
             now = rules.now or datetime.now(CHINA_TZ)
+            now = now if now.tzinfo else now.replace(tzinfo=CHINA_TZ)  # a naive clock reads Beijing time
             if when > now + rules.future_skew:
                 return self.refuse("received_at", "受理时间不能晚于当前时间", None)
         return when

@@ -334,3 +334,9 @@ def test_intake_uuid_is_optional_and_must_be_a_uuid() -> None:
     assert parsed.to_json()["intake_uuid"] == parsed.intake_uuid
     assert "intake_uuid" not in parse_intake(intake(), IntakeRules(now=NOW)).to_json()
     assert refused(intake(intake_uuid="not-a-uuid")) == {"intake_uuid": "应为UUID"}
+
+
+def test_a_naive_station_clock_reads_beijing_time() -> None:
+    naive_now = datetime(2025, 11, 21, 8, 0)
+    parsed = parse_intake(intake(received_at="2025-11-20T23:30:00Z"), IntakeRules(now=naive_now))
+    assert parsed.received_at.isoformat() == "2025-11-21T07:30:00+08:00"
