@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -31,12 +32,39 @@ def _out(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=None) + "\n")
 
 
+def _read_stdin_bytes() -> bytes:
+    """All of stdin as bytes (at most one byte over the input limit, so that it is refused)."""
+    from station_app.domain.safe_input import MAX_INPUT_BYTES
+
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream put in place of stdin
+        return sys.stdin.read(MAX_INPUT_BYTES + 1).encode("utf-8", "surrogatepass")
+    return bytes(buffer.read(MAX_INPUT_BYTES + 1))
+
+
 def _read_stdin_json() -> Any:
-    raw = sys.stdin.read()
+    """stdin as JSON, refused (exit 2, field named) when it is not UTF-8, too deep, not
+    finite or carries control characters: see `safe_input.load_json`."""
+    from station_app.domain.safe_input import load_json
+
+    return load_json(_read_stdin_bytes())
+
+
+def _read_file(path: str, field: str = "file", *, max_bytes: int = 8 * 1024 * 1024) -> str:
+    """A text file named on the command line: refused (exit 2 on `field`) when it is missing,
+    unreadable, too large or not UTF-8 text. The path is not repeated (it may name a person)."""
+    from station_app.domain.safe_input import decode_text
+
     try:
-        return json.loads(raw)
-    except ValueError:
-        raise ValidationError({"_": "输入不是有效的JSON"}, "输入不是有效的JSON") from None
+        with open(path, "rb") as f:
+            raw = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ValidationError({field: "文件不存在"}) from None
+    except IsADirectoryError:
+        raise ValidationError({field: "应为文件,不是文件夹"}) from None
+    except (OSError, ValueError):
+        raise ValidationError({field: "文件无法读取"}) from None
+    return decode_text(raw, field, max_bytes=max_bytes)
 
 
 def _controlling_terminal() -> bool:
@@ -278,7 +306,7 @@ def cmd_calendar_add(args: argparse.Namespace) -> int:
 def cmd_calendar_import(args: argparse.Namespace) -> int:
     from station_app.services.calendar_service import import_schedule
 
-    text_ = Path(args.file).read_text(encoding="utf-8")
+    text_ = _read_file(args.file)
     session = _session(args)
     try:
         _out(import_schedule(session, text_, source=Path(args.file).name))
@@ -500,11 +528,50 @@ def _load_extras() -> None:
             EXTRA_COMMANDS.append(register)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    _load_extras()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _early_logging(argv: Sequence[str] | None) -> None:
+    """Before anything can fail: log to the data folder's log when the folder exists (a
+    mistyped --data-dir is never created), to nowhere otherwise (never to stderr); make
+    stdout and stderr unable to fail on a character; route uncaught errors of any thread to
+    the log with a one-line message."""
+    from station_app.paths import setup_logging
+
+    logging.getLogger("station_app").addHandler(logging.NullHandler())  # never Python's last resort
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    args = list(sys.argv[1:] if argv is None else argv)
+    given = next((a.split("=", 1)[1] for a in args if a.startswith("--data-dir=")), None)
+    if given is None and "--data-dir" in args and args.index("--data-dir") + 1 < len(args):
+        given = args[args.index("--data-dir") + 1]
     try:
+        from station_app.paths import default_data_dir
+
+        folder = Path(given) if given else default_data_dir()
+        if folder.is_dir():
+            setup_logging(folder)
+    except (OSError, ValueError):
+        pass
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        frames = "".join(traceback.format_tb(tb))
+        log.error("uncaught %s\n%s", kind.__name__, frames)
+        print(f"内部错误:{kind.__name__}", file=sys.stderr)
+
+    sys.excepthook = hook
+    threading.excepthook = lambda a: hook(a.exc_type, a.exc_value or a.exc_type(), a.exc_traceback)
+    sys.unraisablehook = lambda u: log.error("unraisable %s", type(u.exc_value).__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command (DESIGN.md "Command line"): exit 0 done, 2 refused input (JSON error on
+    stdout), 1 anything else with one line on stderr; never a stack trace on stderr."""
+    args: argparse.Namespace | None = None
+    try:
+        _early_logging(argv)
+        _load_extras()
+        parser = build_parser()
+        args = parser.parse_args(argv)
         if os.environ.get("STATION_TEST_KDF"):  # the test suite's cheap key wrap: refused outside a test run
             from station_app.store.keystore import default_kdf_params
 
@@ -513,12 +580,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_gui(args)
         return int(args.func(args))
     except ValidationError as exc:
+        log.info("refused input to %s: fields %s", getattr(args, "command", None), sorted(exc.fields))
         _out(exc.to_json())
         return EXIT_REFUSED
-    except AuthError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_ERROR
-    except (StationError, CliError) as exc:
+    except (AuthError, StationError, CliError) as exc:  # the message is for the user; the log gets the kind
+        log.warning("command %s failed: %s", getattr(args, "command", None), type(exc).__name__)
         print(str(exc), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -28,6 +28,6 @@ def setup_logging(data_dir: Path) -> None:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger("station_app")
-    if not root.handlers:
+    if not any(not isinstance(h, logging.NullHandler) for h in root.handlers):
         root.addHandler(handler)
         root.setLevel(logging.INFO)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDateEdit, QDateTimeEdit, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from station_app.domain.validation import check_field
+from station_app.domain.validation import check_field, normalize_field
 from ui.widgets import ErrorLabel
 
-FULL_LENGTH = {"id_number": 18, "uscc": 18, "phone": 11}
+FULL_LENGTH = {"id_number": 18, "uscc": 18, "phone": 11}  # judged as typed from this length on
 
 
 class TabbingDateTimeEdit(QDateTimeEdit):
@@ -48,7 +48,7 @@ class CheckedLine(QLineEdit):
         value = self.text().strip()
         if not value:
             return None
-        if not final and len(value) < FULL_LENGTH.get(self.kind, 0):
+        if not final and len(normalize_field(self.kind, value)) < FULL_LENGTH.get(self.kind, 0):
             return None
         return check_field(self.kind, value)
 

@@ -7,7 +7,7 @@ categories) come from `station_app.domain.enums`, which the paper builders share
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,7 @@ class Strings:
     intake_uscc: str = "统一社会信用代码"
     intake_contact: str = "联系人"
     intake_born: str = "出生日期 {born},{sex}"
+    intake_born_document: str = "{kind} · 出生日期 {born},{sex}"
     intake_respondent: str = "被申请人(用人单位)"
     intake_respondent_name: str = "单位名称"
     intake_matter: str = "争议事项"
@@ -128,7 +129,10 @@ class Strings:
     intake_open_case: str = "查看案件"
     intake_draft_restored: str = "已恢复上次未保存的草稿。"
     intake_draft_discard: str = "放弃草稿"
-    intake_duplicates: str = "可能重复:同一当事人已有 {count} 件同类未办结案件({cases})。"
+    intake_duplicates: str = "可能重复:同一当事人或单位已有 {count} 件案件:{cases}。请先核对。"
+    intake_duplicate_case: str = "{case_no}({status},{matched}相同)"
+    intake_duplicate_matched: dict[str, str] = field(default_factory=lambda: {
+        "id_number": "证件号码", "phone": "联系电话", "uscc": "统一社会信用代码", "employer": "单位名称"})
     intake_period_error: str = "第{n}个期间:{why}"
     intake_employer_known: str = "已知单位,已填入信用代码"
     routing_title: str = "分流决定(实时)"

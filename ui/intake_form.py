@@ -10,8 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, QRegularExpression, QStringListModel, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import QDateTime, QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,7 +34,7 @@ from station_app.domain.enums import (
     TOWNS,
     Category,
 )
-from station_app.domain.validation import id_birth_date, id_sex
+from station_app.domain.validation import IdKind, id_birth_date, id_sex, received_at_range, valid_id_kind
 from ui.fields import Cell, CheckedLine, TabbingDateTimeEdit
 from ui.i18n import TR
 from ui.period_editor import PeriodEditor
@@ -92,13 +91,12 @@ class IntakeForm(QWidget):
         self.applicant_kind.addItem(TR.intake_person, "person")
         self.applicant_kind.addItem(TR.intake_employer, "employer")
         self.applicant_name = QLineEdit()
+        # No length cap shorter than the validator's: `232701 19800101 0012` and a USCC with
+        # dashes are cut by nothing; the check says what is wrong.
         self.applicant_id = CheckedLine("id_number")
-        self.applicant_id.setMaxLength(18)
         self.applicant_uscc = CheckedLine("uscc")
-        self.applicant_uscc.setMaxLength(18)
         self.applicant_contact = QLineEdit()
         self.applicant_phone = CheckedLine("phone")
-        self.applicant_phone.setMaxLength(20)
         self.id_facts = muted()
         applicant = QGroupBox(TR.intake_applicant)
         self.c_kind = Cell(TR.intake_kind, self.applicant_kind)
@@ -114,7 +112,6 @@ class IntakeForm(QWidget):
         # 被申请人
         self.respondent_name = QLineEdit()
         self.respondent_uscc = CheckedLine("uscc")
-        self.respondent_uscc.setMaxLength(18)
         self.employer_hint = muted()
         respondent = QGroupBox(TR.intake_respondent)
         self.c_resp_name = Cell(TR.intake_respondent_name, self.respondent_name)
@@ -135,8 +132,7 @@ class IntakeForm(QWidget):
         for i, box in enumerate(self.insurance.values()):
             ins_layout.addWidget(box, 0, i)
         self.periods = PeriodEditor()
-        self.amount = QLineEdit()
-        self.amount.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,12}(\.\d{0,2})?")))
+        self.amount = CheckedLine("amount")  # full-width digits and 12,000.00 are typed as they are
         self.group_size = QSpinBox()
         self.group_size.setRange(1, 1_000_000)
         self.flags = {f.value: QCheckBox(label) for f, label in FLAG_LABELS.items()}
@@ -167,6 +163,7 @@ class IntakeForm(QWidget):
         self.c_insurance = Cell(TR.intake_insurance, insurance_row)
         self.c_periods = Cell(TR.intake_periods, self.periods)
         self.c_amount = Cell(TR.intake_amount, self.amount)
+        self.amount.error = self.c_amount.error
         self.c_group = Cell(TR.intake_group, self.group_size)
         self.c_flags = Cell(TR.intake_flags, flags_box)
         self.c_summary = Cell(TR.intake_summary + TR.required_mark, self.summary)
@@ -234,6 +231,13 @@ class IntakeForm(QWidget):
         now = self.now().replace(tzinfo=None, second=0, microsecond=0)
         return QDateTime(now)
 
+    def refresh_time_range(self) -> None:
+        """受理时间 may only be set inside `received_at_range` (no future, no decades back by
+        a stray key in the year section)."""
+        earliest, latest = received_at_range(self.now())
+        self.received_at.setDateTimeRange(QDateTime(earliest.replace(tzinfo=None, second=0, microsecond=0)),
+                                          QDateTime(latest.replace(tzinfo=None, microsecond=0)))
+
     # -- known employers ---------------------------------------------------------------------
     def set_employers(self, employers: list[tuple[str, str]]) -> None:
         self.known_uscc = dict(reversed(employers))
@@ -258,7 +262,10 @@ class IntakeForm(QWidget):
     def _on_id_changed(self) -> None:
         value = self.applicant_id.text().strip()
         try:
-            self.id_facts.setText(TR.intake_born.format(born=id_birth_date(value).isoformat(), sex=id_sex(value)))
+            kind = valid_id_kind(value)
+            facts = TR.intake_born if kind is IdKind.RESIDENT else TR.intake_born_document
+            born = id_birth_date(value).isoformat()
+            self.id_facts.setText(facts.format(kind=kind.label, born=born, sex=id_sex(value)))
         except ValueError:
             self.id_facts.setText("")
 
@@ -365,6 +372,7 @@ class IntakeForm(QWidget):
             combo.setCurrentIndex(index)
 
     def clear(self) -> None:
+        self.refresh_time_range()
         self.load_data({"town_code": self.default_town, "channel": "visit"})
         self.received_at.setDateTime(self._now())
         self.employer_hint.setText("")

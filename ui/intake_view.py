@@ -28,8 +28,8 @@ from station_app.services.desk_service import (
     stage_deadlines,
     station_town,
 )
-from station_app.services.dto import CaseSummary, IntakeResult
-from station_app.services.query_service import find_duplicates
+from station_app.services.dto import IntakeResult
+from station_app.services.query_service import DuplicateCase, find_duplicates
 from station_app.services.session import Session
 from ui.errors import show_error
 from ui.i18n import TR
@@ -137,6 +137,7 @@ class IntakeView(Page):
                 self.form.load_data(draft)
                 self.draft_banner.show()
                 self.discard_button.show()
+        self.form.refresh_time_range()
         self.form.applicant_name.setFocus()
 
     # -- live feedback ---------------------------------------------------------------------------
@@ -156,18 +157,17 @@ class IntakeView(Page):
 
     def _check_duplicates(self) -> None:
         data = self.form.to_data()
-        applicant = data["applicant"]
-        if not data["category"] or not (applicant.get("id_number") or applicant.get("phone")
-                                        or applicant.get("uscc") or data["respondent"]):
-            self.duplicates_banner.hide()
-            return
         self.runner.run(lambda: find_duplicates(self.session, data), self._on_duplicates_found, key="duplicates")
 
-    def _on_duplicates_found(self, found: list[CaseSummary]) -> None:
+    def _on_duplicates_found(self, found: list[DuplicateCase]) -> None:
         if not found:
             self.duplicates_banner.hide()
             return
-        cases = "、".join(c.case_no for c in found[:3]) + ("…" if len(found) > 3 else "")
+        names = TR.intake_duplicate_matched
+        cases = "、".join(
+            TR.intake_duplicate_case.format(case_no=d.case.case_no, status=d.case.status.label,
+                                            matched="、".join(names[m] for m in d.matched))
+            for d in found[:3]) + ("…" if len(found) > 3 else "")
         self.duplicates_banner.setText(TR.intake_duplicates.format(count=len(found), cases=cases))
         self.duplicates_banner.show()
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from station_app.cli import EXIT_ERROR, EXIT_OK, _out, _session
+from station_app.cli import EXIT_ERROR, EXIT_OK, _out, _read_stdin_bytes, _session
 from station_app.errors import ValidationError
 from station_app.services.paper_rules import CASE_PAPERS as PAPERS
 from station_app.services.paper_rules import PROCEEDINGS
@@ -102,7 +102,12 @@ def cmd_paper_verify(args: argparse.Namespace) -> int:
     """Read a scanned payload (a hand scanner types it, then Enter) and say whether it is valid."""
     from station_app.services.paper_service import verify_payload
 
-    text = sys.stdin.readline() if sys.stdin.isatty() else sys.stdin.read()
+    if sys.stdin.isatty():
+        text = sys.stdin.readline()
+    else:  # refused (exit 2) when not UTF-8 or carrying control characters
+        from station_app.domain.safe_input import decode_text
+
+        text = decode_text(_read_stdin_bytes(), "payload", max_bytes=64 * 1024)
     if not text.strip():
         raise ValidationError({"payload": "请扫描或粘贴文书上的二维码内容"})
     key: Any

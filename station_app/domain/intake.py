@@ -49,10 +49,11 @@ class Party:
     phone: str | None = None
     uscc: str | None = None
     contact: str | None = None
+    id_kind: str | None = None  # the document of `id_number` (id_numbers.IdKind)
 
     def to_json(self) -> dict[str, str]:
         out = {"kind": self.kind, "name": self.name}
-        for key in ("id_number", "phone", "uscc", "contact"):
+        for key in ("id_number", "id_kind", "phone", "uscc", "contact"):
             value = getattr(self, key)
             if value:
                 out[key] = value
@@ -100,6 +101,7 @@ class Intake:
     claim: str = ""
     flags: frozenset[Flag] = field(default_factory=frozenset)
     proceeding: Proceeding | None = None
+    intake_uuid: str | None = None  # the client's name for this intake (a retry finds its case)
 
     def has(self, flag: Flag) -> bool:
         """Whether `flag` applies. `in_legal_proceedings` applies while a proceeding is pending:
@@ -116,7 +118,7 @@ class Intake:
 
     def to_json(self) -> dict[str, object]:
         """The canonical JSON form (what events carry and bundles ship)."""
-        return {
+        out: dict[str, object] = {
             "received_at": self.received_at.isoformat(),
             "channel": self.channel.value,
             "town_code": self.town_code,
@@ -132,3 +134,6 @@ class Intake:
             "flags": {f.value: (f in self.flags) for f in Flag},
             "proceeding": self.proceeding.to_json() if self.proceeding else None,
         }
+        if self.intake_uuid:
+            out["intake_uuid"] = self.intake_uuid
+        return out

@@ -13,15 +13,16 @@ def mask_id(value: str | None) -> str:
 
 
 def mask_phone(value: str | None) -> str:
-    """`13912341234` -> `139****1234`; landlines keep the area code and last 4 digits."""
+    """`13912341234` -> `139****1234`; landlines keep the area code, the last 4 digits and
+    an extension: `0457-2812345-801` -> `0457-***2345-801`."""
     if not value:
         return ""
     digits = value.replace("-", "")
     if len(digits) == 11 and digits.startswith("1"):
         return digits[:3] + "****" + digits[-4:]
     if "-" in value:
-        area, local = value.split("-", 1)
-        return area + "-" + "*" * max(len(local) - 4, 0) + local[-4:]
+        area, local, *extension = value.split("-")  # "0457-2812345-801": the extension stays
+        return "-".join([area, "*" * max(len(local) - 4, 0) + local[-4:], *extension])
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 

@@ -6,51 +6,81 @@ Messages are short Chinese reasons and never repeat the value they refuse.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TypeVar
 
 import phonenumbers
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 
 from station_app.domain.enums import TOWNS, Category, Channel, Flag, InsuranceType, ProceedingKind
+from station_app.domain.id_numbers import (
+    ID_KIND_LABELS,
+    PROVINCE_CODES,
+    IdKind,
+    check_id_number,
+    clean_code,
+    id_birth_date,
+    id_kind,
+    id_sex,
+    normalize_id_number,
+    strip_invisible,
+    valid_id_kind,
+)
 from station_app.domain.intake import Intake, Month, Party, Period, Proceeding
+from station_app.domain.safe_input import FIELD_NAME_RE, text_problem
 from station_app.errors import ValidationError
 
+# ID numbers live in `id_numbers` and are re-exported here: callers have one validator.
+__all__ = [
+    "ADMITTED", "CHINA_TZ", "DESK_BACKDATE", "EARLIEST_RECEIVED", "FUTURE_SKEW", "ID_KIND_LABELS",
+    "MAX_YEAR", "MIN_YEAR", "PERIOD_REQUIRED", "PROVINCE_CODES", "REQUIRED", "UNKNOWN", "USCC_ALPHABET",
+    "IdKind", "IntakeRules", "check_amount", "check_field", "check_id_number", "check_month",
+    "check_phone", "check_uscc", "id_birth_date", "id_kind", "id_sex", "intake_warnings",
+    "normalize_amount", "normalize_field", "normalize_id_number", "normalize_phone", "normalize_uscc",
+    "parse_intake", "received_at_range", "strip_invisible", "valid_id_kind",
+]
 _T = TypeVar("_T")
 CHINA_TZ = timezone(timedelta(hours=8))
-# GB/T 2260 province-level codes; old county codes (232723, valid until 2018) are not looked up.
-PROVINCE_CODES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43,
-                            44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82})
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, S, V, Z
 PERIOD_REQUIRED = frozenset({Category(3), Category(4), Category(6), Category(8)})
 MIN_YEAR, MAX_YEAR = 1990, 2100
+# The oldest 受理时间 taken: older is a typo (the stations opened in 2025; a year on a case
+# number must be sane). The desk form offers a year back at most (`received_at_range`).
+EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=CHINA_TZ)
+DESK_BACKDATE = timedelta(days=366)
 
-_ID_RE = re.compile(r"\d{17}[\dX]", re.ASCII)
 _MONTH_RE = re.compile(r"(\d{4})-(\d{1,2})", re.ASCII)
 _AMOUNT_RE = re.compile(r"\d{1,12}(\.\d{1,2})?", re.ASCII)
+_DASHES_RE = re.compile(r"[\-\u2010-\u2015\u2212]")
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
+_GROUPED_RE = re.compile(r"\d{1,3}(,\d{3})+(\.\d{1,2})?", re.ASCII)
 _DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.ASCII)
 _PHONE_CHARS_RE = re.compile(r"[\d\s()+\-]+", re.ASCII)
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+_EXTENSION_RE = re.compile(
+    r"(?P<main>.+?)\s*(?:-|转|轉|分机|分機|ext\.?|x|#)\s*:?\s*(?P<ext>\d{1,6})#?", re.IGNORECASE)
 _TOP_KEYS = frozenset({"received_at", "channel", "town_code", "applicant", "respondent",
                        "category", "insurance_types", "periods", "amount_claimed",
-                       "group_size", "summary", "claim", "flags", "proceeding"})
+                       "group_size", "summary", "claim", "flags", "proceeding", "intake_uuid"})
 _PROCEEDING_KEYS = frozenset({"kind", "body", "case_no", "dismissed"})
 _PROCEEDING_CODES = frozenset(k.value for k in ProceedingKind)
 FUTURE_SKEW = timedelta(minutes=5)
-_PARTY_KEYS = {"person": ("name", "id_number", "phone"),
+_PARTY_KEYS = {"person": ("name", "id_number", "id_kind", "phone"),
                "employer": ("name", "uscc", "contact", "phone")}
-_ALL_PARTY_KEYS = frozenset({"kind", "name", "id_number", "phone", "uscc", "contact"})
+_ALL_PARTY_KEYS = frozenset({"kind", "name", "id_number", "id_kind", "phone", "uscc", "contact"})
 REQUIRED = "必填"
 UNKNOWN = "未知字段"
 _TOWN_RE = re.compile(r"[0-9]{9}")
 _CHANNEL_CODES = frozenset(c.value for c in Channel)
 _INSURANCE_CODES = frozenset(t.value for t in InsuranceType)
 _FLAG_CODES = frozenset(f.value for f in Flag)
+_ID_KIND_CODES = frozenset(k.value for k in IdKind)
 
 
 @dataclass(frozen=True)
@@ -76,61 +106,16 @@ ADMITTED = IntakeRules(towns=None, admitted=True)
 
 
 def _clean(s: str) -> str:
-    """Full-width to half-width (Chinese input methods), whitespace removed."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
-
-
-# --- resident ID (GB 11643) -------------------------------------------------------------
-
-def normalize_id_number(s: str) -> str:
-    """Strip spaces, fold full-width characters and upper-case x. Never raises."""
-    return _clean(s).upper()
-
-
-def check_id_number(s: str, *, today: date | None = None) -> str | None:
-    """Why `s` is not a valid 18-digit resident ID number, or None if it is."""
-    n = normalize_id_number(s)
-    if not n:
-        return "请填写身份证号码"
-    if len(n) != 18:
-        return "身份证号码应为18位"
-    if not _ID_RE.fullmatch(n):
-        return "身份证号码格式错误"
-    if ric.calc_check_digit(n) != n[-1]:
-        return "身份证号码校验位错误"
-    try:
-        born: date | None = date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
-    except ValueError:
-        born = None
-    if born is None or born.year < 1900 or born > (today or date.today()):
-        return "身份证号码出生日期无效"
-    if int(n[:2]) not in PROVINCE_CODES:
-        return "身份证号码地区码错误"
-    return None
-
-
-def _valid_id(s: str) -> str:
-    if reason := check_id_number(s):
-        raise ValueError(reason)
-    return normalize_id_number(s)
-
-
-def id_birth_date(s: str) -> date:
-    """The birth date carried by a valid ID number (ValueError if not valid)."""
-    n = _valid_id(s)
-    return date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
-
-
-def id_sex(s: str) -> str:
-    """Return 男 or 女 from the parity of the sequence code (ValueError if not valid)."""
-    return "男" if int(_valid_id(s)[16]) % 2 else "女"
+    """Full-width to half-width (Chinese input methods), whitespace and invisible characters
+    (zero-width spaces, BOM, bidi marks pasted from Word or WeChat) removed."""
+    return clean_code(s)
 
 
 # --- unified social credit code (GB 32100) ----------------------------------------------
 
 def normalize_uscc(s: str) -> str:
     """Strip spaces and dashes, fold full-width characters, upper-case. Never raises."""
-    return _clean(s).replace("-", "").upper()
+    return _DASHES_RE.sub("", _clean(s)).upper()
 
 
 def check_uscc(s: str) -> str | None:
@@ -151,9 +136,8 @@ def check_uscc(s: str) -> str | None:
 
 # --- phone numbers ----------------------------------------------------------------------
 
-def _phone(s: str) -> tuple[str | None, str | None]:
-    """(normalised number, None) or (None, reason)."""
-    t = unicodedata.normalize("NFKC", s).strip()
+def _main_number(t: str) -> tuple[str | None, str | None]:
+    """(normalised number, None) or (None, reason) for a number without extension."""
     if not _PHONE_CHARS_RE.fullmatch(t):
         return None, "联系电话含无效字符" if t else "请填写联系电话"
     digits = re.sub(r"[^0-9]", "", t)
@@ -179,15 +163,36 @@ def _phone(s: str) -> tuple[str | None, str | None]:
     return (digits, None) if mobile else (f"0{national[:area_len]}-{national[area_len:]}", None)
 
 
+def _phone(s: str) -> tuple[str | None, str | None]:
+    """(normalised number, None) or (None, reason). A landline may carry an extension,
+    written -801, 转801, 分机801, ext 801, x801 or #801: it is kept as "0457-2812345-801"."""
+    t = unicodedata.normalize("NFKC", strip_invisible(s)).strip()
+    t = re.sub(r"[\u2010-\u2015\u2212]", "-", t)  # hyphens and dashes a word processor typed
+    number, reason = _main_number(t)
+    if number is not None:
+        return number, None
+    m = _EXTENSION_RE.fullmatch(t)
+    if m is None:
+        return None, reason
+    number, main_reason = _main_number(m.group("main").strip())
+    if number is None:
+        return None, main_reason
+    if not number.startswith("0"):
+        return None, "分机号只适用于固定电话"
+    return f"{number}-{m.group('ext')}", None
+
+
 def normalize_phone(s: str) -> str:
-    """Mobile as 11 digits, landline as "0457-2812345"; an invalid number comes back
-    only stripped. Never raises (use `check_phone` to know whether it is valid)."""
+    """Mobile as 11 digits, landline as "0457-2812345" (with an extension
+    "0457-2812345-801"); an invalid number comes back only stripped. Never raises (use
+    `check_phone` to know whether it is valid)."""
     number, _ = _phone(s)
     return number if number is not None else s.strip()
 
 
 def check_phone(s: str) -> str | None:
-    """Why `s` is not a Chinese mobile or landline number (area code needed), or None."""
+    """Why `s` is not a Chinese mobile or landline number (area code needed; a landline may
+    add an extension), or None."""
     return _phone(s)[1]
 
 
@@ -205,6 +210,29 @@ def _month(s: str) -> Month | str:
     return Month(year, month)
 
 
+def _amount(s: str) -> Decimal | str:
+    """The amount typed (full-width digits, thousands separators, a ¥ sign or 元 allowed), or
+    why it is not one."""
+    t = _clean(s).removesuffix("元").removeprefix("¥").removeprefix("￥")
+    if _GROUPED_RE.fullmatch(t):
+        t = t.replace(",", "")
+    if not _AMOUNT_RE.fullmatch(t):
+        return "金额应为非负数且最多两位小数"
+    return Decimal(t)
+
+
+def normalize_amount(s: str) -> str:
+    """"１２,０００.５" -> "12000.5"; an invalid amount comes back stripped. Never raises."""
+    amount = _amount(s)
+    return s.strip() if isinstance(amount, str) else str(amount)
+
+
+def check_amount(s: str) -> str | None:
+    """Why `s` is not an amount in yuan (at most 12 digits and 2 decimals), or None."""
+    amount = _amount(s)
+    return amount if isinstance(amount, str) else None
+
+
 def check_month(s: str) -> str | None:
     """Why `s` is not a month "YYYY-MM" (1990-2100), or None."""
     month = _month(s)
@@ -212,15 +240,24 @@ def check_month(s: str) -> str | None:
 
 
 def check_field(kind: str, value: str) -> str | None:
-    """As-you-type check for one form field: kind is id_number, uscc, phone or month.
+    """As-you-type check for one form field: kind is id_number, uscc, phone, month or amount.
 
     Raises:
         KeyError: for any other kind (a programming error).
     """
     checks: dict[str, Callable[[str], str | None]] = {
         "id_number": check_id_number, "uscc": check_uscc, "phone": check_phone,
-        "month": check_month}
+        "month": check_month, "amount": check_amount}
     return checks[kind](value)
+
+
+def normalize_field(kind: str, value: str) -> str:
+    """One form field's value as the validator stores it (kinds as in `check_field`); an
+    invalid value comes back only stripped. Never raises except KeyError for an unknown kind."""
+    normalizers: dict[str, Callable[[str], str]] = {
+        "id_number": normalize_id_number, "uscc": normalize_uscc, "phone": normalize_phone,
+        "month": _clean, "amount": normalize_amount}
+    return normalizers[kind](value)
 
 
 # --- the intake JSON --------------------------------------------------------------------
@@ -239,19 +276,35 @@ class _Reader:
         self.fail(path, reason)
         return result
 
-    def unknown_keys(self, obj: dict[str, object], allowed: frozenset[str], prefix: str) -> None:
+    def unknown_keys(self, obj: dict[str, object], allowed: frozenset[str], path: str) -> None:
+        """Refuse keys outside `allowed`. A key that reads as a field name (a short ASCII
+        identifier: a misspelt field) is named; any other is counted on the object's own
+        path and never repeated (an ID number or a name pasted as a key)."""
+        hidden = 0
         for key in obj:
-            if key not in allowed:
-                self.fail(f"{prefix}{str(key)[:64]}", UNKNOWN)
+            if key in allowed:
+                continue
+            if isinstance(key, str) and FIELD_NAME_RE.fullmatch(key):
+                self.fail(f"{path}.{key}" if path else key, UNKNOWN)
+            else:
+                hidden += 1
+        if hidden:
+            self.fail(path or "_", f"{UNKNOWN}({hidden}个)")
 
     def text(self, obj: dict[str, object], key: str, path: str, *, required: bool = False,
-             max_len: int = 50) -> str | None:
+             max_len: int = 50, code: bool = False) -> str | None:
+        """The stripped text at `key`; `code` fields (IDs, phones, codes, dates) are first
+        cleaned of invisible characters, free texts refused when they carry any."""
         value = obj.get(key)
+        if isinstance(value, str) and code:
+            value = strip_invisible(value)
         value = value.strip() if isinstance(value, str) else value
         if value is None or value == "":
             return self.refuse(path, REQUIRED, None) if required else None
         if not isinstance(value, str):
             return self.refuse(path, "应为文本", None)
+        if problem := text_problem(value):
+            return self.refuse(path, problem, None)
         if len(value) > max_len:
             return self.refuse(path, f"不能超过{max_len}字", None)
         return value
@@ -268,7 +321,7 @@ class _Reader:
 
     def checked(self, obj: dict[str, object], key: str, path: str,
                 check: Callable[[str], str | None], normalize: Callable[[str], str]) -> str | None:
-        value = self.text(obj, key, path, max_len=64)
+        value = self.text(obj, key, path, max_len=64, code=True)
         reason = check(value) if value is not None else None
         if reason:
             self.fail(path, reason)
@@ -277,7 +330,7 @@ class _Reader:
     def party(self, value: object, path: str, *, applicant: bool, desk: bool = True) -> Party | None:
         if not isinstance(value, dict):
             return self.refuse(path, "应为对象", None)
-        self.unknown_keys(value, _ALL_PARTY_KEYS, f"{path}.")
+        self.unknown_keys(value, _ALL_PARTY_KEYS, path)
         kind = value.get("kind")
         name = self.text(value, "name", f"{path}.name", required=True)
         if kind not in ("person", "employer"):
@@ -290,6 +343,7 @@ class _Reader:
                                  normalize_id_number) if person else None
         code = None if person else self.checked(value, "uscc", f"{path}.uscc", check_uscc,
                                                  normalize_uscc)
+        document = self.id_kind(value, f"{path}.id_kind", id_number) if person else None
         phone = self.checked(value, "phone", f"{path}.phone", check_phone, normalize_phone)
         contact = None if person else self.text(value, "contact", f"{path}.contact")
         if applicant and desk:  # 四(一): 联系方式 is registered for every applicant
@@ -300,19 +354,41 @@ class _Reader:
         if name is None:
             return None
         return Party(str(kind), name, id_number=id_number, phone=phone, uscc=code,
-                     contact=contact)
+                     contact=contact, id_kind=document)
+
+    def id_kind(self, value: dict[str, object], path: str, id_number: str | None) -> str | None:
+        """The document of a valid ID number; a stated `id_kind` must agree with it."""
+        stated = value.get("id_kind")
+        if stated not in (None, "") and (not isinstance(stated, str) or stated not in _ID_KIND_CODES):
+            return self.refuse(path, "证件类型无效", None)
+        if id_number is None:
+            if stated not in (None, ""):
+                self.fail(path, "请填写证件号码")
+            return None
+        kind = valid_id_kind(id_number).value
+        if stated not in (None, "", kind):
+            return self.refuse(path, "证件类型与号码不符", None)
+        return kind
 
     def received_at(self, data: dict[str, object], rules: IntakeRules) -> datetime | None:
-        value = self.text(data, "received_at", "received_at", required=True)
+        """When the matter was received, in Beijing time: a time with another offset (or `Z`)
+        is converted, one without an offset is taken as Beijing time. Years outside
+        `EARLIEST_RECEIVED`..`MAX_YEAR` are refused (a case number carries the year)."""
+        value = self.text(data, "received_at", "received_at", required=True, code=True)
         if value is None:
             return None
         try:
             when = datetime.fromisoformat(value if _DATETIME_RE.match(value) else "?")
         except ValueError:
             return self.refuse("received_at", "受理时间应为ISO 8601日期时间", None)
-        when = when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
+        if not EARLIEST_RECEIVED.year <= when.year <= MAX_YEAR:
+            return self.refuse("received_at", f"受理时间应在{EARLIEST_RECEIVED.year}-{MAX_YEAR}年之间", None)
+        when = when.astimezone(CHINA_TZ) if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
+        if when < EARLIEST_RECEIVED:
+            return self.refuse("received_at", f"受理时间应在{EARLIEST_RECEIVED.year}-{MAX_YEAR}年之间", None)
         if not rules.admitted:
             now = rules.now or datetime.now(CHINA_TZ)
+            now = now if now.tzinfo else now.replace(tzinfo=CHINA_TZ)  # a naive clock reads Beijing time
             if when > now + rules.future_skew:
                 return self.refuse("received_at", "受理时间不能晚于当前时间", None)
         return when
@@ -322,7 +398,7 @@ class _Reader:
             return None
         if not isinstance(value, dict):
             return self.refuse("proceeding", "应为对象", None)
-        self.unknown_keys(value, _PROCEEDING_KEYS, "proceeding.")
+        self.unknown_keys(value, _PROCEEDING_KEYS, "proceeding")
         body = self.text(value, "body", "proceeding.body", max_len=100) or ""
         case_no = self.text(value, "case_no", "proceeding.case_no", max_len=64) or ""
         dismissed = value.get("dismissed", False)
@@ -334,7 +410,7 @@ class _Reader:
         kind = value.get("kind")
         if kind in (None, "") and not (body or case_no or dismissed):
             return None  # an empty block: nothing recorded
-        if kind not in _PROCEEDING_CODES:
+        if not isinstance(kind, str) or kind not in _PROCEEDING_CODES:
             return self.refuse("proceeding.kind", "请选择仲裁、诉讼或行政复议", None)
         return Proceeding(ProceedingKind(str(kind)), body, case_no, dismissed)
 
@@ -343,8 +419,9 @@ class _Reader:
             return () if value is None else self.refuse("insurance_types", "应为列表", ())
         found: dict[InsuranceType, None] = {}  # ordered, duplicates dropped
         for i, item in enumerate(value):
-            if isinstance(item, str) and item.strip() in _INSURANCE_CODES:
-                found[InsuranceType(item.strip())] = None
+            code = strip_invisible(item).strip() if isinstance(item, str) else None
+            if code in _INSURANCE_CODES:
+                found[InsuranceType(code)] = None
             else:
                 self.fail(f"insurance_types[{i}]", "未知险种")
         return tuple(found)
@@ -357,10 +434,10 @@ class _Reader:
             if not isinstance(item, dict):
                 self.fail(f"periods[{i}]", "应为对象")
                 continue
-            self.unknown_keys(item, frozenset({"from", "to"}), f"periods[{i}].")
+            self.unknown_keys(item, frozenset({"from", "to"}), f"periods[{i}]")
             ends: list[Month] = []
             for key in ("from", "to"):
-                text = self.text(item, key, f"periods[{i}].{key}", required=True, max_len=10)
+                text = self.text(item, key, f"periods[{i}].{key}", required=True, max_len=16, code=True)
                 month = _month(text) if text is not None else None
                 if isinstance(month, str):
                     self.fail(f"periods[{i}].{key}", month)
@@ -377,17 +454,19 @@ class _Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             return self.refuse("amount_claimed", "应为金额", None)
-        text = value.strip() if isinstance(value, str) else str(value).removesuffix(".0")
-        if not _AMOUNT_RE.fullmatch(text):
-            return self.refuse("amount_claimed", "金额应为非负数且最多两位小数", None)
-        return Decimal(text)
+        if isinstance(value, float) and not math.isfinite(value):
+            return self.refuse("amount_claimed", "金额应为有限数", None)
+        if isinstance(value, str) and (problem := text_problem(strip_invisible(value))):
+            return self.refuse("amount_claimed", problem, None)
+        amount = _amount(value if isinstance(value, str) else str(value).removesuffix(".0"))
+        return self.refuse("amount_claimed", amount, None) if isinstance(amount, str) else amount
 
     def flags(self, value: object) -> frozenset[Flag]:
         if value is None:
             return frozenset()
         if not isinstance(value, dict):
             return self.refuse("flags", "应为对象", frozenset())
-        self.unknown_keys(value, _FLAG_CODES, "flags.")
+        self.unknown_keys(value, _FLAG_CODES, "flags")
         for key, on in value.items():
             if key in _FLAG_CODES and not isinstance(on, bool):
                 self.fail(f"flags.{key}", "应为true或false")
@@ -404,7 +483,15 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     the future (`rules.future_skew` allowed). `proceeding` (optional) is
     `{"kind": "arbitration"|"litigation"|"reconsideration", "body": TEXT, "case_no": TEXT,
     "dismissed": BOOL}`. Disputed months after the month received are not refused: see
-    `intake_warnings`.
+    `intake_warnings`. `intake_uuid` (optional) names the intake so that a retried `case add`
+    finds the case it already made.
+
+    Codes and phones are cleaned of invisible characters (zero-width spaces, BOM, bidi marks)
+    and full-width forms; free texts carrying control characters, lone surrogates or bidi
+    overrides are refused. `received_at` is converted to Beijing time. A person's ID number
+    may be a 居民身份证, 港澳台居民居住证 or 外国人永久居留身份证 number; its document is
+    recorded as `id_kind` (see `id_numbers`). Unknown keys are refused on the object that
+    holds them, without being repeated.
 
     Args:
         data: the parsed JSON.
@@ -420,10 +507,10 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     r = _Reader()
     r.unknown_keys(data, _TOP_KEYS, "")
     received_at = r.received_at(data, rules)
-    channel = r.text(data, "channel", "channel", required=True)
+    channel = r.text(data, "channel", "channel", required=True, code=True)
     if channel is not None and channel not in _CHANNEL_CODES:
         channel = r.refuse("channel", "受理渠道无效", None)
-    town_code = r.text(data, "town_code", "town_code", required=True)
+    town_code = r.text(data, "town_code", "town_code", required=True, code=True)
     if town_code is not None and not _TOWN_RE.fullmatch(town_code):
         town_code = r.refuse("town_code", "乡镇代码应为9位数字", None)
     elif town_code is not None and rules.towns is not None and town_code not in rules.towns:
@@ -449,6 +536,9 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     claim = r.text(data, "claim", "claim", max_len=2000) or ""
     flags = r.flags(data.get("flags"))
     proceeding = r.proceeding(data.get("proceeding"))
+    intake_uuid = r.text(data, "intake_uuid", "intake_uuid", max_len=36, code=True)
+    if intake_uuid is not None and not _UUID_RE.fullmatch(intake_uuid.lower()):
+        intake_uuid = r.refuse("intake_uuid", "应为UUID", None)
     if (r.errors or received_at is None or channel is None or town_code is None
             or applicant is None or category is None):
         raise ValidationError(r.errors or {"_": "受理信息不完整"})
@@ -456,7 +546,16 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
                   applicant=applicant, category=Category(category), periods=periods,
                   respondent=respondent, insurance_types=insurance_types,
                   amount_claimed=amount, group_size=group_size, summary=summary, claim=claim,
-                  flags=flags, proceeding=proceeding)
+                  flags=flags, proceeding=proceeding,
+                  intake_uuid=intake_uuid.lower() if intake_uuid else None)
+
+
+def received_at_range(now: datetime) -> tuple[datetime, datetime]:
+    """The span the desk form offers for 受理时间: from `DESK_BACKDATE` before `now` up to
+    `now` (later is refused by `parse_intake`; an older record is typed in through the
+    command line, which takes any time since `EARLIEST_RECEIVED`)."""
+    now = now.astimezone(CHINA_TZ) if now.tzinfo else now.replace(tzinfo=CHINA_TZ)
+    return max(now - DESK_BACKDATE, EARLIEST_RECEIVED), now
 
 
 def intake_warnings(intake: Intake) -> tuple[str, ...]:

@@ -10,12 +10,16 @@ CSV: one `YYYY-MM-DD,holiday|workday` a line (also `休`/`班`); blank lines, `#
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from station_app.domain.safe_input import load_json
 from station_app.errors import ValidationError
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # a schedule of year 1 or 9999 is a typo
+_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 KINDS = {"holiday": False, "workday": True, "休": False, "班": True}
 
@@ -49,27 +53,24 @@ def read_schedule(text: str) -> Schedule:
 
 
 def _read_json(text: str) -> Schedule:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ValidationError({"schedule": f"不是有效的JSON: {exc}"}, "日历格式有误") from None
+    data = load_json(text.encode("utf-8", "surrogatepass"), "schedule")  # depth, NaN, controls
     errors: dict[str, str] = {}
     raw_days = data.get("days") if isinstance(data, dict) else None
     if not isinstance(raw_days, dict):
         raise ValidationError({"days": "缺少 days 对象"}, "日历格式有误")
     days: dict[date, bool] = {}
     for key, kind in raw_days.items():
-        _add(days, errors, f"days[{key}]", str(key), kind)
+        _add(days, errors, f"days[{key}]" if _DAY_RE.fullmatch(key) else "days", str(key), kind)
     raw_years = data.get("years")
     if raw_years is None:
         years = frozenset(d.year for d in days)
-    elif isinstance(raw_years, list) and all(type(y) is int for y in raw_years):
+    elif isinstance(raw_years, list) and all(type(y) is int and FIRST_YEAR <= y <= LAST_YEAR for y in raw_years):
         years = frozenset(raw_years)
         for d in days:
             if d.year not in years:
                 errors[f"days[{d.isoformat()}]"] = f"{d.year}年不在 years 中"
     else:
-        errors["years"] = "应为年份(整数)列表"
+        errors["years"] = f"应为{FIRST_YEAR}-{LAST_YEAR}之间的年份(整数)列表"
         years = frozenset()
     if errors:
         raise ValidationError(errors, "日历格式有误")
@@ -106,12 +107,12 @@ def _add(
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        errors[field] = f"{prefix}日期应为有效的 YYYY-MM-DD: {text!r}"
+        errors[field] = f"{prefix}日期应为有效的 YYYY-MM-DD"
         return
-    if len(text) != 10:
-        errors[field] = f"{prefix}日期应为 YYYY-MM-DD: {text!r}"
+    if len(text) != 10 or not FIRST_YEAR <= day.year <= LAST_YEAR:
+        errors[field] = f"{prefix}日期应为 {FIRST_YEAR}-{LAST_YEAR} 年间的 YYYY-MM-DD"
     elif not isinstance(kind, str) or kind not in KINDS:
-        errors[field] = f"{prefix}类型应为 holiday 或 workday: {kind!r}"
+        errors[field] = f"{prefix}类型应为 holiday 或 workday"
     elif day in days:
         errors[field] = f"{prefix}日期重复: {text}"
     else:

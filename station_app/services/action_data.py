@@ -11,13 +11,16 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from station_app.domain.enums import Department
+from station_app.domain.safe_input import text_problem
+from station_app.domain.validation import EARLIEST_RECEIVED, MAX_YEAR
 from station_app.errors import ValidationError
 from station_app.services.session import Session
 
 
 def text_field(data: dict[str, Any], key: str, label: str, required: bool = True, limit: int = 10000) -> str:
     """The stripped text at `key` ("" when optional and absent); refused when missing,
-    not a string or longer than `limit`."""
+    not a string, longer than `limit`, or carrying control characters, lone surrogates or
+    bidi overrides (`safe_input.text_problem`)."""
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -25,6 +28,8 @@ def text_field(data: dict[str, Any], key: str, label: str, required: bool = True
         return ""
     if not isinstance(value, str):
         raise ValidationError({key: f"{label}应为文字"})
+    if problem := text_problem(value):
+        raise ValidationError({key: f"{label}{problem}"})
     if len(value) > limit:
         raise ValidationError({key: f"{label}不能超过{limit}字"})
     return value.strip()
@@ -53,17 +58,22 @@ def dept_list(data: dict[str, Any], key: str) -> list[str]:
 def date_field(
     session: Session, data: dict[str, Any], key: str, label: str, required: bool = True, earliest: date | None = None
 ) -> date:
-    """A YYYY-MM-DD date at `key` (today when optional and absent), never after today and not
-    before `earliest` (the day the case was received, for instance)."""
+    """A YYYY-MM-DD date at `key` (today when optional and absent), never after today, not
+    before `earliest` (the day the case was received, for instance) and never before
+    `validation.EARLIEST_RECEIVED` (year 1 or 9999 is a typo, not a date)."""
     raw = data.get(key)
     if raw in (None, ""):
         if required:
             raise ValidationError({key: f"请填写{label}"})
         return session.today()
     try:
-        day = date.fromisoformat(str(raw))
+        if not isinstance(raw, str) or len(raw) != 10:
+            raise ValueError(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise ValidationError({key: f"{label}格式应为YYYY-MM-DD"}) from None
+    if not EARLIEST_RECEIVED.year <= day.year <= MAX_YEAR:
+        raise ValidationError({key: f"{label}应在{EARLIEST_RECEIVED.year}-{MAX_YEAR}年之间"})
     if day > session.today():
         raise ValidationError({key: f"{label}不能晚于今天"})
     if earliest is not None and day < earliest:

@@ -15,6 +15,7 @@ from station_app.domain.enums import Department, ObjectionRoute, Status, Track
 from station_app.domain.intake import Intake
 from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
+from station_app.domain.safe_input import text_problem
 from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
@@ -36,7 +37,7 @@ from station_app.services.dto import CaseDetail, IntakeResult
 from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
 from station_app.store.db import next_counter, write
-from station_app.store.events import append_many
+from station_app.store.events import append_many, iter_events
 from station_app.store.projection import bulk_register
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
@@ -70,17 +71,22 @@ def intake(session: Session, data: dict[str, Any] | Intake) -> IntakeResult:
 
     The intake is checked against the station's jurisdiction and clock (四(一)); the result
     carries `warnings` (disputed months after the month received) that do not refuse it.
+    An intake with an `intake_uuid` that this station has registered already (a retry after
+    a lost answer) returns the first result and stores nothing.
 
     Raises:
-        ValidationError: refused input, naming each field; nothing is stored.
+        ValidationError: refused input, naming each field; nothing is stored. A known
+            `intake_uuid` with a different intake is refused on `intake_uuid`.
     """
     parsed = coerce_intake(data, session)
     decision = route(parsed, session.routing_settings())
     received = parsed.received_at.date()
     state = {"status": Status.REGISTERED.value, "stage": "routing"}
     state.update(_deadline(session, received, session.deadline_settings().routing_days))
-    case_uuid = str(uuid_mod.uuid4())
+    case_uuid = _case_uuid(session, parsed)
     with write(session.store.engine) as conn:
+        if parsed.intake_uuid and (first := _registered(conn, case_uuid, parsed)) is not None:
+            return first
         case_no = _next_case_no(conn, session.station_code, parsed.received_at.year)
         session.record(
             conn,
@@ -96,6 +102,31 @@ def intake(session: Session, data: dict[str, Any] | Intake) -> IntakeResult:
         )
     return IntakeResult(
         case_no, case_uuid, decision, str(state["due_date"]), bool(state["due_estimated"]), intake_warnings(parsed)
+    )
+
+
+_INTAKE_NAMESPACE = uuid_mod.UUID("6f1d3c1e-9a53-4d8e-8b1c-2b7a51f0c0de")
+
+
+def _case_uuid(session: Session, parsed: Intake) -> str:
+    """A new case's UUID: random, or derived from the station and the client's `intake_uuid`
+    (so a retry lands on the same case, and two stations never share one)."""
+    if parsed.intake_uuid is None:
+        return str(uuid_mod.uuid4())
+    return str(uuid_mod.uuid5(_INTAKE_NAMESPACE, f"{session.station_code}/{parsed.intake_uuid}"))
+
+
+def _registered(conn: Connection, case_uuid: str, parsed: Intake) -> IntakeResult | None:
+    """The result of the earlier registration of this intake, or None when there was none."""
+    first = next((ev for ev in iter_events(conn, case_uuid) if ev.type == "case_registered"), None)
+    if first is None:
+        return None
+    if first.payload["intake"] != parsed.to_json():
+        raise ValidationError({"intake_uuid": "该受理编号已用于另一份受理信息"})
+    state = first.payload["set"]
+    return IntakeResult(
+        str(first.payload["case_no"]), case_uuid, RoutingDecision.from_json(first.payload["routing"]),
+        state.get("due_date"), bool(state.get("due_estimated")), intake_warnings(parsed),
     )
 
 
@@ -168,7 +199,10 @@ def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict
     if override:
         if not isinstance(override, dict):
             raise ValidationError({"override": "调整内容格式错误"})
-        track = Track(str(override.get("track") or decision.track.value))
+        try:
+            track = Track(str(override.get("track") or decision.track.value))
+        except ValueError:
+            raise ValidationError({"override.track": "分流方式无效"}) from None
         lead = _dept(override, "lead") if override.get("lead") else None
         co_raw = override.get("co") or []
         if not isinstance(co_raw, list):
@@ -226,7 +260,10 @@ def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
         raise ValidationError({"file": "附件内容无法读取"}) from None
     if len(raw) > MAX_ATTACHMENT:
         raise ValidationError({"file": "附件不能超过10MB"})
-    name = str(file.get("name") or "scan")[:120]
+    name = file.get("name") or "scan"
+    if not isinstance(name, str) or text_problem(name):
+        raise ValidationError({"file": "附件名称无效"})
+    name = name[:120]
     return {"name": name, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw), "data_b64": file["data_b64"]}
 
 

@@ -12,6 +12,14 @@ from sqlalchemy import Connection, text
 from station_app.domain.enums import CLOSED_STATUSES, Category, Department, Status, Track
 from station_app.domain.lifecycle import ACTIONS, allowed_actions
 from station_app.domain.routing import RoutingDecision
+from station_app.domain.validation import (
+    check_id_number,
+    check_phone,
+    check_uscc,
+    normalize_id_number,
+    normalize_phone,
+    normalize_uscc,
+)
 from station_app.errors import NotFound
 from station_app.rules.deadlines import deadline_state as rules_deadline_state
 from station_app.services.dto import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
@@ -325,29 +333,83 @@ def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, li
     return [_summary(session, r, today) for r in rows]
 
 
-def find_duplicates(session: Session, intake: dict[str, Any]) -> list[CaseSummary]:
-    """Open cases of the same person or employer in the same category."""
-    applicant = intake.get("applicant") or {}
-    respondent = intake.get("respondent") or {}
-    keys: list[str] = []
-    params: dict[str, Any] = {"cat": intake.get("category")}
-    for col, value in (
-        ("applicant_id", applicant.get("id_number")),
-        ("applicant_phone", applicant.get("phone")),
-        ("applicant_uscc", applicant.get("uscc")),
-        ("employer", applicant.get("name") if applicant.get("kind") == "employer" else respondent.get("name")),
-    ):
-        if value:
-            keys.append(f"{col} = :{col}")
-            params[col] = value
-    if not keys:
+@dataclass(frozen=True)
+class DuplicateCase:
+    """An earlier case of the same person or employer, and what they share: `matched` holds
+    `id_number`, `phone`, `uscc` or `employer` (the employer's name)."""
+
+    case: CaseSummary
+    matched: tuple[str, ...]
+
+
+def _duplicate_keys(intake: dict[str, Any]) -> dict[str, Any]:
+    """The normalised identifiers of a (half-typed) intake: through the validator's
+    normalisers, so that `0457 2812345` finds `0457-2812345` and spaces in an ID do not
+    matter. Values the validator would refuse are left out."""
+    applicant = intake.get("applicant") if isinstance(intake.get("applicant"), dict) else {}
+    respondent = intake.get("respondent") if isinstance(intake.get("respondent"), dict) else {}
+    assert isinstance(applicant, dict) and isinstance(respondent, dict)
+    keys: dict[str, Any] = {}
+    id_number, phone = str(applicant.get("id_number") or ""), str(applicant.get("phone") or "")
+    if id_number and check_id_number(id_number) is None:
+        keys["id_number"] = normalize_id_number(id_number)
+    if phone and check_phone(phone) is None:
+        keys["phone"] = normalize_phone(phone)
+    employer = applicant if applicant.get("kind") == "employer" else respondent
+    codes = [str(party.get("uscc") or "") for party in (applicant, respondent)]
+    if usccs := sorted({normalize_uscc(c) for c in codes if c and check_uscc(c) is None}):
+        keys["uscc"] = (usccs * 2)[:2]  # one or two codes, as two parameters
+    name = str(employer.get("name") or "").strip()
+    if name:
+        keys["employer"] = name
+    return keys
+
+
+def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateCase]:
+    """Earlier cases of the same person (ID number or phone) or employer (USCC or name), in
+    any category and any state, open or closed, newest first (at most 20).
+
+    `intake` is the desk form's intake JSON as typed: identifiers are normalised by the
+    validator first (one validator for every way in). A landline matches with or without
+    an extension.
+    """
+    keys = _duplicate_keys(intake)
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if "id_number" in keys:
+        clauses.append("applicant_id = :id_number")
+        params["id_number"] = keys["id_number"]
+    if "phone" in keys:
+        main = keys["phone"] if keys["phone"].startswith("1") else "-".join(keys["phone"].split("-")[:2])
+        clauses.append("applicant_phone = :phone OR applicant_phone LIKE :phone_ext")
+        params.update(phone=main, phone_ext=main + "-%")
+    if "uscc" in keys:
+        clauses.append("applicant_uscc IN (:uscc, :uscc2) OR respondent_uscc IN (:uscc, :uscc2)")
+        params.update(uscc=keys["uscc"][0], uscc2=keys["uscc"][1])
+    if "employer" in keys:
+        clauses.append("employer = :employer")
+        params["employer"] = keys["employer"]
+    if not clauses:
         return []
     with read(session.store.engine) as conn:
         rows = conn.execute(
             text(
-                f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE category = :cat AND status NOT IN ({CLOSED_SQL})"
-                f" AND status != 'replied' AND ({' OR '.join(keys)}) ORDER BY received_at DESC LIMIT 20"
+                f"SELECT {SUMMARY_COLUMNS}, applicant_uscc, respondent_uscc FROM cases"
+                f" WHERE {' OR '.join(f'({c})' for c in clauses)} ORDER BY received_at DESC, id DESC LIMIT 20"
             ),
             params,
         ).all()
-    return [_summary(session, r, session.today()) for r in rows]
+    today = session.today()
+    out: list[DuplicateCase] = []
+    for r in rows:
+        matched = []
+        if "id_number" in keys and r[7] == keys["id_number"]:
+            matched.append("id_number")
+        if "phone" in keys and r[8] and (r[8] == params["phone"] or str(r[8]).startswith(params["phone"] + "-")):
+            matched.append("phone")
+        if "uscc" in keys and {r[20], r[21]} & set(keys["uscc"]):
+            matched.append("uscc")
+        if "employer" in keys and r[9] == keys["employer"]:
+            matched.append("employer")
+        out.append(DuplicateCase(_summary(session, r, today), tuple(matched)))
+    return out

@@ -376,7 +376,8 @@ def test_inputs_are_normalised() -> None:
     ))
     assert intake.applicant.id_number == MOHE_ID and intake.applicant.phone == "13812345678"
     assert intake.insurance_types == (InsuranceType.PENSION, InsuranceType.MEDICAL)
-    assert intake.received_at.utcoffset() == timedelta(0)
+    assert intake.received_at.utcoffset() == timedelta(hours=8)  # converted to Beijing time
+    assert intake.received_at.isoformat() == "2025-11-20T09:30:00+08:00"
 
 
 @pytest.mark.parametrize("category", [3, 4, 6, 8])
@@ -512,7 +513,8 @@ def test_amount_claimed_accepted(amount: object, expected: Decimal | None) -> No
 
 
 @pytest.mark.parametrize(
-    "amount", ["12000.005", "-1", -1, "1e3", "abc", "12,000", True, 0.1 + 0.2, "NaN", {}])
+    "amount", ["12000.005", "-1", -1, "1e3", "abc", "12,00", "1,2000", True, 0.1 + 0.2, "NaN", {},
+               float("nan"), float("inf")])
 def test_amount_claimed_refused(amount: object) -> None:
     assert "amount_claimed" in refused(example(amount_claimed=amount))
 

@@ -169,7 +169,10 @@ def test_duplicate_warning_before_saving(qtbot: Any, main_window: Any, worker: S
     form.category.setCurrentIndex(form.category.findData(4))
     qtbot.waitUntil(lambda: main.intake.duplicates_banner.isVisible(), timeout=5000)
     assert existing.case_no in main.intake.duplicates_banner.text()
-    form.category.setCurrentIndex(form.category.findData(7))
+    form.category.setCurrentIndex(form.category.findData(7))  # any earlier case of the person warns
+    settle(qtbot, runner, 800)
+    assert main.intake.duplicates_banner.isVisible() and existing.case_no in main.intake.duplicates_banner.text()
+    form.applicant_id.setText("")
     qtbot.waitUntil(lambda: not main.intake.duplicates_banner.isVisible(), timeout=5000)
 
 
