@@ -28,20 +28,21 @@ import logging
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from sync.relay.service import Refusal, RelayService
+from sync.relay.service import Refusal, RelayService, UploadState
 from sync.relay.settings import RelaySettings
 
 log = logging.getLogger(__name__)
 SIGNED_HEADERS = ("content-digest", "range", "upload-offset")
 RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
 IO_BLOCK = 1024 * 1024
+T = TypeVar("T")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -119,27 +120,31 @@ def create_app(service: RelayService) -> FastAPI:
     async def _refused(_request: Request, exc: Refusal) -> Response:
         return JSONResponse({"error": exc.error, **exc.extra}, status_code=exc.status, headers=exc.headers)
 
-    async def signed(request: Request) -> tuple[str, bytes]:
-        """Authenticate the request; returns the sender's code and the body."""
+    async def signed(request: Request, work: Callable[[str, bytes], T]) -> T:
+        """Authenticate the request, then run `work(sender, body)`: both in one worker thread."""
         auth, entry = service.pre_authenticate(request.headers.get("authorization"))
         body = await request.body()
         headers = {name: request.headers[name] for name in SIGNED_HEADERS if name in request.headers}
         target = request.scope["raw_path"].decode("latin-1")
         if request.scope["query_string"]:
             target += "?" + request.scope["query_string"].decode("latin-1")
-        owner = await run_in_threadpool(service.authenticate, auth, entry, request.method, target, headers, body)
-        return owner, body
+        method = request.method
+
+        def authenticated() -> T:
+            return work(service.authenticate(auth, entry, method, target, headers, body), body)
+
+        return await run_in_threadpool(authenticated)
 
     @app.post("/v1/uploads")
     async def create_upload(request: Request) -> Response:
-        sender, body = await signed(request)
-        try:
-            req = CreateUpload.model_validate_json(body)
-        except ValidationError:
-            raise Refusal(400, "bad_request") from None
-        state = await run_in_threadpool(
-            service.create_upload, sender, req.bundle_id, req.recipient, req.length, req.sha256
-        )
+        def create(sender: str, body: bytes) -> tuple[CreateUpload, UploadState]:
+            try:
+                req = CreateUpload.model_validate_json(body)
+            except ValidationError:
+                raise Refusal(400, "bad_request") from None
+            return req, service.create_upload(sender, req.bundle_id, req.recipient, req.length, req.sha256)
+
+        req, state = await signed(request, create)
         location = f"/v1/uploads/{req.bundle_id}"
         headers = {"Location": location, "Upload-Offset": str(state.offset)}
         payload = {"state": state.state, "offset": state.offset, "location": location}
@@ -147,8 +152,7 @@ def create_app(service: RelayService) -> FastAPI:
 
     @app.head("/v1/uploads/{bundle_id}")
     async def upload_offset(bundle_id: str, request: Request) -> Response:
-        sender, _ = await signed(request)
-        state = await run_in_threadpool(service.upload_state, sender, bundle_id)
+        state = await signed(request, lambda sender, _body: service.upload_state(sender, bundle_id))
         headers = {
             "Upload-Offset": str(state.offset),
             "Upload-Length": str(state.length),
@@ -159,19 +163,17 @@ def create_app(service: RelayService) -> FastAPI:
 
     @app.patch("/v1/uploads/{bundle_id}")
     async def append(bundle_id: str, request: Request) -> Response:
-        sender, body = await signed(request)
         offset = request.headers.get("upload-offset", "")
         if not offset.isdigit():
             raise Refusal(400, "bad_request")
-        state = await run_in_threadpool(service.append, sender, bundle_id, int(offset), body)
+        state = await signed(request, lambda sender, body: service.append(sender, bundle_id, int(offset), body))
         return JSONResponse(
             {"state": state.state, "offset": state.offset}, headers={"Upload-Offset": str(state.offset)}
         )
 
     @app.get("/v1/mailbox")
     async def mailbox(request: Request) -> Response:
-        recipient, _ = await signed(request)
-        rows = await run_in_threadpool(service.mailbox, recipient)
+        rows = await signed(request, lambda recipient, _body: service.mailbox(recipient))
         listing = [
             {
                 "bundle_id": r.bundle_id,
@@ -187,8 +189,7 @@ def create_app(service: RelayService) -> FastAPI:
 
     @app.get("/v1/bundles/{bundle_id}")
     async def download(bundle_id: str, request: Request) -> Response:
-        recipient, _ = await signed(request)
-        row, path = await run_in_threadpool(service.bundle_file, recipient, bundle_id)
+        row, path = await signed(request, lambda recipient, _body: service.bundle_file(recipient, bundle_id))
         span = _parse_range(request.headers.get("range"), row.size)
         headers = {"ETag": f'"{row.sha256}"', "Accept-Ranges": "bytes", "Cache-Control": "no-store"}
         if span is None:
@@ -211,19 +212,17 @@ def create_app(service: RelayService) -> FastAPI:
 
     @app.delete("/v1/bundles/{bundle_id}")
     async def deliver(bundle_id: str, request: Request) -> Response:
-        recipient, _ = await signed(request)
-        state = await run_in_threadpool(service.deliver, recipient, bundle_id)
+        state = await signed(request, lambda recipient, _body: service.deliver(recipient, bundle_id))
         return JSONResponse({"state": state})
 
     @app.get("/v1/keyring")
     async def get_keyring(request: Request) -> Response:
-        await signed(request)
-        return Response(service.keyring.raw, media_type="application/json", headers={"Cache-Control": "no-store"})
+        raw = await signed(request, lambda _owner, _body: service.keyring.raw)
+        return Response(raw, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @app.put("/v1/keyring")
     async def put_keyring(request: Request) -> Response:
-        _, body = await signed(request)
-        new = await run_in_threadpool(service.update_keyring, body)
+        new = await signed(request, lambda _owner, body: service.update_keyring(body))
         return JSONResponse({"version": new.version})
 
     return app

@@ -106,7 +106,7 @@ def make_engine(url: str) -> Engine:
     """
     if is_postgresql(url):
         rest = url.split("://", 1)[1]
-        engine = create_engine(f"postgresql+psycopg://{rest}", pool_size=8, max_overflow=8, pool_pre_ping=True)
+        engine = create_engine(f"postgresql+psycopg://{rest}", pool_size=8, max_overflow=8, pool_recycle=3600)
     elif url.startswith("sqlite:///"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10.0}, pool_size=8)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -130,4 +130,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Reads (execution option `readonly`) take no write lock: under WAL they run beside the writer.
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")

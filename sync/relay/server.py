@@ -8,6 +8,7 @@ accepts connections; `RelayThread` runs one on a free loopback port inside this 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import sys
 import threading
@@ -47,6 +48,9 @@ def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit this. Without it a response written in two pieces (headers,
+    # then body) waits for the client's delayed ACK: 40 ms on every request, measured.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(512)
     return sock
@@ -77,6 +81,8 @@ def _config(service: RelayService, log_level: str) -> uvicorn.Config:
 def serve(service: RelayService, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Run the relay in the foreground until SIGINT/SIGTERM; print `{"listening": URL}` when ready.
 
+    Returns normally after a graceful shutdown on either signal.
+
     Raises:
         OSError: the address cannot be bound.
     """
@@ -86,7 +92,20 @@ def serve(service: RelayService, host: str = "127.0.0.1", port: int = 8765) -> N
     def ready() -> None:
         print(json.dumps({"listening": url}), flush=True)
 
-    _Server(_config(service, "warning"), ready).run(sockets=[sock])
+    def stop_asked(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
+    # that was there before: ours turns it into a normal return (a clean exit for systemd).
+    previous = signal.signal(signal.SIGTERM, stop_asked)
+    try:
+        _Server(_config(service, "warning"), ready).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sock.close()
+        service.store.engine.dispose()
     sys.stdout.flush()
 
 

@@ -6,9 +6,12 @@ frozen dataclasses; nothing here knows HTTP, keys or bundle contents.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, RowMapping, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sync.relay.db import bundles, keyrings, nonces, uploads
@@ -89,20 +92,43 @@ class RelayStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A read-only transaction (on SQLite a deferred one, taking no write lock)."""
+        with self.engine.connect() as conn, conn.execution_options(readonly=True).begin():
+            yield conn
+
     # -- nonces ----------------------------------------------------------------------------
     def remember_nonce(self, keyid: str, nonce: str, expires_at: int) -> bool:
-        """Record a request nonce; False if this key already used it (a replay)."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(nonces).values(keyid=keyid, nonce=nonce, expires_at=expires_at))
-        except IntegrityError:
-            return False
+        """Record a request nonce; False if this key already used it (a replay).
+
+        The only write of a mailbox poll, so it is committed without waiting for the disk
+        (SQLite `synchronous=NORMAL` for this one commit, PostgreSQL `synchronous_commit off`):
+        a power cut may forget the last second of nonces, never corrupt anything, and the next
+        durable commit carries them to disk. A replay inside that second repeats an idempotent
+        request at worst.
+        """
+        sqlite = self.engine.dialect.name == "sqlite"
+        with self.engine.connect() as conn:
+            raw: Any = conn.connection.driver_connection
+            if sqlite:
+                raw.execute("PRAGMA synchronous=NORMAL")  # outside any transaction: autocommit mode
+            try:
+                with conn.begin():
+                    if not sqlite:
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                    conn.execute(insert(nonces).values(keyid=keyid, nonce=nonce, expires_at=expires_at))
+            except IntegrityError:
+                return False
+            finally:
+                if sqlite:
+                    raw.execute("PRAGMA synchronous=FULL")
         return True
 
     # -- keyrings --------------------------------------------------------------------------
     def newest_keyring(self) -> tuple[int, bytes] | None:
         """(version, document) of the newest installed keyring, or None."""
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             row = conn.execute(
                 select(keyrings.c.version, keyrings.c.document).order_by(keyrings.c.version.desc()).limit(1)
             ).first()
@@ -110,7 +136,7 @@ class RelayStore:
 
     def newest_keyring_version(self) -> int:
         """The newest installed keyring version, 0 if none."""
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             return int(conn.execute(select(func.coalesce(func.max(keyrings.c.version), 0))).scalar_one())
 
     def install_keyring(self, version: int, document: bytes, now: int) -> bool:
@@ -125,26 +151,26 @@ class RelayStore:
     # -- uploads ---------------------------------------------------------------------------
     def upload(self, bundle_id: str) -> UploadRow | None:
         """The unfinished upload of `bundle_id`, or None."""
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             row = conn.execute(select(uploads).where(uploads.c.bundle_id == bundle_id)).mappings().first()
         return None if row is None else _upload(row)
 
     def bundle(self, bundle_id: str) -> BundleRow | None:
         """The published bundle or tombstone with this id, or None."""
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             row = conn.execute(select(bundles).where(bundles.c.bundle_id == bundle_id)).mappings().first()
         return None if row is None else _bundle(row)
 
     def pending_bytes(self, sender: str | None = None, recipient: str | None = None) -> int:
         """Bytes announced by unfinished uploads from `sender` or to `recipient`."""
         where = uploads.c.sender == sender if sender is not None else uploads.c.recipient == recipient
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             return int(conn.execute(select(func.coalesce(func.sum(uploads.c.length), 0)).where(where)).scalar_one())
 
     def mailbox_bytes(self, recipient: str) -> int:
         """Bytes of bundles waiting in `recipient`'s mailbox."""
         where = and_(bundles.c.recipient == recipient, bundles.c.state == "stored")
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             return int(conn.execute(select(func.coalesce(func.sum(bundles.c.size), 0)).where(where)).scalar_one())
 
     def create_upload(self, row: UploadRow, now: int) -> bool:
@@ -212,7 +238,7 @@ class RelayStore:
             .order_by(bundles.c.stored_at, bundles.c.bundle_id)
             .limit(limit)
         )
-        with self.engine.begin() as conn:
+        with self._reading() as conn:
             return [_bundle(r) for r in conn.execute(query).mappings()]
 
     def mark_delivered(self, bundle_id: str) -> bool:
