@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -103,17 +104,27 @@ class KeyringDocument:
         """The key id of the root key that signed this keyring."""
         return key_id(self.root)
 
+    @cached_property
+    def _index(self) -> dict[tuple[str, KeyRole], KeyEntry]:
+        return {(e.kid, e.role): e for e in self.keys}
+
     def find(self, kid: str, role: KeyRole) -> KeyEntry | None:
         """The entry with this key id and role, or None."""
-        for entry in self.keys:
-            if entry.role is role and entry.kid == kid:
-                return entry
-        return None
+        return self._index.get((kid, role))
+
+    @cached_property
+    def owners(self) -> frozenset[str]:
+        """Every station or city code that holds a key in this keyring."""
+        return frozenset(e.owner for e in self.keys)
+
+    @cached_property
+    def _bundle_keyring(self) -> Keyring:
+        signing = [SenderKey(e.owner, e.ed25519(), e.status) for e in self.keys if e.role is KeyRole.SIGNING]
+        return Keyring.of(signing, self.version)
 
     def bundle_keyring(self) -> Keyring:
         """The bundle-signing keys as the reader's `Keyring` (same version)."""
-        signing = [SenderKey(e.owner, e.ed25519(), e.status) for e in self.keys if e.role is KeyRole.SIGNING]
-        return Keyring.of(signing, self.version)
+        return self._bundle_keyring
 
 
 def _signed_part(doc: dict[str, Any]) -> bytes:

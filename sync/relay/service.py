@@ -179,11 +179,11 @@ class RelayService:
             known = self._known(sender, bundle_id, recipient, length, sha256)
             if known is not None:
                 return known
-            if not any(e.owner == recipient for e in self.keyring.keys):
+            if recipient not in self.keyring.owners:
                 raise Refusal(422, "unknown_recipient")
-            if self.store.pending_bytes(sender=sender) + length > self.settings.sender_pending_quota:
+            sender_pending, waiting = self.store.usage(sender, recipient)
+            if sender_pending + length > self.settings.sender_pending_quota:
                 raise Refusal(507, "quota_exceeded", {"which": "sender"})
-            waiting = self.store.mailbox_bytes(recipient) + self.store.pending_bytes(recipient=recipient)
             if waiting + length > self.settings.mailbox_quota:
                 raise Refusal(507, "quota_exceeded", {"which": "mailbox"})
             now = self.settings.now()
@@ -247,12 +247,14 @@ class RelayService:
             if data:
                 self.blobs.write_at(fd, offset, data)
             new = offset + len(data)
+            if new == pending.length:
+                # The last chunk publishes straight away: one durable commit instead of two. A
+                # crash before the publish leaves the old offset, and the client resends this chunk.
+                return self._complete(pending, fd, offset)
             checked = pending.header_checked or self._check_header_early(pending, new)
             if not self.store.move_offset(bundle_id, offset, new, checked):
                 raise _mismatch(self._offset_now(bundle_id))
-            if new < pending.length:
-                return UploadState("uploading", new, pending.length)
-            return self._complete(pending, fd)
+            return UploadState("uploading", new, pending.length)
 
     def _offset_now(self, bundle_id: str) -> int:
         row = self.store.upload(bundle_id)
@@ -280,10 +282,10 @@ class RelayService:
         if signing.status is not KeyStatus.ACTIVE:
             self._refuse_upload(pending, "revoked_sender")
 
-    def _complete(self, pending: UploadRow, fd: int) -> UploadState:
+    def _complete(self, pending: UploadRow, fd: int, offset: int) -> UploadState:
         if self.blobs.sha256_of_part(pending.bundle_id) != pending.sha256:
             self.blobs.write_at(fd, 0, b"")
-            self.store.move_offset(pending.bundle_id, pending.length, 0, False)
+            self.store.move_offset(pending.bundle_id, offset, 0, False)
             raise Refusal(460, "checksum_mismatch", {"offset": 0}, {"Upload-Offset": "0"})
         path = self.blobs.part_path(pending.bundle_id)
         try:

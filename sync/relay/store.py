@@ -161,17 +161,16 @@ class RelayStore:
             row = conn.execute(select(bundles).where(bundles.c.bundle_id == bundle_id)).mappings().first()
         return None if row is None else _bundle(row)
 
-    def pending_bytes(self, sender: str | None = None, recipient: str | None = None) -> int:
-        """Bytes announced by unfinished uploads from `sender` or to `recipient`."""
-        where = uploads.c.sender == sender if sender is not None else uploads.c.recipient == recipient
+    def usage(self, sender: str, recipient: str) -> tuple[int, int]:
+        """(bytes of unfinished uploads from `sender`, bytes waiting for or uploading to
+        `recipient`), read in one transaction."""
+        pending = func.coalesce(func.sum(uploads.c.length), 0)
+        waiting = and_(bundles.c.recipient == recipient, bundles.c.state == "stored")
         with self._reading() as conn:
-            return int(conn.execute(select(func.coalesce(func.sum(uploads.c.length), 0)).where(where)).scalar_one())
-
-    def mailbox_bytes(self, recipient: str) -> int:
-        """Bytes of bundles waiting in `recipient`'s mailbox."""
-        where = and_(bundles.c.recipient == recipient, bundles.c.state == "stored")
-        with self._reading() as conn:
-            return int(conn.execute(select(func.coalesce(func.sum(bundles.c.size), 0)).where(where)).scalar_one())
+            from_sender = conn.execute(select(pending).where(uploads.c.sender == sender)).scalar_one()
+            to_recipient = conn.execute(select(pending).where(uploads.c.recipient == recipient)).scalar_one()
+            stored = conn.execute(select(func.coalesce(func.sum(bundles.c.size), 0)).where(waiting)).scalar_one()
+        return int(from_sender), int(to_recipient) + int(stored)
 
     def create_upload(self, row: UploadRow, now: int) -> bool:
         """Insert a new upload; False if the bundle id is already uploading or stored (a race)."""
