@@ -3,7 +3,8 @@
 # packages. Two profiles:
 #   bash scripts/setup.sh run   what running the app needs (Qt's libraries, a CJK font, Xvfb)
 #   bash scripts/setup.sh dev   the above plus what the checks and the frozen build need
-#                               (pytest, mypy, ruff, PyInstaller, binutils, libpython, poppler, zbar)
+#                               (pytest, mypy, ruff, PyInstaller, binutils, libpython, poppler, zbar,
+#                               PostgreSQL for the relay's tests)
 # Safe to run again and offline once set up: it installs only what is missing, and pip runs only
 # when pyproject.toml, the interpreter or the profile changed since the last successful install.
 set -euo pipefail
@@ -19,8 +20,9 @@ RUN_PACKAGES=(python3 python3-venv python3-pip libgl1 libegl1 libfontconfig1 lib
   libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-shape0 libxkbcommon-x11-0 libxcb-xkb1 xvfb xauth fonts-wqy-microhei)
 # poppler and zbar read back PDFs and QR codes in tests; binutils (objdump) and the interpreter's
-# shared library are what PyInstaller needs to freeze the app.
-DEV_PACKAGES=(poppler-utils zbar-tools binutils)
+# shared library are what PyInstaller needs to freeze the app. PostgreSQL's server binaries run
+# the relay's tests on a private throwaway cluster (the package's own cluster is not used).
+DEV_PACKAGES=(poppler-utils zbar-tools binutils postgresql)
 
 libpython_package() {
   # Debian's python3 links libpython statically; PyInstaller needs the shared library, packaged

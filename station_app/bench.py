@@ -180,6 +180,7 @@ def run_bench(
         }
         if paper_ms is not None:
             result["paper_p95_ms"] = paper_ms
+        result.update(_relay_figures(relay_stations(cases), say))
         if gui:
             result.update(_gui_figures(enc_dir, say))
         return result
@@ -193,6 +194,34 @@ def _paper(session: Session) -> float | None:
 
     case_no = list_cases(session, CaseQuery(), limit=1)[0].case_no
     return round(float(bench_paper(session, case_no)), 2)
+
+
+def relay_stations(cases: int) -> int:
+    """Simulated stations for the relay figure: DESIGN's 500 at full size, fewer for a small run."""
+    return 500 if cases >= 100_000 else max(10, min(500, cases // 200))
+
+
+def _relay_figures(stations: int, say: Callable[[str], None]) -> dict[str, Any]:
+    """`relay_p95_ms` and its parts, measured by the sync package's relay load test in its own
+    process (loopback only; SQLite, and PostgreSQL when its server binaries are installed)."""
+    say(f"计时:同步中转({stations} 个模拟调解站)…")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sync.relay.bench", str(stations)],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if proc.returncode != 0:
+        return {}
+    try:
+        figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {}
+    return {k: v for k, v in figures.items() if k.startswith("relay_")}
 
 
 def _gui_figures(data_dir: Path, say: Callable[[str], None]) -> dict[str, Any]:

@@ -516,7 +516,13 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def _load_extras() -> None:
-    for module in ("station_app.documents.cli", "station_app.oversight_cli", "ui.commands", "ui.selfcheck"):
+    for module in (
+        "station_app.documents.cli",
+        "station_app.oversight_cli",
+        "sync.relay.cli",
+        "ui.commands",
+        "ui.selfcheck",
+    ):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as exc:

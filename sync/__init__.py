@@ -3,6 +3,8 @@
 The bundle format v1 is a pure library (no Qt, no store):
 `sync.writer.write_bundle` and `sync.reader.open_bundle` (with `peek_header`, `verify_bundle`,
 `decrypt_bundle`), the typed manifest in `sync.manifest`, keys, key ids and fingerprints in
-`sync.keys`, the refusal classes in `sync.errors`, replay checks in `sync.replay`, and the
-pipeline benchmark `sync.bench.bundle_bench`.
+`sync.keys`, the city-signed keyring document in `sync.keyring_doc`, the refusal classes in
+`sync.errors`, replay checks in `sync.replay`, and the pipeline benchmark
+`sync.bench.bundle_bench`. The relay (a zero-knowledge mailbox server) is `sync.relay`; its
+client is `sync.relay_client`.
 """
