@@ -248,6 +248,8 @@ class MainWindow(QMainWindow):
         self.lock_view.prepare(TR.locked_idle.format(minutes=minutes) if idle else "")
         self.outer.setCurrentWidget(self.lock_view)
         self.lock_button.setEnabled(False)
+        for name, action in self.menu_actions.items():  # no paper or search behind the lock screen
+            action.setEnabled(name == "logout")
 
     def _on_idle_timed_out(self) -> None:
         self.lock(idle=True)
@@ -255,6 +257,8 @@ class MainWindow(QMainWindow):
     def _on_lock_unlocked(self) -> None:
         self.outer.setCurrentIndex(0)
         self.lock_button.setEnabled(True)
+        for action in self.menu_actions.values():
+            action.setEnabled(True)
         self.idle.start()
 
     def _on_logout_clicked(self) -> None:

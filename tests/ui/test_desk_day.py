@@ -318,6 +318,7 @@ def test_timeline_and_handler_show_display_names(qtbot: Any, worker: Session, ma
     assert main.detail.summary.values["handler"].text() == "王丽"
     assert main.detail.timeline.row_texts(0)[1] == "王丽"
     main.lock()
+    assert not main.menu_actions["print"].isEnabled() and not main.menu_actions["verify"].isEnabled()
     assert "王丽" in "".join(label.text() for label in main.lock_view.findChildren(type(main.busy_label)))
 
 
