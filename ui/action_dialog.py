@@ -68,7 +68,7 @@ class ActionDialog(QDialog):
         self.fields = action_form(session, detail, action)
         for field in self.fields:
             widget = self._make(field)
-            caption = field.label + ("" if field.required else TR.field_optional)
+            caption = field.label + ("" if field.required or field.kind == "info" else TR.field_optional)
             self.errors[field.key] = add_field(form, caption, widget)
         column.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -99,10 +99,17 @@ class ActionDialog(QDialog):
             widget = QSpinBox()
             widget.setRange(1, max(field.maximum, 1))
             widget.setValue(int(field.default or 1))
+        elif field.kind == "info":
+            note = QLabel(str(field.default or ""))
+            note.setWordWrap(True)
+            self.inputs[field.key] = note
+            return note
         elif field.kind == "choice":
             combo = QComboBox()
             if not field.required:
                 combo.addItem(TR.field_route_keep if field.key == "track" else "—", None)
+            elif field.default is None:  # the worker chooses: never a department or a level by default
+                combo.addItem(TR.field_choose, None)
             for code, name in field.choices:
                 combo.addItem(name, code)
             if field.default is not None:
@@ -150,6 +157,8 @@ class ActionDialog(QDialog):
         for field in self.fields:
             widget = self.inputs[field.key]
             value: Any
+            if field.kind == "info":
+                continue
             if isinstance(widget, QPlainTextEdit):
                 value = widget.toPlainText().strip()
             elif isinstance(widget, QLineEdit):

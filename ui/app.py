@@ -75,16 +75,17 @@ class DeskApp(QObject):
         return self.login_view
 
     def _on_logged_in(self, session: Any) -> None:
+        from station_app.services.user_service import font_scale
         from ui.main_window import MainWindow
 
         self.session = session
         self.user = session.user
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            theme.apply_theme(app, float(session.setting("font_scale")))
+            theme.apply_theme(app, font_scale(session))
         self.main = MainWindow(session, self.runner)
         self.main.logged_out.connect(self._on_main_logged_out)
-        self.main.show()
+        self.main.showMaximized()  # every login and user switch: nothing falls below the taskbar
         if self.login_view is not None:
             self.login_view.close()
 
@@ -96,6 +97,18 @@ class DeskApp(QObject):
             main.deleteLater()
         self.close_session()
         self.show_login()
+
+    def bring_forward(self) -> None:
+        """Another launch asked: show the window in use (main, login or setup) in front."""
+        window = self.main or self.login_view or self.setup
+        if window is None:
+            return
+        if window is self.main:
+            window.showMaximized()
+        else:
+            window.showNormal()
+        window.raise_()
+        window.activateWindow()
 
     def close_session(self) -> None:
         self.runner.wait()
@@ -118,11 +131,16 @@ def run_app(data_dir: Path, user: str | None = None, demo_password: str | None =
     """Open the desktop app on `data_dir` (the CLI calls this when no subcommand is given)."""
     from station_app.paths import setup_logging
     from ui.errors import install_excepthook
+    from ui.single_instance import SingleInstance
 
     app = make_application()
+    instance = SingleInstance(data_dir)
+    if not instance.claim():
+        return 0  # the running window came forward
     setup_logging(data_dir)
     install_excepthook()
     desk = DeskApp(data_dir, user, demo_password)
+    instance.raise_requested.connect(desk.bring_forward)
     desk.start()
     try:
         return int(app.exec())

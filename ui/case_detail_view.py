@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -24,6 +26,7 @@ from station_app.domain.lifecycle import ACTIONS
 from station_app.services.dto import CaseDetail, DepartmentProgress, TimelineEntry
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
+from station_app.services.user_service import display_names
 from ui import theme
 from ui.action_dialog import ActionDialog
 from ui.case_summary_widget import CaseSummaryWidget
@@ -35,7 +38,20 @@ from ui.page import Page
 from ui.rows_model import RowsModel
 from ui.widgets import clear_layout, heading, muted
 
-ACTIONS_PER_ROW = 6
+
+def actions_per_row() -> int:
+    """Six action buttons a row; fewer with large text, so the row fits a 1366-pixel screen."""
+    return 6 if theme.current_scale() <= 1.2 else 4
+
+
+# One key per action, the same on every case (Alt+letter: typing in a dialog never triggers it).
+ACTION_KEYS: dict[str, str] = {
+    "route": "R", "close_on_spot": "Z", "sign": "S", "return": "T", "opinion": "O", "extend": "E",
+    "escalate": "U", "approve": "A", "decline": "D", "minutes": "M", "consult": "H", "reply": "Y",
+    "deliver": "V", "handled": "B", "confirm": "C", "objection": "X", "callback": "K", "archive": "G",
+    "withdraw": "W", "submit_city": "Q", "city_assign": "N", "feedback_12345": "F", "clue_transfer": "J",
+    "incident": "I",
+}
 
 
 def timeline_note(entry: TimelineEntry) -> str:
@@ -104,12 +120,14 @@ class CaseDetailView(Page):
         top.addWidget(self.back_button)
         self.title = heading("")
         top.addWidget(self.title)
-        self.status_line = muted()
-        top.addWidget(self.status_line, 1)
+        top.addStretch(1)
         self.print_button = QPushButton(TR.detail_print)
         self.print_button.clicked.connect(lambda: self.print_requested.emit(self.case_no, ""))
         top.addWidget(self.print_button)
         column.addLayout(top)
+        self.status_line = muted()  # its own line: status, track, what is due and who owes it
+        self.status_line.setWordWrap(True)
+        column.addWidget(self.status_line)
         self.actions_box = QFrame()
         self.actions_box.setObjectName("panel")
         self.actions_layout = QGridLayout(self.actions_box)
@@ -118,9 +136,14 @@ class CaseDetailView(Page):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.summary)
+        self.summary_scroll = scroll
         right = QWidget()
         right_column = QVBoxLayout(right)
         right_column.setContentsMargins(0, 0, 0, 0)
+        right_scroll = QScrollArea()  # large text on a small screen scrolls; nothing is clipped
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        right_scroll.setWidget(right)
         right_column.addWidget(heading(TR.detail_routing, 2))
         self.routing = muted()
         self.routing.setTextFormat(Qt.TextFormat.RichText)
@@ -128,22 +151,26 @@ class CaseDetailView(Page):
         right_column.addWidget(self.routing)
         right_column.addWidget(heading(TR.detail_departments, 2))
         self.departments = RowsModel(
-            (TR.col_dept, TR.col_role, TR.col_signed, TR.col_dept_due, TR.col_opinion, TR.col_returned), self
+            (TR.col_dept, TR.col_signed, TR.col_dept_due, TR.col_opinion, TR.col_returned), self
         )
         self.departments_table = _table(self.departments)
         self.departments_table.setWordWrap(True)
         dept_header = self.departments_table.horizontalHeader()
         dept_header.setStretchLastSection(False)
-        dept_header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        dept_header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        dept_header.setMinimumSectionSize(self.fontMetrics().horizontalAdvance(TR.col_opinion) + 24)
         self.departments_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # wrapped opinions change the rows' heights whenever the columns do: keep every row in view
+        self.departments_table.installEventFilter(self)
         right_column.addWidget(self.departments_table, 1)
         right_column.addWidget(heading(TR.detail_timeline, 2))
         self.timeline = RowsModel((TR.col_time, TR.col_author, TR.col_event, TR.col_note), self)
         self.timeline_table = _table(self.timeline)
+        self.timeline_table.setMinimumHeight(self.fontMetrics().height() * 8)
         right_column.addWidget(self.timeline_table, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
-        splitter.addWidget(right)
+        splitter.addWidget(right_scroll)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
@@ -168,23 +195,44 @@ class CaseDetailView(Page):
         self.detail = detail
         s = detail.summary
         self.title.setText(TR.detail_title.format(case_no=s.case_no))
-        self.status_line.setText(TR.detail_status_line.format(status=s.status.label, track=s.track.label,
-                                                              due=due_text(s) or TR.none)
-                                 + (f" · {TR.detail_clue_transferred}" if detail.clue_transferred else ""))
+        line = (s.status.label if s.status.label == s.track.label  # 重大疑难 is a status and a track
+                else TR.detail_status_line.format(status=s.status.label, track=s.track.label))
+        if s.due_for:
+            line += " · " + TR.detail_due_line.format(stage=s.due_for, due=due_text(s) or TR.none)
+        self.status_line.setText(line + (f" · {TR.detail_clue_transferred}" if detail.clue_transferred else ""))
         colour = {"warn": theme.AMBER.name(), "overdue": theme.RED.name()}.get(s.deadline_state, "")
         self.status_line.setStyleSheet(f"color: {colour};" if colour else "")
-        self.summary.show_case(detail)
+        names = display_names(self.session)
+        self.summary.show_case(detail, names.get(s.handler, s.handler))
+        # the 显示 buttons stay in view: the summary is never squeezed below its own width
+        bar = self.summary_scroll.verticalScrollBar().sizeHint().width()
+        self.summary_scroll.setMinimumWidth(self.summary.needed_width() + bar + 8)
         self._show_routing(detail)
         self.departments.set_rows([
-            (d.dept.full_name, TR.role_lead if d.role == "lead" else TR.role_co, (d.signed_at or "")[:10],
-             dept_due_text(d), (d.opinion or "").replace("\n", " "),
+            (f"{DEPARTMENT_SHORT[d.dept]}({TR.role_lead if d.role == 'lead' else TR.role_co})",
+             (d.signed_at or "")[:10], dept_due_text(d), (d.opinion or "").replace("\n", " "),
              f"{(d.returned_at or '')[:10]} {d.return_reason or ''}".strip())
             for d in detail.departments
-        ])
+        ], colours=[theme.RED if d.overdue or d.on_time is False else None for d in detail.departments])
+        self._fit_departments()
         self.timeline.set_rows([
-            (t.at[:16].replace("T", " "), t.author, t.label, timeline_note(t)) for t in reversed(detail.timeline)
+            (t.at[:16].replace("T", " "), names.get(t.author, t.author), t.label, timeline_note(t))
+            for t in reversed(detail.timeline)
         ])
         self._show_actions(detail)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.departments_table and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self, self._fit_departments)
+        return super().eventFilter(watched, event)
+
+    def _fit_departments(self) -> None:
+        """Tall enough for every department row (the page scrolls instead of the rows clipping)."""
+        table = self.departments_table
+        table.resizeRowsToContents()
+        rows = sum(max(table.rowHeight(i), table.sizeHintForRow(i)) for i in range(self.departments.rowCount()))
+        table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + rows + 2 * table.frameWidth()
+                               + table.horizontalScrollBar().sizeHint().height())
 
     def _show_routing(self, detail: CaseDetail) -> None:
         r = detail.routing
@@ -200,15 +248,38 @@ class CaseDetailView(Page):
 
     def _show_actions(self, detail: CaseDetail) -> None:
         clear_layout(self.actions_layout)
+        for shortcut in getattr(self, "action_shortcuts", ()):
+            shortcut.setEnabled(False)
+            shortcut.deleteLater()
         self.action_buttons: dict[str, QPushButton] = {}
+        self.action_shortcuts: list[QShortcut] = []
         if not detail.allowed_actions:
             self.actions_layout.addWidget(muted(TR.detail_no_actions), 0, 0)
             return
+        reasons: list[str] = []
+        per_row = actions_per_row()
         for i, name in enumerate(detail.allowed_actions):
-            button = QPushButton(ACTIONS[name].label)
+            key = ACTION_KEYS.get(name, "")
+            button = QPushButton(ACTIONS[name].label + (f"(Alt+{key})" if key else ""))
             button.clicked.connect(lambda _=False, n=name: self.start_action(n))
-            self.actions_layout.addWidget(button, i // ACTIONS_PER_ROW, i % ACTIONS_PER_ROW)
+            why = detail.why_not(name)
+            if why:  # offered by state and role, but the record is not there yet
+                button.setEnabled(False)
+                button.setToolTip(why)
+                reasons.append(TR.detail_action_blocked.format(action=ACTIONS[name].label, why=why))
+            elif key:
+                shortcut = QShortcut(QKeySequence(f"Alt+{key}"), self)
+                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                shortcut.activated.connect(button.click)
+                self.action_shortcuts.append(shortcut)
+            self.actions_layout.addWidget(button, i // per_row, i % per_row)
             self.action_buttons[name] = button
+        if reasons:
+            self.blocked_label = QLabel("\n".join(reasons))
+            self.blocked_label.setObjectName("hint")
+            self.blocked_label.setWordWrap(True)
+            rows = (len(detail.allowed_actions) + per_row - 1) // per_row
+            self.actions_layout.addWidget(self.blocked_label, rows, 0, 1, per_row)
 
     # -- actions ----------------------------------------------------------------------------------
     def start_action(self, action: str) -> ActionDialog | None:

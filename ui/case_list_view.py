@@ -79,6 +79,8 @@ class CaseListView(Page):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
+        for position, key in enumerate(("case_no", "due", "status")):  # on screen even with large text
+            header.moveSection(header.visualIndex(COLUMN_INDEX[key]), position)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setSectionsClickable(True)
@@ -100,7 +102,7 @@ class CaseListView(Page):
             combo.currentIndexChanged.connect(self.refresh)
         self.overdue.toggled.connect(self.refresh)
         self.mine.toggled.connect(self.refresh)
-        self.clear_button.clicked.connect(self.clear_filters)
+        self.clear_button.clicked.connect(self._on_clear_clicked)
         self._size_columns()
 
     def _size_columns(self) -> None:
@@ -160,11 +162,18 @@ class CaseListView(Page):
             box.blockSignals(True)
             box.setChecked(on)
             box.blockSignals(False)
+        if query.status:
+            self.status.blockSignals(True)
+            self.status.setCurrentIndex(max(self.status.findData(query.status), 0))
+            self.status.blockSignals(False)
         self.extra = CaseQuery(due_today=query.due_today, waiting_opinions=query.waiting_opinions)
         labels = [label for on, label in ((query.due_today, TR.cases_due_today),
                                           (query.waiting_opinions, TR.cases_waiting)) if on]
         self.extra_label.setText(" · ".join(labels))
         self.mark_stale()
+
+    def _on_clear_clicked(self) -> None:
+        self.clear_filters()  # clicked(bool) must not land in `reload`
 
     def clear_filters(self, reload: bool = True) -> None:
         widgets = (self.search, self.status, self.track, self.dept, self.town, self.overdue, self.mine)

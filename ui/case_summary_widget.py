@@ -91,7 +91,7 @@ class CaseSummaryWidget(QWidget):
             self.values[key] = _value()
             self.form.addRow(label, self.values[key])
 
-    def show_case(self, detail: CaseDetail) -> None:
+    def show_case(self, detail: CaseDetail, handler_name: str = "") -> None:
         s, intake = detail.summary, detail.intake
         self.case_no = s.case_no
         applicant: dict[str, Any] = intake.get("applicant") or {}
@@ -119,7 +119,7 @@ class CaseSummaryWidget(QWidget):
         v["flags"].setText("、".join(flags) or TR.none)
         v["summary"].setText(intake.get("summary") or "")
         v["claim"].setText(intake.get("claim") or "")
-        v["handler"].setText(s.handler)
+        v["handler"].setText(handler_name or s.handler)
         state = [TR.detail_extended] if s.extended else []
         if detail.approved:
             state.append(TR.detail_approved)
@@ -128,6 +128,14 @@ class CaseSummaryWidget(QWidget):
         if detail.satisfaction:
             state.append(f"{TR.detail_satisfaction}:{SATISFACTION.get(detail.satisfaction, detail.satisfaction)}")
         v["state"].setText(";".join(state) or TR.none)
+
+    def needed_width(self) -> int:
+        """The width at which the widest label and a masked number with its 显示 button fit."""
+        labels = [self.form.itemAt(row, QFormLayout.ItemRole.LabelRole) for row in range(self.form.rowCount())]
+        label_width = max((item.sizeHint().width() for item in labels if item is not None), default=0)
+        field_width = max(self.id_number.sizeHint().width(), self.phone.sizeHint().width())
+        margins = self.form.contentsMargins()
+        return label_width + self.form.horizontalSpacing() + field_width + margins.left() + margins.right()
 
     def mask_again(self) -> None:
         self.id_number.show_masked(self._masked.get("id", ""))

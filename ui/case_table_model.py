@@ -183,6 +183,8 @@ class CaseTableModel(QAbstractTableModel):
             return None
         case = self._rows[index.row()]
         key = COLUMNS[index.column()].key
+        if role == Qt.ItemDataRole.ToolTipRole and key == "due" and case.due_for:
+            return f"{case.due_for}:{self._text(case, key)}"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return self._text(case, key)
         if role == Qt.ItemDataRole.UserRole:

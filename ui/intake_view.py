@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station_app.domain.enums import Track
+from station_app.documents.payload import PaperKind
 from station_app.errors import ValidationError
 from station_app.services.case_service import intake
 from station_app.services.desk_service import (
@@ -29,6 +30,7 @@ from station_app.services.desk_service import (
     station_town,
 )
 from station_app.services.dto import IntakeResult
+from station_app.services.paper_rules import intake_papers
 from station_app.services.query_service import DuplicateCase, find_duplicates
 from station_app.services.session import Session
 from ui.errors import show_error
@@ -81,7 +83,8 @@ class IntakeView(Page):
         self.open_button = QPushButton(TR.intake_open_case)
         for button in (self.receipt_button, self.referral_button, self.open_button):
             saved_layout.addWidget(button)
-        self.receipt_button.clicked.connect(lambda: self._on_saved_action("receipt"))
+        self.first_paper = "receipt"
+        self.receipt_button.clicked.connect(lambda: self._on_saved_action(self.first_paper))
         self.referral_button.clicked.connect(lambda: self._on_saved_action("referral"))
         self.open_button.clicked.connect(lambda: self._on_saved_action(""))
         self.saved_row.hide()
@@ -195,6 +198,18 @@ class IntakeView(Page):
         self.discard_button.hide()
 
     def _on_clear_clicked(self) -> None:
+        if self.form.is_blank():
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, TR.intake_clear, TR.intake_clear_confirm,
+                          QMessageBox.StandardButton.NoButton, self)
+        clear = box.addButton(TR.intake_clear, QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(TR.cancel, QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.buttonClicked.connect(lambda button: self._clear_now() if button is clear else None)
+        self.clear_question = box
+        box.open()
+
+    def _clear_now(self) -> None:
         self.form.clear()
         self.draft_timer.start()
 
@@ -226,7 +241,10 @@ class IntakeView(Page):
             text += "\n" + TR.intake_warnings.format(warnings=";".join(result.warnings))
         self.saved_banner.setText(text)
         self.saved_banner.show()
-        self.referral_button.setVisible(result.routing.track is Track.REFER)
+        papers = intake_papers(result.routing.track)
+        self.first_paper = papers[0].value
+        self.receipt_button.setText(TR.intake_print_paper.format(paper=papers[0].label))
+        self.referral_button.setVisible(PaperKind.REFERRAL in papers)
         self.saved_row.show()
         self.receipt_button.setFocus()
         self.case_saved.emit(result.case_no)

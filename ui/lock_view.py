@@ -33,7 +33,9 @@ class LockView(QFrame):
         self.reason.setObjectName("lock_text")
         self.reason.setAlignment(Qt.AlignmentFlag.AlignCenter)
         column.addWidget(self.reason)
-        text = QLabel(TR.locked_text.format(user=session.user))
+        from station_app.services.user_service import display_name
+
+        text = QLabel(TR.locked_text.format(user=display_name(session, session.user)))
         text.setObjectName("lock_text")
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         column.addWidget(text)

@@ -87,6 +87,11 @@ class LoginView(QWidget):
         column.addWidget(self.caps_hint)
         self.error = ErrorLabel()
         column.addWidget(self.error)
+        self.lockout_hint = QLabel(facts.lockout_rule if facts.exists else "")
+        self.lockout_hint.setObjectName("hint")
+        self.lockout_hint.setWordWrap(True)
+        self.lockout_hint.hide()
+        column.addWidget(self.lockout_hint)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.login_button = QPushButton(TR.login_button)
@@ -152,6 +157,7 @@ class LoginView(QWidget):
         self.password.selectAll()
         self.password.setFocus()
         self.error.show_error(describe(exc))
+        self.lockout_hint.setVisible(bool(self.lockout_hint.text()))
 
     def _reset_button(self) -> None:
         self.login_button.setEnabled(True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -26,6 +26,7 @@ from station_app.domain.enums import Role
 from station_app.services.desk_service import prepare_desk
 from station_app.services.query_service import CaseQuery
 from station_app.services.session import Session
+from station_app.services.user_service import font_scale
 from ui import theme
 from ui.case_detail_view import CaseDetailView
 from ui.case_list_view import CaseListView
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.outer.addWidget(workspace)
         self.outer.addWidget(self.lock_view)
         self.setCentralWidget(self.outer)
+        self.history: list[str] = []
         self._build_status_bar()
         runner.run(prepare_desk, lambda _none: None)  # the pinyin dictionary loads before the first save
         self._wire()
@@ -89,7 +91,10 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         bar.addWidget(QLabel(TR.status_station.format(name=self.session.station_name)))
-        bar.addWidget(QLabel(TR.status_user.format(user=self.session.user, role=self.session.role.label)))
+        from station_app.services.user_service import display_name
+
+        user = display_name(self.session, self.session.user)
+        bar.addWidget(QLabel(TR.status_user.format(user=user, role=self.session.role.label)))
         self.busy_label = QLabel(TR.busy)
         self.busy_label.hide()
         bar.addWidget(self.busy_label)
@@ -109,28 +114,61 @@ class MainWindow(QMainWindow):
         self.intake.case_saved.connect(self._on_data_changed)
         self.intake.case_open_requested.connect(self.open_case)
         self.intake.print_requested.connect(self.print_case)
-        self.detail.back_requested.connect(lambda: self.go("cases"))
+        self.detail.back_requested.connect(self.back)
         self.detail.case_changed.connect(self._on_data_changed)
         self.detail.print_requested.connect(self.print_case)
         self.settings.settings_changed.connect(self._on_settings_changed)
         self.lock_view.unlocked.connect(self._on_lock_unlocked)
         self.lock_view.logout_requested.connect(self._on_logout_clicked)
-        for keys, slot in (("Ctrl+N", lambda: self.go("intake")), ("Ctrl+F", self._on_search_shortcut),
-                           ("Ctrl+P", self._on_print_shortcut), ("Ctrl+L", lambda: self.lock())):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
-            shortcut.activated.connect(slot)
+        menu = self.menuBar().addMenu(TR.menu_work)
+        self.menu_actions: dict[str, QAction] = {}
+        for name, label, keys, slot in (
+            ("intake", TR.menu_intake, "Ctrl+N", lambda: self.go("intake")),
+            ("search", TR.menu_search, "Ctrl+F", self._on_search_shortcut),
+            ("print", TR.menu_print, "Ctrl+P", self._on_print_shortcut),
+            ("verify", TR.menu_verify, "Ctrl+Shift+V", self.verify_paper),
+            ("back", TR.menu_back, "Esc", self.back),
+            ("lock", TR.menu_lock, "Ctrl+L", lambda: self.lock()),
+            ("logout", TR.logout_button, "", self._on_logout_clicked),
+        ):
+            action = menu.addAction(label)
+            if keys:
+                action.setShortcut(QKeySequence(keys))
+                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut if keys == "Esc"
+                                          else Qt.ShortcutContext.ApplicationShortcut)
+            action.triggered.connect(lambda _=False, slot=slot: slot())
+            self.menu_actions[name] = action
 
     # -- navigation ---------------------------------------------------------------------------
-    def go(self, name: str) -> None:
+    def go(self, name: str, remember: bool = True) -> None:
         if self.locked:
             return
+        current = self.current_page()
+        if remember and current != name:
+            self.history = [*self.history[-19:], current]
         self.stack.setCurrentWidget(self.pages[name])
         row = NAV.index(name) if name in NAV else NAV.index("cases")
         if self.nav.currentRow() != row:
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(row)
             self.nav.blockSignals(False)
+
+    def back(self) -> None:
+        """Esc: the screen shown before this one (the dashboard when there is none)."""
+        if self.locked:
+            return
+        previous = self.history.pop() if self.history else "dashboard"
+        self.go(previous, remember=False)
+
+    def verify_paper(self) -> QDialog | None:
+        """核验文书: check a printed paper's code (typed by a hand scanner)."""
+        if self.locked:
+            return None
+        from ui.verify_dialog import VerifyDialog
+
+        dialog = VerifyDialog(self.session, self)
+        dialog.open()
+        return dialog
 
     def current_page(self) -> str:
         return next(name for name, page in self.pages.items() if page is self.stack.currentWidget())
@@ -183,7 +221,7 @@ class MainWindow(QMainWindow):
         if "font_scale" in keys:
             app = QApplication.instance()
             if isinstance(app, QApplication):
-                theme.apply_theme(app, float(self.session.setting("font_scale")))
+                theme.apply_theme(app, font_scale(self.session))
                 self.nav.setFixedWidth(int(150 * theme.current_scale()))
         self._on_data_changed()
 
@@ -210,6 +248,8 @@ class MainWindow(QMainWindow):
         self.lock_view.prepare(TR.locked_idle.format(minutes=minutes) if idle else "")
         self.outer.setCurrentWidget(self.lock_view)
         self.lock_button.setEnabled(False)
+        for name, action in self.menu_actions.items():  # no paper or search behind the lock screen
+            action.setEnabled(name == "logout")
 
     def _on_idle_timed_out(self) -> None:
         self.lock(idle=True)
@@ -217,6 +257,8 @@ class MainWindow(QMainWindow):
     def _on_lock_unlocked(self) -> None:
         self.outer.setCurrentIndex(0)
         self.lock_button.setEnabled(True)
+        for action in self.menu_actions.values():
+            action.setEnabled(True)
         self.idle.start()
 
     def _on_logout_clicked(self) -> None:

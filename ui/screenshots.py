@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 NORMAL = ((1366, 768), 1.0)
-LARGE = ((1920, 1080), 1.6)
+LARGE = ((1366, 768), 1.6)  # the largest text on the smallest screen the stations have
 
 
 def settle(runner: Any = None, ms: int = 200, until: Callable[[], bool] | None = None) -> None:
@@ -97,6 +97,7 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
         _shot(login_view, out / f"01-login{suffix}.png", files)
         desk._on_logged_in(login(data_dir, "wangli", DEMO_PASSWORD))
         main = desk.main
+        main.showNormal()  # the app opens maximised; the pictures are taken at the asked size
         main.resize(width, height)
         settle(desk.runner, 300)
         _shot(main, out / f"02-dashboard{suffix}.png", files)
@@ -128,6 +129,7 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
         desk._on_main_logged_out()
         desk._on_logged_in(login(data_dir, "admin", DEMO_PASSWORD))
         main = desk.main
+        main.showNormal()  # the app opens maximised; the pictures are taken at the asked size
         main.resize(width, height)
         main.go("settings")
         settle(desk.runner, 300)

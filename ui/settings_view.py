@@ -212,13 +212,14 @@ class SettingsView(Page):
         tab = QWidget()
         form = QFormLayout(tab)
         self.font_scale = QComboBox()
-        current = float(self.session.setting("font_scale"))
+        from station_app.services.user_service import font_scale
+
+        current = font_scale(self.session)
         for scale, label in FONT_SCALES:
             self.font_scale.addItem(label, scale)
         self.font_scale.setCurrentIndex(min(range(len(FONT_SCALES)), key=lambda i: abs(FONT_SCALES[i][0] - current)))
-        self.font_scale.setEnabled(self.can_edit)
         self.font_scale.activated.connect(self._on_font_scale_activated)
-        add_field(form, TR.settings_font, self.font_scale)
+        self.errors["font_scale"] = add_field(form, TR.settings_font_own, self.font_scale)
         if not self.can_edit:
             form.addRow(muted(TR.settings_read_only))
         return tab
@@ -269,7 +270,14 @@ class SettingsView(Page):
         message(self, TR.settings_title, TR.settings_saved.format(count=len(saved)) if saved else TR.settings_unchanged)
 
     def _on_font_scale_activated(self) -> None:
-        self.apply({"font_scale": float(self.font_scale.currentData())})
+        from station_app.services.user_service import set_font_scale
+
+        try:
+            set_font_scale(self.session, float(self.font_scale.currentData()))
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self.settings_changed.emit({"font_scale"})
 
     def _on_import_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, TR.settings_calendar_import, "", TR.settings_calendar_filter)

@@ -50,13 +50,39 @@ def work_rows(stats: Any) -> list[list[str]]:
     ]
 
 
+def summary_values(stats: Any) -> list[tuple[str, Any, str]]:
+    """The summary as cells: (label, value, number format); counts are integers and rates
+    fractions shown as percentages, so a spreadsheet can add and chart them."""
+    period = TR.stats_period_value.format(start=stats.date_from.isoformat(), end=stats.date_to.isoformat())
+
+    def count(label: str, n: int) -> tuple[str, Any, str]:
+        return label, int(n), "0"
+
+    def rate(label: str, value: float | None) -> tuple[str, Any, str]:
+        return label, "—" if value is None else float(value), "0.0%"
+
+    return [
+        (TR.stats_period, period, "@"),
+        count(TR.stats_total, stats.total),
+        count(TR.stats_accepted, stats.accepted),
+        count(TR.stats_closed, stats.resolved),
+        rate(TR.stats_resolution, stats.resolution_rate),
+        count(TR.stats_concluded, stats.concluded),
+        count(TR.stats_on_time_count, stats.on_time),
+        rate(TR.stats_on_time, stats.on_time_rate),
+        count(TR.stats_overdue_open, stats.overdue_open),
+        count(TR.stats_incidents, stats.incident_count),
+    ]
+
+
 def write_xlsx(stats: Any, path: Path) -> None:
-    """Write `stats` (a stats_service.Stats) to `path`."""
+    """Write `stats` (a stats_service.Stats) to `path`: numbers as numbers, never as text."""
     book = Workbook()
     sheet = book.active
     sheet.title = TR.stats_sheet_summary
-    for row in summary_rows(stats):
-        sheet.append(list(row))
+    for label, value, number_format in summary_values(stats):
+        sheet.append([label, value])
+        sheet.cell(row=sheet.max_row, column=2).number_format = number_format
     sheet.column_dimensions["A"].width = 34
     sheet.column_dimensions["B"].width = 28
     for title, rows in breakdowns(stats):
@@ -68,4 +94,12 @@ def write_xlsx(stats: Any, path: Path) -> None:
             ws.append([r.label, r.count])
         ws.column_dimensions["A"].width = 44
         ws.column_dimensions["B"].width = 10
+    work = book.create_sheet(TR.stats_department_work)
+    work.append(list(TR.stats_work_columns))
+    for cell in work[1]:
+        cell.font = Font(bold=True)
+    for r in stats.by_department_work:
+        work.append([r.label, r.cases, r.returns, r.extensions, r.clue_transfers, r.work_errors, r.public_opinion,
+                     r.serious])
+    work.column_dimensions["A"].width = 30
     book.save(path)

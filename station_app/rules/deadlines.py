@@ -131,3 +131,28 @@ def stage_plan(
         estimated = estimated or est
         stages.append(Stage(key, label, day, days, estimated))
     return StagePlan(start, tuple(stages))
+
+
+# What the current deadline of a case is for, and who owes it: the case header and the lists
+# say this beside the date, so a worker never has to guess what a due date means.
+_STAGE_DUE: dict[str, tuple[str, str]] = {
+    "routing": ("分类流转", "受理站"),
+    "opinion": ("部门书面意见", "承办部门"),
+    "department": ("部门办理", "承办部门"),
+    "approval": ("领导小组批复", "领导小组"),
+    "city": ("市级交办", "市领导小组办公室"),
+    "major": ("重大疑难办结", "工作领导小组"),
+    "minutes": ("会议纪要", "工作领导小组"),
+    "reply": ("书面答复", "受理站"),
+    "archive": ("归档", "受理站"),
+}
+
+
+def stage_due(stage: str, track: Track) -> tuple[str, str] | None:
+    """(what is due, who owes it) for a case's current `stage`; None once it is closed.
+
+    A refer matter's opinion stage is the department's handling (四(一)), not a written opinion.
+    """
+    if stage == "opinion" and track is Track.REFER:
+        stage = "department"
+    return _STAGE_DUE.get(stage)

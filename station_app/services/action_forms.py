@@ -31,7 +31,8 @@ class FormField:
     """One input of an action's form.
 
     `kind`: text (several lines), line, date, days, choice (one of `choices`), multi (any of
-    `choices`, as a list), file. `default`: the first value (a code, a list of codes, a text).
+    `choices`, as a list), file, info (text to read, not an input). `default`: the first value (a
+    code, a list of codes, a text); a required choice without one starts unchosen.
     """
 
     key: str
@@ -60,6 +61,14 @@ def reply_draft(detail: CaseDetail) -> str:
     return f"您反映的问题,经{names}核查办理,现答复如下:\n" + "\n".join(lines)
 
 
+def _proposal(detail: CaseDetail) -> str:
+    """The routing the case carries now, as confirming it would keep it."""
+    r = detail.routing
+    lead = r.lead.full_name if r.lead else "无"
+    co = "、".join(d.full_name for d in r.co) or "无"
+    return f"{r.track.label};牵头部门:{lead};协办部门:{co}"
+
+
 def action_form(session: Session, detail: CaseDetail, action: str) -> tuple[FormField, ...]:
     """The inputs of `action` on this case for this user (KeyError for an unknown action).
 
@@ -81,6 +90,7 @@ def action_form(session: Session, detail: CaseDetail, action: str) -> tuple[Form
     )
     forms: dict[str, tuple[FormField, ...]] = {
         "route": (
+            FormField("proposal", "系统建议", "info", False, default=_proposal(detail)),
             FormField("track", "办理方式(调整时选择)", "choice", False, tuple(TRACK_LABELS.items())),
             FormField("lead", "牵头部门(调整时选择)", "choice", False, _depts(every)),
             FormField("co", "协办部门(调整时选择)", "multi", False, _short(every)),

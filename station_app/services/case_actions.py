@@ -229,7 +229,7 @@ def _b_feedback_12345(session: Session, conn: Connection, row: dict[str, Any], d
     raw = data.get("to") or list(FEEDBACK_TO)
     targets = [raw] if isinstance(raw, str) else raw
     if not isinstance(targets, list) or not targets or any(t not in FEEDBACK_TO for t in targets):
-        raise ValidationError({"to": "反馈对象应为缴费人(payer)和/或12345热线办(office)"})
+        raise ValidationError({"to": "请选择反馈对象:缴费人和/或12345热线办"})
     depts = departments(conn, row["uuid"])
     dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row["lead"]
     return {

@@ -21,6 +21,7 @@ from station_app.errors import InvalidTransition, NotFound, PermissionDenied, Va
 from station_app.rules.routing import route
 from station_app.services import case_actions
 from station_app.services.accountability import incident_payload
+from station_app.services.action_checks import MAJOR_NO_MINUTES, MAJOR_NOT_APPROVED, missing_opinions
 from station_app.services.action_data import (
     date_field,
     departments,
@@ -313,10 +314,9 @@ def _b_escalate(session: Session, conn: Connection, row: dict[str, Any], data: d
 
 
 def _all_opinions(conn: Connection, row: dict[str, Any]) -> None:
-    missing = [d for d, v in _departments(conn, row["uuid"]).items() if not v["opinion"]]
-    if missing:
-        names = "、".join(Department(d).full_name for d in missing)
-        raise InvalidTransition(f"尚缺以下部门的书面意见:{names}")
+    why = missing_opinions((d, v["opinion"]) for d, v in _departments(conn, row["uuid"]).items())
+    if why:
+        raise InvalidTransition(why)
 
 
 def _b_minutes(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -340,9 +340,9 @@ def _b_reply(session: Session, conn: Connection, row: dict[str, Any], data: dict
     _all_opinions(conn, row)
     if row["track"] == Track.MAJOR.value:
         if not row["approved"]:
-            raise InvalidTransition("重大疑难事项须经领导小组组长批准")
+            raise InvalidTransition(MAJOR_NOT_APPROVED)
         if not has_note(conn, row["uuid"], "minutes_recorded"):
-            raise InvalidTransition("重大疑难事项须先形成会议纪要")
+            raise InvalidTransition(MAJOR_NO_MINUTES)
     body = _text(data, "text", "答复内容", limit=20000)
     parties = ["applicant"] + (["respondent"] if row["intake_json"].get("respondent") else [])
     payload: dict[str, Any] = {"text": body, "parties": parties}

@@ -50,6 +50,7 @@ class CaseSummary:
     extended: bool
     handler: str
     deadline_state: str  # ok | warn | overdue | none
+    due_for: str = ""  # what the due date is for and who owes it, e.g. "部门书面意见(承办部门)"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +68,7 @@ class CaseSummary:
             "due_date": self.due_date,
             "due_estimated": self.due_estimated,
             "deadline_state": self.deadline_state,
+            "due_for": self.due_for,
             "handler": self.handler,
         }
 
@@ -118,6 +120,11 @@ class CaseDetail:
     papers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     clue_transferred: bool = False  # 线索移送纪委监委 (a flag beside the case, not a status)
     task_group: tuple[Department, ...] = ()  # named by the leading group's approval
+    blocked: tuple[tuple[str, str], ...] = ()  # (offered action, why it cannot be taken yet)
+
+    def why_not(self, action: str) -> str | None:
+        """Why an offered action cannot be taken yet (the service would refuse it), or None."""
+        return next((why for name, why in self.blocked if name == action), None)
 
     def note(self, kind: str) -> dict[str, Any] | None:
         """The latest note of a kind (e.g. `reply_issued`, `minutes_recorded`)."""
@@ -154,6 +161,7 @@ class CaseDetail:
                     for t in self.timeline
                 ],
                 "allowed_actions": list(self.allowed_actions),
+                "blocked_actions": dict(self.blocked),
                 "approved": self.approved,
                 "objection_route": self.objection_route,
                 "satisfaction": self.satisfaction,

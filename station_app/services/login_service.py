@@ -24,6 +24,17 @@ class StationFacts:
     station_code: str = ""
     station_name: str = ""
     users: tuple[str, ...] = ()
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+
+    @property
+    def lockout_rule(self) -> str:
+        """How long an account stays locked and who can unlock it earlier (said after a failure,
+        without telling whether this account is locked now)."""
+        return (
+            f"连续输错{self.lockout_failures}次密码,账户将锁定{self.lockout_minutes}分钟;"
+            "需要提前解锁的,请站长或管理员在“设置/用户”页面解锁。"
+        )
 
 
 def station_facts(data_dir: Path) -> StationFacts:
@@ -36,4 +47,12 @@ def station_facts(data_dir: Path) -> StationFacts:
     if not (keys.exists() and db.exists()):
         return StationFacts(False)
     keystore = Keystore.load(keys)
-    return StationFacts(True, keystore.station_code, keystore.station_name, tuple(keystore.user_names()))
+    policy = keystore.lockout
+    return StationFacts(
+        True,
+        keystore.station_code,
+        keystore.station_name,
+        tuple(keystore.user_names()),
+        policy.max_failures,
+        policy.minutes,
+    )

@@ -36,9 +36,9 @@ def check_paper(case: CaseDetail, kind: PaperKind) -> None:
     track, status = case.routing.track, case.summary.status
     why: str | None = None
     if kind is PaperKind.RECEIPT and track is Track.NOT_ACCEPTED:
-        why = "不予受理的事项不出具受理回执,请打印不予受理告知书(refusal)"
+        why = "不予受理的事项不出具受理回执,请打印不予受理告知书"
     elif kind is PaperKind.REFERRAL and (track is not Track.REFER or status in _ENDED_EARLY):
-        why = "转办告知单只用于告知转办(refer)的事项"
+        why = "转办告知单只用于告知转办的事项"
     elif kind is PaperKind.ASSIGNMENT:
         if track not in (Track.JOINT, Track.MAJOR):
             why = "联办交办单只用于一般事项(联办)和重大疑难事项"
@@ -51,7 +51,7 @@ def check_paper(case: CaseDetail, kind: PaperKind) -> None:
     elif kind is PaperKind.SUBMISSION and track is not Track.SUBMIT_CITY and case.note("submitted_to_city") is None:
         why = "报送单只用于职责不清、报送市级办理的事项"
     elif kind is PaperKind.REFUSAL and track is not Track.NOT_ACCEPTED:
-        why = "不予受理告知书只用于不予受理(not_accepted)的事项"
+        why = "不予受理告知书只用于不予受理的事项"
     elif kind is PaperKind.REPLY and case.note("reply_issued") is None:
         why = "本案尚未形成书面答复,请先录入答复内容"
     elif kind is PaperKind.REPLY_RESPONDENT:
@@ -70,6 +70,16 @@ def check_paper(case: CaseDetail, kind: PaperKind) -> None:
         why = f"案件状态为“{status.label}”,办结后才能打印案卷封面"
     if why:
         raise ValidationError({"paper": why}, "该文书不适用于本案")
+
+
+def intake_papers(track: Track) -> tuple[PaperKind, ...]:
+    """The papers handed over at the desk right after intake, the first one first: a matter not
+    accepted gets the refusal notice (never a receipt); a refer matter also the referral slip."""
+    if track is Track.NOT_ACCEPTED:
+        return (PaperKind.REFUSAL,)
+    if track is Track.REFER:
+        return (PaperKind.RECEIPT, PaperKind.REFERRAL)
+    return (PaperKind.RECEIPT,)
 
 
 def paper_kind(value: str) -> PaperKind:

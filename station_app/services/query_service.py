@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,6 +24,8 @@ from station_app.domain.validation import (
 )
 from station_app.errors import NotFound
 from station_app.rules.deadlines import deadline_state as rules_deadline_state
+from station_app.rules.deadlines import stage_due
+from station_app.services.action_checks import blocked_actions
 from station_app.services.dto import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.services.session import Session
 from station_app.store.db import read
@@ -102,6 +106,14 @@ def deadline_state(session: Session, stage_start: str | None, due: str | None, s
     return rules_deadline_state(session.calendar(), start, date.fromisoformat(due), today, session.deadline_settings())
 
 
+def due_for(stage: str, track: Track, status: Status) -> str:
+    """"书面答复(受理站)": what the case's current deadline is for and who owes it ("" when closed)."""
+    due = stage_due(stage, track) if status.is_open else None
+    if status is Status.ESCALATED:
+        return "等待领导小组审批"
+    return f"{due[0]}({due[1]})" if due else ""
+
+
 def _summary(session: Session, r: Any, today: date) -> CaseSummary:
     return CaseSummary(
         id=int(r[0]),
@@ -125,6 +137,7 @@ def _summary(session: Session, r: Any, today: date) -> CaseSummary:
         extended=bool(r[18]),
         handler=r[19],
         deadline_state=deadline_state(session, r[15], r[16], r[13], today),
+        due_for=due_for(r[14], Track(r[11]), Status(r[13])),
     )
 
 
@@ -169,22 +182,28 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         TimelineEntry(e[0], e[1], e[2], e[3], EVENT_LABELS.get(e[3]) or str(e[3]), _public_payload(json.loads(e[4])))
         for e in events
     )
+    progress = tuple(_progress(d, summary.status, session.today()) for d in depts)
+    recorded = frozenset(str(n["kind"]) for n in note_list)
+    offered = tuple(
+        a.name
+        for a in allowed_actions(summary.status, session.role, summary.track, session.user == row["handler"], recorded)
+    )
+    refusing = [d.dept.value for d in progress if d.returned_at or d.overdue or d.on_time is False]
     return CaseDetail(
         summary=summary,
         intake=row["intake_json"],
         routing=routing,
-        departments=tuple(_progress(d, summary.status, session.today()) for d in depts),
+        departments=progress,
         notes=note_list,
         timeline=timeline,
-        allowed_actions=tuple(
-            a.name
-            for a in allowed_actions(
-                summary.status,
-                session.role,
-                summary.track,
-                session.user == row["handler"],
-                frozenset(str(n["kind"]) for n in note_list),
-            )
+        allowed_actions=offered,
+        blocked=blocked_actions(
+            offered,
+            summary.track,
+            bool(row["approved"]),
+            ((d.dept.value, d.opinion) for d in progress),
+            recorded,
+            refusing,
         ),
         approved=bool(row["approved"]),
         objection_route=row["objection_route"],
@@ -218,20 +237,45 @@ def _public_payload(payload: dict[str, Any]) -> dict[str, Any]:
 SEARCH_LIMIT = 500
 
 
+_NUMBER_RE = re.compile(r"[0-9xX+\-\s]+")
+
+
+def fold_query(query: str) -> str:
+    """The query folded the way intake folds input: full-width forms to ASCII; a number (ID,
+    phone, case number) without its spaces, with an upper-case X and a phone in its stored form."""
+    q = unicodedata.normalize("NFKC", query).strip()
+    if not q or not _NUMBER_RE.fullmatch(q) or not any(c.isdigit() for c in q):
+        return " ".join(q.split())
+    compact = re.sub(r"\s+", "", q)
+    if check_phone(compact) is None:
+        return normalize_phone(compact)
+    return normalize_id_number(compact)
+
+
 def search_hint(query: str) -> str | None:
     """Why `query` is too short to search, or None. Searches take two Chinese characters (a
     name, a pair of characters of any text), pinyin initials, or three characters of anything."""
-    q = query.strip()
+    q = fold_query(query)
+    if " " in q:
+        return next((hint for word in q.split() if (hint := search_hint(word))), None)
     if not q or len(q) >= 3 or is_bigram_query(q) or (len(q) == 2 and q.isascii() and q.isalpha()):
         return None
     return "请至少输入两个汉字或三个字符"
 
 
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
-    """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials)."""
-    q = query.strip()
+    """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials); several
+    words (a name and an employer) find the cases that match every one."""
+    q = fold_query(query)
     if not q:
         return []
+    if " " in q:
+        words = q.split()
+        found = search_ids(conn, words[0], limit)
+        for word in words[1:]:
+            also = set(search_ids(conn, word, SEARCH_LIMIT * 20))
+            found = [i for i in found if i in also]
+        return found[:limit]
     ids: list[int] = []
     seen: set[int] = set()
 
@@ -316,21 +360,35 @@ def count_cases(session: Session, q: CaseQuery | None = None) -> int:
 
 
 def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, limit: int = 200) -> list[CaseSummary]:
+    """A page of the cases `q` selects, in its order. By deadline, open cases with a deadline come
+    first either way round (what is due is what the desk looks for), then the others."""
     q = q or CaseQuery()
     order = SORTABLE.get(q.order_by, "received_at")
     direction = "DESC" if q.descending else "ASC"
     today = session.today()
     with read(session.store.engine) as conn:
         where, params = _where(session, q, conn)
-        params.update({"lim": limit, "off": offset})
-        rows = conn.execute(
-            text(
-                f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE {where}"
+
+        def page(condition: str, off: int, lim: int) -> list[Any]:
+            sql = (
+                f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE ({where}) AND {condition}"
                 f" ORDER BY {order} {direction}, id {direction} LIMIT :lim OFFSET :off"
-            ),
-            params,
-        ).all()
+            )
+            return list(conn.execute(text(sql), {**params, "lim": lim, "off": off}).all())
+
+        if order != "due_date":
+            rows = page("1", offset, limit)
+        else:  # two walks of the due-date index instead of sorting every case by an expression
+            running = f"status NOT IN ({CLOSED_SQL}) AND due_date IS NOT NULL"
+            rows = page(running, offset, limit)
+            if len(rows) < limit:
+                before = offset + len(rows) if rows else _count(conn, f"({where}) AND {running}", params)
+                rows += page(f"NOT ({running})", max(0, offset - before), limit - len(rows))
     return [_summary(session, r, today) for r in rows]
+
+
+def _count(conn: Connection, where: str, params: dict[str, Any]) -> int:
+    return int(conn.execute(text(f"SELECT count(*) FROM cases WHERE {where}"), params).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -413,3 +471,18 @@ def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateC
             matched.append("employer")
         out.append(DuplicateCase(_summary(session, r, today), tuple(matched)))
     return out
+
+
+def late_departments(session: Session) -> list[tuple[Department, int]]:
+    """Departments owing a written opinion past their own due date, with the number of open
+    cases each owes (most first): the same rule as `DepartmentProgress.overdue`."""
+    with read(session.store.engine) as conn:
+        rows = conn.execute(
+            text(
+                "SELECT d.dept, count(DISTINCT c.id) FROM case_departments d JOIN cases c ON c.uuid = d.case_uuid"
+                f" WHERE d.opinion IS NULL AND d.due_date < :today AND c.status NOT IN ({CLOSED_SQL})"
+                " GROUP BY d.dept ORDER BY count(DISTINCT c.id) DESC, d.dept"
+            ),
+            {"today": session.today().isoformat()},
+        ).all()
+    return [(Department(r[0]), int(r[1])) for r in rows]

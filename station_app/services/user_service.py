@@ -10,7 +10,7 @@ from sqlalchemy import text
 from station_app.domain.enums import Role
 from station_app.errors import NotFound, ValidationError
 from station_app.services.session import Session
-from station_app.store.db import read, write
+from station_app.store.db import read, set_meta, write
 from station_app.store.keystore import KdfParams, LockoutPolicy
 
 MIN_PASSWORD = 8
@@ -128,6 +128,18 @@ def list_users(session: Session) -> list[UserInfo]:
     return [_info(session, n) for n in names]
 
 
+def display_names(session: Session) -> dict[str, str]:
+    """Each account's display name (王丽), for screens that name who did something."""
+    with read(session.store.engine) as conn:
+        rows = conn.execute(text("SELECT name, display_name FROM users")).all()
+    return {str(r[0]): str(r[1] or r[0]) for r in rows}
+
+
+def display_name(session: Session, name: str) -> str:
+    """The display name of one account (its account name when it has none or is unknown)."""
+    return display_names(session).get(name, name)
+
+
 def _info(session: Session, name: str) -> UserInfo:
     with read(session.store.engine) as conn:
         row = conn.execute(
@@ -137,3 +149,35 @@ def _info(session: Session, name: str) -> UserInfo:
         raise NotFound("无此用户")
     until = session.store.keystore.locked_until(name, session.clock.now())
     return UserInfo(row[0], Role(row[1]), row[2], bool(row[3]), until.isoformat() if until else None)
+
+
+# -- the user's own display preferences (kept in the encrypted store, per account) ------------
+
+FONT_SCALE_RANGE = (0.8, 2.0)
+
+
+def _font_key(session: Session) -> str:
+    return f"pref:font_scale:{session.user}"
+
+
+def font_scale(session: Session) -> float:
+    """This user's text size (their own choice; the station's `font_scale` until they choose)."""
+    raw = session.store.meta(_font_key(session))
+    try:
+        return float(raw) if raw else float(session.setting("font_scale"))
+    except ValueError:
+        return float(session.setting("font_scale"))
+
+
+def set_font_scale(session: Session, scale: float) -> float:
+    """Choose this user's text size; every role may choose its own.
+
+    Raises:
+        ValidationError: on `font_scale`, outside 0.8 to 2.0.
+    """
+    low, high = FONT_SCALE_RANGE
+    if not low <= float(scale) <= high:
+        raise ValidationError({"font_scale": f"字体放大倍数应在{low}至{high}之间"})
+    with write(session.store.engine) as conn:
+        set_meta(conn, _font_key(session), str(float(scale)))
+    return float(scale)

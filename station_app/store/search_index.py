@@ -32,6 +32,30 @@ def initials(name: str) -> str:
     return "".join(part[:1] for part in letters if part).lower()
 
 
+@lru_cache(maxsize=1)
+def _surname_readings() -> tuple[dict[str, str], dict[str, str]]:
+    """(compound, single) surname readings from `resources/search/surname_readings.json`."""
+    from station_app.resources import resource_path
+
+    data = json.loads(resource_path("search", "surname_readings.json").read_text(encoding="utf-8"))
+    return dict(data["compound"]), dict(data["single"])
+
+
+def surname_initials(name: str) -> str | None:
+    """Initials of a person's name read with its surname's own reading (曾卫 -> zw, 仇强 -> qq),
+    or None when the surname reads as the character usually does (python-pinyin's surname
+    mode is not in every release, so the readings are data)."""
+    compound, single = _surname_readings()
+    if name[:2] in compound:
+        head, reading = name[:2], "".join(syllable[:1] for syllable in compound[name[:2]].split())
+    elif name[:1] in single:
+        head, reading = name[:1], single[name[:1]][:1]
+    else:
+        return None
+    alternative = reading + initials(name[len(head) :])
+    return alternative if alternative != initials(name) else None
+
+
 def warm_up() -> None:
     """Load the pinyin dictionary now (about 0.5 s), so that the first intake saved does not pay
     it: the desk calls this off the GUI thread after login."""
@@ -47,9 +71,9 @@ def name_terms(name: str | None) -> set[str]:
         for size in range(2, len(name)):
             for start in range(0, len(name) - size + 1):
                 terms.add(name[start : start + size])
-    ini = initials(name)
-    if len(ini) >= 2:
-        terms.add(ini)
+    for ini in (initials(name), surname_initials(name)):
+        if ini and len(ini) >= 2:
+            terms.add(ini)
     return terms
 
 

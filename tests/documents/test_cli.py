@@ -52,7 +52,7 @@ def test_print_refuses_a_paper_that_does_not_fit(station: Session, data_dir: Pat
     r = run_cli("print", refer, "--paper", "refusal", "--out", str(out), data_dir=data_dir)
     assert r.returncode == 2
     body = json.loads(r.stdout)
-    assert body["error"] and "not_accepted" in body["fields"]["paper"]
+    assert body["error"] and "不予受理" in body["fields"]["paper"]  # said in Chinese, no internal code
     assert not out.exists()
 
 

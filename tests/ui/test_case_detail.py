@@ -72,7 +72,7 @@ def test_lifecycle_from_routing_to_archive(qtbot: Any, worker: Session, main_win
     labels = [detail.timeline.row_texts(r)[2] for r in range(detail.timeline.rowCount())]
     assert labels[0] == "归档" and labels[-1] == "受理登记"
     assert labels.count("录入书面意见") == 2
-    opinions = [detail.departments.row_texts(r)[4] for r in range(detail.departments.rowCount())]
+    opinions = [detail.departments.row_texts(r)[3] for r in range(detail.departments.rowCount())]
     assert all(opinions)
 
 

@@ -36,8 +36,8 @@ def test_statistics_screen_charts_and_exports(qtbot: Any, worker: Session, main_
     assert by_track.grab().width() > 0
     stats.export_to(tmp_path / "统计")
     book = load_workbook(tmp_path / "统计.xlsx")
-    assert book.sheetnames == ["汇总", "按争议类别", "按镇", "按部门", "按办理方式", "按状态"]
-    assert book["汇总"]["B2"].value == "2"
+    assert book.sheetnames == ["汇总", "按争议类别", "按镇", "按部门", "按办理方式", "按状态", "部门履职和责任追究"]
+    assert book["汇总"]["B2"].value == 2  # a number a spreadsheet can add, not the text "2"
     before = event_count(stats.session)
     dialog = stats.open_report("2025-11")
     qtbot.addWidget(dialog)
@@ -92,7 +92,10 @@ def test_department_contacts_and_large_text(qtbot: Any, desk_station: Session, r
     assert desk_station.setting("department_contacts")["tax"]["phone"] == "0457-2829999"
     view.font_scale.setCurrentIndex(1)
     view._on_font_scale_activated()
-    assert desk_station.setting("font_scale") == 1.3
+    from station_app.services.user_service import font_scale
+
+    assert font_scale(desk_station) == 1.3  # the admin's own choice ...
+    assert desk_station.setting("font_scale") == 1.0  # ... not the station's
     assert theme.current_scale() == 1.3
     view.font_scale.setCurrentIndex(0)
     view._on_font_scale_activated()

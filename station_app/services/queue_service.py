@@ -1,0 +1,66 @@
+"""The desk's work queues: which lists a user's dashboard offers, and what each one holds.
+
+The dashboard draws these; who sees which queue (a head approves escalations) is decided here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from station_app.domain.enums import Department, Status
+from station_app.domain.lifecycle import ACTIONS
+from station_app.services.query_service import CaseQuery, count_cases, late_departments
+from station_app.services.session import Session
+
+
+def _by_deadline(**filters: Any) -> CaseQuery:
+    """A list filter that shows the most urgent deadline first."""
+    return replace(CaseQuery(order_by="due_date", descending=False), **filters)
+
+
+@dataclass(frozen=True)
+class WorkQueue:
+    """One tile of the dashboard: a name, a label and the list filter it opens."""
+
+    name: str
+    label: str
+    query: CaseQuery
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    queue: WorkQueue
+    count: int
+
+
+@dataclass(frozen=True)
+class DeskOverview:
+    """What the dashboard shows: each queue's count and the departments that are late."""
+
+    queues: tuple[QueueCount, ...]
+    late_departments: tuple[tuple[Department, int], ...]
+
+    def count(self, name: str) -> int:
+        return next(q.count for q in self.queues if q.queue.name == name)
+
+
+def work_queues(session: Session) -> tuple[WorkQueue, ...]:
+    """The queues of this user's dashboard: a head or admin also approves escalations."""
+    queues = [
+        WorkQueue("due_today", "今日到期", _by_deadline(due_today=True)),
+        WorkQueue("overdue", "已超期", _by_deadline(overdue=True)),
+        WorkQueue("waiting", "待部门意见", _by_deadline(waiting_opinions=True)),
+        WorkQueue("mine", "我经办的未办结", _by_deadline(mine=True)),
+    ]
+    if session.role in ACTIONS["approve"].roles:
+        queues.append(WorkQueue("approval", "待领导小组审批", _by_deadline(status=Status.ESCALATED.value)))
+    return tuple(queues)
+
+
+def desk_overview(session: Session) -> DeskOverview:
+    """Counts of every queue of this user and the late departments (open cases each owes)."""
+    return DeskOverview(
+        tuple(QueueCount(q, count_cases(session, q.query)) for q in work_queues(session)),
+        tuple(late_departments(session)),
+    )

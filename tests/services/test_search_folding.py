@@ -1,0 +1,51 @@
+"""Search folds the query the way intake folds input, and two words find the case with both."""
+
+from __future__ import annotations
+
+import random
+
+from station_app.services import case_service, query_service
+from station_app.services.query_service import CaseQuery, fold_query
+from station_app.services.session import Session
+from station_app.synthetic import make_id
+from tests.factories import intake_json
+
+
+def _id_ending_in_x() -> str:
+    rng = random.Random(7)
+    return next(i for i in (make_id(rng) for _ in range(500)) if i.endswith("X"))
+
+
+def _found(session: Session, query: str) -> set[str]:
+    return {c.case_no for c in query_service.list_cases(session, CaseQuery(search=query))}
+
+
+def test_numbers_are_folded_like_intake_folds_them(station: Session) -> None:
+    id_number = _id_ending_in_x()
+    no = case_service.intake(station, intake_json(name="张伟", id_number=id_number, phone="13845671234")).case_no
+    case_service.intake(station, intake_json(name="李四"))
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in id_number[:-1]) + "ｘ"
+    spaced = f"{id_number[:6]} {id_number[6:14]} {id_number[14:].lower()}"
+    for query in (id_number.lower(), full_width, spaced, "138 4567 1234", "１３８４５６７１２３４"):
+        assert _found(station, query) == {no}, query
+    assert fold_query("0457 2812345") == "0457-2812345"
+    assert fold_query("  张伟  北极林业 ") == "张伟 北极林业"
+
+
+def test_a_name_and_an_employer_find_the_case_with_both(station: Session) -> None:
+    both = case_service.intake(station, intake_json(name="张伟", employer="漠河市北极林业有限公司")).case_no
+    case_service.intake(station, intake_json(name="张伟", employer="漠河市松岭物业服务有限公司"))
+    case_service.intake(station, intake_json(name="王芳", employer="漠河市北极林业有限公司"))
+    assert _found(station, "张伟 北极林业") == {both}
+    assert _found(station, "北极林业　张伟") == {both}  # a full-width space between the words
+    assert len(_found(station, "张伟")) == 2
+
+
+def test_pinyin_initials_know_surname_readings(station: Session) -> None:
+    zeng = case_service.intake(station, intake_json(name="曾卫")).case_no
+    qiu = case_service.intake(station, intake_json(name="仇强")).case_no
+    shan = case_service.intake(station, intake_json(name="单田芳")).case_no
+    assert _found(station, "zw") == {zeng}
+    assert _found(station, "qq") == {qiu}
+    assert _found(station, "stf") == {shan}
+    assert _found(station, "cw") == {zeng}  # the common reading still finds it
