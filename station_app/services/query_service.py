@@ -249,6 +249,8 @@ def fold_query(query: str) -> str:
     compact = re.sub(r"\s+", "", q)
     if check_phone(compact) is None:
         return normalize_phone(compact)
+    if "-" in compact:  # a case number (232701100001-2025-000001) or a part of one keeps its dashes
+        return compact
     return normalize_id_number(compact)
 
 
