@@ -60,3 +60,55 @@ def test_golden_store_migrates_verifies_and_rebuilds(golden_dir: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     proc = run_cli("audit", "rebuild", data_dir=golden_dir, user=ADMIN)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_damage_done_before_the_upgrade_is_still_caught_after_it(golden_dir: Path) -> None:
+    from station_app.services.session import login
+    from station_app.store.keystore import Keystore
+    from station_app.store.station_store import db_path, keys_path
+    from tests.conftest import sqlcipher_connect
+
+    key = Keystore.load(keys_path(golden_dir)).unwrap(ADMIN, ADMIN_PASSWORD, START)
+    conn = sqlcipher_connect(db_path(golden_dir), key)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] < LATEST
+    last, middle = conn.execute("SELECT max(seq), max(seq) / 2 FROM events").fetchone()
+    conn.execute("DELETE FROM events WHERE seq IN (?, ?)", (last, middle))
+    conn.close()
+    session = login(golden_dir, ADMIN, ADMIN_PASSWORD, FixedClock(START))
+    try:
+        report = audit_service.verify(session)
+        assert not report.ok
+        assert report.bad_seq == middle + 1  # the hole, named at the event after it
+    finally:
+        session.close()
+
+
+def test_old_events_fit_their_payload_classes_and_travel(golden_dir: Path, tmp_path: Path) -> None:
+    """Rows kept at hash_v 1 import into another store, which verifies them with its own copy."""
+    from station_app.services.session import login
+    from station_app.services.station_service import init_station
+    from station_app.store.db import read
+    from station_app.store.events import export_envelopes
+    from station_app.store.log import import_foreign
+    from station_app.store.payloads import check_payload
+    from tests.conftest import FAST_KDF, TOWN_CODE
+
+    session = login(golden_dir, ADMIN, ADMIN_PASSWORD, FixedClock(START))
+    try:
+        with read(session.store.engine) as conn:
+            batch = export_envelopes(conn)
+    finally:
+        session.close()
+    assert {e.hash_v for e in batch} == {1}
+    for env in batch:
+        check_payload(env.type, env.payload)
+    city = init_station(tmp_path / "other", "232701100009", "另一调解站", TOWN_CODE, ADMIN, ADMIN_PASSWORD,
+                        FixedClock(START), FAST_KDF)  # fmt: skip
+    try:
+        result = import_foreign(city.store.engine, batch)
+        assert result.committed and len(result.new) == len(batch) and not result.changes.flagged
+        assert audit_service.verify(city).ok
+        statuses = {c.applicant_name: c.status.value for c in query_service.list_cases(city, CaseQuery())}
+        assert statuses == STATUSES
+    finally:
+        city.close()
