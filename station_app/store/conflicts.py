@@ -20,9 +20,10 @@ from sqlalchemy import Connection, text
 
 from station_app.domain.enums import Status
 from station_app.domain.lifecycle import ACTIONS
-from station_app.store.events import Event, iter_events
+from station_app.store.events import Event, find_event
 
 DECISION_FIELDS = ("status", "lead", "co", "due_date")
+NEW_CASE = "case_registered"  # the first event of every case: nothing is concurrent with it
 TERMINAL = frozenset({Status.WITHDRAWN.value, Status.ARCHIVED.value, Status.NOT_ACCEPTED.value})
 
 
@@ -70,15 +71,25 @@ def clash(a: Event, b: Event) -> list[str]:
 
 
 def find_conflicts(conn: Connection, ev: Event) -> list[tuple[Event, list[str]]]:
-    """The earlier events of ev's case (in this ledger) that are concurrent with it and clash."""
-    if ev.case_uuid is None or ev.base is None:
+    """The earlier events of ev's case (in this ledger) that are concurrent with it and clash.
+
+    Only the events ev's base does not cover are read in full: for an event written here (its
+    base covers the whole case) that is none, however large the case's payloads."""
+    if ev.case_uuid is None or ev.base is None or ev.type == NEW_CASE:
         return []
+    base = ev.base
+    rows = conn.execute(
+        text("SELECT uuid, origin, origin_seq, base FROM events WHERE case_uuid = :c AND seq < :s ORDER BY seq"),
+        {"c": ev.case_uuid, "s": ev.seq},
+    ).all()
     out: list[tuple[Event, list[str]]] = []
-    for other in iter_events(conn, ev.case_uuid):
-        if other.seq >= ev.seq:
-            break
-        if covers(ev.base, other) or covers(other.base, ev) or other.base is None:
+    for uuid, origin, origin_seq, other_base in rows:
+        if base.get(origin, 0) >= origin_seq or other_base is None:
             continue
+        if json.loads(other_base).get(ev.origin, 0) >= ev.origin_seq:
+            continue  # the other event had seen this one: not concurrent
+        other = find_event(conn, uuid)
+        assert other is not None
         fields = clash(ev, other)
         if fields:
             out.append((other, fields))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from station_app.clock import Clock
-from station_app.store.conflicts import lifecycle_target
+from station_app.store.conflicts import NEW_CASE, lifecycle_target
 from station_app.store.db import set_meta, write
 from station_app.store.events import (
     BROADCAST_STREAM,
@@ -73,10 +73,12 @@ def append_local(
     stated = (data.get("set") or {}).get("status")
     if target is not None and stated is not None and stated != target:
         raise ValueError(f"{type_}: set.status {stated!r} contradicts the lifecycle target {target!r}")
-    if not own_origin(conn):  # a store made without one (the benchmark's plain store): its first writer's
+    if not own_origin(conn):  # a store made without an origin (the benchmark's plain one) takes its writer's
         set_meta(conn, "origin", origin)
     base: dict[str, int] | None = None
-    if scope is Scope.CASE:
+    if scope is Scope.CASE and type_ == NEW_CASE:
+        stream, base = origin, {}  # a new case: in this store's stream, nothing seen before it
+    elif scope is Scope.CASE:
         assert case_uuid is not None
         stream = case_stream(conn, case_uuid) or origin
         base = case_version(conn, case_uuid)
@@ -134,6 +136,7 @@ class Fork:
     reason: str  # same_uuid_other_hash | position_taken | hash_mismatch
 
     def to_json(self) -> dict[str, Any]:
+        """The fork as reported (no payload: it may carry personal data)."""
         return {"uuid": self.uuid, "origin": self.origin, "stream": self.stream, "origin_seq": self.origin_seq,
                 "reason": self.reason}  # fmt: skip
 
@@ -151,9 +154,11 @@ class ImportResult:
 
     @property
     def committed(self) -> bool:
+        """Whether the batch was stored (False: a fork refused it whole)."""
         return not self.forks
 
     def to_json(self) -> dict[str, Any]:
+        """Counts in the shape of `sync import` (DESIGN.md), plus released, forks and flagged."""
         return {
             "events": len(self.new), "duplicates": self.duplicates, "pending": len(self.pending),
             "released": len(self.released), "forks": [f.to_json() for f in self.forks],

@@ -33,6 +33,7 @@ class ChainStatus:
     reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The verdict as the CLI prints it."""
         return {
             "origin": self.origin, "stream": self.stream, "events": self.count, "ok": self.ok,
             "bad_seq": self.bad_seq, "bad_origin_seq": self.bad_origin_seq, "bad_uuid": self.bad_uuid,
