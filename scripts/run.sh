@@ -20,7 +20,14 @@ n=99
 while [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ]; do n=$((n + 1)); done
 Xvfb ":$n" -screen 0 1366x768x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
-trap 'kill "$xvfb_pid" 2>/dev/null || true' EXIT
+app_pid=""
+# On the way out the app goes first (it saves and closes its store), then the virtual screen.
+stop() {
+  if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
+  kill "$xvfb_pid" 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
 [ -e "/tmp/.X11-unix/X$n" ] || { echo "虚拟屏幕 Xvfb :$n 没有启动" >&2; exit 1; }
 cat <<MSG
@@ -28,4 +35,6 @@ cat <<MSG
    查看画面: bash scripts/look.sh :$n screen.png   (把当前画面存为 PNG)
    停止:     在本终端按 Ctrl+C,或 kill $$
 MSG
-DISPLAY=":$n" .venv/bin/station-app "${CMD[@]}" "$@"
+DISPLAY=":$n" .venv/bin/station-app "${CMD[@]}" "$@" &
+app_pid=$!
+wait "$app_pid"

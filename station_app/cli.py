@@ -115,21 +115,41 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from station_app.domain.validation import parse_intake
+    """With `--data-dir`: the station's settings, jurisdiction and calendar (after login);
+    otherwise the defaults. Prints the decision, plus `warnings` when there are any."""
+    from station_app.domain.validation import IntakeRules, intake_warnings, parse_intake
     from station_app.rules.routing import route
 
-    _out(route(parse_intake(_read_stdin_json())).to_json())
+    data = _read_stdin_json()
+    if not args.data_dir:
+        parsed = parse_intake(data)
+        decision = route(parsed)
+    else:
+        from station_app.services.case_service import coerce_intake, decide
+
+        parse_intake(data, IntakeRules(towns=None))  # refuse bad input before asking for a password
+        session = _session(args)
+        try:
+            parsed = coerce_intake(data, session)
+            decision = decide(session, parsed)
+        finally:
+            session.close()
+    out = decision.to_json()
+    if warnings := intake_warnings(parsed):
+        out["warnings"] = list(warnings)
+    _out(out)
     return EXIT_OK
 
 
 def cmd_case_add(args: argparse.Namespace) -> int:
-    from station_app.domain.validation import parse_intake
+    from station_app.domain.validation import IntakeRules, parse_intake
     from station_app.services.case_service import intake
 
-    parsed = parse_intake(_read_stdin_json())  # refuse bad input before asking for a password
+    data = _read_stdin_json()
+    parse_intake(data, IntakeRules(towns=None))  # refuse bad input before asking for a password
     session = _session(args)
     try:
-        _out(intake(session, parsed).to_json())
+        _out(intake(session, data).to_json())  # checked again against the station's towns
     finally:
         session.close()
     return EXIT_OK
@@ -242,10 +262,18 @@ def cmd_calendar_add(args: argparse.Namespace) -> int:
         raise ValidationError({"date": "日期格式应为YYYY-MM-DD"}) from None
     if not 0 <= args.days <= 3650:
         raise ValidationError({"days": "工作日数应在0至3650之间"})
-    due, estimated = load_default_calendar().add_working_days(start, args.days)
+    if args.data_dir:  # the station's imported calendar
+        session = _session(args)
+        try:
+            calendar = session.calendar()
+        finally:
+            session.close()
+    else:
+        calendar = load_default_calendar()
+    due, estimated = calendar.add_working_days(start, args.days)
     print(due.isoformat())
     if estimated:
-        print("注意:该年度节假日安排尚未导入,按周一至周五估算", file=sys.stderr)
+        print("注意:该年度节假日安排尚未导入,按周一至周五并扣除法定节日估算", file=sys.stderr)
     return EXIT_OK
 
 
@@ -395,7 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin", required=True)
     p.set_defaults(func=cmd_init)
 
-    sub.add_parser("route", help="读取受理JSON,输出分流决定").set_defaults(func=cmd_route)
+    sub.add_parser(
+        "route", help="读取受理JSON,输出分流决定(指定 --data-dir 时按本站设置,需登录)"
+    ).set_defaults(func=cmd_route)
 
     case = sub.add_parser("case", help="案件").add_subparsers(dest="case_command", required=True)
     p = case.add_parser("add")
@@ -460,7 +490,7 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def _load_extras() -> None:
-    for module in ("station_app.documents.cli", "ui.commands", "ui.selfcheck"):
+    for module in ("station_app.documents.cli", "station_app.oversight_cli", "ui.commands", "ui.selfcheck"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -503,4 +533,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's `main`, not this `__main__` copy: the commands registered from
+    # other modules import `station_app.cli`, and its CliError must be the one caught here.
+    from station_app.cli import main as _main
+
+    sys.exit(_main())

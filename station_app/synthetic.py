@@ -84,7 +84,8 @@ def make_employer(rng: random.Random) -> str:
 
 def make_intake(rng: random.Random, received: datetime | None = None, category: int | None = None) -> dict[str, Any]:
     """One realistic intake JSON (valid for `parse_intake`)."""
-    received = received or datetime(2025, 11, 10, 9, 0, tzinfo=CHINA_TZ) + timedelta(
+    # received in the 300 days up to 2025-11-10: never later than the clocks that take them in
+    received = received or datetime(2025, 11, 10, 9, 0, tzinfo=CHINA_TZ) - timedelta(
         minutes=rng.randrange(0, 60 * 24 * 300)
     )
     category = category or rng.choice((1, 2, 3, 4, 4, 4, 5, 6, 7, 7, 8, 8, 9))

@@ -84,19 +84,29 @@ def not_accepted_intake(**kw: Any) -> dict[str, Any]:
     return intake_json(flags=("in_legal_proceedings",), **kw)
 
 
+DECISION = {"approver": "王副市长", "document_no": "漠争议领〔2025〕3号"}
+
+
 def action_data(action: str, detail: Any, rng: random.Random) -> dict[str, Any]:
     """Plausible data for `action` on a case (`detail` is its CaseDetail)."""
     depts = [d.dept.value for d in detail.departments]
     waiting = [d.dept.value for d in detail.departments if not d.opinion] or depts or ["tax"]
+    decided = {"date": detail.summary.received_at[:10]}
     return {
         "route": {},
         "close_on_spot": {"text": "当场解释政策,申请人表示理解。"},
         "sign": {"dept": rng.choice(depts or ["tax"])},
         "return": {"dept": rng.choice(depts or ["business"]), "reason": "不属于本部门职责。"},
         "opinion": {"dept": rng.choice(waiting), "text": "经核查,单位应按实际工资补缴。"},
-        "extend": {"days": rng.randint(1, 5), "reason": "需调取历年工资台账。"},
+        "extend": {"dept": rng.choice(waiting), "days": rng.randint(1, 5), "reason": "需调取历年工资台账。"},
         "escalate": {"reason": "涉及人数众多。"},
-        "approve": {"text": "同意成立工作专班。"},
+        "approve": {"text": "同意成立工作专班。", **DECISION, **decided},
+        "decline": {"text": "不属于重大疑难事项,按一般事项办理。", **DECISION, **decided},
+        "consult": {"text": "成员单位会商,意见一致。"},
+        "deliver": {"party": "applicant", "method": "in_person", "date": detail.summary.received_at[:10]},
+        "handled": {"text": "承办部门已当面答复缴费人。"},
+        "confirm": {"satisfaction": "satisfied"},
+        "feedback_12345": {"text": "已反馈缴费人和12345热线办。", "date": detail.summary.received_at[:10]},
         "minutes": {"text": "会议议定:由税务局牵头核定补缴金额。", "attendees": "税务局、人社局、司法局"},
         "reply": {"text": "经联合核查,答复如下:……"},
         "objection": {"route": rng.choice(["mediation", "reconsideration", "arbitration", "litigation"])},
@@ -104,8 +114,9 @@ def action_data(action: str, detail: Any, rng: random.Random) -> dict[str, Any]:
         "archive": {"text": "材料齐全,归档。"},
         "withdraw": {"reason": "申请人自愿撤回。"},
         "submit_city": {"reason": "职责不清。", "consulted": ["tax", "hrss"]},
-        "city_assign": {"lead": "hrss", "co": rng.choice([[], ["tax"]])},
+        "city_assign": {"lead": "hrss", "co": rng.choice([[], ["tax"]]), "document_no": "漠12345交〔2025〕1号"},
         "clue_transfer": {"dept": "business", "reason": "部门无故拒不处理。"},
+        "incident": {"kind": "work_error", "dept": (depts or ["tax"])[0], "text": "逾期未反馈书面意见。"},
     }[action]
 
 

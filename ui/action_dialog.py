@@ -1,14 +1,14 @@
 """One lifecycle action as a dialog: the inputs it needs, checked by the service before it acts.
 
-Which inputs an action takes is described here (labels and widgets only); whether they are
-enough, and whether the action is allowed at all, is decided by `case_service.perform`, whose
-ValidationError fields are shown next to the inputs.
+Which inputs an action takes, their labels, choices, first values and which are required come
+from `action_forms.action_form` (the core); whether they are enough, and whether the action is
+allowed at all, is decided by `case_service.perform`, whose ValidationError fields are shown
+next to the inputs. This module only draws.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,97 +32,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station_app.domain.enums import DEPARTMENT_SHORT, OBJECTION_LABELS, TRACK_LABELS, Department
 from station_app.domain.lifecycle import ACTIONS
 from station_app.errors import StationError, ValidationError
-from station_app.services.case_service import SATISFACTION, perform
+from station_app.services.action_forms import FormField, action_form
+from station_app.services.case_service import perform
 from station_app.services.dto import CaseDetail
 from station_app.services.session import Session
 from ui.errors import describe
 from ui.i18n import TR
 from ui.widgets import ErrorLabel, add_field, heading
 
-
-@dataclass(frozen=True)
-class Field:
-    key: str
-    label: str
-    kind: str  # text | line | date | days | choice | dept | depts | file
-    required: bool = True
-    source: str = ""  # for dept/choice: case | case_pending | case_unsigned | case_business | all | track | ...
-
-
-FIELDS: dict[str, tuple[Field, ...]] = {
-    "route": (
-        Field("track", TR.field_track, "choice", False, "track"),
-        Field("lead", TR.field_lead, "dept", False, "all"),
-        Field("co", TR.field_co, "depts", False),
-        Field("reason", TR.field_reason, "line", False),
-    ),
-    "close_on_spot": (Field("text", TR.field_text, "text"),),
-    "sign": (Field("dept", TR.field_dept, "dept", source="case_unsigned"),),
-    "return": (Field("dept", TR.field_dept, "dept", source="case_business"), Field("reason", TR.field_reason, "text")),
-    "opinion": (
-        Field("dept", TR.field_dept, "dept", source="case_pending"),
-        Field("text", TR.col_opinion, "text"),
-        Field("file", TR.field_file, "file", False),
-    ),
-    "extend": (Field("days", TR.field_days, "days"), Field("reason", TR.field_reason, "text")),
-    "escalate": (Field("reason", TR.field_reason, "text"),),
-    "approve": (Field("text", TR.field_approve_note, "text", False),),
-    "minutes": (
-        Field("held_on", TR.field_held_on, "date"),
-        Field("attendees", TR.field_attendees, "line", False),
-        Field("text", TR.field_text, "text"),
-    ),
-    "reply": (Field("text", TR.field_reply, "text"),),
-    "objection": (
-        Field("route", TR.field_route, "choice", source="objection"),
-        Field("text", TR.field_text, "text", False),
-    ),
-    "callback": (Field("satisfaction", TR.field_satisfaction, "choice", source="satisfaction"),
-                 Field("text", TR.field_text, "text", False)),
-    "archive": (Field("text", TR.field_text, "text", False),),
-    "withdraw": (Field("reason", TR.field_reason, "text"),),
-    "submit_city": (
-        Field("reason", TR.field_reason, "text"),
-        Field("consulted", TR.field_consulted, "depts", False),
-        Field("suggested", TR.field_suggested, "dept", False, "all"),
-    ),
-    "city_assign": (Field("lead", TR.field_lead, "dept", source="all"), Field("co", TR.field_co, "depts", False)),
-    "clue_transfer": (
-        Field("dept", TR.field_refused_dept, "dept", source="case"),
-        Field("reason", TR.field_reason, "text"),
-    ),
-}
-CHOICES: dict[str, dict[str, str]] = {
-    "track": {t.value: label for t, label in TRACK_LABELS.items()},
-    "objection": {r.value: label for r, label in OBJECTION_LABELS.items()},
-    "satisfaction": dict(SATISFACTION),
-}
-
-
-def reply_draft(detail: CaseDetail) -> str:
-    """A first draft of the written reply from the departments' opinions (the worker edits it)."""
-    lines = [f"{d.dept.full_name}:{d.opinion}" for d in detail.departments if d.opinion]
-    if not lines:
-        return ""
-    names = "、".join(DEPARTMENT_SHORT[d.dept] for d in detail.departments if d.opinion)
-    return TR.reply_draft.format(depts=names) + "\n" + "\n".join(lines)
-
-
-def _dept_choices(detail: CaseDetail, source: str) -> list[Department]:
-    depts = [d for d in detail.departments]
-    if source == "case_pending":
-        return [d.dept for d in depts if not d.opinion] + [d.dept for d in depts if d.opinion]
-    if source == "case_unsigned":
-        return [d.dept for d in depts if not d.signed_at] + [d.dept for d in depts if d.signed_at]
-    if source == "case_business":
-        return [d.dept for d in depts] + ([Department.BUSINESS] if Department.BUSINESS not in
-                                          [d.dept for d in depts] else [])
-    if source == "case" and depts:
-        return [d.dept for d in depts]
-    return list(Department)
+MULTI_COLUMNS = 4
 
 
 class ActionDialog(QDialog):
@@ -145,7 +65,8 @@ class ActionDialog(QDialog):
         self.inputs: dict[str, Any] = {}
         self.errors: dict[str, ErrorLabel] = {}
         self._file: dict[str, str] | None = None
-        for field in FIELDS.get(action, ()):
+        self.fields = action_form(session, detail, action)
+        for field in self.fields:
             widget = self._make(field)
             caption = field.label + ("" if field.required else TR.field_optional)
             self.errors[field.key] = add_field(form, caption, widget)
@@ -159,42 +80,44 @@ class ActionDialog(QDialog):
         column.addWidget(buttons)
 
     # -- inputs -------------------------------------------------------------------------------
-    def _make(self, field: Field) -> QWidget:
+    def _make(self, field: FormField) -> QWidget:
         widget: QWidget
         if field.kind == "text":
             box = QPlainTextEdit()
             box.setTabChangesFocus(True)
             box.setMinimumHeight(110)
-            if self.action == "reply":
-                box.setPlainText(reply_draft(self.detail))
+            box.setPlainText(str(field.default or ""))
             widget = box
         elif field.kind == "line":
-            widget = QLineEdit()
+            widget = QLineEdit(str(field.default or ""))
         elif field.kind == "date":
-            widget = QDateEdit(QDate.fromString(self.session.today().isoformat(), "yyyy-MM-dd"))
+            day = QDate.fromString(str(field.default or self.session.today().isoformat()), "yyyy-MM-dd")
+            widget = QDateEdit(day)
             widget.setDisplayFormat("yyyy-MM-dd")
             widget.setCalendarPopup(True)
         elif field.kind == "days":
             widget = QSpinBox()
-            widget.setRange(1, 90)
-            widget.setValue(5)
-        elif field.kind in ("choice", "dept"):
+            widget.setRange(1, max(field.maximum, 1))
+            widget.setValue(int(field.default or 1))
+        elif field.kind == "choice":
             combo = QComboBox()
             if not field.required:
                 combo.addItem(TR.field_route_keep if field.key == "track" else "—", None)
-            items = CHOICES[field.source] if field.kind == "choice" else {
-                d.value: d.full_name for d in _dept_choices(self.detail, field.source)}
-            for code, name in items.items():
+            for code, name in field.choices:
                 combo.addItem(name, code)
+            if field.default is not None:
+                combo.setCurrentIndex(max(combo.findData(field.default), 0))
             widget = combo
-        elif field.kind == "depts":
+        elif field.kind == "multi":
             widget = QWidget()
             grid = QGridLayout(widget)
             grid.setContentsMargins(0, 0, 0, 0)
             boxes = {}
-            for i, dept in enumerate(Department):
-                boxes[dept.value] = QCheckBox(DEPARTMENT_SHORT[dept])
-                grid.addWidget(boxes[dept.value], i // 4, i % 4)
+            chosen = set(field.default or ())
+            for i, (code, name) in enumerate(field.choices):
+                boxes[code] = QCheckBox(name)
+                boxes[code].setChecked(code in chosen)
+                grid.addWidget(boxes[code], i // MULTI_COLUMNS, i % MULTI_COLUMNS)
             self.inputs[field.key] = boxes
             return widget
         else:  # file
@@ -224,7 +147,7 @@ class ActionDialog(QDialog):
 
     def values(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        for field in FIELDS.get(self.action, ()):
+        for field in self.fields:
             widget = self.inputs[field.key]
             value: Any
             if isinstance(widget, QPlainTextEdit):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from station_app.documents.payload import KIND_LABELS, PaperKind
 from station_app.domain.enums import DEPARTMENT_SHORT, Department, Track
 from station_app.domain.lifecycle import ACTIONS
-from station_app.services.dto import CaseDetail, TimelineEntry
+from station_app.services.dto import CaseDetail, DepartmentProgress, TimelineEntry
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
 from ui import theme
@@ -56,11 +56,23 @@ def timeline_note(entry: TimelineEntry) -> str:
     routing = p.get("routing")
     if isinstance(routing, dict) and routing.get("track"):
         parts.append(Track(str(routing["track"])).label)
-    for key in ("reason", "text", "route", "satisfaction", "days"):
+    for key in ("document_no", "reason", "text", "route", "referral", "satisfaction", "days"):
         if p.get(key) not in (None, ""):
             parts.append(str(p[key]))
     text = ":".join(parts[:1]) + (" " + " ".join(parts[1:]) if len(parts) > 1 else "")
     return text if len(text) <= 90 else text[:88] + "…"
+
+
+def dept_due_text(d: DepartmentProgress) -> str:
+    """A department's own opinion deadline and how it stands: extended, overdue, on time."""
+    parts = [d.due_date or ""]
+    if d.extended:
+        parts.append(TR.dept_extended)
+    if d.on_time is not None:
+        parts.append(TR.dept_on_time if d.on_time else TR.dept_late)
+    elif d.overdue:
+        parts.append(TR.dept_overdue)
+    return " ".join(p for p in parts if p)
 
 
 def _table(model: RowsModel) -> QTableView:
@@ -115,12 +127,14 @@ class CaseDetailView(Page):
         self.routing.setObjectName("")
         right_column.addWidget(self.routing)
         right_column.addWidget(heading(TR.detail_departments, 2))
-        self.departments = RowsModel((TR.col_dept, TR.col_role, TR.col_signed, TR.col_opinion, TR.col_returned), self)
+        self.departments = RowsModel(
+            (TR.col_dept, TR.col_role, TR.col_signed, TR.col_dept_due, TR.col_opinion, TR.col_returned), self
+        )
         self.departments_table = _table(self.departments)
         self.departments_table.setWordWrap(True)
         dept_header = self.departments_table.horizontalHeader()
         dept_header.setStretchLastSection(False)
-        dept_header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        dept_header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.departments_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         right_column.addWidget(self.departments_table, 1)
         right_column.addWidget(heading(TR.detail_timeline, 2))
@@ -155,14 +169,15 @@ class CaseDetailView(Page):
         s = detail.summary
         self.title.setText(TR.detail_title.format(case_no=s.case_no))
         self.status_line.setText(TR.detail_status_line.format(status=s.status.label, track=s.track.label,
-                                                              due=due_text(s) or TR.none))
+                                                              due=due_text(s) or TR.none)
+                                 + (f" · {TR.detail_clue_transferred}" if detail.clue_transferred else ""))
         colour = {"warn": theme.AMBER.name(), "overdue": theme.RED.name()}.get(s.deadline_state, "")
         self.status_line.setStyleSheet(f"color: {colour};" if colour else "")
         self.summary.show_case(detail)
         self._show_routing(detail)
         self.departments.set_rows([
             (d.dept.full_name, TR.role_lead if d.role == "lead" else TR.role_co, (d.signed_at or "")[:10],
-             (d.opinion or "").replace("\n", " "),
+             dept_due_text(d), (d.opinion or "").replace("\n", " "),
              f"{(d.returned_at or '')[:10]} {d.return_reason or ''}".strip())
             for d in detail.departments
         ])

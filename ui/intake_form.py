@@ -31,6 +31,7 @@ from station_app.domain.enums import (
     CHANNEL_LABELS,
     FLAG_LABELS,
     INSURANCE_LABELS,
+    PROCEEDING_LABELS,
     TOWNS,
     Category,
 )
@@ -105,7 +106,7 @@ class IntakeForm(QWidget):
         self.c_id = Cell(TR.intake_id_number, self.applicant_id)
         self.c_uscc = Cell(TR.intake_uscc, self.applicant_uscc)
         self.c_contact = Cell(TR.intake_contact, self.applicant_contact)
-        self.c_phone = Cell(TR.intake_phone, self.applicant_phone)
+        self.c_phone = Cell(TR.intake_phone + TR.required_mark, self.applicant_phone)
         grid = _grid(applicant, [[self.c_kind, self.c_name, self.c_id], [self.c_phone, self.c_uscc, self.c_contact]])
         grid.addWidget(self.id_facts, 2, 0, 1, 3)
         self.applicant_id.error, self.applicant_uscc.error = self.c_id.error, self.c_uscc.error
@@ -144,6 +145,21 @@ class IntakeForm(QWidget):
         flag_grid.setContentsMargins(0, 0, 0, 0)
         for i, box in enumerate(self.flags.values()):
             flag_grid.addWidget(box, i // 3, i % 3)
+        self.proceeding_kind = QComboBox()
+        self.proceeding_kind.addItem(TR.intake_proceeding_none, None)
+        for kind, label in PROCEEDING_LABELS.items():
+            self.proceeding_kind.addItem(label, kind.value)
+        self.proceeding_body = QLineEdit()
+        self.proceeding_body.setMaxLength(100)
+        self.proceeding_case_no = QLineEdit()
+        self.proceeding_case_no.setMaxLength(64)
+        self.proceeding_dismissed = QCheckBox(TR.intake_proceeding_dismissed)
+        proceeding_box = QGroupBox(TR.intake_proceeding)
+        self.c_proceeding_kind = Cell(TR.intake_proceeding_kind, self.proceeding_kind)
+        self.c_proceeding_body = Cell(TR.intake_proceeding_body, self.proceeding_body)
+        self.c_proceeding_case_no = Cell(TR.intake_proceeding_case_no, self.proceeding_case_no)
+        _grid(proceeding_box, [[self.c_proceeding_kind, self.c_proceeding_body, self.c_proceeding_case_no],
+                               [self.proceeding_dismissed, None, None]])
         self.summary = _text_box(90)
         self.claim = _text_box(60)
         matter = QGroupBox(TR.intake_matter)
@@ -153,7 +169,7 @@ class IntakeForm(QWidget):
         self.c_amount = Cell(TR.intake_amount, self.amount)
         self.c_group = Cell(TR.intake_group, self.group_size)
         self.c_flags = Cell(TR.intake_flags, flags_box)
-        self.c_summary = Cell(TR.intake_summary, self.summary)
+        self.c_summary = Cell(TR.intake_summary + TR.required_mark, self.summary)
         self.c_claim = Cell(TR.intake_claim, self.claim)
         grid = QGridLayout(matter)
         grid.addWidget(self.c_category, 0, 0, 1, 2)
@@ -163,8 +179,9 @@ class IntakeForm(QWidget):
         grid.addWidget(self.c_amount, 4, 0)
         grid.addWidget(self.c_group, 4, 1)
         grid.addWidget(self.c_flags, 5, 0, 1, 3)
-        grid.addWidget(self.c_summary, 6, 0, 1, 3)
-        grid.addWidget(self.c_claim, 7, 0, 1, 3)
+        grid.addWidget(proceeding_box, 6, 0, 1, 3)
+        grid.addWidget(self.c_summary, 7, 0, 1, 3)
+        grid.addWidget(self.c_claim, 8, 0, 1, 3)
         for c in range(3):
             grid.setColumnStretch(c, 1)
         for group in (basics, applicant, respondent, matter):
@@ -188,16 +205,20 @@ class IntakeForm(QWidget):
             "insurance_types": self.c_insurance.error, "periods": self.c_periods.error,
             "amount_claimed": self.c_amount.error, "group_size": self.c_group.error,
             "flags": self.c_flags.error, "summary": self.c_summary.error, "claim": self.c_claim.error,
+            "proceeding": self.c_proceeding_kind.error, "proceeding.kind": self.c_proceeding_kind.error,
+            "proceeding.body": self.c_proceeding_body.error, "proceeding.case_no": self.c_proceeding_case_no.error,
         }
         self._connect()
         self.clear()
 
     def _connect(self) -> None:
-        for combo in (self.channel, self.town, self.applicant_kind, self.category):
+        for combo in (self.channel, self.town, self.applicant_kind, self.category, self.proceeding_kind):
             combo.currentIndexChanged.connect(self.changed)
         for line in (self.applicant_name, self.applicant_id, self.applicant_uscc, self.applicant_contact,
-                     self.applicant_phone, self.respondent_name, self.respondent_uscc, self.amount):
+                     self.applicant_phone, self.respondent_name, self.respondent_uscc, self.amount,
+                     self.proceeding_body, self.proceeding_case_no):
             line.textChanged.connect(self.changed)
+        self.proceeding_dismissed.toggled.connect(self.changed)
         for box in (*self.insurance.values(), *self.flags.values()):
             box.toggled.connect(self.changed)
         self.received_at.dateTimeChanged.connect(self.changed)
@@ -276,7 +297,28 @@ class IntakeForm(QWidget):
             "summary": self.summary.toPlainText().strip(),
             "claim": self.claim.toPlainText().strip(),
             "flags": {k: box.isChecked() for k, box in self.flags.items()},
+            "proceeding": self._proceeding(),
         }
+
+    def _proceeding(self) -> dict[str, Any] | None:
+        """The proceeding block, or None when nothing of it is filled in."""
+        data: dict[str, Any] = {"kind": self.proceeding_kind.currentData(),
+                                "body": self.proceeding_body.text().strip(),
+                                "case_no": self.proceeding_case_no.text().strip(),
+                                "dismissed": self.proceeding_dismissed.isChecked()}
+        if not any(data.values()):
+            return None
+        return {k: v for k, v in data.items() if v not in (None, "")}
+
+    def set_towns(self, towns: dict[str, str]) -> None:
+        """Offer the station's jurisdiction (setting `jurisdiction_towns`) in the town list."""
+        current = self.town.currentData()
+        self.town.blockSignals(True)
+        self.town.clear()
+        for code, name in towns.items():
+            self.town.addItem(name, code)
+        self._set_combo(self.town, current if current in towns else self.default_town)
+        self.town.blockSignals(False)
 
     def load_data(self, data: dict[str, Any]) -> None:
         """Fill the form from an intake JSON (a draft)."""
@@ -305,6 +347,11 @@ class IntakeForm(QWidget):
             self.group_size.setValue(int(data.get("group_size") or 1))
             for key, box in self.flags.items():
                 box.setChecked(bool((data.get("flags") or {}).get(key)))
+            proceeding = data.get("proceeding") or {}
+            self.proceeding_kind.setCurrentIndex(max(self.proceeding_kind.findData(proceeding.get("kind")), 0))
+            self.proceeding_body.setText(str(proceeding.get("body", "")))
+            self.proceeding_case_no.setText(str(proceeding.get("case_no", "")))
+            self.proceeding_dismissed.setChecked(bool(proceeding.get("dismissed")))
             self.summary.setPlainText(str(data.get("summary", "")))
             self.claim.setPlainText(str(data.get("claim", "")))
         finally:

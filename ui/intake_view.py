@@ -56,6 +56,7 @@ class IntakeView(Page):
     def __init__(self, session: Session, runner: Runner) -> None:
         super().__init__(session, runner)
         self.form = IntakeForm(station_town(session), session.clock.now)
+        self.form.set_towns(dict(session.settings()["jurisdiction_towns"]))
         self.panel = RoutingPanel()
         self.last_saved: IntakeResult | None = None
         self._draft_checked = False
@@ -220,8 +221,10 @@ class IntakeView(Page):
         self.discard_button.hide()
         self.duplicates_banner.hide()
         lead = result.routing.lead.full_name if result.routing.lead else TR.none
-        self.saved_banner.setText(TR.intake_saved.format(case_no=result.case_no, track=result.routing.track.label,
-                                                         lead=lead))
+        text = TR.intake_saved.format(case_no=result.case_no, track=result.routing.track.label, lead=lead)
+        if result.warnings:
+            text += "\n" + TR.intake_warnings.format(warnings=";".join(result.warnings))
+        self.saved_banner.setText(text)
         self.saved_banner.show()
         self.referral_button.setVisible(result.routing.track is Track.REFER)
         self.saved_row.show()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from station_app.domain.enums import Role
+from station_app.services.desk_service import prepare_desk
 from station_app.services.query_service import CaseQuery
 from station_app.services.session import Session
 from ui import theme
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.outer.addWidget(self.lock_view)
         self.setCentralWidget(self.outer)
         self._build_status_bar()
+        runner.run(prepare_desk, lambda _none: None)  # the pinyin dictionary loads before the first save
         self._wire()
         self.idle = IdleWatcher(float(session.setting("idle_lock_minutes")), self)
         self.idle.timed_out.connect(self._on_idle_timed_out)

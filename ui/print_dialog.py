@@ -16,9 +16,12 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -270,9 +273,24 @@ class CasePrintDialog(RecordedPaperDialog):
         self.kinds.setObjectName("kinds")
         self.kinds.setMaximumWidth(220)
         self.side.addWidget(self.kinds, 1)
+        # 五(三): an internal paper names its receiver; one outside the station needs a head's approval
+        self.side.addWidget(QLabel(TR.print_recipient))
+        self.recipients = QComboBox()
+        self.recipients.setObjectName("recipients")
+        self.recipients.setMaximumWidth(220)
+        self.side.addWidget(self.recipients)
+        self.recipient_state = muted()
+        self.recipient_state.setWordWrap(True)
+        self.recipient_state.setMaximumWidth(220)
+        self.side.addWidget(self.recipient_state)
+        self.approve_button = QPushButton(TR.print_approve)
+        self.approve_button.clicked.connect(self._on_approve_clicked)
+        self.side.addWidget(self.approve_button)
+        self.form: Any = None
         verify = QPushButton(TR.print_verify)
         verify.clicked.connect(self._on_verify_clicked)
         self.side.addWidget(verify)
+        self.recipients.currentIndexChanged.connect(self._on_recipient_changed)
         self._fill_kinds()
         self.kinds.currentItemChanged.connect(self._on_kind_changed)
         wanted = kind or self._first_fitting()
@@ -309,14 +327,100 @@ class CasePrintDialog(RecordedPaperDialog):
 
     def generate(self, kind: str) -> None:
         """Show the draft of `kind`; the numbered, signed copy is made only when printed or saved."""
+        if kind != self._kind or self.form is None:
+            self._kind = kind
+            self._fill_recipients()
+        self._preview()
+
+    def _preview(self) -> None:
         from station_app.services.paper_service import preview_paper
 
         self._set_ready(False)
         self.info.setText(TR.print_busy)
-        session, case_no = self.session, self.case_no
-        self._kind = kind
-        self.runner.run(lambda: preview_paper(session, case_no, kind), self._on_preview_built, self.show_failure,
-                        key="paper")
+        session, case_no, kind, options = self.session, self.case_no, self._kind, self.options()
+        self.runner.run(lambda: preview_paper(session, case_no, kind, options), self._on_preview_built,
+                        self.show_failure, key="paper")
+
+    # -- the receiver (五(三)) ------------------------------------------------------------------
+    def options(self) -> dict[str, str]:
+        """The paper options the service takes: the receiver of an internal paper."""
+        code = self.recipients.currentData()
+        return {"to": str(code)} if code else {}
+
+    def _choice(self) -> Any:
+        if not hasattr(self, "recipients"):  # the base class asks before the side panel exists
+            return None
+        code = self.recipients.currentData()
+        if self.form is None or not code:
+            return None
+        return next((c for c in self.form.choices if c.code == code), None)
+
+    def _fill_recipients(self, keep: str | None = None) -> None:
+        """Ask the service which receivers this paper may go to, and whether each is approved."""
+        from station_app.services.disclosure_service import disclosure_form
+        from station_app.services.query_service import get_case
+
+        self.form = disclosure_form(self.session, get_case(self.session, self.case_no), PaperKind(self._kind))
+        self.recipients.blockSignals(True)
+        self.recipients.clear()
+        if not self.form.personal:
+            self.recipients.addItem(TR.print_recipient_citizen, None)
+        for choice in self.form.choices:
+            mark = "" if choice.ready else TR.print_recipient_unapproved
+            self.recipients.addItem(choice.label + mark, choice.code)
+        if keep is not None:
+            self.recipients.setCurrentIndex(max(self.recipients.findData(keep), 0))
+        self.recipients.setEnabled(self.form.personal)
+        self.recipients.blockSignals(False)
+        self._show_recipient_state()
+
+    def _show_recipient_state(self) -> None:
+        choice = self._choice()
+        if choice is None or not choice.needs_approval:
+            self.recipient_state.setText(TR.print_recipient_station if choice is not None else "")
+        elif choice.approval is not None:
+            a = choice.approval
+            self.recipient_state.setText(
+                TR.print_recipient_approved.format(approver=a.approver, at=a.at[:10], purpose=a.purpose))
+        else:
+            self.recipient_state.setText(TR.print_recipient_missing)
+        self.approve_button.setVisible(bool(choice and not choice.ready and self.form.can_approve))
+
+    def recipient_ready(self) -> bool:
+        choice = self._choice()
+        return choice is None or bool(choice.ready)
+
+    def _set_ready(self, ready: bool) -> None:
+        super()._set_ready(ready and self.recipient_ready())
+
+    def _on_recipient_changed(self, _index: int) -> None:
+        self._show_recipient_state()
+        self._preview()
+
+    def approve(self, purpose: str) -> None:
+        """Record the head's approval for the chosen receiver (the service checks the role)."""
+        from station_app.services.disclosure_service import approve_disclosure
+
+        choice = self._choice()
+        if choice is None:
+            return
+        try:
+            approve_disclosure(self.session, choice.code, purpose, self.case_no)
+        except StationError as exc:
+            self.error.show_error(describe(exc))
+            return
+        self.error.show_error(None)
+        self._fill_recipients(keep=choice.code)
+        self._preview()
+
+    def _on_approve_clicked(self) -> None:
+        choice = self._choice()
+        if choice is None:
+            return
+        purpose, ok = QInputDialog.getText(self, TR.print_approve_title,
+                                           TR.print_approve_purpose.format(recipient=choice.label))
+        if ok:
+            self.approve(purpose)
 
     def _on_preview_built(self, preview: Any) -> None:
         self.file_stem = f"{self.case_no}-{self.paper_label()}"
@@ -325,8 +429,8 @@ class CasePrintDialog(RecordedPaperDialog):
     def final_job(self) -> Any:
         from station_app.services.paper_service import print_paper
 
-        session, case_no, kind = self.session, self.case_no, self._kind
-        return lambda: print_paper(session, case_no, kind)
+        session, case_no, kind, options = self.session, self.case_no, self._kind, self.options()
+        return lambda: print_paper(session, case_no, kind, options)
 
     def paper_label(self) -> str:
         return KIND_LABELS[PaperKind(self._kind)]

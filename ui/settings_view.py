@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QRegularExpression, Signal
+from PySide6.QtCore import QDate, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
@@ -137,8 +137,8 @@ class SettingsView(Page):
         return tab
 
     def _contacts_tab(self) -> QWidget:
-        self.contacts = QTableWidget(len(Department), len(CONTACT_FIELDS))
-        self.contacts.setHorizontalHeaderLabels([label for _, label in CONTACT_FIELDS])
+        self.contacts = QTableWidget(len(Department), len(CONTACT_FIELDS) + 1)
+        self.contacts.setHorizontalHeaderLabels([label for _, label in CONTACT_FIELDS] + [TR.contact_state])
         self.contacts.setVerticalHeaderLabels([d.full_name for d in Department])
         self.contacts.horizontalHeader().setStretchLastSection(True)
         self.contacts.setColumnWidth(0, 380)
@@ -148,18 +148,52 @@ class SettingsView(Page):
         self._fill_contacts()
         tab = QWidget()
         column = QVBoxLayout(tab)
+        column.addWidget(muted(TR.contact_confirm_hint))
         column.addWidget(self.contacts, 1)
         self.contacts_error = ErrorLabel()
         column.addWidget(self.contacts_error)
-        column.addLayout(self._save_row(self._on_contacts_save_clicked))
+        row = self._save_row(self._on_contacts_save_clicked)
+        self.confirm_button = QPushButton(TR.contact_confirm)
+        self.confirm_button.setEnabled(self.session.role is Role.ADMIN)  # the service checks it too
+        self.confirm_button.clicked.connect(self.confirm_contacts)
+        row.insertWidget(row.count() - 1, self.confirm_button)
+        column.addLayout(row)
         return tab
 
     def _fill_contacts(self) -> None:
+        from station_app.services.settings_service import contacts_status
+
         contacts = self.session.setting("department_contacts")
+        states = {s.dept: s for s in contacts_status(self.session)}
         for r, dept in enumerate(Department):
             entry = contacts.get(dept.value, {})
             for c, (key, _) in enumerate(CONTACT_FIELDS):
                 self.contacts.setItem(r, c, QTableWidgetItem(str(entry.get(key, ""))))
+            state = states[dept.value]
+            text = (TR.contact_confirmed.format(who=state.confirmed_by, at=str(state.confirmed_at)[:10])
+                    if state.confirmed else TR.contact_sample)
+            item = QTableWidgetItem(text)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.contacts.setItem(r, len(CONTACT_FIELDS), item)
+
+    def contacts_state(self, row: int) -> str:
+        """The confirmation state shown for the department in `row`."""
+        item = self.contacts.item(row, len(CONTACT_FIELDS))
+        return item.text() if item is not None else ""
+
+    def confirm_contacts(self) -> None:
+        """Confirm every department's current contact entry (admin; an event)."""
+        from station_app.services.settings_service import confirm_department_contacts
+
+        try:
+            rows = confirm_department_contacts(self.session)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self._fill_contacts()
+        self.contacts_error.show_error(None)
+        self.settings_changed.emit({"department_contacts_confirmed"})
+        message(self, TR.settings_contacts, TR.contact_confirm_done.format(count=sum(1 for r in rows if r.confirmed)))
 
     def _calendar_tab(self) -> QWidget:
         tab = QWidget()
@@ -230,6 +264,8 @@ class SettingsView(Page):
                                     for (key, _), cell in zip(CONTACT_FIELDS, cells)}
         self.contacts_error.show_error(None)
         saved = self.apply({"department_contacts": contacts})
+        if saved:
+            self._fill_contacts()  # a changed entry is a sample again
         message(self, TR.settings_title, TR.settings_saved.format(count=len(saved)) if saved else TR.settings_unchanged)
 
     def _on_font_scale_activated(self) -> None:

@@ -37,6 +37,16 @@ def summary_rows(stats: Any) -> list[tuple[str, str]]:
         (TR.stats_on_time_count, str(stats.on_time)),
         (TR.stats_on_time, _rate(stats.on_time_rate)),
         (TR.stats_overdue_open, str(stats.overdue_open)),
+        (TR.stats_incidents, str(stats.incident_count)),
+    ]
+
+
+def work_rows(stats: Any) -> list[list[str]]:
+    """五(四): one row per department (TR.stats_work_columns), figures as text."""
+    return [
+        [r.label, str(r.cases), str(r.returns), str(r.extensions), str(r.clue_transfers), str(r.work_errors),
+         str(r.public_opinion), str(r.serious)]
+        for r in stats.by_department_work
     ]
 
 

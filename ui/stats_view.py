@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +27,7 @@ from ui.errors import show_error
 from ui.i18n import TR
 from ui.ops import Runner
 from ui.page import Page
-from ui.stats_export import breakdowns, summary_rows, write_xlsx
+from ui.stats_export import breakdowns, summary_rows, work_rows, write_xlsx
 from ui.widgets import heading, muted
 
 
@@ -76,7 +78,16 @@ class StatsView(Page):
         positions = ((0, 0), (0, 1), (1, 0), (1, 1), (2, 0))
         for chart, (r, c) in zip(self.charts, positions):
             charts.addWidget(chart, r, c)
-        charts.setRowStretch(3, 1)
+        # 五(四): per department, what it handled and the incidents recorded against it
+        self.work_table = QTableWidget(0, len(TR.stats_work_columns))
+        self.work_table.setHorizontalHeaderLabels(list(TR.stats_work_columns))
+        self.work_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.work_table.verticalHeader().setVisible(False)
+        self.work_table.setColumnWidth(0, 300)
+        self.work_table.setMinimumHeight(220)
+        charts.addWidget(heading(TR.stats_department_work, 2), 3, 0, 1, 2)
+        charts.addWidget(self.work_table, 4, 0, 1, 2)
+        charts.setRowStretch(5, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -106,6 +117,11 @@ class StatsView(Page):
             self.figure_labels[label].setText(f"{label}<br><b style='font-size:x-large'>{value}</b>")
         for chart, (_, counts) in zip(self.charts, breakdowns(stats)):
             chart.set_rows([(r.label, r.count) for r in counts])
+        work = work_rows(stats)
+        self.work_table.setRowCount(len(work))
+        for r, row in enumerate(work):
+            for c, value in enumerate(row):
+                self.work_table.setItem(r, c, QTableWidgetItem(value))
         self.empty.setVisible(stats.total == 0)
 
     def _on_export_clicked(self) -> None:

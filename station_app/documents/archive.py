@@ -109,7 +109,10 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         ("保管期限", "□永久    □定期30年    □定期10年"),
     ]
     s.fields(info)
-    s.para("本案卷载有缴费人个人信息,按档案管理规定保管,未经批准不得查阅、复制。", "small")
+    if ctx.recipient_line:
+        s.recipient_note("。" + "本案卷载有缴费人个人信息,按档案管理规定保管,未经批准不得查阅、复制。")
+    else:
+        s.para("本案卷载有缴费人个人信息,按档案管理规定保管,未经批准不得查阅、复制。", "small")
     s.seal("archive")
 
     s.page_break()

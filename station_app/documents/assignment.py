@@ -30,6 +30,8 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
     s = Story(ctx)
     i = case.intake
     depts = sorted(case.departments, key=lambda d: (d.role != "lead", d.dept.value))
+    if ctx.recipient and ctx.recipient != "station":  # a copy for one department: its section only
+        depts = [d for d in depts if d.dept.value == ctx.recipient]
     major = case.routing.track is Track.MAJOR
     deadline = cn_date(ctx.deadline) if ctx.deadline else "规定时限内"
     for n, progress in enumerate(depts, 1):
@@ -66,11 +68,12 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
             ask += "你单位为牵头部门,请在意见中提出总体处理建议。"
         s.para(ask)
         estimated = "(按周一至周五估算)" if ctx.deadline_estimated else ""
+        secret = "本交办单载有缴费人个人信息,仅用于办理本事项,请严格保密。"
         s.para(
             f"请于{deadline}前{estimated}将加盖单位印章的书面意见送交{ctx.station.name}。"
-            f"联系人:{ctx.handler};电话:{ctx.station.phone or '—'}。本交办单载有缴费人个人信息,"
-            "仅用于办理本事项,请严格保密。"
+            f"联系人:{ctx.handler};电话:{ctx.station.phone or '—'}。" + ("" if ctx.recipient_line else secret)
         )
+        s.recipient_note("。" + secret)
         s.para("签收人:______________  签收时间:______年___月___日", "plain")
         s.seal(dept.value, ctx.deadline)
     return s.render()

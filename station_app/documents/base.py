@@ -44,6 +44,7 @@ from station_app.documents.flow import (
 from station_app.documents.fmt import cn_date
 from station_app.documents.fonts import FONT_NAME, register_fonts
 from station_app.documents.payload import PaperKind, QrFields, digest, format_paper_no, make_payload
+from station_app.domain.enums import DEPARTMENT_SHORT, Department
 
 PAGE_W, PAGE_H = A4
 MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 25 * mm, 25 * mm, 28 * mm, 20 * mm
@@ -77,6 +78,8 @@ class PaperContext:
     deadline_estimated: bool = False
     options: Mapping[str, str] = field(default_factory=dict)
     draft: bool = False  # a screen preview: marked 样稿, nothing recorded
+    recipient: str = ""  # internal papers: the receiving department code, or `station` (五(三))
+    recipient_line: str = ""  # printed above each seal: the receiver and the approval it rests on
 
     @property
     def paper_no(self) -> str:
@@ -110,6 +113,7 @@ class Story:
         self._texts: list[str] = []
         self.payloads: list[str] = []
         self.digests: list[str] = []
+        self._recipient_noted = False
 
     def _keep(self, *texts: str) -> None:
         self._texts.extend(texts)
@@ -193,6 +197,13 @@ class Story:
     def keep(self, *texts: str) -> None:
         self._keep(*texts)
 
+    def recipient_note(self, suffix: str = "") -> None:
+        """The receiver line of an internal paper (五(三)), once per section; `seal` adds it
+        when the paper module did not place it itself. Nothing on citizen papers."""
+        if self.ctx.recipient_line and not self._recipient_noted:
+            self.para(self.ctx.recipient_line + suffix, "small")
+            self._recipient_noted = True
+
     # -- signature and QR -----------------------------------------------------------------
     def payload(self, addressee: str, deadline: date | None) -> str:
         """Close the current section: digest of its text, signed payload for its QR code."""
@@ -221,6 +232,8 @@ class Story:
         """The signature and seal area with the section's QR code (kept on one page)."""
         issuer = issuer or self.ctx.station.name
         date_text = date_text or self.ctx.issued_text
+        self.recipient_note()
+        self._recipient_noted = False
         self._keep(issuer, date_text)
         payload = self.payload(addressee, deadline)
         area: list[Flowable] = [SealArea(payload, issuer, date_text)]
@@ -303,6 +316,9 @@ def _header(canv: Canvas, ctx: PaperContext) -> None:
     mark = f"补打(第{ctx.reprint}次)" if ctx.reprint else ""
     if ctx.draft:
         mark = "样稿 · 未登记,不作正式文书" + (f" · {mark}" if mark else "")
+    if ctx.recipient:
+        to = "本站留存 · 不得对外提供" if ctx.recipient == "station" else f"送:{_short(ctx.recipient)}"
+        mark = f"{to} · {mark}" if mark else to
     if mark:
         canv.setFont(FONT_NAME, 10)
         canv.drawRightString(PAGE_W - MARGIN_R, top - 5.5 * mm, mark)
@@ -313,6 +329,13 @@ def _header(canv: Canvas, ctx: PaperContext) -> None:
     canv.setStrokeGray(0.5)
     canv.line(MARGIN_L, top - 8 * mm, PAGE_W - MARGIN_R, top - 8 * mm)
     canv.restoreState()
+
+
+def _short(code: str) -> str:
+    try:
+        return DEPARTMENT_SHORT[Department(code)]
+    except ValueError:
+        return code
 
 
 def _numbered_canvas(ctx: PaperContext, pages: list[int]) -> type[Canvas]:

@@ -13,9 +13,8 @@ from typing import Any
 
 from station_app.cli import EXIT_ERROR, EXIT_OK, _out, _session
 from station_app.errors import ValidationError
-
-PAPERS = ("receipt", "referral", "assignment", "submission", "refusal", "reply", "minutes", "archive")
-PROCEEDINGS = ("arbitration", "litigation", "reconsideration")
+from station_app.services.paper_rules import CASE_PAPERS as PAPERS
+from station_app.services.paper_rules import PROCEEDINGS
 
 
 def _out_path(value: str) -> Path:
@@ -42,6 +41,13 @@ def cmd_print(args: argparse.Namespace) -> int:
         fields["paper"] = f"文书种类应为:{'、'.join(PAPERS)}"
     if args.proceedings and args.proceedings not in PROCEEDINGS:
         fields["proceedings"] = f"程序应为:{'、'.join(PROCEEDINGS)}"
+    from station_app.services.disclosure_service import parse_recipient
+
+    if args.to:
+        try:
+            parse_recipient(args.to)
+        except ValidationError as exc:
+            fields.update(exc.fields)
     if fields:
         raise ValidationError(fields)
     out = _out_path(args.out)
@@ -50,11 +56,16 @@ def cmd_print(args: argparse.Namespace) -> int:
     session = _session(args)
     try:
         options = {"proceedings": args.proceedings} if args.proceedings else {}
+        if args.to:
+            options["to"] = args.to
         result = print_paper(session, args.case_no, args.paper, options)
     finally:
         session.close()
     _write(out, result.pdf)
-    _out_printed({"case_no": args.case_no, "paper": result.kind}, result, out)
+    head = {"case_no": args.case_no, "paper": result.kind}
+    if result.recipient:
+        head["recipient"] = result.recipient
+    _out_printed(head, result, out)
     return EXIT_OK
 
 
@@ -114,6 +125,11 @@ def register(sub: Any) -> None:
     p.add_argument("--paper", required=True, help="|".join(PAPERS))
     p.add_argument("--out", required=True, help="输出PDF文件")
     p.add_argument("--proceedings", help="不予受理告知书:事项所处程序 " + "|".join(PROCEEDINGS))
+    p.add_argument(
+        "--to",
+        help="内部文书(交办单、报送单、纪要、案卷)的接收单位:部门代码,或 station(本站留存,默认);"
+        "向本站以外提供须经站长报批(disclosure approve)",
+    )
     p.set_defaults(func=cmd_print)
 
     report = sub.add_parser("report", help="统计报表").add_subparsers(dest="report_command", required=True)

@@ -21,6 +21,17 @@ def cn_date(value: date | datetime | str | None) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+ESTIMATED_NOTE = "(该年度节假日安排尚未公布,按周一至周五并扣除法定节日估算)"
+
+
+def due_before(value: date | None, estimated: bool, fallback: str = "规定时限内") -> str:
+    """A printed deadline, `2027年1月5日前`, marked when it was estimated (a year whose holiday
+    schedule is not out yet); `fallback` when there is none."""
+    if value is None:
+        return fallback
+    return cn_date(value) + "前" + (ESTIMATED_NOTE if estimated else "")
+
+
 def cn_datetime(value: datetime | str | None) -> str:
     if value is None or value == "":
         return ""
@@ -138,3 +149,17 @@ def case_rows(case: CaseDetail, citizen: bool) -> list[tuple[str, str]]:
     rows += party_rows(case.intake.get("applicant"), citizen, role="缴费人")
     rows += party_rows(case.intake.get("respondent"), citizen, role="被反映单位")
     return rows + matter_rows(case)
+
+
+def matter_sections(story: Any, case: CaseDetail) -> None:
+    """Sections 一 and 二 of an internal paper about one matter (报送单, 重大疑难上报单): the payer
+    and the matter in full (internal: identifiers unmasked), the flags, the summary and the claim.
+    `story` is a `documents.base.Story`."""
+    intake = case.intake
+    story.heading("一、缴费人及事项基本情况")
+    rows = case_rows(case, citizen=False)
+    rows.append(("情形", flags_text(intake.get("flags"))))
+    story.fields(rows)
+    story.long_text("二、反映主要事项", str(intake.get("summary") or ""))
+    if intake.get("claim"):
+        story.para(f"诉求:{intake['claim']}")

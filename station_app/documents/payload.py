@@ -41,6 +41,8 @@ class PaperKind(StrEnum):
     MINUTES = "minutes"
     ARCHIVE = "archive"
     REPORT = "report"
+    ESCALATION = "escalation"
+    REPLY_RESPONDENT = "reply_respondent"
 
     @property
     def label(self) -> str:
@@ -66,6 +68,8 @@ KIND_LABELS: dict[PaperKind, str] = {
     PaperKind.MINUTES: "会议纪要",
     PaperKind.ARCHIVE: "案卷封面及卷内目录",
     PaperKind.REPORT: "统计月报",
+    PaperKind.ESCALATION: "重大疑难事项上报单",
+    PaperKind.REPLY_RESPONDENT: "书面答复(被反映方)",
 }
 KIND_CODES: dict[PaperKind, str] = {
     PaperKind.RECEIPT: "R",
@@ -77,6 +81,8 @@ KIND_CODES: dict[PaperKind, str] = {
     PaperKind.MINUTES: "M",
     PaperKind.ARCHIVE: "V",
     PaperKind.REPORT: "T",
+    PaperKind.ESCALATION: "E",
+    PaperKind.REPLY_RESPONDENT: "P",
 }
 KIND_BY_CODE = {v: k for k, v in KIND_CODES.items()}
 # The character of each kind in the paper number (机关代字): 漠西调受〔2025〕17号.
@@ -90,10 +96,14 @@ KIND_CHARS: dict[PaperKind, str] = {
     PaperKind.MINUTES: "纪",
     PaperKind.ARCHIVE: "档",
     PaperKind.REPORT: "统",
+    PaperKind.ESCALATION: "重",
+    PaperKind.REPLY_RESPONDENT: "复",
 }
-CITIZEN_KINDS = frozenset({PaperKind.RECEIPT, PaperKind.REFERRAL, PaperKind.REFUSAL, PaperKind.REPLY})
+CITIZEN_KINDS = frozenset(
+    {PaperKind.RECEIPT, PaperKind.REFERRAL, PaperKind.REFUSAL, PaperKind.REPLY, PaperKind.REPLY_RESPONDENT}
+)
 
-ADDRESSEE_LABELS = {"payer": "缴费人", "archive": "本站案卷"}
+ADDRESSEE_LABELS = {"payer": "缴费人", "respondent": "被反映方", "archive": "本站案卷"}
 
 
 def addressee_label(code: str) -> str:

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 from station_app.documents.base import Built, PaperContext, Story
-from station_app.documents.fmt import applicant_name, category_text, cn_date, cn_datetime, party_rows, periods_text
+from station_app.documents.fmt import (
+    applicant_name,
+    category_text,
+    cn_datetime,
+    due_before,
+    party_rows,
+    periods_text,
+)
 from station_app.domain.enums import Department
 from station_app.services.dto import CaseDetail
+from station_app.services.settings_schema import contact_confirmed
+
+SAMPLE_MARK = "(示例,未经确认)"
+SAMPLE_NOTE = "注:标有“示例,未经确认”的部门地址、电话尚未经本站核实确认,请以该部门公布的信息为准。"
 
 
 def contact(ctx: PaperContext, dept: Department) -> dict[str, str]:
+    """A department's address, phone and hours as a citizen paper prints them: until an admin
+    confirms the entry (settings), the address and phone carry 示例,未经确认; `sample` is "1" then."""
     table = ctx.settings.get("department_contacts") or {}
     entry = table.get(dept.value) or {}
-    return {k: str(entry.get(k) or "") for k in ("address", "phone", "hours")}
+    out = {k: str(entry.get(k) or "") for k in ("address", "phone", "hours")}
+    sample = not contact_confirmed(ctx.settings, dept.value)
+    if sample:
+        out.update({k: out[k] + SAMPLE_MARK for k in ("address", "phone") if out[k]})
+    out["sample"] = "1" if sample and (out["address"] or out["phone"]) else ""
+    return out
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
@@ -19,7 +37,7 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
     i = case.intake
     lead = case.routing.lead or Department.BUSINESS
     category = int(i.get("category", 9))
-    deadline = cn_date(ctx.deadline) if ctx.deadline else "规定时限内"
+    before = due_before(ctx.deadline, ctx.deadline_estimated)
     s.title("社会保险费征缴争议转办告知单", ctx.station.name)
     s.addressee(f"{applicant_name(case)}:")
     s.para(
@@ -35,13 +53,15 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
             ("承办部门", lead.full_name),
             ("办公地址", c["address"] or "—"),
             ("联系电话", c["phone"] or "—"),
-            ("办理时限", f"{deadline}前"),
+            ("办理时限", before),
             ("办公时间", c["hours"] or "—"),
             ("请携带材料", ";".join(f"{n}. {d}" for n, d in enumerate(docs, 1)) + "。"),
         ]
     )
+    if c["sample"]:
+        s.para(SAMPLE_NOTE, "small")
     s.para(
-        f"承办部门应于{deadline}前依职权办理并向您反馈。逾期未获答复的,可联系本站首问责任人{ctx.handler}"
+        f"承办部门应于{before}依职权办理并向您反馈。逾期未获答复的,可联系本站首问责任人{ctx.handler}"
         f"(电话:{ctx.station.phone or '—'})或拨打12345政府服务便民热线反映。"
     )
     who = ",".join(f"{k}:{v}" for k, v in party_rows(i.get("applicant"), citizen=True, role="缴费人"))

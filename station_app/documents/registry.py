@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from station_app.documents import archive, assignment, minutes, receipt, referral, refusal, reply, submission
+from station_app.documents import (
+    archive,
+    assignment,
+    escalation,
+    minutes,
+    receipt,
+    referral,
+    refusal,
+    reply,
+    submission,
+)
 from station_app.documents.base import Built, PaperContext
 from station_app.documents.payload import PaperKind
 from station_app.services.dto import CaseDetail
@@ -18,4 +28,6 @@ BUILDERS: dict[PaperKind, Callable[[PaperContext, CaseDetail], Built]] = {
     PaperKind.REPLY: reply.build,
     PaperKind.MINUTES: minutes.build,
     PaperKind.ARCHIVE: archive.build,
+    PaperKind.ESCALATION: escalation.build,
+    PaperKind.REPLY_RESPONDENT: reply.build_respondent,
 }

@@ -1,5 +1,6 @@
 """书面答复: the station's combined answer to the payer, each department's written opinion,
-and the legal remedies with their time limits (texts are settings)."""
+and the legal remedies with their time limits (texts are settings). 四(三) asks for feedback to
+both parties: `build` writes the payer's copy, `build_respondent` the other party's."""
 
 from __future__ import annotations
 
@@ -24,6 +25,16 @@ def remedies(settings: Any) -> list[str]:
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
+    """The payer's copy."""
+    return _build(ctx, case, respondent=False)
+
+
+def build_respondent(ctx: PaperContext, case: CaseDetail) -> Built:
+    """The other party's copy (the payer's identifiers masked)."""
+    return _build(ctx, case, respondent=True)
+
+
+def _build(ctx: PaperContext, case: CaseDetail, respondent: bool) -> Built:
     s = Story(ctx)
     i = case.intake
     reply = case.note("reply_issued") or {}
@@ -31,18 +42,26 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
     r = case.routing
     depts = [d.dept for d in sorted(case.departments, key=lambda d: (d.role != "lead", d.dept.value))]
     s.title("社会保险费征缴争议书面答复", ctx.station.name)
-    s.addressee(f"{applicant_name(case)}:")
     how = f"会同{dept_names(depts)}依职权办理" if depts else "依职权办理"
     if r.track is Track.MAJOR:
         how = f"上报领导小组,由{dept_names(depts)}依职权办理,经会商形成会议纪要"
-    s.para(
-        f"您于{cn_datetime(i.get('received_at'))}反映的“{category_text(int(i.get('category', 9)))}”争议事项"
-        f",本站{how}。现将处理意见答复如下。"
-    )
-    s.heading("一、您反映的事项")
-    s.fields([("案件编号", case.summary.case_no), *party_rows(i.get("applicant"), citizen=True, role="缴费人")])
+    matter = f"“{category_text(int(i.get('category', 9)))}”争议事项"
+    received = cn_datetime(i.get("received_at"))
+    parties = [("案件编号", case.summary.case_no), *party_rows(i.get("applicant"), citizen=True, role="缴费人")]
+    if respondent:
+        other = i.get("respondent") or {}
+        s.addressee(f"{other.get('name', '')}:")
+        s.para(f"{applicant_name(case)}于{received}反映的涉及你方的{matter},本站{how}。现将处理意见告知如下。")
+        s.heading("一、反映的事项")
+        s.fields(parties + party_rows(other, citizen=True, role="被反映单位"))
+    else:
+        s.addressee(f"{applicant_name(case)}:")
+        s.para(f"您于{received}反映的{matter},本站{how}。现将处理意见答复如下。")
+        s.heading("一、您反映的事项")
+        s.fields(parties)
     s.para(str(i.get("summary") or "(无)"))
-    s.long_text("二、处理意见", str(reply.get("text") or ""))
+    text_ = reply.get("respondent_text") if respondent and reply.get("respondent_text") else reply.get("text")
+    s.long_text("二、处理意见", str(text_ or ""))
 
     n = 3
     with_opinion = [d for d in sorted(case.departments, key=lambda d: (d.role != "lead", d.dept.value)) if d.opinion]
@@ -67,8 +86,8 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         n += 1
 
     s.heading(f"{numerals[n - 1]}、救济途径")
-    s.para("您如对本答复有异议,可按下列途径依法申请救济:")
+    s.para(("你方" if respondent else "您") + "如对本答复有异议,可按下列途径依法申请救济:")
     s.bullets(remedies(ctx.settings))
     s.para(f"如无异议,本站将按规定将本案归档。咨询电话:{ctx.station.phone or '—'}。")
-    s.seal("payer")
+    s.seal("respondent" if respondent else "payer")
     return s.render()

@@ -1,4 +1,5 @@
-"""统计月报: counts by category, town, department, track and status; on-time and resolution rates."""
+"""统计月报: counts by category, town, department, track and status; on-time and resolution rates;
+per-department work and the incidents recorded for accountability (五(四))."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import cn_date
+from station_app.domain.enums import DEPARTMENT_SHORT, Department
 
 if TYPE_CHECKING:
     from station_app.services.stats_service import CountRow, Stats
@@ -25,6 +27,40 @@ def _table(s: Story, heading: str, name: str, rows: tuple[CountRow, ...], total:
     s.grid(["序号", name, "件数", "占比"], body, [14, 92, 26, 28], left=(1,), heading=heading)
 
 
+def _short(code: str) -> str:
+    try:
+        return DEPARTMENT_SHORT[Department(code)]
+    except ValueError:
+        return code
+
+
+def _accountability(s: Story, stats: Stats) -> None:
+    """七、部门履职和责任追究: per department, then each incident (no text: it may name people)."""
+    work = stats.by_department_work
+    body = [
+        [r.label, str(r.cases), str(r.returns), str(r.extensions), str(r.clue_transfers),
+         str(r.work_errors), str(r.public_opinion), str(r.serious)]
+        for r in work
+    ]
+    body.append(
+        ["合计", *(str(sum(getattr(r, f) for r in work)) for f in
+                   ("cases", "returns", "extensions", "clue_transfers", "work_errors", "public_opinion", "serious"))]
+    )
+    s.grid(
+        ["部门", "承办", "退回", "延期", "线索移送", "工作失误", "引发舆情", "严重后果"],
+        body,
+        [58, 14, 14, 14, 18, 18, 18, 18],
+        left=(0,),
+        heading="七、部门履职和责任追究(五(四))",
+    )
+    if stats.incidents:
+        rows = [[str(n), i.at[:10], i.case_no, _short(i.dept), i.kind.label] for n, i in enumerate(stats.incidents, 1)]
+        s.grid(["序号", "登记日期", "案件编号", "责任部门", "事件类别"], rows, [12, 26, 52, 30, 30],
+               heading=f"责任事件登记({len(rows)}件)")
+    else:
+        s.para("本期未登记工作失误、引发舆情或造成严重后果的责任事件。", "plain")
+
+
 def build(ctx: PaperContext, stats: Stats) -> Built:
     s = Story(ctx)
     first = stats.date_from
@@ -40,6 +76,7 @@ def build(ctx: PaperContext, stats: Stats) -> Built:
             ("已答复", f"{stats.concluded}件,其中按时{stats.on_time}件"),
             ("按时办结率", pct(stats.on_time_rate)),
             ("在办超期", f"{stats.overdue_open}件"),
+            ("责任事件", f"{stats.incident_count}件"),
         ],
     )
     total = stats.total
@@ -48,8 +85,9 @@ def build(ctx: PaperContext, stats: Stats) -> Built:
     _table(s, "四、按牵头部门", "牵头部门", stats.by_department, total)
     _table(s, "五、按办理方式", "办理方式", stats.by_track, total)
     _table(s, "六、按办理状态", "办理状态", stats.by_status, total)
+    _accountability(s, stats)
 
-    s.heading("七、指标说明")
+    s.heading("八、指标说明")
     s.bullets(
         [
             "统计范围:统计期间内受理登记的全部案件(按受理日期)。",
@@ -58,6 +96,8 @@ def build(ctx: PaperContext, stats: Stats) -> Built:
             "按时办结:已答复(含当场办结)的案件中,分类流转、审批、部门书面意见、报送交办、答复各环节均在"
             "规定工作日时限(含依规延期)内完成的;按时办结率=按时办结件数÷已答复件数。",
             "在办超期:统计期末仍在办理且已超过当前环节时限的案件。",
+            "部门履职:上述案件中各部门承办(牵头或协办)的件数,及退回、延期、移送纪委监委线索和登记的责任事件"
+            "(工作失误、引发舆情、造成严重后果)次数。",
         ]
     )
     s.para(f"填报单位:{ctx.station.name}    填报人:{ctx.handler}    联系电话:{ctx.station.phone or '—'}", "plain")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from station_app.documents.base import Built, PaperContext, Story
-from station_app.documents.fmt import case_rows, cn_date, flags_text
+from station_app.documents.fmt import due_before, matter_sections
 from station_app.domain.enums import Department
 from station_app.services.dto import CaseDetail
 
@@ -20,7 +20,6 @@ def _depts(codes: list[str] | None) -> str:
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
     s = Story(ctx)
-    i = case.intake
     note = case.note("submitted_to_city") or {}
     s.title("社会保险费征缴争议事项报送单", ctx.station.name)
     s.addressee(f"{Department.CITY_GOV.full_name}、{Department.BUSINESS.full_name}:")
@@ -28,13 +27,7 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         "我站受理的下列社会保险费征缴争议事项职责不清。根据《漠河市社会保险费征缴争议联合处置机制》"
         "四、(五)的规定,现予报送,请按照12345政府服务便民热线运行机制,按部门职责转交承办部门办理。"
     )
-    s.heading("一、缴费人及事项基本情况")
-    rows = case_rows(case, citizen=False)
-    rows.append(("情形", flags_text(i.get("flags"))))
-    s.fields(rows)
-    s.long_text("二、反映主要事项", str(i.get("summary") or ""))
-    if i.get("claim"):
-        s.para(f"诉求:{i['claim']}")
+    matter_sections(s, case)
 
     s.heading("三、职责不清的原因")
     reason = str(note.get("reason") or "")
@@ -50,7 +43,7 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         [
             ("已协商部门", consulted or "无"),
             ("建议承办部门", suggested or "请市12345热线办按部门职责确定"),
-            ("反馈期限", (cn_date(ctx.deadline) + "前") if ctx.deadline else "规定时限内"),
+            ("反馈期限", due_before(ctx.deadline, ctx.deadline_estimated)),
             ("报送联系人", ctx.handler),
             ("联系电话", ctx.station.phone or "—"),
         ]
@@ -59,6 +52,9 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         "承办部门应在规定时限内办理,并将办理结果反馈缴费人和市12345热线办;无正当理由拒不处理属于本部门职能的"
         "社会保险费征缴争议的,由受理部门将案件线索移交纪委监委处理。",
     )
-    s.para("本报送单载有缴费人个人信息,仅用于办理本事项,请严格保密。", "small")
+    if ctx.recipient_line:
+        s.recipient_note("。" + "本报送单载有缴费人个人信息,仅用于办理本事项,请严格保密。")
+    else:
+        s.para("本报送单载有缴费人个人信息,仅用于办理本事项,请严格保密。", "small")
     s.seal(Department.BUSINESS.value, ctx.deadline)
     return s.render()

@@ -174,6 +174,7 @@ class Flag(StrEnum):
     ONLINE_OPINION = "online_opinion"
     REPEAT_PETITION = "repeat_petition"
     IN_LEGAL_PROCEEDINGS = "in_legal_proceedings"
+    NOT_ENROLLED = "not_enrolled"
 
     @property
     def label(self) -> str:
@@ -187,6 +188,26 @@ FLAG_LABELS: dict[Flag, str] = {
     Flag.ONLINE_OPINION: "涉网络舆情",
     Flag.REPEAT_PETITION: "重复信访",
     Flag.IN_LEGAL_PROCEEDINGS: "已进入仲裁/诉讼/复议程序",
+    Flag.NOT_ENROLLED: "未参保(参保争议)",
+}
+
+
+class ProceedingKind(StrEnum):
+    """The proceeding a payer is in (不予受理) or whose dismissed claim is on record."""
+
+    ARBITRATION = "arbitration"
+    LITIGATION = "litigation"
+    RECONSIDERATION = "reconsideration"
+
+    @property
+    def label(self) -> str:
+        return PROCEEDING_LABELS[self]
+
+
+PROCEEDING_LABELS: dict[ProceedingKind, str] = {
+    ProceedingKind.ARBITRATION: "劳动人事争议仲裁",
+    ProceedingKind.LITIGATION: "诉讼",
+    ProceedingKind.RECONSIDERATION: "行政复议",
 }
 
 
@@ -268,6 +289,24 @@ OBJECTION_LABELS: dict[ObjectionRoute, str] = {
     ObjectionRoute.RECONSIDERATION: "行政复议",
     ObjectionRoute.ARBITRATION: "仲裁",
     ObjectionRoute.LITIGATION: "行政诉讼",
+}
+
+class IncidentKind(StrEnum):
+    """What 五(四) 严格责任追究 names as grounds for accountability."""
+
+    WORK_ERROR = "work_error"
+    PUBLIC_OPINION = "public_opinion"
+    SERIOUS_CONSEQUENCE = "serious_consequence"
+
+    @property
+    def label(self) -> str:
+        return INCIDENT_LABELS[self]
+
+
+INCIDENT_LABELS: dict[IncidentKind, str] = {
+    IncidentKind.WORK_ERROR: "工作失误",
+    IncidentKind.PUBLIC_OPINION: "引发舆情",
+    IncidentKind.SERIOUS_CONSEQUENCE: "造成严重后果",
 }
 
 # The six towns of Mohe City (administrative division codes).

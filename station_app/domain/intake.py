@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from station_app.domain.enums import Category, Channel, Flag, InsuranceType
+from station_app.domain.enums import Category, Channel, Flag, InsuranceType, ProceedingKind
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,29 @@ class Party:
         return out
 
 
+# A dismissed claim for 补缴 in these is no bar: 补缴 is not a civil dispute (三(二)6).
+CIVIL_PROCEEDINGS = frozenset({ProceedingKind.ARBITRATION, ProceedingKind.LITIGATION})
+
+
+@dataclass(frozen=True)
+class Proceeding:
+    """The arbitration, litigation or reconsideration the payer is in (or whose claim was dismissed)."""
+
+    kind: ProceedingKind
+    body: str = ""  # the arbitration commission, court or reconsideration authority
+    case_no: str = ""  # that body's case number
+    dismissed: bool = False  # the claim was dismissed (驳回/不予受理), not pending
+
+    @property
+    def bars_intake(self) -> bool:
+        """Whether this proceeding keeps the matter out (不予受理): pending, or a dismissed
+        reconsideration (an administrative matter that goes on to litigation)."""
+        return not (self.dismissed and self.kind in CIVIL_PROCEEDINGS)
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind.value, "body": self.body, "case_no": self.case_no, "dismissed": self.dismissed}
+
+
 @dataclass(frozen=True)
 class Intake:
     """A validated intake (see `station_app.domain.validation.parse_intake`)."""
@@ -76,9 +99,20 @@ class Intake:
     summary: str = ""
     claim: str = ""
     flags: frozenset[Flag] = field(default_factory=frozenset)
+    proceeding: Proceeding | None = None
 
     def has(self, flag: Flag) -> bool:
+        """Whether `flag` applies. `in_legal_proceedings` applies while a proceeding is pending:
+        ticked or recorded, unless the recorded claim was a dismissed civil or arbitration one."""
+        if flag is Flag.IN_LEGAL_PROCEEDINGS and self.proceeding is not None:
+            return self.proceeding.bars_intake
         return flag in self.flags
+
+    @property
+    def dismissed_claim(self) -> Proceeding | None:
+        """The recorded civil or arbitration claim that was dismissed (no bar, 三(二)6), if any."""
+        p = self.proceeding
+        return p if p is not None and not p.bars_intake else None
 
     def to_json(self) -> dict[str, object]:
         """The canonical JSON form (what events carry and bundles ship)."""
@@ -96,4 +130,5 @@ class Intake:
             "summary": self.summary,
             "claim": self.claim,
             "flags": {f.value: (f in self.flags) for f in Flag},
+            "proceeding": self.proceeding.to_json() if self.proceeding else None,
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TypeVar
@@ -16,8 +17,8 @@ from typing import TypeVar
 import phonenumbers
 from stdnum.cn import ric, uscc
 
-from station_app.domain.enums import Category, Channel, Flag, InsuranceType
-from station_app.domain.intake import Intake, Month, Party, Period
+from station_app.domain.enums import TOWNS, Category, Channel, Flag, InsuranceType, ProceedingKind
+from station_app.domain.intake import Intake, Month, Party, Period, Proceeding
 from station_app.errors import ValidationError
 
 _T = TypeVar("_T")
@@ -37,7 +38,10 @@ _PHONE_CHARS_RE = re.compile(r"[\d\s()+\-]+", re.ASCII)
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}", re.ASCII)
 _TOP_KEYS = frozenset({"received_at", "channel", "town_code", "applicant", "respondent",
                        "category", "insurance_types", "periods", "amount_claimed",
-                       "group_size", "summary", "claim", "flags"})
+                       "group_size", "summary", "claim", "flags", "proceeding"})
+_PROCEEDING_KEYS = frozenset({"kind", "body", "case_no", "dismissed"})
+_PROCEEDING_CODES = frozenset(k.value for k in ProceedingKind)
+FUTURE_SKEW = timedelta(minutes=5)
 _PARTY_KEYS = {"person": ("name", "id_number", "phone"),
                "employer": ("name", "uscc", "contact", "phone")}
 _ALL_PARTY_KEYS = frozenset({"kind", "name", "id_number", "phone", "uscc", "contact"})
@@ -47,6 +51,28 @@ _TOWN_RE = re.compile(r"[0-9]{9}")
 _CHANNEL_CODES = frozenset(c.value for c in Channel)
 _INSURANCE_CODES = frozenset(t.value for t in InsuranceType)
 _FLAG_CODES = frozenset(f.value for f in Flag)
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    """What an intake is checked against besides its own shape (四(一) 受理登记).
+
+    Attributes:
+        towns: the town codes of the station's jurisdiction (a setting; Mohe's six towns by
+            default); None accepts any 9-digit code.
+        now: the station's clock; None reads the system clock. `received_at` may be at most
+            `future_skew` later than this.
+        admitted: the intake was accepted before (re-routing a stored case): only its shape is
+            checked, not the desk's requirements (summary, phone, contact, town, time).
+    """
+
+    towns: frozenset[str] | None = frozenset(TOWNS)
+    now: datetime | None = None
+    future_skew: timedelta = FUTURE_SKEW
+    admitted: bool = False
+
+
+ADMITTED = IntakeRules(towns=None, admitted=True)
 
 
 def _clean(s: str) -> str:
@@ -248,7 +274,7 @@ class _Reader:
             self.fail(path, reason)
         return normalize(value) if value is not None and not reason else None
 
-    def party(self, value: object, path: str, *, applicant: bool) -> Party | None:
+    def party(self, value: object, path: str, *, applicant: bool, desk: bool = True) -> Party | None:
         if not isinstance(value, dict):
             return self.refuse(path, "应为对象", None)
         self.unknown_keys(value, _ALL_PARTY_KEYS, f"{path}.")
@@ -266,15 +292,17 @@ class _Reader:
                                                  normalize_uscc)
         phone = self.checked(value, "phone", f"{path}.phone", check_phone, normalize_phone)
         contact = None if person else self.text(value, "contact", f"{path}.contact")
-        reachable = id_number or phone or f"{path}.phone" in self.errors
-        if applicant and person and not reachable:
-            self.fail(f"{path}.id_number", "身份证号码和联系电话至少填写一项")
+        if applicant and desk:  # 四(一): 联系方式 is registered for every applicant
+            if phone is None and f"{path}.phone" not in self.errors:
+                self.fail(f"{path}.phone", "请填写联系电话")
+            if not person and contact is None and f"{path}.contact" not in self.errors:
+                self.fail(f"{path}.contact", "请填写联系人")
         if name is None:
             return None
         return Party(str(kind), name, id_number=id_number, phone=phone, uscc=code,
                      contact=contact)
 
-    def received_at(self, data: dict[str, object]) -> datetime | None:
+    def received_at(self, data: dict[str, object], rules: IntakeRules) -> datetime | None:
         value = self.text(data, "received_at", "received_at", required=True)
         if value is None:
             return None
@@ -282,7 +310,33 @@ class _Reader:
             when = datetime.fromisoformat(value if _DATETIME_RE.match(value) else "?")
         except ValueError:
             return self.refuse("received_at", "受理时间应为ISO 8601日期时间", None)
-        return when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
+        when = when if when.tzinfo else when.replace(tzinfo=CHINA_TZ)
+        if not rules.admitted:
+            now = rules.now or datetime.now(CHINA_TZ)
+            if when > now + rules.future_skew:
+                return self.refuse("received_at", "受理时间不能晚于当前时间", None)
+        return when
+
+    def proceeding(self, value: object) -> Proceeding | None:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            return self.refuse("proceeding", "应为对象", None)
+        self.unknown_keys(value, _PROCEEDING_KEYS, "proceeding.")
+        body = self.text(value, "body", "proceeding.body", max_len=100) or ""
+        case_no = self.text(value, "case_no", "proceeding.case_no", max_len=64) or ""
+        dismissed = value.get("dismissed", False)
+        if dismissed is None:
+            dismissed = False
+        if not isinstance(dismissed, bool):
+            self.fail("proceeding.dismissed", "应为true或false")
+            dismissed = False
+        kind = value.get("kind")
+        if kind in (None, "") and not (body or case_no or dismissed):
+            return None  # an empty block: nothing recorded
+        if kind not in _PROCEEDING_CODES:
+            return self.refuse("proceeding.kind", "请选择仲裁、诉讼或行政复议", None)
+        return Proceeding(ProceedingKind(str(kind)), body, case_no, dismissed)
 
     def insurance_types(self, value: object) -> tuple[InsuranceType, ...]:
         if not isinstance(value, list):
@@ -340,30 +394,45 @@ class _Reader:
         return frozenset(Flag(k) for k, on in value.items() if k in _FLAG_CODES and on is True)
 
 
-def parse_intake(data: object) -> Intake:
+def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     """Validate an intake JSON object (DESIGN.md "Intake JSON") and build the `Intake`.
 
     Optional fields may be absent, null or "". Strings are stripped; ID numbers, USCCs and
-    phones are stored normalised.
+    phones are stored normalised. 四(一) asks the desk to register 联系方式、事项所在辖区、
+    来访时间、反映主要事项: `summary` and the applicant's `phone` (an employer's `contact` too)
+    are required, `town_code` must be one of `rules.towns` and `received_at` may not lie in
+    the future (`rules.future_skew` allowed). `proceeding` (optional) is
+    `{"kind": "arbitration"|"litigation"|"reconsideration", "body": TEXT, "case_no": TEXT,
+    "dismissed": BOOL}`. Disputed months after the month received are not refused: see
+    `intake_warnings`.
+
+    Args:
+        data: the parsed JSON.
+        rules: the station's jurisdiction and clock (default: Mohe's towns, the system clock);
+            `ADMITTED` for an intake stored earlier.
 
     Raises:
         ValidationError: naming every offending field (dotted path) with a Chinese reason.
     """
     if not isinstance(data, dict):
         raise ValidationError({"_": "受理信息应为JSON对象"})
+    rules = rules or IntakeRules()
     r = _Reader()
     r.unknown_keys(data, _TOP_KEYS, "")
-    received_at = r.received_at(data)
+    received_at = r.received_at(data, rules)
     channel = r.text(data, "channel", "channel", required=True)
     if channel is not None and channel not in _CHANNEL_CODES:
         channel = r.refuse("channel", "受理渠道无效", None)
     town_code = r.text(data, "town_code", "town_code", required=True)
     if town_code is not None and not _TOWN_RE.fullmatch(town_code):
         town_code = r.refuse("town_code", "乡镇代码应为9位数字", None)
+    elif town_code is not None and rules.towns is not None and town_code not in rules.towns:
+        town_code = r.refuse("town_code", "不属于本站辖区的乡镇", None)
     applicant = data.get("applicant")
     if applicant is None:
         r.fail("applicant", REQUIRED)
-    applicant = None if applicant is None else r.party(applicant, "applicant", applicant=True)
+    desk = not rules.admitted
+    applicant = None if applicant is None else r.party(applicant, "applicant", applicant=True, desk=desk)
     respondent = data.get("respondent")
     respondent = None if respondent is None else r.party(respondent, "respondent", applicant=False)
     if data.get("category") is None:
@@ -376,9 +445,10 @@ def parse_intake(data: object) -> Intake:
     insurance_types = r.insurance_types(data.get("insurance_types"))
     amount = r.amount(data.get("amount_claimed"))
     group_size = r.integer(data, "group_size", 1, 1_000_000) or 1
-    summary = r.text(data, "summary", "summary", max_len=5000) or ""
+    summary = r.text(data, "summary", "summary", required=desk, max_len=5000) or ""
     claim = r.text(data, "claim", "claim", max_len=2000) or ""
     flags = r.flags(data.get("flags"))
+    proceeding = r.proceeding(data.get("proceeding"))
     if (r.errors or received_at is None or channel is None or town_code is None
             or applicant is None or category is None):
         raise ValidationError(r.errors or {"_": "受理信息不完整"})
@@ -386,4 +456,12 @@ def parse_intake(data: object) -> Intake:
                   applicant=applicant, category=Category(category), periods=periods,
                   respondent=respondent, insurance_types=insurance_types,
                   amount_claimed=amount, group_size=group_size, summary=summary, claim=claim,
-                  flags=flags)
+                  flags=flags, proceeding=proceeding)
+
+
+def intake_warnings(intake: Intake) -> tuple[str, ...]:
+    """What the desk should double-check but may keep: disputed months after the month the
+    matter was received (a typo, or a dispute about contributions not yet due)."""
+    received = Month(intake.received_at.year, intake.received_at.month)
+    late = [p for p in intake.periods if p.end.index > received.index]
+    return tuple(f"争议期间{p.start}至{p.end}晚于受理月份{received},请核实" for p in late)

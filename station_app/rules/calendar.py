@@ -1,7 +1,8 @@
 """The Chinese working-day calendar: statutory holidays and adjusted working days (调休).
 
 A day is a working day when the schedule says so; otherwise when it is Monday to Friday. Years
-no schedule covers fall back to Monday-Friday, and results that relied on that are *estimated*.
+no schedule covers fall back to Monday-Friday less the festival days 《全国年节及纪念日放假办法》
+fixes (`rules.festivals`), and results that relied on that are *estimated*.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from station_app.errors import StationError, ValidationError
 from station_app.resources import resource_path
+from station_app.rules.festivals import festival_days
 from station_app.rules.schedule import Schedule, parse_schedule, read_schedule
 
 __all__ = [
@@ -41,9 +43,10 @@ class WorkCalendar:
         return year in self.years
 
     def is_working_day(self, day: date) -> bool:
-        if day.year in self.years and day in self._days:
-            return self._days[day]
-        return day.weekday() < 5
+        """The schedule's answer for a covered year; else Monday-Friday less the festivals."""
+        if day.year in self.years:
+            return self._days.get(day, day.weekday() < 5)
+        return day.weekday() < 5 and day not in festival_days(day.year)
 
     def add_working_days(self, start: date, n: int) -> tuple[date, bool]:
         """The n-th working day after `start` (not counted) and whether it is estimated."""

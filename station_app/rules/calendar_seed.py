@@ -3,6 +3,11 @@
 Run `python -m station_app.rules.calendar_seed` after upgrading chinesecalendar; it writes
 `resources/calendar/cn_<first>_<last>.json` (committed, so the app needs no chinesecalendar at
 run time). Only days that differ from Monday-Friday or that belong to a named holiday are listed.
+
+The package files each year's days under that year's notice, so a make-up working day that a
+notice puts in the *previous* December can be missing. `CORRECTIONS` restores those from the
+State Council notices (checked for every year the seed covers: each 元旦 arrangement that
+moves a weekend across the year end); the tests pin them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,11 @@ import chinese_calendar
 
 from station_app.resources import resource_path
 from station_app.rules.schedule import Schedule
+
+# day -> (working?, the notice that says so)
+CORRECTIONS: dict[date, tuple[bool, str]] = {
+    date(2005, 12, 31): (True, "国办发明电〔2005〕35号:元旦……12月31日(星期六)上班"),
+}
 
 
 def supported_years() -> list[int]:
@@ -43,6 +53,10 @@ def seed_from_chinesecalendar(years: Iterable[int]) -> dict[str, Any]:
             if working != (day.weekday() < 5) or (name is not None and not working):
                 days[day] = working
             day += timedelta(days=1)
+    for day, (working, _notice) in CORRECTIONS.items():
+        if day.year in years:
+            days[day] = working
+    days = dict(sorted(days.items()))
     version = getattr(chinese_calendar, "__version__", "")
     source = f"chinesecalendar {version}".strip() + " (国务院办公厅节假日安排)"
     return Schedule(days, frozenset(years), source).to_json()

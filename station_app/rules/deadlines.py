@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from station_app.domain.enums import Track
 from station_app.rules.calendar import WorkCalendar
 
 DeadlineState = Literal["ok", "warn", "overdue"]
@@ -42,15 +43,91 @@ def due(calendar: WorkCalendar, start: date, days: int) -> Deadline:
 
 def deadline_state(
     calendar: WorkCalendar,
-    start: date,
+    start: date | None,
     due: date,
     today: date,
     settings: DeadlineSettings | None = None,
 ) -> DeadlineState:
-    """Overdue after the due day; warn once `warn_ratio` of the working days has elapsed."""
+    """"overdue" after the due day; "warn" once `warn_ratio` of the stage's working days from
+    `start` to `due` has elapsed (or on the due day itself); else "ok". Without a `start` only
+    overdue is known. The one rule for every screen, list and paper (DESIGN.md "Deadlines":
+    warn at 80 % of the time and when overdue)."""
     if today > due:
         return "overdue"
+    if today >= due:
+        return "warn"
+    if start is None:
+        return "ok"
     ratio = Decimal(str((settings or DeadlineSettings()).warn_ratio))
-    total = calendar.working_days_between(start, due)
-    elapsed = calendar.working_days_between(start, today)
-    return "warn" if today >= due or elapsed >= ratio * total else "ok"
+    total = max(calendar.working_days_between(start, due), 1)
+    elapsed = calendar.working_days_between(start, today) if today > start else 0
+    return "warn" if elapsed >= ratio * total else "ok"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a matter's plan: what is due, by when, counted from the previous stage."""
+
+    key: str  # routing | approval | opinion | city | department | major | reply
+    label: str  # Chinese, shown in the routing panel and printed
+    due: date
+    working_days: int
+    estimated: bool  # this or an earlier stage counted days of a year without holiday data
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """The stages a matter goes through, each due a number of working days after the one before."""
+
+    start: date
+    stages: tuple[Stage, ...]
+
+    def stage(self, key: str) -> Stage | None:
+        """The stage named `key`, or None when the track has no such stage."""
+        return next((s for s in self.stages if s.key == key), None)
+
+    @property
+    def answer(self) -> Stage | None:
+        """The last stage: when the payer can expect the answer (what the receipt promises)."""
+        return self.stages[-1] if self.stages else None
+
+
+def _track_stages(track: Track, d: DeadlineSettings) -> list[tuple[str, str, int]]:
+    """(key, label, working days) of each stage after routing, per track (四(一)-(五))."""
+    return {
+        Track.REFER: [("department", "部门办理", d.opinion_days), ("reply", "答复反馈", d.reply_days)],
+        Track.JOINT: [("opinion", "部门书面意见", d.opinion_days), ("reply", "书面答复", d.reply_days)],
+        Track.MAJOR: [
+            ("approval", "领导小组批复", d.routing_days),
+            ("major", "重大疑难办结", d.major_days),
+            ("reply", "书面答复", d.reply_days),
+        ],
+        Track.SUBMIT_CITY: [
+            ("city", "市级交办", d.opinion_days),
+            ("department", "承办部门办理", d.opinion_days),
+            ("reply", "答复反馈", d.reply_days),
+        ],
+    }.get(track, [])
+
+
+def stage_plan(
+    calendar: WorkCalendar, track: Track, start: date, settings: DeadlineSettings | None = None
+) -> StagePlan:
+    """The plan of a matter of `track` taken in on `start`: 分类流转 first (routing_days, 首问责任制
+    四(一)), then the track's stages (joint: opinions 四(二)1, then the reply; major: the leading
+    group's decision, the 15-day term 四(二)2, the reply; submit_city: the city's assignment and
+    the department's handling 四(五); refer: the department's handling and the answer). Each stage
+    is due its working days after the previous one. `not_accepted` has no stages.
+
+    The routing panel, the case service and every paper that prints a date take it from here.
+    """
+    d = settings or DeadlineSettings()
+    if track is Track.NOT_ACCEPTED:
+        return StagePlan(start, ())
+    stages: list[Stage] = []
+    day, estimated = start, False
+    for key, label, days in [("routing", "分类流转", d.routing_days), *_track_stages(track, d)]:
+        day, est = calendar.add_working_days(day, days)
+        estimated = estimated or est
+        stages.append(Stage(key, label, day, days, estimated))
+    return StagePlan(start, tuple(stages))

@@ -6,8 +6,15 @@ Semantics (DESIGN.md, "Default routing table"):
   departments are united.
 - With no periods (allowed except for the categories the table lists as requiring one, which
   raise `ValidationError`), the *post* column is used and a reason says so.
-- When the lead spec is INS and no insurance type is given, the table's default (hrss) leads and
-  a reason says so.
+- When the lead spec is INS and no insurance type is given, the intake is refused on
+  `insurance_types` (never a silent default: a medical matter must not land at 人社).
+- A category rule may have variants chosen by a flag (category 9 with a labour-relation
+  dispute is 人社's, 三(二)3: no longer 报送, the track follows the department count).
+- A `segment_lead: INS` modifier (not_enrolled, 三(二)2) makes the insurance types'
+  departments lead every segment; the department the table had leading becomes co. Under
+  submit_city the lead stays and those departments are added as co.
+- A dismissed civil or arbitration claim for 补缴 is no bar (三(二)6): the matter is routed
+  and a reason says why; a pending proceeding makes it not_accepted.
 - Several lead candidates: the first in the table's precedence (tax, hrss, medical) leads, the
   others become co-handlers.
 - Modifiers then apply in table order; the track is the highest of
@@ -22,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from station_app.domain.enums import DEPARTMENT_SHORT, Department, InsuranceType, Track
+from station_app.domain.enums import DEPARTMENT_SHORT, Department, Flag, InsuranceType, Track
 from station_app.domain.intake import Intake, Month
 from station_app.domain.routing import RoutingDecision
 from station_app.errors import ValidationError
@@ -55,11 +62,21 @@ def route(
     settings: RoutingSettings | None = None,
     table: RoutingTable | None = None,
 ) -> RoutingDecision:
-    """Route one validated intake (pure; raises `ValidationError` if a needed period is missing)."""
+    """Route one validated intake (pure).
+
+    Returns:
+        The decision: track, lead (None when not_accepted), co sorted by code, and reasons.
+
+    Raises:
+        ValidationError: on `periods` when the category needs a disputed period and has none;
+            on `insurance_types` when an INS lead is needed and no insurance type is given.
+    """
     settings = settings or RoutingSettings()
     table = table or default_routing_table()
     reasons: list[str] = []
-    rule = table.categories[intake.category]
+    rule, variant = table.categories[intake.category].for_flags(intake.has)
+    if variant is not None:
+        reasons.append(f"{_head(intake)},{variant.label} → 不属于职责不清,按部门职责分流")
     candidates, co = _table_departments(intake, rule, settings, table, reasons)
     thresholds = _threshold_votes(intake, settings, table)
     votes = _track_votes(intake, rule, table) + thresholds
@@ -67,6 +84,11 @@ def route(
     if high is Track.NOT_ACCEPTED:
         refusals = tuple(f"{why} → {EFFECT[high]}" for t, why in votes if t is high)
         return RoutingDecision(Track.NOT_ACCEPTED, None, (), refusals)
+    if (claim := intake.dismissed_claim) is not None:
+        reasons.append(
+            f"{claim.kind.label}中的补缴请求已被驳回{_proceeding_ref(claim.body, claim.case_no)}:补缴社会保险费不属于"
+            "民事纠纷,应通过行政途径解决(三(二)6) → 不构成不予受理,依职责分流"
+        )
     lead = min(candidates, key=lambda d: _precedence(d, table))
     co |= candidates - {lead}
     if len(candidates) > 1:
@@ -100,6 +122,8 @@ def _apply_modifiers(
         if not intake.has(mod.flag):
             continue
         effects: list[str] = []
+        if mod.segment_ins:
+            effects.append(_segment_ins_effect(intake, table, co, high))
         if mod.lead is not None and high is Track.SUBMIT_CITY:
             co.add(mod.lead)
             effects.append(f"{_name(mod.lead)}协办(报送办理,牵头部门不变)")
@@ -126,7 +150,10 @@ def _table_departments(
     """Lead candidates and co-handlers from the table, one reason per segment routed."""
     candidates: set[Department] = set()
     co: set[Department] = set()
+    ins_lead = rule.track is None and any(m.segment_ins and intake.has(m.flag) for m in table.modifiers)
     for text, seg in _segment_rules(intake, rule, settings, table):
+        if ins_lead and seg.lead is not None:
+            seg = SegmentRule(None, (*seg.co, seg.lead))
         leads = _leads(seg, intake.insurance_types, table)
         candidates |= leads
         co.update(seg.co)
@@ -136,18 +163,33 @@ def _table_departments(
         if seg.co:
             result += ",协办:" + "、".join(_names(seg.co))
         reasons.append(f"{text} → {result}")
-        if seg.lead is None and not intake.insurance_types:
-            note = f"未填写险种 → 按{_name(table.insurance_default_lead)}确定主管部门"
-            if note not in reasons:
-                reasons.append(note)
     return candidates, co
+
+
+def _segment_ins_effect(intake: Intake, table: RoutingTable, co: set[Department], high: Track | None) -> str:
+    """The reason text of a `segment_lead: INS` modifier (the segments were led already);
+    under submit_city the insurance types' departments join as co."""
+    if high is Track.SUBMIT_CITY:
+        branches = _leads(SegmentRule(None), intake.insurance_types, table)
+        co.update(branches)
+        return f"{_names_text(branches, table)}协办(报送办理,牵头部门不变)"
+    return "各期间由险种主管部门牵头,表中原牵头部门改为协办(税务局只负责已按规定参加社会保险的缴费人,三(二)2)"
+
+
+def _head(intake: Intake) -> str:
+    return f"争议类别{int(intake.category)}({intake.category.label})"
+
+
+def _proceeding_ref(body: str, case_no: str) -> str:
+    parts = [p for p in (body, f"案号{case_no}" if case_no else "") if p]
+    return f"({','.join(parts)})" if parts else ""
 
 
 def _segment_rules(
     intake: Intake, rule: CategoryRule, settings: RoutingSettings, table: RoutingTable
 ) -> list[tuple[str, SegmentRule]]:
     """The table rows that apply, each with the start of its reason."""
-    head = f"争议类别{int(intake.category)}({intake.category.label})"
+    head = _head(intake)
     cutoff = settings.cutoff.isoformat()
     pre, post = _segments(intake, settings, table)
     if rule.track is not None and rule.pre == rule.post:
@@ -181,7 +223,9 @@ def _segments(intake: Intake, settings: RoutingSettings, table: RoutingTable) ->
 def _leads(seg: SegmentRule, types: tuple[InsuranceType, ...], table: RoutingTable) -> set[Department]:
     if seg.lead is not None:
         return {seg.lead}
-    return {t.branch for t in types} or {table.insurance_default_lead}
+    if not types:
+        raise ValidationError({"insurance_types": "该事项由险种主管部门(人社局或医保局)办理,请选择涉及险种"})
+    return {t.branch for t in types}
 
 
 def _track_votes(intake: Intake, rule: CategoryRule, table: RoutingTable) -> list[tuple[Track, str]]:
@@ -189,8 +233,19 @@ def _track_votes(intake: Intake, rule: CategoryRule, table: RoutingTable) -> lis
     votes: list[tuple[Track, str]] = []
     if rule.track is not None:
         votes.append((rule.track, f"争议类别{int(intake.category)}({intake.category.label})"))
-    votes += [(m.track, m.flag.label) for m in table.modifiers if m.track is not None and intake.has(m.flag)]
+    votes += [
+        (m.track, _flag_text(intake, m.flag)) for m in table.modifiers if m.track is not None and intake.has(m.flag)
+    ]
     return votes
+
+
+def _flag_text(intake: Intake, flag: Flag) -> str:
+    """The flag's label; a recorded proceeding is named (kind, body, case number)."""
+    p = intake.proceeding
+    if flag is Flag.IN_LEGAL_PROCEEDINGS and p is not None:
+        state = "(复议申请已被驳回)" if p.dismissed else ""
+        return f"已进入{p.kind.label}程序{_proceeding_ref(p.body, p.case_no)}{state}"
+    return flag.label
 
 
 def _threshold_votes(intake: Intake, settings: RoutingSettings, table: RoutingTable) -> list[tuple[Track, str]]:

@@ -7,6 +7,7 @@ refused with `RuleTableError` naming the file and the offending key.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,16 @@ class CategoryRule:
     post: SegmentRule
     pre: SegmentRule
     track: Track | None = None
+    # (flag, rule): when the flag is set the category is routed by that rule instead
+    # (category 9 with a labour-relation dispute is not 职责不清: 人社 has it, 三(二)3).
+    variants: tuple[tuple[Flag, CategoryRule], ...] = ()
+
+    def for_flags(self, has: Callable[[Flag], bool]) -> tuple[CategoryRule, Flag | None]:
+        """The rule that applies and the flag that chose a variant (None: the base rule)."""
+        for flag, rule in self.variants:
+            if has(flag):
+                return rule, flag
+        return self, None
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,10 @@ class Modifier:
     lead: Department | None = None
     add: tuple[Department, ...] = ()
     track: Track | None = None
+    # "segment_lead": "INS": every segment is led by the insurance types' departments and the
+    # department the table had leading becomes co (not_enrolled: tax collects only from payers
+    # already enrolled, 三(二)2).
+    segment_ins: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,7 +72,6 @@ class RoutingTable:
         Department.HRSS,
         Department.MEDICAL,
     )
-    insurance_default_lead: Department = Department.HRSS
     categories_requiring_period: frozenset[Category] = frozenset()
     threshold_tracks: dict[str, Track] = field(default_factory=dict)
     track_adds: dict[Track, tuple[Department, ...]] = field(default_factory=dict)
@@ -80,7 +94,6 @@ class RoutingTable:
                 root.get("lead_precedence", ["tax", "hrss", "medical"]),
                 "lead_precedence",
             ),
-            insurance_default_lead=_dept(root.get("insurance_default_lead", "hrss"), "insurance_default_lead"),
             categories_requiring_period=frozenset(
                 _enum(Category, c, "categories_requiring_period")
                 for c in _list(
@@ -153,20 +166,33 @@ def _segment(value: object, where: str) -> SegmentRule:
     )
 
 
-def _category(value: object, where: str) -> CategoryRule:
+def _category(value: object, where: str, *, nested: bool = False) -> CategoryRule:
     cat = _obj(value, where)
     track = cat.get("track")
+    raw_variants = [] if nested else _list(cat.get("variants", []), f"{where}.variants")
+    variants = tuple(
+        (
+            _enum(Flag, _obj(v, f"{where}.variants[{i}]").get("flag"), f"{where}.variants[{i}].flag"),
+            _category(v, f"{where}.variants[{i}]", nested=True),
+        )
+        for i, v in enumerate(raw_variants)
+    )
     return CategoryRule(
         post=_segment(cat.get("post"), f"{where}.post"),
         pre=_segment(cat.get("pre"), f"{where}.pre"),
         track=None if track is None else _track(track, f"{where}.track"),
+        variants=variants,
     )
 
 
 def _modifier(value: object, where: str) -> Modifier:
     mod = _obj(value, where)
     lead, track = mod.get("lead"), mod.get("track")
+    segment_lead = mod.get("segment_lead")
+    if segment_lead not in (None, INS):
+        raise ValueError(f"{where}.segment_lead: 只能为 {INS}")
     return Modifier(
+        segment_ins=segment_lead == INS,
         flag=_enum(Flag, mod.get("flag"), f"{where}.flag"),
         lead=None if lead is None else _dept(lead, f"{where}.lead"),
         add=_depts(mod.get("add", []), f"{where}.add"),

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
-from station_app.domain.enums import Role
+from sqlalchemy import Connection, text
+
+from station_app.domain.enums import CLOSED_STATUSES, Role
+from station_app.errors import ValidationError
 from station_app.resources import resource_path
-from station_app.rules.schedule import read_schedule
+from station_app.rules.calendar import WorkCalendar
+from station_app.rules.festivals import missing_festivals
+from station_app.rules.schedule import Schedule, read_schedule
 from station_app.services.session import Session
+from station_app.store.db import write
 
 
 def load_seed_payload() -> dict[str, Any]:
@@ -23,10 +30,104 @@ def load_seed_payload() -> dict[str, Any]:
 
 
 def import_schedule(session: Session, text_: str, source: str = "import") -> dict[str, Any]:
-    """Replace the table for the years in `text_` (JSON or CSV, see rules.schedule)."""
+    """Replace the table for the years in `text_` (JSON or CSV, see rules.schedule) and
+    recompute the open cases' estimated deadlines whose counting touches those years.
+
+    One transaction: the `calendar_imported` event, then one `deadline_recomputed` event per
+    case whose due date changes (old and new date in the payload).
+
+    Returns:
+        `{"years": [...], "days": N, "recomputed": [{"case_no", "from", "to"}]}`.
+
+    Raises:
+        PermissionDenied: not a head or admin.
+        ValidationError: the file is malformed (line or key named), or it would leave a
+            statutory festival of 《全国年节及纪念日放假办法》 as a working day (`days[DATE]`).
+    """
     session.require(Role.ADMIN, Role.HEAD)
     schedule = read_schedule(text_)
+    if missing := missing_festivals(schedule.days, schedule.years):
+        raise ValidationError(missing, "日历缺少法定节日")
     days = {d.isoformat(): ("workday" if w else "holiday") for d, w in sorted(schedule.days.items())}
     years = sorted(schedule.years)
-    session.record_one("calendar_imported", {"source": source[:100], "years": years, "days": days})
-    return {"years": years, "days": len(days)}
+    old = session.calendar()
+    new = old.merged(schedule)
+    with write(session.store.engine) as conn:
+        session.record(conn, "calendar_imported", {"source": source[:100], "years": years, "days": days})
+        changes = _recompute(session, conn, old, new, schedule)
+    return {"years": years, "days": len(days), "recomputed": changes}
+
+
+def _recount(old: WorkCalendar, new: WorkCalendar, start: date, due: date) -> tuple[date, bool]:
+    """The same number of working days from the same start, on the new calendar."""
+    return new.add_working_days(start, old.working_days_between(start, due))
+
+
+def _recompute(
+    session: Session, conn: Connection, old: WorkCalendar, new: WorkCalendar, schedule: Schedule
+) -> list[dict[str, str]]:
+    """Re-count each open estimated deadline that runs into an imported year, the case's own
+    and each department's opinion deadline (四(二): per-department terms): the same number of
+    working days from the stage's start, on the new calendar. One `deadline_recomputed` event
+    per case that changes, carrying the case's new date (`set`) and the departments' (`dept_due`)."""
+    closed = [s.value for s in CLOSED_STATUSES]
+    not_closed = f"c.status NOT IN ({', '.join(f':s{i}' for i in range(len(closed)))})"
+    params = {f"s{i}": s for i, s in enumerate(closed)}
+    rows = conn.execute(
+        text(
+            "SELECT c.uuid, c.case_no, c.stage_start, c.due_date, c.due_estimated FROM cases c"
+            f" WHERE c.stage_start IS NOT NULL AND {not_closed} AND (c.due_estimated = 1 OR EXISTS"
+            " (SELECT 1 FROM case_departments d WHERE d.case_uuid = c.uuid AND d.due_estimated = 1"
+            " AND d.due_date IS NOT NULL)) ORDER BY c.id"
+        ),
+        params,
+    ).all()
+    years = sorted(schedule.years)
+
+    def touches(start: date, due: date) -> bool:
+        return any(start.year <= y <= due.year for y in years)
+
+    changes: list[dict[str, str]] = []
+    for case_uuid, case_no, start_text, due_text, case_estimated in rows:
+        start = date.fromisoformat(start_text)
+        payload: dict[str, object] = {}
+        if case_estimated and due_text and touches(start, due := date.fromisoformat(due_text)):
+            new_due, estimated = _recount(old, new, start, due)
+            if new_due != due or not estimated:
+                payload.update(
+                    {
+                        "from": due_text,
+                        "to": new_due.isoformat(),
+                        "working_days": old.working_days_between(start, due),
+                        "set": {"due_date": new_due.isoformat(), "due_estimated": estimated},
+                    }
+                )
+        dept_due: dict[str, dict[str, object]] = {}
+        for dept, dept_due_text in conn.execute(
+            text(
+                "SELECT dept, due_date FROM case_departments WHERE case_uuid = :c AND due_estimated = 1"
+                " AND due_date IS NOT NULL ORDER BY dept"
+            ),
+            {"c": case_uuid},
+        ):
+            old_due = date.fromisoformat(dept_due_text)
+            if not touches(start, old_due):
+                continue
+            new_due, estimated = _recount(old, new, start, old_due)
+            if new_due != old_due or not estimated:
+                dept_due[str(dept)] = {"due_date": new_due.isoformat(), "due_estimated": estimated}
+        if not payload and not dept_due:
+            continue
+        if dept_due:
+            payload["dept_due"] = dept_due
+        payload["reason"] = f"导入{'、'.join(str(y) for y in years)}年节假日安排"
+        session.record(conn, "deadline_recomputed", payload, str(case_uuid))
+        changes.append(
+            {
+                "case_no": str(case_no),
+                "from": str(payload.get("from", due_text)),
+                "to": str(payload.get("to", due_text)),
+                **({"departments": ",".join(sorted(dept_due))} if dept_due else {}),
+            }
+        )
+    return changes

@@ -9,15 +9,29 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.domain.enums import Department, ObjectionRoute, Status, Track
 from station_app.domain.intake import Intake
-from station_app.domain.lifecycle import ACTIONS
+from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
-from station_app.domain.validation import parse_intake
+from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
+from station_app.services import case_actions
+from station_app.services.accountability import incident_payload
+from station_app.services.action_data import (
+    date_field,
+    departments,
+    dept_field,
+    has_note,
+    latest_due,
+    opinion_dues,
+    received_on,
+    text_field,
+)
+from station_app.services.action_data import deadline as _deadline
+from station_app.services.case_actions import SATISFACTION, Builder
 from station_app.services.dto import CaseDetail, IntakeResult
 from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
@@ -26,23 +40,24 @@ from station_app.store.events import append_many
 from station_app.store.projection import bulk_register
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
-SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+__all__ = ["SATISFACTION", "bulk_intake", "decide", "intake", "perform", "reveal"]
 
 
-def coerce_intake(data: dict[str, Any] | Intake) -> Intake:
+def coerce_intake(data: dict[str, Any] | Intake, session: Session | None = None) -> Intake:
+    """`data` validated by `parse_intake`, against the station's jurisdiction and clock when
+    a session is given (an `Intake` is taken as already validated)."""
     if isinstance(data, Intake):
         return data
-    return parse_intake(data)
+    return parse_intake(data, session.intake_rules() if session is not None else None)
 
 
 def decide(session: Session, data: dict[str, Any] | Intake) -> RoutingDecision:
-    """The routing decision for an intake under this station's settings (nothing stored)."""
-    return route(coerce_intake(data), session.routing_settings())
+    """The routing decision for an intake under this station's settings (nothing stored).
 
-
-def _deadline(session: Session, start: date, days: int) -> dict[str, Any]:
-    due, estimated = session.calendar().add_working_days(start, days)
-    return {"stage_start": start.isoformat(), "due_date": due.isoformat(), "due_estimated": estimated}
+    Raises:
+        ValidationError: the intake is refused (field named), see `parse_intake` and `route`.
+    """
+    return route(coerce_intake(data, session), session.routing_settings())
 
 
 def _next_case_no(conn: Connection, station_code: str, year: int) -> str:
@@ -51,8 +66,15 @@ def _next_case_no(conn: Connection, station_code: str, year: int) -> str:
 
 
 def intake(session: Session, data: dict[str, Any] | Intake) -> IntakeResult:
-    """Validate, route and register a case: one event, projections and index, one commit."""
-    parsed = coerce_intake(data)
+    """Validate, route and register a case: one event, projections and index, one commit.
+
+    The intake is checked against the station's jurisdiction and clock (四(一)); the result
+    carries `warnings` (disputed months after the month received) that do not refuse it.
+
+    Raises:
+        ValidationError: refused input, naming each field; nothing is stored.
+    """
+    parsed = coerce_intake(data, session)
     decision = route(parsed, session.routing_settings())
     received = parsed.received_at.date()
     state = {"status": Status.REGISTERED.value, "stage": "routing"}
@@ -72,35 +94,19 @@ def intake(session: Session, data: dict[str, Any] | Intake) -> IntakeResult:
             },
             case_uuid,
         )
-    return IntakeResult(case_no, case_uuid, decision, str(state["due_date"]), bool(state["due_estimated"]))
-
-
-def _text(data: dict[str, Any], key: str, label: str, required: bool = True, limit: int = 10000) -> str:
-    value = data.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ValidationError({key: f"请填写{label}"})
-        return ""
-    if not isinstance(value, str):
-        raise ValidationError({key: f"{label}应为文字"})
-    if len(value) > limit:
-        raise ValidationError({key: f"{label}不能超过{limit}字"})
-    return value.strip()
-
-
-def _dept(data: dict[str, Any], key: str, allowed: set[str] | None = None) -> str:
-    value = data.get(key)
-    try:
-        dept = Department(str(value))
-    except ValueError:
-        raise ValidationError({key: "部门代码无效"}) from None
-    if allowed is not None and dept.value not in allowed:
-        raise ValidationError({key: "该部门不是本案承办部门"})
-    return dept.value
+    return IntakeResult(
+        case_no, case_uuid, decision, str(state["due_date"]), bool(state["due_estimated"]), intake_warnings(parsed)
+    )
 
 
 def perform(session: Session, case_ref: str, action: str, data: dict[str, Any] | None = None) -> CaseDetail:
-    """Carry out a lifecycle action on a case (by case number or UUID) and return it anew."""
+    """Carry out a lifecycle action on a case (by case number or UUID) and return it anew.
+
+    `data` is the action's JSON object (DESIGN.md, "city case actions" for the city's keys).
+    Raises `ValidationError` (fields named) for bad data, `PermissionDenied` for a role or
+    首问责任制 refusal, `InvalidTransition` when the state, the track or the case's record does
+    not allow it, `NotFound` for an unknown case. A refusal stores nothing.
+    """
     data = dict(data or {})
     spec = ACTIONS.get(action)
     if spec is None:
@@ -111,22 +117,32 @@ def perform(session: Session, case_ref: str, action: str, data: dict[str, Any] |
         row = load_row(conn, case_ref)
         if row is None:
             raise NotFound("未找到该案件")
-        status = Status(row["status"])
-        if status not in spec.sources:
+        status, track = Status(row["status"]), Track(row["track"])
+        if spec.tracks is not None and track not in spec.tracks:
+            raise InvalidTransition(TRACK_REFUSALS.get(action, f"“{spec.label}”不适用于{track.label}事项"))
+        if not action_applies(spec, status, track):
             raise InvalidTransition(f"案件当前状态为“{status.label}”,不能{spec.label}")
+        if not may_take(spec, session.role, session.user == row["handler"]):
+            raise PermissionDenied(
+                f"首问责任制:本案由首位受理人({row['handler']})负责分类流转;其他人须由站长填写理由后办理"
+            )
         payload = _ACTION_BUILDERS[action](session, conn, row, data)
         session.record(conn, spec.event, payload, row["uuid"])
     return get_case(session, row["case_no"])
 
 
+TRACK_REFUSALS = {
+    "reply": "告知转办事项由承办部门直接答复缴费人,无需综合书面答复:请登记“部门反馈已办结”或“回访确认已办结”",
+    "minutes": "只有重大疑难事项需要会议纪要(一般事项可录入会商记录)",
+    "consult": "会商记录用于一般事项(联办);重大疑难事项请录入会议纪要",
+}
+
+
 # -- builders: each checks the data its action needs and returns the event payload --------
 
-
-def _departments(conn: Connection, case_uuid: str) -> dict[str, dict[str, Any]]:
-    rows = conn.execute(
-        text("SELECT dept, role, signed_at, opinion FROM case_departments WHERE case_uuid = :c"), {"c": case_uuid}
-    )
-    return {r[0]: {"role": r[1], "signed_at": r[2], "opinion": r[3]} for r in rows}
+_departments = departments
+_text = text_field
+_dept = dept_field
 
 
 def _stage_for_track(session: Session, track: Track, today: date) -> dict[str, Any]:
@@ -141,13 +157,17 @@ def _stage_for_track(session: Session, track: Track, today: date) -> dict[str, A
 
 
 def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """四(一) 首问责任制: the first receiver routes; anyone else (a head, checked by `perform`)
+    needs a recorded reason."""
+    first_receiver = session.user == row["handler"]
     stored = {k: v for k, v in row["intake_json"].items() if v is not None}
-    decision = route(parse_intake(stored), session.routing_settings())
+    decision = route(parse_intake(stored, ADMITTED), session.routing_settings())
     override = data.get("override")
+    label = "调整理由" if override else "分流理由"
+    reason = _text(data, "reason", label, required=bool(override) or not first_receiver)
     if override:
         if not isinstance(override, dict):
             raise ValidationError({"override": "调整内容格式错误"})
-        reason = _text(data, "reason", "调整理由")
         track = Track(str(override.get("track") or decision.track.value))
         lead = _dept(override, "lead") if override.get("lead") else None
         co_raw = override.get("co") or []
@@ -159,10 +179,20 @@ def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict
         decision = RoutingDecision(
             track, Department(lead) if lead else None, tuple(co), (*decision.reasons, f"人工调整:{reason}")
         )
-    state = _stage_for_track(session, decision.track, session.today())
+    today = session.today()
+    state = _stage_for_track(session, decision.track, today)
     state.update({"track": decision.track.value, "lead": decision.lead.value if decision.lead else None})
     state.update({"co": [c.value for c in decision.co], "reasons": list(decision.reasons)})
-    return {"routing": decision.to_json(), "set": state}
+    payload: dict[str, Any] = {"routing": decision.to_json(), "set": state}
+    if not first_receiver:
+        payload.update({"first_receiver": row["handler"], "reason": reason})
+    if state["status"] == Status.ROUTED.value:
+        answered = {d for d, v in _departments(conn, row["uuid"]).items() if v["opinion"]}
+        wanted = [decision.lead.value] if decision.lead else []
+        pending = [d for d in wanted + [c.value for c in decision.co] if d not in answered]
+        payload["dept_due"] = opinion_dues(session, pending, today)
+        state.update(latest_due(payload["dept_due"]))
+    return payload
 
 
 def _b_close_on_spot(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -201,37 +231,30 @@ def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _b_opinion(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """四(二)1(3)/2(3): each department's written opinion within its own time limit; the day it
+    was received (`received_on`, default today) decides whether it came on time."""
     depts = _departments(conn, row["uuid"])
     dept = _dept(data, "dept", set(depts))
     opinion = _text(data, "text", "书面意见")
-    payload: dict[str, Any] = {"dept": dept, "text": opinion}
+    day = date_field(session, data, "received_on", "收到日期", required=False, earliest=received_on(row))
+    due = depts[dept]["due_date"]
+    payload: dict[str, Any] = {"dept": dept, "text": opinion, "received_on": day.isoformat(),
+                               "on_time": None if not due else day <= date.fromisoformat(due)}
     file = _attachment(data)
     if file:
         payload["file"] = file
     state: dict[str, Any] = {"status": Status.IN_PROGRESS.value}
-    missing = [d for d, v in depts.items() if not v["opinion"] and d != dept]
-    if not missing:
+    missing = {d: v for d, v in depts.items() if not v["opinion"] and d != dept}
+    if row["track"] == Track.MAJOR.value:
+        if not missing:
+            state["stage"] = "minutes"  # the minutes keep the major term as their deadline
+    elif not missing:
         state["stage"] = "reply"
         state.update(_deadline(session, session.today(), session.deadline_settings().reply_days))
+    else:
+        state.update(latest_due({d: v for d, v in missing.items() if v["due_date"]}))
     payload["set"] = state
     return payload
-
-
-def _b_extend(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    if row["extended"]:
-        raise InvalidTransition("本案已延期一次,不能再次延期")
-    if not row["due_date"]:
-        raise InvalidTransition("本案当前阶段没有办理时限")
-    d = session.deadline_settings()
-    limit = d.major_extension_max if row["track"] == Track.MAJOR.value else d.opinion_extension_max
-    days = data.get("days")
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= limit:
-        raise ValidationError({"days": f"延期天数应为1至{limit}个工作日"})
-    reason = _text(data, "reason", "延期理由")
-    due, estimated = session.calendar().add_working_days(date.fromisoformat(row["due_date"]), days)
-    return {"days": days, "reason": reason,
-            "set": {"due_date": due.isoformat(), "due_estimated": estimated or bool(row["due_estimated"]),
-                    "extended": True}}
 
 
 def _with_justice(row: dict[str, Any]) -> list[str]:
@@ -241,6 +264,7 @@ def _with_justice(row: dict[str, Any]) -> list[str]:
 
 
 def _b_escalate(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """四(二)2(2): the station reports (上报) a matter to the leading group office."""
     reason = _text(data, "reason", "上报理由")
     co = _with_justice(row)
     routing = {"track": Track.MAJOR.value, "lead": row["lead"], "co": co,
@@ -251,12 +275,6 @@ def _b_escalate(session: Session, conn: Connection, row: dict[str, Any], data: d
                     **_deadline(session, session.today(), session.deadline_settings().routing_days)}}
 
 
-def _b_approve(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    note = _text(data, "text", "批示意见", required=False)
-    return {"text": note, "set": {"status": Status.IN_PROGRESS.value, "stage": "opinion", "approved": True,
-                                  **_deadline(session, session.today(), session.deadline_settings().major_days)}}
-
-
 def _all_opinions(conn: Connection, row: dict[str, Any]) -> None:
     missing = [d for d, v in _departments(conn, row["uuid"]).items() if not v["opinion"]]
     if missing:
@@ -265,45 +283,59 @@ def _all_opinions(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def _b_minutes(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    if row["track"] != Track.MAJOR.value:
-        raise InvalidTransition("只有重大疑难事项需要会议纪要")
+    """四(二)2(3): after every opinion, the task group's meeting minutes (会议纪要); they are due
+    within the major term, and the reply to the payer is due `reply_days` after the meeting."""
     _all_opinions(conn, row)
     body = _text(data, "text", "会议纪要内容", limit=20000)
     attendees = _text(data, "attendees", "参会人员", required=False, limit=1000)
-    held_on = _text(data, "held_on", "会议日期", required=False, limit=10) or session.today().isoformat()
-    try:
-        date.fromisoformat(held_on)
-    except ValueError:
-        raise ValidationError({"held_on": "会议日期格式应为YYYY-MM-DD"}) from None
-    return {"text": body, "attendees": attendees, "held_on": held_on, "set": {}}
-
-
-def _has_note(conn: Connection, case_uuid: str, kind: str) -> bool:
-    return conn.execute(
-        text("SELECT 1 FROM case_notes WHERE case_uuid = :c AND kind = :k LIMIT 1"), {"c": case_uuid, "k": kind}
-    ).first() is not None
+    recorder = _text(data, "recorder", "记录人", required=False, limit=100)
+    held_on = date_field(session, data, "held_on", "会议日期", required=False, earliest=received_on(row))
+    due = row["due_date"]
+    reply = _deadline(session, held_on, session.deadline_settings().reply_days)
+    return {"text": body, "attendees": attendees, "recorder": recorder, "held_on": held_on.isoformat(),
+            "on_time": None if not due else held_on <= date.fromisoformat(due),
+            "set": {"stage": "reply", **reply}}
 
 
 def _b_reply(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """四(三): the written reply to both parties: the payer, and the other party when there is
+    one (`respondent_text` when it differs from `text`)."""
     _all_opinions(conn, row)
     if row["track"] == Track.MAJOR.value:
         if not row["approved"]:
             raise InvalidTransition("重大疑难事项须经领导小组组长批准")
-        if not _has_note(conn, row["uuid"], "minutes_recorded"):
+        if not has_note(conn, row["uuid"], "minutes_recorded"):
             raise InvalidTransition("重大疑难事项须先形成会议纪要")
     body = _text(data, "text", "答复内容", limit=20000)
-    return {"text": body, "set": {"status": Status.REPLIED.value, "stage": "archive",
-                                  **_deadline(session, session.today(), session.deadline_settings().archive_days)}}
+    parties = ["applicant"] + (["respondent"] if row["intake_json"].get("respondent") else [])
+    payload: dict[str, Any] = {"text": body, "parties": parties}
+    other = _text(data, "respondent_text", "对被反映方的答复", required=False, limit=20000)
+    if other:
+        if "respondent" not in parties:
+            raise ValidationError({"respondent_text": "本案没有被反映方"})
+        payload["respondent_text"] = other
+    payload["set"] = {"status": Status.REPLIED.value, "stage": "archive",
+                      **_deadline(session, session.today(), session.deadline_settings().archive_days)}
+    return payload
+
+
+GUIDANCE_ROUTES = frozenset({ObjectionRoute.RECONSIDERATION, ObjectionRoute.LITIGATION})
 
 
 def _b_objection(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """四(三) objections; for 行政复议 or 行政诉讼 the payer is referred to 司法局 for guidance
+    (三(二)5 "对有上诉需求的缴费人提供业务指导"), recorded with the objection."""
     try:
         route_taken = ObjectionRoute(str(data.get("route")))
     except ValueError:
         raise ValidationError({"route": "请选择异议途径:调解、行政复议、仲裁或行政诉讼"}) from None
     note = _text(data, "text", "异议说明", required=False)
-    return {"route": route_taken.value, "text": note,
-            "set": {"status": Status.OBJECTION.value, "objection_route": route_taken.value}}
+    payload: dict[str, Any] = {"route": route_taken.value, "text": note}
+    if route_taken in GUIDANCE_ROUTES:
+        payload["referred_to"] = Department.JUSTICE.value
+        payload["referral"] = f"已告知缴费人可向{Department.JUSTICE.full_name}寻求{route_taken.label}业务指导"
+    payload["set"] = {"status": Status.OBJECTION.value, "objection_route": route_taken.value}
+    return payload
 
 
 def _b_callback(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -336,37 +368,18 @@ def _b_submit_city(session: Session, conn: Connection, row: dict[str, Any], data
                     **_deadline(session, session.today(), session.deadline_settings().opinion_days)}}
 
 
-def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    lead = _dept(data, "lead")
-    co_raw = data.get("co") or []
-    if not isinstance(co_raw, list):
-        raise ValidationError({"co": "协办部门应为列表"})
-    co = sorted({_dept({"co": c}, "co") for c in co_raw} - {lead})
-    track = Track.JOINT if co else Track.REFER
-    reasons = row["reasons_list"] + [f"市12345热线办交办 → {Department(lead).full_name}"]
-    routing = {"track": track.value, "lead": lead, "co": co, "reasons": reasons}
-    opinion_days = session.deadline_settings().opinion_days
-    return {"routing": routing, "set": {"status": Status.ROUTED.value, "stage": "opinion", "track": track.value,
-                                        "lead": lead, "co": co, "reasons": reasons,
-                                        **_deadline(session, session.today(), opinion_days)}}
+def _b_incident(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """五(四): an incident (工作失误, 引发舆情, 严重后果) recorded against a department."""
+    return incident_payload(data)
 
 
-def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    dept = _dept(data, "dept")
-    reason = _text(data, "reason", "移送理由(拒不处理的情况)")
-    return {"dept": dept, "reason": reason,
-            "set": {"status": Status.CLUE_TRANSFERRED.value, "stage": "closed", "due_date": None}}
-
-
-_ACTION_BUILDERS = {
+_ACTION_BUILDERS: dict[str, Builder] = {
     "route": _b_route,
     "close_on_spot": _b_close_on_spot,
     "sign": _b_sign,
     "return": _b_return,
     "opinion": _b_opinion,
-    "extend": _b_extend,
     "escalate": _b_escalate,
-    "approve": _b_approve,
     "minutes": _b_minutes,
     "reply": _b_reply,
     "objection": _b_objection,
@@ -374,8 +387,8 @@ _ACTION_BUILDERS = {
     "archive": _b_archive,
     "withdraw": _b_withdraw,
     "submit_city": _b_submit_city,
-    "city_assign": _b_city_assign,
-    "clue_transfer": _b_clue_transfer,
+    **case_actions.BUILDERS,
+    "incident": _b_incident,
 }
 
 
@@ -411,7 +424,7 @@ def bulk_intake(
         with write(session.store.engine) as conn:
             pending: list[dict[str, Any]] = []
             for raw in chunk:
-                parsed = coerce_intake(raw)
+                parsed = coerce_intake(raw, session)
                 decision = route(parsed, settings)
                 received = parsed.received_at.date()
                 due, estimated = calendar.add_working_days(received, routing_days)

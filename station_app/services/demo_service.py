@@ -78,6 +78,10 @@ class _Stories:
         session = self.head if head else self.worker
         return perform(session, case_no, action, data or {}).summary.status
 
+    def document(self, prefix: str) -> str:
+        """A number in the style of the city's documents (the demo copies them at the station)."""
+        return f"{prefix}〔{self.clock.now().year}〕{self.rng.randrange(1, 400)}号"
+
     # -- one case ------------------------------------------------------------------------
     def story(self, data: dict[str, Any], received: datetime) -> Step:
         rng = self.rng
@@ -102,17 +106,18 @@ class _Stories:
                 return
             at = self.later(at, rng.randrange(1, 5))
             yield at
-            if rng.random() < 0.1:
-                self.act(case_no, "clue_transfer", {"dept": "hrss", "reason": "相关部门拒不接收交办事项。"}, head=True)
-                return
             lead = rng.choice(("tax", "hrss", "medical"))
-            self.act(case_no, "city_assign", {"lead": lead, "co": [] if rng.random() < 0.6 else ["justice"]})
+            co = [] if rng.random() < 0.6 else ["justice"]
+            self.act(case_no, "city_assign", {"lead": lead, "co": co, "document_no": self.document("漠12345交")},
+                     head=True)
         if status is Status.ESCALATED:
             if halt == "approve":
                 return
             at = self.later(at, rng.randrange(0, 3))
             yield at
-            self.act(case_no, "approve", {"text": "同意按重大疑难事项办理,成立工作专班。"}, head=True)
+            self.act(case_no, "approve", {"approver": "领导小组组长", "date": at.date().isoformat(),
+                                          "document_no": self.document("漠争议领"),
+                                          "text": "同意按重大疑难事项办理,成立工作专班。"}, head=True)
         yield from self.departments(case_no, at, halt)
 
     def departments(self, case_no: str, at: datetime, halt: str) -> Step:
@@ -125,10 +130,14 @@ class _Stories:
             self.act(case_no, "return", {"dept": depts[0], "reason": "经研究,该事项不属于本部门职责范围。"})
             if halt == "return":
                 return
+            if detail.note("city_assigned") is not None and rng.random() < 0.3:
+                self.act(case_no, "clue_transfer", {"dept": depts[0], "reason": "承办部门无正当理由拒不处理。"},
+                         head=True)
             at = self.later(at, 1)
             yield at
             if self.act(case_no, "route") is Status.SUBMITTED:
-                self.act(case_no, "city_assign", {"lead": "hrss", "co": []})
+                self.act(case_no, "city_assign", {"lead": "hrss", "co": [], "document_no": self.document("漠12345交")},
+                         head=True)
             depts = [d.dept.value for d in get_case(self.worker, case_no).departments]
         for dept in depts:
             at = self.later(at, rng.choice((0, 1, 1, 2)))
@@ -137,7 +146,8 @@ class _Stories:
         if rng.random() < 0.06:
             at = self.later(at, 2)
             yield at
-            self.act(case_no, "extend", {"days": 5, "reason": "需调取历年缴费记录并核对工资台账。"})
+            self.act(case_no, "extend", {"dept": depts[-1], "days": 5, "reason": "需调取历年缴费记录并核对工资台账。"},
+                     head=True)
         if rng.random() < 0.03:
             at = self.later(at, 1)
             yield at
@@ -159,7 +169,10 @@ class _Stories:
         at = self.later(at, rng.choice((0, 1, 1)))
         yield at
         names = "、".join(DEPARTMENT_SHORT[Department(d)] for d in depts)
-        self.act(case_no, "reply", {"text": rng.choice(REPLIES).format(depts=names, opinion=opinions[0])})
+        if get_case(self.worker, case_no).summary.track is Track.REFER:
+            self.act(case_no, "handled", {"text": opinions[0]})  # the department answered the payer itself
+        else:
+            self.act(case_no, "reply", {"text": rng.choice(REPLIES).format(depts=names, opinion=opinions[0])})
         if rng.random() < 0.06 or halt == "objection":
             at = self.later(at, 2)
             yield at

@@ -11,16 +11,18 @@ from typing import Any
 
 from sqlalchemy import text
 
-from station_app.domain.enums import Track
 from station_app.domain.routing import RoutingDecision
 from station_app.errors import AuthError
+from station_app.rules.deadlines import stage_plan
 from station_app.services.case_service import decide
 from station_app.services.session import Session
+from station_app.store import search_index
 from station_app.store.db import read, set_meta, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
 
-ROUTING_KEYS = ("category", "insurance_types", "periods", "amount_claimed", "group_size", "flags")
+ROUTING_KEYS = ("category", "insurance_types", "periods", "amount_claimed", "group_size", "flags", "proceeding")
 _PREVIEW_PARTY = {"kind": "person", "name": "预览", "phone": "0457-2812345"}
+_PREVIEW_SUMMARY = "预览"
 DRAFT_LIMIT = 200_000
 
 
@@ -41,36 +43,23 @@ def routing_preview(session: Session, data: dict[str, Any]) -> RoutingDecision:
         ValidationError: a routing field is missing or wrong (category, periods, amount...).
     """
     probe: dict[str, Any] = {k: data[k] for k in ROUTING_KEYS if data.get(k) not in (None, "")}
+    towns = session.settings()["jurisdiction_towns"]
+    town = station_town(session)
     probe.update(
         received_at=session.now_iso(),
         channel="visit",
-        town_code=station_town(session) or "232701100",
+        town_code=town if town in towns else next(iter(towns)),
         applicant=dict(_PREVIEW_PARTY),
+        summary=_PREVIEW_SUMMARY,
     )
     return decide(session, probe)
 
 
 def stage_deadlines(session: Session, decision: RoutingDecision, start: date | None = None) -> list[DeadlineHint]:
-    """The deadlines a matter routed today would get (routing, then its track's stage)."""
-    if decision.track is Track.NOT_ACCEPTED:
-        return []
-    d = session.deadline_settings()
-    cal = session.calendar()
-    start = start or session.today()
-    routed, est1 = cal.add_working_days(start, d.routing_days)
-    hints = [DeadlineHint("分类流转", routed.isoformat(), d.routing_days, est1)]
-    stage = {
-        Track.REFER: ("部门办理", d.opinion_days),
-        Track.JOINT: ("部门书面意见", d.opinion_days),
-        Track.MAJOR: ("重大疑难办结", d.major_days),
-        Track.SUBMIT_CITY: ("市级交办", d.opinion_days),
-    }[decision.track]
-    due, est2 = cal.add_working_days(routed, stage[1])
-    hints.append(DeadlineHint(stage[0], due.isoformat(), stage[1], est1 or est2))
-    if decision.track in (Track.JOINT, Track.MAJOR):
-        reply, est3 = cal.add_working_days(due, d.reply_days)
-        hints.append(DeadlineHint("书面答复", reply.isoformat(), d.reply_days, est1 or est2 or est3))
-    return hints
+    """The deadlines a matter routed today would get: the stages of `rules.deadlines.stage_plan`,
+    the same plan the receipt prints. [] for a matter not accepted."""
+    plan = stage_plan(session.calendar(), decision.track, start or session.today(), session.deadline_settings())
+    return [DeadlineHint(s.label, s.due.isoformat(), s.working_days, s.estimated) for s in plan.stages]
 
 
 def station_town(session: Session) -> str:
@@ -131,3 +120,9 @@ def confirm_password(session: Session, password: str) -> None:
     key = session.store.keystore.unwrap(session.user, password, session.clock.now())
     if not hmac.compare_digest(key, session.store.key):
         raise AuthError(GENERIC_LOGIN_ERROR)
+
+
+def prepare_desk() -> None:
+    """Load what the first intake would otherwise load while the worker waits (the pinyin
+    dictionary for the search index, about 0.5 s). Called off the GUI thread after login."""
+    search_index.warm_up()

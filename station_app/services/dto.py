@@ -16,9 +16,13 @@ class IntakeResult:
     routing: RoutingDecision
     due_date: str | None
     due_estimated: bool
+    warnings: tuple[str, ...] = ()  # kept, but worth a second look (四(一)): late disputed months
 
     def to_json(self) -> dict[str, Any]:
-        return {"case_no": self.case_no, "uuid": self.uuid, "routing": self.routing.to_json()}
+        out: dict[str, Any] = {"case_no": self.case_no, "uuid": self.uuid, "routing": self.routing.to_json()}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,10 @@ class CaseSummary:
 
 @dataclass(frozen=True)
 class DepartmentProgress:
+    """One department on a case: signature, return, opinion and its own opinion deadline
+    (`due_date`, `extended` once by a head; `on_time` once the opinion is in, else None;
+    `overdue` while an opinion is missing after its due date)."""
+
     dept: Department
     role: str  # lead | co
     signed_at: str | None
@@ -77,6 +85,12 @@ class DepartmentProgress:
     opinion: str | None
     opinion_at: str | None
     opinion_file: dict[str, Any] | None
+    due_date: str | None = None
+    due_estimated: bool = False
+    extended: bool = False
+    opinion_on: str | None = None
+    on_time: bool | None = None
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,8 @@ class CaseDetail:
     objection_route: str | None = None
     satisfaction: str | None = None
     papers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    clue_transferred: bool = False  # 线索移送纪委监委 (a flag beside the case, not a status)
+    task_group: tuple[Department, ...] = ()  # named by the leading group's approval
 
     def note(self, kind: str) -> dict[str, Any] | None:
         """The latest note of a kind (e.g. `reply_issued`, `minutes_recorded`)."""
@@ -124,6 +140,12 @@ class CaseDetail:
                         "returned_at": d.returned_at,
                         "opinion": d.opinion,
                         "opinion_at": d.opinion_at,
+                        "due_date": d.due_date,
+                        "due_estimated": d.due_estimated,
+                        "extended": d.extended,
+                        "opinion_on": d.opinion_on,
+                        "on_time": d.on_time,
+                        "overdue": d.overdue,
                     }
                     for d in self.departments
                 ],
@@ -135,6 +157,9 @@ class CaseDetail:
                 "approved": self.approved,
                 "objection_route": self.objection_route,
                 "satisfaction": self.satisfaction,
+                "clue_transferred": self.clue_transferred,
+                "task_group": [d.value for d in self.task_group],
+                "notes": [dict(n) for n in self.notes],
             }
         )
         return out

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import Status, Track
 from station_app.errors import ValidationError
+from station_app.rules.deadlines import stage_plan
 from station_app.services.dto import CaseDetail
 from station_app.services.session import Session
 
@@ -53,6 +54,16 @@ def check_paper(case: CaseDetail, kind: PaperKind) -> None:
         why = "不予受理告知书只用于不予受理(not_accepted)的事项"
     elif kind is PaperKind.REPLY and case.note("reply_issued") is None:
         why = "本案尚未形成书面答复,请先录入答复内容"
+    elif kind is PaperKind.REPLY_RESPONDENT:
+        if not case.intake.get("respondent"):
+            why = "本案没有被反映方"
+        elif case.note("reply_issued") is None:
+            why = "本案尚未形成书面答复,请先录入答复内容"
+    elif kind is PaperKind.ESCALATION:
+        if track is not Track.MAJOR and case.note("escalation_requested") is None:
+            why = "重大疑难事项上报单只用于重大疑难事项"
+        elif status in _EARLY:
+            why = "请先确认分流,将本案上报领导小组办公室"
     elif kind is PaperKind.MINUTES and case.note("minutes_recorded") is None:
         why = "本案尚未录入会议纪要(只有重大疑难事项需要)"
     elif kind is PaperKind.ARCHIVE and status not in _ARCHIVABLE:
@@ -70,34 +81,41 @@ def paper_kind(value: str) -> PaperKind:
 # -- deadlines printed on papers -------------------------------------------------------------
 
 
-def _add(session: Session, start: date, days: int) -> tuple[date, bool]:
-    return session.calendar().add_working_days(start, days)
+def _term_from_today(session: Session, track: Track, key: str) -> tuple[date | None, bool]:
+    """The due date of stage `key` of `track` if its term started today."""
+    plan = stage_plan(session.calendar(), track, session.today(), session.deadline_settings())
+    stage = plan.stage(key)
+    return session.calendar().add_working_days(session.today(), stage.working_days) if stage else (None, False)
 
 
 def paper_deadline(session: Session, case: CaseDetail, kind: PaperKind) -> tuple[date | None, bool]:
-    """The date a paper announces: expected reply (receipt), the department's deadline
-    (referral, assignment), the city's (submission); None for the others."""
-    d = session.deadline_settings()
+    """The date a paper announces and whether it is estimated: the expected answer (receipt),
+    the department's deadline (referral, assignment), the city's (submission), the leading
+    group's (escalation); (None, False) for the others.
+
+    A case already in the stage the paper belongs to prints the due date stored on the case;
+    otherwise the date comes from `rules.deadlines.stage_plan`, the plan the routing panel shows:
+    the receipt's from the day received, the others' terms from today.
+    """
     s = case.summary
     due = (date.fromisoformat(s.due_date), s.due_estimated) if s.due_date else None
     track = case.routing.track
     if kind is PaperKind.RECEIPT:
         if s.stage == "reply" and due:
             return due
-        received = datetime.fromisoformat(str(case.intake["received_at"])).date()
-        days = {
-            Track.REFER: d.routing_days + d.opinion_days + d.reply_days,
-            Track.JOINT: d.routing_days + d.opinion_days + d.reply_days,
-            Track.MAJOR: 2 * d.routing_days + d.major_days + d.reply_days,
-            Track.SUBMIT_CITY: d.routing_days + 2 * d.opinion_days + d.reply_days,
-        }.get(track)
-        return _add(session, received, days) if days else (None, False)
+        plan = stage_plan(session.calendar(), track, case_received_on(case), session.deadline_settings())
+        return (plan.answer.due, plan.answer.estimated) if plan.answer else (None, False)
     if kind in (PaperKind.REFERRAL, PaperKind.ASSIGNMENT):
         if s.stage == "opinion" and due:
             return due
-        return _add(session, session.today(), d.major_days if track is Track.MAJOR else d.opinion_days)
+        return _term_from_today(session, track, {Track.MAJOR: "major", Track.JOINT: "opinion"}.get(track, "department"))
+    if kind is PaperKind.ESCALATION:
+        return due if s.stage == "approval" and due else (None, False)
     if kind is PaperKind.SUBMISSION:
-        if s.stage == "city" and due:
-            return due
-        return _add(session, session.today(), d.opinion_days)
+        return due if s.stage == "city" and due else _term_from_today(session, Track.SUBMIT_CITY, "city")
     return None, False
+
+
+def case_received_on(case: CaseDetail) -> date:
+    """The day the case was received (Beijing time), from its intake."""
+    return datetime.fromisoformat(str(case.intake["received_at"])).date()

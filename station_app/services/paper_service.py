@@ -23,7 +23,14 @@ from station_app.documents.base import Built, PaperContext, StationInfo
 from station_app.documents.payload import PaperKind, parse_payload
 from station_app.documents.registry import BUILDERS
 from station_app.domain.enums import TOWNS
-from station_app.errors import StationError, ValidationError
+from station_app.errors import PermissionDenied, StationError, ValidationError
+from station_app.services.disclosure_service import (
+    STATION,
+    check_paper_recipient,
+    needs_recipient,
+    parse_recipient,
+    recipient_line,
+)
 from station_app.services.dto import CaseDetail
 from station_app.services.paper_rules import CASE_PAPERS, PROCEEDINGS, check_paper, paper_deadline, paper_kind
 from station_app.services.query_service import get_case
@@ -58,6 +65,7 @@ class PaperResult:
     pages: int = 0
     payloads: tuple[str, ...] = ()
     digest: str = ""
+    recipient: str = ""  # internal papers: the receiving department code or `station`
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,7 @@ def _record(
         built.pages,
         built.payloads,
         built.digest,
+        ctx.recipient,
     )
 
 
@@ -156,9 +165,31 @@ def _checked(
     opts = {k: str(v) for k, v in (options or {}).items() if v}
     if opts.get("proceedings") and opts["proceedings"] not in PROCEEDINGS:
         raise ValidationError({"proceedings": f"程序应为:{'、'.join(PROCEEDINGS)}"})
+    if opts.get("to"):
+        opts["to"] = parse_recipient(opts["to"])
     case = get_case(session, case_no)
     check_paper(case, pk)
     return pk, case, opts
+
+
+def _recipient(
+    conn: Connection, case: CaseDetail, pk: PaperKind, opts: dict[str, str], draft: bool = False
+) -> tuple[str, str, str | None]:
+    """(receiver code, the line the paper prints, approval uuid) for an internal paper with
+    personal data; ("", "", None) for a citizen paper. A draft shows a missing approval instead
+    of refusing it; a final copy is refused without one (五(三))."""
+    to = opts.get("to")
+    try:
+        approval = check_paper_recipient(conn, case, pk, to)
+    except PermissionDenied:
+        if not draft:
+            raise
+        approval = None
+    if not needs_recipient(pk):
+        return "", "", None
+    code = to or STATION
+    name = _display_name(conn, approval.approver) if approval else ""
+    return code, recipient_line(code, approval, draft, name), approval.uuid if approval else None
 
 
 def _existing(conn: Connection, case_uuid: str, kind: PaperKind) -> tuple[str, int] | None:
@@ -178,6 +209,7 @@ def _context(
     opts: dict[str, str],
     sign: Any,
     draft: bool = False,
+    recipient: tuple[str, str] = ("", ""),
 ) -> PaperContext:
     deadline, estimated = paper_deadline(session, case, pk)
     year, seq, reprint = number
@@ -196,6 +228,8 @@ def _context(
         deadline_estimated=estimated,
         options=opts,
         draft=draft,
+        recipient=recipient[0],
+        recipient_line=recipient[1],
     )
 
 
@@ -205,15 +239,22 @@ def print_paper(
     """Build one paper for a case, number it and record the print (one write transaction).
 
     Refused (ValidationError on `paper`) when the paper does not fit the case's track or state.
-    `options`: `proceedings` (arbitration|litigation|reconsideration) for the refusal notice.
+    `options`: `proceedings` (arbitration|litigation|reconsideration) for the refusal notice;
+    `to` for an internal paper with personal data (交办单, 报送单, 纪要, 案卷): the receiving
+    department code, or `station` (the default: 本站留存). An outside receiver needs a head's
+    recorded approval on the case (五(三) 报批): PermissionDenied without one, ValidationError on
+    `to` when the receiver does not fit the paper. The `paper_printed` event records the receiver
+    and the approval (codes only). A 交办单 for one department carries that department's section.
     """
     pk, case, opts = _checked(session, case_no, kind, options)
     key = _private_key(session)
     with write(session.store.engine) as conn:
+        code, line, approval = _recipient(conn, case, pk, opts)
         number = _number(conn, session, _existing(conn, case.summary.uuid, pk))
-        ctx = _context(session, conn, case, pk, number, opts, key.sign)
+        ctx = _context(session, conn, case, pk, number, opts, key.sign, recipient=(code, line))
         built = BUILDERS[pk](ctx, case)
-        return _record(session, conn, ctx, built, case.summary.uuid)
+        extra = {"recipient": code, "approval": approval} if code else None
+        return _record(session, conn, ctx, built, case.summary.uuid, extra)
 
 
 def _unsigned(message: bytes) -> bytes:
@@ -224,12 +265,14 @@ def preview_paper(
     session: Session, case_no: str, kind: str | PaperKind, options: Mapping[str, str] | None = None
 ) -> PaperResult:
     """A draft of the paper for the screen: marked 样稿, QR code not signed (it never verifies),
-    no number taken and nothing recorded. Print with `print_paper`."""
+    no number taken and nothing recorded. Print with `print_paper` (same `options`; a draft for
+    an outside receiver without approval says so instead of being refused)."""
     pk, case, opts = _checked(session, case_no, kind, options)
     with read(session.store.engine) as conn:
+        code, line, _approval = _recipient(conn, case, pk, opts, draft=True)
         existing = _existing(conn, case.summary.uuid, pk)
         number = _draft_number(conn, session, existing)
-        ctx = _context(session, conn, case, pk, number, opts, _unsigned, draft=True)
+        ctx = _context(session, conn, case, pk, number, opts, _unsigned, draft=True, recipient=(code, line))
     built = BUILDERS[pk](ctx, case)
     return PaperResult(
         built.pdf,
@@ -240,6 +283,7 @@ def preview_paper(
         built.pages,
         built.payloads,
         built.digest,
+        ctx.recipient,
     )
 
 

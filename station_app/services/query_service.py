@@ -13,6 +13,7 @@ from station_app.domain.enums import CLOSED_STATUSES, Category, Department, Stat
 from station_app.domain.lifecycle import ACTIONS, allowed_actions
 from station_app.domain.routing import RoutingDecision
 from station_app.errors import NotFound
+from station_app.rules.deadlines import deadline_state as rules_deadline_state
 from station_app.services.dto import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.services.session import Session
 from station_app.store.db import read
@@ -38,6 +39,8 @@ EVENT_LABELS: dict[str, str] = {a.event: a.label for a in ACTIONS.values()} | {
     "case_registered": "受理登记",
     "personal_data_revealed": "查看完整个人信息",
     "paper_printed": "打印文书",
+    "deadline_recomputed": "按导入的节假日安排重算时限",
+    "disclosure_approved": "对外提供信息报批",
 }
 CLOSED_SQL = ", ".join(f"'{s.value}'" for s in CLOSED_STATUSES)
 
@@ -85,19 +88,11 @@ def load_row(conn: Connection, ref: str) -> dict[str, Any] | None:
 
 
 def deadline_state(session: Session, stage_start: str | None, due: str | None, status: str, today: date) -> str:
+    """"none" for a closed case or one without a due date, else `rules.deadlines.deadline_state`."""
     if not due or Status(status) in CLOSED_STATUSES:
         return "none"
-    due_d = date.fromisoformat(due)
-    if today > due_d:
-        return "overdue"
-    if stage_start:
-        cal = session.calendar()
-        start = date.fromisoformat(stage_start)
-        total = max(cal.working_days_between(start, due_d), 1)
-        used = cal.working_days_between(start, today) if today > start else 0
-        if used / total >= session.deadline_settings().warn_ratio:
-            return "warn"
-    return "ok"
+    start = date.fromisoformat(stage_start) if stage_start else None
+    return rules_deadline_state(session.calendar(), start, date.fromisoformat(due), today, session.deadline_settings())
 
 
 def _summary(session: Session, r: Any, today: date) -> CaseSummary:
@@ -136,7 +131,8 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         ).first()
         depts = conn.execute(
             text(
-                "SELECT dept, role, signed_at, returned_at, return_reason, opinion, opinion_at, opinion_file"
+                "SELECT dept, role, signed_at, returned_at, return_reason, opinion, opinion_at, opinion_file,"
+                " due_date, due_estimated, extended, opinion_on, on_time"
                 " FROM case_departments WHERE case_uuid = :c ORDER BY role DESC, dept"
             ),
             {"c": row["uuid"]},
@@ -157,6 +153,8 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         ).all()
     assert summary_row is not None
     summary = _summary(session, summary_row, session.today())
+    note_list = tuple({"kind": n[0], **json.loads(n[1]), "at": n[2], "author": n[3]} for n in notes)
+    approval = next((n for n in reversed(note_list) if n["kind"] == "escalation_approved"), None)
     routing = RoutingDecision.from_json(
         {"track": row["track"], "lead": row["lead"], "co": row["co_list"], "reasons": row["reasons_list"]}
     )
@@ -169,19 +167,38 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         summary=summary,
         intake=row["intake_json"],
         routing=routing,
-        departments=tuple(
-            DepartmentProgress(Department(d[0]), d[1], d[2], d[3], d[4], d[5], d[6], json.loads(d[7]) if d[7] else None)
-            for d in depts
-        ),
-        notes=tuple({"kind": n[0], **json.loads(n[1]), "at": n[2], "author": n[3]} for n in notes),
+        departments=tuple(_progress(d, summary.status, session.today()) for d in depts),
+        notes=note_list,
         timeline=timeline,
-        allowed_actions=tuple(a.name for a in allowed_actions(summary.status, session.role)),
+        allowed_actions=tuple(
+            a.name
+            for a in allowed_actions(
+                summary.status,
+                session.role,
+                summary.track,
+                session.user == row["handler"],
+                frozenset(str(n["kind"]) for n in note_list),
+            )
+        ),
         approved=bool(row["approved"]),
         objection_route=row["objection_route"],
         satisfaction=row["satisfaction"],
         papers=tuple(
             {"paper_no": p[0], "kind": p[1], "issued_at": p[2], "author": p[3], "reprint": p[4]} for p in papers
         ),
+        clue_transferred=bool(row.get("clue_transferred")),
+        task_group=tuple(Department(d) for d in (approval or {}).get("task_group") or ()),
+    )
+
+
+def _progress(d: Any, status: Status, today: date) -> DepartmentProgress:
+    """One `case_departments` row; overdue while its opinion is missing after its due date."""
+    due, opinion = d[8], d[5]
+    overdue = bool(due) and not opinion and status.is_open and today.isoformat() > str(due)
+    return DepartmentProgress(
+        Department(d[0]), d[1], d[2], d[3], d[4], opinion, d[6], json.loads(d[7]) if d[7] else None,
+        due_date=due, due_estimated=bool(d[9]), extended=bool(d[10]), opinion_on=d[11],
+        on_time=None if d[12] is None else bool(d[12]), overdue=overdue,
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 
 from station_app.clock import Clock, SystemClock
 from station_app.domain.enums import Role
+from station_app.domain.validation import IntakeRules
 from station_app.errors import AuthError, PermissionDenied
 from station_app.rules.calendar import WorkCalendar
 from station_app.rules.deadlines import DeadlineSettings
@@ -114,6 +115,11 @@ class Session:
             group_threshold=int(s["group_threshold"]),
             amount_threshold=Decimal(str(s["amount_threshold"])),
         )
+
+    def intake_rules(self) -> IntakeRules:
+        """The station's jurisdiction (setting `jurisdiction_towns`) and clock, for `parse_intake`."""
+        towns = self.settings()["jurisdiction_towns"]
+        return IntakeRules(towns=frozenset(towns), now=self.clock.now())
 
     def deadline_settings(self) -> DeadlineSettings:
         s = self.settings()

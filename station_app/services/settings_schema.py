@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from station_app.domain.enums import TOWNS
 
 
 @dataclass(frozen=True)
@@ -14,6 +19,7 @@ class SettingSpec:
     label: str
     minimum: float | None = None
     maximum: float | None = None
+    editable: bool = True  # False: changed only by its own service call (a confirmation, say)
 
 
 DEPARTMENT_CONTACTS: dict[str, dict[str, str]] = {
@@ -96,8 +102,30 @@ SCHEMA: tuple[SettingSpec, ...] = (
     SettingSpec("station_address", "", "str", "调解站地址"),
     SettingSpec("font_scale", 1.0, "float", "字体放大倍数", 0.8, 2.0),
     SettingSpec("department_contacts", DEPARTMENT_CONTACTS, "json", "部门地址、电话和办公时间"),
+    SettingSpec("department_contacts_confirmed", {}, "json", "部门联系方式确认记录", editable=False),
     SettingSpec("documents_to_bring", DOCUMENTS_TO_BRING, "json", "各类争议须携带的材料"),
     SettingSpec("legal_remedies", LEGAL_REMEDIES, "json", "救济途径及时限"),
+    # 四(一) 事项所在辖区: the towns whose matters this station takes in (code -> name).
+    SettingSpec("jurisdiction_towns", dict(TOWNS), "json", "本站辖区乡镇(代码与名称)"),
 )
 
 SPECS: dict[str, SettingSpec] = {s.key: s for s in SCHEMA}
+
+
+# -- department contacts: samples until confirmed ---------------------------------------------
+# The shipped contacts are samples (示例). An admin confirms each department's entry after
+# checking it (a `contacts_confirmed` event); a confirmation holds the digest of the entry it saw,
+# so an entry changed afterwards is a sample again until confirmed anew.
+
+
+def contact_digest(entry: Mapping[str, Any]) -> str:
+    """A short digest of one department's address, phone and hours."""
+    canonical = {k: str(entry.get(k) or "").strip() for k in ("address", "phone", "hours")}
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def contact_confirmed(settings: Mapping[str, Any], dept: str) -> bool:
+    """Whether `dept`'s contact entry in `settings` is the one an admin confirmed."""
+    entry = (settings.get("department_contacts") or {}).get(dept) or {}
+    record = (settings.get("department_contacts_confirmed") or {}).get(dept) or {}
+    return bool(record) and record.get("digest") == contact_digest(entry)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from station_app.domain.enums import Department, Role
+from sqlalchemy import text
+
+from station_app.domain.enums import DEPARTMENT_NAMES, Department, Role
 from station_app.errors import ValidationError
 from station_app.services.session import Session
-from station_app.services.settings_schema import SPECS, SettingSpec
+from station_app.services.settings_schema import SPECS, SettingSpec, contact_confirmed, contact_digest
 from station_app.services.user_service import set_lockout
+from station_app.store.db import write
 from station_app.store.keystore import LockoutPolicy
 
 LOCKOUT_KEYS = frozenset({"lockout_max_failures", "lockout_minutes"})
@@ -40,6 +44,17 @@ def _check_contacts(value: dict[str, Any]) -> str | None:
             return "部门代码无效"
         if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
             return "每个部门应有地址、电话和办公时间文字"
+    return None
+
+
+def _check_towns(value: dict[str, Any]) -> str | None:
+    if not value:
+        return "至少应有一个乡镇"
+    for code, name in value.items():
+        if not (isinstance(code, str) and len(code) == 9 and code.isdigit()):
+            return "乡镇代码应为9位数字"
+        if not isinstance(name, str) or not name.strip():
+            return "每个乡镇应有名称"
     return None
 
 
@@ -93,6 +108,8 @@ def coerce_setting(spec: SettingSpec, value: Any) -> Any:
             raise ValidationError({key: f"{spec.label}内容过长"})
         if key == "department_contacts" and isinstance(value, dict):
             why = _check_contacts(value)
+        if key == "jurisdiction_towns" and isinstance(value, dict):
+            why = _check_towns(value)
         result = value
     if why:
         raise ValidationError({key: why})
@@ -109,6 +126,8 @@ def set_setting(session: Session, key: str, value: Any) -> Any:
     spec = SPECS.get(key)
     if spec is None:
         raise ValidationError({key: "未知设置项"})
+    if not spec.editable:
+        raise ValidationError({key: f"{spec.label}不能直接修改"})
     if key in LOCKOUT_KEYS:
         session.require(Role.ADMIN)
     stored = coerce_setting(spec, value)
@@ -119,3 +138,90 @@ def set_setting(session: Session, key: str, value: Any) -> Any:
         settings = session.settings()
         set_lockout(session, LockoutPolicy(int(settings["lockout_max_failures"]), int(settings["lockout_minutes"])))
     return stored
+
+
+# -- confirming department contacts (printed on citizen papers) --------------------------------
+
+
+@dataclass(frozen=True)
+class ContactStatus:
+    """One department's contact entry and whether it is confirmed or still a sample (示例)."""
+
+    dept: str
+    label: str
+    address: str
+    phone: str
+    hours: str
+    confirmed: bool
+    confirmed_by: str | None
+    confirmed_at: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dept": self.dept,
+            "label": self.label,
+            "address": self.address,
+            "phone": self.phone,
+            "hours": self.hours,
+            "confirmed": self.confirmed,
+            "confirmed_by": self.confirmed_by,
+            "confirmed_at": self.confirmed_at,
+        }
+
+
+def contacts_status(session: Session) -> list[ContactStatus]:
+    """Every department's contact entry, in department order, with its confirmation state.
+    An unconfirmed entry prints as a sample (示例,未经确认) on citizen papers."""
+    settings = session.settings()
+    contacts = settings.get("department_contacts") or {}
+    records = settings.get("department_contacts_confirmed") or {}
+    out = []
+    for dept in Department:
+        entry = contacts.get(dept.value) or {}
+        ok = contact_confirmed(settings, dept.value)
+        record = records.get(dept.value) or {}
+        out.append(
+            ContactStatus(
+                dept.value,
+                DEPARTMENT_NAMES[dept],
+                str(entry.get("address") or ""),
+                str(entry.get("phone") or ""),
+                str(entry.get("hours") or ""),
+                ok,
+                str(record["by"]) if ok and record.get("by") else None,
+                str(record["at"]) if ok and record.get("at") else None,
+            )
+        )
+    return out
+
+
+def confirm_department_contacts(session: Session, depts: list[str] | None = None) -> list[ContactStatus]:
+    """Confirm the current contact entries of `depts` (default: every department with an address
+    or phone): an admin has checked them against the departments' published details, and papers
+    stop marking them as samples. One `contacts_confirmed` event (codes and digests only).
+
+    Raises PermissionDenied unless admin; ValidationError on `dept` for an unknown code or an
+    entry with neither address nor phone. Returns `contacts_status` afterwards.
+    """
+    session.require(Role.ADMIN)
+    with write(session.store.engine) as conn:  # what is stored now, not what this session last read
+        raw = conn.execute(text("SELECT value FROM settings WHERE key = 'department_contacts'")).scalar()
+        contacts = json.loads(raw) if raw else SPECS["department_contacts"].default
+        codes: list[str] = []
+        for code in depts or [d.value for d in Department if _has_details(contacts.get(d.value))]:
+            try:
+                dept = Department(str(code))
+            except ValueError:
+                raise ValidationError({"dept": "部门代码无效"}) from None
+            if not _has_details(contacts.get(dept.value)):
+                raise ValidationError({"dept": f"{DEPARTMENT_NAMES[dept]}尚无地址和电话,无法确认"})
+            codes.append(dept.value)
+        if codes:
+            session.record(conn, "contacts_confirmed", {"depts": {c: contact_digest(contacts[c]) for c in codes}})
+    return contacts_status(session)
+
+
+def _has_details(entry: Any) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    return bool(str(entry.get("address") or "").strip() or str(entry.get("phone") or "").strip())

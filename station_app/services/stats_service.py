@@ -7,14 +7,20 @@ Definitions:
 - resolved 办结件数 = cases whose status is replied (已答复), closed_on_spot (当场办结) or archived
   (已归档): the payer has had the station's answer and has not (or no longer) objected.
 - resolution rate 办结率 = resolved / accepted (None when nothing was accepted).
-- concluded 已答复件数 = cases that reached an answer to the payer: a written reply (reply_issued)
-  or an answer at the desk (closed_on_spot), whatever happened afterwards (objection, archive).
+- concluded 已答复件数 = cases that reached an answer to the payer: a written reply (reply_issued),
+  an answer at the desk (closed_on_spot), or for a refer matter the department's report that it
+  was handled or the payer's confirmation at the callback (department_handled, payer_confirmed),
+  whatever happened afterwards (objection, archive).
 - on time 按时办结: a concluded case each of whose stages up to that answer (routing, approval,
   department opinions, city dispatch, reply) ended on or before its working-day deadline, as
   extended when an extension was granted. Stage deadlines are read from the event log.
 - on-time rate 按时办结率 = on time / concluded (None when nothing was concluded).
 - overdue open 在办超期 = cases in scope still open whose current deadline is before the end of the
   period (or today, if earlier).
+- per department 部门履职 (五(四) 绩效考评与责任追究), over the same cases: cases the department
+  handles (lead or co), returns, extensions granted to it, clue transfers naming it, and the
+  incidents recorded against it (工作失误, 引发舆情, 造成严重后果), with the list of incidents
+  (date, case number, department, kind: never their text, which may name people).
 """
 
 from __future__ import annotations
@@ -28,7 +34,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from station_app.domain.enums import CLOSED_STATUSES, TOWNS, Category, Department, Status, Track
+from station_app.domain.enums import (
+    CLOSED_STATUSES,
+    DEPARTMENT_NAMES,
+    TOWNS,
+    Category,
+    Department,
+    IncidentKind,
+    Status,
+    Track,
+)
 from station_app.errors import ValidationError
 from station_app.services.session import Session
 from station_app.store.db import read
@@ -38,7 +53,7 @@ if TYPE_CHECKING:
 
 RESOLVED = frozenset({Status.REPLIED, Status.CLOSED_ON_SPOT, Status.ARCHIVED})
 NOT_COUNTED = frozenset({Status.NOT_ACCEPTED, Status.WITHDRAWN})
-ANSWER_EVENTS = frozenset({"reply_issued", "closed_on_spot"})
+ANSWER_EVENTS = frozenset({"reply_issued", "closed_on_spot", "department_handled", "payer_confirmed"})
 STAGE_EVENTS = (
     "case_registered",
     "case_routed",
@@ -48,7 +63,11 @@ STAGE_EVENTS = (
     "extension_granted",
     "escalation_requested",
     "escalation_approved",
+    "escalation_declined",
+    "minutes_recorded",
     "reply_issued",
+    "department_handled",
+    "payer_confirmed",
     "submitted_to_city",
     "city_assigned",
 )
@@ -59,6 +78,66 @@ class CountRow:
     code: str
     label: str
     count: int
+
+
+@dataclass(frozen=True)
+class DeptWorkRow:
+    """One department's figures for 五(四): what it handled, and what went wrong."""
+
+    code: str
+    label: str
+    cases: int = 0
+    returns: int = 0
+    extensions: int = 0
+    clue_transfers: int = 0
+    work_errors: int = 0
+    public_opinion: int = 0
+    serious: int = 0
+
+    @property
+    def incidents(self) -> int:
+        return self.work_errors + self.public_opinion + self.serious
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "cases": self.cases,
+            "returns": self.returns,
+            "extensions": self.extensions,
+            "clue_transfers": self.clue_transfers,
+            "incidents": {
+                IncidentKind.WORK_ERROR.value: self.work_errors,
+                IncidentKind.PUBLIC_OPINION.value: self.public_opinion,
+                IncidentKind.SERIOUS_CONSEQUENCE.value: self.serious,
+            },
+            "incidents_total": self.incidents,
+        }
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """One recorded incident (no text: it may name people)."""
+
+    at: str
+    case_no: str
+    dept: str
+    kind: IncidentKind
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at, "case_no": self.case_no, "dept": self.dept, "kind": self.kind.value}
+
+
+_INCIDENT_FIELDS = {
+    IncidentKind.WORK_ERROR: "work_errors",
+    IncidentKind.PUBLIC_OPINION: "public_opinion",
+    IncidentKind.SERIOUS_CONSEQUENCE: "serious",
+}
+_DEPT_EVENTS = {
+    "department_returned": "returns",
+    "extension_granted": "extensions",
+    "clue_transferred": "clue_transfers",
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +155,12 @@ class Stats:
     by_department: tuple[CountRow, ...]
     by_track: tuple[CountRow, ...]
     by_status: tuple[CountRow, ...]
+    by_department_work: tuple[DeptWorkRow, ...] = ()
+    incidents: tuple[IncidentRow, ...] = ()
+
+    @property
+    def incident_count(self) -> int:
+        return len(self.incidents)
 
     @property
     def resolution_rate(self) -> float | None:
@@ -105,6 +190,8 @@ class Stats:
             "by_department": rows(self.by_department),
             "by_track": rows(self.by_track),
             "by_status": rows(self.by_status),
+            "by_department_work": [r.to_json() for r in self.by_department_work],
+            "incidents": [r.to_json() for r in self.incidents],
         }
 
 
@@ -146,6 +233,7 @@ def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
             ),
             params,
         ).all()
+        work, incidents = _department_work(conn, scope, params)
     concluded, on_time = _timeliness(events)
     total = sum(by_status.values())
     return Stats(
@@ -164,7 +252,56 @@ def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
         ),
         by_track=_rows(by_track, {t.value: t.label for t in Track}),
         by_status=_rows(by_status, {s.value: s.label for s in Status}, keep_zero=False),
+        by_department_work=work,
+        incidents=incidents,
     )
+
+
+def _department_work(
+    conn: Any, scope: str, params: dict[str, Any]
+) -> tuple[tuple[DeptWorkRow, ...], tuple[IncidentRow, ...]]:
+    """Per-department figures and the incident list over the cases in scope (五(四))."""
+    counts: dict[str, dict[str, int]] = {}
+
+    def bump(dept: str, key: str) -> None:
+        counts.setdefault(dept, {})[key] = counts.get(dept, {}).get(key, 0) + 1
+
+    for dept, n in conn.execute(
+        text(f"SELECT dept, count(*) FROM case_departments WHERE case_uuid IN (SELECT uuid FROM cases WHERE {scope})"
+             " GROUP BY dept"),
+        params,
+    ):
+        counts.setdefault(str(dept), {})["cases"] = int(n)
+    types = ", ".join(f"'{t}'" for t in (*_DEPT_EVENTS, "incident_recorded"))
+    incidents: list[IncidentRow] = []
+    for type_, at, raw, case_no in conn.execute(
+        text(f"SELECT e.type, e.at, e.payload, c.case_no FROM events e JOIN cases c ON c.uuid = e.case_uuid"
+             f" WHERE e.type IN ({types}) AND e.case_uuid IN (SELECT uuid FROM cases WHERE {scope}) ORDER BY e.seq"),
+        params,
+    ):
+        payload = json.loads(raw)
+        dept = str(payload.get("dept") or "")
+        if not dept:
+            continue  # an extension of the whole case names no department
+        if type_ == "incident_recorded":
+            try:
+                kind = IncidentKind(str(payload.get("incident_kind")))
+            except ValueError:
+                continue
+            bump(dept, _INCIDENT_FIELDS[kind])
+            incidents.append(IncidentRow(str(at), str(case_no), dept, kind))
+        else:
+            bump(dept, _DEPT_EVENTS[type_])
+    order = [d.value for d in Department] + sorted(set(counts) - {d.value for d in Department})
+    rows = tuple(DeptWorkRow(code, _dept_label(code), **counts[code]) for code in order if code in counts)
+    return rows, tuple(incidents)
+
+
+def _dept_label(code: str) -> str:
+    try:
+        return DEPARTMENT_NAMES[Department(code)]
+    except ValueError:
+        return code
 
 
 def _timeliness(events: Sequence[Any]) -> tuple[int, int]:

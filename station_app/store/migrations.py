@@ -86,6 +86,25 @@ def _m5_case_texts(conn: Connection) -> None:
         conn.exec_driver_sql(f"ALTER TABLE cases DROP COLUMN {column}")
 
 
+DEPARTMENT_DEADLINE_COLUMNS = (
+    ("due_date", "VARCHAR"),
+    ("due_estimated", "BOOLEAN NOT NULL DEFAULT 0"),
+    ("extended", "BOOLEAN NOT NULL DEFAULT 0"),
+    ("opinion_on", "VARCHAR"),
+    ("on_time", "BOOLEAN"),
+)
+
+
+def _m6_department_deadlines(conn: Connection) -> None:
+    """Each department's own opinion deadline, extension and on-time flag; the clue-transfer
+    flag of a case. Events written before this carry none of them, so old rows stay empty."""
+    for column, ddl in DEPARTMENT_DEADLINE_COLUMNS:
+        if not _has_column(conn, "case_departments", column):
+            conn.exec_driver_sql(f"ALTER TABLE case_departments ADD COLUMN {column} {ddl}")
+    if not _has_column(conn, "cases", "clue_transferred"):
+        conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN clue_transferred BOOLEAN NOT NULL DEFAULT 0")
+
+
 _V2_COLUMNS = (
     ("stream", "TEXT"),
     ("origin_seq", "INTEGER"),
@@ -98,7 +117,7 @@ _V2_COLUMNS = (
 )
 
 
-def _m6_event_log_v2(conn: Connection) -> None:
+def _m7_event_log_v2(conn: Connection) -> None:
     """Envelope v2 and the local ledger (SYNC.md §3.2). The old global chain is the station's
     own chain: its rows keep their hashes (hash_v 1) and get their chain place (stream = origin,
     origin_seq = seq, so a row deleted before the upgrade still shows as a hole), their scope,
@@ -156,7 +175,8 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (3, _m3_case_indexes),
     (4, _m4_pairs_and_sorting),
     (5, _m5_case_texts),
-    (6, _m6_event_log_v2),
+    (6, _m6_department_deadlines),
+    (7, _m7_event_log_v2),
 )
 LATEST = MIGRATIONS[-1][0]
 

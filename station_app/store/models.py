@@ -146,6 +146,8 @@ class CaseRow(SQLModel, table=True):
     due_estimated: bool = False
     extended: bool = False
     approved: bool = False
+    # 线索移送纪委监委: a flag beside the case, not a status
+    clue_transferred: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     handler: str
     objection_route: str | None = None
     satisfaction: str | None = None
@@ -178,6 +180,12 @@ class CaseDepartment(SQLModel, table=True):
     opinion: str | None = None
     opinion_file: str | None = None
     opinion_at: str | None = None
+    # per-department opinion deadline (DESIGN.md "Per-department deadlines")
+    due_date: str | None = None
+    due_estimated: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    extended: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    opinion_on: str | None = None  # the day the written opinion was received
+    on_time: bool | None = None  # None until the opinion is in
 
 
 class CaseNote(SQLModel, table=True):

@@ -10,8 +10,9 @@ payloads with the same classes. Adding an event type is one decorated class in t
 
 A case event's payload carries `set`, the case-row fields it changes (DESIGN.md "Event log");
 its status, when the lifecycle table gives the action a target, comes from `Action.target`.
-A payload field with a default is optional. Keys not declared are refused, so a typo or a key
-from a newer app is caught; a newer app bumps `V`, and a store that does not know that version
+A payload field with a default is optional; a key that is a Python keyword (`from`) is declared
+as `from_` with `field(metadata={"key": "from"})`. Keys not declared are refused, so a typo or
+a key from a newer app is caught; a newer app bumps `V`, and a store that does not know that version
 keeps the event unprojected and flagged (SYNC.md §3.4).
 """
 
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, Field, dataclass, fields
+from dataclasses import field as dc_field
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar, Union
 
@@ -56,19 +58,20 @@ class Payload:
         if not isinstance(data, dict):
             raise MalformedPayload(cls.TYPE, "payload is not an object")
         hints = _hints(cls)
-        known = {f.name for f in fields(cls)}
+        known = {_key(f) for f in fields(cls)}
         extra = sorted(set(data) - known)
         if extra:
             raise MalformedPayload(cls.TYPE, f"unknown key {extra[0]!r}")
         values: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name not in data:
+            key = _key(f)
+            if key not in data:
                 if f.default is MISSING and f.default_factory is MISSING:
-                    raise MalformedPayload(cls.TYPE, f"missing key {f.name!r}")
+                    raise MalformedPayload(cls.TYPE, f"missing key {key!r}")
                 continue
-            if not _fits(data[f.name], hints[f.name]):
-                raise MalformedPayload(cls.TYPE, f"key {f.name!r} has the wrong type")
-            values[f.name] = data[f.name]
+            if not _fits(data[key], hints[f.name]):
+                raise MalformedPayload(cls.TYPE, f"key {key!r} has the wrong type")
+            values[f.name] = data[key]
         return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
@@ -78,8 +81,13 @@ class Payload:
             value = getattr(self, f.name)
             if value is None and f.default is None:
                 continue
-            out[f.name] = value
+            out[_key(f)] = value
         return out
+
+
+def _key(f: Field[Any]) -> str:
+    """The JSON key of a payload field: its name, or `metadata["key"]` (for a Python keyword)."""
+    return str(f.metadata.get("key", f.name))
 
 
 _HINTS: dict[type, dict[str, Any]] = {}
@@ -177,10 +185,18 @@ class CaseRegistered(CasePayload):
     routing: dict[str, Any]
 
 
+DeptDue = dict[str, dict[str, Any]]
+"""`dept_due`: {dept: {"due_date", "due_estimated", "extended"?}}, the opinion deadlines an event
+starts or moves (DESIGN.md "Per-department deadlines"); applied by the event's handler."""
+
+
 @event_type("case_routed")
 @dataclass(frozen=True)
 class CaseRouted(CasePayload):
     routing: dict[str, Any]
+    dept_due: DeptDue | None = None
+    first_receiver: str | None = None  # routed by someone else (a head): who registered it
+    reason: str | None = None  # and why (首问责任制)
 
 
 @event_type("closed_on_spot")
@@ -209,6 +225,8 @@ class OpinionRecorded(CasePayload):
     dept: str
     text: str
     file: dict[str, Any] | None = None
+    received_on: str | None = None  # the day the written opinion was received
+    on_time: bool | None = None  # None: the department had no deadline
 
 
 @event_type("extension_granted")
@@ -216,6 +234,10 @@ class OpinionRecorded(CasePayload):
 class ExtensionGranted(CasePayload):
     days: int
     reason: str
+    dept: str | None = None  # the department whose deadline moves (None: a major case's term)
+    due_date: str | None = None  # that department's new deadline
+    dept_due: DeptDue | None = None
+    term: bool | None = None  # True: the major term itself was extended
 
 
 @event_type("escalation_requested")
@@ -228,12 +250,42 @@ class EscalationRequested(CasePayload):
 @event_type("escalation_approved")
 @dataclass(frozen=True)
 class EscalationApproved(CasePayload):
+    """The leading group's approval, copied from its document (older events carry `text` only)."""
+
     text: str
+    approver: str | None = None
+    date: str | None = None
+    document_no: str | None = None
+    task_group: list[str] | None = None
+    dept_due: DeptDue | None = None
+
+
+@event_type("escalation_declined")
+@dataclass(frozen=True)
+class EscalationDeclined(CasePayload):
+    """The leading group's refusal: back to ordinary handling with `routing`."""
+
+    approver: str
+    date: str
+    document_no: str
+    text: str
+    routing: dict[str, Any]
+    dept_due: DeptDue | None = None
 
 
 @event_type("minutes_recorded")
 @dataclass(frozen=True)
 class MinutesRecorded(CasePayload):
+    text: str
+    attendees: str
+    held_on: str
+    recorder: str | None = None
+    on_time: bool | None = None  # held within the major term
+
+
+@event_type("consultation_recorded")
+@dataclass(frozen=True)
+class ConsultationRecorded(CasePayload):
     text: str
     attendees: str
     held_on: str
@@ -243,6 +295,32 @@ class MinutesRecorded(CasePayload):
 @dataclass(frozen=True)
 class ReplyIssued(CasePayload):
     text: str
+    parties: list[str] | None = None  # applicant, and respondent when there is one
+    respondent_text: str | None = None  # the reply to the other party when it differs
+
+
+@event_type("reply_delivered")
+@dataclass(frozen=True)
+class ReplyDelivered(CasePayload):
+    party: str
+    method: str
+    date: str
+    text: str
+
+
+@event_type("department_handled")
+@dataclass(frozen=True)
+class DepartmentHandled(CasePayload):
+    dept: str
+    text: str
+    date: str
+
+
+@event_type("payer_confirmed")
+@dataclass(frozen=True)
+class PayerConfirmed(CasePayload):
+    satisfaction: str
+    text: str
 
 
 @event_type("objection_recorded")
@@ -250,6 +328,8 @@ class ReplyIssued(CasePayload):
 class ObjectionRecorded(CasePayload):
     route: str
     text: str
+    referred_to: str | None = None  # 司法局, for 复议 and 诉讼
+    referral: str | None = None
 
 
 @event_type("callback_recorded")
@@ -283,13 +363,64 @@ class SubmittedToCity(CasePayload):
 @dataclass(frozen=True)
 class CityAssigned(CasePayload):
     routing: dict[str, Any]
+    document_no: str | None = None
+    date: str | None = None
+    dept_due: DeptDue | None = None
+
+
+@event_type("city_feedback_recorded")
+@dataclass(frozen=True)
+class CityFeedbackRecorded(CasePayload):
+    dept: str
+    text: str
+    date: str
+    to: list[str]
 
 
 @event_type("clue_transferred")
 @dataclass(frozen=True)
 class ClueTransferred(CasePayload):
+    """Sets the case's `clue_transferred` flag (older events set the status clue_transferred)."""
+
     dept: str
     reason: str
+    grounds: list[str] | None = None  # department_returned, overdue
+    to: str | None = None  # the discipline commission
+
+
+@event_type("incident_recorded")
+@dataclass(frozen=True)
+class IncidentRecorded(CasePayload):
+    incident_kind: str
+    dept: str
+    text: str
+
+
+@event_type("deadline_recomputed")
+@dataclass(frozen=True, kw_only=True)
+class DeadlineRecomputed(CasePayload):
+    """A calendar import re-counted the case's estimated deadline (`set`, with `from`, `to` and
+    `working_days`) and/or its departments' (`dept_due`); `set` is absent when only the
+    departments' moved."""
+
+    set: dict[str, Any] = dc_field(default_factory=dict)
+    reason: str
+    from_: str | None = dc_field(default=None, metadata={"key": "from"})
+    to: str | None = None
+    working_days: int | None = None
+    dept_due: DeptDue | None = None
+
+
+@event_type("disclosure_approved")
+@dataclass(frozen=True)
+class DisclosureApproved(CasePayload):
+    """A head's approval (报批) to give `recipient` personal data: a case's papers (case scope)
+    or one case-list export (`scope` case_list, this store only)."""
+
+    SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.CASE, Scope.STORE)
+    recipient: str
+    purpose: str
+    scope: str
 
 
 @event_type("conflict_resolved")
@@ -321,6 +452,8 @@ class PaperPrinted(Payload):
     sections: list[str] | None = None
     pages: int | None = None
     period: str | None = None
+    recipient: str | None = None  # an internal paper's receiver (department code or station)
+    approval: str | None = None  # the disclosure approval it rests on
 
 
 # -- store-local and broadcast events ---------------------------------------------------------
@@ -367,6 +500,21 @@ class UserUnlocked(Payload):
 class SettingChanged(Payload):
     key: str
     value: Any
+
+
+@event_type("contacts_confirmed")
+@dataclass(frozen=True)
+class ContactsConfirmed(Payload):
+    depts: dict[str, str]  # department -> digest of the confirmed contact entry
+
+
+@event_type("cases_exported")
+@dataclass(frozen=True)
+class CasesExported(Payload):
+    recipient: str
+    approval: str | None
+    count: int
+    digest: str
 
 
 @event_type("calendar_imported")

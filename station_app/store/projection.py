@@ -4,6 +4,8 @@ One dispatcher, `apply`, keyed by (event type, scope) through `HANDLERS`; adding
 a new event type is one `@handles(type, scope)` function here. What every case event does is
 common to all: its `set` (with the status from the lifecycle table, `Action.target`) goes to its
 `cases` row and it leaves a note, unless it conflicts with a concurrent event (conflicts.py).
+Events that start or move departments' opinion deadlines carry `dept_due`, applied by their
+handlers. Both were computed by the service when the event was made; replay never recomputes.
 A store-local event from another origin is kept for audit and never applied: it would overwrite
 this store's identity, users or settings. An event of a type or payload version this app does
 not know is kept, flagged and not applied; a rebuild after an upgrade applies it.
@@ -38,6 +40,7 @@ CASE_FIELDS = frozenset(
         "due_estimated",
         "extended",
         "approved",
+        "clue_transferred",
         "track",
         "lead",
         "co",
@@ -159,6 +162,27 @@ def _note_body(payload: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _apply_department_dues(conn: Connection, ev: Event) -> None:
+    """`dept_due`: {dept: {"due_date", "due_estimated", "extended"?}} for departments whose
+    opinion deadline the event starts (routing, assignment, approval) or moves (extension,
+    calendar import). Called by those events' handlers, after any change to the departments."""
+    dues = ev.payload.get("dept_due") or {}
+    for dept, due in dues.items():
+        conn.execute(
+            text(
+                "UPDATE case_departments SET due_date = :d, due_estimated = :e,"
+                " extended = coalesce(:x, extended) WHERE case_uuid = :c AND dept = :dept"
+            ),
+            {
+                "d": due.get("due_date"),
+                "e": bool(due.get("due_estimated")),
+                "x": due.get("extended"),
+                "c": ev.case_uuid,
+                "dept": dept,
+            },
+        )
+
+
 def _apply_case_set(conn: Connection, ev: Event, origin: str) -> None:
     changes = effective_set(ev.type, ev.payload)
     assigns: list[str] = ["updated_at = :updated_at"]
@@ -223,6 +247,7 @@ def case_row(ev: Event, origin: str = "") -> dict[str, Any]:
         "due_estimated": bool(p["set"].get("due_estimated")),
         "extended": False,
         "approved": False,
+        "clue_transferred": False,
         "handler": local_name(ev.author, origin),
         "created_at": ev.at,
         "updated_at": ev.at,
@@ -309,8 +334,17 @@ def _set_departments(conn: Connection, case_uuid: str, routing: dict[str, Any]) 
 @handles("case_routed", Scope.CASE)
 @handles("city_assigned", Scope.CASE)
 @handles("escalation_requested", Scope.CASE)  # adds justice (legal review)
+@handles("escalation_declined", Scope.CASE)  # back to ordinary handling
 def _case_routed(conn: Connection, ev: Event, changes: Changes) -> None:
     _set_departments(conn, str(ev.case_uuid), ev.payload["routing"])
+    _apply_department_dues(conn, ev)
+
+
+@handles("escalation_approved", Scope.CASE)  # the task group's opinion deadlines
+@handles("extension_granted", Scope.CASE)  # one department's deadline moved
+@handles("deadline_recomputed", Scope.CASE)  # a calendar import re-counted estimated deadlines
+def _department_dues(conn: Connection, ev: Event, changes: Changes) -> None:
+    _apply_department_dues(conn, ev)
 
 
 @handles("department_signed", Scope.CASE)
@@ -334,12 +368,14 @@ def _opinion(conn: Connection, ev: Event, changes: Changes) -> None:
     file = ev.payload.get("file")
     conn.execute(
         text(
-            "UPDATE case_departments SET opinion = :o, opinion_at = :at, opinion_file = :f"
-            " WHERE case_uuid = :c AND dept = :d"
+            "UPDATE case_departments SET opinion = :o, opinion_at = :at, opinion_file = :f,"
+            " opinion_on = :on, on_time = :t WHERE case_uuid = :c AND dept = :d"
         ),
         {
             "o": ev.payload["text"],
             "at": ev.at,
+            "on": ev.payload.get("received_on"),
+            "t": ev.payload.get("on_time"),
             "f": json.dumps({k: file[k] for k in ("name", "sha256", "size")}) if isinstance(file, dict) else None,
             "c": ev.case_uuid,
             "d": ev.payload["dept"],
@@ -400,6 +436,22 @@ def _setting_changed(conn: Connection, ev: Event, changes: Changes) -> None:
     conn.execute(
         text("INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
         {"k": ev.payload["key"], "v": json.dumps(ev.payload["value"], ensure_ascii=False, sort_keys=True)},
+    )
+    changes.settings = True
+
+
+@handles("contacts_confirmed", Scope.STORE)
+def _contacts_confirmed(conn: Connection, ev: Event, changes: Changes) -> None:
+    """Merge the confirmed departments (digest, who, when) into `department_contacts_confirmed`."""
+    key = "department_contacts_confirmed"
+    raw = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": key}).scalar()
+    value = json.loads(raw) if raw else {}
+    by = local_name(ev.author, own_origin(conn))
+    for dept, entry_digest in ev.payload["depts"].items():
+        value[dept] = {"digest": entry_digest, "by": by, "at": ev.at}
+    conn.execute(
+        text("INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
+        {"k": key, "v": json.dumps(value, ensure_ascii=False, sort_keys=True)},
     )
     changes.settings = True
 
@@ -467,8 +519,9 @@ def case_fields(conn: Connection, case_uuid: str, without: set[str]) -> dict[str
         if ev.type == "case_registered":
             routing = ev.payload["routing"]
             out = {key: None for key in CASE_FIELDS}
-            out.update(extended=False, approved=False, due_estimated=False, track=routing["track"],
-                       lead=routing.get("lead"), co=routing.get("co") or [], reasons=routing.get("reasons") or [])
+            out.update(extended=False, approved=False, due_estimated=False, clue_transferred=False,
+                       track=routing["track"], lead=routing.get("lead"), co=routing.get("co") or [],
+                       reasons=routing.get("reasons") or [])
             out.update({k: v for k, v in ev.payload["set"].items() if k in CASE_FIELDS})
         else:
             out.update({k: v for k, v in effective_set(ev.type, ev.payload).items() if k in CASE_FIELDS})

@@ -32,6 +32,12 @@ def initials(name: str) -> str:
     return "".join(part[:1] for part in letters if part).lower()
 
 
+def warm_up() -> None:
+    """Load the pinyin dictionary now (about 0.5 s), so that the first intake saved does not pay
+    it: the desk calls this off the GUI thread after login."""
+    initials("漠河")
+
+
 def name_terms(name: str | None) -> set[str]:
     if not name:
         return set()

@@ -122,13 +122,15 @@ def test_init_refuses_a_short_password_and_creates_nothing(tmp_path: Path) -> No
 # -- route ---------------------------------------------------------------------------------
 
 def test_route_the_design_example(tmp_path: Path) -> None:
-    out = ok_json(run_cli("route", stdin=json.dumps(design_example(), ensure_ascii=False),
-                          data_dir=tmp_path / "none", password=None))
+    out = ok_json(run_cli("route", stdin=json.dumps(design_example(), ensure_ascii=False), password=None))
     assert set(out) == {"track", "lead", "co", "reasons"}
     assert (out["track"], out["lead"], out["co"]) == ("joint", "tax", ["hrss"])
     assert out["reasons"] and all(isinstance(r, str) and r for r in out["reasons"])
     assert any("2024-04-01" in r for r in out["reasons"])
-    assert not (tmp_path / "none").exists()  # no store needed, none made
+    # with --data-dir the store's settings are used: a missing store is an error
+    missing = run_cli("route", stdin=json.dumps(design_example(), ensure_ascii=False),
+                      data_dir=tmp_path / "none", password=None)
+    assert missing.returncode == 1 and "初始化" in missing.stderr
 
 
 def test_route_not_accepted_has_a_null_lead() -> None:

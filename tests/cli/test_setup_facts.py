@@ -78,3 +78,16 @@ def test_selfcheck_on_a_pc_without_libgl_names_the_package(tmp_path: Path) -> No
     window = [line for line in proc.stdout.splitlines() if "主窗口" in line]
     assert window and "libgl1" in window[0]
     assert "加密存储" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_a_command_from_another_module_names_the_missing_user(tmp_path: Path) -> None:
+    """With several users and no --user, `print` (a command another module registers) says to
+    name the user, as the core commands do, instead of an internal error."""
+    data_dir = tmp_path / "s"
+    assert _init(data_dir, cli_env()).returncode == 0
+    added = run_cli("users", "add", "wang", "--role", "worker", data_dir=data_dir, user="admin",
+                    env=cli_env(STATION_NEW_PASSWORD="wang-first-pass"))
+    assert added.returncode == 0, added.stderr
+    out = run_cli("print", "232701100001-2025-000001", "--paper", "receipt", "--out", str(tmp_path / "a.pdf"),
+                  data_dir=data_dir)
+    assert out.returncode == 1 and "--user" in out.stderr and "内部错误" not in out.stderr

@@ -59,6 +59,9 @@ def test_print_refuses_a_paper_that_does_not_fit(station: Session, data_dir: Pat
 def test_print_refuses_bad_arguments_before_asking_for_a_password(data_dir: Path, tmp_path: Path) -> None:
     r = run_cli("print", "X", "--paper", "poster", "--out", str(tmp_path / "a.pdf"), data_dir=data_dir, password=None)
     assert r.returncode == 2 and "paper" in json.loads(r.stdout)["fields"]
+    # the command line offers every case paper there is, the major-case report and the reply
+    # to the other party included
+    assert {"escalation", "reply_respondent"} <= set(json.loads(r.stdout)["fields"]["paper"].split(":")[1].split("、"))
     r = run_cli("print", "X", "--paper", "receipt", "--out", str(tmp_path / "a.txt"), data_dir=data_dir, password=None)
     assert r.returncode == 2 and "out" in json.loads(r.stdout)["fields"]
     r = run_cli(

@@ -32,7 +32,7 @@ def month(station: Session, clock: FixedClock) -> Session:
     a = intake(s, refer_intake()).case_no  # answered on time
     perform(s, a, "route", {})
     perform(s, a, "opinion", {"dept": "tax", "text": "意见"})
-    perform(s, a, "reply", {"text": "答复"})
+    perform(s, a, "handled", {"text": "税务局已答复缴费人"})
     b = intake(s, joint_intake()).case_no  # routed late, then answered
     late_open = intake(s, refer_intake()).case_no  # never routed: overdue
     c = intake(s, not_accepted_intake()).case_no

@@ -17,6 +17,7 @@ from station_app.domain.intake import Month, Period
 from station_app.domain.validation import (
     PROVINCE_CODES,
     USCC_ALPHABET,
+    IntakeRules,
     check_field,
     check_id_number,
     check_phone,
@@ -355,24 +356,25 @@ def test_canonical_json_round_trips() -> None:
 
 def test_minimal_intake_and_defaults() -> None:
     intake = parse_intake({
-        "received_at": "2025-11-20 09:30", "channel": "hotline_12345", "town_code": "230000000",
+        "received_at": "2025-11-20 09:30", "channel": "hotline_12345", "town_code": "232701105",
         "applicant": {"kind": "person", "name": " 李四 ", "phone": "0457 2812345"},
-        "category": 9,
+        "category": 9, "summary": " 其他争议 ",
     })
     assert intake.received_at.utcoffset() == timedelta(hours=8)  # naive means Beijing time
     assert intake.applicant.name == "李四" and intake.applicant.phone == "0457-2812345"
     assert intake.group_size == 1 and intake.periods == () and intake.respondent is None
-    assert intake.amount_claimed is None and intake.summary == "" and intake.flags == frozenset()
+    assert intake.amount_claimed is None and intake.summary == "其他争议" and intake.flags == frozenset()
+    assert intake.proceeding is None
 
 
 def test_inputs_are_normalised() -> None:
     lower = MOHE_ID.lower()
     intake = parse_intake(example(
-        applicant={"kind": "person", "name": "张三", "id_number": f" {lower} "},
+        applicant={"kind": "person", "name": "张三", "id_number": f" {lower} ", "phone": "１３８ １２３４ ５６７８"},
         insurance_types=["pension", "medical", "pension"],
         received_at="2025-11-20T01:30:00Z",
     ))
-    assert intake.applicant.id_number == MOHE_ID and intake.applicant.phone is None
+    assert intake.applicant.id_number == MOHE_ID and intake.applicant.phone == "13812345678"
     assert intake.insurance_types == (InsuranceType.PENSION, InsuranceType.MEDICAL)
     assert intake.received_at.utcoffset() == timedelta(0)
 
@@ -439,7 +441,7 @@ def test_category_must_be_an_integer_from_1_to_9(category: object) -> None:
 
 def test_missing_required_fields_are_named() -> None:
     assert refused({}) == {"received_at": "必填", "channel": "必填", "town_code": "必填",
-                           "applicant": "必填", "category": "必填"}
+                           "applicant": "必填", "category": "必填", "summary": "必填"}
 
 
 @pytest.mark.parametrize("data", [None, [], "{}", 42])
@@ -447,11 +449,12 @@ def test_non_object_input_is_refused(data: object) -> None:
     assert list(refused(data)) == ["_"]
 
 
-def test_person_applicant_needs_id_number_or_phone() -> None:
-    fields = refused(example(applicant={"kind": "person", "name": "张三"}))
-    assert fields == {"applicant.id_number": "身份证号码和联系电话至少填写一项"}
-    fields = refused(example(applicant={"kind": "person", "name": "张三", "id_number": " "}))
-    assert fields == {"applicant.id_number": "身份证号码和联系电话至少填写一项"}
+def test_person_applicant_needs_a_phone() -> None:
+    """四(一): 联系方式 is registered for every matter."""
+    fields = refused(example(applicant={"kind": "person", "name": "张三", "id_number": MOHE_ID}))
+    assert fields == {"applicant.phone": "请填写联系电话"}
+    fields = refused(example(applicant={"kind": "person", "name": "张三", "phone": " "}))
+    assert fields == {"applicant.phone": "请填写联系电话"}
     # a respondent person needs neither
     intake = parse_intake(example(respondent={"kind": "person", "name": "王五"}))
     assert intake.respondent is not None and intake.respondent.id_number is None
@@ -462,10 +465,13 @@ def test_employer_applicant() -> None:
         "kind": "employer", "name": "漠河某公司", "uscc": EMPLOYER_CODE.lower(),
         "contact": "赵六", "phone": "0457-2812345"}))
     assert intake.applicant.uscc == EMPLOYER_CODE and intake.applicant.contact == "赵六"
-    bare = parse_intake(example(applicant={"kind": "employer", "name": "某公司"}))
+    bare = parse_intake(example(applicant={"kind": "employer", "name": "某公司", "contact": "赵六",
+                                           "phone": "13812345678"}))
     assert bare.applicant.uscc is None
+    assert refused(example(applicant={"kind": "employer", "name": "某公司"})) == {
+        "applicant.phone": "请填写联系电话", "applicant.contact": "请填写联系人"}
     fields = refused(example(applicant={"kind": "employer", "name": "某公司", "uscc": "123",
-                                        "id_number": MOHE_ID}))
+                                        "id_number": MOHE_ID, "contact": "赵六", "phone": "13812345678"}))
     assert fields == {"applicant.uscc": "统一社会信用代码应为18位",
                       "applicant.id_number": "不适用于此类当事人"}
 
@@ -529,8 +535,8 @@ def test_received_at_forms() -> None:
 
 
 @pytest.mark.parametrize("town", ["232701100", "232701105", "110101001"])
-def test_any_nine_digit_town_code_is_accepted(town: str) -> None:
-    assert parse_intake(example(town_code=town)).town_code == town
+def test_any_nine_digit_town_code_is_accepted_without_a_jurisdiction(town: str) -> None:
+    assert parse_intake(example(town_code=town), IntakeRules(towns=None)).town_code == town
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from station_app.rules.calendar import (
     load_default_calendar,
     parse_schedule,
 )
-from station_app.rules.calendar_seed import seed_from_chinesecalendar, supported_years
+from station_app.rules.calendar_seed import CORRECTIONS, seed_from_chinesecalendar, supported_years
 from station_app.rules.schedule import read_schedule
 
 SEED = resource_path("calendar", "cn_2004_2026.json")
@@ -38,9 +38,10 @@ def test_seed_covers_every_year_of_the_package_and_is_up_to_date() -> None:
     assert json.loads(SEED.read_text("utf-8")) == seed_from_chinesecalendar(range(2004, 2027))
 
 
-def test_seed_agrees_with_the_package_on_every_day(cal: WorkCalendar) -> None:
+def test_seed_agrees_with_the_package_on_every_day_but_the_notices_corrections(cal: WorkCalendar) -> None:
     for day in days(date(2004, 1, 1), date(2026, 12, 31)):
-        assert cal.is_working_day(day) == chinese_calendar.is_workday(day), day
+        expected = CORRECTIONS[day][0] if day in CORRECTIONS else chinese_calendar.is_workday(day)
+        assert cal.is_working_day(day) == expected, day
 
 
 def test_national_day_2025(cal: WorkCalendar) -> None:
@@ -62,12 +63,15 @@ def test_spring_festival_2026(cal: WorkCalendar) -> None:
     assert cal.add_working_days(date(2026, 2, 13), 3) == (date(2026, 2, 25), False)
 
 
-def test_uncovered_year_counts_monday_to_friday_and_is_estimated(cal: WorkCalendar) -> None:
+def test_uncovered_year_counts_monday_to_friday_less_festivals_and_is_estimated(cal: WorkCalendar) -> None:
+    """DESIGN.md "Deadlines": a year with no data falls back to Mon-Fri less the festival days
+    《全国年节及纪念日放假办法》 fixes, marked estimated."""
     assert not cal.covers(2031)
-    assert cal.is_working_day(date(2031, 10, 1))  # a Wednesday, no data: Mon-Fri fallback
-    assert cal.add_working_days(date(2031, 9, 26), 5) == (date(2031, 10, 3), True)
+    assert not cal.is_working_day(date(2031, 10, 1))  # a Wednesday, but 国庆节
+    assert cal.is_working_day(date(2031, 10, 6))  # no guessed 调休: Monday after is working
+    assert cal.add_working_days(date(2031, 9, 26), 5) == (date(2031, 10, 8), True)
     # counting from a covered year into an uncovered one is estimated too
-    assert cal.add_working_days(date(2026, 12, 30), 3) == (date(2027, 1, 4), True)
+    assert cal.add_working_days(date(2026, 12, 30), 3) == (date(2027, 1, 5), True)
     assert cal.add_working_days(date(2026, 12, 28), 3) == (date(2026, 12, 31), False)
 
 

@@ -108,10 +108,13 @@ def test_both_insurance_branches() -> None:
     assert summary(category=4, types=both, periods=POST) == (Track.REFER, D.TAX, ())
 
 
-def test_no_insurance_type_falls_back_to_hrss_with_a_reason() -> None:
-    decision = route(make_intake(7, types=()))
-    assert decision.lead is D.HRSS
-    assert "未填写险种 → 按人社局确定主管部门" in decision.reasons
+def test_no_insurance_type_is_refused_when_the_lead_is_ins() -> None:
+    """DESIGN.md: a category whose lead is INS needs an insurance type; never a silent default."""
+    with pytest.raises(ValidationError) as info:
+        route(make_intake(7, types=()))
+    assert set(info.value.fields) == {"insurance_types"}
+    # a post-cutoff contribution matter is tax's: no insurance type needed
+    assert summary(category=4, types=(), periods=POST) == (Track.REFER, D.TAX, ())
 
 
 def test_no_period_uses_the_post_column() -> None:
@@ -222,16 +225,16 @@ def test_not_accepted_beats_everything() -> None:
 
 
 def test_submit_city_keeps_business_and_only_gains_co_handlers() -> None:
-    decision = route(make_intake(9, flags=["bankruptcy", "labour_relation_disputed"], group_size=20))
+    decision = route(make_intake(9, flags=["bankruptcy", "repeat_petition"], group_size=20))
     assert (decision.track, decision.lead, decision.co) == (
         Track.SUBMIT_CITY,
         D.BUSINESS,
-        (D.COURT, D.HRSS),  # no justice: that belongs to the major track
+        (D.COURT, D.PETITION),  # no justice: that belongs to the major track
     )
     assert decision.reasons == (
         "争议类别9(其他) → 报送办理,营商局",
-        "涉劳动关系/劳动合同争议 → 人社局协办(报送办理,牵头部门不变)",
         "破产清算涉欠费 → 增加法院,重大疑难(报送办理优先)",
+        "重复信访 → 增加信访局",
         "群体性(10人及以上) → 重大疑难(报送办理优先)",
     )
 

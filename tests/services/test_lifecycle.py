@@ -27,6 +27,8 @@ from tests.factories import (
 )
 from tests.services.conftest import Team
 
+APPROVAL = {"approver": "王副市长", "date": "2025-11-20", "document_no": "漠争议领〔2025〕3号"}
+
 
 def act(session: Session, no: str, action: str, **data: Any) -> CaseDetail:
     return perform(session, no, action, data)
@@ -67,8 +69,8 @@ def test_refer_route_sign_opinion_reply_callback_archive(team: Team) -> None:
     assert d.summary.status is Status.IN_PROGRESS
     assert (d.summary.stage, d.summary.due_date) == ("reply", "2025-11-21")  # 1 working day after
 
-    d = act(w, no, "reply", text="答复如下:……")
-    assert d.summary.status is Status.REPLIED and d.note("reply_issued") is not None
+    d = act(w, no, "handled", text="税务局已当面答复并办结。")  # a refer case needs no combined reply
+    assert d.summary.status is Status.REPLIED and d.note("department_handled") is not None
 
     d = act(w, no, "callback", satisfaction="satisfied")
     assert d.satisfaction == "satisfied" and d.summary.status is Status.REPLIED
@@ -77,7 +79,7 @@ def test_refer_route_sign_opinion_reply_callback_archive(team: Team) -> None:
     assert d.summary.status is Status.ARCHIVED and d.summary.due_date is None
     assert d.allowed_actions == ()
     assert [t.type for t in d.timeline] == [
-        "case_registered", "case_routed", "department_signed", "opinion_recorded", "reply_issued",
+        "case_registered", "case_routed", "department_signed", "opinion_recorded", "department_handled",
         "callback_recorded", "case_archived",
     ]
     refused(w, no, "reply", InvalidTransition, text="again")
@@ -107,9 +109,9 @@ def test_major_needs_approval_by_a_head_opinions_and_minutes(team: Team) -> None
     d = act(w, no, "route")
     assert d.summary.status is Status.ESCALATED and d.routing.track.value == "major"
     assert {"tax", "court", "justice"} <= set(depts(d))
-    refused(w, no, "approve", PermissionDenied, text="同意")
+    refused(w, no, "approve", PermissionDenied, **APPROVAL)
     refused(w, no, "reply", InvalidTransition, text="答复")
-    d = act(h, no, "approve", text="同意成立工作专班。")
+    d = act(h, no, "approve", **APPROVAL, text="同意成立工作专班。")
     assert d.summary.status is Status.IN_PROGRESS and d.approved
     assert d.summary.due_date == "2025-12-11"  # 15 working days
     refused(w, no, "minutes", InvalidTransition, text="纪要")  # opinions first
@@ -119,8 +121,9 @@ def test_major_needs_approval_by_a_head_opinions_and_minutes(team: Team) -> None
     assert "会议纪要" in str(err)
     refused(w, no, "minutes", ValidationError, text="")
     refused(w, no, "minutes", ValidationError, text="纪要", held_on="2025/11/20")
-    d = act(w, no, "minutes", text="会议议定……", attendees="各成员单位", held_on="2025-11-25")
-    assert d.note("minutes_recorded")["held_on"] == "2025-11-25"  # type: ignore[index]
+    refused(w, no, "minutes", ValidationError, text="纪要", held_on="2025-11-25")  # not in the future
+    d = act(w, no, "minutes", text="会议议定……", attendees="各成员单位", held_on="2025-11-20")
+    assert d.note("minutes_recorded")["held_on"] == "2025-11-20"  # type: ignore[index]
     d = act(w, no, "reply", text="书面答复。")
     assert d.summary.status is Status.REPLIED
 
@@ -134,7 +137,7 @@ def test_escalating_a_joint_case_adds_justice_whose_opinion_is_then_required(tea
     assert d.summary.status is Status.ESCALATED and d.routing.track.value == "major"
     assert "justice" in d.routing.to_json()["co"]  # type: ignore[operator]
     assert depts(d) == {"tax": "lead", "hrss": "co", "justice": "co"}
-    act(h, no, "approve")
+    act(h, no, "approve", **APPROVAL)
     act(w, no, "opinion", dept="hrss", text="人社局意见。")
     err = refused(w, no, "minutes", InvalidTransition, text="纪要")
     assert Department.JUSTICE.full_name in str(err)
@@ -149,11 +152,13 @@ def test_submit_city_then_city_assigns_a_department(team: Team) -> None:
     d = act(w, no, "route")
     assert d.summary.status is Status.SUBMITTED
     assert (d.routing.track.value, d.routing.lead) == ("submit_city", Department.BUSINESS)
-    refused(w, no, "city_assign", ValidationError, lead="nowhere")
-    d = act(w, no, "city_assign", lead="hrss", co=["tax", "hrss"])
+    refused(w, no, "city_assign", PermissionDenied, lead="hrss", document_no="漠12345交〔2025〕8号")
+    refused(team.head, no, "city_assign", ValidationError, lead="nowhere", document_no="漠12345交〔2025〕8号")
+    d = act(team.head, no, "city_assign", lead="hrss", co=["tax", "hrss"], document_no="漠12345交〔2025〕8号")
     assert d.summary.status is Status.ROUTED and d.routing.track.value == "joint"
     assert depts(d) == {"hrss": "lead", "tax": "co"}
     assert d.routing.reasons[-1].endswith(Department.HRSS.full_name)
+    assert "漠12345交〔2025〕8号" in d.routing.reasons[-1]
     for dept in ("hrss", "tax"):
         act(w, no, "sign", dept=dept)
         act(w, no, "opinion", dept=dept, text="意见。")
@@ -231,7 +236,7 @@ def test_objection_after_reply(team: Team) -> None:
     for action, data in (("route", {}), ("opinion", {"dept": "tax", "text": "意见"})):
         perform(w, no, action, data)
     refused(w, no, "objection", InvalidTransition, route="arbitration")  # not replied yet
-    act(w, no, "reply", text="答复。")
+    act(w, no, "handled", text="税务局已答复。")
     err = refused(w, no, "objection", ValidationError, route="appeal")
     assert "route" in err.fields  # type: ignore[attr-defined]
     d = act(w, no, "objection", route="arbitration", text="不服答复,申请仲裁。")
@@ -241,17 +246,19 @@ def test_objection_after_reply(team: Team) -> None:
 
 
 def test_extension_once_only_and_within_the_limit(team: Team) -> None:
-    w = team.worker
+    w, h = team.worker, team.head
     no = intake(w, refer_intake()).case_no
     due = act(w, no, "route").summary.due_date
     assert due == "2025-11-27"
+    refused(w, no, "extend", PermissionDenied, dept="tax", days=3, reason="需调取台账")  # a head grants it
     for bad in (0, 11, -1, "5", True, None):
-        err = refused(w, no, "extend", ValidationError, days=bad, reason="需调取台账")
+        err = refused(h, no, "extend", ValidationError, dept="tax", days=bad, reason="需调取台账")
         assert "days" in err.fields  # type: ignore[attr-defined]
-    refused(w, no, "extend", ValidationError, days=3)  # reason required
-    d = act(w, no, "extend", days=10, reason="需调取历年工资台账。")
+    refused(h, no, "extend", ValidationError, dept="tax", days=3)  # reason required
+    refused(h, no, "extend", ValidationError, days=3, reason="需调取台账")  # which department
+    d = act(h, no, "extend", dept="tax", days=10, reason="需调取历年工资台账。")
     assert d.summary.extended and d.summary.due_date == "2025-12-11"  # 10 working days after 11-27
-    err = refused(w, no, "extend", InvalidTransition, days=1, reason="再延")
+    err = refused(h, no, "extend", InvalidTransition, dept="tax", days=1, reason="再延")
     assert "一次" in str(err)
 
 
@@ -259,19 +266,22 @@ def test_major_extension_limit_is_fifteen(team: Team) -> None:
     w, h = team.worker, team.head
     no = intake(w, major_intake()).case_no
     act(w, no, "route")
-    act(h, no, "approve")
-    refused(w, no, "extend", ValidationError, days=16, reason="复杂")
-    assert act(w, no, "extend", days=15, reason="案情复杂。").summary.extended
+    act(h, no, "approve", **APPROVAL)
+    refused(h, no, "extend", ValidationError, days=16, reason="复杂")
+    assert act(h, no, "extend", days=15, reason="案情复杂。").summary.extended
+    refused(h, no, "extend", InvalidTransition, days=1, reason="再延")
 
 
 def test_clue_transfer_by_a_head_only(team: Team) -> None:
     w, h = team.worker, team.head
     no = intake(w, submit_city_intake()).case_no
     act(w, no, "route")
+    act(h, no, "city_assign", lead="hrss", document_no="漠12345交〔2025〕9号")
+    act(w, no, "return", dept="hrss", reason="不属于本部门。")
     refused(w, no, "clue_transfer", PermissionDenied, dept="hrss", reason="拒不处理")
     refused(h, no, "clue_transfer", ValidationError, dept="hrss")  # reason required
     d = act(h, no, "clue_transfer", dept="hrss", reason="人社局无正当理由拒不接收。")
-    assert d.summary.status is Status.CLUE_TRANSFERRED and d.allowed_actions == ()
+    assert d.summary.status is Status.RETURNED and d.clue_transferred
     assert act(team.admin, intake(w, refer_intake()).case_no, "withdraw", reason="x").summary.status is Status.WITHDRAWN
 
 
@@ -322,13 +332,12 @@ BAD_DATA: list[tuple[list[tuple[str, dict[str, Any]]], str, dict[str, Any], str]
     ([("route", {})], "opinion", {"dept": "tax", "text": "意见", "file": {"data_b64": "!!"}}, "file"),
     ([("route", {})], "sign", {}, "dept"),
     ([("route", {})], "return", {"dept": "tax"}, "reason"),
-    ([("route", {})], "extend", {"days": 99, "reason": "x"}, "days"),
     ([("route", {})], "submit_city", {"reason": "不清", "consulted": "tax"}, "consulted"),
     ([("route", {})], "submit_city", {"reason": "不清", "consulted": ["nope"]}, "consulted"),
     ([], "withdraw", {"reason": ""}, "reason"),
     ([], "close_on_spot", {}, "text"),
-    ([("route", {}), ("opinion", {"dept": "tax", "text": "y"})], "reply", {}, "text"),
-    ([("route", {}), ("opinion", {"dept": "tax", "text": "y"}), ("reply", {"text": "z"})], "callback",
+    ([("route", {}), ("opinion", {"dept": "tax", "text": "y"})], "handled", {}, "text"),
+    ([("route", {}), ("opinion", {"dept": "tax", "text": "y"}), ("handled", {"text": "z"})], "callback",
      {"satisfaction": "great"}, "satisfaction"),
     ([], "frobnicate", {}, "action"),
 ]
@@ -377,9 +386,10 @@ def test_unknown_case_and_bad_intake_store_nothing(team: Team) -> None:
 
 
 def test_roles_every_worker_action_and_the_heads_approval(team: Team) -> None:
-    """A worker may do the desk's work; only heads (and admins) approve and transfer clues."""
+    """A worker may do the desk's work; only heads (and admins) record the city's and the leading
+    group's acts, grant extensions and transfer clues."""
     from station_app.domain.enums import Role
     from station_app.domain.lifecycle import ACTIONS
 
     head_only = {name for name, a in ACTIONS.items() if Role.WORKER not in a.roles}
-    assert head_only == {"approve", "clue_transfer"}
+    assert head_only == {"approve", "decline", "city_assign", "extend", "clue_transfer"}

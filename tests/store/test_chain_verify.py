@@ -53,7 +53,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
         exchange(station, peer)
         settings_service.set_setting(peer, "station_phone", "0457-2719999")
         for no in nos:
-            case_service.perform(peer, no, "route")
+            case_service.perform(peer, no, "route", {"reason": "首位受理人在本站之外,由本站分流。"})  # 首问责任制
             case_service.perform(peer, no, "sign", {"dept": "tax"})
         assert exchange(peer, station).committed
         key = peer.store.key

@@ -79,7 +79,7 @@ def test_no_canary_anywhere_in_the_data_folder(station: Session, data_dir: Path,
     case_service.perform(station, nos[0], "route")
     case_service.perform(station, nos[0], "sign", {"dept": "tax"})
     case_service.perform(station, nos[0], "opinion", {"dept": "tax", "text": f"经核查,{CANARY_NAME}所述属实。"})
-    case_service.perform(station, nos[0], "reply", {"text": f"{CANARY_NAME}:您好,答复如下。"})
+    case_service.perform(station, nos[0], "handled", {"text": f"{CANARY_NAME}:您好,已办结。"})
     for query in (CANARY_NAME, "欧阳", "oycsj", CANARY_ID, CANARY_ID[6:14], CANARY_PHONE, CANARY_EMPLOYER, "测试丙"):
         hits = query_service.list_cases(station, CaseQuery(search=query))
         assert {h.case_no for h in hits} == set(nos), query

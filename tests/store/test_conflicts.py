@@ -14,12 +14,13 @@ from tests.store.conftest import exchange, state
 MATRIX = [
     pytest.param(("return", {"dept": "tax", "reason": "不属于本部门职责。"}), ("sign", {"dept": "tax"}), "route",
                  ["status"], id="status-both-ways"),
+    # an opinion moves the case's deadline to the latest one still owed, a withdrawal clears it
     pytest.param(("withdraw", {"reason": "申请人自愿撤回。"}), ("opinion", {"dept": "tax", "text": "应补缴。"}),
-                 "route", ["status"], id="terminal-against-a-status"),
+                 "route", ["due_date", "status"], id="terminal-against-a-status"),
     pytest.param(("archive", {"text": "归档。"}), ("callback", {"satisfaction": "satisfied", "text": "回访。"}),
                  "close_on_spot", ["status"], id="terminal-against-disjoint-fields"),
-    pytest.param(("extend", {"days": 3, "reason": "需调取台账。"}), ("sign", {"dept": "tax"}), "route", [],
-                 id="disjoint-merges"),
+    pytest.param(("extend", {"dept": "tax", "days": 3, "reason": "需调取台账。"}), ("sign", {"dept": "tax"}), "route",
+                 [], id="disjoint-merges"),
     pytest.param(("sign", {"dept": "tax"}), ("sign", {"dept": "hrss"}), "route", [], id="same-value-merges"),
 ]
 

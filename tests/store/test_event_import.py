@@ -144,7 +144,8 @@ def test_an_event_whose_base_is_not_here_waits_for_it(station: Session, peer: Se
 
     no = case_service.intake(station, joint_intake(name="张伟")).case_no
     exchange(station, peer)
-    case_service.perform(peer, no, "route")  # the peer's event on the station's case
+    # the peer's event on the station's case (not its first receiver: a reason, 首问责任制)
+    case_service.perform(peer, no, "route", {"reason": "首位受理人在本站之外,由本站分流。"})
     third = init_station(tmp_path / "third", "232701100003", "第三调解站", TOWN_CODE, ADMIN, ADMIN_PASSWORD,
                          FixedClock(START), FAST_KDF)  # fmt: skip
     try:

@@ -112,3 +112,30 @@ def test_old_events_fit_their_payload_classes_and_travel(golden_dir: Path, tmp_p
         assert statuses == STATUSES
     finally:
         city.close()
+
+
+def test_a_golden_store_at_schema_6_migrates_too(golden_dir: Path) -> None:
+    """A store upgraded to schema 6 (department deadlines) by the program before the event log
+    v2 takes only migration 7 and then verifies and rebuilds like one upgraded in one go."""
+    from station_app.services.session import login
+    from station_app.store.db import make_engine
+    from station_app.store.keystore import Keystore
+    from station_app.store.migrations import migrate
+    from station_app.store.station_store import db_path, keys_path
+
+    key = Keystore.load(keys_path(golden_dir)).unwrap(ADMIN, ADMIN_PASSWORD, START)
+    engine = make_engine(db_path(golden_dir), key)
+    try:
+        assert schema_version(engine) == 5
+        assert migrate(engine, db_path(golden_dir), target=6) == [6]
+        assert schema_version(engine) == 6
+    finally:
+        engine.dispose()
+    session = login(golden_dir, ADMIN, ADMIN_PASSWORD, FixedClock(START))
+    try:
+        assert schema_version(session.store.engine) == LATEST == 7
+        assert audit_service.verify(session).ok
+        assert {c.applicant_name: c.status.value for c in query_service.list_cases(session, CaseQuery())} == STATUSES
+        assert audit_service.rebuild_projections(session)["identical"] is True
+    finally:
+        session.close()

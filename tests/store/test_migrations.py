@@ -143,6 +143,29 @@ def test_a_version_4_store_moves_its_long_texts_out_of_the_cases_table(station: 
     session.close()
 
 
+def test_a_version_5_store_gains_department_deadlines_and_the_clue_flag(station: Session, data_dir: Path,
+                                                                        clock: FixedClock) -> None:
+    """Migration 6: each department's own deadline and on-time flag, the case's clue-transfer flag."""
+    no = case_service.intake(station, refer_intake(name="范仲淹")).case_no
+    case_service.perform(station, no, "route", {})
+    key = station.store.key
+    station.close()
+    conn = sqlcipher_connect(db_path(data_dir), key)
+    for column in ("due_date", "due_estimated", "extended", "opinion_on", "on_time"):
+        conn.execute(f"ALTER TABLE case_departments DROP COLUMN {column}")
+    conn.execute("ALTER TABLE cases DROP COLUMN clue_transferred")
+    conn.execute("PRAGMA user_version = 5")
+    conn.close()
+
+    session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
+    assert schema_version(session.store.engine) == LATEST
+    detail = query_service.get_case(session, no)
+    assert not detail.clue_transferred and detail.departments[0].due_date is None  # emptied above
+    detail = case_service.perform(session, no, "opinion", {"dept": "tax", "text": "意见。"})
+    assert detail.departments[0].opinion_on == "2025-11-20"
+    session.close()
+
+
 def test_a_store_from_a_newer_program_is_refused_untouched(station: Session, data_dir: Path,
                                                            clock: FixedClock) -> None:
     from station_app.errors import StationError

@@ -72,7 +72,7 @@ def test_lifecycle_from_routing_to_archive(qtbot: Any, worker: Session, main_win
     labels = [detail.timeline.row_texts(r)[2] for r in range(detail.timeline.rowCount())]
     assert labels[0] == "归档" and labels[-1] == "受理登记"
     assert labels.count("录入书面意见") == 2
-    opinions = [detail.departments.row_texts(r)[3] for r in range(detail.departments.rowCount())]
+    opinions = [detail.departments.row_texts(r)[4] for r in range(detail.departments.rowCount())]
     assert all(opinions)
 
 
@@ -102,6 +102,10 @@ def test_a_worker_cannot_do_a_heads_action(qtbot: Any, worker: Session, head: Se
     assert "approve" in head_window.detail.action_buttons
     head_window.detail.action_buttons["approve"].click()
     dialog = next(w for w in head_window.detail.findChildren(object) if type(w).__name__ == "ActionDialog")
+    dialog.ok_button.click()  # the leading group's document is copied: approver and number required
+    assert dialog.isVisible() and dialog.errors["approver"].text() and dialog.errors["document_no"].text()
+    commit_text(dialog.inputs["approver"], "王副市长")
+    commit_text(dialog.inputs["document_no"], "漠争议领〔2025〕3号")
     dialog.ok_button.click()
     assert head_window.detail.detail.summary.status.value == "in_progress"
     assert head_window.detail.detail.approved

@@ -95,7 +95,7 @@ def test_keyboard_intake_routes_live_and_saves(qtbot: Any, main_window: Any, wor
     assert detail.routing.track.value == "joint"
     assert detail.intake["periods"] == [{"from": "2023-10", "to": "2024-12"}]
     assert detail.intake["amount_claimed"] == "12000.50"
-    assert detail.intake["received_at"].startswith("2025-11-20T09:00")  # the session's clock
+    assert detail.intake["received_at"].startswith("2025-11-20T10:00")  # the session's clock
     assert detail.intake["channel"] == "visit" and detail.intake["town_code"] == "232701100"
     assert form.is_blank()  # ready for the next citizen
     settle(qtbot, runner)
@@ -195,10 +195,42 @@ def test_tab_order_follows_the_conversation(qtbot: Any, main_window: Any) -> Non
     expected = [form.channel, form.received_at, form.town, form.applicant_kind, form.applicant_name,
                 form.applicant_id, form.applicant_phone, form.respondent_name, form.respondent_uscc, form.category,
                 *form.insurance.values(), form.periods.add_button, form.amount, form.group_size,
-                *form.flags.values(), form.summary, form.claim]
+                *form.flags.values(), form.proceeding_kind, form.proceeding_body, form.proceeding_case_no,
+                form.proceeding_dismissed, form.summary, form.claim]
     form.channel.setFocus()
     seen = []
     for _ in expected:
         seen.append(QApplication.focusWidget())
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
     assert seen == expected
+
+
+def test_not_enrolled_and_proceeding_inputs_reach_the_service(qtbot: Any, main_window: Any, worker: Session) -> None:
+    """The desk asks 未参保 and the proceeding (kind, body, case number, dismissed); the service
+    decides: a never-enrolled worker goes to 人社 (三(二)2), a dismissed arbitration is taken in (三(二)6)."""
+    main = main_window
+    main.go("intake")
+    form = main.intake.form
+    assert form.flags["not_enrolled"].text() == "未参保(参保争议)"
+    assert form.proceeding_kind.itemText(form.proceeding_kind.findData("arbitration")) == "劳动人事争议仲裁"
+    type_intake(qtbot, main, "赵敏")
+    panel = main.intake.panel
+    qtbot.waitUntil(lambda: panel.decision is not None and panel.decision.lead is not None
+                    and panel.decision.lead.value == "tax")
+    form.flags["not_enrolled"].setChecked(True)
+    form.flags["in_legal_proceedings"].setChecked(True)
+    form.proceeding_kind.setCurrentIndex(form.proceeding_kind.findData("arbitration"))
+    commit_text(form.proceeding_body, "漠河市劳动人事争议仲裁委员会")
+    tab_to(form.proceeding_case_no)
+    qtbot.keyClicks(form.proceeding_case_no, "2025-8")
+    form.proceeding_dismissed.setChecked(True)
+    assert form.to_data()["proceeding"] == {"kind": "arbitration", "body": "漠河市劳动人事争议仲裁委员会",
+                                            "case_no": "2025-8", "dismissed": True}
+    qtbot.waitUntil(lambda: panel.decision is not None and panel.decision.lead is not None
+                    and panel.decision.lead.value == "hrss")
+    main.intake.save()
+    saved = main.intake.last_saved
+    assert saved is not None and saved.routing.lead is not None and saved.routing.lead.value == "hrss"
+    detail = get_case(worker, saved.case_no)
+    assert detail.intake["flags"]["not_enrolled"] is True
+    assert detail.intake["proceeding"]["case_no"] == "2025-8"

@@ -1,0 +1,126 @@
+"""`station-app disclosure`, `station-app export cases` and `station-app settings contacts|confirm-contacts`:
+the confidentiality (五(三)) and accountability (五(四)) commands. Registered through
+`station_app.cli.EXTRA_COMMANDS`; no rules live here. Incidents are the `incident` case action
+(`station-app case act CASE_NO incident` with `{"kind", "dept", "text"}` on stdin).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from station_app.cli import EXIT_OK, _out, _session
+from station_app.errors import ValidationError
+
+
+def cmd_disclosure_approve(args: argparse.Namespace) -> int:
+    from station_app.services.disclosure_service import approve_disclosure, parse_recipient
+
+    parse_recipient(args.to)  # refuse a bad code before asking for a password
+    session = _session(args)
+    try:
+        approval = approve_disclosure(session, args.to, args.purpose, args.case)
+    finally:
+        session.close()
+    _out(approval.to_json())
+    return EXIT_OK
+
+
+def cmd_disclosure_list(args: argparse.Namespace) -> int:
+    from station_app.services.disclosure_service import list_approvals
+
+    session = _session(args)
+    try:
+        approvals = list_approvals(session, args.case)
+    finally:
+        session.close()
+    _out([a.to_json() for a in approvals])
+    return EXIT_OK
+
+
+def cmd_export_cases(args: argparse.Namespace) -> int:
+    from station_app.services.disclosure_service import parse_recipient
+    from station_app.services.export_service import export_case_list
+    from station_app.services.query_service import CaseQuery
+
+    parse_recipient(args.to)
+    if args.status:
+        from station_app.domain.enums import Status
+
+        try:
+            Status(args.status)
+        except ValueError:
+            raise ValidationError({"status": "未知状态"}) from None
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise ValidationError({"out": "输出文件应以 .xlsx 结尾"})
+    session = _session(args)
+    try:
+        result = export_case_list(session, CaseQuery(search=args.search, status=args.status), args.to, args.limit)
+    finally:
+        session.close()
+    from station_app.store.atomic import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(out, result.xlsx)
+    except OSError as exc:
+        raise ValidationError({"out": f"无法写入输出文件:{exc.strerror or exc}"}) from None
+    _out({"recipient": result.recipient, "approval": result.approval, "count": result.count, "out": str(out)})
+    return EXIT_OK
+
+
+def cmd_settings_contacts(args: argparse.Namespace) -> int:
+    from station_app.services.settings_service import contacts_status
+
+    session = _session(args)
+    try:
+        rows = contacts_status(session)
+    finally:
+        session.close()
+    _out([r.to_json() for r in rows])
+    return EXIT_OK
+
+
+def cmd_settings_confirm_contacts(args: argparse.Namespace) -> int:
+    from station_app.services.settings_service import confirm_department_contacts
+
+    session = _session(args)
+    try:
+        rows = confirm_department_contacts(session, args.dept or None)
+    finally:
+        session.close()
+    _out([r.to_json() for r in rows])
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    disclosure = sub.add_parser("disclosure", help="对外提供信息报批(五(三))").add_subparsers(
+        dest="disclosure_command", required=True
+    )
+    p = disclosure.add_parser("approve", help="站长批准向本站以外单位提供载有个人信息的材料")
+    p.add_argument("--to", required=True, help="接收单位(部门代码)")
+    p.add_argument("--purpose", required=True, help="用途")
+    p.add_argument("--case", help="案件编号;缺省为一次案件清单导出")
+    p.set_defaults(func=cmd_disclosure_approve)
+    p = disclosure.add_parser("list", help="报批记录")
+    p.add_argument("--case", help="案件编号;缺省为案件清单导出的报批")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_disclosure_list)
+
+    export = sub.add_parser("export", help="导出").add_subparsers(dest="export_command", required=True)
+    p = export.add_parser("cases", help="案件清单(Excel,含完整身份证号和电话)")
+    p.add_argument("--to", required=True, help="接收单位:部门代码,或 station(本站留存)")
+    p.add_argument("--out", required=True, help="输出 .xlsx 文件")
+    p.add_argument("--search")
+    p.add_argument("--status")
+    p.add_argument("--limit", type=int, default=10_000)
+    p.set_defaults(func=cmd_export_cases)
+
+    settings = sub.add_parser("settings", help="设置").add_subparsers(dest="settings_command", required=True)
+    p = settings.add_parser("contacts", help="部门联系方式及确认状态")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_settings_contacts)
+    p = settings.add_parser("confirm-contacts", help="管理员确认部门联系方式(确认前文书标注“示例”)")
+    p.add_argument("--dept", action="append", help="部门代码,可重复;缺省为全部已填写的部门")
+    p.set_defaults(func=cmd_settings_confirm_contacts)
