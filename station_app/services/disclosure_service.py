@@ -165,20 +165,23 @@ def _approval(
 
 
 def _approvals(conn: Connection, case_uuid: str | None, case_no: str | None) -> list[Approval]:
-    where = "case_uuid = :c" if case_uuid else "case_uuid IS NULL"
+    """A case's approvals, or this store's case-list approvals: those are store events, and
+    another store's (held here for audit once synced) never count here."""
+    origin = own_origin(conn)
+    where = "case_uuid = :c" if case_uuid else "case_uuid IS NULL AND origin = :o"
     rows = conn.execute(
         text(
             f"SELECT uuid, case_uuid, author, at, payload FROM events WHERE type = 'disclosure_approved' AND {where}"
             " ORDER BY seq"
         ),
-        {"c": case_uuid},
+        {"c": case_uuid, "o": origin},
     ).all()
     used: set[str] = set()
     if case_uuid is None:
-        for (raw,) in conn.execute(text("SELECT payload FROM events WHERE type = 'cases_exported'")):
+        exports = text("SELECT payload FROM events WHERE type = 'cases_exported' AND origin = :o")
+        for (raw,) in conn.execute(exports, {"o": origin}):
             if approval := json.loads(raw).get("approval"):
                 used.add(str(approval))
-    origin = own_origin(conn)
     return [_approval((r[0], r[1], r[2], r[3], r[4]), case_no, used, origin) for r in rows]
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from station_app.clock import CHINA_TZ, FixedClock
 from station_app.domain.lifecycle import ACTIONS
+from station_app.errors import PermissionDenied
 from station_app.rules.festivals import festival_days
 from station_app.services import audit_service
 from station_app.services.calendar_service import import_schedule
@@ -132,3 +134,14 @@ def test_policy_events_project_the_same_on_another_store(station: Session, peer:
         assert audit_service.verify(side).ok
         assert audit_service.rebuild_projections(side)["identical"] is True
         assert _rows(side) == here
+
+
+def test_another_stores_case_list_approval_does_not_count_here(station: Session, peer: Session) -> None:
+    """五(三): a case-list export rests on this station's own head's approval; one synced in from
+    another store is kept for audit only."""
+    approve_disclosure(peer, "tax", "核对名单")
+    assert exchange(peer, station).committed
+    assert list_approvals(station) == []
+    with pytest.raises(PermissionDenied):
+        export_case_list(station, None, "tax")
+    assert [a.used for a in list_approvals(peer)] == [False]
