@@ -262,6 +262,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             "bad_seq": report.bad_seq,
             "bad_uuid": report.bad_uuid,
             "reason": report.reason,
+            "broken": [c.to_json() for c in report.broken],
+            "ledger": report.ledger.to_json() if report.ledger else None,
         }
     )
     return EXIT_ERROR

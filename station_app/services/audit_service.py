@@ -10,8 +10,8 @@ from sqlalchemy import Connection, text
 from station_app.domain.enums import Role
 from station_app.services.session import Session
 from station_app.store.db import read, write
-from station_app.store.events import ChainReport, verify_chain
 from station_app.store.projection import rebuild
+from station_app.store.verify import ChainReport, verify_chain
 
 # Columns compared before and after a rebuild (timestamps of the rebuild itself excluded).
 _FINGERPRINT = {
@@ -25,6 +25,10 @@ _FINGERPRINT = {
     "users": "SELECT * FROM users ORDER BY name",
     "settings": "SELECT * FROM settings ORDER BY key",
     "calendar_days": "SELECT * FROM calendar_days ORDER BY day",
+    "conflicts": (
+        "SELECT case_uuid, a_uuid, b_uuid, held, fields, state, resolved_by FROM conflicts ORDER BY a_uuid, b_uuid"
+    ),
+    "event_flags": "SELECT * FROM event_flags ORDER BY uuid",
 }
 
 

@@ -32,6 +32,8 @@ from station_app.services.dto import CaseDetail
 from station_app.services.query_service import load_row
 from station_app.services.session import Session
 from station_app.store.db import read, write
+from station_app.store.events import own_origin
+from station_app.store.projection import local_name
 
 STATION = "station"
 STATION_LABEL = "本站留存"
@@ -143,7 +145,9 @@ def _purpose(value: object) -> str:
     return purpose
 
 
-def _approval(row: tuple[str, str | None, str, str, str], case_no: str | None, used: set[str]) -> Approval:
+def _approval(
+    row: tuple[str, str | None, str, str, str], case_no: str | None, used: set[str], origin: str
+) -> Approval:
     uuid, _case_uuid, author, at, raw = row
     p = json.loads(raw)
     code = str(p.get("recipient") or "")
@@ -152,7 +156,7 @@ def _approval(row: tuple[str, str | None, str, str, str], case_no: str | None, u
         code,
         recipient_label(code),
         str(p.get("purpose") or ""),
-        author,
+        local_name(author, origin),
         at,
         str(p.get("scope") or "case"),
         case_no,
@@ -161,20 +165,24 @@ def _approval(row: tuple[str, str | None, str, str, str], case_no: str | None, u
 
 
 def _approvals(conn: Connection, case_uuid: str | None, case_no: str | None) -> list[Approval]:
-    where = "case_uuid = :c" if case_uuid else "case_uuid IS NULL"
+    """A case's approvals, or this store's case-list approvals: those are store events, and
+    another store's (held here for audit once synced) never count here."""
+    origin = own_origin(conn)
+    where = "case_uuid = :c" if case_uuid else "case_uuid IS NULL AND origin = :o"
     rows = conn.execute(
         text(
             f"SELECT uuid, case_uuid, author, at, payload FROM events WHERE type = 'disclosure_approved' AND {where}"
             " ORDER BY seq"
         ),
-        {"c": case_uuid},
+        {"c": case_uuid, "o": origin},
     ).all()
     used: set[str] = set()
     if case_uuid is None:
-        for (raw,) in conn.execute(text("SELECT payload FROM events WHERE type = 'cases_exported'")):
+        exports = text("SELECT payload FROM events WHERE type = 'cases_exported' AND origin = :o")
+        for (raw,) in conn.execute(exports, {"o": origin}):
             if approval := json.loads(raw).get("approval"):
                 used.add(str(approval))
-    return [_approval((r[0], r[1], r[2], r[3], r[4]), case_no, used) for r in rows]
+    return [_approval((r[0], r[1], r[2], r[3], r[4]), case_no, used, origin) for r in rows]
 
 
 def approve_disclosure(session: Session, recipient: str, purpose: str, case_ref: str | None = None) -> Approval:
@@ -203,7 +211,7 @@ def approve_disclosure(session: Session, recipient: str, purpose: str, case_ref:
         ev = session.record(
             conn, "disclosure_approved", {"recipient": code, "purpose": reason, "scope": scope, "set": {}}, case_uuid
         )
-    return Approval(ev.uuid, code, recipient_label(code), reason, ev.author, ev.at, scope, case_no)
+    return Approval(ev.uuid, code, recipient_label(code), reason, session.user, ev.at, scope, case_no)
 
 
 def list_approvals(session: Session, case_ref: str | None = None) -> list[Approval]:

@@ -29,6 +29,7 @@ from station_app.services.action_checks import blocked_actions
 from station_app.services.dto import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.services.session import Session
 from station_app.store.db import read
+from station_app.store.projection import local_name
 from station_app.store.search_index import fts_query, is_bigram_query
 
 SUMMARY_COLUMNS = (
@@ -179,7 +180,8 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         {"track": row["track"], "lead": row["lead"], "co": row["co_list"], "reasons": row["reasons_list"]}
     )
     timeline = tuple(
-        TimelineEntry(e[0], e[1], e[2], e[3], EVENT_LABELS.get(e[3]) or str(e[3]), _public_payload(json.loads(e[4])))
+        TimelineEntry(e[0], e[1], local_name(e[2], session.origin or session.station_code), e[3],
+                      EVENT_LABELS.get(e[3]) or str(e[3]), _public_payload(json.loads(e[4])))
         for e in events
     )
     progress = tuple(_progress(d, summary.status, session.today()) for d in depts)

@@ -22,7 +22,8 @@ from station_app.services.settings_schema import SCHEMA, SPECS
 from station_app.store import events
 from station_app.store.db import read, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
-from station_app.store.projection import apply
+from station_app.store.log import Recorder
+from station_app.store.projection import Changes
 from station_app.store.station_store import OpenStore, unlock_store
 
 
@@ -72,22 +73,22 @@ class Session:
         payload: dict[str, Any],
         case_uuid: str | None = None,
     ) -> events.Event:
-        """Append an event and update the projections, in the caller's transaction."""
-        ev = events.append(
-            conn,
-            type_,
-            payload,
-            author=self.user,
-            origin=self.origin or self.station_code,
-            at=self.now_iso(),
-            case_uuid=case_uuid,
-        )
-        apply(conn, ev)
-        if type_ in ("setting_changed", "contacts_confirmed"):
+        """Append an event and update the projections, in the caller's transaction (through
+        the store's `Recorder`; errors as `station_app.store.log.append_local`)."""
+        done = self.recorder().record(conn, type_, payload, case_uuid)
+        self.drop_caches(done.changes)
+        return done.event
+
+    def recorder(self) -> Recorder:
+        """The recorder of this user's events at this store."""
+        return Recorder(self.origin or self.station_code, self.user, self.clock)
+
+    def drop_caches(self, changes: Changes) -> None:
+        """Forget what `changes` made stale (settings, calendar)."""
+        if changes.settings:
             self._settings = None
-        if type_ == "calendar_imported":
+        if changes.calendar:
             self._calendar = None
-        return ev
 
     def record_one(self, type_: str, payload: dict[str, Any], case_uuid: str | None = None) -> events.Event:
         with write(self.store.engine) as conn:

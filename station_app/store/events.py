@@ -1,19 +1,32 @@
-"""The append-only, hash-chained event log: the audit trail and what sync ships."""
+"""The append-only event log: envelope v2, per-(origin, stream) hash chains, the local ledger.
+
+Every event has a place in its chain, (origin, stream, origin_seq), linked to the previous
+event of that chain by `prev_hash`, and a portable `hash` that is the same on every store that
+holds it. The order events arrived here is the ledger: `seq` plus `ledger_hash`. SYNC.md §3.1-3.2
+give the reasoning. Rows written before envelope v2 keep their hash (`hash_v` 1: the store's
+old global chain is its own chain); new rows use `event_hash_v2`.
+
+Writers: `station_app.store.log` (append_local, import_foreign). Appends read the chain head and
+the ledger head by key, never the whole log.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid as uuid_mod
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from station_app.store.db import get_meta, set_meta
+from station_app.store.payloads import Scope
 
 GENESIS = "0" * 64
+HASH_V = 2  # the formula new events are hashed with
+BROADCAST_STREAM = "*"
 
 
 def canonical_json(value: object) -> str:
@@ -21,8 +34,93 @@ def canonical_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def qualify(origin: str, user: str) -> str:
+    """An author as events carry it: `origin/user` (a bare name is ambiguous across stores)."""
+    return user if "/" in user else f"{origin}/{user}"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """An event as it travels between stores (SYNC.md §2.6): everything but the local ledger.
+
+    `base` is the version vector of the case the author had seen ({origin: origin_seq}; {} for a
+    new case; None for an event without a case). `v` is the payload version.
+    """
+
+    uuid: str
+    origin: str
+    stream: str
+    origin_seq: int
+    hash_v: int
+    hash: str
+    type: str
+    v: int
+    scope: Scope
+    case_uuid: str | None
+    base: dict[str, int] | None
+    author: str
+    at: str
+    payload: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The envelope as a JSON object (the shape bundles carry)."""
+        return {
+            "uuid": self.uuid,
+            "origin": self.origin,
+            "stream": self.stream,
+            "origin_seq": self.origin_seq,
+            "hash_v": self.hash_v,
+            "hash": self.hash,
+            "type": self.type,
+            "v": self.v,
+            "scope": self.scope.value,
+            "case_uuid": self.case_uuid,
+            "base": self.base,
+            "author": self.author,
+            "at": self.at,
+            "payload": self.payload,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Envelope:
+        """Read an envelope; raises ValueError naming the first key that is missing or wrong."""
+        if not isinstance(data, Mapping):
+            raise ValueError("event is not an object")
+        str_keys = ("uuid", "origin", "stream", "hash", "type", "author", "at")
+        for key in str_keys:
+            if not isinstance(data.get(key), str) or not data[key]:
+                raise ValueError(f"event key {key!r} is missing or not text")
+        for key in ("origin_seq", "hash_v", "v"):
+            value = data.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"event key {key!r} is missing or not a positive integer")
+        if data["hash_v"] not in (1, HASH_V):
+            raise ValueError("event key 'hash_v' names an unknown hash formula")
+        try:
+            scope = Scope(str(data.get("scope")))
+        except ValueError:
+            raise ValueError("event key 'scope' is not case, store or broadcast") from None
+        case_uuid = data.get("case_uuid")
+        if (case_uuid is None) != (scope is not Scope.CASE) or not (case_uuid is None or isinstance(case_uuid, str)):
+            raise ValueError("event key 'case_uuid' does not fit its scope")
+        base = data.get("base")
+        if base is not None and not (
+            isinstance(base, dict)
+            and all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in base.items())
+        ):
+            raise ValueError("event key 'base' is not a version vector")
+        if not isinstance(data.get("payload"), dict):
+            raise ValueError("event key 'payload' is not an object")
+        return cls(
+            data["uuid"], data["origin"], data["stream"], data["origin_seq"], data["hash_v"], data["hash"],
+            data["type"], data["v"], scope, case_uuid, base, data["author"], data["at"], data["payload"],
+        )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Event:
+    """An event as stored here: its envelope plus its ledger place (`seq`) and chain link."""
+
     seq: int
     uuid: str
     case_uuid: str | None
@@ -33,6 +131,20 @@ class Event:
     at: str
     prev_hash: str
     hash: str
+    stream: str
+    origin_seq: int
+    hash_v: int = HASH_V
+    v: int = 1
+    scope: Scope = Scope.STORE
+    base: dict[str, int] | None = None
+    ledger_hash: str = ""
+
+    def envelope(self) -> Envelope:
+        """The portable part of this event."""
+        return Envelope(
+            self.uuid, self.origin, self.stream, self.origin_seq, self.hash_v, self.hash, self.type, self.v,
+            self.scope, self.case_uuid, self.base, self.author, self.at, self.payload,
+        )  # fmt: skip
 
 
 def event_hash(
@@ -45,115 +157,216 @@ def event_hash(
     origin: str,
     at: str,
 ) -> str:
+    """Hash formula 1 (rows written before envelope v2; kept so they are never re-hashed)."""
     body = canonical_json([prev_hash, uuid, case_uuid, type_, payload_json, author, origin, at])
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def append(
+def event_hash_v2(prev_hash: str, env: Envelope) -> str:
+    """Hash formula 2: every envelope field but the hash itself, after the chain's previous hash."""
+    body = canonical_json(
+        [
+            "v2", prev_hash, env.uuid, env.origin, env.stream, env.origin_seq, env.type, env.v, env.scope.value,
+            env.case_uuid, env.base, env.author, env.at, canonical_json(env.payload),
+        ]
+    )  # fmt: skip
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def envelope_hash(prev_hash: str, env: Envelope) -> str:
+    """The hash `env` must have after `prev_hash`, by the formula its `hash_v` names."""
+    if env.hash_v == 1:
+        payload_json = canonical_json(env.payload)
+        return event_hash(prev_hash, env.uuid, env.case_uuid, env.type, payload_json, env.author, env.origin, env.at)
+    return event_hash_v2(prev_hash, env)
+
+
+def ledger_hash(prev: str, seq: int, hash_: str, bundle_id: str | None) -> str:
+    """The local ledger link: SHA-256 over (previous ledger hash, seq, event hash, bundle)."""
+    return hashlib.sha256(canonical_json([prev, seq, hash_, bundle_id]).encode("utf-8")).hexdigest()
+
+
+# -- heads ------------------------------------------------------------------------------------
+
+
+def chain_head(conn: Connection, origin: str, stream: str) -> tuple[int, str]:
+    """(origin_seq, hash) of the last event of a chain held here; (0, GENESIS) for none."""
+    row = conn.execute(
+        text("SELECT seq, hash FROM chain_heads WHERE origin = :o AND stream = :s"), {"o": origin, "s": stream}
+    ).first()
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+
+def chain_heads(conn: Connection) -> dict[tuple[str, str], tuple[int, str]]:
+    """Every chain held here: (origin, stream) -> (origin_seq, hash) of its head."""
+    rows = conn.execute(text("SELECT origin, stream, seq, hash FROM chain_heads"))
+    return {(r[0], r[1]): (int(r[2]), str(r[3])) for r in rows}
+
+
+def ledger_head(conn: Connection) -> tuple[int, str]:
+    """(seq, ledger_hash) of the last event that arrived here; (0, GENESIS) for an empty log."""
+    value = get_meta(conn, "ledger_head")
+    if not value:
+        return 0, GENESIS
+    seq, digest = value.split(":", 1)
+    return int(seq), digest
+
+
+def own_origin(conn: Connection) -> str:
+    """This store's origin (its station code, or the city console's id)."""
+    return get_meta(conn, "origin") or get_meta(conn, "station_code") or ""
+
+
+def case_version(conn: Connection, case_uuid: str) -> dict[str, int]:
+    """The version vector of a case held here: per origin, the highest origin_seq of its events."""
+    rows = conn.execute(
+        text("SELECT origin, max(origin_seq) FROM events WHERE case_uuid = :c GROUP BY origin"), {"c": case_uuid}
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def case_stream(conn: Connection, case_uuid: str) -> str | None:
+    """The stream (the station whose case-space it is) of a case's first event, or None."""
+    row = conn.execute(
+        text("SELECT stream FROM events WHERE case_uuid = :c ORDER BY seq LIMIT 1"), {"c": case_uuid}
+    ).first()
+    return str(row[0]) if row else None
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+_INSERT = text(
+    "INSERT INTO events (seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash, stream,"
+    " origin_seq, hash_v, v, scope, base, bundle_id, ledger_hash)"
+    " VALUES (:seq, :uuid, :case_uuid, :type, :payload, :author, :origin, :at, :prev_hash, :hash, :stream,"
+    " :origin_seq, :hash_v, :v, :scope, :base, :bundle_id, :ledger_hash)"
+)
+_SET_HEAD = text(
+    "INSERT INTO chain_heads (origin, stream, seq, hash) VALUES (:o, :s, :n, :h)"
+    " ON CONFLICT(origin, stream) DO UPDATE SET seq = :n, hash = :h"
+)
+
+
+def _row(ev: Event, bundle_id: str | None) -> dict[str, Any]:
+    return {
+        "seq": ev.seq, "uuid": ev.uuid, "case_uuid": ev.case_uuid, "type": ev.type,
+        "payload": canonical_json(ev.payload), "author": ev.author, "origin": ev.origin, "at": ev.at,
+        "prev_hash": ev.prev_hash, "hash": ev.hash, "stream": ev.stream, "origin_seq": ev.origin_seq,
+        "hash_v": ev.hash_v, "v": ev.v, "scope": ev.scope.value,
+        "base": None if ev.base is None else canonical_json(ev.base), "bundle_id": bundle_id,
+        "ledger_hash": ev.ledger_hash,
+    }  # fmt: skip
+
+
+def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id: str | None = None) -> list[Event]:
+    """Put envelopes at the end of the ledger and of their chains (inside the caller's
+    transaction). Each item is (envelope, prev_hash); the caller has checked that each is the
+    next of its chain and that its hash fits. Updates the chain heads and the ledger head."""
+    seq, lhash = ledger_head(conn)
+    out: list[Event] = []
+    heads: dict[tuple[str, str], tuple[int, str]] = {}
+    for env, prev in items:
+        seq += 1
+        lhash = ledger_hash(lhash, seq, env.hash, bundle_id)
+        out.append(
+            Event(
+                seq, env.uuid, env.case_uuid, env.type, env.payload, env.author, env.origin, env.at, prev, env.hash,
+                env.stream, env.origin_seq, env.hash_v, env.v, env.scope, env.base, lhash,
+            )
+        )
+        heads[(env.origin, env.stream)] = (env.origin_seq, env.hash)
+    if out:
+        conn.execute(_INSERT, [_row(ev, bundle_id) for ev in out])
+        conn.execute(_SET_HEAD, [{"o": o, "s": s, "n": n, "h": h} for (o, s), (n, h) in heads.items()])
+        set_meta(conn, "ledger_head", f"{seq}:{lhash}")
+    return out
+
+
+def seal(
     conn: Connection,
     type_: str,
     payload: dict[str, Any],
     *,
-    author: str,
     origin: str,
+    stream: str,
+    scope: Scope,
+    author: str,
     at: str,
     case_uuid: str | None = None,
+    base: dict[str, int] | None = None,
+    v: int = 1,
     event_uuid: str | None = None,
-) -> Event:
-    """Append one event inside the caller's write transaction and return it."""
-    row = conn.execute(text("SELECT hash FROM events ORDER BY seq DESC LIMIT 1")).first()
-    prev = row[0] if row else GENESIS
-    uid = event_uuid or str(uuid_mod.uuid4())
-    payload_json = canonical_json(payload)
-    digest = event_hash(prev, uid, case_uuid, type_, payload_json, author, origin, at)
-    result = conn.execute(
-        text(
-            "INSERT INTO events (uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash)"
-            " VALUES (:u, :c, :t, :p, :a, :o, :at, :prev, :h)"
-        ),
-        {
-            "u": uid,
-            "c": case_uuid,
-            "t": type_,
-            "p": payload_json,
-            "a": author,
-            "o": origin,
-            "at": at,
-            "prev": prev,
-            "h": digest,
-        },
-    )
-    seq = int(result.lastrowid or 0)
-    set_meta(conn, "event_head", f"{seq}:{digest}")
-    return Event(seq, uid, case_uuid, type_, payload, author, origin, at, prev, digest)
+    after: tuple[int, str] | None = None,
+) -> tuple[Envelope, str]:
+    """A new envelope at the end of chain (origin, stream), hashed by formula 2, and its prev.
+
+    `after` is the chain head to follow (default: the head stored here), so that a batch can be
+    sealed before it is stored."""
+    seq, prev = after if after is not None else chain_head(conn, origin, stream)
+    env = Envelope(
+        event_uuid or str(uuid_mod.uuid4()), origin, stream, seq + 1, HASH_V, "", type_, v, scope, case_uuid, base,
+        qualify(origin, author), at, payload,
+    )  # fmt: skip
+    return replace(env, hash=event_hash_v2(prev, env)), prev
 
 
 def append_many(conn: Connection, items: list[dict[str, Any]]) -> list[Event]:
-    """Append many events in order (bulk loads). Each item: type, payload, author, origin,
-    at, case_uuid; the chain is computed as by `append`."""
-    row = conn.execute(text("SELECT hash FROM events ORDER BY seq DESC LIMIT 1")).first()
-    prev = row[0] if row else GENESIS
-    start = int(conn.execute(text("SELECT coalesce(max(seq), 0) FROM events")).scalar_one()) + 1
-    out: list[Event] = []
-    rows: list[dict[str, Any]] = []
-    for offset, it in enumerate(items):
-        uid = str(uuid_mod.uuid4())
-        payload_json = canonical_json(it["payload"])
-        digest = event_hash(prev, uid, it["case_uuid"], it["type"], payload_json, it["author"], it["origin"], it["at"])
-        rows.append({"s": start + offset, "u": uid, "c": it["case_uuid"], "t": it["type"], "p": payload_json,
-                     "a": it["author"], "o": it["origin"], "at": it["at"], "prev": prev, "h": digest})
-        out.append(Event(start + offset, uid, it["case_uuid"], it["type"], it["payload"], it["author"], it["origin"],
-                         it["at"], prev, digest))
-        prev = digest
-    if rows:
-        conn.execute(
-            text(
-                "INSERT INTO events (seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash)"
-                " VALUES (:s, :u, :c, :t, :p, :a, :o, :at, :prev, :h)"
-            ),
-            rows,
-        )
-        set_meta(conn, "event_head", f"{out[-1].seq}:{out[-1].hash}")
-    return out
+    """Append many new case registrations in order (bulk loads: demo, benchmark). Each item:
+    type, payload, author, origin, at, case_uuid. Payloads are checked as by `append_local`;
+    the caller projects them (projection.bulk_register)."""
+    from station_app.store.payloads import check_payload
+
+    sealed: list[tuple[Envelope, str]] = []
+    heads: dict[tuple[str, str], tuple[int, str]] = {}
+    for it in items:
+        origin = str(it["origin"])
+        key = (origin, origin)
+        if key not in heads:
+            heads[key] = chain_head(conn, origin, origin)
+        payload = check_payload(it["type"], it["payload"])
+        env, prev = seal(
+            conn, it["type"], payload, origin=origin, stream=origin, scope=Scope.CASE, author=str(it["author"]),
+            at=str(it["at"]), case_uuid=it["case_uuid"], base={}, after=heads[key],
+        )  # fmt: skip
+        heads[key] = (env.origin_seq, env.hash)
+        sealed.append((env, prev))
+    return store_events(conn, sealed)
 
 
-def iter_events(conn: Connection, case_uuid: str | None = None) -> Iterator[Event]:
-    sql = "SELECT seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash FROM events"
-    params: dict[str, Any] = {}
+# -- reading ----------------------------------------------------------------------------------
+
+_COLUMNS = (
+    "seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash, stream, origin_seq, hash_v, v,"
+    " scope, base, ledger_hash"
+)
+
+
+def _event(r: Any) -> Event:
+    return Event(
+        int(r[0]), r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7], r[8], r[9], r[10], int(r[11]), int(r[12]),
+        int(r[13]), Scope(r[14]), None if r[15] is None else json.loads(r[15]), r[16] or "",
+    )  # fmt: skip
+
+
+def iter_events(conn: Connection, case_uuid: str | None = None, after_seq: int = 0) -> Iterator[Event]:
+    """Events in ledger order (all, or one case's), from ledger seq `after_seq` + 1."""
+    sql = f"SELECT {_COLUMNS} FROM events WHERE seq > :after"
+    params: dict[str, Any] = {"after": after_seq}
     if case_uuid is not None:
-        sql += " WHERE case_uuid = :c"
+        sql += " AND case_uuid = :c"
         params["c"] = case_uuid
     sql += " ORDER BY seq"
     for r in conn.execute(text(sql), params):
-        yield Event(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7], r[8], r[9])
+        yield _event(r)
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    count: int
-    bad_seq: int | None = None
-    bad_uuid: str | None = None
-    reason: str | None = None
+def find_event(conn: Connection, uuid: str) -> Event | None:
+    """One stored event by uuid, or None."""
+    row = conn.execute(text(f"SELECT {_COLUMNS} FROM events WHERE uuid = :u"), {"u": uuid}).first()
+    return _event(row) if row else None
 
 
-def verify_chain(conn: Connection) -> ChainReport:
-    """Recompute every hash in order; report the first event that does not match."""
-    prev = GENESIS
-    count = 0
-    last_seq = 0
-    rows = conn.execute(
-        text("SELECT seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash FROM events ORDER BY seq")
-    )
-    for r in rows:
-        count += 1
-        if r[8] != prev:
-            return ChainReport(False, count, r[0], r[1], "前一事件哈希不符(事件被删除或插入)")
-        expected = event_hash(r[8], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
-        if expected != r[9]:
-            return ChainReport(False, count, r[0], r[1], "事件内容与哈希不符(事件被修改)")
-        prev = r[9]
-        last_seq = int(r[0])
-    if count and get_meta(conn, "event_head") != f"{last_seq}:{prev}":
-        return ChainReport(False, count, last_seq, None, "事件日志末尾被截断或改写")
-    return ChainReport(True, count)
+def export_envelopes(conn: Connection, after_seq: int = 0) -> list[Envelope]:
+    """The envelopes of the events after ledger seq `after_seq`, in ledger order (causal order:
+    an event never comes before one its `base` names). What `import_foreign` takes."""
+    return [ev.envelope() for ev in iter_events(conn, after_seq=after_seq)]

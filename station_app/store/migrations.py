@@ -5,7 +5,7 @@ and `meta.schema_version`); an existing database is copied to `backups/` before 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
-from station_app.store.db import set_meta, write
+from station_app.store.db import get_meta, set_meta, write
+from station_app.store.events import GENESIS, canonical_json, ledger_hash
 from station_app.store.models import FTS_DDL, TEXT_COLUMNS, metadata
 from station_app.store.search_index import BIGRAM_DDL, index_pairs
 
@@ -104,6 +105,70 @@ def _m6_department_deadlines(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN clue_transferred BOOLEAN NOT NULL DEFAULT 0")
 
 
+_V2_COLUMNS = (
+    ("stream", "TEXT"),
+    ("origin_seq", "INTEGER"),
+    ("hash_v", "INTEGER NOT NULL DEFAULT 1"),
+    ("v", "INTEGER NOT NULL DEFAULT 1"),
+    ("scope", "TEXT"),
+    ("base", "TEXT"),
+    ("bundle_id", "TEXT"),
+    ("ledger_hash", "TEXT"),
+)
+
+
+def _m7_event_log_v2(conn: Connection) -> None:
+    """Envelope v2 and the local ledger (SYNC.md §3.2). The old global chain is the station's
+    own chain: its rows keep their hashes (hash_v 1) and get their chain place (stream = origin,
+    origin_seq = seq, so a row deleted before the upgrade still shows as a hole), their scope,
+    the case's version vector as `base`, and a ledger hash. Nothing is re-hashed."""
+    for column, ddl in _V2_COLUMNS:
+        if not _has_column(conn, "events", column):
+            conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN {column} {ddl}")
+    tables = ("chain_heads", "pending_events", "conflicts", "event_flags")
+    metadata.create_all(conn, tables=[metadata.tables[t] for t in tables])
+    station = get_meta(conn, "station_code") or ""
+    if get_meta(conn, "origin") is None and station:
+        set_meta(conn, "origin", station)
+    ledger_prev, last = GENESIS, 0
+    versions: dict[str, int] = {}
+    heads: dict[str, tuple[int, str]] = {}
+    batch: list[dict[str, Any]] = []
+    rows: Sequence[Any] = []
+    if conn.execute(text("SELECT 1 FROM events WHERE origin_seq IS NOT NULL LIMIT 1")).first() is None:
+        # rows of the old global chain (a store made by this version has none)
+        rows = conn.execute(text("SELECT seq, case_uuid, origin, hash FROM events ORDER BY seq")).all()
+    for seq, case_uuid, origin, digest in rows:
+        base = None
+        if case_uuid is not None:
+            base = canonical_json({origin: versions[case_uuid]} if case_uuid in versions else {})
+            versions[case_uuid] = int(seq)
+        ledger_prev = ledger_hash(ledger_prev, int(seq), digest, None)
+        heads[origin] = (int(seq), digest)
+        last = int(seq)
+        batch.append({"s": seq, "st": origin, "sc": "case" if case_uuid else "store", "b": base, "l": ledger_prev})
+    if batch:
+        conn.execute(
+            text(
+                "UPDATE events SET stream = :st, origin_seq = :s, hash_v = 1, v = 1, scope = :sc, base = :b,"
+                " ledger_hash = :l WHERE seq = :s"
+            ),
+            batch,
+        )
+        old_head = get_meta(conn, "event_head")  # the old log's tail, kept so a truncation stays visible
+        for origin, (seq, digest) in heads.items():
+            if old_head and origin == station:
+                seq_text, digest = old_head.split(":", 1)
+                seq = int(seq_text)
+            conn.execute(
+                text("INSERT OR REPLACE INTO chain_heads (origin, stream, seq, hash) VALUES (:o, :o, :n, :h)"),
+                {"o": origin, "n": seq, "h": digest},
+            )
+        set_meta(conn, "ledger_head", f"{last}:{ledger_prev}")
+        conn.execute(text("DELETE FROM meta WHERE key = 'event_head'"))
+    conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_events_chain ON events (origin, stream, origin_seq)"))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
@@ -111,6 +176,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (4, _m4_pairs_and_sorting),
     (5, _m5_case_texts),
     (6, _m6_department_deadlines),
+    (7, _m7_event_log_v2),
 )
 LATEST = MIGRATIONS[-1][0]
 

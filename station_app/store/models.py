@@ -20,17 +20,79 @@ class Setting(SQLModel, table=True):
 
 
 class EventRow(SQLModel, table=True):
+    """One event, in the order it arrived here (`seq`, the local ledger). Its place in its
+    chain is (origin, stream, origin_seq); `prev_hash` and `hash` link it within that chain;
+    `ledger_hash` links it to the previous row of this store's ledger (SYNC.md §3.2)."""
+
     __tablename__ = "events"
     seq: int | None = Field(default=None, primary_key=True)
     uuid: str = Field(unique=True)
     case_uuid: str | None = Field(default=None, index=True)
     type: str
     payload: str  # canonical JSON
-    author: str
+    author: str  # origin/user from envelope v2 on; a bare user name in hash_v 1 rows
     origin: str
     at: str
     prev_hash: str
     hash: str
+    stream: str | None = None
+    origin_seq: int | None = None
+    hash_v: int = 1
+    v: int = 1  # payload version
+    scope: str | None = None  # case | store | broadcast
+    base: str | None = None  # canonical JSON version vector {origin: origin_seq}; case events only
+    bundle_id: str | None = None  # the bundle it came in (None: written here)
+    ledger_hash: str | None = None
+
+
+class ChainHead(SQLModel, table=True):
+    """The last event of each (origin, stream) chain held here: appends read it, never scan."""
+
+    __tablename__ = "chain_heads"
+    origin: str = Field(primary_key=True)
+    stream: str = Field(primary_key=True)
+    seq: int  # origin_seq of the head
+    hash: str
+
+
+class PendingEvent(SQLModel, table=True):
+    """A foreign event held back: a gap before it in its chain, or a `base` not yet here.
+    Not in the ledger, not projected; released when what it waits for arrives."""
+
+    __tablename__ = "pending_events"
+    uuid: str = Field(primary_key=True)
+    origin: str
+    stream: str
+    origin_seq: int
+    reason: str  # gap | missing_base
+    hash: str
+    envelope: str  # canonical JSON of the envelope as received
+    bundle_id: str | None = None
+
+
+class ConflictRow(SQLModel, table=True):
+    """Two concurrent case events that may not both stand (projection; DESIGN.md "No silent
+    overwrite"). `held` is the one not applied here; `resolved_by` the settling event."""
+
+    __tablename__ = "conflicts"
+    id: int | None = Field(default=None, primary_key=True)
+    case_uuid: str = Field(index=True)
+    a_uuid: str
+    b_uuid: str
+    held: str
+    fields: str  # JSON list of the clashing fields
+    state: str  # open | resolved
+    resolved_by: str | None = None
+
+
+class EventFlag(SQLModel, table=True):
+    """An event kept but not projected: its type or payload version is unknown here (projection)."""
+
+    __tablename__ = "event_flags"
+    uuid: str = Field(primary_key=True)
+    flag: str  # unknown_type | unknown_version
+    type: str
+    v: int
 
 
 class UserRow(SQLModel, table=True):
@@ -181,6 +243,8 @@ PROJECTION_TABLES = (
     "calendar_days",
     "calendar_years",
     "search_terms",
+    "conflicts",
+    "event_flags",
 )
 
 FTS_DDL = (

@@ -1,21 +1,34 @@
 """Projections: the tables the screens read, updated from each event in its transaction.
 
-`apply` is a pure function of the event, so `rebuild` can replay the log into empty tables.
-Case events carry a `set` object with the case-row fields they change (status, stage,
-deadline...), and `dept_due` with each department's opinion deadline that the event starts or
-moves, both computed by the service when the event was made; replay never recomputes.
+One dispatcher, `apply`, keyed by (event type, scope) through `HANDLERS`; adding a projection for
+a new event type is one `@handles(type, scope)` function here. What every case event does is
+common to all: its `set` (with the status from the lifecycle table, `Action.target`) goes to its
+`cases` row and it leaves a note, unless it conflicts with a concurrent event (conflicts.py).
+Events that start or move departments' opinion deadlines carry `dept_due`, applied by their
+handlers. Both were computed by the service when the event was made; replay never recomputes.
+A store-local event from another origin is kept for audit and never applied: it would overwrite
+this store's identity, users or settings. An event of a type or payload version this app does
+not know is kept, flagged and not applied; a rebuild after an upgrade applies it.
+
+`apply` is a pure function of the event and the ledger before it, so `rebuild` reproduces the
+same projections, conflicts and flags. It returns what changed, so callers drop only the caches
+they must.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from station_app.store.conflicts import close_conflicts, effective_set, find_conflicts, open_conflicts
 from station_app.store.db import set_meta
-from station_app.store.events import Event, iter_events
+from station_app.store.events import Event, find_event, iter_events, own_origin
 from station_app.store.models import PROJECTION_TABLES, TEXT_COLUMNS
+from station_app.store.payloads import Scope, payload_class
 from station_app.store.search_index import clear_index, index_case, index_cases
 
 CASE_FIELDS = frozenset(
@@ -39,24 +52,104 @@ CASE_FIELDS = frozenset(
 JSON_FIELDS = frozenset({"co", "reasons"})
 
 
-def apply(conn: Connection, ev: Event) -> None:
-    handler = _HANDLERS.get(ev.type)
+@dataclass
+class Changes:
+    """What applying events changed (Anki's OpChanges idea): callers refresh only these."""
+
+    cases: set[str] = field(default_factory=set)
+    identity: bool = False
+    users: bool = False
+    settings: bool = False
+    calendar: bool = False
+    papers: bool = False
+    flagged: list[str] = field(default_factory=list)  # events kept but not applied: unknown here
+    held: list[str] = field(default_factory=list)  # events kept but not applied: in conflict
+    conflicts_opened: int = 0
+    conflicts_closed: int = 0
+
+    def merge(self, other: Changes) -> None:
+        """Add `other` into this."""
+        self.cases |= other.cases
+        self.identity |= other.identity
+        self.users |= other.users
+        self.settings |= other.settings
+        self.calendar |= other.calendar
+        self.papers |= other.papers
+        self.flagged += other.flagged
+        self.held += other.held
+        self.conflicts_opened += other.conflicts_opened
+        self.conflicts_closed += other.conflicts_closed
+
+
+Handler = Callable[[Connection, Event, Changes], None]
+HANDLERS: dict[tuple[str, Scope], Handler] = {}
+"""(event type, scope) -> what the event does to the projections besides the common case part."""
+
+
+def handles(type_: str, *scopes: Scope) -> Callable[[Handler], Handler]:
+    """Register a projection handler for an event type in the given scopes."""
+
+    def register(fn: Handler) -> Handler:
+        for scope in scopes:
+            HANDLERS[(type_, scope)] = fn
+        return fn
+
+    return register
+
+
+def apply(conn: Connection, ev: Event, origin: str | None = None) -> Changes:
+    """Project one stored event (inside the caller's transaction) and say what changed.
+
+    `origin` is this store's origin (read from the store when not given).
+    """
+    changes = Changes()
+    cls = payload_class(ev.type)
+    if cls is None or ev.v != cls.V:
+        conn.execute(
+            text("INSERT OR REPLACE INTO event_flags (uuid, flag, type, v) VALUES (:u, :f, :t, :v)"),
+            {"u": ev.uuid, "f": "unknown_type" if cls is None else "unknown_version", "t": ev.type, "v": ev.v},
+        )
+        changes.flagged.append(ev.uuid)
+        return changes
+    origin = origin if origin is not None else own_origin(conn)
+    if ev.scope is Scope.STORE and ev.origin != origin:
+        return changes  # another store's own business: kept for audit only
+    if ev.scope is not Scope.CASE:
+        handler = HANDLERS.get((ev.type, ev.scope))
+        if handler is not None:
+            handler(conn, ev, changes)
+        return changes
+    case_uuid = str(ev.case_uuid)
+    changes.cases.add(case_uuid)
+    clashes = find_conflicts(conn, ev)
+    if clashes:
+        open_conflicts(conn, ev, clashes)
+        changes.held.append(ev.uuid)
+        changes.conflicts_opened += len(clashes)
+        return changes
+    handler = HANDLERS.get((ev.type, ev.scope))
     if handler is not None:
-        handler(conn, ev)
-    if ev.case_uuid and ev.type != "case_registered":
-        _apply_department_dues(conn, ev)
-        _apply_case_set(conn, ev)
+        handler(conn, ev, changes)
+    if ev.type != "case_registered":
+        _apply_case_set(conn, ev, origin)
         if ev.type not in _NO_NOTE:
             conn.execute(
                 text("INSERT INTO case_notes (case_uuid, kind, body, at, author) VALUES (:c, :k, :b, :at, :a)"),
                 {
-                    "c": ev.case_uuid,
+                    "c": case_uuid,
                     "k": ev.type,
                     "b": json.dumps(_note_body(ev.payload), ensure_ascii=False, sort_keys=True),
                     "at": ev.at,
-                    "a": ev.author,
+                    "a": local_name(ev.author, origin),
                 },
             )
+    return changes
+
+
+def local_name(author: str, origin: str) -> str:
+    """An author as this store shows it: the bare user name for its own users, else origin/user."""
+    prefix = f"{origin}/"
+    return author[len(prefix) :] if author.startswith(prefix) else author
 
 
 _NO_NOTE = frozenset({"personal_data_revealed", "paper_printed"})
@@ -71,7 +164,8 @@ def _note_body(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _apply_department_dues(conn: Connection, ev: Event) -> None:
     """`dept_due`: {dept: {"due_date", "due_estimated", "extended"?}} for departments whose
-    opinion deadline the event starts (routing, assignment, approval) or moves (extension)."""
+    opinion deadline the event starts (routing, assignment, approval) or moves (extension,
+    calendar import). Called by those events' handlers, after any change to the departments."""
     dues = ev.payload.get("dept_due") or {}
     for dept, due in dues.items():
         conn.execute(
@@ -89,8 +183,8 @@ def _apply_department_dues(conn: Connection, ev: Event) -> None:
         )
 
 
-def _apply_case_set(conn: Connection, ev: Event) -> None:
-    changes = ev.payload.get("set") or {}
+def _apply_case_set(conn: Connection, ev: Event, origin: str) -> None:
+    changes = effective_set(ev.type, ev.payload)
     assigns: list[str] = ["updated_at = :updated_at"]
     params: dict[str, Any] = {"uuid": ev.case_uuid, "updated_at": ev.at}
     for key, value in changes.items():
@@ -111,7 +205,7 @@ def _employer(intake: dict[str, Any]) -> str | None:
     return None
 
 
-def case_row(ev: Event) -> dict[str, Any]:
+def case_row(ev: Event, origin: str = "") -> dict[str, Any]:
     """The `cases` row a `case_registered` event makes, with its `case_texts` columns."""
     p = ev.payload
     intake: dict[str, Any] = p["intake"]
@@ -154,7 +248,7 @@ def case_row(ev: Event) -> dict[str, Any]:
         "extended": False,
         "approved": False,
         "clue_transferred": False,
-        "handler": ev.author,
+        "handler": local_name(ev.author, origin),
         "created_at": ev.at,
         "updated_at": ev.at,
     }
@@ -172,8 +266,9 @@ _INSERT_TEXTS = text(
 )
 
 
-def _case_registered(conn: Connection, ev: Event) -> None:
-    row = case_row(ev)
+@handles("case_registered", Scope.CASE)
+def _case_registered(conn: Connection, ev: Event, changes: Changes) -> None:
+    row = case_row(ev, own_origin(conn))
     result = conn.execute(text(_insert_sql(row)), row)
     case_id = int(result.lastrowid or 0)
     conn.execute(_INSERT_TEXTS, {**row, "id": case_id})
@@ -182,14 +277,16 @@ def _case_registered(conn: Connection, ev: Event) -> None:
 
 
 def bulk_register(conn: Connection, evs: list[Event]) -> None:
-    """Project many `case_registered` events at once (bulk loads: demo, benchmark, import)."""
+    """Project many new `case_registered` events of this store at once (bulk loads: demo,
+    benchmark); the same rows as `apply` makes one by one."""
     if not evs:
         return
+    origin = own_origin(conn)
     start = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM cases")).scalar_one()) + 1
     rows = []
     depts = []
     for offset, ev in enumerate(evs):
-        row = case_row(ev)
+        row = case_row(ev, origin)
         row["id"] = start + offset
         rows.append(row)
         routing = ev.payload["routing"]
@@ -234,25 +331,40 @@ def _set_departments(conn: Connection, case_uuid: str, routing: dict[str, Any]) 
             )
 
 
-def _case_routed(conn: Connection, ev: Event) -> None:
+@handles("case_routed", Scope.CASE)
+@handles("city_assigned", Scope.CASE)
+@handles("escalation_requested", Scope.CASE)  # adds justice (legal review)
+@handles("escalation_declined", Scope.CASE)  # back to ordinary handling
+def _case_routed(conn: Connection, ev: Event, changes: Changes) -> None:
     _set_departments(conn, str(ev.case_uuid), ev.payload["routing"])
+    _apply_department_dues(conn, ev)
 
 
-def _dept_signed(conn: Connection, ev: Event) -> None:
+@handles("escalation_approved", Scope.CASE)  # the task group's opinion deadlines
+@handles("extension_granted", Scope.CASE)  # one department's deadline moved
+@handles("deadline_recomputed", Scope.CASE)  # a calendar import re-counted estimated deadlines
+def _department_dues(conn: Connection, ev: Event, changes: Changes) -> None:
+    _apply_department_dues(conn, ev)
+
+
+@handles("department_signed", Scope.CASE)
+def _dept_signed(conn: Connection, ev: Event, changes: Changes) -> None:
     conn.execute(
         text("UPDATE case_departments SET signed_at = :at WHERE case_uuid = :c AND dept = :d"),
         {"at": ev.payload.get("signed_at") or ev.at, "c": ev.case_uuid, "d": ev.payload["dept"]},
     )
 
 
-def _dept_returned(conn: Connection, ev: Event) -> None:
+@handles("department_returned", Scope.CASE)
+def _dept_returned(conn: Connection, ev: Event, changes: Changes) -> None:
     conn.execute(
         text("UPDATE case_departments SET returned_at = :at, return_reason = :r WHERE case_uuid = :c AND dept = :d"),
         {"at": ev.at, "r": ev.payload.get("reason"), "c": ev.case_uuid, "d": ev.payload["dept"]},
     )
 
 
-def _opinion(conn: Connection, ev: Event) -> None:
+@handles("opinion_recorded", Scope.CASE)
+def _opinion(conn: Connection, ev: Event, changes: Changes) -> None:
     file = ev.payload.get("file")
     conn.execute(
         text(
@@ -271,7 +383,8 @@ def _opinion(conn: Connection, ev: Event) -> None:
     )
 
 
-def _paper_printed(conn: Connection, ev: Event) -> None:
+@handles("paper_printed", Scope.CASE, Scope.STORE)
+def _paper_printed(conn: Connection, ev: Event, changes: Changes) -> None:
     p = ev.payload
     conn.execute(
         text(
@@ -283,55 +396,68 @@ def _paper_printed(conn: Connection, ev: Event) -> None:
             "k": p["kind"],
             "c": ev.case_uuid,
             "at": ev.at,
-            "a": ev.author,
+            "a": local_name(ev.author, own_origin(conn)),
             "r": int(p.get("reprint", 0)),
             "d": p.get("digest", ""),
         },
     )
+    changes.papers = True
 
 
-def _station_initialised(conn: Connection, ev: Event) -> None:
+@handles("station_initialised", Scope.STORE)
+def _station_initialised(conn: Connection, ev: Event, changes: Changes) -> None:
     for key in ("station_code", "station_name", "town_code"):
         set_meta(conn, key, str(ev.payload[key]))
+    changes.identity = True
 
 
-def _user_added(conn: Connection, ev: Event) -> None:
+@handles("user_added", Scope.STORE)
+def _user_added(conn: Connection, ev: Event, changes: Changes) -> None:
     p = ev.payload
     conn.execute(
         text("INSERT INTO users (name, role, display_name, active, created_at) VALUES (:n, :r, :d, 1, :at)"),
         {"n": p["name"], "r": p["role"], "d": p.get("display_name") or p["name"], "at": ev.at},
     )
+    changes.users = True
 
 
-def _user_changed(conn: Connection, ev: Event) -> None:
+@handles("user_changed", Scope.STORE)
+def _user_changed(conn: Connection, ev: Event, changes: Changes) -> None:
     p = ev.payload
     if "role" in p:
         conn.execute(text("UPDATE users SET role = :r WHERE name = :n"), {"r": p["role"], "n": p["name"]})
     if "active" in p:
         conn.execute(text("UPDATE users SET active = :a WHERE name = :n"), {"a": bool(p["active"]), "n": p["name"]})
+    changes.users = True
 
 
-def _setting_changed(conn: Connection, ev: Event) -> None:
+@handles("setting_changed", Scope.STORE)
+def _setting_changed(conn: Connection, ev: Event, changes: Changes) -> None:
     conn.execute(
         text("INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
         {"k": ev.payload["key"], "v": json.dumps(ev.payload["value"], ensure_ascii=False, sort_keys=True)},
     )
+    changes.settings = True
 
 
-def _contacts_confirmed(conn: Connection, ev: Event) -> None:
+@handles("contacts_confirmed", Scope.STORE)
+def _contacts_confirmed(conn: Connection, ev: Event, changes: Changes) -> None:
     """Merge the confirmed departments (digest, who, when) into `department_contacts_confirmed`."""
     key = "department_contacts_confirmed"
     raw = conn.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": key}).scalar()
     value = json.loads(raw) if raw else {}
+    by = local_name(ev.author, own_origin(conn))
     for dept, entry_digest in ev.payload["depts"].items():
-        value[dept] = {"digest": entry_digest, "by": ev.author, "at": ev.at}
+        value[dept] = {"digest": entry_digest, "by": by, "at": ev.at}
     conn.execute(
         text("INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v"),
         {"k": key, "v": json.dumps(value, ensure_ascii=False, sort_keys=True)},
     )
+    changes.settings = True
 
 
-def _calendar_imported(conn: Connection, ev: Event) -> None:
+@handles("calendar_imported", Scope.STORE, Scope.BROADCAST)
+def _calendar_imported(conn: Connection, ev: Event, changes: Changes) -> None:
     p = ev.payload
     years = [int(y) for y in p["years"]]
     for year in years:
@@ -348,34 +474,55 @@ def _calendar_imported(conn: Connection, ev: Event) -> None:
         [{"d": d, "k": k} for d, k in sorted(p["days"].items())] or [{"d": "0000-00-00", "k": "none"}],
     )
     conn.execute(text("DELETE FROM calendar_days WHERE day = '0000-00-00'"))
+    changes.calendar = True
 
 
-_HANDLERS = {
-    "case_registered": _case_registered,
-    "case_routed": _case_routed,
-    "city_assigned": _case_routed,
-    "escalation_requested": _case_routed,  # adds justice (legal review)
-    "escalation_declined": _case_routed,  # back to ordinary handling
-    "department_signed": _dept_signed,
-    "department_returned": _dept_returned,
-    "opinion_recorded": _opinion,
-    "paper_printed": _paper_printed,
-    "station_initialised": _station_initialised,
-    "user_added": _user_added,
-    "user_changed": _user_changed,
-    "setting_changed": _setting_changed,
-    "contacts_confirmed": _contacts_confirmed,
-    "calendar_imported": _calendar_imported,
-}
+@handles("conflict_resolved", Scope.CASE)
+def _conflict_resolved(conn: Connection, ev: Event, changes: Changes) -> None:
+    """Close the conflicts the resolution's base covers; the chosen event's own projection
+    (departments, opinion...) is applied too, since the store that held it never applied it.
+    The resolution's `set` then goes to the case row like any case event's."""
+    changes.conflicts_closed += close_conflicts(conn, ev)
+    chosen = ev.payload.get("chosen")
+    other = find_event(conn, str(chosen)) if chosen else None
+    if other is not None and other.case_uuid == ev.case_uuid and other.type != "case_registered":
+        handler = HANDLERS.get((other.type, Scope.CASE))
+        if handler is not None:
+            handler(conn, other, changes)
 
 
 def rebuild(conn: Connection) -> int:
-    """Empty every projection and replay the whole log (inside the caller's transaction)."""
+    """Empty every projection and replay the whole ledger (inside the caller's transaction).
+
+    The same fold as the appends made, so projections, conflicts and flags come out the same;
+    an event flagged earlier is applied if this app now knows its type. The pending list is
+    not a projection and stays as it is. Returns the number of events replayed."""
     clear_index(conn)
     for table in PROJECTION_TABLES:
         conn.execute(text(f"DELETE FROM {table}"))
+    origin = own_origin(conn)
     count = 0
     for ev in iter_events(conn):
-        apply(conn, ev)
+        apply(conn, ev, origin)
         count += 1
     return count
+
+
+def case_fields(conn: Connection, case_uuid: str, without: set[str]) -> dict[str, Any]:
+    """The case-row fields (CASE_FIELDS) a case would have from its events here, leaving out
+    the events `without` (the losing side of a conflict): a full snapshot for a resolution's
+    `set`, so that every store holding the same events ends with the same case row."""
+    out: dict[str, Any] = {}
+    for ev in iter_events(conn, case_uuid):
+        if ev.uuid in without:
+            continue
+        if ev.type == "case_registered":
+            routing = ev.payload["routing"]
+            out = {key: None for key in CASE_FIELDS}
+            out.update(extended=False, approved=False, due_estimated=False, clue_transferred=False,
+                       track=routing["track"], lead=routing.get("lead"), co=routing.get("co") or [],
+                       reasons=routing.get("reasons") or [])
+            out.update({k: v for k, v in ev.payload["set"].items() if k in CASE_FIELDS})
+        else:
+            out.update({k: v for k, v in effective_set(ev.type, ev.payload).items() if k in CASE_FIELDS})
+    return out

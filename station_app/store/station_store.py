@@ -84,6 +84,7 @@ def create_store(
             ("x25519_private", box_priv),
             ("x25519_public", box_pub),
             ("created_at", datetime.now().isoformat()),
+            ("origin", station_code),
         ):
             conn.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": k, "v": v})
     keystore.save()  # the key file last: a half-made store is never offered for login

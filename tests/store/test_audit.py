@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import text
@@ -12,7 +13,7 @@ from station_app.services import audit_service, case_service, query_service
 from station_app.services.query_service import CaseQuery
 from station_app.services.session import Session
 from station_app.store.db import read
-from station_app.store.events import event_hash
+from station_app.store.events import canonical_json, envelope_hash, iter_events
 from station_app.store.station_store import db_path
 from station_app.synthetic import make_intake
 from tests.conftest import ADMIN, run_cli, sqlcipher_connect
@@ -74,12 +75,12 @@ def test_editing_an_intake_row_fails_at_the_registration(station: Session, data_
 def test_rehashing_the_edited_event_is_caught_at_the_next_one(station: Session, data_dir: Path) -> None:
     _worked_station(station)
     seq = _seq_of(station, "opinion_recorded")
+    with read(station.store.engine) as rconn:
+        ev = next(e for e in iter_events(rconn) if e.seq == seq)
+    forged_payload = {**ev.payload, "text": ev.payload["text"].replace("属实", "不实")}
+    forged = envelope_hash(ev.prev_hash, replace(ev.envelope(), payload=forged_payload))
     conn = sqlcipher_connect(db_path(data_dir), station.store.key)
-    row = conn.execute("SELECT prev_hash, uuid, case_uuid, type, payload, author, origin, at FROM events WHERE seq = ?",
-                       (seq,)).fetchone()
-    payload = row[4].replace("属实", "不实")
-    forged = event_hash(row[0], row[1], row[2], row[3], payload, row[5], row[6], row[7])
-    conn.execute("UPDATE events SET payload = ?, hash = ? WHERE seq = ?", (payload, forged, seq))
+    conn.execute("UPDATE events SET payload = ?, hash = ? WHERE seq = ?", (canonical_json(forged_payload), forged, seq))
     conn.close()
     report = audit_service.verify(station)
     assert not report.ok
