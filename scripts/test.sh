@@ -7,6 +7,7 @@ bash scripts/setup.sh dev
 export QT_QPA_PLATFORM=offscreen
 echo "== ruff"
 .venv/bin/ruff check station_app sync ui tests
+.venv/bin/ruff format --check station_app sync ui tests
 echo "== mypy (strict: station_app, sync)"
 .venv/bin/mypy
 echo "== pytest"

@@ -139,8 +139,9 @@ def run_bench(
         # Both stores start the timed work from a fresh connection (an empty page cache), as the
         # encrypted one does after its unlock below; otherwise plain would keep the loader's cache.
         plain.close()
-        plain = Session(OpenStore(plain_dir, plain_store(plain_dir / "plain.db"), keystore, b""), "admin",
-                        Role.ADMIN, clock)
+        plain = Session(
+            OpenStore(plain_dir, plain_store(plain_dir / "plain.db"), keystore, b""), "admin", Role.ADMIN, clock
+        )
 
         t0 = time.perf_counter()
         session = login(enc_dir, "admin", BENCH_PASSWORD, clock)

@@ -451,9 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin", required=True)
     p.set_defaults(func=cmd_init)
 
-    sub.add_parser(
-        "route", help="读取受理JSON,输出分流决定(指定 --data-dir 时按本站设置,需登录)"
-    ).set_defaults(func=cmd_route)
+    sub.add_parser("route", help="读取受理JSON,输出分流决定(指定 --data-dir 时按本站设置,需登录)").set_defaults(
+        func=cmd_route
+    )
 
     case = sub.add_parser("case", help="案件").add_subparsers(dest="case_command", required=True)
     p = case.add_parser("add")

@@ -234,5 +234,3 @@ def _read_back(path: Path, signer: Signer) -> tuple[int, str]:
         path.unlink(missing_ok=True)
         raise
     return verified.size, verified.sha256
-
-

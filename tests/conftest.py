@@ -32,6 +32,7 @@ def loop_count(reduced: int, full: int) -> int:
     """How many rounds a long loop runs: `full` on demand (STATION_FULL_TESTS=1), else `reduced`."""
     return full if FULL_TESTS else reduced
 
+
 FAST_KDF = KdfParams(memory_kib=8192, iterations=1, lanes=1)
 STATION_CODE = "232701100001"
 STATION_NAME = "西林吉镇社保费争议调解站"

@@ -41,8 +41,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 class DeskApp(QObject):
     """Login -> main window -> lock/switch user, around one data folder."""
 
-    def __init__(self, data_dir: Path, user: str | None = None, demo_password: str | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, user: str | None = None, demo_password: str | None = None, clock: Clock | None = None
+    ) -> None:
         super().__init__()
         self.data_dir, self.user, self.demo_password, self.clock = data_dir, user, demo_password, clock
         self.runner = Runner(self)

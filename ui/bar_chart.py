@@ -47,8 +47,9 @@ class BarChart(QWidget):
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(TEXT_COLOUR)
-        painter.drawText(QRectF(0, 0, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         self.title)
+        painter.drawText(
+            QRectF(0, 0, width, line), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.title
+        )
         painter.setFont(self.font())
         if not self.rows:
             painter.end()
@@ -61,13 +62,17 @@ class BarChart(QWidget):
             y = line * (i + 1)
             text = metrics.elidedText(label, Qt.TextElideMode.ElideRight, label_width - 8)
             painter.setPen(TEXT_COLOUR)
-            painter.drawText(QRectF(0, y, label_width - 8, line),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+            painter.drawText(
+                QRectF(0, y, label_width - 8, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text
+            )
             painter.setPen(GRID_COLOUR)
             painter.drawLine(label_width, y + line - 1, width - value_width, y + line - 1)
             bar = bar_space * count / top_count
             painter.fillRect(QRectF(label_width, y + line * 0.2, max(bar, 1 if count else 0), line * 0.6), BAR_COLOUR)
             painter.setPen(TEXT_COLOUR)
-            painter.drawText(QRectF(label_width + bar + 4, y, value_width, line),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, str(count))
+            painter.drawText(
+                QRectF(label_width + bar + 4, y, value_width, line),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                str(count),
+            )
         painter.end()

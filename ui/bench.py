@@ -32,8 +32,14 @@ def _env(password: str | None = None) -> dict[str, str]:
 
 def _startup_once(data_dir: Path) -> float:
     start = time.perf_counter()
-    with subprocess.Popen([sys.executable, "-m", "ui.bench", "startup", str(data_dir)], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, text=True, env=_env(), cwd=ROOT) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "ui.bench", "startup", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+    ) as proc:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
         elapsed = (time.perf_counter() - start) * 1000
@@ -47,8 +53,14 @@ def _startup_once(data_dir: Path) -> float:
 def bench_gui(data_dir: Path, user: str, password: str, runs: int = 3) -> dict[str, Any]:
     """`startup_ms` (median of `runs` cold starts) and `list_open_ms` for the store's cases."""
     startup = statistics.median(_startup_once(data_dir) for _ in range(runs))
-    out = subprocess.run([sys.executable, "-m", "ui.bench", "list", str(data_dir), user], capture_output=True,
-                         text=True, env=_env(password), cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "ui.bench", "list", str(data_dir), user],
+        capture_output=True,
+        text=True,
+        env=_env(password),
+        cwd=ROOT,
+        timeout=300,
+    )
     if out.returncode != 0:
         raise RuntimeError("案件列表测量失败")
     result = json.loads(out.stdout.strip().splitlines()[-1])

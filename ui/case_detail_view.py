@@ -46,10 +46,29 @@ def actions_per_row() -> int:
 
 # One key per action, the same on every case (Alt+letter: typing in a dialog never triggers it).
 ACTION_KEYS: dict[str, str] = {
-    "route": "R", "close_on_spot": "Z", "sign": "S", "return": "T", "opinion": "O", "extend": "E",
-    "escalate": "U", "approve": "A", "decline": "D", "minutes": "M", "consult": "H", "reply": "Y",
-    "deliver": "V", "handled": "B", "confirm": "C", "objection": "X", "callback": "K", "archive": "G",
-    "withdraw": "W", "submit_city": "Q", "city_assign": "N", "feedback_12345": "F", "clue_transfer": "J",
+    "route": "R",
+    "close_on_spot": "Z",
+    "sign": "S",
+    "return": "T",
+    "opinion": "O",
+    "extend": "E",
+    "escalate": "U",
+    "approve": "A",
+    "decline": "D",
+    "minutes": "M",
+    "consult": "H",
+    "reply": "Y",
+    "deliver": "V",
+    "handled": "B",
+    "confirm": "C",
+    "objection": "X",
+    "callback": "K",
+    "archive": "G",
+    "withdraw": "W",
+    "submit_city": "Q",
+    "city_assign": "N",
+    "feedback_12345": "F",
+    "clue_transfer": "J",
     "incident": "I",
 }
 
@@ -195,8 +214,11 @@ class CaseDetailView(Page):
         self.detail = detail
         s = detail.summary
         self.title.setText(TR.detail_title.format(case_no=s.case_no))
-        line = (s.status.label if s.status.label == s.track.label  # 重大疑难 is a status and a track
-                else TR.detail_status_line.format(status=s.status.label, track=s.track.label))
+        line = (
+            s.status.label
+            if s.status.label == s.track.label  # 重大疑难 is a status and a track
+            else TR.detail_status_line.format(status=s.status.label, track=s.track.label)
+        )
         if s.due_for:
             line += " · " + TR.detail_due_line.format(stage=s.due_for, due=due_text(s) or TR.none)
         self.status_line.setText(line + (f" · {TR.detail_clue_transferred}" if detail.clue_transferred else ""))
@@ -208,17 +230,26 @@ class CaseDetailView(Page):
         bar = self.summary_scroll.verticalScrollBar().sizeHint().width()
         self.summary_scroll.setMinimumWidth(self.summary.needed_width() + bar + 8)
         self._show_routing(detail)
-        self.departments.set_rows([
-            (f"{DEPARTMENT_SHORT[d.dept]}({TR.role_lead if d.role == 'lead' else TR.role_co})",
-             (d.signed_at or "")[:10], dept_due_text(d), (d.opinion or "").replace("\n", " "),
-             f"{(d.returned_at or '')[:10]} {d.return_reason or ''}".strip())
-            for d in detail.departments
-        ], colours=[theme.RED if d.overdue or d.on_time is False else None for d in detail.departments])
+        self.departments.set_rows(
+            [
+                (
+                    f"{DEPARTMENT_SHORT[d.dept]}({TR.role_lead if d.role == 'lead' else TR.role_co})",
+                    (d.signed_at or "")[:10],
+                    dept_due_text(d),
+                    (d.opinion or "").replace("\n", " "),
+                    f"{(d.returned_at or '')[:10]} {d.return_reason or ''}".strip(),
+                )
+                for d in detail.departments
+            ],
+            colours=[theme.RED if d.overdue or d.on_time is False else None for d in detail.departments],
+        )
         self._fit_departments()
-        self.timeline.set_rows([
-            (t.at[:16].replace("T", " "), names.get(t.author, t.author), t.label, timeline_note(t))
-            for t in reversed(detail.timeline)
-        ])
+        self.timeline.set_rows(
+            [
+                (t.at[:16].replace("T", " "), names.get(t.author, t.author), t.label, timeline_note(t))
+                for t in reversed(detail.timeline)
+            ]
+        )
         self._show_actions(detail)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -231,8 +262,12 @@ class CaseDetailView(Page):
         table = self.departments_table
         table.resizeRowsToContents()
         rows = sum(max(table.rowHeight(i), table.sizeHintForRow(i)) for i in range(self.departments.rowCount()))
-        table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + rows + 2 * table.frameWidth()
-                               + table.horizontalScrollBar().sizeHint().height())
+        table.setMinimumHeight(
+            table.horizontalHeader().sizeHint().height()
+            + rows
+            + 2 * table.frameWidth()
+            + table.horizontalScrollBar().sizeHint().height()
+        )
 
     def _show_routing(self, detail: CaseDetail) -> None:
         r = detail.routing

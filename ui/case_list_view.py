@@ -135,8 +135,9 @@ class CaseListView(Page):
 
     def _load(self, query: CaseQuery) -> None:
         session = self.session
-        self.runner.run(lambda: load_first_page(session, query), self._on_page_loaded, self._on_load_failed,
-                        key="case_list")
+        self.runner.run(
+            lambda: load_first_page(session, query), self._on_page_loaded, self._on_load_failed, key="case_list"
+        )
 
     def _on_load_failed(self, exc: BaseException) -> None:
         show_error(self, exc)
@@ -167,8 +168,11 @@ class CaseListView(Page):
             self.status.setCurrentIndex(max(self.status.findData(query.status), 0))
             self.status.blockSignals(False)
         self.extra = CaseQuery(due_today=query.due_today, waiting_opinions=query.waiting_opinions)
-        labels = [label for on, label in ((query.due_today, TR.cases_due_today),
-                                          (query.waiting_opinions, TR.cases_waiting)) if on]
+        labels = [
+            label
+            for on, label in ((query.due_today, TR.cases_due_today), (query.waiting_opinions, TR.cases_waiting))
+            if on
+        ]
         self.extra_label.setText(" · ".join(labels))
         self.mark_stale()
 
@@ -201,12 +205,14 @@ class CaseListView(Page):
             current = next(i for i, c in enumerate(COLUMNS) if c.sort_key == self.model.query.order_by)
             header = self.table.horizontalHeader()
             header.blockSignals(True)
-            header.setSortIndicator(current, Qt.SortOrder.DescendingOrder if self.model.query.descending
-                                    else Qt.SortOrder.AscendingOrder)
+            header.setSortIndicator(
+                current, Qt.SortOrder.DescendingOrder if self.model.query.descending else Qt.SortOrder.AscendingOrder
+            )
             header.blockSignals(False)
             return
-        query = replace(self.query(), order_by=str(COLUMNS[column].sort_key),
-                        descending=order == Qt.SortOrder.DescendingOrder)
+        query = replace(
+            self.query(), order_by=str(COLUMNS[column].sort_key), descending=order == Qt.SortOrder.DescendingOrder
+        )
         self._load(query)  # sorting 100,000 rows by name takes a while: on the worker
 
     def _on_search_return(self) -> None:

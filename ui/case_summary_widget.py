@@ -74,8 +74,12 @@ class CaseSummaryWidget(QWidget):
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.form.addRow(heading(TR.detail_summary, 2))
         self.values: dict[str, QLabel] = {}
-        rows = (("received", TR.detail_received), ("channel", TR.detail_channel), ("town", TR.intake_town),
-                ("applicant", TR.intake_applicant))
+        rows = (
+            ("received", TR.detail_received),
+            ("channel", TR.detail_channel),
+            ("town", TR.intake_town),
+            ("applicant", TR.intake_applicant),
+        )
         for key, label in rows:
             self.values[key] = _value()
             self.form.addRow(label, self.values[key])
@@ -83,10 +87,19 @@ class CaseSummaryWidget(QWidget):
         self.form.addRow(TR.intake_id_number, self.id_number)
         self.phone = _Revealable(self, "applicant_phone")
         self.form.addRow(TR.intake_phone, self.phone)
-        more = (("respondent", TR.intake_respondent), ("category", TR.intake_category),
-                ("insurance", TR.intake_insurance), ("periods", TR.intake_periods), ("amount", TR.intake_amount),
-                ("group", TR.intake_group), ("flags", TR.intake_flags), ("summary", TR.intake_summary),
-                ("claim", TR.intake_claim), ("handler", TR.detail_handler), ("state", TR.detail_state))
+        more = (
+            ("respondent", TR.intake_respondent),
+            ("category", TR.intake_category),
+            ("insurance", TR.intake_insurance),
+            ("periods", TR.intake_periods),
+            ("amount", TR.intake_amount),
+            ("group", TR.intake_group),
+            ("flags", TR.intake_flags),
+            ("summary", TR.intake_summary),
+            ("claim", TR.intake_claim),
+            ("handler", TR.detail_handler),
+            ("state", TR.detail_state),
+        )
         for key, label in more:
             self.values[key] = _value()
             self.form.addRow(label, self.values[key])

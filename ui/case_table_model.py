@@ -47,9 +47,17 @@ COLUMNS: tuple[Column, ...] = (
 )
 # Text as wide as each column's usual content (widths follow the font, so large text fits).
 COLUMN_SAMPLES = {
-    "case_no": "232701100001-2025-000000", "received": "2025-11-27", "applicant": "漠河市龙江建筑",
-    "category": "8 征缴/缴费检查/欠费", "track": "一般事项(联办)", "lead": "领导小组", "status": "异议处理中",
-    "due": "2025-11-27(估) 已超期", "id": "2327**********1234", "phone": "0457-****2345", "town": "阿木尔镇",
+    "case_no": "232701100001-2025-000000",
+    "received": "2025-11-27",
+    "applicant": "漠河市龙江建筑",
+    "category": "8 征缴/缴费检查/欠费",
+    "track": "一般事项(联办)",
+    "lead": "领导小组",
+    "status": "异议处理中",
+    "due": "2025-11-27(估) 已超期",
+    "id": "2327**********1234",
+    "phone": "0457-****2345",
+    "town": "阿木尔镇",
 }
 COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 
@@ -136,8 +144,9 @@ class CaseTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(COLUMNS) or COLUMNS[column].sort_key is None:
             return
-        query = replace(self.query, order_by=str(COLUMNS[column].sort_key),
-                        descending=order == Qt.SortOrder.DescendingOrder)
+        query = replace(
+            self.query, order_by=str(COLUMNS[column].sort_key), descending=order == Qt.SortOrder.DescendingOrder
+        )
         if query != self.query:
             self.load(query)
 

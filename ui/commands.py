@@ -24,8 +24,9 @@ def demo_dir(args: argparse.Namespace) -> Path:
     return default_data_dir().with_name("station-app-demo")
 
 
-def ensure_demo(data_dir: Path, cases: int = 300, reset: bool = False, kdf: Any = None,
-                progress: bool = True) -> dict[str, Any]:
+def ensure_demo(
+    data_dir: Path, cases: int = 300, reset: bool = False, kdf: Any = None, progress: bool = True
+) -> dict[str, Any]:
     """Build the demo station in `data_dir` unless it is already there; never touch a real station."""
     from station_app.errors import StationError
     from station_app.services.demo_service import DEMO_PASSWORD, DEMO_USERS, build_demo

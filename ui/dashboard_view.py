@@ -33,7 +33,7 @@ def load_dashboard(session: Session) -> DashboardData:
 
 
 def late_text(late: tuple[tuple[Department, int], ...]) -> str:
-    """"逾期未提交书面意见的部门:税务局 2件、医保局 1件" (empty when none is late)."""
+    """ "逾期未提交书面意见的部门:税务局 2件、医保局 1件" (empty when none is late)."""
     if not late:
         return ""
     return TR.dash_late_departments.format(

@@ -142,8 +142,14 @@ class Strings:
     intake_draft_discard: str = "放弃草稿"
     intake_duplicates: str = "可能重复:同一当事人或单位已有 {count} 件案件:{cases}。请先核对。"
     intake_duplicate_case: str = "{case_no}({status},{matched}相同)"
-    intake_duplicate_matched: dict[str, str] = field(default_factory=lambda: {
-        "id_number": "证件号码", "phone": "联系电话", "uscc": "统一社会信用代码", "employer": "单位名称"})
+    intake_duplicate_matched: dict[str, str] = field(
+        default_factory=lambda: {
+            "id_number": "证件号码",
+            "phone": "联系电话",
+            "uscc": "统一社会信用代码",
+            "employer": "单位名称",
+        }
+    )
     intake_period_error: str = "第{n}个期间:{why}"
     intake_employer_known: str = "已知单位,已填入信用代码"
     routing_title: str = "分流决定(实时)"
@@ -266,8 +272,13 @@ class Strings:
     print_printer_failed: str = "打印机无法开始打印"
     verify_title: str = "核验文书"
     verify_fields: tuple[tuple[str, str], ...] = (
-        ("kind_label", "文书"), ("paper_no", "文书编号"), ("case_no", "案件编号"), ("issued", "签发日期"),
-        ("addressee_label", "送达对象"), ("deadline", "办理期限"), ("reprint", "补打次数"),
+        ("kind_label", "文书"),
+        ("paper_no", "文书编号"),
+        ("case_no", "案件编号"),
+        ("issued", "签发日期"),
+        ("addressee_label", "送达对象"),
+        ("deadline", "办理期限"),
+        ("reprint", "补打次数"),
         ("recorded", "本站打印记录"),
     )
     verify_hint: str = "用扫码枪扫描文书上的二维码,或粘贴二维码内容后按回车。"
@@ -288,8 +299,16 @@ class Strings:
     stats_by_town: str = "按镇"
     stats_by_department: str = "按部门"
     stats_department_work: str = "部门履职和责任追究"
-    stats_work_columns: tuple[str, ...] = ("部门", "承办", "退回", "延期", "线索移送", "工作失误", "引发舆情",
-                                          "严重后果")
+    stats_work_columns: tuple[str, ...] = (
+        "部门",
+        "承办",
+        "退回",
+        "延期",
+        "线索移送",
+        "工作失误",
+        "引发舆情",
+        "严重后果",
+    )
     stats_incidents: str = "责任事件"
     stats_by_track: str = "按办理方式"
     stats_by_status: str = "按状态"

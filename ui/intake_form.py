@@ -83,8 +83,11 @@ class IntakeForm(QWidget):
         for code, name in TOWNS.items():
             self.town.addItem(name, code)
         basics = QGroupBox(TR.intake_basics)
-        c_channel, c_received, c_town = (Cell(TR.intake_channel, self.channel),
-                                         Cell(TR.intake_received_at, self.received_at), Cell(TR.intake_town, self.town))
+        c_channel, c_received, c_town = (
+            Cell(TR.intake_channel, self.channel),
+            Cell(TR.intake_received_at, self.received_at),
+            Cell(TR.intake_town, self.town),
+        )
         _grid(basics, [[c_channel, c_received, c_town]])
         # 申请人
         self.applicant_kind = QComboBox()
@@ -154,8 +157,13 @@ class IntakeForm(QWidget):
         self.c_proceeding_kind = Cell(TR.intake_proceeding_kind, self.proceeding_kind)
         self.c_proceeding_body = Cell(TR.intake_proceeding_body, self.proceeding_body)
         self.c_proceeding_case_no = Cell(TR.intake_proceeding_case_no, self.proceeding_case_no)
-        _grid(proceeding_box, [[self.c_proceeding_kind, self.c_proceeding_body, self.c_proceeding_case_no],
-                               [self.proceeding_dismissed, None, None]])
+        _grid(
+            proceeding_box,
+            [
+                [self.c_proceeding_kind, self.c_proceeding_body, self.c_proceeding_case_no],
+                [self.proceeding_dismissed, None, None],
+            ],
+        )
         self.summary = _text_box(90)
         self.claim = _text_box(60)
         matter = QGroupBox(TR.intake_matter)
@@ -193,17 +201,31 @@ class IntakeForm(QWidget):
         self._completer.activated.connect(self._on_completer_activated)
         self.respondent_name.setCompleter(self._completer)
         self.errors: dict[str, ErrorLabel] = {
-            "channel": c_channel.error, "received_at": c_received.error, "town_code": c_town.error,
-            "applicant": self.c_name.error, "applicant.kind": self.c_kind.error, "applicant.name": self.c_name.error,
-            "applicant.id_number": self.c_id.error, "applicant.uscc": self.c_uscc.error,
-            "applicant.contact": self.c_contact.error, "applicant.phone": self.c_phone.error,
-            "respondent": self.c_resp_name.error, "respondent.name": self.c_resp_name.error,
-            "respondent.uscc": self.c_resp_uscc.error, "category": self.c_category.error,
-            "insurance_types": self.c_insurance.error, "periods": self.c_periods.error,
-            "amount_claimed": self.c_amount.error, "group_size": self.c_group.error,
-            "flags": self.c_flags.error, "summary": self.c_summary.error, "claim": self.c_claim.error,
-            "proceeding": self.c_proceeding_kind.error, "proceeding.kind": self.c_proceeding_kind.error,
-            "proceeding.body": self.c_proceeding_body.error, "proceeding.case_no": self.c_proceeding_case_no.error,
+            "channel": c_channel.error,
+            "received_at": c_received.error,
+            "town_code": c_town.error,
+            "applicant": self.c_name.error,
+            "applicant.kind": self.c_kind.error,
+            "applicant.name": self.c_name.error,
+            "applicant.id_number": self.c_id.error,
+            "applicant.uscc": self.c_uscc.error,
+            "applicant.contact": self.c_contact.error,
+            "applicant.phone": self.c_phone.error,
+            "respondent": self.c_resp_name.error,
+            "respondent.name": self.c_resp_name.error,
+            "respondent.uscc": self.c_resp_uscc.error,
+            "category": self.c_category.error,
+            "insurance_types": self.c_insurance.error,
+            "periods": self.c_periods.error,
+            "amount_claimed": self.c_amount.error,
+            "group_size": self.c_group.error,
+            "flags": self.c_flags.error,
+            "summary": self.c_summary.error,
+            "claim": self.c_claim.error,
+            "proceeding": self.c_proceeding_kind.error,
+            "proceeding.kind": self.c_proceeding_kind.error,
+            "proceeding.body": self.c_proceeding_body.error,
+            "proceeding.case_no": self.c_proceeding_case_no.error,
         }
         self._connect()
         self.clear()
@@ -211,9 +233,18 @@ class IntakeForm(QWidget):
     def _connect(self) -> None:
         for combo in (self.channel, self.town, self.applicant_kind, self.category, self.proceeding_kind):
             combo.currentIndexChanged.connect(self.changed)
-        for line in (self.applicant_name, self.applicant_id, self.applicant_uscc, self.applicant_contact,
-                     self.applicant_phone, self.respondent_name, self.respondent_uscc, self.amount,
-                     self.proceeding_body, self.proceeding_case_no):
+        for line in (
+            self.applicant_name,
+            self.applicant_id,
+            self.applicant_uscc,
+            self.applicant_contact,
+            self.applicant_phone,
+            self.respondent_name,
+            self.respondent_uscc,
+            self.amount,
+            self.proceeding_body,
+            self.proceeding_case_no,
+        ):
             line.textChanged.connect(self.changed)
         self.proceeding_dismissed.toggled.connect(self.changed)
         for box in (*self.insurance.values(), *self.flags.values()):
@@ -235,8 +266,10 @@ class IntakeForm(QWidget):
         """受理时间 may only be set inside `received_at_range` (no future, no decades back by
         a stray key in the year section)."""
         earliest, latest = received_at_range(self.now())
-        self.received_at.setDateTimeRange(QDateTime(earliest.replace(tzinfo=None, second=0, microsecond=0)),
-                                          QDateTime(latest.replace(tzinfo=None, microsecond=0)))
+        self.received_at.setDateTimeRange(
+            QDateTime(earliest.replace(tzinfo=None, second=0, microsecond=0)),
+            QDateTime(latest.replace(tzinfo=None, microsecond=0)),
+        )
 
     # -- known employers ---------------------------------------------------------------------
     def set_employers(self, employers: list[tuple[str, str]]) -> None:
@@ -277,9 +310,11 @@ class IntakeForm(QWidget):
     def to_data(self) -> dict[str, Any]:
         """The intake JSON of what is typed so far (empty fields left out)."""
         person = self.applicant_kind.currentData() == "person"
-        applicant: dict[str, Any] = {"kind": "person" if person else "employer",
-                                     "name": self.applicant_name.text().strip(),
-                                     "phone": self.applicant_phone.text().strip()}
+        applicant: dict[str, Any] = {
+            "kind": "person" if person else "employer",
+            "name": self.applicant_name.text().strip(),
+            "phone": self.applicant_phone.text().strip(),
+        }
         if person:
             applicant["id_number"] = self.applicant_id.text().strip()
         else:
@@ -287,8 +322,11 @@ class IntakeForm(QWidget):
             applicant["contact"] = self.applicant_contact.text().strip()
         respondent = None
         if self.respondent_name.text().strip() or self.respondent_uscc.text().strip():
-            respondent = {"kind": "employer", "name": self.respondent_name.text().strip(),
-                          "uscc": self.respondent_uscc.text().strip()}
+            respondent = {
+                "kind": "employer",
+                "name": self.respondent_name.text().strip(),
+                "uscc": self.respondent_uscc.text().strip(),
+            }
         received: datetime = self.received_at.dateTime().toPython()  # type: ignore[assignment]
         return {
             "received_at": received.strftime("%Y-%m-%dT%H:%M:00"),
@@ -309,10 +347,12 @@ class IntakeForm(QWidget):
 
     def _proceeding(self) -> dict[str, Any] | None:
         """The proceeding block, or None when nothing of it is filled in."""
-        data: dict[str, Any] = {"kind": self.proceeding_kind.currentData(),
-                                "body": self.proceeding_body.text().strip(),
-                                "case_no": self.proceeding_case_no.text().strip(),
-                                "dismissed": self.proceeding_dismissed.isChecked()}
+        data: dict[str, Any] = {
+            "kind": self.proceeding_kind.currentData(),
+            "body": self.proceeding_body.text().strip(),
+            "case_no": self.proceeding_case_no.text().strip(),
+            "dismissed": self.proceeding_dismissed.isChecked(),
+        }
         if not any(data.values()):
             return None
         return {k: v for k, v in data.items() if v not in (None, "")}
@@ -382,8 +422,13 @@ class IntakeForm(QWidget):
     def is_blank(self) -> bool:
         data = self.to_data()
         applicant = data["applicant"]
-        return not (applicant.get("name") or applicant.get("id_number") or applicant.get("phone")
-                    or data["summary"] or data["category"])
+        return not (
+            applicant.get("name")
+            or applicant.get("id_number")
+            or applicant.get("phone")
+            or data["summary"]
+            or data["category"]
+        )
 
     # -- errors --------------------------------------------------------------------------------------
     def show_errors(self, fields: dict[str, str]) -> QWidget | None:
@@ -399,11 +444,16 @@ class IntakeForm(QWidget):
                 extra.append(why)
                 continue
             if path.startswith("periods["):
-                why = TR.intake_period_error.format(n=int(path[8:path.index("]")]) + 1, why=why)
+                why = TR.intake_period_error.format(n=int(path[8 : path.index("]")]) + 1, why=why)
             found.show_error(why)
         self.general_error.show_error("\n".join(extra) or None)
-        order = (("applicant", self.applicant_name), ("respondent", self.respondent_name),
-                 ("category", self.category), ("periods", self.periods), ("amount", self.amount))
+        order = (
+            ("applicant", self.applicant_name),
+            ("respondent", self.respondent_name),
+            ("category", self.category),
+            ("periods", self.periods),
+            ("amount", self.amount),
+        )
         for prefix, widget in order:
             if any(p.startswith(prefix) for p in fields):
                 return widget

@@ -168,9 +168,11 @@ class IntakeView(Page):
             return
         names = TR.intake_duplicate_matched
         cases = "、".join(
-            TR.intake_duplicate_case.format(case_no=d.case.case_no, status=d.case.status.label,
-                                            matched="、".join(names[m] for m in d.matched))
-            for d in found[:3]) + ("…" if len(found) > 3 else "")
+            TR.intake_duplicate_case.format(
+                case_no=d.case.case_no, status=d.case.status.label, matched="、".join(names[m] for m in d.matched)
+            )
+            for d in found[:3]
+        ) + ("…" if len(found) > 3 else "")
         self.duplicates_banner.setText(TR.intake_duplicates.format(count=len(found), cases=cases))
         self.duplicates_banner.show()
 
@@ -179,8 +181,9 @@ class IntakeView(Page):
         blank = self.form.is_blank()
         data = self.form.to_data()
         session = self.session
-        self.runner.run(lambda: clear_draft(session) if blank else save_draft(session, data), lambda _: None,
-                        write=True)
+        self.runner.run(
+            lambda: clear_draft(session) if blank else save_draft(session, data), lambda _: None, write=True
+        )
 
     def save_draft_now(self) -> None:
         """Keep the form in the encrypted store at once (lock, close)."""
@@ -200,8 +203,13 @@ class IntakeView(Page):
     def _on_clear_clicked(self) -> None:
         if self.form.is_blank():
             return
-        box = QMessageBox(QMessageBox.Icon.Question, TR.intake_clear, TR.intake_clear_confirm,
-                          QMessageBox.StandardButton.NoButton, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            TR.intake_clear,
+            TR.intake_clear_confirm,
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
         clear = box.addButton(TR.intake_clear, QMessageBox.ButtonRole.DestructiveRole)
         keep = box.addButton(TR.cancel, QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(keep)

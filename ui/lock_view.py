@@ -73,8 +73,9 @@ class LockView(QFrame):
         if not password or not self.unlock_button.isEnabled():
             return
         self.unlock_button.setEnabled(False)
-        self.runner.run(lambda: confirm_password(self.session, password), self._on_confirmed, self._on_refused,
-                        write=True)
+        self.runner.run(
+            lambda: confirm_password(self.session, password), self._on_confirmed, self._on_refused, write=True
+        )
 
     def _on_confirmed(self, _result: Any) -> None:
         self.password.clear()

@@ -57,8 +57,14 @@ class MainWindow(QMainWindow):
         self.detail = CaseDetailView(session, runner)
         self.stats = StatsView(session, runner)
         self.settings = SettingsView(session, runner)
-        self.pages: dict[str, Page] = {"dashboard": self.dashboard, "intake": self.intake, "cases": self.cases,
-                                       "stats": self.stats, "settings": self.settings, "detail": self.detail}
+        self.pages: dict[str, Page] = {
+            "dashboard": self.dashboard,
+            "intake": self.intake,
+            "cases": self.cases,
+            "stats": self.stats,
+            "settings": self.settings,
+            "detail": self.detail,
+        }
         self.stack = QStackedWidget()
         for page in self.pages.values():
             self.stack.addWidget(page)
@@ -134,8 +140,9 @@ class MainWindow(QMainWindow):
             action = menu.addAction(label)
             if keys:
                 action.setShortcut(QKeySequence(keys))
-                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut if keys == "Esc"
-                                          else Qt.ShortcutContext.ApplicationShortcut)
+                action.setShortcutContext(
+                    Qt.ShortcutContext.WindowShortcut if keys == "Esc" else Qt.ShortcutContext.ApplicationShortcut
+                )
             action.triggered.connect(lambda _=False, slot=slot: slot())
             self.menu_actions[name] = action
 

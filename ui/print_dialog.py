@@ -226,8 +226,10 @@ class RecordedPaperDialog(PdfPreviewDialog):
             self._enable_side(True)
             self.result = result
             reprint = TR.print_reprint if result.reprint else ""
-            self.show_pdf(result.pdf, TR.print_info.format(kind=label, paper_no=result.paper_no, reprint=reprint,
-                                                           pages=result.pages or "?"))
+            self.show_pdf(
+                result.pdf,
+                TR.print_info.format(kind=label, paper_no=result.paper_no, reprint=reprint, pages=result.pages or "?"),
+            )
             then()
 
         def failed(exc: BaseException) -> None:
@@ -248,8 +250,9 @@ class ReportPrintDialog(RecordedPaperDialog):
         self.session, self.month = session, month
         self.file_stem = TR.print_report_stem.format(month=month)
         self.info.setText(TR.print_busy)
-        self.runner.run(lambda: preview_monthly_report(session, month), self.show_preview, self.show_failure,
-                        key="paper")
+        self.runner.run(
+            lambda: preview_monthly_report(session, month), self.show_preview, self.show_failure, key="paper"
+        )
 
     def final_job(self) -> Any:
         from station_app.services.stats_service import print_monthly_report
@@ -264,8 +267,9 @@ class ReportPrintDialog(RecordedPaperDialog):
 class CasePrintDialog(RecordedPaperDialog):
     """The papers of one case: pick a kind, see it, print or save it; verify a scanned paper."""
 
-    def __init__(self, session: Session, runner: Runner, case_no: str, kind: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: Session, runner: Runner, case_no: str, kind: str = "", parent: QWidget | None = None
+    ) -> None:
         super().__init__(TR.print_title.format(case_no=case_no), runner, parent)
         self.session, self.case_no = session, case_no
         self._kind = kind
@@ -338,8 +342,12 @@ class CasePrintDialog(RecordedPaperDialog):
         self._set_ready(False)
         self.info.setText(TR.print_busy)
         session, case_no, kind, options = self.session, self.case_no, self._kind, self.options()
-        self.runner.run(lambda: preview_paper(session, case_no, kind, options), self._on_preview_built,
-                        self.show_failure, key="paper")
+        self.runner.run(
+            lambda: preview_paper(session, case_no, kind, options),
+            self._on_preview_built,
+            self.show_failure,
+            key="paper",
+        )
 
     # -- the receiver (五(三)) ------------------------------------------------------------------
     def options(self) -> dict[str, str]:
@@ -381,7 +389,8 @@ class CasePrintDialog(RecordedPaperDialog):
         elif choice.approval is not None:
             a = choice.approval
             self.recipient_state.setText(
-                TR.print_recipient_approved.format(approver=a.approver, at=a.at[:10], purpose=a.purpose))
+                TR.print_recipient_approved.format(approver=a.approver, at=a.at[:10], purpose=a.purpose)
+            )
         else:
             self.recipient_state.setText(TR.print_recipient_missing)
         self.approve_button.setVisible(bool(choice and not choice.ready and self.form.can_approve))
@@ -417,8 +426,9 @@ class CasePrintDialog(RecordedPaperDialog):
         choice = self._choice()
         if choice is None:
             return
-        purpose, ok = QInputDialog.getText(self, TR.print_approve_title,
-                                           TR.print_approve_purpose.format(recipient=choice.label))
+        purpose, ok = QInputDialog.getText(
+            self, TR.print_approve_title, TR.print_approve_purpose.format(recipient=choice.label)
+        )
         if ok:
             self.approve(purpose)
 

@@ -65,8 +65,12 @@ class RoutingPanel(QFrame):
         items = "".join(f"<li>{escape(r)}</li>" for r in decision.reasons)
         self.reasons.setText(f"<b>{TR.routing_reasons}</b><ul style='margin-left:-20px'>{items}</ul>")
         rows = [
-            TR.routing_deadline_row.format(label=h.label, date=h.due_date, days=h.working_days,
-                                           estimated=TR.routing_estimated if h.estimated else "")
+            TR.routing_deadline_row.format(
+                label=h.label,
+                date=h.due_date,
+                days=h.working_days,
+                estimated=TR.routing_estimated if h.estimated else "",
+            )
             for h in hints
         ]
         self.deadlines.setText(f"<b>{TR.routing_deadlines}</b><br>" + "<br>".join(escape(r) for r in rows))

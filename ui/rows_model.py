@@ -21,8 +21,12 @@ class RowsModel(QAbstractTableModel):
         self._keys: list[Any] = []
         self._colours: list[QColor | None] = []
 
-    def set_rows(self, rows: Sequence[Sequence[str]], keys: Sequence[Any] | None = None,
-                 colours: Sequence[QColor | None] | None = None) -> None:
+    def set_rows(
+        self,
+        rows: Sequence[Sequence[str]],
+        keys: Sequence[Any] | None = None,
+        colours: Sequence[QColor | None] | None = None,
+    ) -> None:
         self.beginResetModel()
         self._rows = [tuple(str(c) for c in r) + ("",) * (len(self.headers) - len(r)) for r in rows]
         self._keys = list(keys) if keys is not None else [None] * len(self._rows)

@@ -110,8 +110,9 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
         settle(desk.runner, 300)
         _shot(main, out / f"04-cases{suffix}.png", files)
         session = main.session
-        picked = (list_cases(session, CaseQuery(status="in_progress", track="joint"), limit=20)
-                  or list_cases(session, CaseQuery(open_only=True), limit=1))
+        picked = list_cases(session, CaseQuery(status="in_progress", track="joint"), limit=20) or list_cases(
+            session, CaseQuery(open_only=True), limit=1
+        )
         case = next((c for c in picked if c.deadline_state in ("warn", "overdue")), picked[0])
         main.open_case(case.case_no)
         settle(desk.runner, 300)

@@ -37,10 +37,24 @@ from ui.page import Page
 from ui.users_view import AccountPanel, UsersView
 from ui.widgets import ErrorLabel, add_field, heading, message, muted
 
-RULE_KEYS = ("cutoff_date", "group_threshold", "amount_threshold", "routing_days", "opinion_days",
-             "opinion_extension_max", "major_days", "major_extension_max", "reply_days", "archive_days",
-             "warn_ratio", "idle_lock_minutes", "lockout_max_failures", "lockout_minutes",
-             "station_phone", "station_address")
+RULE_KEYS = (
+    "cutoff_date",
+    "group_threshold",
+    "amount_threshold",
+    "routing_days",
+    "opinion_days",
+    "opinion_extension_max",
+    "major_days",
+    "major_extension_max",
+    "reply_days",
+    "archive_days",
+    "warn_ratio",
+    "idle_lock_minutes",
+    "lockout_max_failures",
+    "lockout_minutes",
+    "station_phone",
+    "station_address",
+)
 FONT_SCALES = ((1.0, TR.settings_font_normal), (1.3, TR.settings_font_large), (1.6, TR.settings_font_larger))
 CONTACT_FIELDS = (("address", TR.contact_address), ("phone", TR.contact_phone), ("hours", TR.contact_hours))
 
@@ -170,8 +184,11 @@ class SettingsView(Page):
             for c, (key, _) in enumerate(CONTACT_FIELDS):
                 self.contacts.setItem(r, c, QTableWidgetItem(str(entry.get(key, ""))))
             state = states[dept.value]
-            text = (TR.contact_confirmed.format(who=state.confirmed_by, at=str(state.confirmed_at)[:10])
-                    if state.confirmed else TR.contact_sample)
+            text = (
+                TR.contact_confirmed.format(who=state.confirmed_by, at=str(state.confirmed_at)[:10])
+                if state.confirmed
+                else TR.contact_sample
+            )
             item = QTableWidgetItem(text)
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             self.contacts.setItem(r, len(CONTACT_FIELDS), item)
@@ -261,8 +278,9 @@ class SettingsView(Page):
         contacts: dict[str, dict[str, str]] = {}
         for r, dept in enumerate(Department):
             cells = [self.contacts.item(r, c) for c in range(len(CONTACT_FIELDS))]
-            contacts[dept.value] = {key: (cell.text().strip() if cell is not None else "")
-                                    for (key, _), cell in zip(CONTACT_FIELDS, cells)}
+            contacts[dept.value] = {
+                key: (cell.text().strip() if cell is not None else "") for (key, _), cell in zip(CONTACT_FIELDS, cells)
+            }
         self.contacts_error.show_error(None)
         saved = self.apply({"department_contacts": contacts})
         if saved:

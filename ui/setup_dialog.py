@@ -29,8 +29,13 @@ def _create(data_dir: Path, values: dict[str, str], clock: Clock | None) -> Any:
     from station_app.services.station_service import init_station
 
     return init_station(
-        data_dir, values["station_code"], values["station_name"], values["town_code"], values["admin"],
-        values["password"], clock,
+        data_dir,
+        values["station_code"],
+        values["station_name"],
+        values["town_code"],
+        values["admin"],
+        values["password"],
+        clock,
     )
 
 
@@ -39,8 +44,9 @@ class SetupDialog(QDialog):
 
     station_created = Signal(object)
 
-    def __init__(self, data_dir: Path, runner: Runner, parent: QWidget | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, runner: Runner, parent: QWidget | None = None, clock: Clock | None = None
+    ) -> None:
         super().__init__(parent)
         self.data_dir, self.runner, self.clock = data_dir, runner, clock
         self.setWindowTitle(TR.setup_title)
@@ -108,8 +114,9 @@ class SetupDialog(QDialog):
         self.create_button.setEnabled(False)
         self.create_button.setText(TR.setup_busy)
         values = self.values()
-        self.runner.run(lambda: _create(self.data_dir, values, self.clock), self._on_created, self._on_failed,
-                        write=True)
+        self.runner.run(
+            lambda: _create(self.data_dir, values, self.clock), self._on_created, self._on_failed, write=True
+        )
 
     def _on_created(self, session: Any) -> None:
         self.station_created.emit(session)

@@ -27,8 +27,10 @@ def breakdowns(stats: Any) -> list[tuple[str, Any]]:
 
 def summary_rows(stats: Any) -> list[tuple[str, str]]:
     return [
-        (TR.stats_period, TR.stats_period_value.format(start=stats.date_from.isoformat(),
-                                                       end=stats.date_to.isoformat())),
+        (
+            TR.stats_period,
+            TR.stats_period_value.format(start=stats.date_from.isoformat(), end=stats.date_to.isoformat()),
+        ),
         (TR.stats_total, str(stats.total)),
         (TR.stats_accepted, str(stats.accepted)),
         (TR.stats_closed, str(stats.resolved)),
@@ -44,8 +46,16 @@ def summary_rows(stats: Any) -> list[tuple[str, str]]:
 def work_rows(stats: Any) -> list[list[str]]:
     """五(四): one row per department (TR.stats_work_columns), figures as text."""
     return [
-        [r.label, str(r.cases), str(r.returns), str(r.extensions), str(r.clue_transfers), str(r.work_errors),
-         str(r.public_opinion), str(r.serious)]
+        [
+            r.label,
+            str(r.cases),
+            str(r.returns),
+            str(r.extensions),
+            str(r.clue_transfers),
+            str(r.work_errors),
+            str(r.public_opinion),
+            str(r.serious),
+        ]
         for r in stats.by_department_work
     ]
 
@@ -99,7 +109,8 @@ def write_xlsx(stats: Any, path: Path) -> None:
     for cell in work[1]:
         cell.font = Font(bold=True)
     for r in stats.by_department_work:
-        work.append([r.label, r.cases, r.returns, r.extensions, r.clue_transfers, r.work_errors, r.public_opinion,
-                     r.serious])
+        work.append(
+            [r.label, r.cases, r.returns, r.extensions, r.clue_transfers, r.work_errors, r.public_opinion, r.serious]
+        )
     work.column_dimensions["A"].width = 30
     book.save(path)

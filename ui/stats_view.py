@@ -102,8 +102,12 @@ class StatsView(Page):
         start = self.date_from.date().toPython()
         end = self.date_to.date().toPython()
         session = self.session
-        self.runner.run(lambda: compute_stats(session, start, end), self.show_stats,  # type: ignore[arg-type]
-                        lambda exc: show_error(self, exc), key="stats")
+        self.runner.run(
+            lambda: compute_stats(session, start, end),
+            self.show_stats,  # type: ignore[arg-type]
+            lambda exc: show_error(self, exc),
+            key="stats",
+        )
 
     def show_stats(self, stats: Any) -> None:
         self.stats = stats

@@ -7,8 +7,15 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 BASE_POINT_SIZE = 10.5
-CJK_FAMILIES = ("Microsoft YaHei UI", "Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC",
-                "Source Han Sans SC", "PingFang SC", "SimHei")
+CJK_FAMILIES = (
+    "Microsoft YaHei UI",
+    "Microsoft YaHei",
+    "WenQuanYi Micro Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "PingFang SC",
+    "SimHei",
+)
 
 AMBER = QColor("#8a5300")
 AMBER_BG = QColor("#fff1d6")

@@ -40,8 +40,11 @@ class UserDialog(QDialog):
     def __init__(self, session: Session, mode: str, name: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.mode, self.name = session, mode, name
-        titles = {"add": TR.user_dialog_title, "reset": TR.user_reset_title.format(name=name),
-                  "role": TR.user_role_title.format(name=name)}
+        titles = {
+            "add": TR.user_dialog_title,
+            "reset": TR.user_reset_title.format(name=name),
+            "role": TR.user_role_title.format(name=name),
+        }
         self.setWindowTitle(titles[mode])
         self.setMinimumWidth(480)
         column = QVBoxLayout(self)
@@ -80,8 +83,13 @@ class UserDialog(QDialog):
             return
         try:
             if self.mode == "add":
-                user_service.add_user(self.session, self.user_name.text().strip(), str(self.role.currentData()),
-                                      self.password.text(), self.display.text().strip() or None)
+                user_service.add_user(
+                    self.session,
+                    self.user_name.text().strip(),
+                    str(self.role.currentData()),
+                    self.password.text(),
+                    self.display.text().strip() or None,
+                )
             elif self.mode == "reset":
                 user_service.change_password(self.session, self.name, self.password.text())
             else:
@@ -112,10 +120,12 @@ class UsersView(QWidget):
         column.addWidget(self.table, 1)
         row = QHBoxLayout()
         row.addStretch(1)
-        for label, slot, allowed in ((TR.users_add, self._on_add_clicked, admin),
-                                     (TR.users_reset, self._on_reset_clicked, admin),
-                                     (TR.users_role, self._on_role_clicked, admin),
-                                     (TR.users_unlock, self._on_unlock_clicked, True)):
+        for label, slot, allowed in (
+            (TR.users_add, self._on_add_clicked, admin),
+            (TR.users_reset, self._on_reset_clicked, admin),
+            (TR.users_role, self._on_role_clicked, admin),
+            (TR.users_unlock, self._on_unlock_clicked, True),
+        ):
             button = QPushButton(label)
             button.setEnabled(allowed)
             button.clicked.connect(slot)

@@ -38,13 +38,34 @@ def _accountability(s: Story, stats: Stats) -> None:
     """七、部门履职和责任追究: per department, then each incident (no text: it may name people)."""
     work = stats.by_department_work
     body = [
-        [r.label, str(r.cases), str(r.returns), str(r.extensions), str(r.clue_transfers),
-         str(r.work_errors), str(r.public_opinion), str(r.serious)]
+        [
+            r.label,
+            str(r.cases),
+            str(r.returns),
+            str(r.extensions),
+            str(r.clue_transfers),
+            str(r.work_errors),
+            str(r.public_opinion),
+            str(r.serious),
+        ]
         for r in work
     ]
     body.append(
-        ["合计", *(str(sum(getattr(r, f) for r in work)) for f in
-                   ("cases", "returns", "extensions", "clue_transfers", "work_errors", "public_opinion", "serious"))]
+        [
+            "合计",
+            *(
+                str(sum(getattr(r, f) for r in work))
+                for f in (
+                    "cases",
+                    "returns",
+                    "extensions",
+                    "clue_transfers",
+                    "work_errors",
+                    "public_opinion",
+                    "serious",
+                )
+            ),
+        ]
     )
     s.grid(
         ["部门", "承办", "退回", "延期", "线索移送", "工作失误", "引发舆情", "严重后果"],
@@ -55,8 +76,12 @@ def _accountability(s: Story, stats: Stats) -> None:
     )
     if stats.incidents:
         rows = [[str(n), i.at[:10], i.case_no, _short(i.dept), i.kind.label] for n, i in enumerate(stats.incidents, 1)]
-        s.grid(["序号", "登记日期", "案件编号", "责任部门", "事件类别"], rows, [12, 26, 52, 30, 30],
-               heading=f"责任事件登记({len(rows)}件)")
+        s.grid(
+            ["序号", "登记日期", "案件编号", "责任部门", "事件类别"],
+            rows,
+            [12, 26, 52, 30, 30],
+            heading=f"责任事件登记({len(rows)}件)",
+        )
     else:
         s.para("本期未登记工作失误、引发舆情或造成严重后果的责任事件。", "plain")
 

@@ -291,6 +291,7 @@ OBJECTION_LABELS: dict[ObjectionRoute, str] = {
     ObjectionRoute.LITIGATION: "行政诉讼",
 }
 
+
 class IncidentKind(StrEnum):
     """What 五(四) 严格责任追究 names as grounds for accountability."""
 

@@ -38,12 +38,40 @@ from station_app.errors import ValidationError
 
 # ID numbers live in `id_numbers` and are re-exported here: callers have one validator.
 __all__ = [
-    "ADMITTED", "CHINA_TZ", "DESK_BACKDATE", "EARLIEST_RECEIVED", "FUTURE_SKEW", "ID_KIND_LABELS",
-    "MAX_YEAR", "MIN_YEAR", "PERIOD_REQUIRED", "PROVINCE_CODES", "REQUIRED", "UNKNOWN", "USCC_ALPHABET",
-    "IdKind", "IntakeRules", "check_amount", "check_field", "check_id_number", "check_month",
-    "check_phone", "check_uscc", "id_birth_date", "id_kind", "id_sex", "intake_warnings",
-    "normalize_amount", "normalize_field", "normalize_id_number", "normalize_phone", "normalize_uscc",
-    "parse_intake", "received_at_range", "strip_invisible", "valid_id_kind",
+    "ADMITTED",
+    "CHINA_TZ",
+    "DESK_BACKDATE",
+    "EARLIEST_RECEIVED",
+    "FUTURE_SKEW",
+    "ID_KIND_LABELS",
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "PERIOD_REQUIRED",
+    "PROVINCE_CODES",
+    "REQUIRED",
+    "UNKNOWN",
+    "USCC_ALPHABET",
+    "IdKind",
+    "IntakeRules",
+    "check_amount",
+    "check_field",
+    "check_id_number",
+    "check_month",
+    "check_phone",
+    "check_uscc",
+    "id_birth_date",
+    "id_kind",
+    "id_sex",
+    "intake_warnings",
+    "normalize_amount",
+    "normalize_field",
+    "normalize_id_number",
+    "normalize_phone",
+    "normalize_uscc",
+    "parse_intake",
+    "received_at_range",
+    "strip_invisible",
+    "valid_id_kind",
 ]
 _T = TypeVar("_T")
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -63,16 +91,30 @@ _GROUPED_RE = re.compile(r"\d{1,3}(,\d{3})+(\.\d{1,2})?", re.ASCII)
 _DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.ASCII)
 _PHONE_CHARS_RE = re.compile(r"[\d\s()+\-]+", re.ASCII)
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}", re.ASCII)
-_EXTENSION_RE = re.compile(
-    r"(?P<main>.+?)\s*(?:-|转|轉|分机|分機|ext\.?|x|#)\s*:?\s*(?P<ext>\d{1,6})#?", re.IGNORECASE)
-_TOP_KEYS = frozenset({"received_at", "channel", "town_code", "applicant", "respondent",
-                       "category", "insurance_types", "periods", "amount_claimed",
-                       "group_size", "summary", "claim", "flags", "proceeding", "intake_uuid"})
+_EXTENSION_RE = re.compile(r"(?P<main>.+?)\s*(?:-|转|轉|分机|分機|ext\.?|x|#)\s*:?\s*(?P<ext>\d{1,6})#?", re.IGNORECASE)
+_TOP_KEYS = frozenset(
+    {
+        "received_at",
+        "channel",
+        "town_code",
+        "applicant",
+        "respondent",
+        "category",
+        "insurance_types",
+        "periods",
+        "amount_claimed",
+        "group_size",
+        "summary",
+        "claim",
+        "flags",
+        "proceeding",
+        "intake_uuid",
+    }
+)
 _PROCEEDING_KEYS = frozenset({"kind", "body", "case_no", "dismissed"})
 _PROCEEDING_CODES = frozenset(k.value for k in ProceedingKind)
 FUTURE_SKEW = timedelta(minutes=5)
-_PARTY_KEYS = {"person": ("name", "id_number", "id_kind", "phone"),
-               "employer": ("name", "uscc", "contact", "phone")}
+_PARTY_KEYS = {"person": ("name", "id_number", "id_kind", "phone"), "employer": ("name", "uscc", "contact", "phone")}
 _ALL_PARTY_KEYS = frozenset({"kind", "name", "id_number", "id_kind", "phone", "uscc", "contact"})
 REQUIRED = "必填"
 UNKNOWN = "未知字段"
@@ -113,6 +155,7 @@ def _clean(s: str) -> str:
 
 # --- unified social credit code (GB 32100) ----------------------------------------------
 
+
 def normalize_uscc(s: str) -> str:
     """Strip spaces and dashes, fold full-width characters, upper-case. Never raises."""
     return _DASHES_RE.sub("", _clean(s)).upper()
@@ -135,6 +178,7 @@ def check_uscc(s: str) -> str | None:
 
 
 # --- phone numbers ----------------------------------------------------------------------
+
 
 def _main_number(t: str) -> tuple[str | None, str | None]:
     """(normalised number, None) or (None, reason) for a number without extension."""
@@ -198,6 +242,7 @@ def check_phone(s: str) -> str | None:
 
 # --- months and single fields -----------------------------------------------------------
 
+
 def _month(s: str) -> Month | str:
     m = _MONTH_RE.fullmatch(_clean(s))
     if not m:
@@ -222,7 +267,7 @@ def _amount(s: str) -> Decimal | str:
 
 
 def normalize_amount(s: str) -> str:
-    """"１２,０００.５" -> "12000.5"; an invalid amount comes back stripped. Never raises."""
+    """ "１２,０００.５" -> "12000.5"; an invalid amount comes back stripped. Never raises."""
     amount = _amount(s)
     return s.strip() if isinstance(amount, str) else str(amount)
 
@@ -246,8 +291,12 @@ def check_field(kind: str, value: str) -> str | None:
         KeyError: for any other kind (a programming error).
     """
     checks: dict[str, Callable[[str], str | None]] = {
-        "id_number": check_id_number, "uscc": check_uscc, "phone": check_phone,
-        "month": check_month, "amount": check_amount}
+        "id_number": check_id_number,
+        "uscc": check_uscc,
+        "phone": check_phone,
+        "month": check_month,
+        "amount": check_amount,
+    }
     return checks[kind](value)
 
 
@@ -255,12 +304,17 @@ def normalize_field(kind: str, value: str) -> str:
     """One form field's value as the validator stores it (kinds as in `check_field`); an
     invalid value comes back only stripped. Never raises except KeyError for an unknown kind."""
     normalizers: dict[str, Callable[[str], str]] = {
-        "id_number": normalize_id_number, "uscc": normalize_uscc, "phone": normalize_phone,
-        "month": _clean, "amount": normalize_amount}
+        "id_number": normalize_id_number,
+        "uscc": normalize_uscc,
+        "phone": normalize_phone,
+        "month": _clean,
+        "amount": normalize_amount,
+    }
     return normalizers[kind](value)
 
 
 # --- the intake JSON --------------------------------------------------------------------
+
 
 class _Reader:
     """Reads typed values out of JSON objects, collecting every error under its dotted path."""
@@ -291,8 +345,16 @@ class _Reader:
         if hidden:
             self.fail(path or "_", f"{UNKNOWN}({hidden}个)")
 
-    def text(self, obj: dict[str, object], key: str, path: str, *, required: bool = False,
-             max_len: int = 50, code: bool = False) -> str | None:
+    def text(
+        self,
+        obj: dict[str, object],
+        key: str,
+        path: str,
+        *,
+        required: bool = False,
+        max_len: int = 50,
+        code: bool = False,
+    ) -> str | None:
         """The stripped text at `key`; `code` fields (IDs, phones, codes, dates) are first
         cleaned of invisible characters, free texts refused when they carry any."""
         value = obj.get(key)
@@ -319,8 +381,14 @@ class _Reader:
             return self.refuse(key, f"应在{low}-{high}之间", None)
         return value
 
-    def checked(self, obj: dict[str, object], key: str, path: str,
-                check: Callable[[str], str | None], normalize: Callable[[str], str]) -> str | None:
+    def checked(
+        self,
+        obj: dict[str, object],
+        key: str,
+        path: str,
+        check: Callable[[str], str | None],
+        normalize: Callable[[str], str],
+    ) -> str | None:
         value = self.text(obj, key, path, max_len=64, code=True)
         reason = check(value) if value is not None else None
         if reason:
@@ -339,10 +407,12 @@ class _Reader:
             if value.get(key) not in (None, ""):
                 self.fail(f"{path}.{key}", "不适用于此类当事人")
         person = kind == "person"
-        id_number = self.checked(value, "id_number", f"{path}.id_number", check_id_number,
-                                 normalize_id_number) if person else None
-        code = None if person else self.checked(value, "uscc", f"{path}.uscc", check_uscc,
-                                                 normalize_uscc)
+        id_number = (
+            self.checked(value, "id_number", f"{path}.id_number", check_id_number, normalize_id_number)
+            if person
+            else None
+        )
+        code = None if person else self.checked(value, "uscc", f"{path}.uscc", check_uscc, normalize_uscc)
         document = self.id_kind(value, f"{path}.id_kind", id_number) if person else None
         phone = self.checked(value, "phone", f"{path}.phone", check_phone, normalize_phone)
         contact = None if person else self.text(value, "contact", f"{path}.contact")
@@ -353,8 +423,7 @@ class _Reader:
                 self.fail(f"{path}.contact", "请填写联系人")
         if name is None:
             return None
-        return Party(str(kind), name, id_number=id_number, phone=phone, uscc=code,
-                     contact=contact, id_kind=document)
+        return Party(str(kind), name, id_number=id_number, phone=phone, uscc=code, contact=contact, id_kind=document)
 
     def id_kind(self, value: dict[str, object], path: str, id_number: str | None) -> str | None:
         """The document of a valid ID number; a stated `id_kind` must agree with it."""
@@ -526,8 +595,7 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
         r.fail("category", REQUIRED)
     category = r.integer(data, "category", 1, 9)
     periods = r.periods(data.get("periods"))
-    if category in PERIOD_REQUIRED and not periods and not any(
-            path.startswith("periods") for path in r.errors):
+    if category in PERIOD_REQUIRED and not periods and not any(path.startswith("periods") for path in r.errors):
         r.fail("periods", "该类争议须填写争议期间")
     insurance_types = r.insurance_types(data.get("insurance_types"))
     amount = r.amount(data.get("amount_claimed"))
@@ -539,15 +607,25 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     intake_uuid = r.text(data, "intake_uuid", "intake_uuid", max_len=36, code=True)
     if intake_uuid is not None and not _UUID_RE.fullmatch(intake_uuid.lower()):
         intake_uuid = r.refuse("intake_uuid", "应为UUID", None)
-    if (r.errors or received_at is None or channel is None or town_code is None
-            or applicant is None or category is None):
+    if r.errors or received_at is None or channel is None or town_code is None or applicant is None or category is None:
         raise ValidationError(r.errors or {"_": "受理信息不完整"})
-    return Intake(received_at=received_at, channel=Channel(channel), town_code=town_code,
-                  applicant=applicant, category=Category(category), periods=periods,
-                  respondent=respondent, insurance_types=insurance_types,
-                  amount_claimed=amount, group_size=group_size, summary=summary, claim=claim,
-                  flags=flags, proceeding=proceeding,
-                  intake_uuid=intake_uuid.lower() if intake_uuid else None)
+    return Intake(
+        received_at=received_at,
+        channel=Channel(channel),
+        town_code=town_code,
+        applicant=applicant,
+        category=Category(category),
+        periods=periods,
+        respondent=respondent,
+        insurance_types=insurance_types,
+        amount_claimed=amount,
+        group_size=group_size,
+        summary=summary,
+        claim=claim,
+        flags=flags,
+        proceeding=proceeding,
+        intake_uuid=intake_uuid.lower() if intake_uuid else None,
+    )
 
 
 def received_at_range(now: datetime) -> tuple[datetime, datetime]:

@@ -48,7 +48,7 @@ def deadline_state(
     today: date,
     settings: DeadlineSettings | None = None,
 ) -> DeadlineState:
-    """"overdue" after the due day; "warn" once `warn_ratio` of the stage's working days from
+    """ "overdue" after the due day; "warn" once `warn_ratio` of the stage's working days from
     `start` to `due` has elapsed (or on the due day itself); else "ok". Without a `start` only
     overdue is known. The one rule for every screen, list and paper (DESIGN.md "Deadlines":
     warn at 80 % of the time and when overdue)."""

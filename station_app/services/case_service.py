@@ -126,8 +126,12 @@ def _registered(conn: Connection, case_uuid: str, parsed: Intake) -> IntakeResul
         raise ValidationError({"intake_uuid": "该受理编号已用于另一份受理信息"})
     state = first.payload["set"]
     return IntakeResult(
-        str(first.payload["case_no"]), case_uuid, RoutingDecision.from_json(first.payload["routing"]),
-        state.get("due_date"), bool(state.get("due_estimated")), intake_warnings(parsed),
+        str(first.payload["case_no"]),
+        case_uuid,
+        RoutingDecision.from_json(first.payload["routing"]),
+        state.get("due_date"),
+        bool(state.get("due_estimated")),
+        intake_warnings(parsed),
     )
 
 
@@ -232,8 +236,14 @@ def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict
 
 def _b_close_on_spot(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     answer = _text(data, "text", "当场答复内容")
-    return {"text": answer, "set": {"status": Status.CLOSED_ON_SPOT.value, "stage": "archive",
-                                     **_deadline(session, session.today(), session.deadline_settings().archive_days)}}
+    return {
+        "text": answer,
+        "set": {
+            "status": Status.CLOSED_ON_SPOT.value,
+            "stage": "archive",
+            **_deadline(session, session.today(), session.deadline_settings().archive_days),
+        },
+    }
 
 
 def _b_sign(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -245,8 +255,15 @@ def _b_return(session: Session, conn: Connection, row: dict[str, Any], data: dic
     dept = _dept(data, "dept", set(_departments(conn, row["uuid"])) | {Department.BUSINESS.value})
     reason = _text(data, "reason", "退回理由")
     routing_days = session.deadline_settings().routing_days
-    return {"dept": dept, "reason": reason, "set": {"status": Status.RETURNED.value, "stage": "routing",
-                                                     **_deadline(session, session.today(), routing_days)}}
+    return {
+        "dept": dept,
+        "reason": reason,
+        "set": {
+            "status": Status.RETURNED.value,
+            "stage": "routing",
+            **_deadline(session, session.today(), routing_days),
+        },
+    }
 
 
 def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -276,8 +293,12 @@ def _b_opinion(session: Session, conn: Connection, row: dict[str, Any], data: di
     opinion = _text(data, "text", "书面意见")
     day = date_field(session, data, "received_on", "收到日期", required=False, earliest=received_on(row))
     due = depts[dept]["due_date"]
-    payload: dict[str, Any] = {"dept": dept, "text": opinion, "received_on": day.isoformat(),
-                               "on_time": None if not due else day <= date.fromisoformat(due)}
+    payload: dict[str, Any] = {
+        "dept": dept,
+        "text": opinion,
+        "received_on": day.isoformat(),
+        "on_time": None if not due else day <= date.fromisoformat(due),
+    }
     file = _attachment(data)
     if file:
         payload["file"] = file
@@ -305,12 +326,24 @@ def _b_escalate(session: Session, conn: Connection, row: dict[str, Any], data: d
     """四(二)2(2): the station reports (上报) a matter to the leading group office."""
     reason = _text(data, "reason", "上报理由")
     co = _with_justice(row)
-    routing = {"track": Track.MAJOR.value, "lead": row["lead"], "co": co,
-               "reasons": row["reasons_list"] + [f"上报重大疑难:{reason}"]}
-    return {"reason": reason, "routing": routing,
-            "set": {"status": Status.ESCALATED.value, "stage": "approval", "track": Track.MAJOR.value, "co": co,
-                    "reasons": routing["reasons"],
-                    **_deadline(session, session.today(), session.deadline_settings().routing_days)}}
+    routing = {
+        "track": Track.MAJOR.value,
+        "lead": row["lead"],
+        "co": co,
+        "reasons": row["reasons_list"] + [f"上报重大疑难:{reason}"],
+    }
+    return {
+        "reason": reason,
+        "routing": routing,
+        "set": {
+            "status": Status.ESCALATED.value,
+            "stage": "approval",
+            "track": Track.MAJOR.value,
+            "co": co,
+            "reasons": routing["reasons"],
+            **_deadline(session, session.today(), session.deadline_settings().routing_days),
+        },
+    }
 
 
 def _all_opinions(conn: Connection, row: dict[str, Any]) -> None:
@@ -329,9 +362,14 @@ def _b_minutes(session: Session, conn: Connection, row: dict[str, Any], data: di
     held_on = date_field(session, data, "held_on", "会议日期", required=False, earliest=received_on(row))
     due = row["due_date"]
     reply = _deadline(session, held_on, session.deadline_settings().reply_days)
-    return {"text": body, "attendees": attendees, "recorder": recorder, "held_on": held_on.isoformat(),
-            "on_time": None if not due else held_on <= date.fromisoformat(due),
-            "set": {"stage": "reply", **reply}}
+    return {
+        "text": body,
+        "attendees": attendees,
+        "recorder": recorder,
+        "held_on": held_on.isoformat(),
+        "on_time": None if not due else held_on <= date.fromisoformat(due),
+        "set": {"stage": "reply", **reply},
+    }
 
 
 def _b_reply(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -351,8 +389,11 @@ def _b_reply(session: Session, conn: Connection, row: dict[str, Any], data: dict
         if "respondent" not in parties:
             raise ValidationError({"respondent_text": "本案没有被反映方"})
         payload["respondent_text"] = other
-    payload["set"] = {"status": Status.REPLIED.value, "stage": "archive",
-                      **_deadline(session, session.today(), session.deadline_settings().archive_days)}
+    payload["set"] = {
+        "status": Status.REPLIED.value,
+        "stage": "archive",
+        **_deadline(session, session.today(), session.deadline_settings().archive_days),
+    }
     return payload
 
 
@@ -384,13 +425,17 @@ def _b_callback(session: Session, conn: Connection, row: dict[str, Any], data: d
 
 
 def _b_archive(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    return {"text": _text(data, "text", "归档说明", required=False),
-            "set": {"status": Status.ARCHIVED.value, "stage": "closed", "due_date": None}}
+    return {
+        "text": _text(data, "text", "归档说明", required=False),
+        "set": {"status": Status.ARCHIVED.value, "stage": "closed", "due_date": None},
+    }
 
 
 def _b_withdraw(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    return {"reason": _text(data, "reason", "撤回理由"),
-            "set": {"status": Status.WITHDRAWN.value, "stage": "closed", "due_date": None}}
+    return {
+        "reason": _text(data, "reason", "撤回理由"),
+        "set": {"status": Status.WITHDRAWN.value, "stage": "closed", "due_date": None},
+    }
 
 
 def _b_submit_city(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -400,9 +445,16 @@ def _b_submit_city(session: Session, conn: Connection, row: dict[str, Any], data
         raise ValidationError({"consulted": "已协商部门应为列表"})
     consulted_codes = sorted({_dept({"consulted": c}, "consulted") for c in consulted})
     suggested = _dept(data, "suggested") if data.get("suggested") else None
-    return {"reason": reason, "consulted": consulted_codes, "suggested": suggested,
-            "set": {"status": Status.SUBMITTED.value, "stage": "city",
-                    **_deadline(session, session.today(), session.deadline_settings().opinion_days)}}
+    return {
+        "reason": reason,
+        "consulted": consulted_codes,
+        "suggested": suggested,
+        "set": {
+            "status": Status.SUBMITTED.value,
+            "stage": "city",
+            **_deadline(session, session.today(), session.deadline_settings().opinion_days),
+        },
+    }
 
 
 def _b_incident(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -441,8 +493,6 @@ def reveal(session: Session, case_ref: str, field: str) -> str:
     return str(row[field] or "")
 
 
-
-
 def bulk_intake(
     session: Session,
     items: list[dict[str, Any]] | list[Intake],
@@ -467,17 +517,29 @@ def bulk_intake(
                 due, estimated = calendar.add_working_days(received, routing_days)
                 case_no = _next_case_no(conn, session.station_code, parsed.received_at.year)
                 case_nos.append(case_no)
-                state = {"status": Status.REGISTERED.value, "stage": "routing", "stage_start": received.isoformat(),
-                         "due_date": due.isoformat(), "due_estimated": estimated}
-                pending.append({
-                    "type": "case_registered",
-                    "payload": {"case_no": case_no, "station_code": session.station_code,
-                                "intake": parsed.to_json(), "routing": decision.to_json(), "set": state},
-                    "author": session.user,
-                    "origin": session.origin or session.station_code,
-                    "at": at,
-                    "case_uuid": str(uuid_mod.uuid4()),
-                })
+                state = {
+                    "status": Status.REGISTERED.value,
+                    "stage": "routing",
+                    "stage_start": received.isoformat(),
+                    "due_date": due.isoformat(),
+                    "due_estimated": estimated,
+                }
+                pending.append(
+                    {
+                        "type": "case_registered",
+                        "payload": {
+                            "case_no": case_no,
+                            "station_code": session.station_code,
+                            "intake": parsed.to_json(),
+                            "routing": decision.to_json(),
+                            "set": state,
+                        },
+                        "author": session.user,
+                        "origin": session.origin or session.station_code,
+                        "at": at,
+                        "case_uuid": str(uuid_mod.uuid4()),
+                    }
+                )
             bulk_register(conn, append_many(conn, pending))
         if progress is not None:
             progress(min(first + batch, len(items)), len(items))

@@ -108,16 +108,25 @@ class _Stories:
             yield at
             lead = rng.choice(("tax", "hrss", "medical"))
             co = [] if rng.random() < 0.6 else ["justice"]
-            self.act(case_no, "city_assign", {"lead": lead, "co": co, "document_no": self.document("漠12345交")},
-                     head=True)
+            self.act(
+                case_no, "city_assign", {"lead": lead, "co": co, "document_no": self.document("漠12345交")}, head=True
+            )
         if status is Status.ESCALATED:
             if halt == "approve":
                 return
             at = self.later(at, rng.randrange(0, 3))
             yield at
-            self.act(case_no, "approve", {"approver": "领导小组组长", "date": at.date().isoformat(),
-                                          "document_no": self.document("漠争议领"),
-                                          "text": "同意按重大疑难事项办理,成立工作专班。"}, head=True)
+            self.act(
+                case_no,
+                "approve",
+                {
+                    "approver": "领导小组组长",
+                    "date": at.date().isoformat(),
+                    "document_no": self.document("漠争议领"),
+                    "text": "同意按重大疑难事项办理,成立工作专班。",
+                },
+                head=True,
+            )
         yield from self.departments(case_no, at, halt)
 
     def departments(self, case_no: str, at: datetime, halt: str) -> Step:
@@ -131,13 +140,18 @@ class _Stories:
             if halt == "return":
                 return
             if detail.note("city_assigned") is not None and rng.random() < 0.3:
-                self.act(case_no, "clue_transfer", {"dept": depts[0], "reason": "承办部门无正当理由拒不处理。"},
-                         head=True)
+                self.act(
+                    case_no, "clue_transfer", {"dept": depts[0], "reason": "承办部门无正当理由拒不处理。"}, head=True
+                )
             at = self.later(at, 1)
             yield at
             if self.act(case_no, "route") is Status.SUBMITTED:
-                self.act(case_no, "city_assign", {"lead": "hrss", "co": [], "document_no": self.document("漠12345交")},
-                         head=True)
+                self.act(
+                    case_no,
+                    "city_assign",
+                    {"lead": "hrss", "co": [], "document_no": self.document("漠12345交")},
+                    head=True,
+                )
             depts = [d.dept.value for d in get_case(self.worker, case_no).departments]
         for dept in depts:
             at = self.later(at, rng.choice((0, 1, 1, 2)))
@@ -146,8 +160,12 @@ class _Stories:
         if rng.random() < 0.06:
             at = self.later(at, 2)
             yield at
-            self.act(case_no, "extend", {"dept": depts[-1], "days": 5, "reason": "需调取历年缴费记录并核对工资台账。"},
-                     head=True)
+            self.act(
+                case_no,
+                "extend",
+                {"dept": depts[-1], "days": 5, "reason": "需调取历年缴费记录并核对工资台账。"},
+                head=True,
+            )
         if rng.random() < 0.03:
             at = self.later(at, 1)
             yield at
@@ -164,8 +182,15 @@ class _Stories:
             at = self.later(at, 1)
             yield at
             names = "、".join(DEPARTMENT_SHORT[Department(d)] for d in depts)
-            self.act(case_no, "minutes", {"text": "会议听取各部门书面意见,经研究形成一致处理意见。",
-                                          "attendees": f"领导小组办公室、{names}", "held_on": at.date().isoformat()})
+            self.act(
+                case_no,
+                "minutes",
+                {
+                    "text": "会议听取各部门书面意见,经研究形成一致处理意见。",
+                    "attendees": f"领导小组办公室、{names}",
+                    "held_on": at.date().isoformat(),
+                },
+            )
         at = self.later(at, rng.choice((0, 1, 1)))
         yield at
         names = "、".join(DEPARTMENT_SHORT[Department(d)] for d in depts)
@@ -232,8 +257,11 @@ def _intakes(rng: random.Random, times: list[datetime]) -> list[dict[str, Any]]:
     """Synthetic intakes, with the first few forced so every category and track appears."""
     out = []
     forced: list[tuple[int, str | None]] = [(c, None) for c in range(1, 10)] + [
-        (4, Flag.BANKRUPTCY.value), (3, Flag.IN_LEGAL_PROCEEDINGS.value), (8, Flag.ONLINE_OPINION.value),
-        (6, Flag.REPEAT_PETITION.value), (1, Flag.LABOUR_RELATION_DISPUTED.value),
+        (4, Flag.BANKRUPTCY.value),
+        (3, Flag.IN_LEGAL_PROCEEDINGS.value),
+        (8, Flag.ONLINE_OPINION.value),
+        (6, Flag.REPEAT_PETITION.value),
+        (1, Flag.LABOUR_RELATION_DISPUTED.value),
     ]
     for i, received in enumerate(times):
         category, flag = forced[i % len(forced)] if i < 3 * len(forced) else (None, None)
@@ -275,4 +303,3 @@ def build_demo(
         admin.close()
     users = tuple((u, r.label, d) for u, r, d in DEMO_USERS)
     return DemoInfo(data_dir, name, users, DEMO_PASSWORD, cases)
-

@@ -145,9 +145,7 @@ def _purpose(value: object) -> str:
     return purpose
 
 
-def _approval(
-    row: tuple[str, str | None, str, str, str], case_no: str | None, used: set[str], origin: str
-) -> Approval:
+def _approval(row: tuple[str, str | None, str, str, str], case_no: str | None, used: set[str], origin: str) -> Approval:
     uuid, _case_uuid, author, at, raw = row
     p = json.loads(raw)
     code = str(p.get("recipient") or "")

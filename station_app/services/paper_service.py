@@ -335,8 +335,14 @@ def preview_report(session: Session, month: str, build: Any, data: Any) -> Paper
         ctx = _report_context(session, conn, number, _unsigned, draft=True)
     built = build(ctx, data)
     return PaperResult(
-        built.pdf, ctx.paper_no, ctx.reprint, built.payloads[0] if built.payloads else "", PaperKind.REPORT.value,
-        built.pages, built.payloads, built.digest,
+        built.pdf,
+        ctx.paper_no,
+        ctx.reprint,
+        built.payloads[0] if built.payloads else "",
+        PaperKind.REPORT.value,
+        built.pages,
+        built.payloads,
+        built.digest,
     )
 
 

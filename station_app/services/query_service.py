@@ -100,7 +100,7 @@ def load_row(conn: Connection, ref: str) -> dict[str, Any] | None:
 
 
 def deadline_state(session: Session, stage_start: str | None, due: str | None, status: str, today: date) -> str:
-    """"none" for a closed case or one without a due date, else `rules.deadlines.deadline_state`."""
+    """ "none" for a closed case or one without a due date, else `rules.deadlines.deadline_state`."""
     if not due or Status(status) in CLOSED_STATUSES:
         return "none"
     start = date.fromisoformat(stage_start) if stage_start else None
@@ -108,7 +108,7 @@ def deadline_state(session: Session, stage_start: str | None, due: str | None, s
 
 
 def due_for(stage: str, track: Track, status: Status) -> str:
-    """"书面答复(受理站)": what the case's current deadline is for and who owes it ("" when closed)."""
+    """ "书面答复(受理站)": what the case's current deadline is for and who owes it ("" when closed)."""
     due = stage_due(stage, track) if status.is_open else None
     if status is Status.ESCALATED:
         return "等待领导小组审批"
@@ -147,9 +147,7 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         row = load_row(conn, ref)
         if row is None:
             raise NotFound("未找到该案件")
-        summary_row = conn.execute(
-            text(f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE id = :i"), {"i": row["id"]}
-        ).first()
+        summary_row = conn.execute(text(f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE id = :i"), {"i": row["id"]}).first()
         depts = conn.execute(
             text(
                 "SELECT dept, role, signed_at, returned_at, return_reason, opinion, opinion_at, opinion_file,"
@@ -167,8 +165,7 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         ).all()
         papers = conn.execute(
             text(
-                "SELECT paper_no, kind, issued_at, author, reprint FROM papers WHERE case_uuid = :c"
-                " ORDER BY issued_at"
+                "SELECT paper_no, kind, issued_at, author, reprint FROM papers WHERE case_uuid = :c ORDER BY issued_at"
             ),
             {"c": row["uuid"]},
         ).all()
@@ -180,8 +177,14 @@ def get_case(session: Session, ref: str) -> CaseDetail:
         {"track": row["track"], "lead": row["lead"], "co": row["co_list"], "reasons": row["reasons_list"]}
     )
     timeline = tuple(
-        TimelineEntry(e[0], e[1], local_name(e[2], session.origin or session.station_code), e[3],
-                      EVENT_LABELS.get(e[3]) or str(e[3]), _public_payload(json.loads(e[4])))
+        TimelineEntry(
+            e[0],
+            e[1],
+            local_name(e[2], session.origin or session.station_code),
+            e[3],
+            EVENT_LABELS.get(e[3]) or str(e[3]),
+            _public_payload(json.loads(e[4])),
+        )
         for e in events
     )
     progress = tuple(_progress(d, summary.status, session.today()) for d in depts)
@@ -223,9 +226,20 @@ def _progress(d: Any, status: Status, today: date) -> DepartmentProgress:
     due, opinion = d[8], d[5]
     overdue = bool(due) and not opinion and status.is_open and today.isoformat() > str(due)
     return DepartmentProgress(
-        Department(d[0]), d[1], d[2], d[3], d[4], opinion, d[6], json.loads(d[7]) if d[7] else None,
-        due_date=due, due_estimated=bool(d[9]), extended=bool(d[10]), opinion_on=d[11],
-        on_time=None if d[12] is None else bool(d[12]), overdue=overdue,
+        Department(d[0]),
+        d[1],
+        d[2],
+        d[3],
+        d[4],
+        opinion,
+        d[6],
+        json.loads(d[7]) if d[7] else None,
+        due_date=due,
+        due_estimated=bool(d[9]),
+        extended=bool(d[10]),
+        opinion_on=d[11],
+        on_time=None if d[12] is None else bool(d[12]),
+        overdue=overdue,
     )
 
 

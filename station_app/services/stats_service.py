@@ -267,16 +267,20 @@ def _department_work(
         counts.setdefault(dept, {})[key] = counts.get(dept, {}).get(key, 0) + 1
 
     for dept, n in conn.execute(
-        text(f"SELECT dept, count(*) FROM case_departments WHERE case_uuid IN (SELECT uuid FROM cases WHERE {scope})"
-             " GROUP BY dept"),
+        text(
+            f"SELECT dept, count(*) FROM case_departments WHERE case_uuid IN (SELECT uuid FROM cases WHERE {scope})"
+            " GROUP BY dept"
+        ),
         params,
     ):
         counts.setdefault(str(dept), {})["cases"] = int(n)
     types = ", ".join(f"'{t}'" for t in (*_DEPT_EVENTS, "incident_recorded"))
     incidents: list[IncidentRow] = []
     for type_, at, raw, case_no in conn.execute(
-        text(f"SELECT e.type, e.at, e.payload, c.case_no FROM events e JOIN cases c ON c.uuid = e.case_uuid"
-             f" WHERE e.type IN ({types}) AND e.case_uuid IN (SELECT uuid FROM cases WHERE {scope}) ORDER BY e.seq"),
+        text(
+            f"SELECT e.type, e.at, e.payload, c.case_no FROM events e JOIN cases c ON c.uuid = e.case_uuid"
+            f" WHERE e.type IN ({types}) AND e.case_uuid IN (SELECT uuid FROM cases WHERE {scope}) ORDER BY e.seq"
+        ),
         params,
     ):
         payload = json.loads(raw)

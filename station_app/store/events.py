@@ -270,8 +270,23 @@ def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id:
         lhash = ledger_hash(lhash, seq, env.hash, bundle_id)
         out.append(
             Event(
-                seq, env.uuid, env.case_uuid, env.type, env.payload, env.author, env.origin, env.at, prev, env.hash,
-                env.stream, env.origin_seq, env.hash_v, env.v, env.scope, env.base, lhash,
+                seq,
+                env.uuid,
+                env.case_uuid,
+                env.type,
+                env.payload,
+                env.author,
+                env.origin,
+                env.at,
+                prev,
+                env.hash,
+                env.stream,
+                env.origin_seq,
+                env.hash_v,
+                env.v,
+                env.scope,
+                env.base,
+                lhash,
             )
         )
         heads[(env.origin, env.stream)] = (env.origin_seq, env.hash)

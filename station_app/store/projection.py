@@ -261,9 +261,7 @@ def _insert_sql(row: dict[str, Any]) -> str:
     return f"INSERT INTO cases ({', '.join(columns)}) VALUES ({', '.join(':' + k for k in columns)})"
 
 
-_INSERT_TEXTS = text(
-    "INSERT INTO case_texts (case_id, summary, claim, intake) VALUES (:id, :summary, :claim, :intake)"
-)
+_INSERT_TEXTS = text("INSERT INTO case_texts (case_id, summary, claim, intake) VALUES (:id, :summary, :claim, :intake)")
 
 
 @handles("case_registered", Scope.CASE)
@@ -519,9 +517,16 @@ def case_fields(conn: Connection, case_uuid: str, without: set[str]) -> dict[str
         if ev.type == "case_registered":
             routing = ev.payload["routing"]
             out = {key: None for key in CASE_FIELDS}
-            out.update(extended=False, approved=False, due_estimated=False, clue_transferred=False,
-                       track=routing["track"], lead=routing.get("lead"), co=routing.get("co") or [],
-                       reasons=routing.get("reasons") or [])
+            out.update(
+                extended=False,
+                approved=False,
+                due_estimated=False,
+                clue_transferred=False,
+                track=routing["track"],
+                lead=routing.get("lead"),
+                co=routing.get("co") or [],
+                reasons=routing.get("reasons") or [],
+            )
             out.update({k: v for k, v in ev.payload["set"].items() if k in CASE_FIELDS})
         else:
             out.update({k: v for k, v in effective_set(ev.type, ev.payload).items() if k in CASE_FIELDS})

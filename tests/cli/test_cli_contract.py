@@ -33,8 +33,12 @@ def design_example() -> dict[str, Any]:
         "received_at": "2025-11-20T09:30:00+08:00",
         "channel": "visit",
         "town_code": "232701100",
-        "applicant": {"kind": "person", "name": "张三", "id_number": make_id(rng, region="232723"),
-                      "phone": "13845678901"},
+        "applicant": {
+            "kind": "person",
+            "name": "张三",
+            "id_number": make_id(rng, region="232723"),
+            "phone": "13845678901",
+        },
         "respondent": {"kind": "employer", "name": "漠河市北极林业有限公司", "uscc": make_uscc(rng)},
         "category": 4,
         "insurance_types": ["pension"],
@@ -79,8 +83,17 @@ def cli(store: Path, *args: str, stdin: str = "", **kw: Any) -> Any:
 
 # -- init ----------------------------------------------------------------------------------
 
-INIT = ["init", "--station-code", STATION_CODE, "--station-name", "西林吉镇调解站", "--town-code", "232701100",
-        "--admin", ADMIN]
+INIT = [
+    "init",
+    "--station-code",
+    STATION_CODE,
+    "--station-name",
+    "西林吉镇调解站",
+    "--town-code",
+    "232701100",
+    "--admin",
+    ADMIN,
+]
 
 
 def test_init_makes_a_station(tmp_path: Path) -> None:
@@ -100,8 +113,12 @@ def test_init_makes_a_station(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("flag", "value", "field"),
-    [("--station-code", "23270110", "station_code"), ("--station-code", "ABCDEFGHIJKL", "station_code"),
-     ("--town-code", "2327", "town_code"), ("--station-name", " ", "station_name")],
+    [
+        ("--station-code", "23270110", "station_code"),
+        ("--station-code", "ABCDEFGHIJKL", "station_code"),
+        ("--town-code", "2327", "town_code"),
+        ("--station-name", " ", "station_name"),
+    ],
 )
 def test_init_refuses_bad_input_and_creates_nothing(tmp_path: Path, flag: str, value: str, field: str) -> None:
     argv = list(INIT)
@@ -121,6 +138,7 @@ def test_init_refuses_a_short_password_and_creates_nothing(tmp_path: Path) -> No
 
 # -- route ---------------------------------------------------------------------------------
 
+
 def test_route_the_design_example(tmp_path: Path) -> None:
     out = ok_json(run_cli("route", stdin=json.dumps(design_example(), ensure_ascii=False), password=None))
     assert set(out) == {"track", "lead", "co", "reasons"}
@@ -128,8 +146,9 @@ def test_route_the_design_example(tmp_path: Path) -> None:
     assert out["reasons"] and all(isinstance(r, str) and r for r in out["reasons"])
     assert any("2024-04-01" in r for r in out["reasons"])
     # with --data-dir the store's settings are used: a missing store is an error
-    missing = run_cli("route", stdin=json.dumps(design_example(), ensure_ascii=False),
-                      data_dir=tmp_path / "none", password=None)
+    missing = run_cli(
+        "route", stdin=json.dumps(design_example(), ensure_ascii=False), data_dir=tmp_path / "none", password=None
+    )
     assert missing.returncode == 1 and "初始化" in missing.stderr
 
 
@@ -173,6 +192,7 @@ def test_route_refuses_what_is_not_an_intake_object(stdin: str) -> None:
 
 
 # -- case add / list / show ----------------------------------------------------------------
+
 
 def test_case_add_prints_number_uuid_and_routing(store: Path) -> None:
     out = ok_json(cli(store, "case", "add", stdin=json.dumps(design_example(), ensure_ascii=False)))
@@ -256,6 +276,7 @@ def test_case_act_runs_a_lifecycle_action(store: Path) -> None:
 
 # -- audit ---------------------------------------------------------------------------------
 
+
 def test_audit_verify_ok_then_broken(store: Path) -> None:
     ok_json(cli(store, "case", "add", stdin=json.dumps(design_example(), ensure_ascii=False)))
     out = ok_json(cli(store, "audit", "verify"))
@@ -274,6 +295,7 @@ def test_audit_verify_ok_then_broken(store: Path) -> None:
 
 # -- calendar ------------------------------------------------------------------------------
 
+
 def test_calendar_add_working_days() -> None:
     proc = run_cli("calendar", "add-working-days", "2025-09-26", "5", password=None)
     assert proc.returncode == 0 and proc.stdout == "2025-10-10\n"
@@ -284,6 +306,7 @@ def test_calendar_add_working_days() -> None:
 
 
 # -- users ---------------------------------------------------------------------------------
+
 
 def test_users_add_passwd_unlock_list(store: Path) -> None:
     env = cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD="wang-first-pass")
@@ -296,8 +319,10 @@ def test_users_add_passwd_unlock_list(store: Path) -> None:
     # refused input names the field and adds nobody
     short = cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD="short")
     assert "password" in refused_json(run_cli("users", "add", "li", data_dir=store, user=ADMIN, env=short))["fields"]
-    assert "role" in refused_json(run_cli("users", "add", "li", "--role", "boss", data_dir=store, user=ADMIN,
-                                          env=env))["fields"]
+    assert (
+        "role"
+        in refused_json(run_cli("users", "add", "li", "--role", "boss", data_dir=store, user=ADMIN, env=env))["fields"]
+    )
     assert "name" in refused_json(run_cli("users", "add", "bad name!", data_dir=store, user=ADMIN, env=env))["fields"]
     assert "name" in refused_json(run_cli("users", "add", "wang", data_dir=store, user=ADMIN, env=env))["fields"]
     assert len(ok_json(cli(store, "users", "list"))) == 2
@@ -305,7 +330,9 @@ def test_users_add_passwd_unlock_list(store: Path) -> None:
     # an admin changes wang's password: the old one stops working
     env2 = cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD="wang-second-pass")
     assert ok_json(run_cli("users", "passwd", "wang", data_dir=store, user=ADMIN, env=env2)) == {
-        "name": "wang", "password_changed": True}
+        "name": "wang",
+        "password_changed": True,
+    }
     old = cli(store, "case", "list", "--json", user="wang", password="wang-first-pass")
     assert old.returncode == 1 and one_line(old.stderr) == GENERIC_LOGIN_ERROR
     ok_json(cli(store, "case", "list", "--json", user="wang", password="wang-second-pass"))
@@ -337,6 +364,7 @@ def test_a_worker_cannot_add_users(store: Path) -> None:
 
 
 # -- passwords never from argv ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "argv",

@@ -41,7 +41,12 @@ print(json.dumps({{"modules": names, "failed": failed, "qt": qt, "codes": codes}
 def _run(block: bool) -> dict[str, object]:
     proc = subprocess.run(
         [sys.executable, "-c", IMPORT_ALL.format(block=block)],
-        capture_output=True, text=True, encoding="utf-8", cwd=ROOT, env=cli_env(None), timeout=120,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=cli_env(None),
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -53,8 +58,9 @@ def test_importing_every_module_of_station_app_and_sync_loads_no_pyside6() -> No
     result = _run(block=False)
     modules = result["modules"]
     assert isinstance(modules, list)
-    assert {"station_app.cli", "station_app.store.station_store", "station_app.services.case_service",
-            "sync"} <= set(modules)
+    assert {"station_app.cli", "station_app.store.station_store", "station_app.services.case_service", "sync"} <= set(
+        modules
+    )
     assert result["failed"] == {}
     assert result["qt"] == []
     assert result["codes"] == [0, 2]  # the CLI's core commands load no Qt either

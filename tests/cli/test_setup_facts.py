@@ -13,8 +13,19 @@ from tests.conftest import ROOT, cli_env, run_cli
 
 
 def _init(data_dir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return run_cli("init", "--station-code", "232701100001", "--station-name", "测试站", "--town-code",
-                   "232701100", "--admin", "admin", data_dir=data_dir, env=env)
+    return run_cli(
+        "init",
+        "--station-code",
+        "232701100001",
+        "--station-name",
+        "测试站",
+        "--town-code",
+        "232701100",
+        "--admin",
+        "admin",
+        data_dir=data_dir,
+        env=env,
+    )
 
 
 def _kdf_cost(data_dir: Path) -> dict[str, int]:
@@ -66,14 +77,21 @@ def test_selfcheck_on_a_pc_without_libgl_names_the_package(tmp_path: Path) -> No
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("", encoding="utf-8")
     (fake / "QtGui.py").write_text(
-        'raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")\n',
-        encoding="utf-8")
+        'raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")\n', encoding="utf-8"
+    )
     env = cli_env()
     env["PYTHONPATH"] = str(tmp_path / "fake") + ":" + env["PYTHONPATH"]
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["HOME"] = str(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "station_app.cli", "selfcheck"], capture_output=True, text=True,
-                          encoding="utf-8", cwd=ROOT, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "station_app.cli", "selfcheck"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 1
     window = [line for line in proc.stdout.splitlines() if "主窗口" in line]
     assert window and "libgl1" in window[0]
@@ -85,9 +103,18 @@ def test_a_command_from_another_module_names_the_missing_user(tmp_path: Path) ->
     name the user, as the core commands do, instead of an internal error."""
     data_dir = tmp_path / "s"
     assert _init(data_dir, cli_env()).returncode == 0
-    added = run_cli("users", "add", "wang", "--role", "worker", data_dir=data_dir, user="admin",
-                    env=cli_env(STATION_NEW_PASSWORD="wang-first-pass"))
+    added = run_cli(
+        "users",
+        "add",
+        "wang",
+        "--role",
+        "worker",
+        data_dir=data_dir,
+        user="admin",
+        env=cli_env(STATION_NEW_PASSWORD="wang-first-pass"),
+    )
     assert added.returncode == 0, added.stderr
-    out = run_cli("print", "232701100001-2025-000001", "--paper", "receipt", "--out", str(tmp_path / "a.pdf"),
-                  data_dir=data_dir)
+    out = run_cli(
+        "print", "232701100001-2025-000001", "--paper", "receipt", "--out", str(tmp_path / "a.pdf"), data_dir=data_dir
+    )
     assert out.returncode == 1 and "--user" in out.stderr and "内部错误" not in out.stderr

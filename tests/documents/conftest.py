@@ -84,8 +84,17 @@ def build_cases(s: Session) -> Cases:
 
     major = add(major_intake(**_person()))
     perform(s, major, "route", {})
-    perform(s, major, "approve", {"text": "同意成立工作专班。", "approver": "王副市长", "date": "2025-11-20",
-                                  "document_no": "漠争议领〔2025〕3号"})
+    perform(
+        s,
+        major,
+        "approve",
+        {
+            "text": "同意成立工作专班。",
+            "approver": "王副市长",
+            "date": "2025-11-20",
+            "document_no": "漠争议领〔2025〕3号",
+        },
+    )
     for d in get_case(s, major).departments:
         perform(s, major, "opinion", {"dept": d.dept.value, "text": f"{d.dept.full_name}的书面意见。"})
     perform(s, major, "minutes", {"text": MINUTES_TEXT, "attendees": ATTENDEES, "held_on": "2025-11-20"})

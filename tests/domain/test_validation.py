@@ -63,8 +63,7 @@ MOHE_ID = make_id("232723", date(1980, 1, 1), 1)  # old Mohe county code, valid 
 regions = st.one_of(
     st.just("232723"),
     st.just("232701"),
-    st.builds(lambda p, rest: f"{p:02d}{rest:04d}",
-              st.sampled_from(sorted(PROVINCE_CODES)), st.integers(0, 9999)),
+    st.builds(lambda p, rest: f"{p:02d}{rest:04d}", st.sampled_from(sorted(PROVINCE_CODES)), st.integers(0, 9999)),
 )
 birth_dates = st.dates(min_value=date(1900, 1, 1), max_value=date.today())
 valid_ids = st.builds(make_id, regions, birth_dates, st.integers(0, 999))
@@ -93,14 +92,14 @@ def test_every_single_character_change_is_refused(number: str) -> None:
     for pos, original in enumerate(number):
         for char in "0123456789X":
             if char != original:
-                mutated = number[:pos] + char + number[pos + 1:]
+                mutated = number[:pos] + char + number[pos + 1 :]
                 assert check_id_number(mutated) is not None, (pos, char)
 
 
 @given(valid_ids)
 def test_adjacent_transpositions_are_refused(number: str) -> None:
     for pos in range(17):
-        swapped = number[:pos] + number[pos + 1] + number[pos] + number[pos + 2:]
+        swapped = number[:pos] + number[pos + 1] + number[pos] + number[pos + 2 :]
         if swapped != number:
             assert check_id_number(swapped) is not None
 
@@ -203,7 +202,7 @@ def test_every_single_character_change_of_a_uscc_is_refused(code: str) -> None:
     for pos, original in enumerate(code):
         for char in GB32100_ALPHABET + "IOSVZ":
             if char != original:
-                mutated = code[:pos] + char + code[pos + 1:]
+                mutated = code[:pos] + char + code[pos + 1 :]
                 assert check_uscc(mutated) is not None, (pos, char)
 
 
@@ -287,9 +286,19 @@ def test_bad_phones_are_refused(value: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [("2023-10", True), ("2023-1", True), ("1990-01", True), ("2100-12", True),
-     ("2023-13", False), ("2023-00", False), ("1989-12", False), ("2101-01", False),
-     ("2023/10", False), ("202310", False), ("", False)],
+    [
+        ("2023-10", True),
+        ("2023-1", True),
+        ("1990-01", True),
+        ("2100-12", True),
+        ("2023-13", False),
+        ("2023-00", False),
+        ("1989-12", False),
+        ("2101-01", False),
+        ("2023/10", False),
+        ("202310", False),
+        ("", False),
+    ],
 )
 def test_month_field(value: str, ok: bool) -> None:
     assert (check_field("month", value) is None) is ok
@@ -304,18 +313,26 @@ def test_check_field_refuses_unknown_kinds() -> None:
 
 EMPLOYER_CODE = make_uscc("91232701" + "MA1ABCDE2")
 EXAMPLE: dict[str, Any] = {
-    "received_at": "2025-11-20T09:30:00+08:00", "channel": "visit",
+    "received_at": "2025-11-20T09:30:00+08:00",
+    "channel": "visit",
     "town_code": "232701100",
-    "applicant": {"kind": "person", "name": "张三", "id_number": MOHE_ID,
-                  "phone": "13812345678"},
+    "applicant": {"kind": "person", "name": "张三", "id_number": MOHE_ID, "phone": "13812345678"},
     "respondent": {"kind": "employer", "name": "漠河某林业公司", "uscc": EMPLOYER_CODE},
-    "category": 4, "insurance_types": ["pension"],
+    "category": 4,
+    "insurance_types": ["pension"],
     "periods": [{"from": "2023-10", "to": "2024-06"}],
-    "amount_claimed": "12000.00", "group_size": 1,
-    "summary": "单位少缴养老保险费", "claim": "补缴",
-    "flags": {"labour_relation_disputed": False, "compulsory_enforcement": False,
-              "bankruptcy": False, "online_opinion": False, "repeat_petition": False,
-              "in_legal_proceedings": False},
+    "amount_claimed": "12000.00",
+    "group_size": 1,
+    "summary": "单位少缴养老保险费",
+    "claim": "补缴",
+    "flags": {
+        "labour_relation_disputed": False,
+        "compulsory_enforcement": False,
+        "bankruptcy": False,
+        "online_opinion": False,
+        "repeat_petition": False,
+        "in_legal_proceedings": False,
+    },
 }
 
 
@@ -355,11 +372,16 @@ def test_canonical_json_round_trips() -> None:
 
 
 def test_minimal_intake_and_defaults() -> None:
-    intake = parse_intake({
-        "received_at": "2025-11-20 09:30", "channel": "hotline_12345", "town_code": "232701105",
-        "applicant": {"kind": "person", "name": " 李四 ", "phone": "0457 2812345"},
-        "category": 9, "summary": " 其他争议 ",
-    })
+    intake = parse_intake(
+        {
+            "received_at": "2025-11-20 09:30",
+            "channel": "hotline_12345",
+            "town_code": "232701105",
+            "applicant": {"kind": "person", "name": " 李四 ", "phone": "0457 2812345"},
+            "category": 9,
+            "summary": " 其他争议 ",
+        }
+    )
     assert intake.received_at.utcoffset() == timedelta(hours=8)  # naive means Beijing time
     assert intake.applicant.name == "李四" and intake.applicant.phone == "0457-2812345"
     assert intake.group_size == 1 and intake.periods == () and intake.respondent is None
@@ -369,11 +391,18 @@ def test_minimal_intake_and_defaults() -> None:
 
 def test_inputs_are_normalised() -> None:
     lower = MOHE_ID.lower()
-    intake = parse_intake(example(
-        applicant={"kind": "person", "name": "张三", "id_number": f" {lower} ", "phone": "１３８ １２３４ ５６７８"},
-        insurance_types=["pension", "medical", "pension"],
-        received_at="2025-11-20T01:30:00Z",
-    ))
+    intake = parse_intake(
+        example(
+            applicant={
+                "kind": "person",
+                "name": "张三",
+                "id_number": f" {lower} ",
+                "phone": "１３８ １２３４ ５６７８",
+            },
+            insurance_types=["pension", "medical", "pension"],
+            received_at="2025-11-20T01:30:00Z",
+        )
+    )
     assert intake.applicant.id_number == MOHE_ID and intake.applicant.phone == "13812345678"
     assert intake.insurance_types == (InsuranceType.PENSION, InsuranceType.MEDICAL)
     assert intake.received_at.utcoffset() == timedelta(hours=8)  # converted to Beijing time
@@ -394,13 +423,20 @@ def test_other_categories_route_without_periods(category: int) -> None:
 
 def test_several_errors_are_reported_at_once() -> None:
     bad_id = MOHE_ID[:-1] + ("1" if MOHE_ID[-1] != "1" else "2")
-    fields = refused(example(
-        channel="fax", town_code="2327011", category=0,
-        applicant={"kind": "person", "name": "", "id_number": bad_id, "phone": "12345"},
-        periods=[{"from": "2024-13", "to": "2023-01"}, {"from": "2024-06", "to": "2024-01"}],
-        amount_claimed="-5", group_size=0, received_at="yesterday", colour="red",
-        flags={"bankruptcy": "yes", "weather": True},
-    ))
+    fields = refused(
+        example(
+            channel="fax",
+            town_code="2327011",
+            category=0,
+            applicant={"kind": "person", "name": "", "id_number": bad_id, "phone": "12345"},
+            periods=[{"from": "2024-13", "to": "2023-01"}, {"from": "2024-06", "to": "2024-01"}],
+            amount_claimed="-5",
+            group_size=0,
+            received_at="yesterday",
+            colour="red",
+            flags={"bankruptcy": "yes", "weather": True},
+        )
+    )
     assert fields == {
         "channel": "受理渠道无效",
         "town_code": "乡镇代码应为9位数字",
@@ -441,8 +477,14 @@ def test_category_must_be_an_integer_from_1_to_9(category: object) -> None:
 
 
 def test_missing_required_fields_are_named() -> None:
-    assert refused({}) == {"received_at": "必填", "channel": "必填", "town_code": "必填",
-                           "applicant": "必填", "category": "必填", "summary": "必填"}
+    assert refused({}) == {
+        "received_at": "必填",
+        "channel": "必填",
+        "town_code": "必填",
+        "applicant": "必填",
+        "category": "必填",
+        "summary": "必填",
+    }
 
 
 @pytest.mark.parametrize("data", [None, [], "{}", 42])
@@ -462,41 +504,62 @@ def test_person_applicant_needs_a_phone() -> None:
 
 
 def test_employer_applicant() -> None:
-    intake = parse_intake(example(applicant={
-        "kind": "employer", "name": "漠河某公司", "uscc": EMPLOYER_CODE.lower(),
-        "contact": "赵六", "phone": "0457-2812345"}))
+    intake = parse_intake(
+        example(
+            applicant={
+                "kind": "employer",
+                "name": "漠河某公司",
+                "uscc": EMPLOYER_CODE.lower(),
+                "contact": "赵六",
+                "phone": "0457-2812345",
+            }
+        )
+    )
     assert intake.applicant.uscc == EMPLOYER_CODE and intake.applicant.contact == "赵六"
-    bare = parse_intake(example(applicant={"kind": "employer", "name": "某公司", "contact": "赵六",
-                                           "phone": "13812345678"}))
+    bare = parse_intake(
+        example(applicant={"kind": "employer", "name": "某公司", "contact": "赵六", "phone": "13812345678"})
+    )
     assert bare.applicant.uscc is None
     assert refused(example(applicant={"kind": "employer", "name": "某公司"})) == {
-        "applicant.phone": "请填写联系电话", "applicant.contact": "请填写联系人"}
-    fields = refused(example(applicant={"kind": "employer", "name": "某公司", "uscc": "123",
-                                        "id_number": MOHE_ID, "contact": "赵六", "phone": "13812345678"}))
-    assert fields == {"applicant.uscc": "统一社会信用代码应为18位",
-                      "applicant.id_number": "不适用于此类当事人"}
+        "applicant.phone": "请填写联系电话",
+        "applicant.contact": "请填写联系人",
+    }
+    fields = refused(
+        example(
+            applicant={
+                "kind": "employer",
+                "name": "某公司",
+                "uscc": "123",
+                "id_number": MOHE_ID,
+                "contact": "赵六",
+                "phone": "13812345678",
+            }
+        )
+    )
+    assert fields == {"applicant.uscc": "统一社会信用代码应为18位", "applicant.id_number": "不适用于此类当事人"}
 
 
 def test_party_shape_errors() -> None:
     assert refused(example(applicant="张三")) == {"applicant": "应为对象"}
     assert refused(example(respondent={"kind": "company", "name": "某"})) == {
-        "respondent.kind": "当事人类型应为person或employer"}
+        "respondent.kind": "当事人类型应为person或employer"
+    }
     assert refused(example(respondent={"kind": "employer", "name": "某", "legal_rep": "x"})) == {
-        "respondent.legal_rep": "未知字段"}
-    assert refused(example(respondent={"kind": "employer", "name": "某" * 51})) == {
-        "respondent.name": "不能超过50字"}
-    assert refused(example(respondent={"kind": "employer", "name": 5})) == {
-        "respondent.name": "应为文本"}
+        "respondent.legal_rep": "未知字段"
+    }
+    assert refused(example(respondent={"kind": "employer", "name": "某" * 51})) == {"respondent.name": "不能超过50字"}
+    assert refused(example(respondent={"kind": "employer", "name": 5})) == {"respondent.name": "应为文本"}
 
 
 def test_insurance_types_and_periods_shapes() -> None:
-    assert refused(example(insurance_types=["pension", "housing_fund"])) == {
-        "insurance_types[1]": "未知险种"}
+    assert refused(example(insurance_types=["pension", "housing_fund"])) == {"insurance_types[1]": "未知险种"}
     assert refused(example(insurance_types="pension")) == {"insurance_types": "应为列表"}
     assert refused(example(periods={"from": "2023-10"})) == {"periods": "应为列表"}
     assert refused(example(periods=[{"from": "2023-10"}])) == {"periods[0].to": "必填"}
     assert refused(example(periods=[{"from": "1989-12", "to": "2023-10", "x": 1}])) == {
-        "periods[0].from": "年份应在1990-2100之间", "periods[0].x": "未知字段"}
+        "periods[0].from": "年份应在1990-2100之间",
+        "periods[0].x": "未知字段",
+    }
     assert refused(example(periods=["2023-10"])) == {"periods[0]": "应为对象"}
     one_month = parse_intake(example(periods=[{"from": "2024-03", "to": "2024-03"}]))
     assert one_month.periods == (Period(Month(2024, 3), Month(2024, 3)),)
@@ -504,17 +567,26 @@ def test_insurance_types_and_periods_shapes() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "expected"),
-    [("12000.00", Decimal("12000.00")), ("0", Decimal(0)), (500000, Decimal(500000)),
-     (12000.5, Decimal("12000.5")), (3.0, Decimal(3)), (" 7.10 ", Decimal("7.10")),
-     (None, None), ("", None), ("  ", None)],
+    [
+        ("12000.00", Decimal("12000.00")),
+        ("0", Decimal(0)),
+        (500000, Decimal(500000)),
+        (12000.5, Decimal("12000.5")),
+        (3.0, Decimal(3)),
+        (" 7.10 ", Decimal("7.10")),
+        (None, None),
+        ("", None),
+        ("  ", None),
+    ],
 )
 def test_amount_claimed_accepted(amount: object, expected: Decimal | None) -> None:
     assert parse_intake(example(amount_claimed=amount)).amount_claimed == expected
 
 
 @pytest.mark.parametrize(
-    "amount", ["12000.005", "-1", -1, "1e3", "abc", "12,00", "1,2000", True, 0.1 + 0.2, "NaN", {},
-               float("nan"), float("inf")])
+    "amount",
+    ["12000.005", "-1", -1, "1e3", "abc", "12,00", "1,2000", True, 0.1 + 0.2, "NaN", {}, float("nan"), float("inf")],
+)
 def test_amount_claimed_refused(amount: object) -> None:
     assert "amount_claimed" in refused(example(amount_claimed=amount))
 
@@ -527,7 +599,9 @@ def test_group_size_refused(size: object) -> None:
 def test_text_lengths() -> None:
     assert parse_intake(example(summary="字" * 5000, claim="字" * 2000)).summary == "字" * 5000
     assert refused(example(summary="字" * 5001, claim="字" * 2001)) == {
-        "summary": "不能超过5000字", "claim": "不能超过2000字"}
+        "summary": "不能超过5000字",
+        "claim": "不能超过2000字",
+    }
 
 
 def test_received_at_forms() -> None:
@@ -541,16 +615,14 @@ def test_any_nine_digit_town_code_is_accepted_without_a_jurisdiction(town: str) 
     assert parse_intake(example(town_code=town), IntakeRules(towns=None)).town_code == town
 
 
-@pytest.mark.parametrize(
-    "town", ["23270110", "2327011000", "23270110A", "２３２７０１１００", 232701100])
+@pytest.mark.parametrize("town", ["23270110", "2327011000", "23270110A", "２３２７０１１００", 232701100])
 def test_bad_town_codes_are_refused(town: object) -> None:
     assert list(refused(example(town_code=town))) == ["town_code"]
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                 max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=20,
 )
 

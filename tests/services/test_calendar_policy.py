@@ -106,9 +106,7 @@ def test_import_recomputes_open_estimated_deadlines(
     out = run_cli("calendar", "import", str(path), data_dir=data_dir)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert result["recomputed"] == [
-        {"case_no": refer, "from": "2027-01-07", "to": "2027-01-08", "departments": "tax"}
-    ]
+    assert result["recomputed"] == [{"case_no": refer, "from": "2027-01-07", "to": "2027-01-08", "departments": "tax"}]
     assert event_count(station) == before + 2  # the import and one recomputation
     station._calendar = None
     detail = get_case(station, refer)

@@ -25,8 +25,10 @@ def test_routing_preview_needs_only_the_routing_fields(station: Session) -> None
     hints = desk.stage_deadlines(station, decision)
     assert [h.label for h in hints] == ["分类流转", "部门书面意见", "书面答复"]
     assert hints[0].due_date == "2025-11-21"  # 2025-11-20 + 1 working day
-    assert desk.stage_deadlines(station, desk.routing_preview(station, {**half, "flags": {
-        "in_legal_proceedings": True}})) == []
+    assert (
+        desk.stage_deadlines(station, desk.routing_preview(station, {**half, "flags": {"in_legal_proceedings": True}}))
+        == []
+    )
 
 
 def test_known_employers_and_station_town(station: Session) -> None:
@@ -64,8 +66,13 @@ def test_set_setting_checks_kind_range_and_role(station: Session) -> None:
     assert set_setting(station, "cutoff_date", "2024-04-01") == "2024-04-01"
     assert set_setting(station, "station_address", "  西林吉镇中央街  ") == "西林吉镇中央街"
     refused = {
-        "opinion_days": "abc", "warn_ratio": 5, "amount_threshold": "1.234", "cutoff_date": "2024-13-01",
-        "department_contacts": {"nowhere": {"phone": "1"}}, "legal_remedies": {"x": 1}, "no_such_key": 1,
+        "opinion_days": "abc",
+        "warn_ratio": 5,
+        "amount_threshold": "1.234",
+        "cutoff_date": "2024-13-01",
+        "department_contacts": {"nowhere": {"phone": "1"}},
+        "legal_remedies": {"x": 1},
+        "no_such_key": 1,
     }
     for key, value in refused.items():
         with pytest.raises(ValidationError) as exc:

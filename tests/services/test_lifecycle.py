@@ -79,8 +79,13 @@ def test_refer_route_sign_opinion_reply_callback_archive(team: Team) -> None:
     assert d.summary.status is Status.ARCHIVED and d.summary.due_date is None
     assert d.allowed_actions == ()
     assert [t.type for t in d.timeline] == [
-        "case_registered", "case_routed", "department_signed", "opinion_recorded", "department_handled",
-        "callback_recorded", "case_archived",
+        "case_registered",
+        "case_routed",
+        "department_signed",
+        "opinion_recorded",
+        "department_handled",
+        "callback_recorded",
+        "case_archived",
     ]
     refused(w, no, "reply", InvalidTransition, text="again")
 
@@ -170,8 +175,9 @@ def test_a_routed_case_can_be_submitted_to_the_city_and_returned_by_it(team: Tea
     no = intake(w, refer_intake()).case_no
     act(w, no, "route")
     refused(w, no, "submit_city", ValidationError)  # the reason is required
-    d = act(w, no, "submit_city", reason="税务局与人社局均认为不属本部门。", consulted=["tax", "hrss"],
-            suggested="hrss")
+    d = act(
+        w, no, "submit_city", reason="税务局与人社局均认为不属本部门。", consulted=["tax", "hrss"], suggested="hrss"
+    )
     assert d.summary.status is Status.SUBMITTED and d.summary.stage == "city"
     d = act(w, no, "return", dept="business", reason="请补充材料。")
     assert d.summary.status is Status.RETURNED
@@ -312,9 +318,13 @@ WRONG_STATE: list[tuple[Callable[..., dict[str, Any]], list[tuple[str, dict[str,
 
 
 @pytest.mark.parametrize(("make", "steps", "action", "data"), WRONG_STATE)
-def test_wrong_state_is_refused_and_nothing_stored(team: Team, make: Callable[..., dict[str, Any]],
-                                                   steps: list[tuple[str, dict[str, Any]]], action: str,
-                                                   data: dict[str, Any]) -> None:
+def test_wrong_state_is_refused_and_nothing_stored(
+    team: Team,
+    make: Callable[..., dict[str, Any]],
+    steps: list[tuple[str, dict[str, Any]]],
+    action: str,
+    data: dict[str, Any],
+) -> None:
     no = intake(team.admin, make()).case_no
     for step, step_data in steps:
         perform(team.admin, no, step, step_data)
@@ -337,15 +347,20 @@ BAD_DATA: list[tuple[list[tuple[str, dict[str, Any]]], str, dict[str, Any], str]
     ([], "withdraw", {"reason": ""}, "reason"),
     ([], "close_on_spot", {}, "text"),
     ([("route", {}), ("opinion", {"dept": "tax", "text": "y"})], "handled", {}, "text"),
-    ([("route", {}), ("opinion", {"dept": "tax", "text": "y"}), ("handled", {"text": "z"})], "callback",
-     {"satisfaction": "great"}, "satisfaction"),
+    (
+        [("route", {}), ("opinion", {"dept": "tax", "text": "y"}), ("handled", {"text": "z"})],
+        "callback",
+        {"satisfaction": "great"},
+        "satisfaction",
+    ),
     ([], "frobnicate", {}, "action"),
 ]
 
 
 @pytest.mark.parametrize(("steps", "action", "data", "field"), BAD_DATA)
-def test_bad_data_names_the_field_and_stores_nothing(team: Team, steps: list[tuple[str, dict[str, Any]]],
-                                                     action: str, data: dict[str, Any], field: str) -> None:
+def test_bad_data_names_the_field_and_stores_nothing(
+    team: Team, steps: list[tuple[str, dict[str, Any]]], action: str, data: dict[str, Any], field: str
+) -> None:
     no = intake(team.worker, refer_intake()).case_no
     for step, step_data in steps:
         perform(team.worker, no, step, step_data)
@@ -361,10 +376,19 @@ def test_an_opinion_with_a_scanned_file_keeps_its_digest(team: Team) -> None:
     no = intake(w, refer_intake()).case_no
     act(w, no, "route")
     raw = b"%PDF-1.4 scanned opinion"
-    d = act(w, no, "opinion", dept="tax", text="见附件。", file={"name": "意见.pdf",
-                                                               "data_b64": base64.b64encode(raw).decode()})
-    assert d.departments[0].opinion_file == {"name": "意见.pdf", "sha256": hashlib.sha256(raw).hexdigest(),
-                                             "size": len(raw)}
+    d = act(
+        w,
+        no,
+        "opinion",
+        dept="tax",
+        text="见附件。",
+        file={"name": "意见.pdf", "data_b64": base64.b64encode(raw).decode()},
+    )
+    assert d.departments[0].opinion_file == {
+        "name": "意见.pdf",
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "size": len(raw),
+    }
 
 
 def test_unknown_case_and_bad_intake_store_nothing(team: Team) -> None:

@@ -47,10 +47,19 @@ def _fields(data: dict[str, Any], case_no: str) -> dict[str, Any]:
         "case_no": case_no,
         "names": [n for n in (applicant["name"], respondent.get("name"), applicant.get("contact")) if n],
         "employer": employer,
-        "texts": [applicant["name"], applicant.get("contact"), applicant.get("id_number"), applicant.get("phone"),
-                  applicant.get("uscc"),
-                  respondent.get("name"), respondent.get("uscc"), employer, data.get("summary"), data.get("claim"),
-                  case_no],
+        "texts": [
+            applicant["name"],
+            applicant.get("contact"),
+            applicant.get("id_number"),
+            applicant.get("phone"),
+            applicant.get("uscc"),
+            respondent.get("name"),
+            respondent.get("uscc"),
+            employer,
+            data.get("summary"),
+            data.get("claim"),
+            case_no,
+        ],
         "summary": data.get("summary") or "",
         "claim": data.get("claim") or "",
     }
@@ -78,8 +87,9 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     from station_app.synthetic import make_id
 
     data_dir: Path = tmp_path_factory.mktemp("search") / "station"
-    session = init_station(data_dir, STATION_CODE, STATION_NAME, TOWN_CODE, ADMIN, ADMIN_PASSWORD,
-                           FixedClock(START), FAST_KDF)
+    session = init_station(
+        data_dir, STATION_CODE, STATION_NAME, TOWN_CODE, ADMIN, ADMIN_PASSWORD, FixedClock(START), FAST_KDF
+    )
     rng = random.Random(1234)
     rows: dict[str, dict[str, Any]] = {}
     for _ in range(FILLER):
@@ -88,8 +98,9 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
         rows[res.case_no] = _fields(case_service.coerce_intake(data).to_json(), res.case_no)
     global TARGET_ID
     TARGET_ID = make_id(rng, region="232723")
-    data = intake_json(name=TARGET_NAME, id_number=TARGET_ID, phone="15845671234", employer=TARGET_EMPLOYER,
-                       summary=TARGET_SUMMARY)
+    data = intake_json(
+        name=TARGET_NAME, id_number=TARGET_ID, phone="15845671234", employer=TARGET_EMPLOYER, summary=TARGET_SUMMARY
+    )
     res = case_service.intake(session, data)
     rows[res.case_no] = _fields(case_service.coerce_intake(data).to_json(), res.case_no)
     yield Loaded(session, rows, res.case_no)
@@ -221,8 +232,13 @@ def test_an_employer_applicants_contact_person_is_found_by_name(station: Session
     from station_app.synthetic import make_uscc
 
     data = intake_json()
-    data["applicant"] = {"kind": "employer", "name": "漠河市白桦宾馆", "uscc": make_uscc(random.Random(2)),
-                         "contact": "赵敏", "phone": "13845670000"}
+    data["applicant"] = {
+        "kind": "employer",
+        "name": "漠河市白桦宾馆",
+        "uscc": make_uscc(random.Random(2)),
+        "contact": "赵敏",
+        "phone": "13845670000",
+    }
     data.pop("respondent")
     no = case_service.intake(station, data).case_no
     other = case_service.intake(station, intake_json(name="李四")).case_no
@@ -238,8 +254,9 @@ def test_every_sortable_column_pages_through_an_index(loaded: Loaded, order_by: 
     engine = loaded.session.store.engine
     with _recorded(engine) as statements:
         for descending in (False, True):
-            page = query_service.list_cases(loaded.session, CaseQuery(order_by=order_by, descending=descending),
-                                            offset=100, limit=50)
+            page = query_service.list_cases(
+                loaded.session, CaseQuery(order_by=order_by, descending=descending), offset=100, limit=50
+            )
             assert len(page) == 50
     with engine.connect() as conn:
         for statement, params in statements:

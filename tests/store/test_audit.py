@@ -30,8 +30,11 @@ def _worked_station(station: Session) -> list[str]:
 
 def _seq_of(station: Session, type_: str) -> int:
     with read(station.store.engine) as conn:
-        return int(conn.execute(text("SELECT seq FROM events WHERE type = :t ORDER BY seq LIMIT 1 OFFSET 1"),
-                                {"t": type_}).scalar_one())
+        return int(
+            conn.execute(
+                text("SELECT seq FROM events WHERE type = :t ORDER BY seq LIMIT 1 OFFSET 1"), {"t": type_}
+            ).scalar_one()
+        )
 
 
 def _tamper(station: Session, data_dir: Path, sql: str, **params: object) -> None:
@@ -66,8 +69,9 @@ def test_editing_one_payload_fails_exactly_at_that_event(station: Session, data_
 def test_editing_an_intake_row_fails_at_the_registration(station: Session, data_dir: Path) -> None:
     _worked_station(station)
     seq = _seq_of(station, "case_registered")
-    _tamper(station, data_dir, "UPDATE events SET payload = replace(payload, '12000.00', '99000.00') WHERE seq = :s",
-            s=seq)
+    _tamper(
+        station, data_dir, "UPDATE events SET payload = replace(payload, '12000.00', '99000.00') WHERE seq = :s", s=seq
+    )
     report = audit_service.verify(station)
     assert (report.ok, report.bad_seq) == (False, seq)
 

@@ -109,8 +109,9 @@ def test_an_untouched_store_with_several_chains_verifies(store: tuple[Path, byte
 
 @pytest.mark.parametrize("chain", sorted(CHAINS))
 @pytest.mark.parametrize("damage", ["modified", "deleted", "reordered", "truncated"])
-def test_damage_in_any_chain_is_caught_at_its_first_bad_event(store: tuple[Path, bytes], chain: str,
-                                                              damage: str) -> None:
+def test_damage_in_any_chain_is_caught_at_its_first_bad_event(
+    store: tuple[Path, bytes], chain: str, damage: str
+) -> None:
     data_dir, key = store
     origin, stream = CHAINS[chain]
     rows = _rows(data_dir, key, (origin, stream))
@@ -157,4 +158,3 @@ def test_a_ledger_edit_is_caught_even_when_every_chain_holds(store: tuple[Path, 
     report = _verify(data_dir)
     assert not report.ok and report.broken == ()
     assert report.ledger is not None and not report.ledger.ok and report.bad_seq == rows[2]["seq"]
-

@@ -67,8 +67,13 @@ def test_the_scanner_finds_plain_canaries(tmp_path: Path) -> None:
 def _canary_cases(station: Session) -> list[str]:
     nos = []
     for make in (refer_intake, joint_intake):
-        data = make(name=CANARY_NAME, id_number=CANARY_ID, phone=CANARY_PHONE, employer=CANARY_EMPLOYER,
-                    summary=CANARY_SUMMARY + ",要求补缴。")
+        data = make(
+            name=CANARY_NAME,
+            id_number=CANARY_ID,
+            phone=CANARY_PHONE,
+            employer=CANARY_EMPLOYER,
+            summary=CANARY_SUMMARY + ",要求补缴。",
+        )
         nos.append(case_service.intake(station, data).case_no)
     return nos
 
@@ -109,15 +114,26 @@ def test_no_canary_anywhere_in_the_data_folder(station: Session, data_dir: Path,
     assert ok.returncode == 0 and CANARY_NAME in ok.stdout  # the answer itself carries the name
     run_cli("case", "show", nos[1], "--json", data_dir=data_dir, user=ADMIN)
     run_cli("audit", "verify", data_dir=data_dir, user=ADMIN)
-    bad = refer_intake(name=CANARY_NAME, id_number=CANARY_ID[:-1] + ("0" if CANARY_ID[-1] != "0" else "1"),
-                       phone=CANARY_PHONE + "9", employer=CANARY_EMPLOYER)
+    bad = refer_intake(
+        name=CANARY_NAME,
+        id_number=CANARY_ID[:-1] + ("0" if CANARY_ID[-1] != "0" else "1"),
+        phone=CANARY_PHONE + "9",
+        employer=CANARY_EMPLOYER,
+    )
     failing = [
         run_cli("case", "add", stdin=json.dumps(bad, ensure_ascii=False), data_dir=data_dir, user=ADMIN),
         run_cli("case", "show", CANARY_ID, "--json", data_dir=data_dir, user=ADMIN),
         run_cli("case", "show", CANARY_NAME, data_dir=data_dir, user=ADMIN),
         run_cli("case", "list", "--search", CANARY_NAME, "--status", "bogus", "--json", data_dir=data_dir, user=ADMIN),
-        run_cli("case", "act", nos[1], "reply", stdin=json.dumps({"text": CANARY_NAME}, ensure_ascii=False),
-                data_dir=data_dir, user=ADMIN),
+        run_cli(
+            "case",
+            "act",
+            nos[1],
+            "reply",
+            stdin=json.dumps({"text": CANARY_NAME}, ensure_ascii=False),
+            data_dir=data_dir,
+            user=ADMIN,
+        ),
         run_cli("case", "list", "--search", CANARY_NAME, data_dir=data_dir, user=ADMIN, password=CANARY_PHONE),
     ]
     assert [p.returncode for p in failing] == [2, 1, 1, 2, 1, 1]

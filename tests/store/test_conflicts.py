@@ -12,15 +12,35 @@ from tests.store.conftest import exchange, state
 
 # (what the station does, what the peer does at the same time, from which status, conflict fields)
 MATRIX = [
-    pytest.param(("return", {"dept": "tax", "reason": "不属于本部门职责。"}), ("sign", {"dept": "tax"}), "route",
-                 ["status"], id="status-both-ways"),
+    pytest.param(
+        ("return", {"dept": "tax", "reason": "不属于本部门职责。"}),
+        ("sign", {"dept": "tax"}),
+        "route",
+        ["status"],
+        id="status-both-ways",
+    ),
     # an opinion moves the case's deadline to the latest one still owed, a withdrawal clears it
-    pytest.param(("withdraw", {"reason": "申请人自愿撤回。"}), ("opinion", {"dept": "tax", "text": "应补缴。"}),
-                 "route", ["due_date", "status"], id="terminal-against-a-status"),
-    pytest.param(("archive", {"text": "归档。"}), ("callback", {"satisfaction": "satisfied", "text": "回访。"}),
-                 "close_on_spot", ["status"], id="terminal-against-disjoint-fields"),
-    pytest.param(("extend", {"dept": "tax", "days": 3, "reason": "需调取台账。"}), ("sign", {"dept": "tax"}), "route",
-                 [], id="disjoint-merges"),
+    pytest.param(
+        ("withdraw", {"reason": "申请人自愿撤回。"}),
+        ("opinion", {"dept": "tax", "text": "应补缴。"}),
+        "route",
+        ["due_date", "status"],
+        id="terminal-against-a-status",
+    ),
+    pytest.param(
+        ("archive", {"text": "归档。"}),
+        ("callback", {"satisfaction": "satisfied", "text": "回访。"}),
+        "close_on_spot",
+        ["status"],
+        id="terminal-against-disjoint-fields",
+    ),
+    pytest.param(
+        ("extend", {"dept": "tax", "days": 3, "reason": "需调取台账。"}),
+        ("sign", {"dept": "tax"}),
+        "route",
+        [],
+        id="disjoint-merges",
+    ),
     pytest.param(("sign", {"dept": "tax"}), ("sign", {"dept": "hrss"}), "route", [], id="same-value-merges"),
 ]
 
@@ -42,8 +62,9 @@ def _pairs(session: Session) -> list[tuple[str, str, tuple[str, ...], str]]:
 
 
 @pytest.mark.parametrize(("local", "remote", "first", "fields"), MATRIX)
-def test_concurrent_events_conflict_on_both_sides_or_merge(station: Session, peer: Session, local: tuple,
-                                                           remote: tuple, first: str, fields: list[str]) -> None:
+def test_concurrent_events_conflict_on_both_sides_or_merge(
+    station: Session, peer: Session, local: tuple, remote: tuple, first: str, fields: list[str]
+) -> None:
     no = _shared_case(station, peer, first)
     case_service.perform(station, no, local[0], local[1])
     case_service.perform(peer, no, remote[0], remote[1])

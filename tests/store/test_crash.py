@@ -64,8 +64,9 @@ class Child:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_points_loses_no_acknowledged_case(station: Session, data_dir: Path,
-                                                             clock: FixedClock) -> None:
+def test_sigkill_at_random_points_loses_no_acknowledged_case(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
     station.close()
     rng = random.Random(int(os.environ.get("CRASH_SEED", "2025")))
     acked: list[str] = []
@@ -88,9 +89,7 @@ def test_sigkill_at_random_points_loses_no_acknowledged_case(station: Session, d
         with read(session.store.engine) as conn:
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
             present = [r[0] for r in conn.execute(text("SELECT case_no FROM cases ORDER BY case_no"))]
-            registered = conn.execute(
-                text("SELECT count(*) FROM events WHERE type = 'case_registered'")
-            ).scalar_one()
+            registered = conn.execute(text("SELECT count(*) FROM events WHERE type = 'case_registered'")).scalar_one()
         assert set(acked) <= set(present)
         # no half-saved case: each case has its one event, and each year's numbers run without gaps
         assert registered == len(present)

@@ -69,8 +69,9 @@ def test_a_foreign_station_identity_and_users_stay_out_of_this_store(station: Se
     assert peer.store.meta("station_code") == PEER_CODE and _users(peer) == users_before
 
 
-def test_a_fork_is_refused_whole_and_nothing_is_stored(station: Session, peer: Session, data_dir: Path,
-                                                       tmp_path: Path, clock: FixedClock) -> None:
+def test_a_fork_is_refused_whole_and_nothing_is_stored(
+    station: Session, peer: Session, data_dir: Path, tmp_path: Path, clock: FixedClock
+) -> None:
     case_service.intake(station, refer_intake(name="张伟"))
     station.close()
     clone = tmp_path / "restored"
@@ -180,8 +181,9 @@ def _notes(session: Session, no: str) -> list[str]:
     return [n["kind"] for n in query_service.get_case(session, no).notes]
 
 
-def test_an_unknown_type_is_kept_flagged_and_applied_once_learnt(station: Session, peer: Session,
-                                                                 newer_type: None) -> None:
+def test_an_unknown_type_is_kept_flagged_and_applied_once_learnt(
+    station: Session, peer: Session, newer_type: None
+) -> None:
     no = case_service.intake(station, refer_intake(name="张伟")).case_no
     case_uuid = query_service.get_case(station, no).summary.uuid
     with write(station.store.engine) as conn:

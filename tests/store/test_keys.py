@@ -61,8 +61,9 @@ def test_default_kdf_cost_is_real_and_unlocks(tmp_path: Path, clock: FixedClock)
     again.close()
 
 
-def test_wrong_password_and_unknown_user_get_the_same_generic_error(station: Session, data_dir: Path,
-                                                                     clock: FixedClock) -> None:
+def test_wrong_password_and_unknown_user_get_the_same_generic_error(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
     _fail(data_dir, clock, ADMIN, "not-the-password")
     _fail(data_dir, clock, "nobody", ADMIN_PASSWORD)
     ok = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
@@ -80,8 +81,9 @@ def test_wrong_password_on_the_cli_is_one_line_without_traceback(station: Sessio
         assert "Traceback" not in proc.stderr
 
 
-def test_lockout_after_five_failures_for_fifteen_minutes_persisted(station: Session, data_dir: Path,
-                                                                   clock: FixedClock) -> None:
+def test_lockout_after_five_failures_for_fifteen_minutes_persisted(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
     _add_worker(station)
     station.close()
     start = clock.now()
@@ -149,8 +151,9 @@ def test_unlock_by_an_admin_clears_the_lockout(station: Session, data_dir: Path,
     worker.close()
 
 
-def test_an_open_admin_session_does_not_erase_later_lockouts_or_attempts(station: Session, data_dir: Path,
-                                                                          clock: FixedClock) -> None:
+def test_an_open_admin_session_does_not_erase_later_lockouts_or_attempts(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
     """The admin's session was unlocked before a worker got locked out at the login window;
     saving the key file from that session must not undo the lock or lose the attempts."""
     _add_worker(station)
@@ -232,8 +235,7 @@ def _attempt_in_a_process(data_dir: str, start: object, at: str) -> None:
         pass
 
 
-def test_failures_from_programs_running_at_once_all_count(station: Session, data_dir: Path,
-                                                          clock: FixedClock) -> None:
+def test_failures_from_programs_running_at_once_all_count(station: Session, data_dir: Path, clock: FixedClock) -> None:
     """Eight programs try a wrong password at the same moment: none of the failures is lost, so
     the account is locked after five, exactly as if they had come one by one."""
     import multiprocessing
@@ -242,8 +244,10 @@ def test_failures_from_programs_running_at_once_all_count(station: Session, data
     station.close()
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Event()
-    procs = [ctx.Process(target=_attempt_in_a_process, args=(str(data_dir), start, clock.now().isoformat()))
-             for _ in range(8)]
+    procs = [
+        ctx.Process(target=_attempt_in_a_process, args=(str(data_dir), start, clock.now().isoformat()))
+        for _ in range(8)
+    ]
     for p in procs:
         p.start()
     start.set()
@@ -252,8 +256,9 @@ def test_failures_from_programs_running_at_once_all_count(station: Session, data
         assert p.exitcode == 0
     keystore = Keystore.load(keys_path(data_dir))
     assert keystore.locked_until(WORKER, clock.now()) is not None
-    attempts = [a for a in json.loads(keys_path(data_dir).read_text(encoding="utf-8"))["attempts"]
-                if a["user"] == WORKER]
+    attempts = [
+        a for a in json.loads(keys_path(data_dir).read_text(encoding="utf-8"))["attempts"] if a["user"] == WORKER
+    ]
     assert len(attempts) == 8 and not any(a["ok"] for a in attempts)
     with pytest.raises(AuthError):
         login(data_dir, WORKER, WORKER_PASSWORD, clock)

@@ -39,8 +39,9 @@ def test_schema_version_is_in_the_database(station: Session) -> None:
     assert not (station.data_dir / "backups").exists()  # a new store needs no backup
 
 
-def test_an_older_store_is_backed_up_encrypted_then_migrated(station: Session, data_dir: Path,
-                                                              clock: FixedClock) -> None:
+def test_an_older_store_is_backed_up_encrypted_then_migrated(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
     no = case_service.intake(station, refer_intake(name="张伟")).case_no
     key = station.store.key
     station.close()
@@ -81,8 +82,9 @@ def test_an_older_store_is_backed_up_encrypted_then_migrated(station: Session, d
     assert len(list((data_dir / "backups").iterdir())) == 1
 
 
-def test_a_version_3_store_gains_the_pair_index_and_sort_indexes(station: Session, data_dir: Path,
-                                                                  clock: FixedClock) -> None:
+def test_a_version_3_store_gains_the_pair_index_and_sort_indexes(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
     from station_app.store.migrations import SORT_COLUMNS
 
     data = refer_intake(name="欧阳修")
@@ -110,8 +112,9 @@ def test_a_version_3_store_gains_the_pair_index_and_sort_indexes(station: Sessio
     session.close()
 
 
-def test_a_version_4_store_moves_its_long_texts_out_of_the_cases_table(station: Session, data_dir: Path,
-                                                                        clock: FixedClock) -> None:
+def test_a_version_4_store_moves_its_long_texts_out_of_the_cases_table(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
     data = refer_intake(name="欧阳修")
     data["summary"] = "反映单位自2023年起未足额申报缴费基数。" * 20
     no = case_service.intake(station, data).case_no
@@ -121,8 +124,10 @@ def test_a_version_4_store_moves_its_long_texts_out_of_the_cases_table(station: 
     conn = sqlcipher_connect(db_path(data_dir), key)
     for column, kind in (("summary", "TEXT"), ("claim", "TEXT"), ("intake", "TEXT")):
         conn.execute(f"ALTER TABLE cases ADD COLUMN {column} {kind}")
-    conn.execute("UPDATE cases SET (summary, claim, intake) = (SELECT summary, claim, intake FROM case_texts"
-                 " WHERE case_id = cases.id)")
+    conn.execute(
+        "UPDATE cases SET (summary, claim, intake) = (SELECT summary, claim, intake FROM case_texts"
+        " WHERE case_id = cases.id)"
+    )
     conn.execute("DROP TABLE case_texts")
     conn.execute("PRAGMA user_version = 4")
     conn.close()
@@ -143,8 +148,9 @@ def test_a_version_4_store_moves_its_long_texts_out_of_the_cases_table(station: 
     session.close()
 
 
-def test_a_version_5_store_gains_department_deadlines_and_the_clue_flag(station: Session, data_dir: Path,
-                                                                        clock: FixedClock) -> None:
+def test_a_version_5_store_gains_department_deadlines_and_the_clue_flag(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
     """Migration 6: each department's own deadline and on-time flag, the case's clue-transfer flag."""
     no = case_service.intake(station, refer_intake(name="范仲淹")).case_no
     case_service.perform(station, no, "route", {})
@@ -166,8 +172,7 @@ def test_a_version_5_store_gains_department_deadlines_and_the_clue_flag(station:
     session.close()
 
 
-def test_a_store_from_a_newer_program_is_refused_untouched(station: Session, data_dir: Path,
-                                                           clock: FixedClock) -> None:
+def test_a_store_from_a_newer_program_is_refused_untouched(station: Session, data_dir: Path, clock: FixedClock) -> None:
     from station_app.errors import StationError
 
     key = station.store.key

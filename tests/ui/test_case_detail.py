@@ -76,8 +76,7 @@ def test_lifecycle_from_routing_to_archive(qtbot: Any, worker: Session, main_win
     assert all(opinions)
 
 
-def test_detail_models_pass_the_model_tester(qtbot: Any, qtmodeltester: Any, worker: Session,
-                                             main_window: Any) -> None:
+def test_detail_models_pass_the_model_tester(qtbot: Any, qtmodeltester: Any, worker: Session, main_window: Any) -> None:
     case_no = intake(worker, joint_intake(name="张无忌")).case_no
     perform(worker, case_no, "route", {})
     main_window.open_case(case_no)
@@ -85,8 +84,9 @@ def test_detail_models_pass_the_model_tester(qtbot: Any, qtmodeltester: Any, wor
     qtmodeltester.check(main_window.detail.departments)
 
 
-def test_a_worker_cannot_do_a_heads_action(qtbot: Any, worker: Session, head: Session, main_window: Any,
-                                           runner: Any) -> None:
+def test_a_worker_cannot_do_a_heads_action(
+    qtbot: Any, worker: Session, head: Session, main_window: Any, runner: Any
+) -> None:
     from ui.main_window import MainWindow
 
     case_no = intake(worker, major_intake(name="谢逊")).case_no

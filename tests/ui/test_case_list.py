@@ -61,8 +61,9 @@ def test_sorting_is_done_by_the_store(qtbot: Any, qtmodeltester: Any, many: Sess
     qtmodeltester.check(model)
 
 
-def test_due_dates_are_coloured_and_identifiers_masked(qtbot: Any, qtmodeltester: Any, worker: Session,
-                                                      clock: FixedClock) -> None:
+def test_due_dates_are_coloured_and_identifiers_masked(
+    qtbot: Any, qtmodeltester: Any, worker: Session, clock: FixedClock
+) -> None:
     from ui import theme
     from ui.case_table_model import COLUMN_INDEX, CaseTableModel
 
@@ -93,8 +94,9 @@ def test_due_dates_are_coloured_and_identifiers_masked(qtbot: Any, qtmodeltester
     qtmodeltester.check(model)
 
 
-def test_search_as_you_type_by_two_characters_and_initials(qtbot: Any, many: Session, main_window: Any,
-                                                            runner: Any) -> None:
+def test_search_as_you_type_by_two_characters_and_initials(
+    qtbot: Any, many: Session, main_window: Any, runner: Any
+) -> None:
     wanted = intake(many, intake_json(name="钟馗", received_at="2025-09-01T09:00:00+08:00"))
     main = main_window
     qtbot.keyClick(main, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
@@ -108,19 +110,20 @@ def test_search_as_you_type_by_two_characters_and_initials(qtbot: Any, many: Ses
     assert view.count_label.text() == "共 1 件"
     view.search.clear()
     qtbot.keyClicks(view.search, "zk")
-    qtbot.waitUntil(lambda: view.model.rowCount() >= 1 and view.search.text() == "zk" and not runner.busy,
-                    timeout=5000)
+    qtbot.waitUntil(lambda: view.model.rowCount() >= 1 and view.search.text() == "zk" and not runner.busy, timeout=5000)
     settle(qtbot, runner)
     assert wanted.case_no in [view.model.case_at(r).case_no for r in range(view.model.rowCount())]
     with qtbot.waitSignal(view.case_opened) as opened:
         qtbot.keyClick(view.search, Qt.Key.Key_Return) if view.model.rowCount() == 1 else view._open_row(
-            next(r for r in range(view.model.rowCount()) if view.model.case_at(r).case_no == wanted.case_no))
+            next(r for r in range(view.model.rowCount()) if view.model.case_at(r).case_no == wanted.case_no)
+        )
     assert opened.args == [wanted.case_no]
     assert main.current_page() == "detail"
 
 
-def test_filters_and_dashboard_tiles(qtbot: Any, many: Session, main_window: Any, runner: Any,
-                                     clock: FixedClock) -> None:
+def test_filters_and_dashboard_tiles(
+    qtbot: Any, many: Session, main_window: Any, runner: Any, clock: FixedClock
+) -> None:
     main = main_window
     settle(qtbot, runner)
     dashboard = main.dashboard
@@ -169,8 +172,7 @@ def test_clicking_a_header_sorts_on_the_worker(qtbot: Any, many: Session, main_w
     assert header.sortIndicatorSection() == COLUMN_INDEX["case_no"]
 
 
-def test_a_search_matching_more_than_the_cap_says_so(qtbot: Any, many: Session, main_window: Any,
-                                                     runner: Any) -> None:
+def test_a_search_matching_more_than_the_cap_says_so(qtbot: Any, many: Session, main_window: Any, runner: Any) -> None:
     from station_app.services.case_service import bulk_intake
     from station_app.services.query_service import SEARCH_LIMIT
 
@@ -185,8 +187,9 @@ def test_a_search_matching_more_than_the_cap_says_so(qtbot: Any, many: Session, 
     assert "缩小范围" in view.count_label.text()
 
 
-def test_a_query_too_short_to_search_says_what_is_needed(qtbot: Any, many: Session, main_window: Any,
-                                                         runner: Any) -> None:
+def test_a_query_too_short_to_search_says_what_is_needed(
+    qtbot: Any, many: Session, main_window: Any, runner: Any
+) -> None:
     main_window.go("cases")
     view = main_window.cases
     settle(qtbot, runner)

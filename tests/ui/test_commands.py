@@ -26,12 +26,27 @@ def test_demo_station_covers_every_category_track_status_and_town(tmp_path: Path
         rows = list_cases(session, CaseQuery(), limit=1000)
         assert len(rows) == 300
         assert {int(r.category) for r in rows} == set(range(1, 10))
-        assert {r.town_code for r in rows} == {"232701100", "232701101", "232701102", "232701103", "232701104",
-                                             "232701105"}
+        assert {r.town_code for r in rows} == {
+            "232701100",
+            "232701101",
+            "232701102",
+            "232701103",
+            "232701104",
+            "232701105",
+        }
         assert {r.track.value for r in rows} == {"not_accepted", "refer", "joint", "major", "submit_city"}
         statuses = Counter(r.status.value for r in rows)
-        assert {"registered", "routed", "in_progress", "replied", "archived", "not_accepted", "closed_on_spot",
-                "withdrawn", "objection"} <= set(statuses)
+        assert {
+            "registered",
+            "routed",
+            "in_progress",
+            "replied",
+            "archived",
+            "not_accepted",
+            "closed_on_spot",
+            "withdrawn",
+            "objection",
+        } <= set(statuses)
         assert count_cases(session, CaseQuery(overdue=True)) > 0
         assert {r.deadline_state for r in rows} >= {"ok", "warn", "overdue"}
     finally:
@@ -60,13 +75,29 @@ def test_screenshot_command_renders_every_screen(tmp_path: Path) -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATION_")}
     env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-m", "station_app.cli", "screenshot", "--out", str(tmp_path), "--cases",
-                          "60"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "station_app.cli", "screenshot", "--out", str(tmp_path), "--cases", "60"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     files = json.loads(out.stdout)["files"]
     names = [Path(f).name for f in files]
-    assert names == ["01-login.png", "02-dashboard.png", "03-intake.png", "04-cases.png", "05-detail.png",
-                     "06-print.png", "07-stats.png", "08-settings.png", "09-users.png", "10-locked.png"]
+    assert names == [
+        "01-login.png",
+        "02-dashboard.png",
+        "03-intake.png",
+        "04-cases.png",
+        "05-detail.png",
+        "06-print.png",
+        "07-stats.png",
+        "08-settings.png",
+        "09-users.png",
+        "10-locked.png",
+    ]
     for name in names:
         if name != "06-print.png":
             image = QImage(str(tmp_path / name))
@@ -91,8 +122,14 @@ def test_ui_commands_do_not_import_qt() -> None:
 
 def test_selfcheck_prints_one_passing_line_per_check(tmp_path: Path) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(tmp_path))
-    done = subprocess.run([sys.executable, "-m", "station_app", "selfcheck"], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "station_app", "selfcheck"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.strip().splitlines()
     names = [line.split("]")[1].split(":")[0].strip() for line in lines[:-1]]

@@ -131,8 +131,9 @@ def test_fields_validate_as_typed_and_on_save(qtbot: Any, main_window: Any, work
     assert "争议期间" in main.intake.panel.status.text()
 
 
-def test_draft_survives_an_accidental_close_encrypted(qtbot: Any, main_window: Any, worker: Session, runner: Any,
-                                                     data_dir: Path, clock: FixedClock) -> None:
+def test_draft_survives_an_accidental_close_encrypted(
+    qtbot: Any, main_window: Any, worker: Session, runner: Any, data_dir: Path, clock: FixedClock
+) -> None:
     from ui.main_window import MainWindow
 
     main = main_window
@@ -195,11 +196,29 @@ def test_tab_order_follows_the_conversation(qtbot: Any, main_window: Any) -> Non
 
     main_window.go("intake")
     form = main_window.intake.form
-    expected = [form.channel, form.received_at, form.town, form.applicant_kind, form.applicant_name,
-                form.applicant_id, form.applicant_phone, form.respondent_name, form.respondent_uscc, form.category,
-                *form.insurance.values(), form.periods.add_button, form.amount, form.group_size,
-                *form.flags.values(), form.proceeding_kind, form.proceeding_body, form.proceeding_case_no,
-                form.proceeding_dismissed, form.summary, form.claim]
+    expected = [
+        form.channel,
+        form.received_at,
+        form.town,
+        form.applicant_kind,
+        form.applicant_name,
+        form.applicant_id,
+        form.applicant_phone,
+        form.respondent_name,
+        form.respondent_uscc,
+        form.category,
+        *form.insurance.values(),
+        form.periods.add_button,
+        form.amount,
+        form.group_size,
+        *form.flags.values(),
+        form.proceeding_kind,
+        form.proceeding_body,
+        form.proceeding_case_no,
+        form.proceeding_dismissed,
+        form.summary,
+        form.claim,
+    ]
     form.channel.setFocus()
     seen = []
     for _ in expected:
@@ -218,8 +237,9 @@ def test_not_enrolled_and_proceeding_inputs_reach_the_service(qtbot: Any, main_w
     assert form.proceeding_kind.itemText(form.proceeding_kind.findData("arbitration")) == "劳动人事争议仲裁"
     type_intake(qtbot, main, "赵敏")
     panel = main.intake.panel
-    qtbot.waitUntil(lambda: panel.decision is not None and panel.decision.lead is not None
-                    and panel.decision.lead.value == "tax")
+    qtbot.waitUntil(
+        lambda: panel.decision is not None and panel.decision.lead is not None and panel.decision.lead.value == "tax"
+    )
     form.flags["not_enrolled"].setChecked(True)
     form.flags["in_legal_proceedings"].setChecked(True)
     form.proceeding_kind.setCurrentIndex(form.proceeding_kind.findData("arbitration"))
@@ -227,10 +247,15 @@ def test_not_enrolled_and_proceeding_inputs_reach_the_service(qtbot: Any, main_w
     tab_to(form.proceeding_case_no)
     qtbot.keyClicks(form.proceeding_case_no, "2025-8")
     form.proceeding_dismissed.setChecked(True)
-    assert form.to_data()["proceeding"] == {"kind": "arbitration", "body": "漠河市劳动人事争议仲裁委员会",
-                                            "case_no": "2025-8", "dismissed": True}
-    qtbot.waitUntil(lambda: panel.decision is not None and panel.decision.lead is not None
-                    and panel.decision.lead.value == "hrss")
+    assert form.to_data()["proceeding"] == {
+        "kind": "arbitration",
+        "body": "漠河市劳动人事争议仲裁委员会",
+        "case_no": "2025-8",
+        "dismissed": True,
+    }
+    qtbot.waitUntil(
+        lambda: panel.decision is not None and panel.decision.lead is not None and panel.decision.lead.value == "hrss"
+    )
     main.intake.save()
     saved = main.intake.last_saved
     assert saved is not None and saved.routing.lead is not None and saved.routing.lead.value == "hrss"

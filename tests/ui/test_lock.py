@@ -30,8 +30,9 @@ def visible_texts(window: Any) -> str:
     return "\n".join(parts)
 
 
-def test_idle_lock_hides_the_data_and_needs_the_password(qtbot: Any, worker: Session, main_window: Any,
-                                                         runner: Any) -> None:
+def test_idle_lock_hides_the_data_and_needs_the_password(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any
+) -> None:
     data = joint_intake(name="黄药师")
     case_no = intake(worker, data).case_no
     main = main_window
@@ -50,8 +51,11 @@ def test_idle_lock_hides_the_data_and_needs_the_password(qtbot: Any, worker: Ses
     texts = visible_texts(main)
     for secret in ("黄药师", "梅超风", data["applicant"]["phone"], data["applicant"]["id_number"]):
         assert secret not in texts
-    assert not any(w.isVisible() for w in QApplication.topLevelWidgets() if w is not main and w.isWindow()
-                   and type(w).__name__.endswith("Dialog"))
+    assert not any(
+        w.isVisible()
+        for w in QApplication.topLevelWidgets()
+        if w is not main and w.isWindow() and type(w).__name__.endswith("Dialog")
+    )
     assert "空闲超过" in main.lock_view.reason.text()
     main.go("cases")  # navigation is refused while locked
     assert main.locked

@@ -45,8 +45,9 @@ def test_login_opens_the_main_window(qtbot: Any, desk_station: Session, data_dir
     desk.shutdown()
 
 
-def test_wrong_password_and_lockout_are_shown(qtbot: Any, desk_station: Session, data_dir: Path,
-                                              clock: FixedClock) -> None:
+def test_wrong_password_and_lockout_are_shown(
+    qtbot: Any, desk_station: Session, data_dir: Path, clock: FixedClock
+) -> None:
     desk = _desk(qtbot, data_dir, clock)
     view = desk.login_view
     for _ in range(5):

@@ -23,8 +23,9 @@ def _printed(qtbot: Any, main: Any, runner: Any, case_no: str, kind: str = "") -
     return dialog
 
 
-def test_receipt_preview_print_and_save(qtbot: Any, worker: Session, main_window: Any, runner: Any,
-                                        tmp_path: Path) -> None:
+def test_receipt_preview_print_and_save(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any, tmp_path: Path
+) -> None:
     from PySide6.QtPrintSupport import QPrinter
 
     case_no = intake(worker, refer_intake(name="郭靖")).case_no
@@ -33,8 +34,9 @@ def test_receipt_preview_print_and_save(qtbot: Any, worker: Session, main_window
     assert event_count(worker) == before  # a preview takes no number and records nothing
     assert dialog.pdf.startswith(b"%PDF")
     assert "样稿" in dialog.info.text() and dialog.result is None
-    kinds = {dialog.kinds.item(i).data(Qt.ItemDataRole.UserRole): dialog.kinds.item(i)
-             for i in range(dialog.kinds.count())}
+    kinds = {
+        dialog.kinds.item(i).data(Qt.ItemDataRole.UserRole): dialog.kinds.item(i) for i in range(dialog.kinds.count())
+    }
     assert kinds["receipt"].flags() & Qt.ItemFlag.ItemIsEnabled
     assert kinds["referral"].flags() & Qt.ItemFlag.ItemIsEnabled  # a refer case gets a referral slip
     assert not kinds["refusal"].flags() & Qt.ItemFlag.ItemIsEnabled
@@ -75,8 +77,7 @@ def test_intake_offers_receipt_and_referral(qtbot: Any, worker: Session, main_wi
     assert asked.args == [main.intake.last_saved.case_no, "receipt"]
 
 
-def test_verify_a_scanned_paper(qtbot: Any, worker: Session, main_window: Any, runner: Any,
-                                tmp_path: Path) -> None:
+def test_verify_a_scanned_paper(qtbot: Any, worker: Session, main_window: Any, runner: Any, tmp_path: Path) -> None:
     from ui.verify_dialog import VerifyDialog
 
     case_no = intake(worker, refer_intake(name="洪七公")).case_no

@@ -18,8 +18,9 @@ from tests.factories import joint_intake, refer_intake
 from tests.ui.conftest import settle
 
 
-def test_statistics_screen_charts_and_exports(qtbot: Any, worker: Session, main_window: Any, runner: Any,
-                                              tmp_path: Path) -> None:
+def test_statistics_screen_charts_and_exports(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any, tmp_path: Path
+) -> None:
     intake(worker, refer_intake(name="一灯"))
     intake(worker, joint_intake(name="瑛姑"))
     main = main_window
@@ -50,8 +51,9 @@ def test_statistics_screen_charts_and_exports(qtbot: Any, worker: Session, main_
     assert event_count(stats.session) == before + 1 and dialog.result.paper_no in dialog.info.text()
 
 
-def test_settings_are_changed_through_events_by_role(qtbot: Any, desk_station: Session, worker: Session,
-                                                     runner: Any) -> None:
+def test_settings_are_changed_through_events_by_role(
+    qtbot: Any, desk_station: Session, worker: Session, runner: Any
+) -> None:
     from ui.settings_view import SettingsView
 
     admin = desk_station
@@ -103,8 +105,9 @@ def test_department_contacts_and_large_text(qtbot: Any, desk_station: Session, r
     main.idle.detach()
 
 
-def test_users_add_and_head_unlocks(qtbot: Any, desk_station: Session, head: Session, data_dir: Path,
-                                    clock: Any) -> None:
+def test_users_add_and_head_unlocks(
+    qtbot: Any, desk_station: Session, head: Session, data_dir: Path, clock: Any
+) -> None:
     from station_app.errors import AuthError
     from station_app.services.session import login
     from ui.users_view import UserDialog, UsersView
