@@ -245,20 +245,35 @@ def cmd_case_act(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from station_app.services.audit_service import verify
+    from sqlalchemy.exc import DBAPIError
+
+    from station_app.services.audit_service import integrity, verify
 
     session = _session(args)
     try:
-        report = verify(session)
+        pages = integrity(session)
+        damaged = [name for name, problems in pages.items() if problems]
+        try:
+            report = verify(session)
+        except DBAPIError:
+            if not damaged:
+                raise
+            report = None  # the log cannot be read past the damaged page
     finally:
         session.close()
-    if report.ok:
-        _out({"ok": True, "events": report.count})
+    if damaged:
+        print("数据库文件损坏:" + "、".join(damaged) + " 报告了问题,请恢复最新的备份或联系市级管理员", file=sys.stderr)
+    if report is not None and report.ok and not damaged:
+        _out({"ok": True, "events": report.count, "integrity": pages})
         return EXIT_OK
+    if report is None:
+        _out({"ok": False, "integrity": pages})
+        return EXIT_ERROR
     _out(
         {
             "ok": False,
             "events": report.count,
+            "integrity": pages,
             "bad_seq": report.bad_seq,
             "bad_uuid": report.bad_uuid,
             "reason": report.reason,

@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from station_app.domain.enums import Role
 from station_app.services.session import Session
@@ -33,8 +34,23 @@ _FINGERPRINT = {
 
 
 def verify(session: Session) -> ChainReport:
+    """Check every chain of the event log and the ledger."""
     with read(session.store.engine) as conn:
         return verify_chain(conn)
+
+
+def integrity(session: Session) -> dict[str, list[str]]:
+    """SQLCipher's page check (`cipher_integrity_check`: every page's HMAC) and SQLite's
+    `integrity_check`; the problems each reported, empty when the file is sound."""
+    out: dict[str, list[str]] = {}
+    with read(session.store.engine) as conn:
+        for pragma in ("cipher_integrity_check", "integrity_check"):
+            try:
+                rows = [str(r[0]) for r in conn.exec_driver_sql(f"PRAGMA {pragma}")]
+            except DBAPIError as exc:  # a page so damaged that the check itself stops
+                rows = [f"{type(exc.orig).__name__}: {exc.orig}"]
+            out[pragma] = [r for r in rows if r != "ok"]
+    return out
 
 
 def fingerprint(conn: Connection) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlcipher3
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -67,19 +68,52 @@ def make_engine(path: Path, key: bytes | None) -> Engine:
     return engine
 
 
+class LogCommitHook(Protocol):
+    """Told about every committed write transaction that appended to the event log."""
+
+    def snapshot(self, conn: Connection) -> Any:
+        """Read what to record, inside the transaction just before it commits."""
+
+    def publish(self, state: Any) -> None:
+        """Record it, after the commit returned."""
+
+
+_HOOKS: weakref.WeakKeyDictionary[Engine, LogCommitHook] = weakref.WeakKeyDictionary()
+_LOG_APPENDED = "station_app.log_appended"
+
+
+def on_log_commit(engine: Engine, hook: LogCommitHook) -> None:
+    """Call `hook` around every commit of `write(engine)` that appended events (the anchor)."""
+    _HOOKS[engine] = hook
+
+
+def mark_log_appended(conn: Connection) -> None:
+    """Note that the current write transaction appended to the event log."""
+    conn.info[_LOG_APPENDED] = True
+
+
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (`BEGIN IMMEDIATE` ... `COMMIT`), rolled back on error."""
+    """One write transaction (`BEGIN IMMEDIATE` ... `COMMIT`), rolled back on error.
+
+    When it appended to the event log, the engine's log-commit hook (if any) snapshots the
+    head before the commit and publishes it after: one small write per transaction."""
     with engine.connect() as conn:
+        conn.info.pop(_LOG_APPENDED, None)
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
             yield conn
+            hook = _HOOKS.get(engine) if conn.info.pop(_LOG_APPENDED, False) else None
+            state = hook.snapshot(conn) if hook is not None else None
         except BaseException:
+            conn.info.pop(_LOG_APPENDED, None)
             conn.exec_driver_sql("ROLLBACK")
             conn.rollback()
             raise
         conn.exec_driver_sql("COMMIT")
         conn.commit()
+        if hook is not None:
+            hook.publish(state)
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from station_app.store.db import get_meta, set_meta
+from station_app.store.db import get_meta, mark_log_appended, set_meta
 from station_app.store.payloads import Scope
 
 GENESIS = "0" * 64
@@ -294,6 +294,7 @@ def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id:
         conn.execute(_INSERT, [_row(ev, bundle_id) for ev in out])
         conn.execute(_SET_HEAD, [{"o": o, "s": s, "n": n, "h": h} for (o, s), (n, h) in heads.items()])
         set_meta(conn, "ledger_head", f"{seq}:{lhash}")
+        mark_log_appended(conn)
     return out
 
 

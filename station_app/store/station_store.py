@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine, text
 
 from station_app.errors import StationError
+from station_app.store.anchor import open_anchor
 from station_app.store.db import get_meta, make_engine, read, write
 from station_app.store.keystore import KdfParams, Keystore
 from station_app.store.migrations import migrate
@@ -87,16 +88,25 @@ def create_store(
             ("origin", station_code),
         ):
             conn.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": k, "v": v})
+    open_anchor(engine, db_path(data_dir))
     keystore.save()  # the key file last: a half-made store is never offered for login
     return OpenStore(data_dir, engine, keystore, db_key)
 
 
 def unlock_store(data_dir: Path, user: str, password: str, now: datetime) -> OpenStore:
-    """Unwrap the key with the user's password (counting failures) and open the database."""
+    """Unwrap the key with the user's password (counting failures) and open the database.
+
+    The database is checked against its anchor (anchor.py): AnchorError, with what happened
+    and what to do, when its log is behind the last anchored head."""
     keystore = Keystore.load(keys_path(data_dir))
     db_key = keystore.unwrap(user, password, now)
     engine = make_engine(db_path(data_dir), db_key)
     migrate(engine, db_path(data_dir))
+    try:
+        open_anchor(engine, db_path(data_dir))  # a log behind its anchor refuses normal work
+    except StationError:
+        engine.dispose()
+        raise
     with keystore.locked():
         attempts = keystore.take_attempts()
         if attempts:

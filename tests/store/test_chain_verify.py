@@ -18,6 +18,7 @@ from station_app.clock import FixedClock
 from station_app.services import audit_service, case_service, settings_service
 from station_app.services.session import login
 from station_app.services.station_service import init_station
+from station_app.store.anchor import ANCHORED_META, anchor_path
 from station_app.store.station_store import db_path
 from tests.conftest import (
     ADMIN,
@@ -131,8 +132,10 @@ def test_damage_in_any_chain_is_caught_at_its_first_bad_event(
             ("UPDATE events SET origin_seq = ? WHERE seq = ?", (after["origin_seq"], middle["seq"])),
         )
         expect = after
-    else:
-        _tamper(data_dir, key, ("DELETE FROM events WHERE seq = ?", (last["seq"],)))
+    else:  # with the anchor removed too (as one holding the key could): the open check cannot see it
+        _tamper(data_dir, key, ("DELETE FROM events WHERE seq = ?", (last["seq"],)),
+                ("DELETE FROM meta WHERE key = ?", (ANCHORED_META,)))  # fmt: skip
+        anchor_path(db_path(data_dir)).unlink()
         expect = None
     report = _verify(data_dir)
     assert not report.ok
@@ -146,7 +149,7 @@ def test_damage_in_any_chain_is_caught_at_its_first_bad_event(
         assert (bad.bad_uuid, bad.bad_seq) == (expect["uuid"], expect["seq"])
         assert (report.bad_uuid, report.bad_seq) == (expect["uuid"], expect["seq"])
     proc = run_cli("audit", "verify", data_dir=data_dir, user=ADMIN)
-    assert proc.returncode == 1
+    assert proc.returncode == 1, proc.stderr
     out = json.loads(proc.stdout)
     assert out["ok"] is False and [(c["origin"], c["stream"]) for c in out["broken"]] == [(origin, stream)]
 

@@ -1,0 +1,219 @@
+"""The log's head anchored outside the database (issue 10, "trust that does not rest on the
+database key alone").
+
+After every committed transaction that appended to the event log, a small record -- the ledger
+seq and ledger hash, the case and paper counters -- signed with the store's Ed25519 key is
+written atomically beside `station.db` (`station.anchor`). At open the database is compared
+with it: a log behind its anchor (the `-wal` file deleted, an older `station.db` copied back,
+the log emptied) refuses normal work instead of issuing case numbers a second time. A log ahead
+of its anchor (a crash between the commit and the anchor write) is re-anchored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Connection, Engine, text
+
+from station_app.errors import StationError
+from station_app.store.atomic import atomic_write_bytes
+from station_app.store.db import get_meta, on_log_commit, read, set_meta, write
+from station_app.store.events import GENESIS, ledger_head
+
+log = logging.getLogger(__name__)
+
+ANCHOR_NAME = "station.anchor"
+FORMAT = 1
+COUNTER_PREFIXES = ("case_seq:", "paper_seq:")
+# Set in `meta` once the store has an anchor: from then on a missing anchor file is an error.
+ANCHORED_META = "anchored"
+
+_AFTER = "请恢复最新的备份,或联系市级管理员。在此之前请勿继续受理,以免案件编号重复。"
+
+
+class AnchorError(StationError):
+    """The database does not reach the head its anchor records, or the anchor is not genuine.
+
+    The message (Chinese) says what happened and what to do; `reason` names it for logs and
+    tests: behind | diverged | emptied | counters | tampered | missing."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def anchor_path(db_path: Path) -> Path:
+    """Where the anchor of the database at `db_path` lives (beside it)."""
+    return db_path.with_name(ANCHOR_NAME)
+
+
+@dataclass(frozen=True)
+class Head:
+    """What an anchor records: the ledger head and the counters that issue numbers."""
+
+    seq: int
+    ledger_hash: str
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def body(self, origin: str) -> dict[str, Any]:
+        """The signed part of the anchor record."""
+        return {"format": FORMAT, "origin": origin, "seq": self.seq, "ledger_hash": self.ledger_hash,
+                "counters": dict(sorted(self.counters.items()))}  # fmt: skip
+
+
+def _canonical(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def read_head(conn: Connection, from_log: bool = False) -> Head:
+    """The database's current head (inside the caller's transaction); reads by key only.
+
+    The ledger head comes from `meta` (what an append extends), or with `from_log` from the
+    last row of the log itself (at open: what is really there)."""
+    if from_log:
+        row = conn.execute(
+            text("SELECT seq, ledger_hash FROM events WHERE seq = (SELECT max(seq) FROM events)")
+        ).first()
+        seq, lhash = (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
+    else:
+        seq, lhash = ledger_head(conn)
+    counters: dict[str, int] = {}
+    for prefix in COUNTER_PREFIXES:  # a key range: a search on meta's primary key, never a scan
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = conn.execute(text("SELECT key, value FROM meta WHERE key >= :lo AND key < :hi"),
+                            {"lo": prefix, "hi": upper})  # fmt: skip
+        counters.update({str(k): int(v) for k, v in rows})
+    return Head(seq, lhash, counters)
+
+
+def _signing_key(conn: Connection) -> tuple[Ed25519PrivateKey, str] | None:
+    private = get_meta(conn, "ed25519_private")
+    if private is None:
+        return None
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private)), get_meta(conn, "origin") or ""
+
+
+class Anchor:
+    """Writes the anchor of one store after each committing transaction that appended events."""
+
+    def __init__(self, path: Path, key: Ed25519PrivateKey, origin: str) -> None:
+        self.path = path
+        self._key = key
+        self._origin = origin
+        self._lock = threading.Lock()
+        self._last = -1
+
+    def snapshot(self, conn: Connection) -> Head:
+        """The head to anchor, read inside the transaction about to commit."""
+        return read_head(conn)
+
+    def publish(self, head: Head) -> None:
+        """Write the signed record atomically (temp file, fsync, rename), never going back.
+
+        A failure is logged, not raised: the transaction is already committed, and the next
+        commit (or the next open) anchors the head again."""
+        with self._lock:
+            if head.seq <= self._last:
+                return  # another thread of this process anchored a later head already
+            body = head.body(self._origin)
+            record = dict(body, sig=self._key.sign(_canonical(body)).hex())
+            try:
+                atomic_write_bytes(self.path, _canonical(record) + b"\n")
+            except OSError as exc:
+                log.warning("anchor not written: %s", type(exc).__name__)
+                return
+            self._last = head.seq
+
+
+def load_anchor(path: Path, public_hex: str | None) -> Head | None:
+    """The anchor at `path` (None when there is none); AnchorError when it is not genuine."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        record = json.loads(raw)
+        sig = bytes.fromhex(record.pop("sig"))
+        if public_hex is None:
+            raise ValueError("no public key")
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(sig, _canonical(record))
+        if record.get("format") != FORMAT:
+            raise ValueError("format")
+        return Head(int(record["seq"]), str(record["ledger_hash"]),
+                    {str(k): int(v) for k, v in dict(record["counters"]).items()})  # fmt: skip
+    except (ValueError, KeyError, TypeError, AttributeError, InvalidSignature):
+        raise AnchorError(
+            "tampered",
+            f"数据目录中的锚点记录({ANCHOR_NAME})签名无效,可能被篡改或损坏,无法确认数据库是否完整。" + _AFTER,
+        ) from None
+
+
+def check_against(conn: Connection, anchored: Head) -> None:
+    """Raise AnchorError when the database does not reach the anchored head."""
+    if conn.execute(text("SELECT 1 FROM events LIMIT 1")).first() is None and anchored.seq > 0:
+        raise AnchorError(
+            "emptied",
+            f"本站的事件日志为空,但上次确认保存时已有 {anchored.seq} 条记录:日志被删除或数据库被替换。" + _AFTER,
+        )
+    row = conn.execute(text("SELECT ledger_hash FROM events WHERE seq = :n"), {"n": anchored.seq}).first()
+    if anchored.seq > 0 and row is None:
+        raise AnchorError(
+            "behind",
+            f"数据库比上次确认保存的状态旧:已确认保存的第 {anchored.seq} 条记录不在数据库中。"
+            "可能是 station.db-wal 文件被删除,或把较旧的 station.db 拷回了数据目录。" + _AFTER,
+        )
+    if anchored.seq > 0 and row is not None and row[0] != anchored.ledger_hash:
+        raise AnchorError(
+            "diverged",
+            f"数据库与上次确认保存的状态不一致:第 {anchored.seq} 条记录已不同。"
+            "可能是把较旧的 station.db 拷回后又继续录入了数据。" + _AFTER,
+        )
+    current = read_head(conn).counters
+    lower = sorted(k for k, v in anchored.counters.items() if current.get(k, 0) < v)
+    if lower:
+        raise AnchorError(
+            "counters",
+            "数据库中的编号计数器比上次确认保存时小,继续使用会重复发放编号。"
+            "可能是 station.db-wal 文件被删除,或把较旧的 station.db 拷回了数据目录。" + _AFTER,
+        )
+
+
+def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
+    """At open: check the database against its anchor, re-anchor it, and register the anchor
+    to be written after every committing transaction that appends to the log.
+
+    A store without an anchor that never had one (written by an older version) is anchored
+    now. Raises AnchorError for a log behind its anchor, emptied, with lower counters, an
+    anchor that is not genuine, or a missing anchor on a store that had one. Returns None for a
+    store without a signing key (the benchmark's plain baseline): it is not anchored."""
+    path = anchor_path(db_path)
+    with read(engine) as conn:
+        signing = _signing_key(conn)
+        if signing is None:
+            return None
+        anchored = load_anchor(path, get_meta(conn, "ed25519_public"))
+        if anchored is None and get_meta(conn, ANCHORED_META) is not None:
+            raise AnchorError(
+                "missing",
+                f"数据目录中缺少锚点记录({ANCHOR_NAME}),无法确认数据库是否为最新状态。"
+                "可能是数据目录只被部分拷贝或有文件被删除。" + _AFTER,
+            )
+        if anchored is not None:
+            check_against(conn, anchored)
+        head = read_head(conn, from_log=True)
+        first = get_meta(conn, ANCHORED_META) is None
+    anchor = Anchor(path, *signing)
+    if anchored is None or head != anchored:
+        anchor.publish(head)
+    if first:  # after the file exists: a flagged store without one is refused at open
+        with write(engine) as conn:
+            set_meta(conn, ANCHORED_META, "1")
+    on_log_commit(engine, anchor)
+    return anchor
