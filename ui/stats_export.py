@@ -45,19 +45,7 @@ def summary_rows(stats: Any) -> list[tuple[str, str]]:
 
 def work_rows(stats: Any) -> list[list[str]]:
     """五(四): one row per department (TR.stats_work_columns), figures as text."""
-    return [
-        [
-            r.label,
-            str(r.cases),
-            str(r.returns),
-            str(r.extensions),
-            str(r.clue_transfers),
-            str(r.work_errors),
-            str(r.public_opinion),
-            str(r.serious),
-        ]
-        for r in stats.by_department_work
-    ]
+    return [r.cells() for r in stats.by_department_work]
 
 
 def summary_values(stats: Any) -> list[tuple[str, Any, str]]:

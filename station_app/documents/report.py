@@ -37,36 +37,8 @@ def _short(code: str) -> str:
 def _accountability(s: Story, stats: Stats) -> None:
     """七、部门履职和责任追究: per department, then each incident (no text: it may name people)."""
     work = stats.by_department_work
-    body = [
-        [
-            r.label,
-            str(r.cases),
-            str(r.returns),
-            str(r.extensions),
-            str(r.clue_transfers),
-            str(r.work_errors),
-            str(r.public_opinion),
-            str(r.serious),
-        ]
-        for r in work
-    ]
-    body.append(
-        [
-            "合计",
-            *(
-                str(sum(getattr(r, f) for r in work))
-                for f in (
-                    "cases",
-                    "returns",
-                    "extensions",
-                    "clue_transfers",
-                    "work_errors",
-                    "public_opinion",
-                    "serious",
-                )
-            ),
-        ]
-    )
+    body = [r.cells() for r in work]
+    body.append(stats.work_totals())
     s.grid(
         ["部门", "承办", "退回", "延期", "线索移送", "工作失误", "引发舆情", "严重后果"],
         body,

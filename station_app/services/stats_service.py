@@ -98,6 +98,13 @@ class DeptWorkRow:
     def incidents(self) -> int:
         return self.work_errors + self.public_opinion + self.serious
 
+    FIGURES = ("cases", "returns", "extensions", "clue_transfers", "work_errors", "public_opinion", "serious")
+
+    def cells(self) -> list[str]:
+        """The department's name and its figures as text, in `FIGURES` order (the monthly
+        report's section 七 and the stats screen's table share it)."""
+        return [self.label, *(str(getattr(self, f)) for f in self.FIGURES)]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -169,6 +176,10 @@ class Stats:
     @property
     def on_time_rate(self) -> float | None:
         return self.on_time / self.concluded if self.concluded else None
+
+    def work_totals(self) -> list[str]:
+        """ "合计" and the sums of `by_department_work`'s figures, as text (report section 七)."""
+        return ["合计", *(str(sum(getattr(r, f) for r in self.by_department_work)) for f in DeptWorkRow.FIGURES)]
 
     def to_json(self) -> dict[str, Any]:
         def rows(items: tuple[CountRow, ...]) -> list[dict[str, Any]]:
