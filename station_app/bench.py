@@ -202,17 +202,12 @@ def relay_stations(cases: int) -> int:
     return 500 if cases >= 100_000 else max(10, min(500, cases // 200))
 
 
-def _relay_figures(stations: int, say: Callable[[str], None]) -> dict[str, Any]:
-    """`relay_p95_ms` and its parts, measured by the sync package's relay load test in its own
-    process (loopback only; SQLite, and PostgreSQL when its server binaries are installed)."""
-    say(f"计时:同步中转({stations} 个模拟调解站)…")
+def _child_figures(args: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `python -m ARGS...` and read the JSON object on its last line of output; {} when the
+    child fails, times out or prints no JSON (a figure is then absent, never made up)."""
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "sync.relay.bench", str(stations)],
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
+            [sys.executable, "-m", *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return {}
@@ -222,6 +217,14 @@ def _relay_figures(stations: int, say: Callable[[str], None]) -> dict[str, Any]:
         figures = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return {}
+    return figures if isinstance(figures, dict) else {}
+
+
+def _relay_figures(stations: int, say: Callable[[str], None]) -> dict[str, Any]:
+    """`relay_p95_ms` and its parts, measured by the sync package's relay load test in its own
+    process (loopback only; SQLite, and PostgreSQL when its server binaries are installed)."""
+    say(f"计时:同步中转({stations} 个模拟调解站)…")
+    figures = _child_figures(["sync.relay.bench", str(stations)], timeout=1800)
     return {k: v for k, v in figures.items() if k.startswith("relay_")}
 
 
@@ -231,21 +234,5 @@ def _gui_figures(data_dir: Path, say: Callable[[str], None]) -> dict[str, Any]:
     env = dict(
         os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"), STATION_PASSWORD=BENCH_PASSWORD
     )
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "ui.bench", "--data-dir", str(data_dir), "--user", "admin"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    if proc.returncode != 0:
-        return {}
-    try:
-        figures = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {}
+    figures = _child_figures(["ui.bench", "--data-dir", str(data_dir), "--user", "admin"], timeout=600, env=env)
     return {k: v for k, v in figures.items() if k in ("startup_ms", "list_open_ms")}
