@@ -230,6 +230,8 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 def cmd_case_act(args: argparse.Namespace) -> int:
     from station_app.services.case_service import perform
 
+    if args.form:
+        return _print_action_form(args)
     data = _read_stdin_json() if not sys.stdin.isatty() else {}
     if not isinstance(data, dict):
         raise ValidationError({"_": "输入应为JSON对象"})
@@ -240,6 +242,33 @@ def cmd_case_act(args: argparse.Namespace) -> int:
         session.close()
     _out(
         {"case_no": detail.summary.case_no, "status": detail.summary.status.value, "due_date": detail.summary.due_date}
+    )
+    return EXIT_OK
+
+
+def _print_action_form(args: argparse.Namespace) -> int:
+    """`case act CASE ACTION --form`: the inputs the action asks for on this case, as the desk's
+    dialog draws them (`{"case_no", "action", "label", "fields": [...]}`)."""
+    from station_app.domain.lifecycle import ACTIONS
+    from station_app.services.action_forms import action_form
+    from station_app.services.query_service import get_case
+
+    if args.action not in ACTIONS:
+        raise ValidationError({"action": "未知的办理操作"})
+    session = _session(args)
+    try:
+        detail = get_case(session, args.case_no)
+        fields = action_form(session, detail, args.action)
+    finally:
+        session.close()
+    _out(
+        {
+            "case_no": detail.summary.case_no,
+            "action": args.action,
+            "label": ACTIONS[args.action].label,
+            "allowed": args.action in detail.allowed_actions,
+            "fields": [f.to_json() for f in fields],
+        }
     )
     return EXIT_OK
 
@@ -487,6 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = case.add_parser("act", help="办理操作(数据JSON从标准输入读取)")
     p.add_argument("case_no")
     p.add_argument("action")
+    p.add_argument("--form", action="store_true", help="只输出该操作需要填写的项目(与办理对话框相同),不执行")
     p.set_defaults(func=cmd_case_act)
 
     audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)

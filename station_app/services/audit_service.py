@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from station_app.domain.enums import Role
+from station_app.services.permissions import Act, require
 from station_app.services.session import Session
 from station_app.store.db import read, write
 from station_app.store.projection import rebuild
@@ -67,7 +67,7 @@ def fingerprint(conn: Connection) -> str:
 
 def rebuild_projections(session: Session) -> dict[str, Any]:
     """Replay the log into empty projections; report whether the result is identical."""
-    session.require(Role.ADMIN, Role.HEAD)
+    require(session, Act.AUDIT)
     with write(session.store.engine) as conn:
         before = fingerprint(conn)
         count = rebuild(conn)

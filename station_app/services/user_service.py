@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from station_app.domain.enums import Role
 from station_app.errors import NotFound, ValidationError
+from station_app.services.permissions import Act, require
 from station_app.services.session import Session
 from station_app.store.db import read, set_meta, write
 from station_app.store.keystore import KdfParams, LockoutPolicy
@@ -45,7 +46,7 @@ def add_user(
     display_name: str | None = None,
     kdf: KdfParams | None = None,
 ) -> UserInfo:
-    session.require(Role.ADMIN)
+    require(session, Act.MANAGE_USERS)
     with session.store.keystore.locked():
         return _add_user(session, name, role, password, display_name, kdf)
 
@@ -78,7 +79,7 @@ def _add_user(
 def change_password(session: Session, name: str, new_password: str, kdf: KdfParams | None = None) -> None:
     """Re-wrap the database key under a new password (the database is not re-encrypted)."""
     if name != session.user:
-        session.require(Role.ADMIN)
+        require(session, Act.MANAGE_USERS)
     keystore = session.store.keystore
     with keystore.locked():
         if not keystore.has_user(name):
@@ -92,7 +93,7 @@ def change_password(session: Session, name: str, new_password: str, kdf: KdfPara
 
 
 def unlock_user(session: Session, name: str) -> None:
-    session.require(Role.ADMIN, Role.HEAD)
+    require(session, Act.UNLOCK_USERS)
     keystore = session.store.keystore
     with keystore.locked():
         if not keystore.has_user(name):
@@ -104,7 +105,7 @@ def unlock_user(session: Session, name: str) -> None:
 
 
 def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
-    session.require(Role.ADMIN)
+    require(session, Act.MANAGE_USERS)
     try:
         role = Role(role)
     except ValueError:
@@ -116,7 +117,7 @@ def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
 
 
 def set_lockout(session: Session, policy: LockoutPolicy) -> None:
-    session.require(Role.ADMIN)
+    require(session, Act.MANAGE_USERS)
     with session.store.keystore.locked():
         session.store.keystore.set_lockout(policy)
 
