@@ -1,0 +1,201 @@
+"""绩效考评 (五(四)): per-station, per-department (as lead and as co-handler) and per-worker
+timeliness on a station whose every deadline is known.
+
+Calendar (2025): Thu 11-20 intake; routing due 11-21; opinions due 5 working days after
+routing (11-20 -> 11-27, 11-24 -> 12-01); reply 1 working day after the last opinion; archive 5.
+The period is November and December with the clock at 12-10, so `as_of` is 12-10.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pytest
+
+from station_app.clock import CHINA_TZ, FixedClock
+from station_app.errors import ValidationError
+from station_app.services.case_service import intake, perform
+from station_app.services.performance_service import compute_performance
+from station_app.services.stats_service import DeptRoleRow, Performance, compute_stats
+from tests.factories import intake_json, joint_intake, refer_intake
+from tests.services.conftest import Team
+
+PERIOD = (date(2025, 11, 1), date(2025, 12, 31))
+WORKER, HEAD = "shouliyuan", "zhanzhang"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    team: Team
+    cases: dict[str, str]
+
+
+def _on(clock: FixedClock, month: int, day: int) -> None:
+    clock.set(datetime(2025, month, day, 10, 0, tzinfo=CHINA_TZ))
+
+
+def build_known_station(team: Team, clock: FixedClock) -> dict[str, str]:
+    """Eight cases with known outcomes (see the expectations in the tests below):
+
+    A joint tax+hrss by the worker: routed on time, tax on time, hrss extended 3 days then on
+      time, replied on the reply deadline, archived early.
+    B refer tax by the worker: routed, returned by tax, tax's clue transferred to 纪委监委.
+    C joint tax+hrss by the worker: tax on time, hrss late, reply a day late.
+    E refer tax by the head: the department reports it handled after its deadline; not archived
+      by its archive deadline.
+    F joint tax+hrss by the worker: routed a working day late; tax on time, hrss never answers.
+    G by the head: never routed.
+    K refer hrss (before the 2024-04 cutoff) by the worker: handled on time, archived on time.
+    M joint routed by the worker with hrss leading and tax co (adjusted): hrss on time, tax
+      late; no reply yet.
+    """
+    w, h = team.worker, team.head
+    _on(clock, 11, 20)
+    no = {
+        "A": intake(w, joint_intake(name="甲")).case_no,
+        "B": intake(w, refer_intake(name="乙")).case_no,
+        "C": intake(w, joint_intake(name="丙")).case_no,
+        "E": intake(h, refer_intake(name="戊")).case_no,
+        "F": intake(w, joint_intake(name="己")).case_no,
+        "G": intake(h, refer_intake(name="庚")).case_no,
+        "K": intake(w, intake_json(name="壬", periods=(("2023-01", "2023-12"),))).case_no,
+        "M": intake(w, joint_intake(name="癸")).case_no,
+    }
+    for key in "ABCKM":
+        data = {}
+        if key == "M":
+            data = {"override": {"track": "joint", "lead": "hrss", "co": ["tax"]}, "reason": "人社局为主办理"}
+        perform(w, no[key], "route", data)
+    perform(h, no["E"], "route", {})
+    perform(w, no["B"], "return", {"dept": "tax", "reason": "不属于本部门职责"})
+    perform(h, no["B"], "clue_transfer", {"dept": "tax", "reason": "无正当理由拒不处理"})
+    perform(h, no["A"], "extend", {"dept": "hrss", "days": 3, "reason": "需调取2023年档案"})  # 11-27 -> 12-02
+
+    _on(clock, 11, 24)
+    perform(w, no["F"], "route", {})  # due 11-21: late; opinions due 12-01
+
+    _on(clock, 11, 25)
+    for key in "AC":
+        perform(w, no[key], "opinion", {"dept": "tax", "text": "税务局书面意见"})
+    perform(w, no["K"], "handled", {"dept": "hrss", "text": "人社局已办结"})  # due 11-27: on time
+    perform(w, no["M"], "opinion", {"dept": "hrss", "text": "人社局书面意见"})
+
+    _on(clock, 12, 1)
+    perform(w, no["A"], "opinion", {"dept": "hrss", "text": "人社局书面意见"})  # due 12-02: on time
+    perform(w, no["C"], "opinion", {"dept": "hrss", "text": "人社局书面意见"})  # due 11-27: late
+    perform(w, no["F"], "opinion", {"dept": "tax", "text": "税务局书面意见"})  # due 12-01: on time
+    perform(w, no["M"], "opinion", {"dept": "tax", "text": "税务局书面意见"})  # due 11-27: late
+    perform(h, no["E"], "handled", {"dept": "tax", "text": "税务局已办结"})  # due 11-27: late
+
+    _on(clock, 12, 2)
+    perform(w, no["A"], "reply", {"text": "答复"})  # due 12-02: on time
+    perform(w, no["K"], "archive", {"text": "归档"})  # due 12-02: on time
+
+    _on(clock, 12, 3)
+    perform(w, no["C"], "reply", {"text": "答复"})  # due 12-02: late
+    perform(w, no["A"], "archive", {"text": "归档"})  # due 12-09: on time
+
+    _on(clock, 12, 10)
+    return no
+
+
+@pytest.fixture
+def known(team: Team, clock: FixedClock) -> Fixture:
+    return Fixture(team, build_known_station(team, clock))
+
+
+def _dept(perf: Performance, code: str, role: str) -> DeptRoleRow:
+    return next(r for r in perf.departments if (r.code, r.role) == (code, role))
+
+
+def test_departments_as_lead_and_as_co_handler(known: Fixture) -> None:
+    """四(二): each department owes its written opinion within its own time limit; 五(四) counts
+    on-time and overdue opinions, returns, extensions and clue transfers per department, as
+    lead and as co-handler separately."""
+    perf = compute_performance(known.team.head, *PERIOD)
+    assert perf.as_of == date(2025, 12, 10)
+    assert [(r.code, r.role) for r in perf.departments] == [
+        ("tax", "lead"),
+        ("tax", "co"),
+        ("hrss", "lead"),
+        ("hrss", "co"),
+    ]
+    tax_lead = _dept(perf, "tax", "lead")  # A, C, F on time; E late; B returned (not due)
+    assert (tax_lead.due, tax_lead.given, tax_lead.on_time, tax_lead.late, tax_lead.overdue_open) == (4, 4, 3, 1, 0)
+    assert (tax_lead.returns, tax_lead.extensions, tax_lead.clue_transfers) == (1, 0, 1)
+    assert tax_lead.on_time_rate == 0.75 and tax_lead.overdue_rate == 0.25
+    tax_co = _dept(perf, "tax", "co")  # M late
+    assert (tax_co.due, tax_co.on_time, tax_co.overdue) == (1, 0, 1)
+    assert tax_co.on_time_rate == 0.0 and tax_co.overdue_rate == 1.0
+    hrss_lead = _dept(perf, "hrss", "lead")  # K handled on time, M on time
+    assert (hrss_lead.due, hrss_lead.on_time, hrss_lead.overdue) == (2, 2, 0)
+    assert hrss_lead.on_time_rate == 1.0 and hrss_lead.label == "漠河市人力资源和社会保障局"
+    hrss_co = _dept(perf, "hrss", "co")  # A on time (extended), C late, F never
+    assert (hrss_co.due, hrss_co.on_time, hrss_co.late, hrss_co.overdue_open, hrss_co.pending) == (3, 1, 1, 1, 0)
+    assert hrss_co.extensions == 1 and hrss_co.returns == 0
+    assert hrss_co.on_time_rate == pytest.approx(1 / 3) and hrss_co.overdue_rate == pytest.approx(2 / 3)
+    lead_total = perf.department_total("lead")
+    assert (lead_total.due, lead_total.on_time, lead_total.overdue) == (6, 5, 1)
+
+
+def test_workers_routing_reply_and_archive(known: Fixture) -> None:
+    """四(一) 首问责任制: the first receiver routes within the first working day, and the station's
+    reply and archive keep their deadlines; counted per worker."""
+    perf = compute_performance(known.team.worker, *PERIOD)
+    rows = {r.name: r for r in perf.workers}
+    assert sorted(rows) == [WORKER, HEAD]
+    w = rows[WORKER]  # A B C F K M
+    assert w.cases == 6
+    assert (w.routing_on_time, w.routing_late) == (5, 1)  # F routed on 11-24
+    assert (w.reply_on_time, w.reply_late) == (1, 2)  # A on time; C late; M waiting past 12-02
+    assert (w.archive_on_time, w.archive_late) == (2, 0)  # A, K; C's archive is due 12-10
+    assert w.routing_rate == pytest.approx(5 / 6) and w.reply_rate == pytest.approx(1 / 3) and w.archive_rate == 1
+    h = rows[HEAD]  # E G
+    assert (h.cases, h.routing_on_time, h.routing_late) == (2, 1, 1)  # G never routed
+    assert (h.reply_on_time, h.reply_late, h.reply_rate) == (0, 0, None)  # a refer matter: no reply of ours
+    assert (h.archive_on_time, h.archive_late) == (0, 1)  # E due 12-08
+    total = perf.worker_total()
+    assert (total.cases, total.routing_on_time, total.routing_late) == (8, 6, 2)
+
+
+def test_station_totals(known: Fixture) -> None:
+    """Per station (the cases' station code): one row on a station store."""
+    perf = compute_performance(known.team.head, *PERIOD)
+    assert [s.code for s in perf.stations] == [known.team.head.station_code]
+    s = perf.stations[0]
+    assert s.label == known.team.head.station_name
+    assert (s.total, s.accepted, s.resolved) == (8, 8, 4)  # A K archived, C E replied
+    assert (s.concluded, s.on_time) == (4, 2)  # A K on time; C E late
+    assert s.overdue_open == 5  # B (returned), E (archive), F, G, M
+    assert (s.opinions_on_time, s.opinions_overdue) == (6, 4)
+    assert (s.returns, s.extensions, s.clue_transfers) == (1, 1, 1)
+    assert (s.routing_on_time, s.routing_late) == (6, 2)
+    assert s.on_time_rate == 0.5 and s.opinion_on_time_rate == 0.6 and s.routing_rate == 0.75
+    assert perf.station_total().total == 8
+    as_json = perf.to_json()
+    assert as_json["stations"][0]["opinion_on_time_rate"] == 0.6
+    assert as_json["departments"][3]["overdue_open"] == 1 and as_json["workers"][0]["name"] == WORKER
+
+
+def test_the_period_limits_the_cases_and_the_deadlines(known: Fixture) -> None:
+    """A period ending before the deadlines passed counts nothing as overdue that was not yet
+    due then; a period with no cases is empty; a reversed period is refused by field."""
+    early = compute_performance(known.team.head, date(2025, 11, 1), date(2025, 11, 21))
+    assert early.as_of == date(2025, 11, 21)
+    hrss_co = _dept(early, "hrss", "co")
+    assert (hrss_co.on_time, hrss_co.late, hrss_co.overdue_open, hrss_co.pending) == (1, 1, 0, 1)
+    empty = compute_performance(known.team.head, date(2025, 10, 1), date(2025, 10, 31))
+    assert empty.stations == () and empty.departments == () and empty.workers == ()
+    assert empty.station_total().total == 0 and empty.station_total().on_time_rate is None
+    with pytest.raises(ValidationError) as refused:
+        compute_performance(known.team.head, date(2025, 12, 1), date(2025, 11, 1))
+    assert "date_to" in refused.value.fields
+
+
+def test_the_statistics_carry_the_performance(known: Fixture) -> None:
+    """The statistics screen and the monthly report read the same figures."""
+    stats = compute_stats(known.team.head, *PERIOD)
+    assert stats.performance is not None
+    assert stats.performance == compute_performance(known.team.head, *PERIOD)
+    assert stats.to_json()["performance"]["station_total"]["total"] == 8
