@@ -15,6 +15,7 @@ whose case was answered, withdrawn or returned by that department without it is 
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -163,6 +164,33 @@ def _opinion_outcome(row: DeptDeadline, walk: _CaseWalk, as_of: date) -> str | N
     if due < until:
         return "overdue_open"
     return None if walk.end is not None else "pending"
+
+
+def parse_period(date_from: str | None, date_to: str | None) -> tuple[date, date]:
+    """A period typed as two ISO dates (YYYY-MM-DD), both inclusive.
+
+    Raises ValidationError naming `from` and/or `to` when a date is missing, malformed or out
+    of 2000-2100, or when `to` is before `from`."""
+    errors: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for field_name, raw, label in (("from", date_from, "开始日期"), ("to", date_to, "结束日期")):
+        typed = str(raw or "").strip()
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", typed):
+                raise ValueError(typed)
+            day = date.fromisoformat(typed)
+        except ValueError:
+            errors[field_name] = f"{label}格式应为YYYY-MM-DD"
+            continue
+        if not 2000 <= day.year <= 2100:
+            errors[field_name] = f"{label}应在2000年至2100年之间"
+            continue
+        days[field_name] = day
+    if not errors and days["to"] < days["from"]:
+        errors["to"] = "结束日期不能早于开始日期"
+    if errors:
+        raise ValidationError(errors)
+    return days["from"], days["to"]
 
 
 def compute_performance(session: Session, date_from: date, date_to: date) -> Performance:

@@ -37,6 +37,7 @@ from sqlalchemy import text
 from station_app.domain.enums import (
     CLOSED_STATUSES,
     DEPARTMENT_NAMES,
+    DEPARTMENT_SHORT,
     TOWNS,
     Category,
     Department,
@@ -182,6 +183,14 @@ class DeptRoleRow:
     @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def short_label(self) -> str:
+        """The department's short name (税务局) for charts and narrow tables."""
+        try:
+            return DEPARTMENT_SHORT[Department(self.code)]
+        except ValueError:
+            return self.label
 
     @property
     def given(self) -> int:
@@ -349,6 +358,87 @@ WORKER_FIGURES = (
 
 
 @dataclass(frozen=True)
+class Column:
+    """One column of a 绩效考评 table, shared by the screen, the Excel export and the report:
+    `key` is the row's attribute, `kind` says how to show it (text; count, an int; rate, a
+    fraction 0.0-1.0 or None, shown as a percentage)."""
+
+    key: str
+    label: str
+    kind: str = "count"  # text | count | rate
+
+
+STATION_COLUMNS = (
+    Column("label", "调解站", "text"),
+    Column("total", "受理登记"),
+    Column("accepted", "受理"),
+    Column("resolved", "办结"),
+    Column("resolution_rate", "办结率", "rate"),
+    Column("concluded", "已答复"),
+    Column("on_time", "按时办结"),
+    Column("on_time_rate", "按时办结率", "rate"),
+    Column("overdue_open", "在办超期"),
+    Column("opinions_on_time", "意见按时"),
+    Column("opinions_overdue", "意见超期"),
+    Column("opinion_on_time_rate", "意见按时率", "rate"),
+    Column("routing_rate", "一日内流转率", "rate"),
+    Column("returns", "退回"),
+    Column("extensions", "延期"),
+    Column("clue_transfers", "线索移送"),
+)
+DEPT_COLUMNS = (
+    Column("label", "部门", "text"),
+    Column("role_label", "角色", "text"),
+    Column("due", "应出具"),
+    Column("on_time", "按时出具"),
+    Column("late", "逾期出具"),
+    Column("overdue_open", "逾期未出具"),
+    Column("pending", "未到期"),
+    Column("on_time_rate", "按时率", "rate"),
+    Column("overdue_rate", "超期率", "rate"),
+    Column("returns", "退回"),
+    Column("extensions", "延期"),
+    Column("clue_transfers", "线索移送"),
+)
+WORKER_COLUMNS = (
+    Column("label", "工作人员", "text"),
+    Column("cases", "受理"),
+    Column("routing_on_time", "按时流转"),
+    Column("routing_late", "流转超期"),
+    Column("routing_rate", "一日内流转率", "rate"),
+    Column("reply_on_time", "按时答复"),
+    Column("reply_late", "答复超期"),
+    Column("reply_rate", "按时答复率", "rate"),
+    Column("archive_on_time", "按时归档"),
+    Column("archive_late", "归档超期"),
+    Column("archive_rate", "按时归档率", "rate"),
+)
+
+
+@dataclass(frozen=True)
+class PerformanceView:
+    """One 绩效考评 table: its title, columns, rows and 合计 rows (DTOs whose attributes the
+    columns name)."""
+
+    key: str  # stations | departments | workers
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[Any, ...]
+    totals: tuple[Any, ...]
+
+    def values(self, row: Any) -> list[Any]:
+        """The row's cells in column order: str, int, or float/None for a rate."""
+        return [getattr(row, c.key) for c in self.columns]
+
+
+def format_cell(value: Any, kind: str) -> str:
+    """A cell as text: a rate as `75.0%` (— when None), a count as digits."""
+    if kind == "rate":
+        return "—" if value is None else f"{value * 100:.1f}%"
+    return str(value)
+
+
+@dataclass(frozen=True)
 class Performance:
     """绩效考评 (五(四)) of the cases received from `date_from` to `date_to`: per station, per
     department and role, per worker. Deadlines not yet met count as overdue when they passed
@@ -373,6 +463,23 @@ class Performance:
     def worker_total(self) -> WorkerRow:
         """合计 over every worker."""
         return WorkerRow("", "合计", **{f: sum(getattr(r, f) for r in self.workers) for f in WORKER_FIGURES})
+
+    def views(self) -> tuple[PerformanceView, ...]:
+        """The three tables: per station, per department and role (lead rows, then co rows,
+        each with its 合计), per worker."""
+        lead = tuple(r for r in self.departments if r.role == "lead")
+        co = tuple(r for r in self.departments if r.role == "co")
+        return (
+            PerformanceView("stations", "按调解站", STATION_COLUMNS, self.stations, (self.station_total(),)),
+            PerformanceView(
+                "departments",
+                "按部门(牵头、协办)",
+                DEPT_COLUMNS,
+                lead + co,
+                (self.department_total("lead"), self.department_total("co")),
+            ),
+            PerformanceView("workers", "按工作人员", WORKER_COLUMNS, self.workers, (self.worker_total(),)),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

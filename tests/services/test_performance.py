@@ -8,17 +8,19 @@ The period is November and December with the clock at 12-10, so `as_of` is 12-10
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from pathlib import Path
 
 import pytest
 
-from station_app.clock import CHINA_TZ, FixedClock
+from station_app.clock import FixedClock
 from station_app.errors import ValidationError
-from station_app.services.case_service import intake, perform
-from station_app.services.performance_service import compute_performance
+from station_app.services.performance_service import compute_performance, parse_period
 from station_app.services.stats_service import DeptRoleRow, Performance, compute_stats
-from tests.factories import intake_json, joint_intake, refer_intake
+from tests.conftest import run_cli
+from tests.factories import build_known_station
 from tests.services.conftest import Team
 
 PERIOD = (date(2025, 11, 1), date(2025, 12, 31))
@@ -31,78 +33,9 @@ class Fixture:
     cases: dict[str, str]
 
 
-def _on(clock: FixedClock, month: int, day: int) -> None:
-    clock.set(datetime(2025, month, day, 10, 0, tzinfo=CHINA_TZ))
-
-
-def build_known_station(team: Team, clock: FixedClock) -> dict[str, str]:
-    """Eight cases with known outcomes (see the expectations in the tests below):
-
-    A joint tax+hrss by the worker: routed on time, tax on time, hrss extended 3 days then on
-      time, replied on the reply deadline, archived early.
-    B refer tax by the worker: routed, returned by tax, tax's clue transferred to 纪委监委.
-    C joint tax+hrss by the worker: tax on time, hrss late, reply a day late.
-    E refer tax by the head: the department reports it handled after its deadline; not archived
-      by its archive deadline.
-    F joint tax+hrss by the worker: routed a working day late; tax on time, hrss never answers.
-    G by the head: never routed.
-    K refer hrss (before the 2024-04 cutoff) by the worker: handled on time, archived on time.
-    M joint routed by the worker with hrss leading and tax co (adjusted): hrss on time, tax
-      late; no reply yet.
-    """
-    w, h = team.worker, team.head
-    _on(clock, 11, 20)
-    no = {
-        "A": intake(w, joint_intake(name="甲")).case_no,
-        "B": intake(w, refer_intake(name="乙")).case_no,
-        "C": intake(w, joint_intake(name="丙")).case_no,
-        "E": intake(h, refer_intake(name="戊")).case_no,
-        "F": intake(w, joint_intake(name="己")).case_no,
-        "G": intake(h, refer_intake(name="庚")).case_no,
-        "K": intake(w, intake_json(name="壬", periods=(("2023-01", "2023-12"),))).case_no,
-        "M": intake(w, joint_intake(name="癸")).case_no,
-    }
-    for key in "ABCKM":
-        data = {}
-        if key == "M":
-            data = {"override": {"track": "joint", "lead": "hrss", "co": ["tax"]}, "reason": "人社局为主办理"}
-        perform(w, no[key], "route", data)
-    perform(h, no["E"], "route", {})
-    perform(w, no["B"], "return", {"dept": "tax", "reason": "不属于本部门职责"})
-    perform(h, no["B"], "clue_transfer", {"dept": "tax", "reason": "无正当理由拒不处理"})
-    perform(h, no["A"], "extend", {"dept": "hrss", "days": 3, "reason": "需调取2023年档案"})  # 11-27 -> 12-02
-
-    _on(clock, 11, 24)
-    perform(w, no["F"], "route", {})  # due 11-21: late; opinions due 12-01
-
-    _on(clock, 11, 25)
-    for key in "AC":
-        perform(w, no[key], "opinion", {"dept": "tax", "text": "税务局书面意见"})
-    perform(w, no["K"], "handled", {"dept": "hrss", "text": "人社局已办结"})  # due 11-27: on time
-    perform(w, no["M"], "opinion", {"dept": "hrss", "text": "人社局书面意见"})
-
-    _on(clock, 12, 1)
-    perform(w, no["A"], "opinion", {"dept": "hrss", "text": "人社局书面意见"})  # due 12-02: on time
-    perform(w, no["C"], "opinion", {"dept": "hrss", "text": "人社局书面意见"})  # due 11-27: late
-    perform(w, no["F"], "opinion", {"dept": "tax", "text": "税务局书面意见"})  # due 12-01: on time
-    perform(w, no["M"], "opinion", {"dept": "tax", "text": "税务局书面意见"})  # due 11-27: late
-    perform(h, no["E"], "handled", {"dept": "tax", "text": "税务局已办结"})  # due 11-27: late
-
-    _on(clock, 12, 2)
-    perform(w, no["A"], "reply", {"text": "答复"})  # due 12-02: on time
-    perform(w, no["K"], "archive", {"text": "归档"})  # due 12-02: on time
-
-    _on(clock, 12, 3)
-    perform(w, no["C"], "reply", {"text": "答复"})  # due 12-02: late
-    perform(w, no["A"], "archive", {"text": "归档"})  # due 12-09: on time
-
-    _on(clock, 12, 10)
-    return no
-
-
 @pytest.fixture
 def known(team: Team, clock: FixedClock) -> Fixture:
-    return Fixture(team, build_known_station(team, clock))
+    return Fixture(team, build_known_station(team.worker, team.head, clock))
 
 
 def _dept(perf: Performance, code: str, role: str) -> DeptRoleRow:
@@ -199,3 +132,34 @@ def test_the_statistics_carry_the_performance(known: Fixture) -> None:
     assert stats.performance is not None
     assert stats.performance == compute_performance(known.team.head, *PERIOD)
     assert stats.to_json()["performance"]["station_total"]["total"] == 8
+
+
+def test_cli_prints_the_three_views(known: Fixture, data_dir: Path) -> None:
+    """`station-app stats --from --to --json`: stations, departments (lead and co) and workers;
+    a bad date exits 2 naming the field, before any password is asked."""
+    r = run_cli(
+        "stats",
+        "--from",
+        "2025-11-01",
+        "--to",
+        "2025-12-31",
+        "--json",
+        data_dir=data_dir,
+        user=HEAD,
+        password="head-pass-123",
+    )
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    # the subprocess runs on the real clock, long after the period: as_of is its end
+    assert out["as_of"] == "2025-12-31" and out["station_total"]["total"] == 8
+    hrss_co = next(d for d in out["departments"] if (d["code"], d["role"]) == ("hrss", "co"))
+    assert (hrss_co["on_time"], hrss_co["late"], hrss_co["overdue_open"]) == (1, 1, 1)
+    assert {w["name"]: w["routing_late"] for w in out["workers"]} == {WORKER: 1, HEAD: 1}
+    for args, field in (
+        (("--from", "2025-13-01", "--to", "2025-12-31"), "from"),
+        (("--from", "20251101", "--to", "2025-12-31"), "from"),
+        (("--from", "2025-12-01", "--to", "2025-11-01"), "to"),
+    ):
+        bad = run_cli("stats", *args, "--json", data_dir=data_dir, user=HEAD, password=None)
+        assert bad.returncode == 2 and field in json.loads(bad.stdout)["fields"], bad.stdout
+    assert parse_period("2025-11-01", "2025-11-30") == (date(2025, 11, 1), date(2025, 11, 30))

@@ -1,0 +1,63 @@
+"""One 绩效考评 view of the statistics screen: a note, a row of bar charts and the view's table.
+
+The figures, columns and their formatting come from the statistics service
+(`Performance.views()`, `format_cell`); this widget only lays them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtWidgets import QAbstractItemView, QGridLayout, QHeaderView, QTableView, QVBoxLayout, QWidget
+
+from ui.bar_chart import BarChart
+from ui.rows_model import RowsModel
+from ui.widgets import muted
+
+ChartRows = Callable[[Any], Sequence[tuple[str, float | None]]]
+
+
+class PerformanceTab(QWidget):
+    """The table of one view (`stations`, `departments` or `workers`) with its charts.
+
+    `charts`: (title, rows of the Performance to draw, percent?) for each chart."""
+
+    def __init__(self, view_key: str, charts: Sequence[tuple[str, ChartRows, bool]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.view_key = view_key
+        column = QVBoxLayout(self)
+        self.note = muted("")
+        self.note.setWordWrap(True)
+        column.addWidget(self.note)
+        grid = QGridLayout()
+        self.chart_rows = [rows for _, rows, _ in charts]
+        self.charts = [BarChart(title, percent=percent) for title, _, percent in charts]
+        for i, chart in enumerate(self.charts):
+            grid.addWidget(chart, 0, i)
+        column.addLayout(grid)
+        self.model: RowsModel | None = None
+        self.table = QTableView()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        column.addWidget(self.table, 1)
+
+    def show_performance(self, performance: Any, note: str) -> None:
+        from station_app.services.stats_service import format_cell
+
+        view = next(v for v in performance.views() if v.key == self.view_key)
+        if self.model is None:
+            self.model = RowsModel([c.label for c in view.columns], self)
+            self.table.setModel(self.model)
+            header = self.table.horizontalHeader()
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        rows = [
+            [format_cell(v, c.kind) for v, c in zip(view.values(r), view.columns)] for r in (*view.rows, *view.totals)
+        ]
+        self.model.set_rows(rows)
+        for chart, chart_rows in zip(self.charts, self.chart_rows):
+            chart.set_rows(chart_rows(performance))
+        self.note.setText(note)
