@@ -45,8 +45,6 @@ class PerformanceTab(QWidget):
         column.addWidget(self.table, 1)
 
     def show_performance(self, performance: Any, note: str) -> None:
-        from station_app.services.stats_service import format_cell
-
         view = next(v for v in performance.views() if v.key == self.view_key)
         if self.model is None:
             self.model = RowsModel([c.label for c in view.columns], self)
@@ -54,10 +52,7 @@ class PerformanceTab(QWidget):
             header = self.table.horizontalHeader()
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        rows = [
-            [format_cell(v, c.kind) for v, c in zip(view.values(r), view.columns)] for r in (*view.rows, *view.totals)
-        ]
-        self.model.set_rows(rows)
+        self.model.set_rows(view.text_rows(short=True))
         for chart, chart_rows in zip(self.charts, self.chart_rows):
             chart.set_rows(chart_rows(performance))
         self.note.setText(note)

@@ -174,9 +174,9 @@ class StatsView(Page):
                 self.work_table.setItem(r, c, QTableWidgetItem(value))
         performance = stats.performance
         if performance is not None:
-            note = TR.stats_perf_note.format(as_of=performance.as_of.isoformat())
-            self.departments.show_performance(performance, note)
-            self.workers.show_performance(performance, note)
+            as_of = performance.as_of.isoformat()
+            self.departments.show_performance(performance, TR.stats_dept_note.format(as_of=as_of))
+            self.workers.show_performance(performance, TR.stats_worker_note.format(as_of=as_of))
         self.empty.setVisible(stats.total == 0)
 
     def _on_export_clicked(self) -> None:

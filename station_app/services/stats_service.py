@@ -430,6 +430,17 @@ class PerformanceView:
         """The row's cells in column order: str, int, or float/None for a rate."""
         return [getattr(row, c.key) for c in self.columns]
 
+    def text_rows(self, short: bool = False) -> list[list[str]]:
+        """Rows then totals as text (`format_cell`); `short`: departments by their short names
+        (税务局) for narrow tables."""
+        out = []
+        for row in (*self.rows, *self.totals):
+            cells = [format_cell(v, c.kind) for v, c in zip(self.values(row), self.columns)]
+            if short and isinstance(row, DeptRoleRow) and row.code:
+                cells[0] = row.short_label
+            out.append(cells)
+        return out
+
 
 def format_cell(value: Any, kind: str) -> str:
     """A cell as text: a rate as `75.0%` (— when None), a count as digits."""

@@ -18,8 +18,9 @@ import pytest
 from station_app.clock import FixedClock
 from station_app.errors import ValidationError
 from station_app.services.performance_service import compute_performance, parse_period
-from station_app.services.stats_service import DeptRoleRow, Performance, compute_stats
+from station_app.services.stats_service import DeptRoleRow, Performance, compute_stats, print_monthly_report
 from tests.conftest import run_cli
+from tests.documents.conftest import pdf_text
 from tests.factories import build_known_station
 from tests.services.conftest import Team
 
@@ -163,3 +164,17 @@ def test_cli_prints_the_three_views(known: Fixture, data_dir: Path) -> None:
         bad = run_cli("stats", *args, "--json", data_dir=data_dir, user=HEAD, password=None)
         assert bad.returncode == 2 and field in json.loads(bad.stdout)["fields"], bad.stdout
     assert parse_period("2025-11-01", "2025-11-30") == (date(2025, 11, 1), date(2025, 11, 30))
+
+
+def test_monthly_report_prints_the_department_and_worker_tables(known: Fixture) -> None:
+    """The printed monthly report (November, so as of 11-30: F's hrss opinion, due 12-01, is
+    not yet overdue and M's reply, due 12-02, not yet late) carries both tables and says how
+    they are counted."""
+    text = pdf_text(print_monthly_report(known.team.head, "2025-11").pdf)
+    assert "八、部门书面意见时效(五(四)绩效考评,牵头、协办分列)" in text
+    assert "税务局牵头4310075.0%25.0%101" in text
+    assert "人社局协办3110150.0%50.0%010" in text
+    assert "合计牵头6510083.3%16.7%101" in text
+    assert "九、工作人员办理时效(按首问受理人)" in text
+    assert "王丽" not in text and "shouliyuan65183.3%1150.0%20100.0%" in text
+    assert "时效统计截至2025年11月30日" in text and "十、指标说明" in text and "逾期未出具指时限已过" in text
