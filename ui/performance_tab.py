@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QGridLayout, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from ui.bar_chart import BarChart
@@ -34,7 +35,7 @@ class PerformanceTab(QWidget):
         self.chart_rows = [rows for _, rows, _ in charts]
         self.charts = [BarChart(title, percent=percent) for title, _, percent in charts]
         for i, chart in enumerate(self.charts):
-            grid.addWidget(chart, 0, i)
+            grid.addWidget(chart, 0, i, Qt.AlignmentFlag.AlignTop)
         column.addLayout(grid)
         self.model: RowsModel | None = None
         self.table = QTableView()

@@ -21,6 +21,10 @@ Definitions:
   handles (lead or co), returns, extensions granted to it, clue transfers naming it, and the
   incidents recorded against it (工作失误, 引发舆情, 造成严重后果), with the list of incidents
   (date, case number, department, kind: never their text, which may name people).
+- 绩效考评 (五(四)) per station, per department as lead and as co-handler, and per worker:
+  `Performance`, computed by performance_service over the same cases; its definitions are in
+  `DeptRoleRow`, `WorkerRow` and `StationRow`, its tables (`Performance.views()`) are what the
+  screen, the Excel export and the monthly report show.
 """
 
 from __future__ import annotations
