@@ -127,6 +127,10 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
         main.stats.reload()
         settle(desk.runner, 300)
         _shot(main, out / f"07-stats{suffix}.png", files)
+        for n, tab in enumerate((main.stats.departments, main.stats.workers)):
+            main.stats.tabs.setCurrentWidget(tab)
+            settle(desk.runner, 200)
+            _shot(main, out / f"07{'bc'[n]}-stats-{tab.view_key}{suffix}.png", files)
         desk._on_main_logged_out()
         desk._on_logged_in(login(data_dir, "admin", DEMO_PASSWORD))
         main = desk.main
