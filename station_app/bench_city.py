@@ -27,7 +27,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from station_app.store.keystore import Keystore
 from station_app.store.migrations import LATEST
 from station_app.store.projection import bulk_register
 from station_app.store.station_store import DB_NAME, KEYS_NAME, OpenStore, plain_store
-from station_app.synthetic import make_intake
+from station_app.synthetic import make_id, make_intake, make_name, make_phone
 
 BENCH_PASSWORD = "bench-password-1"
 CITY_CODE = "232701100000"
@@ -57,6 +57,7 @@ CITY_NAME = "基准测试市级库"
 STATIONS_PER_TOWN = 10
 STATIONS = tuple(f"{town}{n:03d}" for town in TOWNS for n in range(1, STATIONS_PER_TOWN + 1))
 BATCH = 5000
+POOL = 5000  # validated intakes the cases are made from
 LIST_PAGE = 100  # the desk list's page (ui.case_table_model.PAGE_SIZE)
 TIMED_SEARCHES = 200
 WARMUP_SEARCHES = 400
@@ -102,30 +103,46 @@ def _clock() -> FixedClock:
 
 
 def _load_cases(session: Session, cases: int, say: Callable[[str], None]) -> None:
-    """`cases` synthetic cases spread over STATIONS, in batches of BATCH per transaction."""
+    """`cases` synthetic cases spread over STATIONS, in batches of BATCH per transaction.
+
+    POOL intakes go through validation and routing; each case takes one of them with its own
+    person (name, ID number, phone, or the employer's contact and phone) and its own time
+    received, so names, numbers and dates are as varied as in a city's years of cases while
+    a million cases do not each pay for the validator."""
     rng = random.Random(11)
     settings = session.routing_settings()
     routing_days = session.deadline_settings().routing_days
     calendar = session.calendar()
     at = session.now_iso()
+    pool = []
+    for _ in range(min(POOL, cases)):
+        parsed = coerce_intake(make_intake(rng), session)
+        pool.append((parsed.to_json(), route(parsed, settings).to_json()))
+    latest = datetime(2025, 11, 10, 9, 0, tzinfo=CHINA_TZ)
     seq: dict[tuple[str, int], int] = {}
     for first in range(0, cases, BATCH):
         pending: list[dict[str, Any]] = []
         for i in range(first, min(first + BATCH, cases)):
             station = STATIONS[i % len(STATIONS)]
-            parsed = coerce_intake(make_intake(rng), session)
-            received = parsed.received_at.date()
+            template, routing = pool[rng.randrange(len(pool))]
+            received_at = latest - timedelta(minutes=rng.randrange(0, 60 * 24 * 365 * 3))
+            applicant = dict(template["applicant"])
+            if applicant["kind"] == "person":
+                applicant.update(name=make_name(rng), id_number=make_id(rng), phone=make_phone(rng))
+            else:
+                applicant.update(contact=make_name(rng), phone=make_phone(rng))
+            intake = {**template, "applicant": applicant, "received_at": received_at.isoformat(timespec="seconds")}
+            received = received_at.date()
             due, estimated = calendar.add_working_days(received, routing_days)
-            year = parsed.received_at.year
-            seq[(station, year)] = seq.get((station, year), 0) + 1
+            seq[(station, received.year)] = seq.get((station, received.year), 0) + 1
             pending.append(
                 {
                     "type": "case_registered",
                     "payload": {
-                        "case_no": f"{station}-{year}-{seq[(station, year)]:06d}",
+                        "case_no": f"{station}-{received.year}-{seq[(station, received.year)]:06d}",
                         "station_code": station,
-                        "intake": parsed.to_json(),
-                        "routing": route(parsed, settings).to_json(),
+                        "intake": intake,
+                        "routing": routing,
                         "set": {
                             "status": Status.REGISTERED.value,
                             "stage": "routing",
