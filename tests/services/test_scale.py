@@ -183,3 +183,14 @@ def test_new_cases_and_events_get_ids_that_sort_in_the_order_made(station: Sessi
     assert uuids == sorted(uuids)
     # ids made within one millisecond may come in either order; across milliseconds they sort
     assert [u[:13] for u in events] == sorted(u[:13] for u in events)
+
+
+@pytest.mark.parametrize("query", [CaseQuery(open_only=True), CaseQuery(overdue=True), CaseQuery(due_today=True)])
+def test_the_desks_open_case_counts_seek_the_open_statuses(city_session: Session, query: CaseQuery) -> None:
+    """The work queues count open cases; years of closed ones are never read."""
+    with _recorded(city_session.store.engine) as statements:
+        total = count_cases(city_session, query)
+    assert total == len(query_service.list_cases(city_session, query, limit=10_000))
+    for statement, plan in _plans(city_session, statements):
+        assert all(line.startswith("SEARCH") for line in plan if "cases" in line), (statement, plan)
+        assert any("ix_cases_status_due" in line for line in plan), (statement, plan)
