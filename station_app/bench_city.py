@@ -114,7 +114,7 @@ def _load_cases(session: Session, cases: int, say: Callable[[str], None]) -> Non
     routing_days = session.deadline_settings().routing_days
     calendar = session.calendar()
     at = session.now_iso()
-    pool = []
+    pool: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for _ in range(min(POOL, cases)):
         parsed = coerce_intake(make_intake(rng), session)
         pool.append((parsed.to_json(), route(parsed, settings).to_json()))
@@ -248,9 +248,10 @@ def _queries(session: Session, count: int, seed: int) -> list[str]:
 
 
 def run_city_bench(
-    cases: int, folder: Path | None = None, progress: Callable[[str], None] | None = None
+    cases: int, folder: Path | None = None, progress: Callable[[str], None] | None = None, gui: bool = False
 ) -> dict[str, Any]:
-    """Build (or reuse) the city store of `cases` cases and measure it; see the module text."""
+    """Build (or reuse) the city store of `cases` cases and measure it; see the module text.
+    With `gui`, also `gui_list_open_ms`: the desk's case list opened on it in a fresh process."""
     say = progress or (lambda _msg: None)
     store = build_city_store(cases, folder, say)
     station = STATIONS[len(STATIONS) // 2]
@@ -294,6 +295,12 @@ def run_city_bench(
     finally:
         plain.close()
         enc.close()
+    if gui:
+        from station_app.bench import _gui_figures
+
+        figures = _gui_figures(store.encrypted, say)
+        if "list_open_ms" in figures:
+            result["gui_list_open_ms"] = figures["list_open_ms"]
     result.update(_extra_figures(store, say))
     return result
 

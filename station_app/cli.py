@@ -398,7 +398,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.profile == "city":
         from station_app.bench_city import run_city_bench
 
-        result = run_city_bench(args.cases, Path(args.workdir) if args.workdir else None, progress)
+        result = run_city_bench(args.cases, Path(args.workdir) if args.workdir else None, progress, not args.no_gui)
     else:
         result = run_bench(
             cases=args.cases,

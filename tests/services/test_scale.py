@@ -131,7 +131,20 @@ def test_the_bench_command_takes_the_city_profile(city: CityStore, capsys: pytes
     from station_app.cli import main
 
     assert (
-        main(["bench", "--profile", "city", "--cases", str(CITY_CASES), "--workdir", str(city.folder), "--json"]) == 0
+        main(
+            [
+                "bench",
+                "--profile",
+                "city",
+                "--cases",
+                str(CITY_CASES),
+                "--workdir",
+                str(city.folder),
+                "--json",
+                "--no-gui",
+            ]
+        )
+        == 0
     )
     result = json.loads(capsys.readouterr().out)
     assert {"search_p95_ms", "list_open_ms", "encrypted_vs_plain", "station_list_open_ms"} <= set(result)
