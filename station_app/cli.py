@@ -423,12 +423,18 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from station_app.bench import run_bench
 
-    result = run_bench(
-        cases=args.cases,
-        workdir=Path(args.workdir) if args.workdir else None,
-        progress=(lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None,
-        gui=not args.no_gui,
-    )
+    progress = (lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None
+    if args.profile == "city":
+        from station_app.bench_city import run_city_bench
+
+        result = run_city_bench(args.cases, Path(args.workdir) if args.workdir else None, progress, not args.no_gui)
+    else:
+        result = run_bench(
+            cases=args.cases,
+            workdir=Path(args.workdir) if args.workdir else None,
+            progress=progress,
+            gui=not args.no_gui,
+        )
     if args.json:
         _out(result)
     else:
@@ -551,6 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cases", type=int, default=100_000)
     p.add_argument("--workdir")
     p.add_argument("--no-gui", action="store_true", help="不测量桌面程序启动")
+    p.add_argument(
+        "--profile", choices=("station", "city"), default="station", help="city:多个调解站案件的市级库(建好后缓存)"
+    )
     p.set_defaults(func=cmd_bench)
 
     for extra in EXTRA_COMMANDS:

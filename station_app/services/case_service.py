@@ -39,6 +39,7 @@ from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
 from station_app.store.db import next_counter, write
 from station_app.store.events import append_many, iter_events
+from station_app.store.ids import new_uuid
 from station_app.store.projection import bulk_register
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
@@ -113,7 +114,7 @@ def _case_uuid(session: Session, parsed: Intake) -> str:
     """A new case's UUID: random, or derived from the station and the client's `intake_uuid`
     (so a retry lands on the same case, and two stations never share one)."""
     if parsed.intake_uuid is None:
-        return str(uuid_mod.uuid4())
+        return new_uuid()
     return str(uuid_mod.uuid5(_INTAKE_NAMESPACE, f"{session.station_code}/{parsed.intake_uuid}"))
 
 
@@ -537,7 +538,7 @@ def bulk_intake(
                         "author": session.user,
                         "origin": session.origin or session.station_code,
                         "at": at,
-                        "case_uuid": str(uuid_mod.uuid4()),
+                        "case_uuid": new_uuid(),
                     }
                 )
             bulk_register(conn, append_many(conn, pending))

@@ -169,6 +169,37 @@ def _m7_event_log_v2(conn: Connection) -> None:
     conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_events_chain ON events (origin, stream, origin_seq)"))
 
 
+def _m10_scale(conn: Connection) -> None:
+    """What keeps the list and search flat as a store grows to a city's million cases.
+
+    - `case_total`: the number of cases, kept by triggers, so the list's total is one row
+      read instead of a walk of a whole index (every page of it decrypted on a fresh
+      connection: the list's open time grew with the store).
+    - `search_terms (term, case_id)`: a term's cases come from the index alone, instead of one
+      table row per match.
+    - `cases (station_code, received_at)`: one station's cases in a city store, newest first,
+      counted over that station's range only."""
+    conn.execute(
+        text("CREATE TABLE IF NOT EXISTS case_total (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)")
+    )
+    conn.execute(text("INSERT OR REPLACE INTO case_total (id, n) SELECT 1, count(*) FROM cases"))
+    conn.execute(
+        text(
+            "CREATE TRIGGER IF NOT EXISTS tr_case_total_insert AFTER INSERT ON cases"
+            " BEGIN UPDATE case_total SET n = n + 1 WHERE id = 1; END"
+        )
+    )
+    conn.execute(
+        text(
+            "CREATE TRIGGER IF NOT EXISTS tr_case_total_delete AFTER DELETE ON cases"
+            " BEGIN UPDATE case_total SET n = n - 1 WHERE id = 1; END"
+        )
+    )
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_search_terms_term_case ON search_terms (term, case_id)"))
+    conn.execute(text("DROP INDEX IF EXISTS ix_search_terms_term"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_station_received ON cases (station_code, received_at)"))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
@@ -177,6 +208,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (5, _m5_case_texts),
     (6, _m6_department_deadlines),
     (7, _m7_event_log_v2),
+    (10, _m10_scale),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -143,10 +143,10 @@ def bigram_text(row: Mapping[str, Any]) -> str:
         if not part:
             continue
         value = str(part)
-        for a, b in pairwise(value):
-            pair = a + b
-            if is_bigram_query(pair):
-                pairs[pair] = None
+        chinese = [not c.isascii() and c.isalnum() for c in value]  # is_bigram_query, per character once
+        for i, (a, b) in enumerate(pairwise(value)):
+            if chinese[i] and chinese[i + 1]:
+                pairs[a + b] = None
     return " ".join(pairs)
 
 
