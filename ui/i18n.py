@@ -117,6 +117,8 @@ class Strings:
     intake_period_add: str = "添加期间"
     intake_period_remove: str = "删除"
     intake_period_to: str = "至"
+    intake_period_from_hint: str = "起 如2023-10"
+    intake_period_to_hint: str = "止 如2024-06"
     intake_amount: str = "争议金额(元)"
     intake_group: str = "涉及人数"
     intake_flags: str = "特殊情形"

@@ -451,7 +451,7 @@ class IntakeForm(QWidget):
             ("applicant", self.applicant_name),
             ("respondent", self.respondent_name),
             ("category", self.category),
-            ("periods", self.periods),
+            ("periods", self.periods.focus_target()),
             ("amount", self.amount),
         )
         for prefix, widget in order:
