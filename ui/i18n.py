@@ -117,6 +117,8 @@ class Strings:
     intake_period_add: str = "添加期间"
     intake_period_remove: str = "删除"
     intake_period_to: str = "至"
+    intake_period_from_name: str = "起始月份"
+    intake_period_to_name: str = "结束月份"
     intake_period_from_hint: str = "起 如2023-10"
     intake_period_to_hint: str = "止 如2024-06"
     intake_amount: str = "争议金额(元)"

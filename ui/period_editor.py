@@ -102,7 +102,7 @@ class PeriodEditor(QWidget):
         """The last field outside this editor that Tab reaches before the add button (the editor
         itself is no anchor: Qt places what follows a container after its last child)."""
         widget = self.add_button.previousInFocusChain()
-        while widget is not self.add_button:
+        while widget is not None and widget is not self.add_button:
             if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and not self.isAncestorOf(widget):
                 return widget
             widget = widget.previousInFocusChain()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date
 from pathlib import Path
@@ -307,7 +308,8 @@ def test_no_period_routes_the_case_before_the_worker_types_one(qtbot: Any, main_
     form.insurance["pension"].setChecked(True)
     commit_text(form.summary, "反映单位未按实际工资申报缴费基数。")
     main.intake.update_routing()
-    assert panel.decision is None and "该类争议须填写争议期间" in panel.status.text()
+    assert panel.decision is None and "尚缺:该类争议须填写争议期间" in panel.status.text()
+    assert form.error_lines({"applicant.phone": "必填", "summary": "必填"}) == ["联系电话:必填", "反映主要事项:必填"]
     tab_to(form.periods.add_button)
     qtbot.keyClick(form.periods.add_button, Qt.Key.Key_Space)
     row = form.periods.rows[0]
@@ -317,7 +319,7 @@ def test_no_period_routes_the_case_before_the_worker_types_one(qtbot: Any, main_
     assert panel.decision is None
     qtbot.keyClicks(row.start, "2024-06")
     main.intake.update_routing()
-    assert panel.decision is None and "必填" in panel.status.text()
+    assert panel.decision is None and "第1个期间:结束月份必填" in panel.status.text()
     qtbot.keyClick(row.start, Qt.Key.Key_Tab)
     assert row.end.hasFocus()
     qtbot.keyClicks(row.end, "2024-12")
@@ -360,3 +362,50 @@ def test_not_enrolled_and_proceeding_inputs_reach_the_service(qtbot: Any, main_w
     detail = get_case(worker, saved.case_no)
     assert detail.intake["flags"]["not_enrolled"] is True
     assert detail.intake["proceeding"]["case_no"] == "2025-8"
+
+
+def test_large_text_keeps_the_routing_panel_and_the_periods_whole(
+    qtbot: Any, worker: Session, runner: Any, tmp_path: Path
+) -> None:
+    """At 1366x768 in large text the routing panel's lines stand whole, one under the other
+    (the panel scrolls), and a period row's fields are whole once scrolled to."""
+    from PySide6.QtWidgets import QApplication
+
+    from tests.factories import joint_intake
+    from tests.ui.test_desk_day import _fully_visible
+    from ui import theme
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance()
+    theme.apply_theme(app, 1.6)
+    try:
+        main = MainWindow(worker, runner)
+        qtbot.addWidget(main)
+        main.resize(1366, 768)
+        main.show()
+        main.go("intake")
+        form = main.intake.form
+        form.load_data(joint_intake(name="张偉"))
+        form.periods.add_period()
+        main.intake.update_routing()
+        settle(qtbot, runner, 200)
+        panel = main.intake.panel
+        assert panel.decision is not None and panel.decision.track.value == "joint"
+        lines = [panel.track, panel.lead, panel.co, panel.reasons, panel.deadlines]
+        for label in lines:
+            assert label.isVisible() and label.height() >= label.heightForWidth(label.width()), label.text()
+        for upper, lower in itertools.pairwise(lines):
+            assert upper.geometry().bottom() < lower.geometry().top()
+        main.intake.panel_scroll.ensureWidgetVisible(panel.deadlines)
+        settle(qtbot, runner, 50)
+        assert _fully_visible(panel.deadlines)
+        for row in form.periods.rows:
+            main.intake.form_scroll.ensureWidgetVisible(row.remove)
+            settle(qtbot, runner, 50)
+            for field in (row.start, row.end, row.remove):
+                assert _fully_visible(field)
+        main.grab().save(str(tmp_path / "intake-large.png"))
+        main.idle.detach()
+        main.close()
+    finally:
+        theme.apply_theme(app, 1.0)
