@@ -39,8 +39,6 @@ def settle(runner: Any = None, ms: int = 200, until: Callable[[], bool] | None =
 
 def fill_intake(view: Any) -> None:
     """Half a conversation: who, against whom, what, when (no summary yet)."""
-    from PySide6.QtCore import QDate
-
     from station_app.synthetic import make_id, make_phone
 
     rng = random.Random(11)
@@ -54,7 +52,7 @@ def fill_intake(view: Any) -> None:
     form.respondent_uscc.setText(uscc)
     form.category.setCurrentIndex(form.category.findData(4))
     form.insurance["pension"].setChecked(True)
-    row = form.periods.add_period(QDate(2023, 10, 1), QDate(2024, 6, 1))
+    row = form.periods.add_period("2023-10", "2024-06")
     row.end.setFocus()
     form.amount.setText("18600")
     view.update_routing()

@@ -31,6 +31,7 @@ from station_app.services.session import Session
 from station_app.store.db import read
 from station_app.store.projection import local_name
 from station_app.store.search_index import fts_query, is_bigram_query
+from station_app.store.simplified import simplified_variant, to_simplified
 
 SUMMARY_COLUMNS = (
     "id, uuid, case_no, received_at, town_code, applicant_kind, applicant_name, applicant_id, applicant_phone,"
@@ -287,7 +288,8 @@ def search_hint(query: str) -> str | None:
 
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
     """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials); several
-    words (a name and an employer) find the cases that match every one."""
+    words (a name and an employer) find the cases that match every one. Traditional and
+    simplified characters find each other (張偉, 张伟)."""
     q = fold_query(query)
     if not q:
         return []
@@ -310,27 +312,29 @@ def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[
     # Newest cases first from every index (the term index holds (term, case_id), the FTS
     # indexes are ordered by rowid): the limit keeps the latest matches, whose rows sit at the
     # end of `cases` where the list's pages are, instead of the oldest ones spread over the file.
-    term = q.lower() if q.isascii() else q
-    take(
-        conn.execute(
-            text("SELECT case_id FROM search_terms WHERE term = :t ORDER BY case_id DESC LIMIT :n"),
-            {"t": term, "n": limit},
-        )
-    )
-    if len(q) >= 3:
+    # The index holds the simplified form of traditional names and texts: 張偉 finds 张伟 too.
+    for form in (q, to_simplified(q)) if simplified_variant(q) else (q,):
+        term = form.lower() if form.isascii() else form
         take(
             conn.execute(
-                text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q ORDER BY rowid DESC LIMIT :n"),
-                {"q": fts_query(q), "n": limit},
+                text("SELECT case_id FROM search_terms WHERE term = :t ORDER BY case_id DESC LIMIT :n"),
+                {"t": term, "n": limit},
             )
         )
-    elif len(ids) < limit and is_bigram_query(q):
-        take(
-            conn.execute(
-                text("SELECT rowid FROM cases_bigrams WHERE cases_bigrams MATCH :q ORDER BY rowid DESC LIMIT :n"),
-                {"q": fts_query(q), "n": limit},
+        if len(form) >= 3:
+            take(
+                conn.execute(
+                    text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q ORDER BY rowid DESC LIMIT :n"),
+                    {"q": fts_query(form), "n": limit},
+                )
             )
-        )
+        elif len(ids) < limit and is_bigram_query(form):
+            take(
+                conn.execute(
+                    text("SELECT rowid FROM cases_bigrams WHERE cases_bigrams MATCH :q ORDER BY rowid DESC LIMIT :n"),
+                    {"q": fts_query(form), "n": limit},
+                )
+            )
     return ids[:limit]
 
 

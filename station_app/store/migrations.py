@@ -16,7 +16,8 @@ from station_app.errors import StationError
 from station_app.store.db import get_meta, set_meta, write
 from station_app.store.events import GENESIS, canonical_json, ledger_hash
 from station_app.store.models import FTS_DDL, TEXT_COLUMNS, metadata
-from station_app.store.search_index import BIGRAM_DDL, index_pairs
+from station_app.store.search_index import BIGRAM_DDL, index_cases, index_pairs
+from station_app.store.simplified import simplified_variant
 
 
 def _m1_base(conn: Connection) -> None:
@@ -200,6 +201,41 @@ def _m10_scale(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_station_received ON cases (station_code, received_at)"))
 
 
+_INDEXED_COLUMNS = (
+    "case_no, applicant_kind, applicant_name, applicant_id, applicant_phone, applicant_uscc,"
+    " respondent_name, respondent_uscc, employer"
+)
+
+
+def _m13_simplified_search(conn: Connection) -> None:
+    """Index the simplified form of names and texts written in traditional characters (張偉 is
+    found by 张伟): the cases that have any are taken out of the three search indexes and
+    indexed again the way a new case is; the others are left as they are."""
+    rows = conn.execute(
+        text(
+            f"SELECT cases.id, {_INDEXED_COLUMNS}, summary, claim, intake"
+            " FROM cases LEFT JOIN case_texts ON case_texts.case_id = cases.id"
+        )
+    ).mappings()
+    batch: list[tuple[int, Mapping[str, Any]]] = []
+
+    def flush() -> None:
+        ids = [{"i": i} for i, _ in batch]
+        conn.execute(text("DELETE FROM cases_fts WHERE rowid = :i"), ids)
+        conn.execute(text("DELETE FROM cases_bigrams WHERE rowid = :i"), ids)
+        conn.execute(text("DELETE FROM search_terms WHERE case_id = :i"), ids)
+        index_cases(conn, batch)
+        batch.clear()
+
+    for row in rows:
+        if simplified_variant("\n".join(str(v) for v in row.values() if isinstance(v, str))):
+            batch.append((int(row["id"]), dict(row)))
+            if len(batch) >= 2000:
+                flush()
+    if batch:
+        flush()
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
@@ -209,6 +245,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (6, _m6_department_deadlines),
     (7, _m7_event_log_v2),
     (10, _m10_scale),
+    (13, _m13_simplified_search),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -248,6 +248,16 @@ def test_case_list_search_status_overdue(store: Path) -> None:
     assert "status" in out["fields"]
 
 
+def test_case_list_search_finds_traditional_names_by_simplified_ones(store: Path) -> None:
+    added = {}
+    for name in ("張偉", "欧阳修"):
+        data = intake_json(name=name)
+        added[name] = ok_json(cli(store, "case", "add", stdin=json.dumps(data, ensure_ascii=False)))["case_no"]
+    for query, name in (("张伟", "張偉"), ("張偉", "張偉"), ("歐陽修", "欧阳修"), ("歐陽", "欧阳修")):
+        found = ok_json(cli(store, "case", "list", "--search", query, "--json"))
+        assert [c["case_no"] for c in found] == [added[name]], query
+
+
 def test_case_show_json_and_unknown_case(store: Path) -> None:
     added = ok_json(cli(store, "case", "add", stdin=json.dumps(design_example(), ensure_ascii=False)))
     shown = ok_json(cli(store, "case", "show", added["case_no"], "--json"))
