@@ -538,6 +538,7 @@ def _load_extras() -> None:
     for module in (
         "station_app.documents.cli",
         "station_app.oversight_cli",
+        "station_app.backup_cli",
         "sync.relay.cli",
         "ui.commands",
         "ui.selfcheck",
