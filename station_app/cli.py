@@ -562,6 +562,7 @@ def _early_logging(argv: Sequence[str] | None) -> None:
     from station_app.paths import setup_logging
 
     logging.getLogger("station_app").addHandler(logging.NullHandler())  # never Python's last resort
+    logging.raiseExceptions = False  # a log that cannot be written (disk full) prints nothing
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -594,6 +595,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout), 1 anything else with one line on stderr; never a stack trace on stderr."""
     args: argparse.Namespace | None = None
     try:
+        from station_app.paths import private_umask
+
+        private_umask()  # the store, its WAL and SHM, logs and exports: 0600 in 0700 folders
         _early_logging(argv)
         _load_extras()
         parser = build_parser()
@@ -615,7 +619,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
-    except Exception as exc:  # our bug: one line for the user, the traceback (no data) in the log
+    except Exception as exc:  # the environment (disk full, ...) or our bug: one line for the user
+        from station_app.store.environment import as_environment_problem
+
+        data_dir = _data_dir(args) if args is not None else None
+        if (problem := as_environment_problem(exc, data_dir)) is not None:
+            log.warning("command %s: environment problem %s", getattr(args, "command", None), problem.kind)
+            print(str(problem), file=sys.stderr)
+            return EXIT_ERROR
+        # our bug: the traceback (no data) in the log
         frames = "".join(traceback.format_tb(exc.__traceback__))
         log.error("unexpected %s in command %s\n%s", type(exc).__name__, getattr(args, "command", None), frames)
         print(f"内部错误:{type(exc).__name__}", file=sys.stderr)

@@ -102,3 +102,6 @@ def write_xlsx(stats: Any, path: Path) -> None:
         )
     work.column_dimensions["A"].width = 30
     book.save(path)
+    from station_app.paths import restrict
+
+    restrict(path)  # 0600, like every file the station writes
