@@ -22,6 +22,7 @@ from station_app.errors import AuthError, StationError, ValidationError
 log = logging.getLogger("station_app.cli")
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
+REVEAL_HELP = "显示完整身份证号和电话(每次查看均记录在案)"
 
 
 class CliError(Exception):
@@ -186,6 +187,7 @@ def cmd_case_add(args: argparse.Namespace) -> int:
 def cmd_case_list(args: argparse.Namespace) -> int:
     from station_app.domain.enums import Status
     from station_app.services.query_service import CaseQuery, list_cases
+    from station_app.services.reveal_service import list_json
 
     if args.status:
         try:
@@ -194,36 +196,34 @@ def cmd_case_list(args: argparse.Namespace) -> int:
             raise ValidationError({"status": "未知状态"}) from None
     session = _session(args)
     try:
-        rows = list_cases(
-            session,
-            CaseQuery(search=args.search, status=args.status, overdue=args.overdue),
-            limit=args.limit,
-        )
+        query = CaseQuery(search=args.search, status=args.status, overdue=args.overdue)
+        if args.json:
+            _out(list_json(session, query, args.limit, reveal=args.reveal))
+            return EXIT_OK
+        rows = list_cases(session, query, limit=args.limit)
     finally:
         session.close()
-    if args.json:
-        _out([r.to_json() for r in rows])
-    else:
-        for r in rows:
-            print(f"{r.case_no}  {r.status.label}  {r.track.label}  {r.due_date or ''}")
+    for r in rows:
+        print(f"{r.case_no}  {r.status.label}  {r.track.label}  {r.due_date or ''}")
     return EXIT_OK
 
 
 def cmd_case_show(args: argparse.Namespace) -> int:
     from station_app.services.query_service import get_case
+    from station_app.services.reveal_service import case_json
 
     session = _session(args)
     try:
+        if args.json or args.reveal:
+            _out(case_json(session, args.case_no, reveal=args.reveal))
+            return EXIT_OK
         detail = get_case(session, args.case_no)
     finally:
         session.close()
-    if args.json:
-        _out(detail.to_json())
-    else:
-        s = detail.summary
-        print(f"{s.case_no} {s.status.label} {s.track.label} 牵头:{s.lead.full_name if s.lead else '无'}")
-        for reason in detail.routing.reasons:
-            print("  " + reason)
+    s = detail.summary
+    print(f"{s.case_no} {s.status.label} {s.track.label} 牵头:{s.lead.full_name if s.lead else '无'}")
+    for reason in detail.routing.reasons:
+        print("  " + reason)
     return EXIT_OK
 
 
@@ -514,10 +514,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overdue", action="store_true")
     p.add_argument("--limit", type=int, default=200)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--reveal", action="store_true", help=REVEAL_HELP)
     p.set_defaults(func=cmd_case_list)
     p = case.add_parser("show")
     p.add_argument("case_no")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--reveal", action="store_true", help=REVEAL_HELP)
     p.set_defaults(func=cmd_case_show)
     p = case.add_parser("act", help="办理操作(数据JSON从标准输入读取)")
     p.add_argument("case_no")
@@ -575,6 +577,7 @@ def _load_extras() -> None:
     for module in (
         "station_app.documents.cli",
         "station_app.oversight_cli",
+        "station_app.backup_cli",
         "sync.relay.cli",
         "ui.commands",
         "ui.selfcheck",
@@ -598,6 +601,7 @@ def _early_logging(argv: Sequence[str] | None) -> None:
     from station_app.paths import setup_logging
 
     logging.getLogger("station_app").addHandler(logging.NullHandler())  # never Python's last resort
+    logging.raiseExceptions = False  # a log that cannot be written (disk full) prints nothing
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -630,6 +634,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout), 1 anything else with one line on stderr; never a stack trace on stderr."""
     args: argparse.Namespace | None = None
     try:
+        from station_app.paths import private_umask
+
+        private_umask()  # the store, its WAL and SHM, logs and exports: 0600 in 0700 folders
         _early_logging(argv)
         _load_extras()
         parser = build_parser()
@@ -651,7 +658,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
-    except Exception as exc:  # our bug: one line for the user, the traceback (no data) in the log
+    except Exception as exc:  # the environment (disk full, ...) or our bug: one line for the user
+        from station_app.store.environment import as_environment_problem
+
+        data_dir = _data_dir(args) if args is not None else None
+        if (problem := as_environment_problem(exc, data_dir)) is not None:
+            log.warning("command %s: environment problem %s", getattr(args, "command", None), problem.kind)
+            print(str(problem), file=sys.stderr)
+            return EXIT_ERROR
+        # our bug: the traceback (no data) in the log
         frames = "".join(traceback.format_tb(exc.__traceback__))
         log.error("unexpected %s in command %s\n%s", type(exc).__name__, getattr(args, "command", None), frames)
         print(f"内部错误:{type(exc).__name__}", file=sys.stderr)

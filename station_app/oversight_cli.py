@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from station_app.cli import EXIT_OK, _out, _session
+from station_app.cli import EXIT_OK, REVEAL_HELP, _out, _session
 from station_app.errors import ValidationError
 
 
@@ -57,7 +57,8 @@ def cmd_export_cases(args: argparse.Namespace) -> int:
         raise ValidationError({"out": "输出文件应以 .xlsx 结尾"})
     session = _session(args)
     try:
-        result = export_case_list(session, CaseQuery(search=args.search, status=args.status), args.to, args.limit)
+        query = CaseQuery(search=args.search, status=args.status)
+        result = export_case_list(session, query, args.to, args.limit, reveal=args.reveal)
     finally:
         session.close()
     from station_app.store.atomic import atomic_write_bytes
@@ -130,12 +131,13 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_disclosure_list)
 
     export = sub.add_parser("export", help="导出").add_subparsers(dest="export_command", required=True)
-    p = export.add_parser("cases", help="案件清单(Excel,含完整身份证号和电话)")
+    p = export.add_parser("cases", help="案件清单(Excel;身份证号和电话默认遮蔽,--reveal 显示完整并记录)")
     p.add_argument("--to", required=True, help="接收单位:部门代码,或 station(本站留存)")
     p.add_argument("--out", required=True, help="输出 .xlsx 文件")
     p.add_argument("--search")
     p.add_argument("--status")
     p.add_argument("--limit", type=int, default=10_000)
+    p.add_argument("--reveal", action="store_true", help=REVEAL_HELP)
     p.set_defaults(func=cmd_export_cases)
 
     settings = sub.add_parser("settings", help="设置").add_subparsers(dest="settings_command", required=True)

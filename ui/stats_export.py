@@ -105,6 +105,9 @@ def write_xlsx(stats: Any, path: Path) -> None:
     if stats.performance is not None:
         write_performance_sheets(book, stats.performance)
     book.save(path)
+    from station_app.paths import restrict
+
+    restrict(path)  # 0600, like every file the station writes
 
 
 NUMBER_FORMATS = {"count": "0", "rate": "0.0%", "text": "@"}

@@ -484,8 +484,11 @@ _ACTION_BUILDERS: dict[str, Builder] = {
 
 def reveal(session: Session, case_ref: str, field: str) -> str:
     """Show one full identifier on screen; the reveal is recorded (who, which field, when)."""
-    if field not in ("applicant_id", "applicant_phone"):
+    from station_app.services.reveal_service import REVEALABLE, require_reveal
+
+    if field not in REVEALABLE:
         raise ValidationError({"field": "只能查看身份证号或电话"})
+    require_reveal(session)
     with write(session.store.engine) as conn:
         row = load_row(conn, case_ref)
         if row is None:

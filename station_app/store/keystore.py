@@ -200,7 +200,10 @@ class Keystore:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise StationError("本机尚未建立调解站数据(请先初始化)") from None
+            raise StationError(
+                f"数据目录 {path.parent} 中没有调解站数据(缺少 {path.name}):"
+                "请先初始化,或用 --data-dir 指定正确的数据目录"
+            ) from None
         except (ValueError, UnicodeDecodeError):
             raise StationError("密钥文件已损坏,无法读取") from None
         if not isinstance(data, dict) or data.get("format") != KEYSTORE_FORMAT:

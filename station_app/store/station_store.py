@@ -13,8 +13,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine, text
 
 from station_app.errors import StationError
+from station_app.paths import make_private_dir, restrict
 from station_app.store.anchor import open_anchor
 from station_app.store.db import get_meta, make_engine, read, write
+from station_app.store.environment import MISSING, EnvironmentProblem
 from station_app.store.keystore import KdfParams, Keystore
 from station_app.store.migrations import migrate
 
@@ -28,6 +30,16 @@ def db_path(data_dir: Path) -> Path:
 
 def keys_path(data_dir: Path) -> Path:
     return data_dir / KEYS_NAME
+
+
+STORE_FILES = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", KEYS_NAME, "keys.lock", "station.anchor")
+
+
+def tighten(data_dir: Path) -> None:
+    """The data folder 0700 and the store's files in it 0600 (see `station_app.paths`)."""
+    restrict(data_dir)
+    for name in STORE_FILES:
+        restrict(data_dir / name)
 
 
 def station_exists(data_dir: Path) -> bool:
@@ -70,10 +82,12 @@ def create_store(
     """Make a new encrypted store with a random key wrapped for the first admin."""
     if keys_path(data_dir).exists() or db_path(data_dir).exists():
         raise StationError("该数据目录中已存在调解站数据")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir, parents=True)
     db_key = os.urandom(32)
     keystore = Keystore.create(keys_path(data_dir), station_code, station_name)
     keystore.wrap(admin, password, db_key, kdf)
+    # made 0600 before SQLite opens it: the WAL and SHM files take the database file's mode
+    os.close(os.open(db_path(data_dir), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     engine = make_engine(db_path(data_dir), db_key)
     migrate(engine, db_path(data_dir))
     sign_priv, sign_pub = _raw(Ed25519PrivateKey.generate())
@@ -90,6 +104,7 @@ def create_store(
             conn.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": k, "v": v})
     open_anchor(engine, db_path(data_dir))
     keystore.save()  # the key file last: a half-made store is never offered for login
+    tighten(data_dir)
     return OpenStore(data_dir, engine, keystore, db_key)
 
 
@@ -99,7 +114,10 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime) -> Ope
     The database is checked against its anchor (anchor.py): AnchorError, with what happened
     and what to do, when its log is behind the last anchored head."""
     keystore = Keystore.load(keys_path(data_dir))
+    if not db_path(data_dir).is_file():  # never let SQLite make an empty database in its place
+        raise EnvironmentProblem(MISSING, str(db_path(data_dir)))
     db_key = keystore.unwrap(user, password, now)
+    tighten(data_dir)  # a store made by an older version, or files copied in with open modes
     engine = make_engine(db_path(data_dir), db_key)
     migrate(engine, db_path(data_dir))
     try:
