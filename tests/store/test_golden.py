@@ -21,6 +21,7 @@ OLD_PASSWORDS = {"v5-0.1": "admin-pass-123"}
 def _pw(golden_dir: Path) -> str:
     return OLD_PASSWORDS.get(golden_dir.name, ADMIN_PASSWORD)
 
+
 STORES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 # What every golden store holds (tests/golden/make_golden.py): applicant name -> status.
