@@ -170,6 +170,20 @@ def _m7_event_log_v2(conn: Connection) -> None:
     conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_events_chain ON events (origin, stream, origin_seq)"))
 
 
+def _m9_accounts(conn: Connection) -> None:
+    """Per-account keys and login attempts without duplicates or stray names.
+
+    `users.sign_key`: the account's Ed25519 public key, projected from its signed events.
+    `login_attempts.attempt_id`: unique, so attempts handed over twice add no row. Attempts
+    recorded with a name that is not an account (perhaps a password typed as a name) lose it."""
+    if not _has_column(conn, "users", "sign_key"):
+        conn.execute(text("ALTER TABLE users ADD COLUMN sign_key TEXT"))
+    if not _has_column(conn, "login_attempts", "attempt_id"):
+        conn.execute(text("ALTER TABLE login_attempts ADD COLUMN attempt_id TEXT"))
+    conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_login_attempts_id ON login_attempts (attempt_id)"))
+    conn.execute(text("UPDATE login_attempts SET user_name = '?' WHERE user_name NOT IN (SELECT name FROM users)"))
+
+
 def _m10_scale(conn: Connection) -> None:
     """What keeps the list and search flat as a store grows to a city's million cases.
 
@@ -244,6 +258,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (5, _m5_case_texts),
     (6, _m6_department_deadlines),
     (7, _m7_event_log_v2),
+    (9, _m9_accounts),
     (10, _m10_scale),
     (13, _m13_simplified_search),
 )
