@@ -1,6 +1,7 @@
-"""`station-app demo` and `station-app screenshot`: registered by station_app.cli's extras.
+"""`station-app` with no command (the desktop app), `station-app demo` and `station-app screenshot`:
+registered by the launcher (`station_launcher`).
 
-No Qt import at module level: the CLI loads this module for every command.
+No Qt import at module level: the launcher loads this module for every command.
 """
 
 from __future__ import annotations
@@ -54,6 +55,27 @@ def ensure_demo(
         "password": DEMO_PASSWORD,
         "users": [{"name": name, "role": role.label, "display_name": display} for name, role, display in DEMO_USERS],
     }
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    """Open the desktop app on `--data-dir` (default: the system's data folder) at the login
+    window of `--user`. Raises CliError (exit 1) naming the missing system library when Qt
+    cannot load."""
+    from station_app.cli import CliError
+
+    try:
+        from ui.app import run_app
+    except ImportError as exc:  # the core works without the GUI installed
+        from station_app.system_libs import missing_library_hint
+
+        raise CliError(missing_library_hint(str(exc)) or f"桌面程序不可用:{exc.name}") from None
+    if args.data_dir:
+        data_dir = Path(args.data_dir)
+    else:
+        from station_app.paths import default_data_dir
+
+        data_dir = default_data_dir()
+    return int(run_app(data_dir, args.user))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
