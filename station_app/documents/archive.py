@@ -12,7 +12,7 @@ from station_app.documents.fmt import (
 )
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import Department, ObjectionRoute
-from station_app.services.dto import CaseDetail, TimelineEntry
+from station_app.dto.case import CaseDetail, TimelineEntry
 
 SKIP = frozenset({"personal_data_revealed"})
 DEPT_EVENTS = frozenset({"opinion_recorded", "department_signed", "department_returned"})

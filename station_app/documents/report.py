@@ -3,14 +3,10 @@ per-department work and the incidents recorded for accountability (五(四))."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import cn_date
 from station_app.domain.enums import DEPARTMENT_SHORT, Department
-
-if TYPE_CHECKING:
-    from station_app.services.stats_service import CountRow, Stats
+from station_app.dto.stats import CountRow, Stats
 
 
 def pct(value: float | None) -> str:

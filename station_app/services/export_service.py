@@ -15,9 +15,9 @@ import json
 from dataclasses import dataclass
 
 from station_app.domain.enums import DEPARTMENT_SHORT, TOWNS
+from station_app.dto.case import CaseSummary
 from station_app.errors import ValidationError
 from station_app.services.disclosure_service import STATION, parse_recipient, recipient_label, take_list_approval
-from station_app.services.dto import CaseSummary
 from station_app.services.query_service import CaseQuery, list_cases
 from station_app.services.session import Session
 from station_app.store.db import write

@@ -108,3 +108,48 @@ def test_python_m_station_app_runs_the_installed_launcher(tmp_path: Path) -> Non
         assert served.returncode == 2 and json.loads(served.stdout)["fields"] == {"keyring": "找不到密钥环文件"}
         alone = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=core, timeout=60)
         assert alone.returncode == 2 and "command" in json.loads(alone.stdout)["fields"]
+
+
+def _imports_graph() -> dict[str, set[str]]:
+    """Every module of the app and the app's modules it imports (at any depth of the code)."""
+    graph: dict[str, set[str]] = {}
+    for package in ("station_app", "sync", "ui", "station_launcher"):
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+            found: set[str] = set()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    found |= {a.name for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            graph[name] = found
+    return {name: {m for m in found if m in graph and m != name} for name, found in graph.items()}
+
+
+def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in graph[todo.pop()]:
+            if nxt == goal:
+                return True
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False
+
+
+def test_the_paper_builders_and_the_screenshots_are_out_of_import_circles() -> None:
+    """The monthly report's builder takes the statistics DTO without importing the statistics
+    service, and the demo station used by the screenshots lives in the core, not in the command
+    module that starts the screenshots."""
+    graph = _imports_graph()
+    for builder, service in (
+        ("station_app.documents.report", "station_app.services.stats_service"),
+        ("ui.screenshots", "ui.commands"),
+    ):
+        assert _reaches(graph, service, builder) or _reaches(graph, builder, service)
+        assert not (_reaches(graph, service, builder) and _reaches(graph, builder, service))
+    builders = [m for m in graph if m.startswith("station_app.documents.") and m not in ("station_app.documents.cli",)]
+    assert not [
+        m for m in builders if m != "station_app.documents.bench" and _reaches(graph, m, "station_app.services.session")
+    ]
