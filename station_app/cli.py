@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from station_app import __version__
 from station_app.errors import AuthError, StationError, ValidationError
@@ -476,16 +476,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_gui(args: argparse.Namespace) -> int:
-    try:
-        from ui.app import run_app
-    except ImportError as exc:  # the core works without the GUI installed
-        from station_app.system_libs import missing_library_hint
-
-        raise CliError(missing_library_hint(str(exc)) or f"桌面程序不可用:{exc.name}") from None
-    return int(run_app(_data_dir(args), args.user))
-
-
 _OPTION = re.compile(r"--?[A-Za-z][\w-]*")  # an option's name, never a value typed with it
 
 
@@ -609,8 +599,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Other packages (paper, GUI tools) add their subcommands here.
+# Other packages add their subcommands here: the core's own (paper, oversight) through
+# `_load_extras`, everything above the core (sync, the desktop app) through the launcher
+# (`station_launcher`), which is the composition root and the console script's target.
 EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+# What runs when no command is given (the launcher puts the desktop app here); with none, a
+# missing command is refused input.
+DEFAULT_COMMAND: list[Callable[[argparse.Namespace], int]] = []
 
 
 def _load_extras() -> None:
@@ -618,19 +613,26 @@ def _load_extras() -> None:
         "station_app.documents.cli",
         "station_app.oversight_cli",
         "station_app.backup_cli",
-        "sync.relay.cli",
-        "ui.commands",
-        "ui.selfcheck",
     ):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
-                continue
-            raise
-        register = getattr(mod, "register", None)
+        register = getattr(__import__(module, fromlist=["register"]), "register", None)
         if register is not None and register not in EXTRA_COMMANDS:
             EXTRA_COMMANDS.append(register)
+
+
+def installed_main() -> Callable[[], int]:
+    """The installed app's `station-app` entry (the launcher, which adds the commands of the
+    packages above the core) so that `python -m station_app` runs the whole app; this module's
+    `main` when the installed entry is this module or cannot be loaded."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="console_scripts", name="station-app"):
+        if entry.value.replace(" ", "") != "station_app.cli:main":
+            try:
+                loaded = entry.load()
+            except ImportError:
+                continue
+            return cast("Callable[[], int]", loaded)
+    return main
 
 
 def _early_logging(argv: Sequence[str] | None) -> None:
@@ -686,7 +688,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             default_kdf_params()
         if getattr(args, "func", None) is None:
-            return cmd_gui(args)
+            if not DEFAULT_COMMAND:
+                parser.error("the following arguments are required: command")
+            return int(DEFAULT_COMMAND[0](args))
         return int(args.func(args))
     except ValidationError as exc:
         log.info("refused input to %s: fields %s", getattr(args, "command", None), sorted(exc.fields))
@@ -716,6 +720,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     # Run the imported module's `main`, not this `__main__` copy: the commands registered from
     # other modules import `station_app.cli`, and its CliError must be the one caught here.
-    from station_app.cli import main as _main
+    from station_app.cli import installed_main
 
-    sys.exit(_main())
+    sys.exit(installed_main()())

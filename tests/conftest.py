@@ -86,8 +86,9 @@ def run_cli(
     env: dict[str, str] | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m station_app.cli` as a real subprocess with stdin piped."""
-    argv = [sys.executable, "-m", "station_app.cli"]
+    """Run the app (`python -m station_launcher`, what the console script runs) as a real
+    subprocess with stdin piped."""
+    argv = [sys.executable, "-m", "station_launcher"]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
     if user is not None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from station_app.documents.payload import PaperKind
+from station_app.dto.case import IntakeResult
 from station_app.errors import ValidationError
 from station_app.services.case_service import intake
 from station_app.services.desk_service import (
@@ -29,7 +30,6 @@ from station_app.services.desk_service import (
     stage_deadlines,
     station_town,
 )
-from station_app.services.dto import IntakeResult
 from station_app.services.paper_rules import intake_papers
 from station_app.services.query_service import DuplicateCase, find_duplicates
 from station_app.services.session import Session

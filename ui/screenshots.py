@@ -65,13 +65,12 @@ def _shot(widget: Any, path: Path, files: list[Path]) -> None:
 
 def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from station_app.services.demo_service import DEMO_PASSWORD
+    from station_app.services.demo_service import DEMO_PASSWORD, ensure_demo
     from station_app.services.query_service import CaseQuery, list_cases
     from station_app.services.session import login
     from station_app.services.settings_service import set_setting
     from station_app.store.keystore import KdfParams
     from ui.app import DeskApp, make_application
-    from ui.commands import ensure_demo
 
     (width, height), scale = LARGE if large else NORMAL
     suffix = "-large" if large else ""
@@ -80,7 +79,7 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
     files: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="station-shots-") as tmp:
         data_dir = Path(tmp) / "demo"
-        ensure_demo(data_dir, cases, kdf=KdfParams(8192, 1, 1), progress=False)
+        ensure_demo(data_dir, cases, kdf=KdfParams(8192, 1, 1))
         admin = login(data_dir, "admin", DEMO_PASSWORD)
         set_setting(admin, "font_scale", scale)
         admin.close()

@@ -20,8 +20,8 @@ from station_app.documents.fmt import (
 )
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import Department, ObjectionRoute
+from station_app.dto.case import CaseDetail, TimelineEntry
 from station_app.rules.retention import PERIODS, retention_for
-from station_app.services.dto import CaseDetail, TimelineEntry
 
 CLOSING = ("case_archived", "reply_issued", "closed_on_spot", "case_withdrawn", "clue_transferred", "case_routed")
 INDEX_HEADER = ("序号", "文号", "责任者", "题名", "日期", "页数", "备注")

@@ -5,14 +5,10 @@ stations when there are several."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import cn_date
 from station_app.domain.enums import DEPARTMENT_SHORT, Department
-
-if TYPE_CHECKING:
-    from station_app.services.stats_service import CountRow, Performance, Stats
+from station_app.dto.stats import CountRow, Performance, Stats
 
 NUMERALS = "一二三四五六七八九十"
 

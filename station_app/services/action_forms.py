@@ -19,8 +19,8 @@ from station_app.domain.enums import (
     Track,
 )
 from station_app.domain.lifecycle import ACTIONS, DEFAULT_TASK_GROUP
+from station_app.dto.case import CaseDetail
 from station_app.services.case_actions import DELIVERY_METHODS, FEEDBACK_TO, PARTIES, SATISFACTION
-from station_app.services.dto import CaseDetail
 from station_app.services.session import Session
 
 Choices = tuple[tuple[str, str], ...]

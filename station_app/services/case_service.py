@@ -17,6 +17,7 @@ from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
 from station_app.domain.safe_input import text_problem
 from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
+from station_app.dto.case import CaseDetail, IntakeResult
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
 from station_app.services import case_actions
@@ -34,7 +35,6 @@ from station_app.services.action_data import (
 )
 from station_app.services.action_data import deadline as _deadline
 from station_app.services.case_actions import SATISFACTION, Builder
-from station_app.services.dto import CaseDetail, IntakeResult
 from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
 from station_app.store.db import next_counter, write

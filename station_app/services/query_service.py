@@ -22,11 +22,11 @@ from station_app.domain.validation import (
     normalize_phone,
     normalize_uscc,
 )
+from station_app.dto.case import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.errors import NotFound
 from station_app.rules.deadlines import deadline_state as rules_deadline_state
 from station_app.rules.deadlines import stage_due
 from station_app.services.action_checks import blocked_actions
-from station_app.services.dto import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.services.session import Session
 from station_app.store.db import read
 from station_app.store.projection import local_name

@@ -84,7 +84,7 @@ def test_selfcheck_on_a_pc_without_libgl_names_the_package(tmp_path: Path) -> No
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["HOME"] = str(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "station_app.cli", "selfcheck"],
+        [sys.executable, "-m", "station_launcher", "selfcheck"],
         capture_output=True,
         text=True,
         encoding="utf-8",

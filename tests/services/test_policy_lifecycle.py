@@ -16,9 +16,9 @@ from pypdf import PdfReader
 
 from station_app.clock import FixedClock
 from station_app.domain.enums import Department, Status, Track
+from station_app.dto.case import CaseDetail
 from station_app.errors import InvalidTransition, PermissionDenied, ValidationError
 from station_app.services.case_service import intake, perform
-from station_app.services.dto import CaseDetail
 from station_app.services.paper_service import print_paper
 from station_app.services.query_service import get_case
 from station_app.services.session import Session, login
