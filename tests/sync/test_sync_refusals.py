@@ -115,7 +115,9 @@ def test_every_refusal_class_changes_nothing(world: World, tmp_path: Path) -> No
         assert _refused(w.city, CITY_ADMIN, path) == expect, expect
     replay = write_bundle(tmp_path / "replay.msb", _manifest(BundleKind.KEYRING, 91, epoch), [], signer, [city_box])
     assert _refused(w.city, CITY_ADMIN, replay.path) == "replay"
-    fork = write_bundle(tmp_path / "fork.msb", _manifest(BundleKind.ACK, 92, "a-restored-store"), [], signer, [city_box])
+    fork = write_bundle(
+        tmp_path / "fork.msb", _manifest(BundleKind.ACK, 92, "a-restored-store"), [], signer, [city_box]
+    )
     assert _refused(w.city, CITY_ADMIN, fork.path) == "fork"
     assert store_digest(w.city, CITY_ADMIN) == before
 
