@@ -35,7 +35,8 @@ from station_app.store.simplified import simplified_variant, to_simplified
 
 SUMMARY_COLUMNS = (
     "id, uuid, case_no, received_at, town_code, applicant_kind, applicant_name, applicant_id, applicant_phone,"
-    " employer, category, track, lead, status, stage, stage_start, due_date, due_estimated, extended, handler"
+    " employer, category, track, lead, status, stage, stage_start, due_date, due_estimated, extended, handler,"
+    " station_code"
 )
 SORTABLE = {
     "received_at": "received_at",
@@ -144,6 +145,7 @@ def _summary(session: Session, r: Any, today: date) -> CaseSummary:
         handler=r[19],
         deadline_state=deadline_state(session, r[15], r[16], r[13], today),
         due_for=due_for(r[14], Track(r[11]), Status(r[13])),
+        station_code=r[20],
     )
 
 
@@ -512,7 +514,7 @@ def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateC
             matched.append("id_number")
         if "phone" in keys and r[8] and (r[8] == params["phone"] or str(r[8]).startswith(params["phone"] + "-")):
             matched.append("phone")
-        if "uscc" in keys and {r[20], r[21]} & set(keys["uscc"]):
+        if "uscc" in keys and {r[21], r[22]} & set(keys["uscc"]):
             matched.append("uscc")
         if "employer" in keys and r[9] == keys["employer"]:
             matched.append("employer")
