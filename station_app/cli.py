@@ -638,13 +638,13 @@ def installed_main() -> Callable[[], int]:
     `main` when the installed entry is this module or cannot be loaded."""
     from importlib.metadata import entry_points
 
-    for entry in entry_points(group="console_scripts", name="station-app"):
-        if entry.value.replace(" ", "") != "station_app.cli:main":
-            try:
-                loaded = entry.load()
-            except ImportError:
-                continue
-            return cast("Callable[[], int]", loaded)
+    for entry in entry_points(group="console_scripts", name="station-app"):  # the first install on the path
+        if entry.value.replace(" ", "") == "station_app.cli:main":
+            return main
+        try:
+            return cast("Callable[[], int]", entry.load())
+        except ImportError:
+            return main
     return main
 
 
