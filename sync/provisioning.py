@@ -28,12 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection
 
 from station_app.clock import Clock, SystemClock
@@ -47,6 +45,9 @@ from station_app.store import sync_state
 from station_app.store.atomic import atomic_write_bytes
 from station_app.store.db import get_meta, read, set_meta, write
 from station_app.store.keystore import KdfParams, default_kdf_params
+from station_app.store.recovery_wrap import RECOVERY_WRAP_FORMAT as RECOVERY_WRAP_FORMAT
+from station_app.store.recovery_wrap import unwrap_store_key as unwrap_store_key
+from station_app.store.recovery_wrap import wrap_store_key
 from station_app.store.station_store import create_store
 from sync.header import canonical_json
 from sync.keyring_doc import KeyEntry, KeyringDocument, KeyRole, load_keyring, sign_keyring
@@ -55,10 +56,8 @@ from sync.keys import key_id as _key_id
 
 PROVISION_FORMAT = "msync-provision/1"
 IDENTITY_FORMAT = "msync-identity/1"
-RECOVERY_WRAP_FORMAT = "msync-recovery-wrap/1"
 RECOVERY_KEY_FORMAT = "msync-recovery-key/1"
 PROVISION_DOMAIN = b"msync/v1/provision\x00"
-RECOVERY_DOMAIN = b"msync/v1/recovery-wrap\x00"
 RECOVERY_KEY_DOMAIN = b"msync/v1/recovery-key\x00"
 MAX_FILE = 4 * 1024 * 1024
 CITY_CODE_RE = re.compile(r"\d{6}")
@@ -312,49 +311,6 @@ def open_recovery_key(session: Session, passphrase: str) -> X25519PrivateKey:
     except InvalidTag:
         raise PermissionDenied("恢复密钥口令不正确") from None
     return X25519PrivateKey.from_private_bytes(key)
-
-
-def _recovery_key(shared: bytes, eph_pub: bytes, recipient_pub: bytes, station_code: str) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=eph_pub + recipient_pub,
-                info=RECOVERY_DOMAIN + station_code.encode("utf-8"))  # fmt: skip
-    return hkdf.derive(shared)
-
-
-def wrap_store_key(db_key: bytes, recovery: X25519PublicKey, station_code: str, city_code: str) -> dict[str, Any]:
-    """The station's store key wrapped to the city's recovery public key (docs/sync.md,
-    "Recovery wrap"): a fresh X25519 ephemeral key, HKDF-SHA256 (salt = eph || recipient, info =
-    domain || station code), ChaCha20-Poly1305 with a random nonce and the same AAD."""
-    eph = X25519PrivateKey.generate()
-    eph_pub, rec_pub = bytes.fromhex(_pub_hex(eph.public_key())), bytes.fromhex(_pub_hex(recovery))
-    key = _recovery_key(eph.exchange(recovery), eph_pub, rec_pub, station_code)
-    nonce = os.urandom(12)
-    wrapped = ChaCha20Poly1305(key).encrypt(nonce, db_key, RECOVERY_DOMAIN + station_code.encode("utf-8"))
-    return {
-        "format": RECOVERY_WRAP_FORMAT,
-        "station_code": station_code,
-        "city_code": city_code,
-        "recipient_kid": _key_id(recovery),
-        "eph": eph_pub.hex(),
-        "nonce": nonce.hex(),
-        "wrapped": wrapped.hex(),
-    }
-
-
-def unwrap_store_key(doc: dict[str, Any], recovery: X25519PrivateKey) -> bytes:
-    """Open a recovery wrap with the city's recovery private key (the city's half of recovery).
-
-    Raises ValueError when the wrap is not for this key or does not open."""
-    if doc.get("format") != RECOVERY_WRAP_FORMAT or doc.get("recipient_kid") != _key_id(recovery.public_key()):
-        raise ValueError("recovery wrap is not for this recovery key")
-    eph_pub = bytes.fromhex(str(doc["eph"]))
-    rec_pub = bytes.fromhex(_pub_hex(recovery.public_key()))
-    code = str(doc["station_code"])
-    key = _recovery_key(recovery.exchange(X25519PublicKey.from_public_bytes(eph_pub)), eph_pub, rec_pub, code)
-    try:
-        return ChaCha20Poly1305(key).decrypt(bytes.fromhex(str(doc["nonce"])), bytes.fromhex(str(doc["wrapped"])),
-                                             RECOVERY_DOMAIN + code.encode("utf-8"))  # fmt: skip
-    except InvalidTag:
-        raise ValueError("recovery wrap does not open") from None
 
 
 # -- role checks --------------------------------------------------------------------------------

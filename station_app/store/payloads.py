@@ -568,6 +568,30 @@ class CityBound(Payload):
     fingerprint: str  # this station's own identity
 
 
+@event_type("store_recovered")
+@dataclass(frozen=True)
+class StoreRecovered(Payload):
+    """A station's store key given back by its city (DESIGN.md "Key recovery"): `name` becomes
+    an admin with the signing key the city's signed answer names (account_trust.py)."""
+
+    name: str
+    role: str
+    sign_key: str
+    request_id: str
+    city_code: str
+    response: dict[str, Any]  # the city's signed answer (the wrapped key in it no longer opens anything)
+
+
+@event_type("recovery_answered")
+@dataclass(frozen=True)
+class RecoveryAnswered(Payload):
+    """The city answered a station's recovery request (who answered is the event's author)."""
+
+    station_code: str
+    request_id: str
+    request_fingerprint: str
+
+
 @event_type("station_provisioned")
 @dataclass(frozen=True)
 class StationProvisioned(Payload):
