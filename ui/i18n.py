@@ -32,6 +32,7 @@ class Strings:
     login_user: str = "用户"
     login_password: str = "密码"
     login_button: str = "登录"
+    login_forgot: str = "忘记全部密码…"
     login_busy: str = "正在验证…"
     login_caps: str = "大写锁定已打开"
     login_no_users: str = "本机尚无账户"
