@@ -537,6 +537,7 @@ def _load_extras() -> None:
         "station_app.documents.cli",
         "station_app.oversight_cli",
         "sync.relay.cli",
+        "sync.run_cli",
         "ui.commands",
         "ui.selfcheck",
     ):
