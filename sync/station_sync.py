@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -108,3 +109,196 @@ def sync_round(
     """
     with relay_client(session, url, backoff) as client:
         return run_round(StoreExchange(session), client, session.data_dir, progress)
+
+
+# -- the 同步 screen -----------------------------------------------------------------------------
+
+#: Per-case states (SYNC.md §3.9), in the order a case moves through them; 待处理 overrides.
+STATE_DUE = "待同步"
+STATE_EXPORTED = "已导出"
+STATE_AT_RELAY = "已上传中转"
+STATE_ACKED = "市级已确认"
+STATE_ATTENTION = "待处理"
+CASE_STATES = (STATE_DUE, STATE_EXPORTED, STATE_AT_RELAY, STATE_ACKED, STATE_ATTENTION)
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    """One entry of the 同步待处理 list: `kind` is conflict | gap | missing_base | unknown_type;
+    `case_no` is None when the case itself has not arrived yet (a gap before its registration)."""
+
+    kind: str
+    case_uuid: str | None
+    case_no: str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class SyncOverview:
+    """What the 同步 screen and the status bar show (times are ISO strings as stored).
+
+    `peer` is the city this station is bound to (None: standalone); `events_waiting` the events
+    the city has not acknowledged, the oldest of them written at `waiting_since`;
+    `last_ack_seq`/`last_ack_at` the city's last acknowledgement of this station's chain.
+    """
+
+    peer: str | None
+    relay_url: str | None
+    events_waiting: int
+    waiting_since: str | None
+    last_export: str | None
+    last_upload: str | None
+    last_ack_seq: int | None
+    last_ack_at: str | None
+    pending: int
+    conflicts: int
+    attention: tuple[AttentionItem, ...]
+
+    @property
+    def bound(self) -> bool:
+        """Whether this station exchanges with a city at all."""
+        return self.peer is not None
+
+
+_ATTENTION_LABELS = {
+    "conflict": "冲突:两处修改了同一事项,需站长处理",
+    "gap": "缺少前序记录,等待补齐",
+    "missing_base": "缺少所依据的记录,等待补齐",
+    "unknown_type": "需更新程序版本后才能显示",
+}
+
+
+def _status_peer(session: Session) -> dict[str, Any] | None:
+    """This station's peer (the city) in `sync_status`, or None for a standalone station."""
+    peers = _exchange().sync_status(session).to_json().get("peers") or []
+    return dict(peers[0]) if peers else None
+
+
+def attention_items(session: Session) -> list[AttentionItem]:
+    """The 同步待处理 list: open conflicts, events held pending (gap, missing base) and events
+    this version cannot show; each with its case number when the case is here."""
+    from station_app.services.conflict_service import conflicts
+    from station_app.store.log import pending_list
+    from station_app.store.sync_marks import case_numbers, flagged_events
+
+    found: list[tuple[str, str | None]] = [("conflict", c.case_uuid) for c in conflicts(session, open_only=True)]
+    with read(session.store.engine) as conn:
+        found += [(p.reason, p.case_uuid) for p in pending_list(conn)]
+        found += [("unknown_type", case_uuid) for _uuid, _type, case_uuid in flagged_events(conn)]
+        numbers = case_numbers(conn, [u for _k, u in found if u])
+    items, seen = [], set()
+    for kind, case_uuid in found:
+        if (kind, case_uuid) in seen:
+            continue
+        seen.add((kind, case_uuid))
+        number = numbers.get(case_uuid) if case_uuid else None
+        items.append(AttentionItem(kind, case_uuid, number, _ATTENTION_LABELS.get(kind, kind)))
+    return items
+
+
+def sync_overview(session: Session) -> SyncOverview:
+    """What waits, since when, the last export, upload and acknowledgement, and what needs a person."""
+    from station_app.store.events import own_origin
+    from station_app.store.sync_marks import oldest_after
+
+    peer = _status_peer(session)
+    attention = tuple(attention_items(session))
+    if peer is None:
+        return SyncOverview(None, None, 0, None, None, None, None, None, 0, len(attention), attention)
+    ack = peer.get("last_ack") or {}
+    through = int(ack.get("through_seq") or 0)
+    with read(session.store.engine) as conn:
+        since = oldest_after(conn, own_origin(conn), session.station_code, through)
+    waiting = int(peer.get("events_waiting") or 0)
+    return SyncOverview(
+        peer=str(peer.get("peer")),
+        relay_url=relay_url_of(session),
+        events_waiting=waiting,
+        waiting_since=since if waiting else None,
+        last_export=peer.get("last_export"),
+        last_upload=peer.get("last_upload"),
+        last_ack_seq=through if ack else None,
+        last_ack_at=ack.get("at"),
+        pending=int(peer.get("pending") or 0),
+        conflicts=int(peer.get("conflicts") or 0),
+        attention=attention,
+    )
+
+
+def case_sync_states(session: Session, case_uuids: Sequence[str]) -> dict[str, str]:
+    """The sync state of each case (SYNC.md §3.9): 待同步, 已导出, 已上传中转, 市级已确认, or
+    待处理 (a conflict, a gap or an event this version cannot show). Empty at a standalone
+    station. A case's state is that of its newest event written here: the city acknowledged it
+    (市级已确认), the relay stored a bundle holding it (已上传中转), a verified bundle holds it
+    (已导出), or none yet (待同步). Cases with no event written here count as acknowledged."""
+    from station_app.store.events import own_origin
+    from station_app.store.sync_marks import case_heads, sent_through
+
+    if not case_uuids:
+        return {}
+    peer = _status_peer(session)
+    if peer is None:
+        return {}
+    city = str(peer.get("peer"))
+    acked = int((peer.get("last_ack") or {}).get("through_seq") or 0)
+    held = {item.case_uuid for item in attention_items(session) if item.case_uuid}
+    with read(session.store.engine) as conn:
+        origin = own_origin(conn)
+        heads = case_heads(conn, origin, session.station_code, case_uuids)
+        exported, uploaded = sent_through(conn, city, origin, session.station_code)
+    states = {}
+    for case_uuid in case_uuids:
+        head = heads.get(case_uuid, 0)
+        if case_uuid in held:
+            states[case_uuid] = STATE_ATTENTION
+        elif head <= acked:
+            states[case_uuid] = STATE_ACKED
+        elif head <= uploaded:
+            states[case_uuid] = STATE_AT_RELAY
+        elif head <= exported:
+            states[case_uuid] = STATE_EXPORTED
+        else:
+            states[case_uuid] = STATE_DUE
+    return states
+
+
+def export_to(session: Session, folder: Path, progress: Callable[..., None] | None = None) -> list[dict[str, Any]]:
+    """Write every due bundle into `folder` (a USB stick): the export objects, [] when nothing is due.
+
+    Raises:
+        ValidationError: `to` names no folder (`sync.exchange.export_due`).
+    """
+    return [b.to_json() for b in StoreExchange(session, progress).export_due(folder)]
+
+
+def import_from(session: Session, path: Path, progress: Callable[..., None] | None = None) -> dict[str, Any]:
+    """Import a bundle file or every bundle in a folder: the `sync import` result object."""
+    return StoreExchange(session, progress).import_path(path).to_json()
+
+
+def removable_drives() -> list[Path]:
+    """Mounted removable media, most likely a USB stick first: folders under /media/USER,
+    /run/media/USER and /media (Linux), or removable drive letters (Windows)."""
+    import os
+    import sys
+
+    if sys.platform == "win32":
+        import ctypes
+        import string
+
+        kernel = ctypes.windll.kernel32
+        drives = []
+        for letter in string.ascii_uppercase:
+            root = f"{letter}:\\"
+            if kernel.GetDriveTypeW(root) == 2:  # DRIVE_REMOVABLE
+                drives.append(Path(root))
+        return drives
+    user = os.environ.get("USER") or os.environ.get("LOGNAME") or ""
+    found: list[Path] = []
+    for base in (Path("/media") / user, Path("/run/media") / user, Path("/media")):
+        try:
+            children = sorted(p for p in base.iterdir() if p.is_dir() and os.path.ismount(p))
+        except OSError:
+            continue
+        found += [p for p in children if p not in found]
+    return found
