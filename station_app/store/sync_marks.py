@@ -59,10 +59,7 @@ def case_numbers(conn: Connection, case_uuids: Iterable[str]) -> dict[str, str]:
     return out
 
 
-_FLAGGED = (
-    "SELECT f.uuid, f.type, e.case_uuid FROM event_flags f LEFT JOIN events e ON e.uuid = f.uuid"  # fmt: skip
-    " ORDER BY f.uuid"
-)
+_FLAGGED = "SELECT f.uuid, f.type, e.case_uuid FROM event_flags f LEFT JOIN events e ON e.uuid = f.uuid ORDER BY f.uuid"
 
 
 def flagged_events(conn: Connection) -> list[tuple[str, str, str | None]]:
