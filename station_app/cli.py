@@ -537,9 +537,9 @@ def _load_extras() -> None:
         "station_app.documents.cli",
         "station_app.oversight_cli",
         "sync.relay.cli",
-        "sync.run_cli",
         "ui.commands",
         "ui.selfcheck",
+        "sync.run_cli",  # adds `sync run` to the `sync` group, so it comes after the module making it
     ):
         try:
             mod = __import__(module, fromlist=["register"])
