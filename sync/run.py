@@ -187,14 +187,20 @@ def run_round(
     client: RelayClient,
     data_dir: Path,
     progress: Progress | None = None,
+    keyring: bytes | None = None,
 ) -> RunResult:
     """Fetch and import what waits, then export and upload what is due, through one relay.
+
+    The city's keyring travels too: when `keyring` (the city-signed keyring this store holds)
+    is newer than the relay's, the relay gets it first, so a station enrolled since the relay
+    last heard is let in.
 
     Args:
         exchange: the store side, bound to an open session.
         client: a relay client signing with this store's transport key.
         data_dir: the store's data folder (holds `outbox/`, `inbox/` and the lock).
         progress: called as `progress(stage, done, total)` (see `Progress`).
+        keyring: the signed keyring document this store holds, or None.
 
     Returns:
         The sent export objects (relay state "stored", or "delivered" when an earlier round
@@ -210,6 +216,8 @@ def run_round(
     with sync_lock(data_dir):
         result = RunResult()
         try:
+            if keyring is not None:
+                _push_keyring(client, keyring)
             result.received = _fetch_and_import(exchange, client, private_folder(data_dir / INBOX), progress)
             outbox = private_folder(data_dir / OUTBOX)
             result.sent.extend(_upload_outbox(exchange, client, outbox, progress))
@@ -219,6 +227,27 @@ def run_round(
             bundle_class = exc.fields.get("class")
             raise SyncRefused(exc.error, str(bundle_class) if bundle_class else None) from None
         return result
+
+
+def _keyring_version(document: bytes) -> int:
+    try:
+        doc = json.loads(document)
+    except ValueError:
+        return 0
+    version = doc.get("version") if isinstance(doc, dict) else None
+    return version if isinstance(version, int) else 0
+
+
+def _push_keyring(client: RelayClient, keyring: bytes) -> None:
+    """Give the relay our keyring when it is newer than the one the relay holds (the relay checks
+    the city's root signature and never goes back to an older version)."""
+    if _keyring_version(keyring) <= _keyring_version(client.keyring()):
+        return
+    try:
+        client.put_keyring(keyring)
+    except RelayError as exc:
+        if exc.status != 409:  # 409: someone gave it this version or a newer one meanwhile
+            raise
 
 
 def _fetch_and_import(

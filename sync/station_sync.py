@@ -21,9 +21,10 @@ from station_app.store.db import get_meta, read
 from sync.relay_client import Backoff, RelayClient
 from sync.run import ExportedLike, ImportedLike, Progress, RunResult, run_round
 
-#: meta keys the store keeps its relay address and transport key under (set at provisioning).
+#: meta keys the store keeps its relay address, transport key and the city-signed keyring under.
 RELAY_URL_KEY = "relay_url"
 TRANSPORT_KEY = "transport_private"
+KEYRING_KEY = "keyring"
 
 
 def _exchange() -> Any:
@@ -107,8 +108,11 @@ def sync_round(
         sync.run.SyncBusy, sync.relay_client.RelayUnreachable, sync.run.SyncRefused: see
             `sync.run.run_round`.
     """
+    with read(session.store.engine) as conn:
+        keyring = get_meta(conn, KEYRING_KEY)
+    document = keyring.encode("utf-8") if keyring else None
     with relay_client(session, url, backoff) as client:
-        return run_round(StoreExchange(session), client, session.data_dir, progress)
+        return run_round(StoreExchange(session), client, session.data_dir, progress, document)
 
 
 # -- the 同步 screen -----------------------------------------------------------------------------
