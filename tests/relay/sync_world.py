@@ -99,9 +99,10 @@ class World:
     def status(self, data_dir: Path) -> dict[str, Any]:
         """The first peer of `sync status` (a station's city), read in this process."""
         from station_app.services.session import login
-        from sync.exchange import sync_status
 
         session = login(data_dir, CITY_ADMIN if data_dir == self.city else ADMIN, ADMIN_PASSWORD)
+        from sync.exchange import sync_status
+
         try:
             return dict(sync_status(session).to_json()["peers"][0])
         finally:

@@ -178,7 +178,9 @@ def test_two_stations_and_the_city_at_once_every_case_arrives_once(world2: World
         assert world2.status(data_dir)["events_waiting"] == 0
 
 
-CANARIES = [t.encode(enc) for t in (CANARY_NAME, CANARY_ID, CANARY_PHONE, CANARY_SUMMARY) for enc in ("utf-8", "utf-16-le")]
+CANARIES = [
+    t.encode(enc) for t in (CANARY_NAME, CANARY_ID, CANARY_PHONE, CANARY_SUMMARY) for enc in ("utf-8", "utf-16-le")
+]
 
 
 def _files(folder: Path) -> list[Path]:

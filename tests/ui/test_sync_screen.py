@@ -14,8 +14,6 @@ import pytest
 from station_app.clock import FixedClock
 from station_app.services.case_service import intake
 from station_app.services.session import Session
-from sync.exchange import export_due, import_path
-from sync.provisioning import enroll_station, init_city, init_from_provision, provision_station, write_identity
 from tests.conftest import ADMIN, ADMIN_PASSWORD, FAST_KDF
 from tests.factories import intake_json
 
@@ -26,6 +24,8 @@ CODE = "232701100001"
 @pytest.fixture
 def bound(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[Session, Session]]:
     """A city and a station bound to it and enrolled, both open (admin sessions)."""
+    from sync.provisioning import enroll_station, init_city, init_from_provision, provision_station, write_identity
+
     city, _fingerprint = init_city(
         tmp_path / "city", "232700", "漠河市", CITY_ADMIN, ADMIN_PASSWORD, "recovery-pass-456", clock, FAST_KDF
     )
@@ -80,6 +80,8 @@ def test_sync_screen_exports_imports_and_shows_waiting_and_ack(
     _shots(qtbot, window, "sync-exported", tmp_path)
 
     # The city imports the stick and writes its answer (the ack) to another folder.
+    from sync.exchange import export_due, import_path
+
     assert import_path(city, stick).events == waiting
     answer = tmp_path / "answer"
     answer.mkdir()
