@@ -174,7 +174,11 @@ _ATTENTION_LABELS = {
 
 def _status_peer(session: Session) -> dict[str, Any] | None:
     """This station's peer (the city) in `sync_status`, or None for a standalone station."""
-    peers = _exchange().sync_status(session).to_json().get("peers") or []
+    try:
+        exchange = _exchange()
+    except ModuleNotFoundError:  # a build without the bundle exchange: nothing to sync with
+        return None
+    peers = exchange.sync_status(session).to_json().get("peers") or []
     return dict(peers[0]) if peers else None
 
 
