@@ -310,3 +310,65 @@ def removable_drives() -> list[Path]:
             continue
         found += [p for p in children if p not in found]
     return found
+
+
+# -- first run with a provisioning file ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProvisionPreview:
+    """What a verified provisioning file says, shown before the station is made."""
+
+    station_code: str
+    station_name: str
+    town_code: str
+    city_code: str
+    city_name: str
+    city_fingerprint: str
+    relay: str | None
+
+
+def _provisioning() -> Any:
+    return importlib.import_module("sync.provisioning")
+
+
+def preview_provision(path: Path) -> ProvisionPreview:
+    """Read and verify a provisioning file (signed by the city's root key).
+
+    Raises:
+        ValidationError: on `provision` when the file is missing, unreadable or not a valid,
+            city-signed provisioning file.
+    """
+    prov = _provisioning().read_provision(path)
+    return ProvisionPreview(
+        prov.station_code,
+        prov.station_name,
+        prov.town_code,
+        prov.city.code,
+        prov.city.name,
+        prov.city.fingerprint(),
+        prov.relay,
+    )
+
+
+def init_provisioned(
+    data_dir: Path, path: Path, admin: str, password: str, clock: Any = None
+) -> tuple[Session, dict[str, Any]]:
+    """Make a station bound to the city from a provisioning file (`init --provision`).
+
+    Returns the admin's session and `{"station_code", "station_name", "admin", "data_dir",
+    "fingerprint", "city_fingerprint"}`.
+
+    Raises:
+        ValidationError: `provision`, `admin` or `password`, before anything is made.
+    """
+    session, out = _provisioning().init_from_provision(data_dir, path, admin, password, clock)
+    return session, dict(out)
+
+
+def fingerprint_text(fingerprint: str) -> str:
+    """A fingerprint for reading out on the phone: groups of four hex digits, eight to a line."""
+    from sync.keys import group_hex
+
+    groups = group_hex(fingerprint).split(" ")
+    return "\n".join(" ".join(groups[i : i + 8]) for i in range(0, len(groups), 8))

@@ -50,6 +50,17 @@ class Strings:
     setup_create: str = "建立调解站"
     setup_busy: str = "正在建立加密数据库…"
     setup_name_suffix: str = "社保费争议调解站"
+    setup_provision: str = "开通文件"
+    setup_provision_hint: str = "由市级提供;使用后本站与市级绑定,编码、名称和所在镇取自文件"
+    setup_provision_choose: str = "选择开通文件…"
+    setup_provision_clear: str = "不使用(单机)"
+    setup_provision_filter: str = "开通文件 (*.json)"
+    setup_provision_city: str = "市级:{name}({code})"
+    setup_fingerprints_title: str = "请电话核对指纹"
+    setup_fingerprints_intro: str = "请与市级电话联系,逐组念出并核对以下两个指纹(每组4位)。两边完全一致后再开始使用。"
+    setup_fingerprint_station: str = "本站指纹"
+    setup_fingerprint_city: str = "市级指纹"
+    setup_fingerprints_ok: str = "核对无误,进入系统"
 
     # -- main window ------------------------------------------------------------------------
     nav_dashboard: str = "今日待办"

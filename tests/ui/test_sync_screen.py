@@ -157,3 +157,53 @@ def _shots(qtbot: Any, window: Any, name: str, tmp_path: Path) -> None:
         assert (image.width(), image.height()) == (1366, 768)
         assert image.save(str(folder / f"{name}{suffix}.png"))
     theme.apply_theme(app, 1.0)  # type: ignore[arg-type]
+
+
+def test_first_run_with_a_provisioning_file_binds_the_station_and_shows_both_fingerprints(
+    qtbot: Any, tmp_path: Path, clock: FixedClock
+) -> None:
+    from sync.provisioning import init_city, provision_station
+
+    from sync.keys import group_hex
+    from ui.app import DeskApp
+    from ui.setup_dialog import SetupDialog
+
+    city, city_fingerprint = init_city(
+        tmp_path / "city", "232700", "漠河市", CITY_ADMIN, ADMIN_PASSWORD, "recovery-pass-456", clock, FAST_KDF
+    )
+    prov = tmp_path / "prov.json"
+    provision_station(city, "232701101001", "图强镇社保费争议调解站", "232701101", "https://relay.mohe.example", prov)
+    city.close()
+    (tmp_path / "forged.json").write_bytes(prov.read_bytes().replace(b"232701101001", b"232701101002"))
+
+    desk = DeskApp(tmp_path / "new", clock=clock)
+    dialog = desk.start()
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog, SetupDialog)
+    dialog.use_provision(str(tmp_path / "forged.json"))
+    qtbot.waitUntil(lambda: bool(dialog.errors["provision"].text()), timeout=10_000)
+    assert "无效" in dialog.errors["provision"].text() and dialog.station_code.isEnabled()
+
+    dialog.use_provision(str(prov))
+    qtbot.waitUntil(lambda: dialog.station_code.text() == "232701101001", timeout=10_000)
+    assert dialog.station_name.text() == "图强镇社保费争议调解站" and not dialog.station_code.isEnabled()
+    assert group_hex(city_fingerprint)[:39] in dialog.city_line.text()  # the first eight groups
+    dialog.password.setText("admin-pass-123")
+    dialog.password2.setText("admin-pass-123")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=30_000)
+    station_groups = dialog.station_fingerprint.text().split()
+    assert len(station_groups) == 16 and all(len(g) == 4 for g in station_groups)
+    assert dialog.city_fingerprint.text().split() == group_hex(city_fingerprint).split()
+    assert desk.main is None  # nothing opens before the fingerprints were read out
+    dialog.resize(1366, 768)
+    folder = Path(os.environ.get("STATION_SHOT_DIR") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    assert dialog.grab().save(str(folder / "setup-fingerprints.png"))
+
+    dialog.fingerprints_ok.click()
+    qtbot.waitUntil(lambda: desk.main is not None, timeout=20_000)
+    qtbot.addWidget(desk.main)
+    assert desk.main.session.station_code == "232701101001"
+    assert desk.main.session.bound_city() == "232700"
+    desk.shutdown()
