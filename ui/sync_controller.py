@@ -13,9 +13,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from station_app.services.session import Session
+from sync.relay_client import Backoff
 from sync.station_sync import SyncOverview, sync_overview, sync_round
 from ui.i18n import TR
 from ui.ops import Runner
+
+#: Retries of one round in the app: four tries over a few seconds, then 无法连接中转 until the next.
+ROUND_BACKOFF = Backoff(attempts=4, base_s=0.5, max_s=4.0)
 
 
 class SyncController(QObject):
@@ -90,7 +94,7 @@ class SyncController(QObject):
         def emit(stage: str, done: int, total: int) -> None:
             self.progress.emit(stage, done, total)
 
-        self.runner.run(lambda: sync_round(session, url, progress=emit).to_json(), self._on_done, self._on_failed)
+        self.runner.run(lambda: sync_round(session, url, ROUND_BACKOFF, emit).to_json(), self._on_done, self._on_failed)
         return True
 
     def _on_timer(self) -> None:
