@@ -20,7 +20,7 @@ CLI_ATTEMPTS = 4
 def cmd_sync_run(args: argparse.Namespace) -> int:
     from sync.relay_client import Backoff, RelayUnreachable
     from sync.run import SyncBusy, SyncRefused
-    from sync.station_sync import check_relay_url, relay_url_of, sync_round
+    from sync.station_sync import check_relay_url, describe_refusal, is_bound, relay_url_of, sync_round
 
     given = args.relay
     if given is not None:
@@ -29,6 +29,8 @@ def cmd_sync_run(args: argparse.Namespace) -> int:
             raise ValidationError({"relay": problem})
     session = _session(args)
     try:
+        if not is_bound(session):
+            raise CliError("本站尚未与市级绑定,无法同步(请先用开通文件绑定:sync bind --provision FILE)")
         url = given or relay_url_of(session)
         if not url:
             raise CliError("未配置同步中转地址:请用 --relay 指定,或使用含中转地址的开通文件")
@@ -39,8 +41,7 @@ def cmd_sync_run(args: argparse.Namespace) -> int:
         except SyncBusy:
             raise CliError("另一次同步正在进行,请稍后再试") from None
         except SyncRefused as exc:
-            detail = f"{exc.error}" + (f"/{exc.bundle_class}" if exc.bundle_class else "")
-            raise CliError(f"同步中转拒绝了本站的请求({detail})") from None
+            raise CliError(describe_refusal(exc.error, exc.bundle_class)) from None
     finally:
         session.close()
     _out(result.to_json())

@@ -372,3 +372,27 @@ def fingerprint_text(fingerprint: str) -> str:
 
     groups = group_hex(fingerprint).split(" ")
     return "\n".join(" ".join(groups[i : i + 8]) for i in range(0, len(groups), 8))
+
+
+_REFUSALS = {
+    "unknown_key": "中转还不认识本站的密钥:市级登记本站后须同步一次,把新的密钥环交给中转",
+    "revoked_key": "本站的同步密钥已被市级吊销,请联系市级",
+    "quota_exceeded": "中转的存储配额已满,请联系市级",
+    "unknown_recipient": "中转不认识收件单位,请联系市级更新密钥环",
+}
+
+
+def describe_refusal(error: str, bundle_class: str | None = None) -> str:
+    """One Chinese sentence for a relay refusal (`sync.run.SyncRefused`'s `error` and class)."""
+    if error == "bundle_refused":
+        return f"中转拒收本站的同步包({bundle_class or '未知原因'})"
+    return _REFUSALS.get(error, f"同步中转拒绝了本站的请求({error})")
+
+
+def is_bound(session: Session) -> bool:
+    """Whether this store exchanges bundles with anyone (a station bound to a city, or a city)."""
+    try:
+        exchange = _exchange()
+    except ModuleNotFoundError:
+        return False
+    return bool(exchange.sync_status(session).peers)

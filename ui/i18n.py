@@ -126,7 +126,6 @@ class Strings:
     sync_imported_skipped: str = "{count} 个文件是给其他单位的,已跳过。"
     sync_ran: str = "同步完成:上传 {sent} 个同步包,接收 {received} 个。"
     sync_unreachable: str = "无法连接中转,数据未丢失。可稍后重试,或改用U盘同步。"
-    sync_refused: str = "中转拒绝了本站的请求({error}),请联系市级。"
     sync_running_elsewhere: str = "另一次同步正在进行,请稍后。"
     sync_indicator_done: str = "已同步"
     sync_indicator_due: str = "待同步 {count}"

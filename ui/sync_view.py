@@ -314,6 +314,8 @@ class SyncView(Page):
         elif isinstance(outcome, SyncBusy):
             self.error.show_error(TR.sync_running_elsewhere)
         elif isinstance(outcome, SyncRefused):
-            self.error.show_error(TR.sync_refused.format(error=outcome.error))
+            from sync.station_sync import describe_refusal
+
+            self.error.show_error(describe_refusal(outcome.error, outcome.bundle_class))
         elif isinstance(outcome, BaseException):
             self.error.show_error(describe(outcome))

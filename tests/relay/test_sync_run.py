@@ -216,3 +216,28 @@ def test_a_bad_relay_address_is_refused_and_no_address_is_one_line(world: World)
     none = cli("sync", "run", data_dir=world.city, user="cadmin")  # the city was never provisioned
     assert none.returncode == 1 and len(none.stderr.strip().splitlines()) == 1 and "--relay" in none.stderr
     assert world.status(station)["events_waiting"] == waiting
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_before_the_relay_knows_the_station_and_at_a_standalone_station_one_line(
+    tmp_path: Path, storage: tuple[str, Path]
+) -> None:
+    made = make_world(tmp_path / "w", *storage)  # the city has not handed the relay its new keyring yet
+    try:
+        station = made.stations[STATION_A]
+        made.add_cases(STATION_A, 1)
+        early = made.sync_run(station)
+        assert early.returncode == 1 and early.stdout == ""
+        assert early.stderr.strip() == "中转还不认识本站的密钥:市级登记本站后须同步一次,把新的密钥环交给中转"
+        assert made.status(station)["last_upload"] is None
+        ok(made.sync_run(made.city))  # now the relay has the keyring with the station in it
+        assert [b["state"] for b in ok(made.sync_run(station))["sent"]] == ["stored"]
+
+        alone = tmp_path / "alone"
+        ok(cli("init", "--station-code", "232701102001", "--station-name", "阿木尔镇社保费争议调解站",
+               "--town-code", "232701102", "--admin", ADMIN, data_dir=alone, user=None))  # fmt: skip
+        refused = cli("sync", "run", "--relay", made.url, data_dir=alone)
+        assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+        assert "尚未与市级绑定" in refused.stderr
+    finally:
+        made.stop_relay()
