@@ -173,7 +173,11 @@ _ATTENTION_LABELS = {
 
 
 def _status_peer(session: Session) -> dict[str, Any] | None:
-    """This station's peer (the city) in `sync_status`, or None for a standalone station."""
+    """This station's peer (the city) in `sync_status`, or None for a standalone station (and
+    for the city's own store, whose peers are stations: its console has its own sync page)."""
+    with read(session.store.engine) as conn:
+        if get_meta(conn, "profile") == "city":
+            return None
     try:
         exchange = _exchange()
     except ModuleNotFoundError:  # a build without the bundle exchange: nothing to sync with
