@@ -280,7 +280,8 @@ def _fetch_and_import(
     for entry, dest in fetched:
         if dest.name not in kept:
             client.delete(entry.bundle_id)  # delivered: the relay deletes the bytes
-        dest.unlink(missing_ok=True)
+    for leftover in inbox.glob("*.msb"):  # imported, or refused (it stays at the relay)
+        leftover.unlink(missing_ok=True)
     return received
 
 
