@@ -125,6 +125,9 @@ def _session(args: argparse.Namespace) -> Any:
 def cmd_init(args: argparse.Namespace) -> int:
     from station_app.services.station_service import check_station, init_station
 
+    missing = [k for k in ("station_code", "station_name", "town_code", "admin") if getattr(args, k, None) is None]
+    if missing:  # optional only beside --provision (registered by the sync package)
+        raise ValidationError({k: "必填" for k in missing})
     fields = check_station(args.station_code, args.station_name, args.town_code)
     if fields:
         raise ValidationError(fields)
@@ -192,11 +195,13 @@ def cmd_case_list(args: argparse.Namespace) -> int:
             Status(args.status)
         except ValueError:
             raise ValidationError({"status": "未知状态"}) from None
+    if not 0 <= args.limit <= 100_000:
+        raise ValidationError({"limit": "条数应在0至100000之间"})
     session = _session(args)
     try:
         rows = list_cases(
             session,
-            CaseQuery(search=args.search, status=args.status, overdue=args.overdue),
+            CaseQuery(search=args.search, status=args.status, overdue=args.overdue, station=args.station),
             limit=args.limit,
         )
     finally:
@@ -334,14 +339,21 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     from station_app.services.user_service import add_user, check_password, check_user_name
+    from station_app.store.keystore import Keystore
+    from station_app.store.station_store import keys_path
 
     fields = {}
     if (why := check_user_name(args.name)) is not None:
         fields["name"] = why
-    if args.role not in ("worker", "head", "admin"):
-        fields["role"] = "角色应为 worker、head 或 admin"
+    if args.role not in ("worker", "head", "admin", "coordinator"):
+        fields["role"] = "角色应为 worker、head、admin 或 coordinator"
     if fields:
         raise ValidationError(fields)
+    city = Keystore.load(keys_path(_data_dir(args))).profile == "city"
+    if args.role == "coordinator" and not city:
+        raise CliError("市级协调员(coordinator)只能在市级数据中添加")
+    if city and args.role in ("worker", "head"):
+        raise CliError("市级数据只能添加 coordinator 或 admin 账户")
     session = _session(args)
     try:
         new_password = read_password(f"{args.name} 的新密码: ", env="STATION_NEW_PASSWORD", confirm=True)
@@ -460,10 +472,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("init", help="初始化调解站")
-    p.add_argument("--station-code", required=True)
-    p.add_argument("--station-name", required=True)
-    p.add_argument("--town-code", required=True)
-    p.add_argument("--admin", required=True)
+    p.add_argument("--station-code")
+    p.add_argument("--station-name")
+    p.add_argument("--town-code")
+    p.add_argument("--admin")
     p.set_defaults(func=cmd_init)
 
     sub.add_parser("route", help="读取受理JSON,输出分流决定(指定 --data-dir 时按本站设置,需登录)").set_defaults(
@@ -477,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search")
     p.add_argument("--status")
     p.add_argument("--overdue", action="store_true")
+    p.add_argument("--station", help="只列出该调解站的案件(市级)")
     p.add_argument("--limit", type=int, default=200)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_case_list)
@@ -537,6 +550,7 @@ def _load_extras() -> None:
         "station_app.documents.cli",
         "station_app.oversight_cli",
         "sync.relay.cli",
+        "sync.cli",
         "ui.commands",
         "ui.selfcheck",
         "sync.run_cli",  # adds `sync run` to the `sync` group, so it comes after the module making it

@@ -51,11 +51,13 @@ class CaseSummary:
     handler: str
     deadline_state: str  # ok | warn | overdue | none
     due_for: str = ""  # what the due date is for and who owes it, e.g. "部门书面意见(承办部门)"
+    station_code: str = ""  # the station whose case it is
 
     def to_json(self) -> dict[str, Any]:
         return {
             "case_no": self.case_no,
             "uuid": self.uuid,
+            "station_code": self.station_code,
             "received_at": self.received_at,
             "town_code": self.town_code,
             "applicant": self.applicant_name,

@@ -34,7 +34,8 @@ from station_app.store.search_index import fts_query, is_bigram_query
 
 SUMMARY_COLUMNS = (
     "id, uuid, case_no, received_at, town_code, applicant_kind, applicant_name, applicant_id, applicant_phone,"
-    " employer, category, track, lead, status, stage, stage_start, due_date, due_estimated, extended, handler"
+    " employer, category, track, lead, status, stage, stage_start, due_date, due_estimated, extended, handler,"
+    " station_code"
 )
 SORTABLE = {
     "received_at": "received_at",
@@ -74,6 +75,7 @@ class CaseQuery:
     open_only: bool = False
     received_from: str | None = None
     received_to: str | None = None
+    station: str | None = None  # the station whose case it is (the city's list filter)
     order_by: str = "received_at"
     descending: bool = True
 
@@ -139,6 +141,7 @@ def _summary(session: Session, r: Any, today: date) -> CaseSummary:
         handler=r[19],
         deadline_state=deadline_state(session, r[15], r[16], r[13], today),
         due_for=due_for(r[14], Track(r[11]), Status(r[13])),
+        station_code=r[20],
     )
 
 
@@ -330,6 +333,9 @@ def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[
         if not ids:
             return "0", {}
         clauses.append(f"id IN ({','.join(str(i) for i in ids)})")
+    if q.station is not None:
+        clauses.append("station_code = :station")
+        params["station"] = q.station
     if q.status:
         clauses.append("status = :status")
         params["status"] = q.status
@@ -483,7 +489,7 @@ def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateC
             matched.append("id_number")
         if "phone" in keys and r[8] and (r[8] == params["phone"] or str(r[8]).startswith(params["phone"] + "-")):
             matched.append("phone")
-        if "uscc" in keys and {r[20], r[21]} & set(keys["uscc"]):
+        if "uscc" in keys and {r[21], r[22]} & set(keys["uscc"]):
             matched.append("uscc")
         if "employer" in keys and r[9] == keys["employer"]:
             matched.append("employer")

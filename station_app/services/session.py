@@ -20,7 +20,7 @@ from station_app.rules.deadlines import DeadlineSettings
 from station_app.rules.routing import RoutingSettings
 from station_app.services.settings_schema import SCHEMA, SPECS
 from station_app.store import events
-from station_app.store.db import read, write
+from station_app.store.db import get_meta, read, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
 from station_app.store.log import Recorder
 from station_app.store.projection import Changes
@@ -38,6 +38,7 @@ class Session:
     origin: str = ""
     _settings: dict[str, Any] | None = None
     _calendar: WorkCalendar | None = None
+    profile: str = "station"  # station | city (docs/sync.md)
 
     @property
     def station_code(self) -> str:
@@ -53,6 +54,18 @@ class Session:
 
     def close(self) -> None:
         self.store.close()
+
+    @property
+    def is_city(self) -> bool:
+        """Whether this is the city's store (the city profile)."""
+        return self.profile == "city"
+
+    def bound_city(self) -> str | None:
+        """The city code this station is bound to (None: a standalone station or the city)."""
+        from station_app.store.sync_state import bound_city
+
+        with read(self.store.engine) as conn:
+            return bound_city(conn)
 
     def now_iso(self) -> str:
         return self.clock.now().isoformat(timespec="seconds")
@@ -151,7 +164,9 @@ def login(data_dir: Path, user: str, password: str, clock: Clock | None = None) 
     store = unlock_store(data_dir, user, password, clock.now())
     with read(store.engine) as conn:
         row = conn.execute(text("SELECT role, active FROM users WHERE name = :n"), {"n": user}).first()
+        origin = get_meta(conn, "origin") or ""
+        profile = get_meta(conn, "profile") or "station"
     if row is None or not row[1]:
         store.close()
         raise AuthError(GENERIC_LOGIN_ERROR)
-    return Session(store, user, Role(row[0]), clock)
+    return Session(store, user, Role(row[0]), clock, origin=origin, profile=profile)

@@ -386,3 +386,17 @@ def export_envelopes(conn: Connection, after_seq: int = 0) -> list[Envelope]:
     """The envelopes of the events after ledger seq `after_seq`, in ledger order (causal order:
     an event never comes before one its `base` names). What `import_foreign` takes."""
     return [ev.envelope() for ev in iter_events(conn, after_seq=after_seq)]
+
+
+def chain_events(conn: Connection, ranges: list[tuple[str, str, int]]) -> list[Envelope]:
+    """The envelopes of the events after `after_seq` in each (origin, stream, after_seq) chain,
+    in ledger order (causal order): what a bundle to a peer carries."""
+    if not ranges:
+        return []
+    clauses = []
+    params: dict[str, Any] = {}
+    for i, (origin, stream, after) in enumerate(ranges):
+        clauses.append(f"(origin = :o{i} AND stream = :s{i} AND origin_seq > :a{i})")
+        params.update({f"o{i}": origin, f"s{i}": stream, f"a{i}": after})
+    sql = f"SELECT {_COLUMNS} FROM events WHERE {' OR '.join(clauses)} ORDER BY seq"
+    return [_event(r).envelope() for r in conn.execute(text(sql), params)]

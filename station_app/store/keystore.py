@@ -224,6 +224,21 @@ class Keystore:
     def station_name(self) -> str:
         return str(self._data["station_name"])
 
+    @property
+    def profile(self) -> str:
+        """`station` or `city` (readable before unlock: the command line checks it first)."""
+        return str(self._data.get("profile") or "station")
+
+    def section(self, name: str) -> Any:
+        """An extra top-level entry of the file (e.g. `recovery_wrap`, `profile`), or None."""
+        return self._data.get(name)
+
+    def set_section(self, name: str, value: Any) -> None:
+        """Set an extra top-level entry (not saved until `save`). Refuses the keystore's own keys."""
+        if name in ("format", "station_code", "station_name", "lockout", "users", "attempts"):
+            raise ValueError(f"{name} is not an extra section")
+        self._data[name] = value
+
     def user_names(self) -> list[str]:
         return sorted(self._data["users"])
 

@@ -169,6 +169,18 @@ def _m7_event_log_v2(conn: Connection) -> None:
     conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_events_chain ON events (origin, stream, origin_seq)"))
 
 
+def _m8_sync(conn: Connection) -> None:
+    """Sync by bundle (DESIGN.md "Sync"): the peers (the city at a station, the enrolled stations
+    at the city), the acks each peer sent, the bundles written and received, forks seen; and the
+    keys and epoch a store made before this version lacks (a transport key, a store epoch).
+    Self-contained: the tables are created here, not from the models."""
+    from station_app.store.sync_state import SYNC_DDL, ensure_sync_keys
+
+    for ddl in SYNC_DDL:
+        conn.execute(text(ddl))
+    ensure_sync_keys(conn)
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
@@ -177,6 +189,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (5, _m5_case_texts),
     (6, _m6_department_deadlines),
     (7, _m7_event_log_v2),
+    (8, _m8_sync),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -524,3 +524,47 @@ class CalendarImported(Payload):
     source: str
     years: list[int]
     days: dict[str, str]
+
+
+# -- sync: the city's store, binding, enrolment (docs/sync.md) ----------------------------------
+
+
+@event_type("city_initialised")
+@dataclass(frozen=True)
+class CityInitialised(Payload):
+    city_code: str
+    city_name: str
+    fingerprint: str  # the city's public identity (all its public keys)
+
+
+@event_type("city_bound")
+@dataclass(frozen=True)
+class CityBound(Payload):
+    city_code: str
+    city_fingerprint: str
+    fingerprint: str  # this station's own identity
+
+
+@event_type("station_provisioned")
+@dataclass(frozen=True)
+class StationProvisioned(Payload):
+    station_code: str
+    station_name: str
+    town_code: str
+
+
+@event_type("station_enrolled")
+@dataclass(frozen=True)
+class StationEnrolled(Payload):
+    station_code: str
+    fingerprint: str
+    keyring_version: int
+
+
+@event_type("station_revoked")
+@dataclass(frozen=True)
+class StationRevoked(Payload):
+    station_code: str
+    fingerprint: str
+    reason: str
+    keyring_version: int

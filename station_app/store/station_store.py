@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from station_app.errors import StationError
 from station_app.store.anchor import open_anchor
-from station_app.store.db import get_meta, make_engine, read, write
+from station_app.store.db import get_meta, make_engine, read, set_meta, write
 from station_app.store.keystore import KdfParams, Keystore
 from station_app.store.migrations import migrate
 
@@ -66,26 +66,40 @@ def create_store(
     admin: str,
     password: str,
     kdf: KdfParams | None = None,
+    *,
+    profile: str = "station",
+    origin: str | None = None,
 ) -> OpenStore:
-    """Make a new encrypted store with a random key wrapped for the first admin."""
+    """Make a new encrypted store with a random key wrapped for the first admin.
+
+    `profile` is `station` or `city` (docs/sync.md); `origin` the name its events carry (the
+    station code by default; `city:<code>` for the city). The store gets an Ed25519 signing key,
+    an X25519 box key, an Ed25519 transport key and a random store epoch, all in `meta` (inside
+    the encrypted database, so wrapped under the store key)."""
     if keys_path(data_dir).exists() or db_path(data_dir).exists():
         raise StationError("该数据目录中已存在调解站数据")
     data_dir.mkdir(parents=True, exist_ok=True)
     db_key = os.urandom(32)
     keystore = Keystore.create(keys_path(data_dir), station_code, station_name)
+    if profile != "station":
+        keystore.set_section("profile", profile)
     keystore.wrap(admin, password, db_key, kdf)
     engine = make_engine(db_path(data_dir), db_key)
     migrate(engine, db_path(data_dir))
     sign_priv, sign_pub = _raw(Ed25519PrivateKey.generate())
     box_priv, box_pub = _raw(X25519PrivateKey.generate())
+    transport_priv, transport_pub = _raw(Ed25519PrivateKey.generate())
     with write(engine) as conn:
+        set_meta(conn, "profile", profile)
         for k, v in (
             ("ed25519_private", sign_priv),
             ("ed25519_public", sign_pub),
             ("x25519_private", box_priv),
             ("x25519_public", box_pub),
+            ("transport_private", transport_priv),
+            ("transport_public", transport_pub),
             ("created_at", datetime.now().isoformat()),
-            ("origin", station_code),
+            ("origin", origin or station_code),
         ):
             conn.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": k, "v": v})
     open_anchor(engine, db_path(data_dir))
