@@ -7,7 +7,6 @@ through the relay (`sync.run.run_round`). Returns DTOs; holds no SQL of its own.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,10 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from station_app.clock import Clock
 from station_app.services.session import Session
 from station_app.store.db import get_meta, read
+from sync import exchange, provisioning
 from sync.relay_client import Backoff, RelayClient
 from sync.run import ExportedLike, ImportedLike, Progress, RunResult, run_round
 
@@ -25,11 +26,6 @@ from sync.run import ExportedLike, ImportedLike, Progress, RunResult, run_round
 RELAY_URL_KEY = "relay_url"
 TRANSPORT_KEY = "transport_private"
 KEYRING_KEY = "keyring"
-
-
-def _exchange() -> Any:
-    """The store-side module (`sync.exchange`), loaded when first needed."""
-    return importlib.import_module("sync.exchange")
 
 
 class StoreExchange:
@@ -41,17 +37,16 @@ class StoreExchange:
 
     def export_due(self, to_dir: Path) -> Sequence[ExportedLike]:
         """Every due bundle written into `to_dir` (`sync.exchange.export_due`)."""
-        result = _exchange().export_due(self.session, to_dir, progress=self.progress)
+        result = exchange.export_due(self.session, to_dir, progress=self.progress)
         return list(result.bundles)
 
     def mark_uploaded(self, bundle_id: str) -> None:
         """The relay stored `bundle_id` (已上传中转)."""
-        _exchange().mark_uploaded(self.session, bundle_id)
+        exchange.mark_uploaded(self.session, bundle_id)
 
     def import_path(self, path: Path) -> ImportedLike:
         """Import the bundle file or folder `path` (`sync.exchange.import_path`)."""
-        summary: ImportedLike = _exchange().import_path(self.session, path, progress=self.progress)
-        return summary
+        return exchange.import_path(self.session, path, progress=self.progress)
 
 
 def check_relay_url(url: str) -> str | None:
@@ -178,10 +173,6 @@ def _status_peer(session: Session) -> dict[str, Any] | None:
     with read(session.store.engine) as conn:
         if get_meta(conn, "profile") == "city":
             return None
-    try:
-        exchange = _exchange()
-    except ModuleNotFoundError:  # a build without the bundle exchange: nothing to sync with
-        return None
     peers = exchange.sync_status(session).to_json().get("peers") or []
     return dict(peers[0]) if peers else None
 
@@ -332,10 +323,6 @@ class ProvisionPreview:
     relay: str | None
 
 
-def _provisioning() -> Any:
-    return importlib.import_module("sync.provisioning")
-
-
 def preview_provision(path: Path) -> ProvisionPreview:
     """Read and verify a provisioning file (signed by the city's root key).
 
@@ -343,7 +330,7 @@ def preview_provision(path: Path) -> ProvisionPreview:
         ValidationError: on `provision` when the file is missing, unreadable or not a valid,
             city-signed provisioning file.
     """
-    prov = _provisioning().read_provision(path)
+    prov = provisioning.read_provision(path)
     return ProvisionPreview(
         prov.station_code,
         prov.station_name,
@@ -356,7 +343,7 @@ def preview_provision(path: Path) -> ProvisionPreview:
 
 
 def init_provisioned(
-    data_dir: Path, path: Path, admin: str, password: str, clock: Any = None
+    data_dir: Path, path: Path, admin: str, password: str, clock: Clock | None = None
 ) -> tuple[Session, dict[str, Any]]:
     """Make a station bound to the city from a provisioning file (`init --provision`).
 
@@ -366,8 +353,7 @@ def init_provisioned(
     Raises:
         ValidationError: `provision`, `admin` or `password`, before anything is made.
     """
-    session, out = _provisioning().init_from_provision(data_dir, path, admin, password, clock)
-    return session, dict(out)
+    return provisioning.init_from_provision(data_dir, path, admin, password, clock)
 
 
 def fingerprint_text(fingerprint: str) -> str:
@@ -395,8 +381,4 @@ def describe_refusal(error: str, bundle_class: str | None = None) -> str:
 
 def is_bound(session: Session) -> bool:
     """Whether this store exchanges bundles with anyone (a station bound to a city, or a city)."""
-    try:
-        exchange = _exchange()
-    except ModuleNotFoundError:
-        return False
     return bool(exchange.sync_status(session).peers)
