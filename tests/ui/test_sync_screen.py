@@ -162,9 +162,8 @@ def _shots(qtbot: Any, window: Any, name: str, tmp_path: Path) -> None:
 def test_first_run_with_a_provisioning_file_binds_the_station_and_shows_both_fingerprints(
     qtbot: Any, tmp_path: Path, clock: FixedClock
 ) -> None:
-    from sync.provisioning import init_city, provision_station
-
     from sync.keys import group_hex
+    from sync.provisioning import init_city, provision_station
     from ui.app import DeskApp
     from ui.setup_dialog import SetupDialog
 
@@ -207,3 +206,43 @@ def test_first_run_with_a_provisioning_file_binds_the_station_and_shows_both_fin
     assert desk.main.session.station_code == "232701101001"
     assert desk.main.session.bound_city() == "232700"
     desk.shutdown()
+
+
+def test_a_conflict_from_the_city_is_listed_and_opens_its_case(
+    qtbot: Any, runner: Any, bound: tuple[Session, Session], tmp_path: Path
+) -> None:
+    from station_app.services.case_service import perform
+    from sync.exchange import export_due, import_path
+    from tests.factories import refer_intake
+    from ui.main_window import MainWindow
+
+    station, city = bound
+    case_no = intake(station, refer_intake(name="张伟")).case_no
+    perform(station, case_no, "route", {})
+    up, down = tmp_path / "up", tmp_path / "down"
+    up.mkdir()
+    down.mkdir()
+    export_due(station, up)
+    assert import_path(city, up).events > 0
+    perform(station, case_no, "withdraw", {"reason": "申请人自愿撤回。"})  # meanwhile, at both ends
+    perform(city, case_no, "opinion", {"dept": "tax", "text": "应补缴。"})
+    export_due(city, down)
+
+    window = MainWindow(station, runner)
+    qtbot.addWidget(window)
+    window.show()
+    window.go("sync")
+    view = window.sync
+    qtbot.waitUntil(lambda: view.overview is not None, timeout=30_000)
+    view.import_from_folder(down)
+    _wait_idle(qtbot, view)
+    assert "冲突 1 个" in view.result.text()
+    qtbot.waitUntil(lambda: view.table.rowCount() == 1, timeout=30_000)
+    assert view.table.item(0, 0).text() == case_no
+    assert view.table.item(0, 1).text() == "冲突:两处修改了同一事项,需站长处理"
+    assert view.values["attention"].text() == "0 条待补齐,1 个冲突"
+    _shots(qtbot, window, "sync-conflict", tmp_path)
+    view.table.selectRow(0)
+    view.open_button.click()
+    assert window.current_page() == "detail" and window.detail.case_no == case_no
+    qtbot.waitUntil(lambda: window.detail.sync_state == "待处理", timeout=30_000)
