@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from station_app.clock import Clock
+from station_app.errors import NotFound
 from station_app.services.session import Session
 from station_app.store.db import get_meta, read
 from sync import exchange, provisioning
@@ -41,8 +42,12 @@ class StoreExchange:
         return list(result.bundles)
 
     def mark_uploaded(self, bundle_id: str) -> None:
-        """The relay stored `bundle_id` (已上传中转)."""
-        exchange.mark_uploaded(self.session, bundle_id)
+        """The relay stored `bundle_id` (已上传中转). A bundle this store has no record of (its
+        store restored from a backup since) is at the relay all the same: nothing to mark."""
+        try:
+            exchange.mark_uploaded(self.session, bundle_id)
+        except NotFound:
+            pass
 
     def import_path(self, path: Path) -> ImportedLike:
         """Import the bundle file or folder `path` (`sync.exchange.import_path`)."""
