@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from station_app import __version__
 from station_app.errors import AuthError, StationError, ValidationError
@@ -22,6 +22,7 @@ from station_app.errors import AuthError, StationError, ValidationError
 log = logging.getLogger("station_app.cli")
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
+REVEAL_HELP = "显示完整身份证号和电话(每次查看均记录在案)"
 
 
 class CliError(Exception):
@@ -189,6 +190,7 @@ def cmd_case_add(args: argparse.Namespace) -> int:
 def cmd_case_list(args: argparse.Namespace) -> int:
     from station_app.domain.enums import Status
     from station_app.services.query_service import CaseQuery, list_cases
+    from station_app.services.reveal_service import list_json
 
     if args.status:
         try:
@@ -199,42 +201,42 @@ def cmd_case_list(args: argparse.Namespace) -> int:
         raise ValidationError({"limit": "条数应在0至100000之间"})
     session = _session(args)
     try:
-        rows = list_cases(
-            session,
-            CaseQuery(search=args.search, status=args.status, overdue=args.overdue, station=args.station),
-            limit=args.limit,
-        )
+        query = CaseQuery(search=args.search, status=args.status, overdue=args.overdue, station=args.station)
+        if args.json:
+            _out(list_json(session, query, args.limit, reveal=args.reveal))
+            return EXIT_OK
+        rows = list_cases(session, query, limit=args.limit)
     finally:
         session.close()
-    if args.json:
-        _out([r.to_json() for r in rows])
-    else:
-        for r in rows:
-            print(f"{r.case_no}  {r.status.label}  {r.track.label}  {r.due_date or ''}")
+    for r in rows:
+        print(f"{r.case_no}  {r.status.label}  {r.track.label}  {r.due_date or ''}")
     return EXIT_OK
 
 
 def cmd_case_show(args: argparse.Namespace) -> int:
     from station_app.services.query_service import get_case
+    from station_app.services.reveal_service import case_json
 
     session = _session(args)
     try:
+        if args.json or args.reveal:
+            _out(case_json(session, args.case_no, reveal=args.reveal))
+            return EXIT_OK
         detail = get_case(session, args.case_no)
     finally:
         session.close()
-    if args.json:
-        _out(detail.to_json())
-    else:
-        s = detail.summary
-        print(f"{s.case_no} {s.status.label} {s.track.label} 牵头:{s.lead.full_name if s.lead else '无'}")
-        for reason in detail.routing.reasons:
-            print("  " + reason)
+    s = detail.summary
+    print(f"{s.case_no} {s.status.label} {s.track.label} 牵头:{s.lead.full_name if s.lead else '无'}")
+    for reason in detail.routing.reasons:
+        print("  " + reason)
     return EXIT_OK
 
 
 def cmd_case_act(args: argparse.Namespace) -> int:
     from station_app.services.case_service import perform
 
+    if args.form:
+        return _print_action_form(args)
     data = _read_stdin_json() if not sys.stdin.isatty() else {}
     if not isinstance(data, dict):
         raise ValidationError({"_": "输入应为JSON对象"})
@@ -249,36 +251,74 @@ def cmd_case_act(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_action_form(args: argparse.Namespace) -> int:
+    """`case act CASE ACTION --form`: the inputs the action asks for on this case, as the desk's
+    dialog draws them (`{"case_no", "action", "label", "fields": [...]}`)."""
+    from station_app.domain.lifecycle import ACTIONS
+    from station_app.services.action_forms import action_form
+    from station_app.services.query_service import get_case
+
+    if args.action not in ACTIONS:
+        raise ValidationError({"action": "未知的办理操作"})
+    session = _session(args)
+    try:
+        detail = get_case(session, args.case_no)
+        fields = action_form(session, detail, args.action)
+    finally:
+        session.close()
+    _out(
+        {
+            "case_no": detail.summary.case_no,
+            "action": args.action,
+            "label": ACTIONS[args.action].label,
+            "allowed": args.action in detail.allowed_actions,
+            "fields": [f.to_json() for f in fields],
+        }
+    )
+    return EXIT_OK
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import DBAPIError
 
-    from station_app.services.audit_service import integrity, verify
+    from station_app.services.audit_service import accounts, integrity, verify
 
     session = _session(args)
+    problems: list[Any] = []
     try:
         pages = integrity(session)
-        damaged = [name for name, problems in pages.items() if problems]
+        damaged = [name for name, problems_ in pages.items() if problems_]
         try:
             report = verify(session)
+            problems = accounts(session)
         except DBAPIError:
             if not damaged:
                 raise
             report = None  # the log cannot be read past the damaged page
     finally:
         session.close()
+    checked = {"ok": not problems, "problems": [p.to_json() for p in problems]}
     if damaged:
         print("数据库文件损坏:" + "、".join(damaged) + " 报告了问题,请恢复最新的备份或联系市级管理员", file=sys.stderr)
-    if report is not None and report.ok and not damaged:
+    if problems:
+        print(f"账户记录有问题:{problems[0].name} {problems[0].reason}", file=sys.stderr)
+    if report is not None and report.ok and not damaged and not problems:
         _out({"ok": True, "events": report.count, "integrity": pages})
         return EXIT_OK
     if report is None:
         _out({"ok": False, "integrity": pages})
+        return EXIT_ERROR
+    if report.ok:  # the chains hold; an account event or the users table does not
+        first = problems[0] if problems else None
+        _out({"ok": False, "events": report.count, "integrity": pages, "accounts": checked,
+              "bad_uuid": first.event if first else None, "reason": first.reason if first else None})  # fmt: skip
         return EXIT_ERROR
     _out(
         {
             "ok": False,
             "events": report.count,
             "integrity": pages,
+            "accounts": checked,
             "bad_seq": report.bad_seq,
             "bad_uuid": report.bad_uuid,
             "reason": report.reason,
@@ -338,7 +378,7 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
-    from station_app.services.user_service import add_user, check_password, check_user_name
+    from station_app.services.user_service import add_user, check_user_name
     from station_app.store.keystore import Keystore
     from station_app.store.station_store import keys_path
 
@@ -357,8 +397,6 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     session = _session(args)
     try:
         new_password = read_password(f"{args.name} 的新密码: ", env="STATION_NEW_PASSWORD", confirm=True)
-        if (why := check_password(new_password)) is not None:
-            raise ValidationError({"password": why})
         info = add_user(session, args.name, args.role, new_password, args.display_name)
     finally:
         session.close()
@@ -391,6 +429,30 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    from station_app.services.user_service import disable_user, enable_user
+
+    session = _session(args)
+    try:
+        info = (disable_user if args.users_command == "disable" else enable_user)(session, args.name)
+    finally:
+        session.close()
+    _out({"name": info.name, "active": info.active})
+    return EXIT_OK
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from station_app.services.key_service import rotate_store_key
+
+    session = _session(args)
+    try:
+        result = rotate_store_key(session)
+    finally:
+        session.close()
+    _out({"rotated": True, "accounts": list(result.accounts)})
+    return EXIT_OK
+
+
 def cmd_users_list(args: argparse.Namespace) -> int:
     from station_app.services.user_service import list_users
 
@@ -406,28 +468,24 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from station_app.bench import run_bench
 
-    result = run_bench(
-        cases=args.cases,
-        workdir=Path(args.workdir) if args.workdir else None,
-        progress=(lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None,
-        gui=not args.no_gui,
-    )
+    progress = (lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None
+    if args.profile == "city":
+        from station_app.bench_city import run_city_bench
+
+        result = run_city_bench(args.cases, Path(args.workdir) if args.workdir else None, progress, not args.no_gui)
+    else:
+        result = run_bench(
+            cases=args.cases,
+            workdir=Path(args.workdir) if args.workdir else None,
+            progress=progress,
+            gui=not args.no_gui,
+        )
     if args.json:
         _out(result)
     else:
         for k, v in result.items():
             print(f"{k}: {v}")
     return EXIT_OK
-
-
-def cmd_gui(args: argparse.Namespace) -> int:
-    try:
-        from ui.app import run_app
-    except ImportError as exc:  # the core works without the GUI installed
-        from station_app.system_libs import missing_library_hint
-
-        raise CliError(missing_library_hint(str(exc)) or f"桌面程序不可用:{exc.name}") from None
-    return int(run_app(_data_dir(args), args.user))
 
 
 _OPTION = re.compile(r"--?[A-Za-z][\w-]*")  # an option's name, never a value typed with it
@@ -492,14 +550,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--station", help="只列出该调解站的案件(市级)")
     p.add_argument("--limit", type=int, default=200)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--reveal", action="store_true", help=REVEAL_HELP)
     p.set_defaults(func=cmd_case_list)
     p = case.add_parser("show")
     p.add_argument("case_no")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--reveal", action="store_true", help=REVEAL_HELP)
     p.set_defaults(func=cmd_case_show)
     p = case.add_parser("act", help="办理操作(数据JSON从标准输入读取)")
     p.add_argument("case_no")
     p.add_argument("action")
+    p.add_argument("--form", action="store_true", help="只输出该操作需要填写的项目(与办理对话框相同),不执行")
     p.set_defaults(func=cmd_case_act)
 
     audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
@@ -528,12 +589,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.set_defaults(func=cmd_users_unlock)
     users.add_parser("list").set_defaults(func=cmd_users_list)
+    for verb, text_ in (("disable", "停用账户(保留记录,不能再登录)"), ("enable", "重新启用已停用的账户")):
+        p = users.add_parser(verb, help=text_)
+        p.add_argument("name")
+        p.set_defaults(func=cmd_users_disable)
+
+    keys = sub.add_parser("keys", help="密钥").add_subparsers(dest="keys_command", required=True)
+    keys.add_parser("rotate", help="轮换数据库密钥(管理员;其他程序须已关闭本站)").set_defaults(func=cmd_keys_rotate)
 
     p = sub.add_parser("bench", help="性能基准")
     p.add_argument("--json", action="store_true")
     p.add_argument("--cases", type=int, default=100_000)
     p.add_argument("--workdir")
     p.add_argument("--no-gui", action="store_true", help="不测量桌面程序启动")
+    p.add_argument(
+        "--profile", choices=("station", "city"), default="station", help="city:多个调解站案件的市级库(建好后缓存)"
+    )
     p.set_defaults(func=cmd_bench)
 
     for extra in EXTRA_COMMANDS:
@@ -541,29 +612,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Other packages (paper, GUI tools) add their subcommands here.
+# Other packages add their subcommands here: the core's own (paper, oversight) through
+# `_load_extras`, everything above the core (sync, the desktop app) through the launcher
+# (`station_launcher`), which is the composition root and the console script's target.
 EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+# What runs when no command is given (the launcher puts the desktop app here); with none, a
+# missing command is refused input.
+DEFAULT_COMMAND: list[Callable[[argparse.Namespace], int]] = []
 
 
 def _load_extras() -> None:
     for module in (
         "station_app.documents.cli",
         "station_app.oversight_cli",
-        "sync.relay.cli",
-        "sync.cli",
-        "ui.commands",
-        "ui.selfcheck",
-        "sync.run_cli",  # adds `sync run` to the `sync` group, so it comes after the module making it
+        "station_app.backup_cli",
     ):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
-                continue
-            raise
-        register = getattr(mod, "register", None)
+        register = getattr(__import__(module, fromlist=["register"]), "register", None)
         if register is not None and register not in EXTRA_COMMANDS:
             EXTRA_COMMANDS.append(register)
+
+
+def installed_main() -> Callable[[], int]:
+    """The installed app's `station-app` entry (the launcher, which adds the commands of the
+    packages above the core) so that `python -m station_app` runs the whole app; this module's
+    `main` when the installed entry is this module or cannot be loaded."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="console_scripts", name="station-app"):
+        if entry.value.replace(" ", "") != "station_app.cli:main":
+            try:
+                loaded = entry.load()
+            except ImportError:
+                continue
+            return cast("Callable[[], int]", loaded)
+    return main
 
 
 def _early_logging(argv: Sequence[str] | None) -> None:
@@ -574,6 +656,7 @@ def _early_logging(argv: Sequence[str] | None) -> None:
     from station_app.paths import setup_logging
 
     logging.getLogger("station_app").addHandler(logging.NullHandler())  # never Python's last resort
+    logging.raiseExceptions = False  # a log that cannot be written (disk full) prints nothing
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -606,6 +689,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout), 1 anything else with one line on stderr; never a stack trace on stderr."""
     args: argparse.Namespace | None = None
     try:
+        from station_app.paths import private_umask
+
+        private_umask()  # the store, its WAL and SHM, logs and exports: 0600 in 0700 folders
         _early_logging(argv)
         _load_extras()
         parser = build_parser()
@@ -615,7 +701,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             default_kdf_params()
         if getattr(args, "func", None) is None:
-            return cmd_gui(args)
+            if not DEFAULT_COMMAND:
+                parser.error("the following arguments are required: command")
+            return int(DEFAULT_COMMAND[0](args))
         return int(args.func(args))
     except ValidationError as exc:
         log.info("refused input to %s: fields %s", getattr(args, "command", None), sorted(exc.fields))
@@ -627,7 +715,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
-    except Exception as exc:  # our bug: one line for the user, the traceback (no data) in the log
+    except Exception as exc:  # the environment (disk full, ...) or our bug: one line for the user
+        from station_app.store.environment import as_environment_problem
+
+        data_dir = _data_dir(args) if args is not None else None
+        if (problem := as_environment_problem(exc, data_dir)) is not None:
+            log.warning("command %s: environment problem %s", getattr(args, "command", None), problem.kind)
+            print(str(problem), file=sys.stderr)
+            return EXIT_ERROR
+        # our bug: the traceback (no data) in the log
         frames = "".join(traceback.format_tb(exc.__traceback__))
         log.error("unexpected %s in command %s\n%s", type(exc).__name__, getattr(args, "command", None), frames)
         print(f"内部错误:{type(exc).__name__}", file=sys.stderr)
@@ -637,6 +733,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     # Run the imported module's `main`, not this `__main__` copy: the commands registered from
     # other modules import `station_app.cli`, and its CliError must be the one caught here.
-    from station_app.cli import main as _main
+    from station_app.cli import installed_main
 
-    sys.exit(_main())
+    sys.exit(installed_main()())

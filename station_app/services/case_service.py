@@ -17,6 +17,7 @@ from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
 from station_app.domain.safe_input import text_problem
 from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
+from station_app.dto.case import CaseDetail, IntakeResult
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
 from station_app.services import case_actions
@@ -34,11 +35,11 @@ from station_app.services.action_data import (
 )
 from station_app.services.action_data import deadline as _deadline
 from station_app.services.case_actions import SATISFACTION, Builder
-from station_app.services.dto import CaseDetail, IntakeResult
 from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
 from station_app.store.db import next_counter, write
 from station_app.store.events import append_many, iter_events
+from station_app.store.ids import new_uuid
 from station_app.store.projection import bulk_register
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
@@ -115,7 +116,7 @@ def _case_uuid(session: Session, parsed: Intake) -> str:
     """A new case's UUID: random, or derived from the station and the client's `intake_uuid`
     (so a retry lands on the same case, and two stations never share one)."""
     if parsed.intake_uuid is None:
-        return str(uuid_mod.uuid4())
+        return new_uuid()
     return str(uuid_mod.uuid5(_INTAKE_NAMESPACE, f"{session.station_code}/{parsed.intake_uuid}"))
 
 
@@ -509,8 +510,11 @@ _ACTION_BUILDERS: dict[str, Builder] = {
 
 def reveal(session: Session, case_ref: str, field: str) -> str:
     """Show one full identifier on screen; the reveal is recorded (who, which field, when)."""
-    if field not in ("applicant_id", "applicant_phone"):
+    from station_app.services.reveal_service import REVEALABLE, require_reveal
+
+    if field not in REVEALABLE:
         raise ValidationError({"field": "只能查看身份证号或电话"})
+    require_reveal(session)
     with write(session.store.engine) as conn:
         row = load_row(conn, case_ref)
         if row is None:
@@ -563,7 +567,7 @@ def bulk_intake(
                         "author": session.user,
                         "origin": session.origin or session.station_code,
                         "at": at,
-                        "case_uuid": str(uuid_mod.uuid4()),
+                        "case_uuid": new_uuid(),
                     }
                 )
             bulk_register(conn, append_many(conn, pending))

@@ -19,10 +19,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, text
 
+from station_app.documents import report
 from station_app.documents.base import Built, PaperContext, StationInfo
 from station_app.documents.payload import PaperKind, parse_payload
 from station_app.documents.registry import BUILDERS
 from station_app.domain.enums import TOWNS
+from station_app.dto.case import CaseDetail
+from station_app.dto.stats import Stats
 from station_app.errors import PermissionDenied, StationError, ValidationError
 from station_app.services.disclosure_service import (
     STATION,
@@ -31,7 +34,6 @@ from station_app.services.disclosure_service import (
     parse_recipient,
     recipient_line,
 )
-from station_app.services.dto import CaseDetail
 from station_app.services.paper_rules import CASE_PAPERS, PROCEEDINGS, check_paper, paper_deadline, paper_kind
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
@@ -315,25 +317,26 @@ def _report_context(
     )
 
 
-def print_report(session: Session, month: str, build: Any, data: Any) -> PaperResult:
-    """Number and record a monthly report (`build(ctx, data) -> Built`); reprints keep the number."""
+def print_report(session: Session, month: str, stats: Stats) -> PaperResult:
+    """Number, sign and record the monthly report of `month` (YYYY-MM) on `stats`; a reprint
+    keeps the month's number."""
     key = _private_key(session)
     with write(session.store.engine) as conn:
         meta_key, existing = _report_number(conn, session, month)
         number = _number(conn, session, existing)
         ctx = _report_context(session, conn, number, key.sign)
         set_meta(conn, meta_key, ctx.paper_no)
-        built = build(ctx, data)
+        built = report.build(ctx, stats)
         return _record(session, conn, ctx, built, None, {"period": month})
 
 
-def preview_report(session: Session, month: str, build: Any, data: Any) -> PaperResult:
+def preview_report(session: Session, month: str, stats: Stats) -> PaperResult:
     """A draft of the monthly report for the screen (样稿): no number taken, nothing recorded."""
     with read(session.store.engine) as conn:
         _meta_key, existing = _report_number(conn, session, month)
         number = _draft_number(conn, session, existing)
         ctx = _report_context(session, conn, number, _unsigned, draft=True)
-    built = build(ctx, data)
+    built = report.build(ctx, stats)
     return PaperResult(
         built.pdf,
         ctx.paper_no,
@@ -348,6 +351,11 @@ def preview_report(session: Session, month: str, build: Any, data: Any) -> Paper
 
 # -- verifying ----------------------------------------------------------------------------------
 
+# The city's keyring, when the store holds one: the signed keyring document (JSON, the
+# `msync-keyring/1` form of sync/keyring_doc.py) kept in `meta` under this key once sync has
+# checked its root signature. Its `signing` keys are the stations' paper and bundle keys.
+KEYRING_META = "keyring"
+
 
 def _public_key(source: Session | Ed25519PublicKey | bytes | str) -> Ed25519PublicKey:
     if isinstance(source, Ed25519PublicKey):
@@ -361,30 +369,69 @@ def _public_key(source: Session | Ed25519PublicKey | bytes | str) -> Ed25519Publ
     return Ed25519PublicKey.from_public_bytes(data)
 
 
+def known_station_keys(session: Session, station_code: str) -> list[Ed25519PublicKey]:
+    """The Ed25519 keys this store knows for the station `station_code`: its own signing key
+    when the code is this store's, and the `signing` keys the city's keyring lists for that
+    station (active or retired; a revoked key proves nothing). Empty when it knows none."""
+    keys: list[Ed25519PublicKey] = []
+    with read(session.store.engine) as conn:
+        own, keyring = get_meta(conn, "ed25519_public"), get_meta(conn, KEYRING_META)
+    if own and station_code == session.station_code:
+        keys.append(Ed25519PublicKey.from_public_bytes(bytes.fromhex(own)))
+    try:
+        entries = json.loads(keyring).get("keys", []) if keyring else []
+    except (ValueError, AttributeError):
+        entries = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or entry.get("owner") != station_code or entry.get("role") != "signing":
+            continue
+        if entry.get("status") == "revoked":
+            continue
+        try:
+            keys.append(Ed25519PublicKey.from_public_bytes(bytes.fromhex(str(entry.get("pub")))))
+        except ValueError:
+            continue
+    return keys
+
+
 def verify_payload(source: Session | Ed25519PublicKey | bytes | str, text_: str) -> VerifyResult:
-    """Check a scanned QR payload against the station's public key (a session, a key, or its
-    32 raw bytes / hex). With a session, also says whether the print is in this station's log."""
+    """Check a scanned QR payload. With a session (what the app and `paper verify` use): against
+    the keys the store knows for the issuing station (`known_station_keys`), and whether the
+    print is in this station's log. With a key (a session-less check of one station's key: its
+    raw 32 bytes, hex or the key itself): against that key only."""
     try:
         parsed = parse_payload(text_)
     except ValueError as exc:
         return VerifyResult(False, {}, f"无法识别的核验码:{exc}")
-    try:
-        key = _public_key(source)
-    except ValueError:
-        return VerifyResult(False, {}, "公钥格式错误")
-    if isinstance(source, Session) and parsed.fields.station_code != source.station_code:
-        return VerifyResult(False, {"station_code": parsed.fields.station_code}, "非本站签发的文书,本站无该站公钥")
-    try:
-        key.verify(parsed.signature, parsed.message)
-    except InvalidSignature:
-        return VerifyResult(False, {}, "签名无效:核验码被改动或并非本站签发")
+    if isinstance(source, Session):
+        issuer = parsed.fields.station_code
+        keys = known_station_keys(source, issuer)
+        if not keys:
+            return VerifyResult(False, {"station_code": issuer}, "非本站签发的文书,本站及市级密钥清单中均无该站公钥")
+    else:
+        try:
+            keys = [_public_key(source)]
+        except ValueError:
+            return VerifyResult(False, {}, "公钥格式错误")
+    if not any(_verifies(key, parsed.signature, parsed.message) for key in keys):
+        return VerifyResult(False, {}, "签名无效:核验码被改动或并非所示调解站签发")
     fields = parsed.fields.to_json()
     reason = "签名有效"
-    if isinstance(source, Session):
+    if isinstance(source, Session) and parsed.fields.station_code == source.station_code:
         fields["recorded"] = _recorded(source, parsed.fields.paper_no, parsed.fields.reprint, parsed.fields.digest)
         if not fields["recorded"]:
             reason = "签名有效,但本站打印记录中未找到该文书"
+    elif isinstance(source, Session):
+        reason = "签名有效(按市级密钥清单中该站的公钥核验;打印记录在签发站)"
     return VerifyResult(True, fields, reason)
+
+
+def _verifies(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    try:
+        key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _recorded(session: Session, paper_no: str, reprint: int, section: str) -> bool:

@@ -22,15 +22,16 @@ from station_app.domain.validation import (
     normalize_phone,
     normalize_uscc,
 )
+from station_app.dto.case import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.errors import NotFound
 from station_app.rules.deadlines import deadline_state as rules_deadline_state
 from station_app.rules.deadlines import stage_due
 from station_app.services.action_checks import blocked_actions
-from station_app.services.dto import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.services.session import Session
 from station_app.store.db import read
 from station_app.store.projection import local_name
 from station_app.store.search_index import fts_query, is_bigram_query
+from station_app.store.simplified import simplified_variant, to_simplified
 
 SUMMARY_COLUMNS = (
     "id, uuid, case_no, received_at, town_code, applicant_kind, applicant_name, applicant_id, applicant_phone,"
@@ -56,6 +57,9 @@ EVENT_LABELS: dict[str, str] = {a.event: a.label for a in ACTIONS.values()} | {
     "disclosure_approved": "对外提供信息报批",
 }
 CLOSED_SQL = ", ".join(f"'{s.value}'" for s in CLOSED_STATUSES)
+# The open statuses by name: `status IN (...)` seeks each one's range of the status indexes
+# (open cases are few after years of closed ones), where `NOT IN` reads every case's entry.
+OPEN_SQL = ", ".join(f"'{s.value}'" for s in Status if s not in CLOSED_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class CaseQuery:
     open_only: bool = False
     received_from: str | None = None
     received_to: str | None = None
-    station: str | None = None  # the station whose case it is (the city's list filter)
+    station: str | None = None  # a city store: one station's cases (its 12-digit code)
     order_by: str = "received_at"
     descending: bool = True
 
@@ -286,7 +290,8 @@ def search_hint(query: str) -> str | None:
 
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
     """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials); several
-    words (a name and an employer) find the cases that match every one."""
+    words (a name and an employer) find the cases that match every one. Traditional and
+    simplified characters find each other (張偉, 张伟)."""
     q = fold_query(query)
     if not q:
         return []
@@ -306,21 +311,32 @@ def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[
                 seen.add(i)
                 ids.append(int(i))
 
-    term = q.lower() if q.isascii() else q
-    take(conn.execute(text("SELECT case_id FROM search_terms WHERE term = :t LIMIT :n"), {"t": term, "n": limit}))
-    if len(q) >= 3:
+    # Newest cases first from every index (the term index holds (term, case_id), the FTS
+    # indexes are ordered by rowid): the limit keeps the latest matches, whose rows sit at the
+    # end of `cases` where the list's pages are, instead of the oldest ones spread over the file.
+    # The index holds the simplified form of traditional names and texts: 張偉 finds 张伟 too.
+    for form in (q, to_simplified(q)) if simplified_variant(q) else (q,):
+        term = form.lower() if form.isascii() else form
         take(
             conn.execute(
-                text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q LIMIT :n"), {"q": fts_query(q), "n": limit}
+                text("SELECT case_id FROM search_terms WHERE term = :t ORDER BY case_id DESC LIMIT :n"),
+                {"t": term, "n": limit},
             )
         )
-    elif len(ids) < limit and is_bigram_query(q):
-        take(
-            conn.execute(
-                text("SELECT rowid FROM cases_bigrams WHERE cases_bigrams MATCH :q ORDER BY rowid DESC LIMIT :n"),
-                {"q": fts_query(q), "n": limit},
+        if len(form) >= 3:
+            take(
+                conn.execute(
+                    text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q ORDER BY rowid DESC LIMIT :n"),
+                    {"q": fts_query(form), "n": limit},
+                )
             )
-        )
+        elif len(ids) < limit and is_bigram_query(form):
+            take(
+                conn.execute(
+                    text("SELECT rowid FROM cases_bigrams WHERE cases_bigrams MATCH :q ORDER BY rowid DESC LIMIT :n"),
+                    {"q": fts_query(form), "n": limit},
+                )
+            )
     return ids[:limit]
 
 
@@ -333,7 +349,7 @@ def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[
         if not ids:
             return "0", {}
         clauses.append(f"id IN ({','.join(str(i) for i in ids)})")
-    if q.station is not None:
+    if q.station:
         clauses.append("station_code = :station")
         params["station"] = q.station
     if q.status:
@@ -352,10 +368,10 @@ def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[
         clauses.append("uuid IN (SELECT case_uuid FROM case_departments WHERE dept = :dept)")
         params["dept"] = q.dept
     if q.overdue:
-        clauses.append(f"due_date < :today AND status NOT IN ({CLOSED_SQL})")
+        clauses.append(f"due_date < :today AND status IN ({OPEN_SQL})")
         params["today"] = today
     if q.due_today:
-        clauses.append(f"due_date = :today AND status NOT IN ({CLOSED_SQL})")
+        clauses.append(f"due_date = :today AND status IN ({OPEN_SQL})")
         params["today"] = today
     if q.waiting_opinions:
         clauses.append(
@@ -366,7 +382,7 @@ def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[
         clauses.append(f"handler = :me AND status NOT IN ({CLOSED_SQL})")
         params["me"] = session.user
     if q.open_only:
-        clauses.append(f"status NOT IN ({CLOSED_SQL})")
+        clauses.append(f"status IN ({OPEN_SQL})")
     if q.received_from:
         clauses.append("received_at >= :rf")
         params["rf"] = q.received_from
@@ -377,10 +393,14 @@ def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[
 
 
 def count_cases(session: Session, q: CaseQuery | None = None) -> int:
+    """How many cases `q` selects. Every case: one row kept by the store (`case_total`); a
+    filter counts over its index range only."""
     q = q or CaseQuery()
     with read(session.store.engine) as conn:
         where, params = _where(session, q, conn)
-        return int(conn.execute(text(f"SELECT count(*) FROM cases WHERE {where}"), params).scalar_one())
+        if where == "1":
+            return case_total(conn)
+        return _count(conn, where, params)
 
 
 def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, limit: int = 200) -> list[CaseSummary]:
@@ -413,6 +433,11 @@ def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, li
 
 def _count(conn: Connection, where: str, params: dict[str, Any]) -> int:
     return int(conn.execute(text(f"SELECT count(*) FROM cases WHERE {where}"), params).scalar_one())
+
+
+def case_total(conn: Connection) -> int:
+    """The number of cases in the store, from the row its triggers keep (migration 10)."""
+    return int(conn.execute(text("SELECT n FROM case_total WHERE id = 1")).scalar_one())
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid as uuid_mod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from station_app.store.db import get_meta, mark_log_appended, set_meta
+from station_app.store.ids import new_uuid
 from station_app.store.payloads import Scope
 
 GENESIS = "0" * 64
@@ -320,7 +320,7 @@ def seal(
     sealed before it is stored."""
     seq, prev = after if after is not None else chain_head(conn, origin, stream)
     env = Envelope(
-        event_uuid or str(uuid_mod.uuid4()), origin, stream, seq + 1, HASH_V, "", type_, v, scope, case_uuid, base,
+        event_uuid or new_uuid(), origin, stream, seq + 1, HASH_V, "", type_, v, scope, case_uuid, base,
         qualify(origin, author), at, payload,
     )  # fmt: skip
     return replace(env, hash=event_hash_v2(prev, env)), prev
