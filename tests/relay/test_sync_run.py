@@ -14,7 +14,7 @@ import pytest
 from station_app.services.session import login
 from sync.relay.pgtemp import TempPostgres
 from sync.relay_client import Backoff, RelayClient
-from sync.run import run_round
+from sync.run import run_round, sync_lock
 from sync.station_sync import StoreExchange, transport_key
 from tests.conftest import ADMIN, ADMIN_PASSWORD
 from tests.relay.sync_world import (
@@ -213,6 +213,9 @@ def test_a_bad_relay_address_is_refused_and_no_address_is_one_line(world: World)
     bad = cli("sync", "run", "--relay", "ftp://relay.example", data_dir=station)
     assert bad.returncode == 2
     assert list(json.loads(bad.stdout)["fields"]) == ["relay"]
+    with sync_lock(station):  # a round of the app's is running on this data folder
+        busy = world.sync_run(station)
+    assert busy.returncode == 1 and busy.stderr.strip() == "另一次同步正在进行,请稍后再试"
     none = cli("sync", "run", data_dir=world.city, user="cadmin")  # the city was never provisioned
     assert none.returncode == 1 and len(none.stderr.strip().splitlines()) == 1 and "--relay" in none.stderr
     assert world.status(station)["events_waiting"] == waiting
