@@ -13,36 +13,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from station_app.services.query_service import CaseQuery, list_cases
+from station_app.services.session import login
+from sync.exchange import sync_status
 from sync.relay.server import RelayThread, build_service
 from sync.relay.settings import RelaySettings
-from tests.conftest import ADMIN, ADMIN_PASSWORD, cli_env, run_cli
+from tests.conftest import ADMIN, ADMIN_PASSWORD
 from tests.factories import intake_json
+from tests.sync import cityhelp
+from tests.sync.cityhelp import CITY_ADMIN, CITY_CODE, CITY_NAME, STATIONS, ok
 
-CITY_CODE = "232700"
-CITY_ADMIN = "cadmin"
-RECOVERY = "recovery-pass-456"
-STATIONS = {
-    "232701100001": ("西林吉镇社保费争议调解站", "232701100"),
-    "232701101001": ("图强镇社保费争议调解站", "232701101"),
-}
+__all__ = ["CITY_ADMIN", "CITY_CODE", "STATIONS", "World", "cli", "make_world", "ok"]
+
 CANARY_NAME = "金丝雀测试人"
 CANARY_ID = "232723199001011237"
 CANARY_PHONE = "13912345678"
 CANARY_SUMMARY = "金丝雀摘要:拖欠社保费九个月未补缴"
 
 
-def cli(
-    *args: str, data_dir: Path, user: str | None = ADMIN, stdin: str = "", timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """One command against a store, as the admin (recovery passphrase in the environment)."""
-    env = cli_env(ADMIN_PASSWORD, STATION_RECOVERY_PASSPHRASE=RECOVERY)
-    return run_cli(*args, data_dir=data_dir, user=user, stdin=stdin, env=env, timeout=timeout)
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> Any:
-    """The JSON a command printed, after checking it exited 0."""
-    assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
-    return json.loads(result.stdout.splitlines()[-1])
+def cli(*args: str, data_dir: Path, user: str | None = ADMIN, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """One command against a store, as the station's admin unless `user` says otherwise."""
+    return cityhelp.cli(*args, data_dir=data_dir, user=user, stdin=stdin)
 
 
 @dataclass
@@ -98,11 +89,7 @@ class World:
 
     def status(self, data_dir: Path) -> dict[str, Any]:
         """The first peer of `sync status` (a station's city), read in this process."""
-        from station_app.services.session import login
-
         session = login(data_dir, CITY_ADMIN if data_dir == self.city else ADMIN, ADMIN_PASSWORD)
-        from sync.exchange import sync_status
-
         try:
             return dict(sync_status(session).to_json()["peers"][0])
         finally:
@@ -110,9 +97,6 @@ class World:
 
     def city_cases(self, code: str | None = None) -> list[dict[str, Any]]:
         """The city's case list (of one station when `code` is given), as `case list --json` rows."""
-        from station_app.services.query_service import CaseQuery, list_cases
-        from station_app.services.session import login
-
         session = login(self.city, CITY_ADMIN, ADMIN_PASSWORD)
         try:
             return [r.to_json() for r in list_cases(session, CaseQuery(station=code), limit=10_000)]
@@ -123,7 +107,7 @@ class World:
 def make_world(root: Path, db_url: str, blobs: Path, codes: tuple[str, ...] = ("232701100001",)) -> World:
     """A city, a relay and the stations `codes`, provisioned with the relay's address and enrolled."""
     city = root / "city"
-    ok(cli("city", "init", "--city-code", CITY_CODE, "--city-name", "漠河市", "--admin", CITY_ADMIN,
+    ok(cli("city", "init", "--city-code", CITY_CODE, "--city-name", CITY_NAME, "--admin", CITY_ADMIN,
            data_dir=city, user=None))  # fmt: skip
     keyring_file = root / "keyring.json"
     ok(cli("city", "keyring", "--out", str(keyring_file), data_dir=city, user=CITY_ADMIN))
