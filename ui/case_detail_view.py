@@ -132,6 +132,7 @@ class CaseDetailView(Page):
         super().__init__(session, runner)
         self.detail: CaseDetail | None = None
         self.case_no = ""
+        self.sync_state = ""
         column = QVBoxLayout(self)
         top = QHBoxLayout()
         self.back_button = QPushButton(TR.detail_back)
@@ -210,6 +211,24 @@ class CaseDetailView(Page):
             return
         self.show_detail(detail)
 
+    def _load_sync_state(self, case_uuid: str) -> None:
+        """Add the case's sync state (待同步 … 市级已确认, 待处理) to the status line, off the GUI thread."""
+        from sync.station_sync import case_sync_states
+
+        session = self.session
+        self.runner.run(
+            lambda: (case_uuid, case_sync_states(session, [case_uuid]).get(case_uuid, "")),
+            self._on_sync_state,
+            lambda _exc: None,
+            key="detail-sync-state",
+        )
+
+    def _on_sync_state(self, answer: tuple[str, str]) -> None:
+        case_uuid, state = answer
+        if state and self.detail is not None and self.detail.summary.uuid == case_uuid:
+            self.sync_state = state
+            self.status_line.setText(self.status_line.text() + f" · {TR.sync_state_label}:{state}")
+
     def show_detail(self, detail: CaseDetail) -> None:
         self.detail = detail
         s = detail.summary
@@ -222,6 +241,7 @@ class CaseDetailView(Page):
         if s.due_for:
             line += " · " + TR.detail_due_line.format(stage=s.due_for, due=due_text(s) or TR.none)
         self.status_line.setText(line + (f" · {TR.detail_clue_transferred}" if detail.clue_transferred else ""))
+        self._load_sync_state(s.uuid)
         colour = {"warn": theme.AMBER.name(), "overdue": theme.RED.name()}.get(s.deadline_state, "")
         self.status_line.setStyleSheet(f"color: {colour};" if colour else "")
         names = display_names(self.session)

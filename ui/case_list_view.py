@@ -79,7 +79,7 @@ class CaseListView(Page):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        for position, key in enumerate(("case_no", "due", "status")):  # on screen even with large text
+        for position, key in enumerate(("case_no", "due", "status", "sync")):  # on screen even with large text
             header.moveSection(header.visualIndex(COLUMN_INDEX[key]), position)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -144,6 +144,7 @@ class CaseListView(Page):
 
     def _on_page_loaded(self, page: CasePage) -> None:
         self.model.apply_page(page)
+        self.table.setColumnHidden(COLUMN_INDEX["sync"], not page.sync)  # shown where the station syncs
         from station_app.services.query_service import SEARCH_LIMIT, search_hint
 
         hint = search_hint(page.query.search or "")

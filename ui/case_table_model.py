@@ -7,7 +7,7 @@ model is reset or the screen locks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -44,6 +44,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("id", TR.col_id),
     Column("phone", TR.col_phone),
     Column("town", TR.col_town, "town"),
+    Column("sync", TR.sync_state_label),
 )
 # Text as wide as each column's usual content (widths follow the font, so large text fits).
 COLUMN_SAMPLES = {
@@ -58,6 +59,7 @@ COLUMN_SAMPLES = {
     "id": "2327**********1234",
     "phone": "0457-****2345",
     "town": "阿木尔镇",
+    "sync": "已上传中转",
 }
 COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 
@@ -69,12 +71,15 @@ class CasePage:
     query: CaseQuery
     rows: list[CaseSummary]
     total: int
+    sync: dict[str, str] = field(default_factory=dict)  # case uuid -> 待同步 … 市级已确认 ({} standalone)
 
 
 def load_first_page(session: Session, query: CaseQuery, limit: int = PAGE_SIZE) -> CasePage:
+    from sync.station_sync import case_sync_states
+
     rows = list_cases(session, query, 0, limit)
     total = len(rows) if len(rows) < limit else count_cases(session, query)
-    return CasePage(query, rows, total)
+    return CasePage(query, rows, total, case_sync_states(session, [r.uuid for r in rows]))
 
 
 def due_text(case: CaseSummary) -> str:
@@ -97,6 +102,7 @@ class CaseTableModel(QAbstractTableModel):
         self._rows: list[CaseSummary] = []
         self._total = 0
         self._revealed: dict[tuple[str, str], str] = {}
+        self._sync: dict[str, str] = {}
 
     # -- loading ----------------------------------------------------------------------------
     def load(self, query: CaseQuery | None = None) -> None:
@@ -107,6 +113,7 @@ class CaseTableModel(QAbstractTableModel):
         self.beginResetModel()
         self.query = page.query
         self._rows = list(page.rows)
+        self._sync = dict(page.sync)
         self._total = max(page.total, len(page.rows))
         self._revealed.clear()
         self.endResetModel()
@@ -134,6 +141,10 @@ class CaseTableModel(QAbstractTableModel):
         if not more:
             self._total = len(self._rows)
             return
+        if self._sync:
+            from sync.station_sync import case_sync_states
+
+            self._sync.update(case_sync_states(self.session, [r.uuid for r in more]))
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(more) - 1)
         self._rows.extend(more)
@@ -227,4 +238,6 @@ class CaseTableModel(QAbstractTableModel):
             return due_text(case)
         if key == "town":
             return TOWNS.get(case.town_code, case.town_code)
+        if key == "sync":
+            return self._sync.get(case.uuid, "")
         return ""

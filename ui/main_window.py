@@ -39,8 +39,10 @@ from ui.ops import Runner
 from ui.page import Page
 from ui.settings_view import SettingsView
 from ui.stats_view import StatsView
+from ui.sync_controller import SyncController
+from ui.sync_view import SyncView
 
-NAV = ("dashboard", "intake", "cases", "stats", "settings")
+NAV = ("dashboard", "intake", "cases", "stats", "sync", "settings")
 
 
 class MainWindow(QMainWindow):
@@ -57,11 +59,14 @@ class MainWindow(QMainWindow):
         self.detail = CaseDetailView(session, runner)
         self.stats = StatsView(session, runner)
         self.settings = SettingsView(session, runner)
+        self.sync_controller = SyncController(session, runner, self)
+        self.sync = SyncView(session, runner, self.sync_controller)
         self.pages: dict[str, Page] = {
             "dashboard": self.dashboard,
             "intake": self.intake,
             "cases": self.cases,
             "stats": self.stats,
+            "sync": self.sync,
             "settings": self.settings,
             "detail": self.detail,
         }
@@ -71,7 +76,7 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         settings_label = TR.nav_settings_users if permissions(session).sees_users else TR.nav_settings
-        self.nav.addItems([TR.nav_dashboard, TR.nav_intake, TR.nav_cases, TR.nav_stats, settings_label])
+        self.nav.addItems([TR.nav_dashboard, TR.nav_intake, TR.nav_cases, TR.nav_stats, TR.nav_sync, settings_label])
         self.nav.setFixedWidth(int(150 * theme.current_scale()))
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
         workspace = QWidget()
@@ -104,6 +109,11 @@ class MainWindow(QMainWindow):
         self.busy_label = QLabel(TR.busy)
         self.busy_label.hide()
         bar.addWidget(self.busy_label)
+        self.sync_indicator = QLabel()
+        self.sync_indicator.setObjectName("sync_indicator")
+        self.sync_indicator.hide()
+        self.sync_controller.indicator_changed.connect(self._on_sync_indicator)
+        bar.addPermanentWidget(self.sync_indicator)
         self.runner.busy_changed.connect(self.busy_label.setVisible)
         self.lock_button = QPushButton(TR.lock_button + "(Ctrl+L)")
         self.lock_button.clicked.connect(lambda: self.lock())
@@ -124,6 +134,10 @@ class MainWindow(QMainWindow):
         self.detail.case_changed.connect(self._on_data_changed)
         self.detail.print_requested.connect(self.print_case)
         self.settings.settings_changed.connect(self._on_settings_changed)
+        self.sync.case_opened.connect(self.open_case)
+        self.sync.data_changed.connect(self._on_data_changed)
+        self.sync_controller.round_finished.connect(self._on_sync_round_finished)
+        self.sync_controller.reload()  # starts background sync when a relay is configured
         self.lock_view.unlocked.connect(self._on_lock_unlocked)
         self.lock_view.logout_requested.connect(self._on_logout_clicked)
         menu = self.menuBar().addMenu(TR.menu_work)
@@ -225,6 +239,8 @@ class MainWindow(QMainWindow):
     def _on_settings_changed(self, keys: set[str]) -> None:
         if "idle_lock_minutes" in keys:
             self.idle.set_minutes(float(self.session.setting("idle_lock_minutes")))
+        if "sync_interval_minutes" in keys:
+            self.sync_controller.set_interval(int(self.session.setting("sync_interval_minutes")))
         if "font_scale" in keys:
             app = QApplication.instance()
             if isinstance(app, QApplication):
@@ -285,7 +301,16 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
 
+    def _on_sync_indicator(self, text: str) -> None:
+        self.sync_indicator.setText(text)
+        self.sync_indicator.setVisible(bool(text))
+
+    def _on_sync_round_finished(self, outcome: object) -> None:
+        if isinstance(outcome, dict) and (outcome.get("received") or {}).get("bundles"):
+            self._on_data_changed()
+
     def shutdown(self) -> None:
+        self.sync_controller.stop()
         self.idle.detach()
         self.runner.wait()
         self.runner.cancel_all()

@@ -51,6 +51,7 @@ RULE_KEYS = (
     "archive_days",
     "warn_ratio",
     "idle_lock_minutes",
+    "sync_interval_minutes",
     "lockout_max_failures",
     "lockout_minutes",
     "station_phone",

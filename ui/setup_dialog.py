@@ -1,4 +1,10 @@
-"""First start: make the station (code, name, town, first admin) when none exists."""
+"""First start: make the station (code, name, town, first admin) when none exists.
+
+With a provisioning file from the city the station is bound to the city: its code, name and
+town come from the file (verified against the city's signature off the GUI thread), and once
+it is made both fingerprints (station and city) are shown in groups of four to read out on
+the phone before the station is used.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +36,11 @@ from ui.widgets import ErrorLabel, add_field, heading, muted
 
 def _create(data_dir: Path, values: dict[str, str], clock: Clock | None) -> Any:
     from station_app.services.station_service import init_station
+
+    if values.get("provision"):
+        from sync.station_sync import init_provisioned
+
+        return init_provisioned(data_dir, Path(values["provision"]), values["admin"], values["password"], clock)
 
     return init_station(
         data_dir,
@@ -51,11 +65,31 @@ class SetupDialog(QDialog):
         self.data_dir, self.runner, self.clock = data_dir, runner, clock
         self.setWindowTitle(TR.setup_title)
         self.setMinimumWidth(620)
-        column = QVBoxLayout(self)
+        self.provision_path = ""
+        self.created: Any = None
+        self.pages = QStackedWidget()
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.pages)
+        first = QWidget()
+        self.pages.addWidget(first)
+        column = QVBoxLayout(first)
         column.addWidget(heading(TR.setup_title))
         column.addWidget(muted(TR.setup_intro))
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        provision_row = QHBoxLayout()
+        self.provision_file = QLineEdit()
+        self.provision_file.setReadOnly(True)
+        self.provision_file.setPlaceholderText(TR.setup_provision_hint)
+        choose = QPushButton(TR.setup_provision_choose)
+        choose.clicked.connect(self._on_choose_provision)
+        self.provision_clear = QPushButton(TR.setup_provision_clear)
+        self.provision_clear.clicked.connect(lambda: self.use_provision(""))
+        self.provision_clear.hide()
+        for widget in (self.provision_file, choose, self.provision_clear):
+            provision_row.addWidget(widget)
+        self.city_line = muted()
+        self.city_line.hide()
         self.town = QComboBox()
         for code, name in TOWNS.items():
             self.town.addItem(f"{name}({code})", code)
@@ -70,6 +104,7 @@ class SetupDialog(QDialog):
         for box in (self.password, self.password2):
             box.setEchoMode(QLineEdit.EchoMode.Password)
         self.errors: dict[str, ErrorLabel] = {
+            "provision": add_field(form, TR.setup_provision, provision_row),
             "town_code": add_field(form, TR.setup_town, self.town),
             "station_code": add_field(form, TR.setup_station_code, self.station_code),
             "station_name": add_field(form, TR.setup_station_name, self.station_name),
@@ -78,6 +113,7 @@ class SetupDialog(QDialog):
             "password2": add_field(form, TR.setup_password2, self.password2),
         }
         column.addLayout(form)
+        column.addWidget(self.city_line)
         self.error = ErrorLabel()
         column.addWidget(self.error)
         row = QHBoxLayout()
@@ -87,7 +123,75 @@ class SetupDialog(QDialog):
         self.create_button.clicked.connect(self._on_create_clicked)
         row.addWidget(self.create_button)
         column.addLayout(row)
+        self._build_fingerprint_page()
         self._on_town_changed()
+
+    def _build_fingerprint_page(self) -> None:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.addWidget(heading(TR.setup_fingerprints_title))
+        column.addWidget(muted(TR.setup_fingerprints_intro))
+        form = QFormLayout()
+        self.station_fingerprint = QLabel()
+        self.city_fingerprint = QLabel()
+        for label in (self.station_fingerprint, self.city_fingerprint):
+            label.setObjectName("fingerprint")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            size = round(label.font().pointSizeF() * 1.4)
+            label.setStyleSheet(f"font-family: monospace; font-size: {size}pt; letter-spacing: 1px;")
+        form.addRow(TR.setup_fingerprint_station + ":", self.station_fingerprint)
+        form.addRow(TR.setup_fingerprint_city + ":", self.city_fingerprint)
+        column.addLayout(form)
+        column.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.fingerprints_ok = QPushButton(TR.setup_fingerprints_ok)
+        self.fingerprints_ok.setObjectName("primary")
+        self.fingerprints_ok.clicked.connect(self._on_fingerprints_confirmed)
+        row.addWidget(self.fingerprints_ok)
+        column.addLayout(row)
+        self.pages.addWidget(page)
+
+    # -- the provisioning file ------------------------------------------------------------------
+    def _on_choose_provision(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, TR.setup_provision_choose, "", TR.setup_provision_filter)
+        if path:
+            self.use_provision(path)
+
+    def use_provision(self, path: str) -> None:
+        """Take the station's code, name and town from a provisioning file ("" for none)."""
+        self.errors["provision"].show_error(None)
+        self.provision_path = path
+        self.provision_file.setText(path)
+        self.provision_clear.setVisible(bool(path))
+        locked = bool(path)
+        for widget in (self.town, self.station_code, self.station_name):
+            widget.setEnabled(not locked)
+        if not path:
+            self.city_line.hide()
+            return
+        from sync.station_sync import preview_provision
+
+        self.runner.run(lambda: preview_provision(Path(path)), self._on_preview, self._on_preview_failed)
+
+    def _on_preview(self, preview: Any) -> None:
+        from sync.station_sync import fingerprint_text
+
+        self.town.setCurrentIndex(max(self.town.findData(preview.town_code), 0))
+        self.station_code.setText(preview.station_code)
+        self.station_name.setText(preview.station_name)
+        text = TR.setup_provision_city.format(name=preview.city_name, code=preview.city_code)
+        self.city_line.setText(
+            text + "\n" + TR.setup_fingerprint_city + ":\n" + fingerprint_text(preview.city_fingerprint)
+        )
+        self.city_line.show()
+
+    def _on_preview_failed(self, exc: BaseException) -> None:
+        from station_app.errors import ValidationError
+
+        why = exc.fields.get("provision") if isinstance(exc, ValidationError) else None
+        self.use_provision("")
+        self.errors["provision"].show_error(why or describe(exc))
 
     def values(self) -> dict[str, str]:
         return {
@@ -96,6 +200,7 @@ class SetupDialog(QDialog):
             "station_name": self.station_name.text().strip(),
             "admin": self.admin.text().strip(),
             "password": self.password.text(),
+            "provision": self.provision_path,
         }
 
     def _on_town_changed(self) -> None:
@@ -118,8 +223,21 @@ class SetupDialog(QDialog):
             lambda: _create(self.data_dir, values, self.clock), self._on_created, self._on_failed, write=True
         )
 
-    def _on_created(self, session: Any) -> None:
-        self.station_created.emit(session)
+    def _on_created(self, made: Any) -> None:
+        if isinstance(made, tuple):  # bound to the city: read both fingerprints out first
+            from sync.station_sync import fingerprint_text
+
+            session, out = made
+            self.created = session
+            self.station_fingerprint.setText(fingerprint_text(out["fingerprint"]))
+            self.city_fingerprint.setText(fingerprint_text(out["city_fingerprint"]))
+            self.pages.setCurrentIndex(1)
+            return
+        self.station_created.emit(made)
+        self.accept()
+
+    def _on_fingerprints_confirmed(self) -> None:
+        self.station_created.emit(self.created)
         self.accept()
 
     def _on_failed(self, exc: BaseException) -> None:

@@ -96,6 +96,7 @@ SCHEMA: tuple[SettingSpec, ...] = (
     SettingSpec("archive_days", 5, "int", "归档时限(工作日)", 1, 60),
     SettingSpec("warn_ratio", 0.8, "float", "临期提醒比例", 0.1, 0.99),
     SettingSpec("idle_lock_minutes", 10, "int", "空闲自动锁定(分钟)", 1, 240),
+    SettingSpec("sync_interval_minutes", 5, "int", "后台同步间隔(分钟,配置网络中转时)", 1, 240),
     SettingSpec("lockout_max_failures", 5, "int", "登录失败锁定次数", 3, 20),
     SettingSpec("lockout_minutes", 15, "int", "登录锁定时长(分钟)", 1, 1440),
     SettingSpec("station_phone", "0457-2812345", "str", "调解站电话"),
