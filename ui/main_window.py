@@ -38,11 +38,12 @@ from ui.lock_view import LockView
 from ui.ops import Runner
 from ui.page import Page
 from ui.settings_view import SettingsView
+from ui.stations_view import StationsView
 from ui.stats_view import StatsView
 from ui.sync_controller import SyncController
 from ui.sync_view import SyncView
 
-NAV = ("dashboard", "intake", "cases", "stats", "sync", "settings")
+NAV = ("dashboard", "intake", "cases", "stats", "sync", "settings", "stations")
 
 
 class MainWindow(QMainWindow):
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.settings = SettingsView(session, runner)
         self.sync_controller = SyncController(session, runner, self)
         self.sync = SyncView(session, runner, self.sync_controller)
+        self.stations = StationsView(session, runner)
         self.pages: dict[str, Page] = {
             "dashboard": self.dashboard,
             "intake": self.intake,
@@ -68,6 +70,7 @@ class MainWindow(QMainWindow):
             "stats": self.stats,
             "sync": self.sync,
             "settings": self.settings,
+            "stations": self.stations,
             "detail": self.detail,
         }
         self.stack = QStackedWidget()
@@ -76,7 +79,12 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         settings_label = TR.nav_settings_users if permissions(session).sees_users else TR.nav_settings
-        self.nav.addItems([TR.nav_dashboard, TR.nav_intake, TR.nav_cases, TR.nav_stats, TR.nav_sync, settings_label])
+        self.nav.addItems(
+            [TR.nav_dashboard, TR.nav_intake, TR.nav_cases, TR.nav_stats, TR.nav_sync, settings_label, TR.nav_stations]
+        )
+        # the city console takes in no case (its cases come from the stations) and manages the stations
+        self.nav.item(NAV.index("intake")).setHidden(session.is_city)
+        self.nav.item(NAV.index("stations")).setHidden(not session.is_city)
         self.nav.setFixedWidth(int(150 * theme.current_scale()))
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
         workspace = QWidget()
@@ -159,6 +167,7 @@ class MainWindow(QMainWindow):
                 )
             action.triggered.connect(lambda _=False, slot=slot: slot())
             self.menu_actions[name] = action
+        self.menu_actions["intake"].setVisible(not self.session.is_city)
 
     # -- navigation ---------------------------------------------------------------------------
     def go(self, name: str, remember: bool = True) -> None:

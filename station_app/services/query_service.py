@@ -535,3 +535,14 @@ def late_departments(session: Session) -> list[tuple[Department, int]]:
             {"today": session.today().isoformat()},
         ).all()
     return [(Department(r[0]), int(r[1])) for r in rows]
+
+
+def station_choices(session: Session) -> dict[str, str]:
+    """On a city store, the stations whose cases it may hold ({code: name}, by code) for the
+    list's station filter; empty on a station store (it holds its own cases only)."""
+    if not session.is_city:
+        return {}
+    from station_app.store.sync_state import list_peers
+
+    with read(session.store.engine) as conn:
+        return {p.peer: p.name or p.peer for p in sorted(list_peers(conn, "station"), key=lambda p: p.peer)}
