@@ -91,6 +91,8 @@ class Strings:
     menu_lock: str = "锁定屏幕"
     nav_settings_users: str = "设置/用户"
     status_station: str = "调解站:{name}"
+    status_city: str = "市级:{name}"
+    app_title_city: str = "{city} — 社保费争议联合处置(市级)"
     status_user: str = "用户:{user}({role})"
     lock_button: str = "锁定"
     logout_button: str = "切换用户"

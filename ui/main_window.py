@@ -52,7 +52,8 @@ class MainWindow(QMainWindow):
     def __init__(self, session: Session, runner: Runner) -> None:
         super().__init__()
         self.session, self.runner = session, runner
-        self.setWindowTitle(TR.app_title_station.format(station=session.station_name))
+        title = TR.app_title_city.format(city=session.station_name) if session.is_city else None
+        self.setWindowTitle(title or TR.app_title_station.format(station=session.station_name))
         self.resize(1366, 768)
         self.dashboard = DashboardView(session, runner)
         self.intake = IntakeView(session, runner)
@@ -109,7 +110,8 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        bar.addWidget(QLabel(TR.status_station.format(name=self.session.station_name)))
+        place = TR.status_city if self.session.is_city else TR.status_station
+        bar.addWidget(QLabel(place.format(name=self.session.station_name)))
         from station_app.services.user_service import display_name
 
         user = display_name(self.session, self.session.user)
