@@ -234,8 +234,10 @@ def _city_entries(city: CityIdentity) -> list[KeyEntry]:
     ]
 
 
-def _issue_keyring(conn: Connection, clock: Clock) -> int:
-    """Sign a new keyring version (city keys plus every enrolled station's keys) and hold it."""
+def _issue_keyring(conn: Connection, clock: Clock, session: Session | None = None) -> int:
+    """Sign a new keyring version (city keys plus every enrolled station's keys) and hold it;
+    with a session, also broadcast it (`keyring_issued` in the city's `*` stream) so that it goes
+    down to every station in the next bundles."""
     city = city_identity(conn)
     entries = _city_entries(city)
     for peer in sync_state.list_peers(conn, "station"):
@@ -254,7 +256,30 @@ def _issue_keyring(conn: Connection, clock: Clock) -> int:
     raw = sign_keyring(root, city.code, version, int(clock.now().timestamp()), entries)
     set_meta(conn, "keyring", raw.decode("utf-8"))
     set_meta(conn, "keyring_version", str(version))
+    if session is not None:
+        session.record(conn, "keyring_issued", {"version": version, "document": raw.decode("utf-8")})
     return version
+
+
+def accept_keyring(conn: Connection, documents: list[str]) -> int | None:
+    """At a station: hold the newest of these keyring documents if it is newer than the held
+    one and signed by the pinned city root (older ones are history: ignored). Returns the
+    version now held when it changed, else None.
+
+    Raises KeyringError (class `malformed`) for a document the pinned root did not sign."""
+    held = held_keyring(conn)
+    if held is None:
+        return None
+    best = held
+    for raw in documents:
+        doc = load_keyring(raw.encode("utf-8"), held.root)
+        if doc.version > best.version:
+            best = doc
+    if best is held:
+        return None
+    set_meta(conn, "keyring", best.raw.decode("utf-8"))
+    set_meta(conn, "keyring_version", str(best.version))
+    return best.version
 
 
 def _parse_time(value: str) -> float:
@@ -668,7 +693,7 @@ def enroll_station(session: Session, path: Path) -> dict[str, Any]:
         if peer is None or not peer.name:
             values.update(name=str(doc.get("station_name") or ""), town_code=str(doc.get("town_code") or ""))
         sync_state.put_peer(conn, ident.code, "station", **values)
-        version = _issue_keyring(conn, session.clock)
+        version = _issue_keyring(conn, session.clock, session)
         enrolled = {"station_code": ident.code, "fingerprint": fingerprint, "keyring_version": version}
         session.record(conn, "station_enrolled", enrolled)
     return {"station_code": ident.code, "fingerprint": fingerprint, "keyring_version": version}
@@ -692,7 +717,7 @@ def revoke_station(session: Session, code: str, reason: str) -> dict[str, Any]:
         if peer.status == "revoked":
             raise StationError("该调解站已被吊销")
         sync_state.put_peer(conn, code, "station", status="revoked", revoked_at=session.now_iso(), reason=reason)
-        version = _issue_keyring(conn, session.clock)
+        version = _issue_keyring(conn, session.clock, session)
         session.record(conn, "station_revoked", {"station_code": code, "fingerprint": peer.fingerprint,
                                                  "reason": reason, "keyring_version": version})  # fmt: skip
     return {"station_code": code, "fingerprint": peer.fingerprint, "status": "revoked", "keyring_version": version}

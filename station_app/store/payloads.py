@@ -615,3 +615,14 @@ class StationRevoked(Payload):
     fingerprint: str
     reason: str
     keyring_version: int
+
+
+@event_type("keyring_issued")
+@dataclass(frozen=True)
+class KeyringIssued(Payload):
+    """The city's new signed keyring, broadcast to every station (`*` stream). The document is
+    verified against the pinned city root by the sync package before a station holds it."""
+
+    SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.BROADCAST,)
+    version: int
+    document: str  # the exact signed keyring text (public keys and station codes only)
