@@ -411,5 +411,19 @@ def test_excel_cells_are_numbers(worker: Session, tmp_path: Path) -> None:
     total = summary["受理总数"]
     assert total.value == 1 and isinstance(total.value, int)
     for sheet in book.worksheets[1:]:
+        if sheet.title.startswith("绩效考评-"):
+            continue  # text columns (a department's role) and rates: checked below
         for row in sheet.iter_rows(min_row=2):
             assert all(isinstance(cell.value, int) for cell in row[1:]), sheet.title
+    performance = compute_stats(worker, date(2025, 1, 1), worker.today()).performance
+    assert performance is not None
+    for view in performance.views():
+        sheet = book["绩效考评-" + view.title]
+        for row in sheet.iter_rows(min_row=2):
+            for cell, column in zip(row, view.columns):
+                if column.kind == "count":
+                    assert isinstance(cell.value, int), (sheet.title, column.label)
+                elif column.kind == "rate":
+                    # a number shown as a percentage (0.0 reads back as the number 0), or empty
+                    assert cell.value is None or isinstance(cell.value, int | float), (sheet.title, column.label)
+                    assert cell.number_format == "0.0%"
