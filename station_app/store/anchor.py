@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
-from station_app.store.atomic import atomic_write_bytes
+from station_app.store.atomic import ORPHAN_AGE_S, atomic_write_bytes, remove_orphans
 from station_app.store.db import get_meta, on_log_commit, read, set_meta, write
 from station_app.store.events import GENESIS, ledger_head
 
@@ -197,6 +197,7 @@ def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
     anchor that is not genuine, or a missing anchor on a store that had one. Returns None for a
     store without a signing key (the benchmark's plain baseline): it is not anchored."""
     path = anchor_path(db_path)
+    remove_orphans(path, ORPHAN_AGE_S)  # temp copies of a program killed while writing the anchor
     with read(engine) as conn:
         signing = _signing_key(conn)
         if signing is None:
