@@ -1,5 +1,5 @@
 """Key recovery: a station whose every password is lost gets its store key back from the city,
-and from nobody else (DESIGN.md "Key recovery"; docs/recovery.md).
+and from nobody else (DESIGN.md "Key recovery"; docs/key-recovery.md).
 
 At provisioning the station's store key was wrapped to the city's recovery public key
 (`provisioning.wrap_store_key`, kept in the station's keys.json as `recovery_wrap`). Three steps:

@@ -1,4 +1,4 @@
-"""Station accounts (admin: add, reset password, role; head: unlock) and the user's own password."""
+"""Station accounts (admin: add, reset password, role, disable/enable; head: unlock) and the user's own password."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -110,7 +111,9 @@ class UsersView(QWidget):
         may = permissions(session)
         admin = may.manage_users
         column = QVBoxLayout(self)
-        self.model = RowsModel((TR.col_user, TR.col_display, TR.col_user_role, TR.col_locked), self)
+        self.model = RowsModel((TR.col_user, TR.col_display, TR.col_user_role, TR.col_locked, TR.col_user_state), self)
+        self.active: dict[str, bool] = {}
+        self.question: QMessageBox | None = None
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -124,6 +127,7 @@ class UsersView(QWidget):
             (TR.users_add, self._on_add_clicked, admin),
             (TR.users_reset, self._on_reset_clicked, admin),
             (TR.users_role, self._on_role_clicked, admin),
+            (TR.users_active_toggle, self._on_active_clicked, admin),
             (TR.users_unlock, self._on_unlock_clicked, may.unlock_users),
         ):
             button = QPushButton(label)
@@ -135,8 +139,18 @@ class UsersView(QWidget):
 
     def refresh(self) -> None:
         users = user_service.list_users(self.session)
+        self.active = {u.name: u.active for u in users}
         self.model.set_rows(
-            [(u.name, u.display_name, u.role.label, (u.locked_until or "")[:16].replace("T", " ")) for u in users],
+            [
+                (
+                    u.name,
+                    u.display_name,
+                    u.role.label,
+                    (u.locked_until or "")[:16].replace("T", " "),
+                    TR.user_state_active if u.active else TR.user_state_disabled,
+                )
+                for u in users
+            ],
             keys=[u.name for u in users],
         )
 
@@ -160,6 +174,38 @@ class UsersView(QWidget):
     def _on_role_clicked(self) -> None:
         if name := self.selected():
             self._open("role", name)
+
+    def _on_active_clicked(self) -> None:
+        """Ask before disabling (or enabling) the selected account; the service decides."""
+        name = self.selected()
+        if not name:
+            return
+        disable = self.active.get(name, True)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            TR.users_disable if disable else TR.users_enable,
+            (TR.users_disable_confirm if disable else TR.users_enable_confirm).format(name=name),
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        go = box.addButton(
+            TR.users_disable if disable else TR.users_enable,
+            QMessageBox.ButtonRole.DestructiveRole if disable else QMessageBox.ButtonRole.AcceptRole,
+        )
+        keep = box.addButton(TR.cancel, QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.buttonClicked.connect(lambda button: self._set_active(name, not disable) if button is go else None)
+        self.question = box
+        box.open()
+
+    def _set_active(self, name: str, active: bool) -> None:
+        try:
+            (user_service.enable_user if active else user_service.disable_user)(self.session, name)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        self.refresh()
+        message(self, TR.settings_users, (TR.users_enabled if active else TR.users_disabled).format(name=name))
 
     def _on_unlock_clicked(self) -> None:
         name = self.selected()

@@ -504,6 +504,19 @@ class UserKeySet(Payload):
     sig: str | None = None
 
 
+@event_type("rollback_accepted")
+@dataclass(frozen=True)
+class RollbackAccepted(Payload):
+    """An admin accepted a database found behind its anchor (`audit accept-rollback`): what the
+    anchor said, what was found, the counters raised so that no number is issued twice."""
+
+    reason: str  # behind | diverged | emptied | counters | tampered | missing
+    note: str
+    found_seq: int
+    anchored_seq: int | None = None
+    counters_raised: dict[str, int] | None = None
+
+
 @event_type("store_key_rotated")
 @dataclass(frozen=True)
 class StoreKeyRotated(Payload):
