@@ -1,8 +1,8 @@
-"""`python -m station_app` (and the frozen app's entry point)."""
+"""`python -m station_app`: the installed app (see `station_app.cli.installed_main`)."""
 
 import sys
 
-from station_app.cli import main
+from station_app.cli import installed_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(installed_main()())

@@ -8,7 +8,6 @@ projection, search index, commit) and searches through the same services on both
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import statistics
@@ -37,6 +36,13 @@ TIMED_INTAKES = 200
 TIMED_SEARCHES = 200
 WARMUP_INTAKES = 50
 WARMUP_SEARCHES = 400
+
+# Figures measured by packages above the core (the desktop app's start-up and list): each gets
+# the encrypted bench station's folder, its admin's name and password, and the progress line,
+# and returns its figures ({} when it could not measure; a figure is never made up). The
+# launcher (`station_launcher`) registers them.
+FigureSource = Callable[[Path, str, str, Callable[[str], None]], dict[str, Any]]
+EXTRA_FIGURES: list[FigureSource] = []
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -107,6 +113,8 @@ def run_bench(
     progress: Callable[[str], None] | None = None,
     gui: bool = True,
 ) -> dict[str, Any]:
+    """The figures of DESIGN.md's performance section (milliseconds, seconds, ratios) on
+    `cases` synthetic cases; `gui` also runs the sources in `EXTRA_FIGURES`."""
     say = progress or (lambda _msg: None)
     own_dir = workdir is None
     root = Path(tempfile.mkdtemp(prefix="station-bench-")) if workdir is None else workdir
@@ -183,7 +191,8 @@ def run_bench(
             result["paper_p95_ms"] = paper_ms
         result.update(_relay_figures(relay_stations(cases), say))
         if gui:
-            result.update(_gui_figures(enc_dir, say))
+            for figures in EXTRA_FIGURES:
+                result.update(figures(enc_dir, "admin", BENCH_PASSWORD, say))
         return result
     finally:
         if own_dir:
@@ -226,13 +235,3 @@ def _relay_figures(stations: int, say: Callable[[str], None]) -> dict[str, Any]:
     say(f"计时:同步中转({stations} 个模拟调解站)…")
     figures = _child_figures(["sync.relay.bench", str(stations)], timeout=1800)
     return {k: v for k, v in figures.items() if k.startswith("relay_")}
-
-
-def _gui_figures(data_dir: Path, say: Callable[[str], None]) -> dict[str, Any]:
-    """Start-up and list-open times, measured by the GUI package in its own process."""
-    say("计时:桌面程序启动与案件列表…")
-    env = dict(
-        os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"), STATION_PASSWORD=BENCH_PASSWORD
-    )
-    figures = _child_figures(["ui.bench", "--data-dir", str(data_dir), "--user", "admin"], timeout=600, env=env)
-    return {k: v for k, v in figures.items() if k in ("startup_ms", "list_open_ms")}

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from station_app import __version__
 from station_app.errors import AuthError, StationError, ValidationError
@@ -126,6 +126,9 @@ def _session(args: argparse.Namespace) -> Any:
 def cmd_init(args: argparse.Namespace) -> int:
     from station_app.services.station_service import check_station, init_station
 
+    missing = [k for k in ("station_code", "station_name", "town_code", "admin") if getattr(args, k, None) is None]
+    if missing:  # optional only beside --provision (registered by the sync package)
+        raise ValidationError({k: "必填" for k in missing})
     fields = check_station(args.station_code, args.station_name, args.town_code)
     if fields:
         raise ValidationError(fields)
@@ -194,9 +197,11 @@ def cmd_case_list(args: argparse.Namespace) -> int:
             Status(args.status)
         except ValueError:
             raise ValidationError({"status": "未知状态"}) from None
+    if not 0 <= args.limit <= 100_000:
+        raise ValidationError({"limit": "条数应在0至100000之间"})
     session = _session(args)
     try:
-        query = CaseQuery(search=args.search, status=args.status, overdue=args.overdue)
+        query = CaseQuery(search=args.search, status=args.status, overdue=args.overdue, station=args.station)
         if args.json:
             _out(list_json(session, query, args.limit, reveal=args.reveal))
             return EXIT_OK
@@ -230,6 +235,8 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 def cmd_case_act(args: argparse.Namespace) -> int:
     from station_app.services.case_service import perform
 
+    if args.form:
+        return _print_action_form(args)
     data = _read_stdin_json() if not sys.stdin.isatty() else {}
     if not isinstance(data, dict):
         raise ValidationError({"_": "输入应为JSON对象"})
@@ -244,36 +251,74 @@ def cmd_case_act(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_action_form(args: argparse.Namespace) -> int:
+    """`case act CASE ACTION --form`: the inputs the action asks for on this case, as the desk's
+    dialog draws them (`{"case_no", "action", "label", "fields": [...]}`)."""
+    from station_app.domain.lifecycle import ACTIONS
+    from station_app.services.action_forms import action_form
+    from station_app.services.query_service import get_case
+
+    if args.action not in ACTIONS:
+        raise ValidationError({"action": "未知的办理操作"})
+    session = _session(args)
+    try:
+        detail = get_case(session, args.case_no)
+        fields = action_form(session, detail, args.action)
+    finally:
+        session.close()
+    _out(
+        {
+            "case_no": detail.summary.case_no,
+            "action": args.action,
+            "label": ACTIONS[args.action].label,
+            "allowed": args.action in detail.allowed_actions,
+            "fields": [f.to_json() for f in fields],
+        }
+    )
+    return EXIT_OK
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import DBAPIError
 
-    from station_app.services.audit_service import integrity, verify
+    from station_app.services.audit_service import accounts, integrity, verify
 
     session = _session(args)
+    problems: list[Any] = []
     try:
         pages = integrity(session)
-        damaged = [name for name, problems in pages.items() if problems]
+        damaged = [name for name, problems_ in pages.items() if problems_]
         try:
             report = verify(session)
+            problems = accounts(session)
         except DBAPIError:
             if not damaged:
                 raise
             report = None  # the log cannot be read past the damaged page
     finally:
         session.close()
+    checked = {"ok": not problems, "problems": [p.to_json() for p in problems]}
     if damaged:
         print("数据库文件损坏:" + "、".join(damaged) + " 报告了问题,请恢复最新的备份或联系市级管理员", file=sys.stderr)
-    if report is not None and report.ok and not damaged:
+    if problems:
+        print(f"账户记录有问题:{problems[0].name} {problems[0].reason}", file=sys.stderr)
+    if report is not None and report.ok and not damaged and not problems:
         _out({"ok": True, "events": report.count, "integrity": pages})
         return EXIT_OK
     if report is None:
         _out({"ok": False, "integrity": pages})
+        return EXIT_ERROR
+    if report.ok:  # the chains hold; an account event or the users table does not
+        first = problems[0] if problems else None
+        _out({"ok": False, "events": report.count, "integrity": pages, "accounts": checked,
+              "bad_uuid": first.event if first else None, "reason": first.reason if first else None})  # fmt: skip
         return EXIT_ERROR
     _out(
         {
             "ok": False,
             "events": report.count,
             "integrity": pages,
+            "accounts": checked,
             "bad_seq": report.bad_seq,
             "bad_uuid": report.bad_uuid,
             "reason": report.reason,
@@ -333,20 +378,25 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
-    from station_app.services.user_service import add_user, check_password, check_user_name
+    from station_app.services.user_service import add_user, check_user_name
+    from station_app.store.keystore import Keystore
+    from station_app.store.station_store import keys_path
 
     fields = {}
     if (why := check_user_name(args.name)) is not None:
         fields["name"] = why
-    if args.role not in ("worker", "head", "admin"):
-        fields["role"] = "角色应为 worker、head 或 admin"
+    if args.role not in ("worker", "head", "admin", "coordinator"):
+        fields["role"] = "角色应为 worker、head、admin 或 coordinator"
     if fields:
         raise ValidationError(fields)
+    city = Keystore.load(keys_path(_data_dir(args))).profile == "city"
+    if args.role == "coordinator" and not city:
+        raise CliError("市级协调员(coordinator)只能在市级数据中添加")
+    if city and args.role in ("worker", "head"):
+        raise CliError("市级数据只能添加 coordinator 或 admin 账户")
     session = _session(args)
     try:
         new_password = read_password(f"{args.name} 的新密码: ", env="STATION_NEW_PASSWORD", confirm=True)
-        if (why := check_password(new_password)) is not None:
-            raise ValidationError({"password": why})
         info = add_user(session, args.name, args.role, new_password, args.display_name)
     finally:
         session.close()
@@ -379,6 +429,30 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    from station_app.services.user_service import disable_user, enable_user
+
+    session = _session(args)
+    try:
+        info = (disable_user if args.users_command == "disable" else enable_user)(session, args.name)
+    finally:
+        session.close()
+    _out({"name": info.name, "active": info.active})
+    return EXIT_OK
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from station_app.services.key_service import rotate_store_key
+
+    session = _session(args)
+    try:
+        result = rotate_store_key(session)
+    finally:
+        session.close()
+    _out({"rotated": True, "accounts": list(result.accounts)})
+    return EXIT_OK
+
+
 def cmd_users_list(args: argparse.Namespace) -> int:
     from station_app.services.user_service import list_users
 
@@ -394,28 +468,24 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from station_app.bench import run_bench
 
-    result = run_bench(
-        cases=args.cases,
-        workdir=Path(args.workdir) if args.workdir else None,
-        progress=(lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None,
-        gui=not args.no_gui,
-    )
+    progress = (lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None
+    if args.profile == "city":
+        from station_app.bench_city import run_city_bench
+
+        result = run_city_bench(args.cases, Path(args.workdir) if args.workdir else None, progress, not args.no_gui)
+    else:
+        result = run_bench(
+            cases=args.cases,
+            workdir=Path(args.workdir) if args.workdir else None,
+            progress=progress,
+            gui=not args.no_gui,
+        )
     if args.json:
         _out(result)
     else:
         for k, v in result.items():
             print(f"{k}: {v}")
     return EXIT_OK
-
-
-def cmd_gui(args: argparse.Namespace) -> int:
-    try:
-        from ui.app import run_app
-    except ImportError as exc:  # the core works without the GUI installed
-        from station_app.system_libs import missing_library_hint
-
-        raise CliError(missing_library_hint(str(exc)) or f"桌面程序不可用:{exc.name}") from None
-    return int(run_app(_data_dir(args), args.user))
 
 
 _OPTION = re.compile(r"--?[A-Za-z][\w-]*")  # an option's name, never a value typed with it
@@ -460,10 +530,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("init", help="初始化调解站")
-    p.add_argument("--station-code", required=True)
-    p.add_argument("--station-name", required=True)
-    p.add_argument("--town-code", required=True)
-    p.add_argument("--admin", required=True)
+    p.add_argument("--station-code")
+    p.add_argument("--station-name")
+    p.add_argument("--town-code")
+    p.add_argument("--admin")
     p.set_defaults(func=cmd_init)
 
     sub.add_parser("route", help="读取受理JSON,输出分流决定(指定 --data-dir 时按本站设置,需登录)").set_defaults(
@@ -477,6 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search")
     p.add_argument("--status")
     p.add_argument("--overdue", action="store_true")
+    p.add_argument("--station", help="只列出该调解站的案件(市级)")
     p.add_argument("--limit", type=int, default=200)
     p.add_argument("--json", action="store_true")
     p.add_argument("--reveal", action="store_true", help=REVEAL_HELP)
@@ -489,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = case.add_parser("act", help="办理操作(数据JSON从标准输入读取)")
     p.add_argument("case_no")
     p.add_argument("action")
+    p.add_argument("--form", action="store_true", help="只输出该操作需要填写的项目(与办理对话框相同),不执行")
     p.set_defaults(func=cmd_case_act)
 
     audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
@@ -517,12 +589,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.set_defaults(func=cmd_users_unlock)
     users.add_parser("list").set_defaults(func=cmd_users_list)
+    for verb, text_ in (("disable", "停用账户(保留记录,不能再登录)"), ("enable", "重新启用已停用的账户")):
+        p = users.add_parser(verb, help=text_)
+        p.add_argument("name")
+        p.set_defaults(func=cmd_users_disable)
+
+    keys = sub.add_parser("keys", help="密钥").add_subparsers(dest="keys_command", required=True)
+    keys.add_parser("rotate", help="轮换数据库密钥(管理员;其他程序须已关闭本站)").set_defaults(func=cmd_keys_rotate)
 
     p = sub.add_parser("bench", help="性能基准")
     p.add_argument("--json", action="store_true")
     p.add_argument("--cases", type=int, default=100_000)
     p.add_argument("--workdir")
     p.add_argument("--no-gui", action="store_true", help="不测量桌面程序启动")
+    p.add_argument(
+        "--profile", choices=("station", "city"), default="station", help="city:多个调解站案件的市级库(建好后缓存)"
+    )
     p.set_defaults(func=cmd_bench)
 
     for extra in EXTRA_COMMANDS:
@@ -530,8 +612,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Other packages (paper, GUI tools) add their subcommands here.
+# Other packages add their subcommands here: the core's own (paper, oversight) through
+# `_load_extras`, everything above the core (sync, the desktop app) through the launcher
+# (`station_launcher`), which is the composition root and the console script's target.
 EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+# What runs when no command is given (the launcher puts the desktop app here); with none, a
+# missing command is refused input.
+DEFAULT_COMMAND: list[Callable[[argparse.Namespace], int]] = []
 
 
 def _load_extras() -> None:
@@ -539,19 +626,26 @@ def _load_extras() -> None:
         "station_app.documents.cli",
         "station_app.oversight_cli",
         "station_app.backup_cli",
-        "sync.relay.cli",
-        "ui.commands",
-        "ui.selfcheck",
     ):
-        try:
-            mod = __import__(module, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
-                continue
-            raise
-        register = getattr(mod, "register", None)
+        register = getattr(__import__(module, fromlist=["register"]), "register", None)
         if register is not None and register not in EXTRA_COMMANDS:
             EXTRA_COMMANDS.append(register)
+
+
+def installed_main() -> Callable[[], int]:
+    """The installed app's `station-app` entry (the launcher, which adds the commands of the
+    packages above the core) so that `python -m station_app` runs the whole app; this module's
+    `main` when the installed entry is this module or cannot be loaded."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="console_scripts", name="station-app"):
+        if entry.value.replace(" ", "") != "station_app.cli:main":
+            try:
+                loaded = entry.load()
+            except ImportError:
+                continue
+            return cast("Callable[[], int]", loaded)
+    return main
 
 
 def _early_logging(argv: Sequence[str] | None) -> None:
@@ -607,7 +701,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             default_kdf_params()
         if getattr(args, "func", None) is None:
-            return cmd_gui(args)
+            if not DEFAULT_COMMAND:
+                parser.error("the following arguments are required: command")
+            return int(DEFAULT_COMMAND[0](args))
         return int(args.func(args))
     except ValidationError as exc:
         log.info("refused input to %s: fields %s", getattr(args, "command", None), sorted(exc.fields))
@@ -637,6 +733,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     # Run the imported module's `main`, not this `__main__` copy: the commands registered from
     # other modules import `station_app.cli`, and its CliError must be the one caught here.
-    from station_app.cli import main as _main
+    from station_app.cli import installed_main
 
-    sys.exit(_main())
+    sys.exit(installed_main()())

@@ -1,5 +1,5 @@
-"""`station-app disclosure`, `station-app export cases` and `station-app settings contacts|confirm-contacts`:
-the confidentiality (五(三)) and accountability (五(四)) commands. Registered through
+"""`station-app disclosure`, `station-app export cases`, `station-app settings contacts|confirm-contacts`
+and `station-app stats`: the confidentiality (五(三)) and accountability (五(四)) commands. Registered through
 `station_app.cli.EXTRA_COMMANDS`; no rules live here. Incidents are the `incident` case action
 (`station-app case act CASE_NO incident` with `{"kind", "dept", "text"}` on stdin).
 """
@@ -95,7 +95,28 @@ def cmd_settings_confirm_contacts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    """绩效考评 (五(四)) of the cases received in the period: per station, department (lead and co)
+    and worker, as JSON (`Performance.to_json`)."""
+    from station_app.services.performance_service import compute_performance, parse_period
+
+    first, last = parse_period(args.date_from, args.date_to)  # refused before the password
+    session = _session(args)
+    try:
+        performance = compute_performance(session, first, last)
+    finally:
+        session.close()
+    _out(performance.to_json())
+    return EXIT_OK
+
+
 def register(sub: Any) -> None:
+    p = sub.add_parser("stats", help="绩效考评统计(五(四)):按调解站、部门(牵头/协办)、工作人员")
+    p.add_argument("--from", dest="date_from", required=True, help="开始日期 YYYY-MM-DD(按受理日期)")
+    p.add_argument("--to", dest="date_to", required=True, help="结束日期 YYYY-MM-DD(含)")
+    p.add_argument("--json", action="store_true", help="输出JSON(默认即为JSON)")
+    p.set_defaults(func=cmd_stats)
+
     disclosure = sub.add_parser("disclosure", help="对外提供信息报批(五(三))").add_subparsers(
         dest="disclosure_command", required=True
     )

@@ -38,7 +38,7 @@ STATION_CODE = "232701100001"
 STATION_NAME = "西林吉镇社保费争议调解站"
 TOWN_CODE = "232701100"
 ADMIN = "admin"
-ADMIN_PASSWORD = "admin-pass-123"
+ADMIN_PASSWORD = "lantern-desk-48"
 START = datetime(2025, 11, 20, 10, 0, tzinfo=CHINA_TZ)  # after the factories' 09:30 intakes
 
 
@@ -86,8 +86,9 @@ def run_cli(
     env: dict[str, str] | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m station_app.cli` as a real subprocess with stdin piped."""
-    argv = [sys.executable, "-m", "station_app.cli"]
+    """Run the app (`python -m station_launcher`, what the console script runs) as a real
+    subprocess with stdin piped."""
+    argv = [sys.executable, "-m", "station_launcher"]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
     if user is not None:

@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from station_app.domain.lifecycle import ACTIONS
+from station_app.dto.case import CaseDetail
 from station_app.errors import StationError, ValidationError
 from station_app.services.action_forms import FormField, action_form
 from station_app.services.case_service import perform
-from station_app.services.dto import CaseDetail
 from station_app.services.session import Session
 from ui.errors import describe
 from ui.i18n import TR

@@ -1,9 +1,10 @@
 """GUI figures for `station-app bench`: cold start to the login window, and opening the case list.
 
 Both are measured in fresh subprocesses (`python -m ui.bench startup|list DATA_DIR [USER]`), so
-nothing is cached by the caller. `python -m ui.bench --data-dir DIR --user NAME` prints both as
-one JSON object (station_app.bench runs it that way). The password reaches the list probe through the environment
-(STATION_PASSWORD), never the command line. No Qt import at module level.
+nothing is cached by the caller. `bench_figures` is what `station-app bench` runs (registered by
+the launcher); `python -m ui.bench --data-dir DIR --user NAME` prints both as one JSON object.
+The password reaches the list probe through the environment (STATION_PASSWORD), never the
+command line. No Qt import at module level.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,16 @@ def bench_gui(data_dir: Path, user: str, password: str, runs: int = 3) -> dict[s
         raise RuntimeError("案件列表测量失败")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return {"startup_ms": round(startup, 1), "list_open_ms": round(float(result["list_open_ms"]), 1)}
+
+
+def bench_figures(data_dir: Path, user: str, password: str, say: Callable[[str], None]) -> dict[str, Any]:
+    """`bench_gui` for `station-app bench` (a `station_app.bench.FigureSource`): {} when the
+    desktop app could not be measured (no display libraries, a probe failed or timed out)."""
+    say("计时:桌面程序启动与案件列表…")
+    try:
+        return bench_gui(data_dir, user, password)
+    except (RuntimeError, OSError, ValueError, KeyError, IndexError, subprocess.TimeoutExpired):
+        return {}
 
 
 # -- probes (run in the subprocess) ----------------------------------------------------------------

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from station_app.documents.payload import KIND_LABELS, PaperKind
 from station_app.domain.enums import DEPARTMENT_SHORT, Department, Track
 from station_app.domain.lifecycle import ACTIONS
-from station_app.services.dto import CaseDetail, DepartmentProgress, TimelineEntry
+from station_app.dto.case import CaseDetail, DepartmentProgress, TimelineEntry
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
 from station_app.services.user_service import display_names

@@ -19,8 +19,8 @@ from station_app.domain.enums import (
     ObjectionRoute,
 )
 from station_app.domain.masking import mask_id, mask_phone
+from station_app.dto.case import CaseDetail
 from station_app.services.case_service import SATISFACTION
-from station_app.services.dto import CaseDetail
 from station_app.services.session import Session
 from ui.errors import show_error
 from ui.i18n import TR

@@ -15,7 +15,7 @@ from PySide6.QtGui import QBrush
 
 from station_app.domain.enums import DEPARTMENT_SHORT, TOWNS
 from station_app.domain.masking import mask_id, mask_phone
-from station_app.services.dto import CaseSummary
+from station_app.dto.case import CaseSummary
 from station_app.services.query_service import CaseQuery, count_cases, list_cases
 from station_app.services.session import Session
 from ui import theme

@@ -42,8 +42,6 @@ def settle(runner: Any = None, ms: int = 200, until: Callable[[], bool] | None =
 
 def fill_intake(view: Any) -> None:
     """Half a conversation: who, against whom, what, when (no summary yet)."""
-    from PySide6.QtCore import QDate
-
     from station_app.synthetic import make_id, make_phone
 
     rng = random.Random(11)
@@ -57,7 +55,7 @@ def fill_intake(view: Any) -> None:
     form.respondent_uscc.setText(uscc)
     form.category.setCurrentIndex(form.category.findData(4))
     form.insurance["pension"].setChecked(True)
-    row = form.periods.add_period(QDate(2023, 10, 1), QDate(2024, 6, 1))
+    row = form.periods.add_period("2023-10", "2024-06")
     row.end.setFocus()
     form.amount.setText("18600")
     view.update_routing()
@@ -136,13 +134,12 @@ def scratch_station_dir() -> Iterator[Path]:
 
 def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from station_app.services.demo_service import DEMO_PASSWORD
+    from station_app.services.demo_service import DEMO_PASSWORD, ensure_demo
     from station_app.services.query_service import CaseQuery, list_cases
     from station_app.services.session import login
     from station_app.services.settings_service import set_setting
     from station_app.store.keystore import KdfParams
     from ui.app import DeskApp, make_application
-    from ui.commands import ensure_demo
 
     (width, height), scale = LARGE if large else NORMAL
     suffix = "-large" if large else ""
@@ -151,7 +148,7 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
     files: list[Path] = []
     with scratch_station_dir() as tmp:
         data_dir = tmp / "demo"
-        ensure_demo(data_dir, cases, kdf=KdfParams(8192, 1, 1), progress=False)
+        ensure_demo(data_dir, cases, kdf=KdfParams(8192, 1, 1))
         admin = login(data_dir, "admin", DEMO_PASSWORD)
         set_setting(admin, "font_scale", scale)
         admin.close()
@@ -196,6 +193,10 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
         main.stats.reload()
         settle(desk.runner, 300)
         _shot(main, out / f"07-stats{suffix}.png", files)
+        for n, tab in enumerate((main.stats.departments, main.stats.workers)):
+            main.stats.tabs.setCurrentWidget(tab)
+            settle(desk.runner, 200)
+            _shot(main, out / f"07{'bc'[n]}-stats-{tab.view_key}{suffix}.png", files)
         desk._on_main_logged_out()
         desk._on_logged_in(login(data_dir, "admin", DEMO_PASSWORD))
         main = desk.main

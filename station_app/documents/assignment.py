@@ -6,7 +6,7 @@ from __future__ import annotations
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import case_rows, cn_date, dept_names, flags_text
 from station_app.domain.enums import Department, Track
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 
 # What each department is asked to give an opinion on (the policy's 部门职责).
 OPINION_ASKS: dict[Department, str] = {

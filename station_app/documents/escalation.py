@@ -7,7 +7,7 @@ from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import cn_date, dept_names, matter_sections
 from station_app.domain.enums import Department
 from station_app.domain.lifecycle import DEFAULT_TASK_GROUP
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:

@@ -8,7 +8,7 @@ from typing import Any
 
 from station_app.domain.enums import TOWNS, Category, Channel, Department, Flag, InsuranceType
 from station_app.domain.masking import mask_id, mask_phone
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 
 
 def cn_date(value: date | datetime | str | None) -> str:

@@ -8,7 +8,7 @@ from reportlab.lib.units import mm
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import case_rows, category_text, cn_date, dept_names
 from station_app.domain.enums import Department
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:

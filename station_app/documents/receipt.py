@@ -5,7 +5,7 @@ from __future__ import annotations
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import applicant_name, case_rows, cn_date, cn_datetime, dept_names
 from station_app.domain.enums import Track
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 
 
 def track_explanation(case: CaseDetail) -> str:

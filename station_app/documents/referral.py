@@ -12,7 +12,7 @@ from station_app.documents.fmt import (
     periods_text,
 )
 from station_app.domain.enums import Department
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 from station_app.services.settings_schema import contact_confirmed
 
 SAMPLE_MARK = "(示例,未经确认)"

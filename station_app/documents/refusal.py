@@ -10,7 +10,7 @@ from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import applicant_name, category_text, cn_datetime, party_rows, periods_text
 from station_app.documents.referral import SAMPLE_NOTE, contact
 from station_app.domain.enums import Department
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 
 CHANNELS: dict[str, tuple[str, str]] = {
     "arbitration": (

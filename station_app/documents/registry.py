@@ -17,7 +17,7 @@ from station_app.documents import (
 )
 from station_app.documents.base import Built, PaperContext
 from station_app.documents.payload import PaperKind
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 
 BUILDERS: dict[PaperKind, Callable[[PaperContext, CaseDetail], Built]] = {
     PaperKind.RECEIPT: receipt.build,

@@ -10,7 +10,7 @@ from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.flow import cjk_punct
 from station_app.documents.fmt import applicant_name, category_text, cn_date, cn_datetime, dept_names, party_rows
 from station_app.domain.enums import ObjectionRoute, Track
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 
 
 def remedies(settings: Any) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import due_before, matter_sections
 from station_app.domain.enums import Department
-from station_app.services.dto import CaseDetail
+from station_app.dto.case import CaseDetail
 
 
 def _depts(codes: list[str] | None) -> str:

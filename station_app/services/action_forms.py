@@ -19,8 +19,8 @@ from station_app.domain.enums import (
     Track,
 )
 from station_app.domain.lifecycle import ACTIONS, DEFAULT_TASK_GROUP
+from station_app.dto.case import CaseDetail
 from station_app.services.case_actions import DELIVERY_METHODS, FEEDBACK_TO, PARTIES, SATISFACTION
-from station_app.services.dto import CaseDetail
 from station_app.services.session import Session
 
 Choices = tuple[tuple[str, str], ...]
@@ -42,6 +42,21 @@ class FormField:
     choices: Choices = ()
     default: Any = None
     maximum: int = 0  # for days
+
+    def to_json(self) -> dict[str, Any]:
+        """The field as `case act CASE ACTION --form` prints it: key, label, kind, required,
+        choices as `[{"value", "label"}]`, default, and `maximum` for a number of days."""
+        out: dict[str, Any] = {
+            "key": self.key,
+            "label": self.label,
+            "kind": self.kind,
+            "required": self.required,
+            "choices": [{"value": v, "label": label} for v, label in self.choices],
+            "default": self.default,
+        }
+        if self.kind == "days":
+            out["maximum"] = self.maximum
+        return out
 
 
 def _depts(depts: list[Department] | tuple[Department, ...]) -> Choices:

@@ -28,7 +28,8 @@ from station_app.services.user_service import add_user
 from station_app.store.keystore import KdfParams
 from station_app.synthetic import make_intake
 
-DEMO_PASSWORD = "mohe2025"
+DEMO_PASSWORD = "beiji-demo-2025"
+DEMO_MARKER = "DEMO-STATION.txt"  # in a demo station's folder: only such a folder is ever reset
 DEMO_STATION = ("232701100001", "西林吉镇社保费争议调解站", "232701100")
 DEMO_USERS = (("wangli", Role.WORKER, "王丽"), ("zhaogang", Role.HEAD, "赵刚"), ("admin", Role.ADMIN, "管理员"))
 WORKER, HEAD = "wangli", "zhaogang"
@@ -303,3 +304,40 @@ def build_demo(
         admin.close()
     users = tuple((u, r.label, d) for u, r, d in DEMO_USERS)
     return DemoInfo(data_dir, name, users, DEMO_PASSWORD, cases)
+
+
+def ensure_demo(
+    data_dir: Path,
+    cases: int = 300,
+    reset: bool = False,
+    kdf: KdfParams | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """The demo station in `data_dir`, built (`build_demo`) unless it is already there, rebuilt
+    with `reset`; never touches a real station. Returns `{"data_dir", "password", "users":
+    [{"name", "role", "display_name"}]}` (the JSON `station-app demo` prints).
+
+    Raises:
+        StationError: `data_dir` holds a station that is not a demo, or other files.
+    """
+    import shutil
+
+    from station_app.services.login_service import station_facts
+
+    marker = data_dir / DEMO_MARKER
+    facts = station_facts(data_dir)
+    if facts.exists and not marker.exists():
+        raise StationError("该数据目录中已有调解站数据,且不是演示站;请另选 --data-dir")
+    if reset and marker.exists():
+        shutil.rmtree(data_dir)
+        facts = station_facts(data_dir)
+    if not facts.exists:
+        if data_dir.exists() and any(data_dir.iterdir()):
+            raise StationError("演示站目录不为空;请另选 --data-dir")
+        build_demo(data_dir, cases, kdf=kdf, progress=progress)
+        marker.write_text("本目录是演示调解站,数据均为合成数据,可随时删除。\n", encoding="utf-8")
+    return {
+        "data_dir": str(data_dir),
+        "password": DEMO_PASSWORD,
+        "users": [{"name": name, "role": role.label, "display_name": display} for name, role, display in DEMO_USERS],
+    }

@@ -27,8 +27,8 @@ from sqlalchemy import Connection, text
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import DEPARTMENT_NAMES, DEPARTMENT_SHORT, Department
 from station_app.domain.lifecycle import HEADS
+from station_app.dto.case import CaseDetail
 from station_app.errors import NotFound, PermissionDenied, ValidationError
-from station_app.services.dto import CaseDetail
 from station_app.services.query_service import load_row
 from station_app.services.session import Session
 from station_app.store.db import read, write

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from station_app.domain.enums import DEPARTMENT_SHORT, TOWNS
 from station_app.domain.masking import mask_id, mask_phone
+from station_app.dto.case import CaseSummary
 from station_app.errors import ValidationError
 from station_app.services.disclosure_service import STATION, parse_recipient, recipient_label, take_list_approval
-from station_app.services.dto import CaseSummary
 from station_app.services.query_service import CaseQuery, list_cases
 from station_app.services.reveal_service import record_reveals, require_reveal
 from station_app.services.session import Session

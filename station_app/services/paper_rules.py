@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import Status, Track
+from station_app.dto.case import CaseDetail
 from station_app.errors import ValidationError
 from station_app.rules.deadlines import stage_plan
-from station_app.services.dto import CaseDetail
 from station_app.services.session import Session
 
 CASE_PAPERS = tuple(k.value for k in PaperKind if k is not PaperKind.REPORT)

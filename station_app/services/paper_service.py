@@ -19,10 +19,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, text
 
+from station_app.documents import report
 from station_app.documents.base import Built, PaperContext, StationInfo
 from station_app.documents.payload import PaperKind, parse_payload
 from station_app.documents.registry import BUILDERS
 from station_app.domain.enums import TOWNS
+from station_app.dto.case import CaseDetail
+from station_app.dto.stats import Stats
 from station_app.errors import PermissionDenied, StationError, ValidationError
 from station_app.services.disclosure_service import (
     STATION,
@@ -31,7 +34,6 @@ from station_app.services.disclosure_service import (
     parse_recipient,
     recipient_line,
 )
-from station_app.services.dto import CaseDetail
 from station_app.services.paper_rules import CASE_PAPERS, PROCEEDINGS, check_paper, paper_deadline, paper_kind
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
@@ -315,25 +317,26 @@ def _report_context(
     )
 
 
-def print_report(session: Session, month: str, build: Any, data: Any) -> PaperResult:
-    """Number and record a monthly report (`build(ctx, data) -> Built`); reprints keep the number."""
+def print_report(session: Session, month: str, stats: Stats) -> PaperResult:
+    """Number, sign and record the monthly report of `month` (YYYY-MM) on `stats`; a reprint
+    keeps the month's number."""
     key = _private_key(session)
     with write(session.store.engine) as conn:
         meta_key, existing = _report_number(conn, session, month)
         number = _number(conn, session, existing)
         ctx = _report_context(session, conn, number, key.sign)
         set_meta(conn, meta_key, ctx.paper_no)
-        built = build(ctx, data)
+        built = report.build(ctx, stats)
         return _record(session, conn, ctx, built, None, {"period": month})
 
 
-def preview_report(session: Session, month: str, build: Any, data: Any) -> PaperResult:
+def preview_report(session: Session, month: str, stats: Stats) -> PaperResult:
     """A draft of the monthly report for the screen (样稿): no number taken, nothing recorded."""
     with read(session.store.engine) as conn:
         _meta_key, existing = _report_number(conn, session, month)
         number = _draft_number(conn, session, existing)
         ctx = _report_context(session, conn, number, _unsigned, draft=True)
-    built = build(ctx, data)
+    built = report.build(ctx, stats)
     return PaperResult(
         built.pdf,
         ctx.paper_no,

@@ -21,14 +21,17 @@ Definitions:
   handles (lead or co), returns, extensions granted to it, clue transfers naming it, and the
   incidents recorded against it (工作失误, 引发舆情, 造成严重后果), with the list of incidents
   (date, case number, department, kind: never their text, which may name people).
+- 绩效考评 (五(四)) per station, per department as lead and as co-handler, and per worker:
+  `Performance`, computed by performance_service over the same cases; its definitions are in
+  `DeptRoleRow`, `WorkerRow` and `StationRow`, its tables (`Performance.views()`) are what the
+  screen, the Excel export and the monthly report show.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +47,29 @@ from station_app.domain.enums import (
     Status,
     Track,
 )
+from station_app.dto.stats import DEPT_COLUMNS as DEPT_COLUMNS
+from station_app.dto.stats import DEPT_FIGURES as DEPT_FIGURES
+from station_app.dto.stats import ROLE_LABELS as ROLE_LABELS
+from station_app.dto.stats import STATION_COLUMNS as STATION_COLUMNS
+from station_app.dto.stats import STATION_FIGURES as STATION_FIGURES
+from station_app.dto.stats import WORKER_COLUMNS as WORKER_COLUMNS
+from station_app.dto.stats import WORKER_FIGURES as WORKER_FIGURES
+from station_app.dto.stats import Column as Column
+from station_app.dto.stats import CountRow as CountRow
+from station_app.dto.stats import DeptRoleRow as DeptRoleRow
+from station_app.dto.stats import DeptWorkRow as DeptWorkRow
+from station_app.dto.stats import IncidentRow as IncidentRow
+from station_app.dto.stats import Performance as Performance
+from station_app.dto.stats import PerformanceView as PerformanceView
+from station_app.dto.stats import StationRow as StationRow
+from station_app.dto.stats import Stats as Stats
+from station_app.dto.stats import WorkerRow as WorkerRow
+from station_app.dto.stats import format_cell as format_cell
+from station_app.dto.stats import share as share
 from station_app.errors import ValidationError
 from station_app.services.session import Session
 from station_app.store.db import read
+from station_app.store.stats_queries import StageEvent, scope_events
 
 if TYPE_CHECKING:
     from station_app.services.paper_service import PaperResult
@@ -73,68 +96,6 @@ STAGE_EVENTS = (
 )
 
 
-@dataclass(frozen=True)
-class CountRow:
-    code: str
-    label: str
-    count: int
-
-
-@dataclass(frozen=True)
-class DeptWorkRow:
-    """One department's figures for 五(四): what it handled, and what went wrong."""
-
-    code: str
-    label: str
-    cases: int = 0
-    returns: int = 0
-    extensions: int = 0
-    clue_transfers: int = 0
-    work_errors: int = 0
-    public_opinion: int = 0
-    serious: int = 0
-
-    @property
-    def incidents(self) -> int:
-        return self.work_errors + self.public_opinion + self.serious
-
-    FIGURES = ("cases", "returns", "extensions", "clue_transfers", "work_errors", "public_opinion", "serious")
-
-    def cells(self) -> list[str]:
-        """The department's name and its figures as text, in `FIGURES` order (the monthly
-        report's section 七 and the stats screen's table share it)."""
-        return [self.label, *(str(getattr(self, f)) for f in self.FIGURES)]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "label": self.label,
-            "cases": self.cases,
-            "returns": self.returns,
-            "extensions": self.extensions,
-            "clue_transfers": self.clue_transfers,
-            "incidents": {
-                IncidentKind.WORK_ERROR.value: self.work_errors,
-                IncidentKind.PUBLIC_OPINION.value: self.public_opinion,
-                IncidentKind.SERIOUS_CONSEQUENCE.value: self.serious,
-            },
-            "incidents_total": self.incidents,
-        }
-
-
-@dataclass(frozen=True)
-class IncidentRow:
-    """One recorded incident (no text: it may name people)."""
-
-    at: str
-    case_no: str
-    dept: str
-    kind: IncidentKind
-
-    def to_json(self) -> dict[str, Any]:
-        return {"at": self.at, "case_no": self.case_no, "dept": self.dept, "kind": self.kind.value}
-
-
 _INCIDENT_FIELDS = {
     IncidentKind.WORK_ERROR: "work_errors",
     IncidentKind.PUBLIC_OPINION: "public_opinion",
@@ -145,65 +106,6 @@ _DEPT_EVENTS = {
     "extension_granted": "extensions",
     "clue_transferred": "clue_transfers",
 }
-
-
-@dataclass(frozen=True)
-class Stats:
-    date_from: date
-    date_to: date
-    total: int
-    accepted: int
-    resolved: int
-    concluded: int
-    on_time: int
-    overdue_open: int
-    by_category: tuple[CountRow, ...]
-    by_town: tuple[CountRow, ...]
-    by_department: tuple[CountRow, ...]
-    by_track: tuple[CountRow, ...]
-    by_status: tuple[CountRow, ...]
-    by_department_work: tuple[DeptWorkRow, ...] = ()
-    incidents: tuple[IncidentRow, ...] = ()
-
-    @property
-    def incident_count(self) -> int:
-        return len(self.incidents)
-
-    @property
-    def resolution_rate(self) -> float | None:
-        return self.resolved / self.accepted if self.accepted else None
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.on_time / self.concluded if self.concluded else None
-
-    def work_totals(self) -> list[str]:
-        """ "合计" and the sums of `by_department_work`'s figures, as text (report section 七)."""
-        return ["合计", *(str(sum(getattr(r, f) for r in self.by_department_work)) for f in DeptWorkRow.FIGURES)]
-
-    def to_json(self) -> dict[str, Any]:
-        def rows(items: tuple[CountRow, ...]) -> list[dict[str, Any]]:
-            return [{"code": r.code, "label": r.label, "count": r.count} for r in items]
-
-        return {
-            "date_from": self.date_from.isoformat(),
-            "date_to": self.date_to.isoformat(),
-            "total": self.total,
-            "accepted": self.accepted,
-            "resolved": self.resolved,
-            "concluded": self.concluded,
-            "on_time": self.on_time,
-            "overdue_open": self.overdue_open,
-            "resolution_rate": self.resolution_rate,
-            "on_time_rate": self.on_time_rate,
-            "by_category": rows(self.by_category),
-            "by_town": rows(self.by_town),
-            "by_department": rows(self.by_department),
-            "by_track": rows(self.by_track),
-            "by_status": rows(self.by_status),
-            "by_department_work": [r.to_json() for r in self.by_department_work],
-            "incidents": [r.to_json() for r in self.incidents],
-        }
 
 
 def _rows(counts: dict[str, int], labels: dict[str, str], keep_zero: bool = True) -> tuple[CountRow, ...]:
@@ -236,16 +138,13 @@ def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
                 {**params, "d": as_of},
             ).scalar_one()
         )
-        types = ", ".join(f"'{t}'" for t in STAGE_EVENTS)
-        events = conn.execute(
-            text(
-                f"SELECT case_uuid, type, at, payload FROM events WHERE type IN ({types}) AND case_uuid IN"
-                f" (SELECT uuid FROM cases WHERE {scope}) ORDER BY seq"
-            ),
-            params,
-        ).all()
+        events = scope_events(conn, params["a"], params["b"], STAGE_EVENTS)
         work, incidents = _department_work(conn, scope, params)
-    concluded, on_time = _timeliness(events)
+    answered = timeliness(events)
+    concluded, on_time = len(answered), sum(answered.values())
+    from station_app.services.performance_service import compute_performance
+
+    performance = compute_performance(session, date_from, date_to)
     total = sum(by_status.values())
     return Stats(
         date_from=date_from,
@@ -265,6 +164,7 @@ def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
         by_status=_rows(by_status, {s.value: s.label for s in Status}, keep_zero=False),
         by_department_work=work,
         incidents=incidents,
+        performance=performance,
     )
 
 
@@ -308,33 +208,36 @@ def _department_work(
         else:
             bump(dept, _DEPT_EVENTS[type_])
     order = [d.value for d in Department] + sorted(set(counts) - {d.value for d in Department})
-    rows = tuple(DeptWorkRow(code, _dept_label(code), **counts[code]) for code in order if code in counts)
+    rows = tuple(DeptWorkRow(code, dept_label(code), **counts[code]) for code in order if code in counts)
     return rows, tuple(incidents)
 
 
-def _dept_label(code: str) -> str:
+def dept_label(code: str) -> str:
     try:
         return DEPARTMENT_NAMES[Department(code)]
     except ValueError:
         return code
 
 
-def _timeliness(events: Sequence[Any]) -> tuple[int, int]:
-    """(concluded, on time) from the stage events of the cases in scope, in log order."""
+def timeliness(events: Iterable[StageEvent]) -> dict[str, bool]:
+    """Case uuid -> answered on time, for the cases answered (ANSWER_EVENTS), from their stage
+    events in log order: on time when every stage up to the answer ended by the deadline in
+    force (as extended)."""
     state: dict[str, tuple[date | None, bool, bool]] = {}  # uuid -> (current due, late, answered)
-    for case_uuid, type_, at, raw in events:
-        due, late, answered = state.get(case_uuid, (None, False, False))
+    for ev in events:
+        if ev.type not in STAGE_EVENTS:
+            continue
+        due, late, answered = state.get(ev.case_uuid, (None, False, False))
         if answered:
             continue
-        changes = json.loads(raw).get("set") or {}
-        day = datetime.fromisoformat(at).date()
-        if due is not None and ("stage" in changes or type_ in ANSWER_EVENTS) and day > due:
+        changes = ev.payload.get("set") or {}
+        day = datetime.fromisoformat(ev.at).date()
+        if due is not None and ("stage" in changes or ev.type in ANSWER_EVENTS) and day > due:
             late = True
         if "due_date" in changes:
             due = date.fromisoformat(changes["due_date"]) if changes["due_date"] else None
-        state[case_uuid] = (due, late, type_ in ANSWER_EVENTS)
-    concluded = [late for _, late, answered in state.values() if answered]
-    return len(concluded), sum(1 for late in concluded if not late)
+        state[ev.case_uuid] = (due, late, ev.type in ANSWER_EVENTS)
+    return {uuid: not late for uuid, (_, late, answered) in state.items() if answered}
 
 
 def month_range(month: str) -> tuple[date, date]:
@@ -349,20 +252,18 @@ def month_range(month: str) -> tuple[date, date]:
 
 def print_monthly_report(session: Session, month: str) -> PaperResult:
     """Build, number and record the monthly report; returns the paper service's PaperResult."""
-    from station_app.documents import report
     from station_app.services.paper_service import print_report
 
     first, last = month_range(month)
-    return print_report(session, month, report.build, compute_stats(session, first, last))
+    return print_report(session, month, compute_stats(session, first, last))
 
 
 def preview_monthly_report(session: Session, month: str) -> PaperResult:
     """A draft of the monthly report for the screen (样稿): nothing numbered or recorded."""
-    from station_app.documents import report
     from station_app.services.paper_service import preview_report
 
     first, last = month_range(month)
-    return preview_report(session, month, report.build, compute_stats(session, first, last))
+    return preview_report(session, month, compute_stats(session, first, last))
 
 
 def monthly_report(session: Session, month: str) -> bytes:

@@ -84,7 +84,7 @@ def test_selfcheck_on_a_pc_without_libgl_names_the_package(tmp_path: Path) -> No
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["HOME"] = str(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "station_app.cli", "selfcheck"],
+        [sys.executable, "-m", "station_launcher", "selfcheck"],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -111,7 +111,7 @@ def test_a_command_from_another_module_names_the_missing_user(tmp_path: Path) ->
         "worker",
         data_dir=data_dir,
         user="admin",
-        env=cli_env(STATION_NEW_PASSWORD="wang-first-pass"),
+        env=cli_env(STATION_NEW_PASSWORD="first-secret-71"),
     )
     assert added.returncode == 0, added.stderr
     out = run_cli(

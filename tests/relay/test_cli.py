@@ -21,7 +21,7 @@ from tests.relay.conftest import CITY, STATION_A, ed, keyring_bytes, make_bundle
 
 def _serve(*args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "station_app.cli", "relay", "serve", "--port", "0", *args],
+        [sys.executable, "-m", "station_launcher", "relay", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,7 +81,7 @@ def test_storage_defaults() -> None:
 def test_relay_serve_refuses_bad_input(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "station_app.cli", "relay", "serve", *args],
+            [sys.executable, "-m", "station_launcher", "relay", "serve", *args],
             capture_output=True,
             text=True,
             cwd=ROOT,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from station_app.domain.enums import Department, Status
+from station_app.dto.case import CaseDetail
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.services.case_service import intake, perform
-from station_app.services.dto import CaseDetail
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
 from tests.conftest import event_count

@@ -76,7 +76,7 @@ def test_screenshot_command_renders_every_screen(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATION_")}
     env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     out = subprocess.run(
-        [sys.executable, "-m", "station_app.cli", "screenshot", "--out", str(tmp_path), "--cases", "60"],
+        [sys.executable, "-m", "station_launcher", "screenshot", "--out", str(tmp_path), "--cases", "60"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -123,7 +123,7 @@ def test_ui_commands_do_not_import_qt() -> None:
 def test_selfcheck_prints_one_passing_line_per_check(tmp_path: Path) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(tmp_path))
     done = subprocess.run(
-        [sys.executable, "-m", "station_app", "selfcheck"],
+        [sys.executable, "-m", "station_launcher", "selfcheck"],
         capture_output=True,
         text=True,
         env=env,

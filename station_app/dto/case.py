@@ -1,0 +1,182 @@
+"""The case DTOs: a list row, a case with its routing, departments and timeline, an intake's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from station_app.domain.enums import Category, Department, Status, Track
+from station_app.domain.masking import mask_id, mask_identifiers, mask_phone
+from station_app.domain.routing import RoutingDecision
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case_no: str
+    uuid: str
+    routing: RoutingDecision
+    due_date: str | None
+    due_estimated: bool
+    warnings: tuple[str, ...] = ()  # kept, but worth a second look (四(一)): late disputed months
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"case_no": self.case_no, "uuid": self.uuid, "routing": self.routing.to_json()}
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One row of the case list (full identifiers: the screen masks them)."""
+
+    id: int
+    uuid: str
+    case_no: str
+    received_at: str
+    town_code: str
+    applicant_kind: str
+    applicant_name: str
+    applicant_id: str | None
+    applicant_phone: str | None
+    employer: str | None
+    category: Category
+    track: Track
+    lead: Department | None
+    status: Status
+    stage: str
+    stage_start: str | None
+    due_date: str | None
+    due_estimated: bool
+    extended: bool
+    handler: str
+    deadline_state: str  # ok | warn | overdue | none
+    due_for: str = ""  # what the due date is for and who owes it, e.g. "部门书面意见(承办部门)"
+    station_code: str = ""  # the station whose case it is
+
+    def to_json(self, reveal: bool = False) -> dict[str, Any]:
+        """The row as the command line prints it: ID and phone masked as on screen, in full
+        only with `reveal` (the caller has recorded the reveal: `reveal_service`)."""
+        return {
+            "case_no": self.case_no,
+            "uuid": self.uuid,
+            "station_code": self.station_code,
+            "received_at": self.received_at,
+            "town_code": self.town_code,
+            "applicant": self.applicant_name,
+            "applicant_id": (self.applicant_id or "") if reveal else mask_id(self.applicant_id),
+            "applicant_phone": (self.applicant_phone or "") if reveal else mask_phone(self.applicant_phone),
+            "employer": self.employer,
+            "category": int(self.category),
+            "track": self.track.value,
+            "lead": self.lead.value if self.lead else None,
+            "status": self.status.value,
+            "stage": self.stage,
+            "due_date": self.due_date,
+            "due_estimated": self.due_estimated,
+            "deadline_state": self.deadline_state,
+            "due_for": self.due_for,
+            "handler": self.handler,
+        }
+
+
+@dataclass(frozen=True)
+class DepartmentProgress:
+    """One department on a case: signature, return, opinion and its own opinion deadline
+    (`due_date`, `extended` once by a head; `on_time` once the opinion is in, else None;
+    `overdue` while an opinion is missing after its due date)."""
+
+    dept: Department
+    role: str  # lead | co
+    signed_at: str | None
+    returned_at: str | None
+    return_reason: str | None
+    opinion: str | None
+    opinion_at: str | None
+    opinion_file: dict[str, Any] | None
+    due_date: str | None = None
+    due_estimated: bool = False
+    extended: bool = False
+    opinion_on: str | None = None
+    on_time: bool | None = None
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    at: str
+    author: str
+    type: str
+    label: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    summary: CaseSummary
+    intake: dict[str, Any]
+    routing: RoutingDecision
+    departments: tuple[DepartmentProgress, ...]
+    notes: tuple[dict[str, Any], ...]
+    timeline: tuple[TimelineEntry, ...]
+    allowed_actions: tuple[str, ...]
+    approved: bool = False
+    objection_route: str | None = None
+    satisfaction: str | None = None
+    papers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    clue_transferred: bool = False  # 线索移送纪委监委 (a flag beside the case, not a status)
+    task_group: tuple[Department, ...] = ()  # named by the leading group's approval
+    blocked: tuple[tuple[str, str], ...] = ()  # (offered action, why it cannot be taken yet)
+
+    def why_not(self, action: str) -> str | None:
+        """Why an offered action cannot be taken yet (the service would refuse it), or None."""
+        return next((why for name, why in self.blocked if name == action), None)
+
+    def note(self, kind: str) -> dict[str, Any] | None:
+        """The latest note of a kind (e.g. `reply_issued`, `minutes_recorded`)."""
+        for n in reversed(self.notes):
+            if n["kind"] == kind:
+                return dict(n)
+        return None
+
+    def to_json(self, reveal: bool = False) -> dict[str, Any]:
+        """The case as `case show --json` prints it; identifiers masked unless `reveal` (see
+        `CaseSummary.to_json`)."""
+        out = self.summary.to_json(reveal)
+        out.update(
+            {
+                "intake": self.intake if reveal else mask_identifiers(self.intake),
+                "routing": self.routing.to_json(),
+                "departments": [
+                    {
+                        "dept": d.dept.value,
+                        "role": d.role,
+                        "signed_at": d.signed_at,
+                        "returned_at": d.returned_at,
+                        "opinion": d.opinion,
+                        "opinion_at": d.opinion_at,
+                        "due_date": d.due_date,
+                        "due_estimated": d.due_estimated,
+                        "extended": d.extended,
+                        "opinion_on": d.opinion_on,
+                        "on_time": d.on_time,
+                        "overdue": d.overdue,
+                    }
+                    for d in self.departments
+                ],
+                "timeline": [
+                    {"seq": t.seq, "at": t.at, "author": t.author, "type": t.type, "label": t.label}
+                    for t in self.timeline
+                ],
+                "allowed_actions": list(self.allowed_actions),
+                "blocked_actions": dict(self.blocked),
+                "approved": self.approved,
+                "objection_route": self.objection_route,
+                "satisfaction": self.satisfaction,
+                "clue_transferred": self.clue_transferred,
+                "task_group": [d.value for d in self.task_group],
+                "notes": [dict(n) for n in self.notes],
+            }
+        )
+        return out
