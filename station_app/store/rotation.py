@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 from station_app.errors import StationError
 from station_app.store.atomic import fsync_dir
 from station_app.store.db import make_engine, read
+from station_app.store.environment import EnvironmentProblem
 from station_app.store.keystore import Keystore
 from station_app.store.user_keys import UserKeys
 
@@ -46,6 +47,9 @@ def _opens(db_path: Path, key: bytes) -> Engine | None:
     try:
         with read(engine) as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
+    except EnvironmentProblem:  # a full disk or a read-only folder is not a wrong key
+        engine.dispose()
+        raise
     except StationError:
         engine.dispose()
         return None
