@@ -424,6 +424,23 @@ class Strings:
         "时效统计截至 {as_of}。"
     )
 
+    # -- backup -------------------------------------------------------------------------
+    backup_tab: str = "数据备份"
+    backup_tab_due: str = "数据备份(需备份)"
+    backup_hint: str = (
+        "备份文件已加密,含本站全部数据和密钥文件,可在使用中备份。请保存到U盘或另一块磁盘并妥善保管;"
+        "恢复时须输入备份中管理员的密码(命令行 station-app restore)。"
+    )
+    backup_last: str = "上次备份:{at}"
+    backup_never: str = "上次备份:尚未备份"
+    backup_due: str = "距上次备份已 {days} 天,超过提醒间隔,请立即备份。"
+    backup_due_never: str = "本站数据建立已 {days} 天,尚未备份,请立即备份。"
+    backup_now: str = "立即备份…"
+    backup_choose: str = "选择保存备份的文件夹"
+    backup_running: str = "正在备份,请稍候…"
+    backup_done: str = "备份完成:{file}\n大小 {size},{cases} 件案件,{events} 条记录,已核验。"
+    backup_heads_only: str = "仅站长或管理员可以备份。"
+
     # -- settings and users ---------------------------------------------------------------
     settings_title: str = "设置"
     settings_rules: str = "时限与阈值"

@@ -114,6 +114,11 @@ class SettingsView(Page):
         self.tabs.addTab(self._contacts_tab(), TR.settings_contacts)
         self.tabs.addTab(self._calendar_tab(), TR.settings_calendar)
         self.tabs.addTab(self._display_tab(), TR.settings_display)
+        from ui.backup_panel import BackupPanel
+
+        self.backup = BackupPanel(session, runner, self.apply, self.errors, self.can_edit)
+        self.tabs.addTab(self.backup, TR.backup_tab_due if self.backup.overdue_days() is not None else TR.backup_tab)
+        self.backup.backed_up.connect(self._on_backup_backed_up)
         self.users: UsersView | None = None
         if self.allowed.sees_users:
             self.users = UsersView(session)
@@ -299,6 +304,9 @@ class SettingsView(Page):
             show_error(self, exc)
             return
         self.settings_changed.emit({"font_scale"})
+
+    def _on_backup_backed_up(self, _result: object) -> None:
+        self.tabs.setTabText(self.tabs.indexOf(self.backup), TR.backup_tab)
 
     def _on_import_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, TR.settings_calendar_import, "", TR.settings_calendar_filter)
