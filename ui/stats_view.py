@@ -99,12 +99,12 @@ class StatsView(Page):
     def refresh(self) -> None:
         from station_app.services.stats_service import compute_stats
 
-        start = self.date_from.date().toPython()
-        end = self.date_to.date().toPython()
+        start: date = self.date_from.date().toPython()  # type: ignore[assignment]
+        end: date = self.date_to.date().toPython()  # type: ignore[assignment]
         session = self.session
         self.runner.run(
             lambda: compute_stats(session, start, end),
-            self.show_stats,  # type: ignore[arg-type]
+            self.show_stats,
             lambda exc: show_error(self, exc),
             key="stats",
         )
