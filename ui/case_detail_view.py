@@ -320,7 +320,7 @@ class CaseDetailView(Page):
     def start_action(self, action: str) -> ActionDialog | None:
         if self.detail is None:
             return None
-        dialog = ActionDialog(self.session, self.detail, action, self)
+        dialog = ActionDialog(self.session, self.detail, action, self.runner, self)
         dialog.performed.connect(self._on_dialog_performed)
         dialog.open()
         return dialog

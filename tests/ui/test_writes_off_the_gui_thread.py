@@ -1,0 +1,58 @@
+"""Writes run on the runner's writer, not on the GUI thread: while one is on its way its button
+is disabled and the window keeps answering; when it lands, the screen shows the result."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from station_app.services.case_service import intake
+from station_app.services.query_service import get_case
+from station_app.services.session import Session
+from tests.factories import joint_intake
+
+
+def _hold_writer(runner: Any) -> threading.Event:
+    """Occupy the runner's one writer until the returned event is set (an earlier write still
+    under way: a slow disk, an Argon2id wrap)."""
+    release = threading.Event()
+    runner.run(lambda: release.wait(30), lambda _result: None, write=True)
+    return release
+
+
+def test_an_action_in_flight_disables_its_button_and_its_result_lands(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any
+) -> None:
+    case_no = intake(worker, joint_intake(name="周芷若")).case_no
+    main_window.open_case(case_no)
+    dialog = main_window.detail.start_action("route")
+    qtbot.addWidget(dialog)
+    release = _hold_writer(runner)
+    try:
+        dialog.ok_button.click()
+        assert dialog.busy and not dialog.ok_button.isEnabled()
+        assert dialog.isVisible()
+        qtbot.wait(100)  # the event loop runs on: the window is not frozen
+        assert get_case(worker, case_no).summary.status.value == "registered"  # not yet written
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not dialog.busy)
+    assert not dialog.isVisible()
+    assert main_window.detail.detail.summary.status.value == "routed"
+    assert "route" not in main_window.detail.action_buttons
+
+
+def test_a_refused_action_lands_its_message_and_gives_the_button_back(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any
+) -> None:
+    case_no = intake(worker, joint_intake(name="郭靖")).case_no
+    main_window.open_case(case_no)
+    dialog = main_window.detail.start_action("escalate")  # needs a reason
+    qtbot.addWidget(dialog)
+    release = _hold_writer(runner)
+    dialog.ok_button.click()
+    assert dialog.busy
+    release.set()
+    qtbot.waitUntil(lambda: not dialog.busy)
+    assert dialog.isVisible() and dialog.errors["reason"].text()
+    assert dialog.ok_button.isEnabled()
