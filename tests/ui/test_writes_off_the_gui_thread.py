@@ -56,3 +56,47 @@ def test_a_refused_action_lands_its_message_and_gives_the_button_back(
     qtbot.waitUntil(lambda: not dialog.busy)
     assert dialog.isVisible() and dialog.errors["reason"].text()
     assert dialog.ok_button.isEnabled()
+
+
+def test_a_password_change_in_flight_disables_its_button_and_then_the_new_password_opens(
+    qtbot: Any, worker: Session, runner: Any, data_dir: Any, clock: Any
+) -> None:
+    from station_app.services.session import login
+    from ui.users_view import AccountPanel
+
+    panel = AccountPanel(worker, runner)
+    qtbot.addWidget(panel)
+    panel.password.setText("wang-new-pass-1")
+    panel.password2.setText("wang-new-pass-1")
+    release = _hold_writer(runner)
+    try:
+        panel.button.click()
+        assert panel.busy and not panel.button.isEnabled()
+        qtbot.wait(100)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not panel.busy)
+    assert panel.password.text() == "" and panel.error.text() == ""
+    login(data_dir, worker.user, "wang-new-pass-1", clock).close()
+
+
+def test_a_settings_save_in_flight_disables_the_save_buttons_and_then_lands(
+    qtbot: Any, desk_station: Session, runner: Any
+) -> None:
+    from ui.settings_view import SettingsView
+
+    view = SettingsView(desk_station, runner)
+    qtbot.addWidget(view)
+    view.editors["opinion_days"].setValue(8)
+    release = _hold_writer(runner)
+    try:
+        view._on_rules_save_clicked()
+        assert view.saving and not any(b.isEnabled() for b in view.save_buttons)
+        assert desk_station.setting("opinion_days") != 8
+    finally:
+        release.set()
+    with qtbot.waitSignal(view.settings_changed) as changed:
+        pass
+    assert changed.args[0] == {"opinion_days"}
+    assert not view.saving and all(b.isEnabled() for b in view.save_buttons)
+    assert desk_station.setting("opinion_days") == 8
