@@ -151,7 +151,7 @@ class CaseDetailView(Page):
         self.actions_box.setObjectName("panel")
         self.actions_layout = QGridLayout(self.actions_box)
         column.addWidget(self.actions_box)
-        self.summary = CaseSummaryWidget(session)
+        self.summary = CaseSummaryWidget(session, runner)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.summary)

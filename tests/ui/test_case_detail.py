@@ -125,6 +125,7 @@ def test_revealing_an_identifier_in_the_detail_is_recorded(qtbot: Any, worker: S
     summary = main_window.detail.summary
     before = event_count(worker)
     summary.phone.button.click()
+    qtbot.waitUntil(lambda: not summary.phone.busy)  # recorded on the runner's writer
     assert summary.phone.label.text() == data["applicant"]["phone"]
     assert event_count(worker) == before + 1
     main_window.detail.hide_personal_data()

@@ -100,3 +100,22 @@ def test_a_settings_save_in_flight_disables_the_save_buttons_and_then_lands(
     assert changed.args[0] == {"opinion_days"}
     assert not view.saving and all(b.isEnabled() for b in view.save_buttons)
     assert desk_station.setting("opinion_days") == 8
+
+
+def test_a_reveal_in_flight_keeps_the_mask_until_it_is_recorded(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any
+) -> None:
+    data = joint_intake(name="黄蓉")
+    case_no = intake(worker, data).case_no
+    main_window.open_case(case_no)
+    phone = main_window.detail.summary.phone
+    release = _hold_writer(runner)
+    try:
+        phone.button.click()
+        assert phone.busy and "*" in phone.label.text()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not phone.busy)
+    assert phone.label.text() == data["applicant"]["phone"]
+    kinds = [e.type for e in get_case(worker, case_no).timeline]
+    assert "personal_data_revealed" in kinds
