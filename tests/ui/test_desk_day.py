@@ -255,6 +255,7 @@ def test_a_case_not_accepted_offers_the_refusal_notice(
     main.go("intake")
     main.intake.form.load_data(not_accepted_intake(name="李四"))
     main.intake.save()
+    qtbot.waitUntil(lambda: not main.intake.saving)  # saved on the runner's writer
     assert main.intake.last_saved is not None
     button = main.intake.receipt_button
     assert button.text() == "打印不予受理告知书" and not main.intake.referral_button.isVisibleTo(main.intake)

@@ -119,3 +119,29 @@ def test_a_reveal_in_flight_keeps_the_mask_until_it_is_recorded(
     assert phone.label.text() == data["applicant"]["phone"]
     kinds = [e.type for e in get_case(worker, case_no).timeline]
     assert "personal_data_revealed" in kinds
+
+
+def test_an_intake_save_in_flight_disables_save_and_a_second_ctrl_s_adds_nothing(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any
+) -> None:
+    from tests.conftest import event_count
+    from tests.ui.test_intake_input import fill_required
+
+    main_window.go("intake")
+    view = main_window.intake
+    fill_required(view.form, qtbot)
+    before = event_count(worker)
+    release = _hold_writer(runner)
+    try:
+        view.save()
+        assert view.saving and not view.save_button.isEnabled()
+        view.save()  # pressed again while the first is on its way
+        qtbot.wait(100)
+        assert view.last_saved is None
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not view.saving)
+    assert view.last_saved is not None and view.saved_banner.isVisibleTo(view)
+    assert view.last_saved.case_no in view.saved_banner.text()
+    assert event_count(worker) == before + 1  # one case registered, not two
+    assert view.save_button.isEnabled()
