@@ -63,18 +63,19 @@ class _Revealable(QWidget):
         from station_app.services.case_service import reveal
 
         session, case_no, field = self.owner.session, self.owner.case_no, self.field
+        masked_at = self.owner.masked_count
         self.button.setEnabled(False)
         self.owner.runner.run(
             lambda: reveal(session, case_no, field),
-            lambda value: self._on_reveal_done(case_no, str(value)),
+            lambda value: self._on_reveal_done(case_no, masked_at, str(value)),
             self._on_reveal_failed,
             write=True,
         )
 
-    def _on_reveal_done(self, case_no: str, value: str) -> None:
+    def _on_reveal_done(self, case_no: str, masked_at: int, value: str) -> None:
         self.button.setEnabled(True)
-        if case_no != self.owner.case_no:
-            return  # another case is on screen by now
+        if case_no != self.owner.case_no or masked_at != self.owner.masked_count:
+            return  # another case is on screen by now, or the screen was locked meanwhile
         self.label.setText(value)
         self.button.hide()
 
@@ -88,6 +89,7 @@ class CaseSummaryWidget(QWidget):
         super().__init__()
         self.session, self.runner = session, runner
         self.case_no = ""
+        self.masked_count = 0
         self._masked: dict[str, str] = {}
         self.form = QFormLayout(self)
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -170,5 +172,6 @@ class CaseSummaryWidget(QWidget):
         return label_width + self.form.horizontalSpacing() + field_width + margins.left() + margins.right()
 
     def mask_again(self) -> None:
+        self.masked_count += 1  # a reveal still on its way is not shown
         self.id_number.show_masked(self._masked.get("id", ""))
         self.phone.show_masked(self._masked.get("phone", ""))

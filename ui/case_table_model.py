@@ -98,6 +98,7 @@ class CaseTableModel(QAbstractTableModel):
         self._rows: list[CaseSummary] = []
         self._total = 0
         self._revealed: dict[tuple[str, str], str] = {}
+        self._forgotten = 0
 
     # -- loading ----------------------------------------------------------------------------
     def load(self, query: CaseQuery | None = None) -> None:
@@ -160,15 +161,17 @@ class CaseTableModel(QAbstractTableModel):
         case = self.case_at(row)
         if case is None:
             return
-        session, case_no = self.session, case.case_no
+        session, case_no, forgotten_at = self.session, case.case_no, self._forgotten
         runner.run(
             lambda: reveal(session, case_no, field),
-            lambda value: self._on_reveal_done(case_no, field, str(value)),
+            lambda value: self._on_reveal_done(case_no, field, str(value), forgotten_at),
             on_error,
             write=True,
         )
 
-    def _on_reveal_done(self, case_no: str, field: str, value: str) -> None:
+    def _on_reveal_done(self, case_no: str, field: str, value: str, forgotten_at: int) -> None:
+        if forgotten_at != self._forgotten:
+            return  # the screen was locked while the reveal was on its way
         self._revealed[(case_no, field)] = value
         column = COLUMN_INDEX["id" if field == "applicant_id" else "phone"]
         for row, case in enumerate(self._rows):
@@ -176,6 +179,7 @@ class CaseTableModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(row, column), self.index(row, column))
 
     def forget_revealed(self) -> None:
+        self._forgotten += 1  # a reveal still on its way is not shown
         if self._revealed:
             self._revealed.clear()
             if self._rows:

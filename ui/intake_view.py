@@ -187,8 +187,11 @@ class IntakeView(Page):
         )
 
     def save_draft_now(self) -> None:
-        """Keep the form in the encrypted store at once (lock, close)."""
+        """Keep the form in the encrypted store at once (lock, close); not while the form is
+        being registered as a case (its draft goes with the save)."""
         self.draft_timer.stop()
+        if self.saving:
+            return
         if self.form.is_blank():
             clear_draft(self.session)
         else:

@@ -145,3 +145,20 @@ def test_an_intake_save_in_flight_disables_save_and_a_second_ctrl_s_adds_nothing
     assert view.last_saved.case_no in view.saved_banner.text()
     assert event_count(worker) == before + 1  # one case registered, not two
     assert view.save_button.isEnabled()
+
+
+def test_a_reveal_that_lands_after_the_screen_was_locked_stays_masked(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any
+) -> None:
+    case_no = intake(worker, joint_intake(name="杨过")).case_no
+    main_window.open_case(case_no)
+    phone = main_window.detail.summary.phone
+    release = _hold_writer(runner)
+    try:
+        phone.button.click()
+        main_window.lock()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not phone.busy)
+    assert "*" in phone.label.text()
+    main_window.idle.detach()
