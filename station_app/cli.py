@@ -22,6 +22,7 @@ from station_app.errors import AuthError, StationError, ValidationError
 log = logging.getLogger("station_app.cli")
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
+REVEAL_HELP = "显示完整身份证号和电话(每次查看均记录在案)"
 
 
 class CliError(Exception):
@@ -125,6 +126,9 @@ def _session(args: argparse.Namespace) -> Any:
 def cmd_init(args: argparse.Namespace) -> int:
     from station_app.services.station_service import check_station, init_station
 
+    missing = [k for k in ("station_code", "station_name", "town_code", "admin") if getattr(args, k, None) is None]
+    if missing:  # optional only beside --provision (registered by the sync package)
+        raise ValidationError({k: "必填" for k in missing})
     fields = check_station(args.station_code, args.station_name, args.town_code)
     if fields:
         raise ValidationError(fields)
@@ -186,50 +190,53 @@ def cmd_case_add(args: argparse.Namespace) -> int:
 def cmd_case_list(args: argparse.Namespace) -> int:
     from station_app.domain.enums import Status
     from station_app.services.query_service import CaseQuery, list_cases
+    from station_app.services.reveal_service import list_json
 
     if args.status:
         try:
             Status(args.status)
         except ValueError:
             raise ValidationError({"status": "未知状态"}) from None
+    if not 0 <= args.limit <= 100_000:
+        raise ValidationError({"limit": "条数应在0至100000之间"})
     session = _session(args)
     try:
-        rows = list_cases(
-            session,
-            CaseQuery(search=args.search, status=args.status, overdue=args.overdue),
-            limit=args.limit,
-        )
+        query = CaseQuery(search=args.search, status=args.status, overdue=args.overdue, station=args.station)
+        if args.json:
+            _out(list_json(session, query, args.limit, reveal=args.reveal))
+            return EXIT_OK
+        rows = list_cases(session, query, limit=args.limit)
     finally:
         session.close()
-    if args.json:
-        _out([r.to_json() for r in rows])
-    else:
-        for r in rows:
-            print(f"{r.case_no}  {r.status.label}  {r.track.label}  {r.due_date or ''}")
+    for r in rows:
+        print(f"{r.case_no}  {r.status.label}  {r.track.label}  {r.due_date or ''}")
     return EXIT_OK
 
 
 def cmd_case_show(args: argparse.Namespace) -> int:
     from station_app.services.query_service import get_case
+    from station_app.services.reveal_service import case_json
 
     session = _session(args)
     try:
+        if args.json or args.reveal:
+            _out(case_json(session, args.case_no, reveal=args.reveal))
+            return EXIT_OK
         detail = get_case(session, args.case_no)
     finally:
         session.close()
-    if args.json:
-        _out(detail.to_json())
-    else:
-        s = detail.summary
-        print(f"{s.case_no} {s.status.label} {s.track.label} 牵头:{s.lead.full_name if s.lead else '无'}")
-        for reason in detail.routing.reasons:
-            print("  " + reason)
+    s = detail.summary
+    print(f"{s.case_no} {s.status.label} {s.track.label} 牵头:{s.lead.full_name if s.lead else '无'}")
+    for reason in detail.routing.reasons:
+        print("  " + reason)
     return EXIT_OK
 
 
 def cmd_case_act(args: argparse.Namespace) -> int:
     from station_app.services.case_service import perform
 
+    if args.form:
+        return _print_action_form(args)
     data = _read_stdin_json() if not sys.stdin.isatty() else {}
     if not isinstance(data, dict):
         raise ValidationError({"_": "输入应为JSON对象"})
@@ -244,36 +251,74 @@ def cmd_case_act(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_action_form(args: argparse.Namespace) -> int:
+    """`case act CASE ACTION --form`: the inputs the action asks for on this case, as the desk's
+    dialog draws them (`{"case_no", "action", "label", "fields": [...]}`)."""
+    from station_app.domain.lifecycle import ACTIONS
+    from station_app.services.action_forms import action_form
+    from station_app.services.query_service import get_case
+
+    if args.action not in ACTIONS:
+        raise ValidationError({"action": "未知的办理操作"})
+    session = _session(args)
+    try:
+        detail = get_case(session, args.case_no)
+        fields = action_form(session, detail, args.action)
+    finally:
+        session.close()
+    _out(
+        {
+            "case_no": detail.summary.case_no,
+            "action": args.action,
+            "label": ACTIONS[args.action].label,
+            "allowed": args.action in detail.allowed_actions,
+            "fields": [f.to_json() for f in fields],
+        }
+    )
+    return EXIT_OK
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import DBAPIError
 
-    from station_app.services.audit_service import integrity, verify
+    from station_app.services.audit_service import accounts, integrity, verify
 
     session = _session(args)
+    problems: list[Any] = []
     try:
         pages = integrity(session)
-        damaged = [name for name, problems in pages.items() if problems]
+        damaged = [name for name, problems_ in pages.items() if problems_]
         try:
             report = verify(session)
+            problems = accounts(session)
         except DBAPIError:
             if not damaged:
                 raise
             report = None  # the log cannot be read past the damaged page
     finally:
         session.close()
+    checked = {"ok": not problems, "problems": [p.to_json() for p in problems]}
     if damaged:
         print("数据库文件损坏:" + "、".join(damaged) + " 报告了问题,请恢复最新的备份或联系市级管理员", file=sys.stderr)
-    if report is not None and report.ok and not damaged:
+    if problems:
+        print(f"账户记录有问题:{problems[0].name} {problems[0].reason}", file=sys.stderr)
+    if report is not None and report.ok and not damaged and not problems:
         _out({"ok": True, "events": report.count, "integrity": pages})
         return EXIT_OK
     if report is None:
         _out({"ok": False, "integrity": pages})
+        return EXIT_ERROR
+    if report.ok:  # the chains hold; an account event or the users table does not
+        first = problems[0] if problems else None
+        _out({"ok": False, "events": report.count, "integrity": pages, "accounts": checked,
+              "bad_uuid": first.event if first else None, "reason": first.reason if first else None})  # fmt: skip
         return EXIT_ERROR
     _out(
         {
             "ok": False,
             "events": report.count,
             "integrity": pages,
+            "accounts": checked,
             "bad_seq": report.bad_seq,
             "bad_uuid": report.bad_uuid,
             "reason": report.reason,
@@ -333,20 +378,25 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
-    from station_app.services.user_service import add_user, check_password, check_user_name
+    from station_app.services.user_service import add_user, check_user_name
+    from station_app.store.keystore import Keystore
+    from station_app.store.station_store import keys_path
 
     fields = {}
     if (why := check_user_name(args.name)) is not None:
         fields["name"] = why
-    if args.role not in ("worker", "head", "admin"):
-        fields["role"] = "角色应为 worker、head 或 admin"
+    if args.role not in ("worker", "head", "admin", "coordinator"):
+        fields["role"] = "角色应为 worker、head、admin 或 coordinator"
     if fields:
         raise ValidationError(fields)
+    city = Keystore.load(keys_path(_data_dir(args))).profile == "city"
+    if args.role == "coordinator" and not city:
+        raise CliError("市级协调员(coordinator)只能在市级数据中添加")
+    if city and args.role in ("worker", "head"):
+        raise CliError("市级数据只能添加 coordinator 或 admin 账户")
     session = _session(args)
     try:
         new_password = read_password(f"{args.name} 的新密码: ", env="STATION_NEW_PASSWORD", confirm=True)
-        if (why := check_password(new_password)) is not None:
-            raise ValidationError({"password": why})
         info = add_user(session, args.name, args.role, new_password, args.display_name)
     finally:
         session.close()
@@ -379,6 +429,30 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    from station_app.services.user_service import disable_user, enable_user
+
+    session = _session(args)
+    try:
+        info = (disable_user if args.users_command == "disable" else enable_user)(session, args.name)
+    finally:
+        session.close()
+    _out({"name": info.name, "active": info.active})
+    return EXIT_OK
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from station_app.services.key_service import rotate_store_key
+
+    session = _session(args)
+    try:
+        result = rotate_store_key(session)
+    finally:
+        session.close()
+    _out({"rotated": True, "accounts": list(result.accounts)})
+    return EXIT_OK
+
+
 def cmd_users_list(args: argparse.Namespace) -> int:
     from station_app.services.user_service import list_users
 
@@ -394,12 +468,18 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from station_app.bench import run_bench
 
-    result = run_bench(
-        cases=args.cases,
-        workdir=Path(args.workdir) if args.workdir else None,
-        progress=(lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None,
-        gui=not args.no_gui,
-    )
+    progress = (lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None
+    if args.profile == "city":
+        from station_app.bench_city import run_city_bench
+
+        result = run_city_bench(args.cases, Path(args.workdir) if args.workdir else None, progress, not args.no_gui)
+    else:
+        result = run_bench(
+            cases=args.cases,
+            workdir=Path(args.workdir) if args.workdir else None,
+            progress=progress,
+            gui=not args.no_gui,
+        )
     if args.json:
         _out(result)
     else:
@@ -450,10 +530,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("init", help="初始化调解站")
-    p.add_argument("--station-code", required=True)
-    p.add_argument("--station-name", required=True)
-    p.add_argument("--town-code", required=True)
-    p.add_argument("--admin", required=True)
+    p.add_argument("--station-code")
+    p.add_argument("--station-name")
+    p.add_argument("--town-code")
+    p.add_argument("--admin")
     p.set_defaults(func=cmd_init)
 
     sub.add_parser("route", help="读取受理JSON,输出分流决定(指定 --data-dir 时按本站设置,需登录)").set_defaults(
@@ -467,16 +547,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search")
     p.add_argument("--status")
     p.add_argument("--overdue", action="store_true")
+    p.add_argument("--station", help="只列出该调解站的案件(市级)")
     p.add_argument("--limit", type=int, default=200)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--reveal", action="store_true", help=REVEAL_HELP)
     p.set_defaults(func=cmd_case_list)
     p = case.add_parser("show")
     p.add_argument("case_no")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--reveal", action="store_true", help=REVEAL_HELP)
     p.set_defaults(func=cmd_case_show)
     p = case.add_parser("act", help="办理操作(数据JSON从标准输入读取)")
     p.add_argument("case_no")
     p.add_argument("action")
+    p.add_argument("--form", action="store_true", help="只输出该操作需要填写的项目(与办理对话框相同),不执行")
     p.set_defaults(func=cmd_case_act)
 
     audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
@@ -505,12 +589,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.set_defaults(func=cmd_users_unlock)
     users.add_parser("list").set_defaults(func=cmd_users_list)
+    for verb, text_ in (("disable", "停用账户(保留记录,不能再登录)"), ("enable", "重新启用已停用的账户")):
+        p = users.add_parser(verb, help=text_)
+        p.add_argument("name")
+        p.set_defaults(func=cmd_users_disable)
+
+    keys = sub.add_parser("keys", help="密钥").add_subparsers(dest="keys_command", required=True)
+    keys.add_parser("rotate", help="轮换数据库密钥(管理员;其他程序须已关闭本站)").set_defaults(func=cmd_keys_rotate)
 
     p = sub.add_parser("bench", help="性能基准")
     p.add_argument("--json", action="store_true")
     p.add_argument("--cases", type=int, default=100_000)
     p.add_argument("--workdir")
     p.add_argument("--no-gui", action="store_true", help="不测量桌面程序启动")
+    p.add_argument(
+        "--profile", choices=("station", "city"), default="station", help="city:多个调解站案件的市级库(建好后缓存)"
+    )
     p.set_defaults(func=cmd_bench)
 
     for extra in EXTRA_COMMANDS:
@@ -531,6 +625,7 @@ def _load_extras() -> None:
     for module in (
         "station_app.documents.cli",
         "station_app.oversight_cli",
+        "station_app.backup_cli",
     ):
         register = getattr(__import__(module, fromlist=["register"]), "register", None)
         if register is not None and register not in EXTRA_COMMANDS:
@@ -561,6 +656,7 @@ def _early_logging(argv: Sequence[str] | None) -> None:
     from station_app.paths import setup_logging
 
     logging.getLogger("station_app").addHandler(logging.NullHandler())  # never Python's last resort
+    logging.raiseExceptions = False  # a log that cannot be written (disk full) prints nothing
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -593,6 +689,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout), 1 anything else with one line on stderr; never a stack trace on stderr."""
     args: argparse.Namespace | None = None
     try:
+        from station_app.paths import private_umask
+
+        private_umask()  # the store, its WAL and SHM, logs and exports: 0600 in 0700 folders
         _early_logging(argv)
         _load_extras()
         parser = build_parser()
@@ -616,7 +715,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
-    except Exception as exc:  # our bug: one line for the user, the traceback (no data) in the log
+    except Exception as exc:  # the environment (disk full, ...) or our bug: one line for the user
+        from station_app.store.environment import as_environment_problem
+
+        data_dir = _data_dir(args) if args is not None else None
+        if (problem := as_environment_problem(exc, data_dir)) is not None:
+            log.warning("command %s: environment problem %s", getattr(args, "command", None), problem.kind)
+            print(str(problem), file=sys.stderr)
+            return EXIT_ERROR
+        # our bug: the traceback (no data) in the log
         frames = "".join(traceback.format_tb(exc.__traceback__))
         log.error("unexpected %s in command %s\n%s", type(exc).__name__, getattr(args, "command", None), frames)
         print(f"内部错误:{type(exc).__name__}", file=sys.stderr)

@@ -1,5 +1,5 @@
-"""`station-app disclosure`, `station-app export cases` and `station-app settings contacts|confirm-contacts`:
-the confidentiality (五(三)) and accountability (五(四)) commands. Registered through
+"""`station-app disclosure`, `station-app export cases`, `station-app settings contacts|confirm-contacts`
+and `station-app stats`: the confidentiality (五(三)) and accountability (五(四)) commands. Registered through
 `station_app.cli.EXTRA_COMMANDS`; no rules live here. Incidents are the `incident` case action
 (`station-app case act CASE_NO incident` with `{"kind", "dept", "text"}` on stdin).
 """
@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from station_app.cli import EXIT_OK, _out, _session
+from station_app.cli import EXIT_OK, REVEAL_HELP, _out, _session
 from station_app.errors import ValidationError
 
 
@@ -57,7 +57,8 @@ def cmd_export_cases(args: argparse.Namespace) -> int:
         raise ValidationError({"out": "输出文件应以 .xlsx 结尾"})
     session = _session(args)
     try:
-        result = export_case_list(session, CaseQuery(search=args.search, status=args.status), args.to, args.limit)
+        query = CaseQuery(search=args.search, status=args.status)
+        result = export_case_list(session, query, args.to, args.limit, reveal=args.reveal)
     finally:
         session.close()
     from station_app.store.atomic import atomic_write_bytes
@@ -94,7 +95,28 @@ def cmd_settings_confirm_contacts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    """绩效考评 (五(四)) of the cases received in the period: per station, department (lead and co)
+    and worker, as JSON (`Performance.to_json`)."""
+    from station_app.services.performance_service import compute_performance, parse_period
+
+    first, last = parse_period(args.date_from, args.date_to)  # refused before the password
+    session = _session(args)
+    try:
+        performance = compute_performance(session, first, last)
+    finally:
+        session.close()
+    _out(performance.to_json())
+    return EXIT_OK
+
+
 def register(sub: Any) -> None:
+    p = sub.add_parser("stats", help="绩效考评统计(五(四)):按调解站、部门(牵头/协办)、工作人员")
+    p.add_argument("--from", dest="date_from", required=True, help="开始日期 YYYY-MM-DD(按受理日期)")
+    p.add_argument("--to", dest="date_to", required=True, help="结束日期 YYYY-MM-DD(含)")
+    p.add_argument("--json", action="store_true", help="输出JSON(默认即为JSON)")
+    p.set_defaults(func=cmd_stats)
+
     disclosure = sub.add_parser("disclosure", help="对外提供信息报批(五(三))").add_subparsers(
         dest="disclosure_command", required=True
     )
@@ -109,12 +131,13 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_disclosure_list)
 
     export = sub.add_parser("export", help="导出").add_subparsers(dest="export_command", required=True)
-    p = export.add_parser("cases", help="案件清单(Excel,含完整身份证号和电话)")
+    p = export.add_parser("cases", help="案件清单(Excel;身份证号和电话默认遮蔽,--reveal 显示完整并记录)")
     p.add_argument("--to", required=True, help="接收单位:部门代码,或 station(本站留存)")
     p.add_argument("--out", required=True, help="输出 .xlsx 文件")
     p.add_argument("--search")
     p.add_argument("--status")
     p.add_argument("--limit", type=int, default=10_000)
+    p.add_argument("--reveal", action="store_true", help=REVEAL_HELP)
     p.set_defaults(func=cmd_export_cases)
 
     settings = sub.add_parser("settings", help="设置").add_subparsers(dest="settings_command", required=True)

@@ -1,9 +1,12 @@
-"""Where the station keeps its data and its log."""
+"""Where the station keeps its data and its log, and who may read them: the data folder and its
+subfolders are 0700 and every file in them 0600 (the umask at start, and explicit modes where
+files are made), so another account on a shared PC reads nothing, not even encrypted pages."""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -16,12 +19,52 @@ def default_data_dir() -> Path:
     return Path(user_data_dir(APP_NAME, APP_AUTHOR))
 
 
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+
+def private_umask() -> None:
+    """From here on this process makes files 0600 and folders 0700 (POSIX; Windows keeps the
+    user profile's own access rules)."""
+    if os.name == "posix":
+        os.umask(0o077)
+
+
+def make_private_dir(folder: Path, parents: bool = False) -> None:
+    """Make `folder` (0700) when it is missing, and make sure an existing one is 0700."""
+    folder.mkdir(mode=PRIVATE_DIR, parents=parents, exist_ok=True)
+    restrict(folder)
+
+
+def restrict(path: Path) -> None:
+    """Set `path` to 0700 (a folder) or 0600 (a file) when it exists; a file system that keeps
+    no modes (FAT on a stick) is left as it is."""
+    if os.name != "posix":
+        return
+    try:
+        os.chmod(path, PRIVATE_DIR if path.is_dir() else PRIVATE_FILE)
+    except OSError:  # gone meanwhile, or a file system without modes
+        pass
+
+
+class _PrivateLog(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are 0600 whatever the umask."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        stream = super()._open()
+        restrict(Path(self.baseFilename))
+        return stream
+
+
 def setup_logging(data_dir: Path) -> None:
-    """A rotating log in the data folder. Callers never log personal data, only codes."""
+    """A rotating log in the data folder's `logs` (0700, files 0600). A data folder that does
+    not exist is never made here (a mistyped --data-dir): the log goes nowhere then. Callers
+    never log personal data, only codes."""
     folder = data_dir / "logs"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        if not data_dir.is_dir():
+            raise FileNotFoundError(str(data_dir))
+        make_private_dir(folder)
+        handler: logging.Handler = _PrivateLog(
             folder / "station.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
         )
     except OSError:

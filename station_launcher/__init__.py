@@ -14,6 +14,7 @@ import importlib
 from collections.abc import Sequence
 
 COMMAND_MODULES = (
+    "sync.cli",
     "sync.relay.cli",
     "ui.commands",
     "ui.selfcheck",

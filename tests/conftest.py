@@ -38,7 +38,7 @@ STATION_CODE = "232701100001"
 STATION_NAME = "西林吉镇社保费争议调解站"
 TOWN_CODE = "232701100"
 ADMIN = "admin"
-ADMIN_PASSWORD = "admin-pass-123"
+ADMIN_PASSWORD = "lantern-desk-48"
 START = datetime(2025, 11, 20, 10, 0, tzinfo=CHINA_TZ)  # after the factories' 09:30 intakes
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from station_app.clock import CHINA_TZ
 from station_app.synthetic import make_id, make_phone, make_uscc
 
 _RNG = random.Random(7)
@@ -139,3 +140,76 @@ def random_walk(session: Any, case_no: str, rng: random.Random, steps: int) -> l
             continue
         done.append(action)
     return done
+
+
+def _on(clock: Any, month: int, day: int) -> None:
+    clock.set(datetime(2025, month, day, 10, 0, tzinfo=CHINA_TZ))
+
+
+def build_known_station(w: Any, h: Any, clock: Any) -> dict[str, str]:
+    """Eight cases with known deadlines and outcomes for 绩效考评, received on 2025-11-20 by
+    the worker session `w` or the head session `h`, the clock left at 2025-12-10 (expected
+    figures: tests/services/test_performance.py). Routing is due 11-21; opinions 5 working days
+    after routing; reply 1 after the last opinion; archive 5 after the reply.
+
+    A joint tax+hrss by the worker: routed on time, tax on time, hrss extended 3 days then on
+      time, replied on the reply deadline, archived early.
+    B refer tax by the worker: routed, returned by tax, tax's clue transferred to 纪委监委.
+    C joint tax+hrss by the worker: tax on time, hrss late, reply a day late.
+    E refer tax by the head: the department reports it handled after its deadline; not archived
+      by its archive deadline.
+    F joint tax+hrss by the worker: routed a working day late; tax on time, hrss never answers.
+    G by the head: never routed.
+    K refer hrss (before the 2024-04 cutoff) by the worker: handled on time, archived on time.
+    M joint routed by the worker with hrss leading and tax co (adjusted): hrss on time, tax
+      late; no reply yet.
+    """
+    from station_app.services.case_service import intake, perform
+
+    _on(clock, 11, 20)
+    no = {
+        "A": intake(w, joint_intake(name="甲")).case_no,
+        "B": intake(w, refer_intake(name="乙")).case_no,
+        "C": intake(w, joint_intake(name="丙")).case_no,
+        "E": intake(h, refer_intake(name="戊")).case_no,
+        "F": intake(w, joint_intake(name="己")).case_no,
+        "G": intake(h, refer_intake(name="庚")).case_no,
+        "K": intake(w, intake_json(name="壬", periods=(("2023-01", "2023-12"),))).case_no,
+        "M": intake(w, joint_intake(name="癸")).case_no,
+    }
+    for key in "ABCKM":
+        data: dict[str, Any] = {}
+        if key == "M":
+            data = {"override": {"track": "joint", "lead": "hrss", "co": ["tax"]}, "reason": "人社局为主办理"}
+        perform(w, no[key], "route", data)
+    perform(h, no["E"], "route", {})
+    perform(w, no["B"], "return", {"dept": "tax", "reason": "不属于本部门职责"})
+    perform(h, no["B"], "clue_transfer", {"dept": "tax", "reason": "无正当理由拒不处理"})
+    perform(h, no["A"], "extend", {"dept": "hrss", "days": 3, "reason": "需调取2023年档案"})  # 11-27 -> 12-02
+
+    _on(clock, 11, 24)
+    perform(w, no["F"], "route", {})  # due 11-21: late; opinions due 12-01
+
+    _on(clock, 11, 25)
+    for key in "AC":
+        perform(w, no[key], "opinion", {"dept": "tax", "text": "税务局书面意见"})
+    perform(w, no["K"], "handled", {"dept": "hrss", "text": "人社局已办结"})  # due 11-27: on time
+    perform(w, no["M"], "opinion", {"dept": "hrss", "text": "人社局书面意见"})
+
+    _on(clock, 12, 1)
+    perform(w, no["A"], "opinion", {"dept": "hrss", "text": "人社局书面意见"})  # due 12-02: on time
+    perform(w, no["C"], "opinion", {"dept": "hrss", "text": "人社局书面意见"})  # due 11-27: late
+    perform(w, no["F"], "opinion", {"dept": "tax", "text": "税务局书面意见"})  # due 12-01: on time
+    perform(w, no["M"], "opinion", {"dept": "tax", "text": "税务局书面意见"})  # due 11-27: late
+    perform(h, no["E"], "handled", {"dept": "tax", "text": "税务局已办结"})  # due 11-27: late
+
+    _on(clock, 12, 2)
+    perform(w, no["A"], "reply", {"text": "答复"})  # due 12-02: on time
+    perform(w, no["K"], "archive", {"text": "归档"})  # due 12-02: on time
+
+    _on(clock, 12, 3)
+    perform(w, no["C"], "reply", {"text": "答复"})  # due 12-02: late
+    perform(w, no["A"], "archive", {"text": "归档"})  # due 12-09: on time
+
+    _on(clock, 12, 10)
+    return no

@@ -140,6 +140,9 @@ def run_app(data_dir: Path, user: str | None = None, demo_password: str | None =
         return 0  # the running window came forward
     setup_logging(data_dir)
     install_excepthook()
+    from ui import errors
+
+    errors.DATA_DIR[:] = [data_dir]
     desk = DeskApp(data_dir, user, demo_password)
     instance.raise_requested.connect(desk.bring_forward)
     desk.start()

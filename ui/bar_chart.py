@@ -15,18 +15,29 @@ TEXT_COLOUR = QColor("#1b2a3a")
 
 
 class BarChart(QWidget):
-    """Labelled bars, one per row; the longest bar fills the width."""
+    """Labelled bars, one per row: counts (the longest bar fills the width) or, with
+    `percent`, rates 0.0-1.0 against a full-width 100 % (a row without a rate shows —)."""
 
-    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, title: str = "", parent: QWidget | None = None, percent: bool = False) -> None:
         super().__init__(parent)
         self.title = title
-        self.rows: list[tuple[str, int]] = []
+        self.percent = percent
+        self.rows: list[tuple[str, float | None]] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
-    def set_rows(self, rows: Sequence[tuple[str, int]]) -> None:
-        self.rows = [(str(label), int(count)) for label, count in rows]
+    def set_rows(self, rows: Sequence[tuple[str, float | None]]) -> None:
+        self.rows = [
+            (str(label), None if value is None else (float(value) if self.percent else int(value)))
+            for label, value in rows
+        ]
         self.updateGeometry()
         self.update()
+
+    def value_text(self, value: float | None) -> str:
+        """How a bar's value is written beside it."""
+        if value is None:
+            return "—"
+        return f"{value * 100:.1f}%" if self.percent else str(int(value))
 
     def _line(self) -> int:
         return int(self.fontMetrics().height() * 1.6)
@@ -55,10 +66,11 @@ class BarChart(QWidget):
             painter.end()
             return
         label_width = min(max(metrics.horizontalAdvance(label) for label, _ in self.rows) + 12, int(width * 0.45))
-        value_width = metrics.horizontalAdvance("00000") + 8
+        value_width = metrics.horizontalAdvance("100.0%" if self.percent else "00000") + 8
         bar_space = max(width - label_width - value_width, 10)
-        top_count = max(max(count for _, count in self.rows), 1)
-        for i, (label, count) in enumerate(self.rows):
+        top_count = 1.0 if self.percent else max(max(count or 0 for _, count in self.rows), 1)
+        for i, (label, value) in enumerate(self.rows):
+            count = value or 0
             y = line * (i + 1)
             text = metrics.elidedText(label, Qt.TextElideMode.ElideRight, label_width - 8)
             painter.setPen(TEXT_COLOUR)
@@ -73,6 +85,6 @@ class BarChart(QWidget):
             painter.drawText(
                 QRectF(label_width + bar + 4, y, value_width, line),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                str(count),
+                self.value_text(value),
             )
         painter.end()

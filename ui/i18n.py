@@ -117,6 +117,10 @@ class Strings:
     intake_period_add: str = "添加期间"
     intake_period_remove: str = "删除"
     intake_period_to: str = "至"
+    intake_period_from_name: str = "起始月份"
+    intake_period_to_name: str = "结束月份"
+    intake_period_from_hint: str = "起 如2023-10"
+    intake_period_to_hint: str = "止 如2024-06"
     intake_amount: str = "争议金额(元)"
     intake_group: str = "涉及人数"
     intake_flags: str = "特殊情形"
@@ -327,6 +331,25 @@ class Strings:
     stats_on_time_count: str = "按时办结件数"
     stats_overdue_open: str = "本期受理的在办超期"
     stats_xlsx_stem: str = "统计_{start}_{end}.xlsx"
+    stats_sheet_prefix: str = "绩效考评-"
+    stats_tab_overview: str = "总体情况"
+    stats_tab_departments: str = "部门考评"
+    stats_tab_workers: str = "人员考评"
+    stats_dept_lead_rate: str = "牵头部门书面意见按时率"
+    stats_dept_co_rate: str = "协办部门书面意见按时率"
+    stats_dept_overdue: str = "书面意见超期件数(牵头+协办)"
+    stats_worker_routing_rate: str = "一个工作日内分类流转率"
+    stats_worker_reply_rate: str = "按时答复率"
+    stats_worker_archive_rate: str = "按时归档率"
+    stats_dept_note: str = (
+        "按时率=按时出具÷(按时出具+超期);超期=逾期出具+逾期未出具(时限已过而案件仍在等待该部门意见);"
+        "部门退回的不计入应出具,计入退回。时效统计截至 {as_of}。"
+    )
+    stats_worker_note: str = (
+        "按首问受理人统计(四(一)首问责任制):分类流转以受理后规定工作日为限,答复为书面答复或当场办结"
+        "(告知转办事项由部门反馈办结,不计入),归档以答复后规定工作日为限;未办且已过时限的计为超期。"
+        "时效统计截至 {as_of}。"
+    )
 
     # -- settings and users ---------------------------------------------------------------
     settings_title: str = "设置"

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QCompleter,
     QGridLayout,
     QGroupBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -431,6 +432,28 @@ class IntakeForm(QWidget):
         )
 
     # -- errors --------------------------------------------------------------------------------------
+    def error_lines(self, fields: dict[str, str]) -> list[str]:
+        """Each refused field as "label:why", so that a message such as 必填 says which field
+        it is about ("姓名:必填", "第2个期间:结束月份必填"); a message without a field as it is."""
+        labels = {path: self._label_of(label) for path, label in self.errors.items()}
+        lines = []
+        for path, why in fields.items():
+            if path.startswith("periods["):
+                n, rest = int(path[8 : path.index("]")]) + 1, path[path.index("]") + 1 :]
+                end = {".from": TR.intake_period_from_name, ".to": TR.intake_period_to_name}.get(rest, "")
+                lines.append(TR.intake_period_error.format(n=n, why=end + why))
+            elif labels.get(path) and labels[path] not in why:
+                lines.append(f"{labels[path]}:{why}")
+            else:
+                lines.append(why)
+        return lines
+
+    def _label_of(self, error: ErrorLabel) -> str:
+        """The label of the cell that shows `error` (its required mark left out)."""
+        cell = error.parentWidget()
+        label = getattr(cell, "label", None)
+        return label.text().removesuffix(TR.required_mark) if isinstance(label, QLabel) else ""
+
     def show_errors(self, fields: dict[str, str]) -> QWidget | None:
         """Show each refused field's message next to it; return the first field to fix."""
         for label in self.errors.values():
@@ -451,7 +474,7 @@ class IntakeForm(QWidget):
             ("applicant", self.applicant_name),
             ("respondent", self.respondent_name),
             ("category", self.category),
-            ("periods", self.periods),
+            ("periods", self.periods.focus_target()),
             ("amount", self.amount),
         )
         for prefix, widget in order:

@@ -97,13 +97,20 @@ class IntakeView(Page):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.form)
         self.form_scroll = scroll
+        # the panel scrolls rather than squeezing its lines on top of each other in large text
+        panel_scroll = QScrollArea()
+        panel_scroll.setWidgetResizable(True)
+        panel_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        panel_scroll.setWidget(self.panel)
+        self.panel_scroll = panel_scroll
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
-        splitter.addWidget(self.panel)
+        splitter.addWidget(panel_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        self.panel.setMinimumWidth(self.panel.fontMetrics().horizontalAdvance("协办部门:漠河市人力资源和社会") + 40)
+        panel_scroll.setMinimumWidth(self.panel.fontMetrics().horizontalAdvance("协办部门:漠河市人力资源和社会") + 40)
         column.addWidget(splitter, 1)
         buttons = QHBoxLayout()
         self.clear_button = QPushButton(TR.intake_clear)
@@ -155,7 +162,7 @@ class IntakeView(Page):
         try:
             decision = routing_preview(self.session, self.form.to_data())
         except ValidationError as exc:
-            self.panel.show_waiting(list(exc.fields.values()))
+            self.panel.show_waiting(self.form.error_lines(exc.fields))
             return
         self.panel.show_decision(decision, stage_deadlines(self.session, decision))
 

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station_app.domain.enums import Role
 from station_app.services.desk_service import prepare_desk
+from station_app.services.permissions import permissions
 from station_app.services.query_service import CaseQuery
 from station_app.services.session import Session
 from station_app.services.user_service import font_scale
@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(page)
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
-        settings_label = TR.nav_settings_users if session.role in (Role.ADMIN, Role.HEAD) else TR.nav_settings
+        settings_label = TR.nav_settings_users if permissions(session).sees_users else TR.nav_settings
         self.nav.addItems([TR.nav_dashboard, TR.nav_intake, TR.nav_cases, TR.nav_stats, settings_label])
         self.nav.setFixedWidth(int(150 * theme.current_scale()))
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)

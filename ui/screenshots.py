@@ -39,8 +39,6 @@ def settle(runner: Any = None, ms: int = 200, until: Callable[[], bool] | None =
 
 def fill_intake(view: Any) -> None:
     """Half a conversation: who, against whom, what, when (no summary yet)."""
-    from PySide6.QtCore import QDate
-
     from station_app.synthetic import make_id, make_phone
 
     rng = random.Random(11)
@@ -54,7 +52,7 @@ def fill_intake(view: Any) -> None:
     form.respondent_uscc.setText(uscc)
     form.category.setCurrentIndex(form.category.findData(4))
     form.insurance["pension"].setChecked(True)
-    row = form.periods.add_period(QDate(2023, 10, 1), QDate(2024, 6, 1))
+    row = form.periods.add_period("2023-10", "2024-06")
     row.end.setFocus()
     form.amount.setText("18600")
     view.update_routing()
@@ -126,6 +124,10 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
         main.stats.reload()
         settle(desk.runner, 300)
         _shot(main, out / f"07-stats{suffix}.png", files)
+        for n, tab in enumerate((main.stats.departments, main.stats.workers)):
+            main.stats.tabs.setCurrentWidget(tab)
+            settle(desk.runner, 200)
+            _shot(main, out / f"07{'bc'[n]}-stats-{tab.view_key}{suffix}.png", files)
         desk._on_main_logged_out()
         desk._on_logged_in(login(data_dir, "admin", DEMO_PASSWORD))
         main = desk.main

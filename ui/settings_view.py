@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station_app.domain.enums import Department, Role
+from station_app.domain.enums import Department
 from station_app.errors import ValidationError
+from station_app.services.permissions import permissions
 from station_app.services.session import Session
 from station_app.services.settings_schema import SPECS, SettingSpec
 from ui.errors import show_error
@@ -101,7 +102,8 @@ class SettingsView(Page):
 
     def __init__(self, session: Session, runner: Runner) -> None:
         super().__init__(session, runner)
-        self.can_edit = session.role in (Role.ADMIN, Role.HEAD)
+        self.allowed = permissions(session)
+        self.can_edit = self.allowed.edit_settings
         column = QVBoxLayout(self)
         column.addWidget(heading(TR.settings_title))
         self.tabs = QTabWidget()
@@ -115,7 +117,7 @@ class SettingsView(Page):
         self.tabs.addTab(self._calendar_tab(), TR.settings_calendar)
         self.tabs.addTab(self._display_tab(), TR.settings_display)
         self.users: UsersView | None = None
-        if self.can_edit:
+        if self.allowed.sees_users:
             self.users = UsersView(session, runner)
             self.tabs.addTab(self.users, TR.settings_users)
         self.account = AccountPanel(session, runner)
@@ -173,7 +175,7 @@ class SettingsView(Page):
         column.addWidget(self.contacts_error)
         row = self._save_row(self._on_contacts_save_clicked)
         self.confirm_button = QPushButton(TR.contact_confirm)
-        self.confirm_button.setEnabled(self.session.role is Role.ADMIN)  # the service checks it too
+        self.confirm_button.setEnabled(self.allowed.confirm_contacts)  # the service checks it too
         self.confirm_button.clicked.connect(self.confirm_contacts)
         row.insertWidget(row.count() - 1, self.confirm_button)
         column.addLayout(row)

@@ -1,4 +1,5 @@
-"""Statistics to an Excel workbook (.xlsx): a summary sheet and one sheet per breakdown."""
+"""Statistics to an Excel workbook (.xlsx): a summary sheet, one sheet per breakdown and one per
+绩效考评 view (stations, departments as lead and co, workers)."""
 
 from __future__ import annotations
 
@@ -101,4 +102,31 @@ def write_xlsx(stats: Any, path: Path) -> None:
             [r.label, r.cases, r.returns, r.extensions, r.clue_transfers, r.work_errors, r.public_opinion, r.serious]
         )
     work.column_dimensions["A"].width = 30
+    if stats.performance is not None:
+        write_performance_sheets(book, stats.performance)
     book.save(path)
+    from station_app.paths import restrict
+
+    restrict(path)  # 0600, like every file the station writes
+
+
+NUMBER_FORMATS = {"count": "0", "rate": "0.0%", "text": "@"}
+
+
+def write_performance_sheets(book: Workbook, performance: Any) -> None:
+    """One sheet per 绩效考评 view (stations, departments by role, workers): counts as integers,
+    rates as fractions shown as percentages (an empty cell when there is nothing to rate)."""
+    for view in performance.views():
+        ws = book.create_sheet(TR.stats_sheet_prefix + view.title)
+        ws.append([c.label for c in view.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in (*view.rows, *view.totals):
+            ws.append(view.values(row))
+            for cell, column in zip(ws[ws.max_row], view.columns):
+                cell.number_format = NUMBER_FORMATS[column.kind]
+        for row in ws.iter_rows(min_row=ws.max_row - len(view.totals) + 1):
+            for cell in row:
+                cell.font = Font(bold=True)
+        ws.column_dimensions["A"].width = 40
+        ws.freeze_panes = "B2"

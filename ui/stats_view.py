@@ -1,7 +1,9 @@
-"""Statistics over a date range: key figures, painted bar charts, Excel and monthly PDF exports."""
+"""Statistics over a date range: key figures, painted bar charts, Excel and monthly PDF exports,
+and the 绩效考评 tabs (per department as lead and co, per worker)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,12 +30,44 @@ from ui.errors import show_error
 from ui.i18n import TR
 from ui.ops import Runner
 from ui.page import Page
+from ui.performance_tab import PerformanceTab
 from ui.stats_export import breakdowns, summary_rows, work_rows, write_xlsx
 from ui.widgets import heading, muted
 
 
 def _qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)
+
+
+def _pydate(day: QDate) -> date:
+    return date(day.year(), day.month(), day.day())
+
+
+def _rates(role: str, key: str) -> Callable[[Any], list[tuple[str, float | None]]]:
+    return lambda p: [(r.short_label, getattr(r, key)) for r in p.departments if r.role == role]
+
+
+def _overdue(p: Any) -> list[tuple[str, float | None]]:
+    totals: dict[str, float | None] = {}
+    for r in p.departments:
+        totals[r.short_label] = (totals.get(r.short_label) or 0) + r.overdue
+    return list(totals.items())
+
+
+def _worker(key: str) -> Callable[[Any], list[tuple[str, float | None]]]:
+    return lambda p: [(r.label, getattr(r, key)) for r in p.workers]
+
+
+DEPARTMENT_CHARTS = (
+    (TR.stats_dept_lead_rate, _rates("lead", "on_time_rate"), True),
+    (TR.stats_dept_co_rate, _rates("co", "on_time_rate"), True),
+    (TR.stats_dept_overdue, _overdue, False),
+)
+WORKER_CHARTS = (
+    (TR.stats_worker_routing_rate, _worker("routing_rate"), True),
+    (TR.stats_worker_reply_rate, _worker("reply_rate"), True),
+    (TR.stats_worker_archive_rate, _worker("archive_rate"), True),
+)
 
 
 def _date_edit(day: date, fmt: str = "yyyy-MM-dd") -> QDateEdit:
@@ -69,9 +104,14 @@ class StatsView(Page):
         top.addWidget(self.month)
         top.addWidget(self.report_button)
         column.addLayout(top)
+        self.tabs = QTabWidget()
+        column.addWidget(self.tabs, 1)
+        overview = QWidget()
+        overview_column = QVBoxLayout(overview)
+        overview_column.setContentsMargins(0, 0, 0, 0)
         self.figures = QGridLayout()
         self.figure_labels: dict[str, QLabel] = {}
-        column.addLayout(self.figures)
+        overview_column.addLayout(self.figures)
         body = QWidget()
         charts = QGridLayout(body)
         self.charts = [BarChart(title) for title, _ in breakdowns(_EmptyStats())]
@@ -91,7 +131,13 @@ class StatsView(Page):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
-        column.addWidget(scroll, 1)
+        overview_column.addWidget(scroll, 1)
+        self.tabs.addTab(overview, TR.stats_tab_overview)
+        # 五(四) 绩效考评: each department as lead and as co-handler, each worker
+        self.departments = PerformanceTab("departments", DEPARTMENT_CHARTS)
+        self.workers = PerformanceTab("workers", WORKER_CHARTS)
+        self.tabs.addTab(self.departments, TR.stats_tab_departments)
+        self.tabs.addTab(self.workers, TR.stats_tab_workers)
         self.empty = muted(TR.stats_no_data)
         self.empty.hide()
         column.addWidget(self.empty)
@@ -99,8 +145,8 @@ class StatsView(Page):
     def refresh(self) -> None:
         from station_app.services.stats_service import compute_stats
 
-        start: date = self.date_from.date().toPython()  # type: ignore[assignment]
-        end: date = self.date_to.date().toPython()  # type: ignore[assignment]
+        start = _pydate(self.date_from.date())
+        end = _pydate(self.date_to.date())
         session = self.session
         self.runner.run(
             lambda: compute_stats(session, start, end),
@@ -126,6 +172,11 @@ class StatsView(Page):
         for r, row in enumerate(work):
             for c, value in enumerate(row):
                 self.work_table.setItem(r, c, QTableWidgetItem(value))
+        performance = stats.performance
+        if performance is not None:
+            as_of = performance.as_of.isoformat()
+            self.departments.show_performance(performance, TR.stats_dept_note.format(as_of=as_of))
+            self.workers.show_performance(performance, TR.stats_worker_note.format(as_of=as_of))
         self.empty.setVisible(stats.total == 0)
 
     def _on_export_clicked(self) -> None:

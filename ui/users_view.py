@@ -22,17 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from station_app.domain.enums import ROLE_LABELS, Role
+from station_app.domain.enums import ROLE_LABELS
 from station_app.errors import StationError, ValidationError
 from station_app.services import user_service
+from station_app.services.permissions import permissions
 from station_app.services.session import Session
 from ui.errors import describe, show_error
 from ui.i18n import TR
 from ui.ops import Runner
 from ui.rows_model import RowsModel
 from ui.widgets import ErrorLabel, add_field, heading, message
-
-STATION_ROLES = (Role.WORKER, Role.HEAD, Role.ADMIN)
 
 
 def _password() -> QLineEdit:
@@ -63,7 +62,7 @@ class UserDialog(QDialog):
         self.user_name = QLineEdit()
         self.display = QLineEdit()
         self.role = QComboBox()
-        for role in STATION_ROLES:
+        for role in permissions(session).assignable_roles:
             self.role.addItem(ROLE_LABELS[role], role.value)
         self.password, self.password2 = _password(), _password()
         if mode == "add":
@@ -127,7 +126,8 @@ class UsersView(QWidget):
     def __init__(self, session: Session, runner: Runner) -> None:
         super().__init__()
         self.session, self.runner = session, runner
-        admin = session.role is Role.ADMIN
+        may = permissions(session)
+        admin = may.manage_users
         column = QVBoxLayout(self)
         self.model = RowsModel((TR.col_user, TR.col_display, TR.col_user_role, TR.col_locked), self)
         self.table = QTableView()
@@ -143,7 +143,7 @@ class UsersView(QWidget):
             (TR.users_add, self._on_add_clicked, admin),
             (TR.users_reset, self._on_reset_clicked, admin),
             (TR.users_role, self._on_role_clicked, admin),
-            (TR.users_unlock, self._on_unlock_clicked, True),
+            (TR.users_unlock, self._on_unlock_clicked, may.unlock_users),
         ):
             button = QPushButton(label)
             button.setEnabled(allowed)

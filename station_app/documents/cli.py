@@ -110,16 +110,11 @@ def cmd_paper_verify(args: argparse.Namespace) -> int:
         text = decode_text(_read_stdin_bytes(), "payload", max_bytes=64 * 1024)
     if not text.strip():
         raise ValidationError({"payload": "请扫描或粘贴文书上的二维码内容"})
-    key: Any
-    if args.public_key:
-        key = args.public_key.strip()
-        result = verify_payload(key, text)
-    else:
-        session = _session(args)
-        try:
-            result = verify_payload(session, text)
-        finally:
-            session.close()
+    session = _session(args)  # the keys this store knows: its own and the city's keyring
+    try:
+        result = verify_payload(session, text)
+    finally:
+        session.close()
     _out(result.to_json())
     return EXIT_OK if result.valid else EXIT_ERROR
 
@@ -144,6 +139,5 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_report_monthly)
 
     paper = sub.add_parser("paper", help="文书核验").add_subparsers(dest="paper_command", required=True)
-    p = paper.add_parser("verify", help="核验文书二维码(从标准输入读取扫描内容)")
-    p.add_argument("--public-key", help="签发站的Ed25519公钥(十六进制);缺省用本站公钥")
+    p = paper.add_parser("verify", help="核验文书二维码(从标准输入读取扫描内容;按本站及市级密钥清单中的公钥核验)")
     p.set_defaults(func=cmd_paper_verify)

@@ -1,12 +1,16 @@
 """统计月报: counts by category, town, department, track and status; on-time and resolution rates;
-per-department work and the incidents recorded for accountability (五(四))."""
+per-department work and the incidents recorded for accountability (五(四)); 绩效考评 tables of the
+departments' opinions (lead and co apart), the workers' routing, reply and archive, and the
+stations when there are several."""
 
 from __future__ import annotations
 
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import cn_date
 from station_app.domain.enums import DEPARTMENT_SHORT, Department
-from station_app.dto.stats import CountRow, Stats
+from station_app.dto.stats import CountRow, Performance, Stats
+
+NUMERALS = "一二三四五六七八九十"
 
 
 def pct(value: float | None) -> str:
@@ -54,6 +58,46 @@ def _accountability(s: Story, stats: Stats) -> None:
         s.para("本期未登记工作失误、引发舆情或造成严重后果的责任事件。", "plain")
 
 
+def _numeral(n: int) -> str:
+    return NUMERALS[n - 1] if n <= 10 else "十" + NUMERALS[n - 11]
+
+
+def _performance(s: Story, perf: Performance, first: int) -> int:
+    """绩效考评 (五(四)) sections from number `first`: departments as lead and co, workers,
+    and stations when the store holds more than one. Returns the next section number."""
+    views = {v.key: v for v in perf.views()}
+    n = first
+    dept = views["departments"]
+    s.grid(
+        [c.label for c in dept.columns],
+        dept.text_rows(short=True),
+        [20, 11, 12, 13, 13, 15, 12, 14, 14, 10, 10, 13],
+        left=(0,),
+        heading=f"{_numeral(n)}、部门书面意见时效(五(四)绩效考评,牵头、协办分列)",
+    )
+    n += 1
+    workers = views["workers"]
+    s.grid(
+        [c.label for c in workers.columns],
+        workers.text_rows(),
+        [24, 10, 13, 13, 17, 13, 13, 16, 13, 13, 16],
+        left=(0,),
+        heading=f"{_numeral(n)}、工作人员办理时效(按首问受理人)",
+    )
+    n += 1
+    if len(perf.stations) > 1:
+        stations = views["stations"]
+        s.grid(
+            [c.label for c in stations.columns],
+            stations.text_rows(),
+            [30, *([10] * (len(stations.columns) - 1))],
+            left=(0,),
+            heading=f"{_numeral(n)}、按调解站",
+        )
+        n += 1
+    return n
+
+
 def build(ctx: PaperContext, stats: Stats) -> Built:
     s = Story(ctx)
     first = stats.date_from
@@ -70,6 +114,7 @@ def build(ctx: PaperContext, stats: Stats) -> Built:
             ("按时办结率", pct(stats.on_time_rate)),
             ("在办超期", f"{stats.overdue_open}件"),
             ("责任事件", f"{stats.incident_count}件"),
+            *([("时效统计截至", cn_date(stats.performance.as_of))] if stats.performance is not None else []),
         ],
     )
     total = stats.total
@@ -79,8 +124,9 @@ def build(ctx: PaperContext, stats: Stats) -> Built:
     _table(s, "五、按办理方式", "办理方式", stats.by_track, total)
     _table(s, "六、按办理状态", "办理状态", stats.by_status, total)
     _accountability(s, stats)
+    section = _performance(s, stats.performance, 8) if stats.performance is not None else 8
 
-    s.heading("八、指标说明")
+    s.heading(f"{_numeral(section)}、指标说明")
     s.bullets(
         [
             "统计范围:统计期间内受理登记的全部案件(按受理日期)。",
@@ -91,6 +137,11 @@ def build(ctx: PaperContext, stats: Stats) -> Built:
             "在办超期:统计期末仍在办理且已超过当前环节时限的案件。",
             "部门履职:上述案件中各部门承办(牵头或协办)的件数,及退回、延期、移送纪委监委线索和登记的责任事件"
             "(工作失误、引发舆情、造成严重后果)次数。",
+            "部门书面意见时效:各部门按牵头、协办分别统计;应出具=按时出具+逾期出具+逾期未出具+未到期;逾期未出具"
+            "指时限已过而案件仍在等待该部门意见;告知转办事项以部门反馈已办结的日期为准;部门退回的不计入应出具,"
+            "计入退回;按时率=按时出具÷(按时出具+超期),超期率=超期÷(按时出具+超期)。",
+            "工作人员办理时效:按首问受理人统计(四(一)首问责任制);分类流转以受理后"
+            "规定工作日(默认1个)为限,答复为书面答复或当场办结,归档以答复后规定工作日为限;未办且已过时限的计为超期。",
         ]
     )
     s.para(f"填报单位:{ctx.station.name}    填报人:{ctx.handler}    联系电话:{ctx.station.phone or '—'}", "plain")

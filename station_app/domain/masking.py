@@ -1,6 +1,10 @@
-"""Masking of identifiers on citizen-facing paper and screens."""
+"""Masking of identifiers on citizen-facing paper, screens and command-line output."""
 
 from __future__ import annotations
+
+from typing import Any
+
+from station_app.domain.enums import Role
 
 
 def mask_id(value: str | None) -> str:
@@ -31,3 +35,25 @@ def mask_name(value: str | None) -> str:
     if not value:
         return ""
     return value[0] + "*" * (len(value) - 1)
+
+
+# Who may see a full ID or phone number on request (on screen, `--reveal` on the command line,
+# an export with full identifiers): every role that works cases. Each reveal is an event.
+REVEAL_ROLES = frozenset({Role.WORKER, Role.HEAD, Role.ADMIN, Role.COORDINATOR})
+_MASKERS = {"id_number": mask_id, "phone": mask_phone}
+
+
+def may_reveal(role: Role) -> bool:
+    """Whether `role` may have a full identifier shown (each time recorded as an event)."""
+    return role in REVEAL_ROLES
+
+
+def mask_identifiers(value: Any) -> Any:
+    """A copy of a JSON value (an intake) with every `id_number` and `phone` masked, at any depth."""
+    if isinstance(value, dict):
+        return {
+            k: _MASKERS[k](v) if k in _MASKERS and isinstance(v, str) else mask_identifiers(v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_identifiers(v) for v in value]
+    return value

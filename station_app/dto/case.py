@@ -7,6 +7,7 @@ from typing import Any
 
 from station_app.domain.enums import Category, Department, Status, Track
 from station_app.domain.ids import CaseNo, CaseUuid
+from station_app.domain.masking import mask_id, mask_identifiers, mask_phone
 from station_app.domain.routing import RoutingDecision
 from station_app.domain.stage import DeadlineState, StageKey
 
@@ -53,14 +54,20 @@ class CaseSummary:
     handler: str
     deadline_state: DeadlineState
     due_for: str = ""  # what the due date is for and who owes it, e.g. "部门书面意见(承办部门)"
+    station_code: str = ""  # the station whose case it is
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, reveal: bool = False) -> dict[str, Any]:
+        """The row as the command line prints it: ID and phone masked as on screen, in full
+        only with `reveal` (the caller has recorded the reveal: `reveal_service`)."""
         return {
             "case_no": self.case_no,
             "uuid": self.uuid,
+            "station_code": self.station_code,
             "received_at": self.received_at,
             "town_code": self.town_code,
             "applicant": self.applicant_name,
+            "applicant_id": (self.applicant_id or "") if reveal else mask_id(self.applicant_id),
+            "applicant_phone": (self.applicant_phone or "") if reveal else mask_phone(self.applicant_phone),
             "employer": self.employer,
             "category": int(self.category),
             "track": self.track.value,
@@ -135,11 +142,13 @@ class CaseDetail:
                 return dict(n)
         return None
 
-    def to_json(self) -> dict[str, Any]:
-        out = self.summary.to_json()
+    def to_json(self, reveal: bool = False) -> dict[str, Any]:
+        """The case as `case show --json` prints it; identifiers masked unless `reveal` (see
+        `CaseSummary.to_json`)."""
+        out = self.summary.to_json(reveal)
         out.update(
             {
-                "intake": self.intake,
+                "intake": self.intake if reveal else mask_identifiers(self.intake),
                 "routing": self.routing.to_json(),
                 "departments": [
                     {

@@ -43,6 +43,21 @@ class FormField:
     default: Any = None
     maximum: int = 0  # for days
 
+    def to_json(self) -> dict[str, Any]:
+        """The field as `case act CASE ACTION --form` prints it: key, label, kind, required,
+        choices as `[{"value", "label"}]`, default, and `maximum` for a number of days."""
+        out: dict[str, Any] = {
+            "key": self.key,
+            "label": self.label,
+            "kind": self.kind,
+            "required": self.required,
+            "choices": [{"value": v, "label": label} for v, label in self.choices],
+            "default": self.default,
+        }
+        if self.kind == "days":
+            out["maximum"] = self.maximum
+        return out
+
 
 def _depts(depts: list[Department] | tuple[Department, ...]) -> Choices:
     return tuple((d.value, d.full_name) for d in depts)

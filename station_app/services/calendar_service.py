@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from station_app.domain.enums import CLOSED_STATUSES, Role
+from station_app.domain.enums import CLOSED_STATUSES
 from station_app.errors import ValidationError
 from station_app.resources import resource_path
 from station_app.rules.calendar import WorkCalendar
 from station_app.rules.festivals import missing_festivals
 from station_app.rules.schedule import Schedule, read_schedule
+from station_app.services.permissions import Act, require
 from station_app.services.session import Session
 from station_app.store.db import write
 
@@ -44,7 +45,7 @@ def import_schedule(session: Session, text_: str, source: str = "import") -> dic
         ValidationError: the file is malformed (line or key named), or it would leave a
             statutory festival of 《全国年节及纪念日放假办法》 as a working day (`days[DATE]`).
     """
-    session.require(Role.ADMIN, Role.HEAD)
+    require(session, Act.IMPORT_CALENDAR)
     schedule = read_schedule(text_)
     if missing := missing_festivals(schedule.days, schedule.years):
         raise ValidationError(missing, "日历缺少法定节日")

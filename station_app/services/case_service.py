@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from station_app.domain.enums import Department, ObjectionRoute, Status, Track
+from station_app.domain.enums import Department, ObjectionRoute, Role, Status, Track
 from station_app.domain.ids import CaseNo, CaseUuid
 from station_app.domain.intake import Intake
 from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
@@ -40,6 +40,7 @@ from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
 from station_app.store.db import next_counter, write
 from station_app.store.events import append_many, iter_events
+from station_app.store.ids import new_uuid
 from station_app.store.projection import bulk_register
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
@@ -80,6 +81,8 @@ def intake(session: Session, data: dict[str, Any] | Intake) -> IntakeResult:
         ValidationError: refused input, naming each field; nothing is stored. A known
             `intake_uuid` with a different intake is refused on `intake_uuid`.
     """
+    if session.is_city:
+        raise PermissionDenied("市级数据不能登记案件:案件由调解站受理后同步上来")
     parsed = coerce_intake(data, session)
     decision = route(parsed, session.routing_settings())
     received = parsed.received_at.date()
@@ -119,7 +122,7 @@ def _case_uuid(session: Session, parsed: Intake) -> str:
     """A new case's UUID: random, or derived from the station and the client's `intake_uuid`
     (so a retry lands on the same case, and two stations never share one)."""
     if parsed.intake_uuid is None:
-        return str(uuid_mod.uuid4())
+        return new_uuid()
     return str(uuid_mod.uuid5(_INTAKE_NAMESPACE, f"{session.station_code}/{parsed.intake_uuid}"))
 
 
@@ -155,6 +158,7 @@ def perform(session: Session, case_ref: str, action: str, data: dict[str, Any] |
         raise ValidationError({"action": "未知操作"})
     if session.role not in spec.roles:
         raise PermissionDenied(f"当前账户无权执行“{spec.label}”")
+    _check_city_rules(session, action, spec.label)
     with write(session.store.engine) as conn:
         row = load_row(conn, case_ref)
         if row is None:
@@ -171,6 +175,29 @@ def perform(session: Session, case_ref: str, action: str, data: dict[str, Any] |
         payload = _ACTION_BUILDERS[action](session, conn, row, data)
         session.record(conn, spec.event, payload, row["uuid"])
     return get_case(session, row["case_no"])
+
+
+# DESIGN.md "Sync and city command line": the acts the city records, written by the city's origin
+# into the station's stream so that they go down to it. City acts proper (the assignment and the
+# leading group's decision) come down from the city to a bound station; a standalone station's
+# head records them from the city's document.
+CITY_CASE_ACTIONS = frozenset(
+    {"city_assign", "opinion", "approve", "decline", "minutes", "feedback_12345", "clue_transfer"}
+)
+CITY_ONLY_ACTS = frozenset({"city_assign", "approve", "decline"})
+
+
+def _check_city_rules(session: Session, action: str, label: str) -> None:
+    """Who may act where: at the city only the city's case actions, by a coordinator (or the
+    city's admin); at a station bound to a city, not the city's own acts. PermissionDenied
+    (exit 1, one line) otherwise."""
+    if session.is_city:
+        if action not in CITY_CASE_ACTIONS:
+            raise PermissionDenied(f"市级不办理“{label}”:该操作由调解站办理")
+        if session.role not in (Role.COORDINATOR, Role.ADMIN):
+            raise PermissionDenied(f"当前账户无权执行“{label}”(需要市级协调员)")
+    elif action in CITY_ONLY_ACTS and session.bound_city() is not None:
+        raise PermissionDenied(f"本站已绑定市级:“{label}”由市级录入后同步下发,本站不能录入")
 
 
 TRACK_REFUSALS = {
@@ -489,8 +516,11 @@ _ACTION_BUILDERS: dict[str, Builder] = {
 
 def reveal(session: Session, case_ref: str, field: str) -> str:
     """Show one full identifier on screen; the reveal is recorded (who, which field, when)."""
-    if field not in ("applicant_id", "applicant_phone"):
+    from station_app.services.reveal_service import REVEALABLE, require_reveal
+
+    if field not in REVEALABLE:
         raise ValidationError({"field": "只能查看身份证号或电话"})
+    require_reveal(session)
     with write(session.store.engine) as conn:
         row = load_row(conn, case_ref)
         if row is None:
@@ -543,7 +573,7 @@ def bulk_intake(
                         "author": session.user,
                         "origin": session.origin or session.station_code,
                         "at": at,
-                        "case_uuid": str(uuid_mod.uuid4()),
+                        "case_uuid": new_uuid(),
                     }
                 )
             bulk_register(conn, append_many(conn, pending))

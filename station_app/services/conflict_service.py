@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from station_app.domain.enums import Role
 from station_app.errors import InvalidTransition, NotFound, ValidationError
+from station_app.services.permissions import Act, require
 from station_app.services.query_service import load_row
 from station_app.services.session import Session
 from station_app.store.conflicts import effective_set, list_conflicts
@@ -74,7 +74,7 @@ def resolve(session: Session, case_ref: str, chosen: str, reason: str) -> list[C
     when the choice is not one of the versions or the reason is empty. Returns the case's
     conflicts after the resolution.
     """
-    session.require(Role.HEAD, Role.ADMIN, Role.COORDINATOR)
+    require(session, Act.RESOLVE_CONFLICTS)
     if not reason.strip():
         raise ValidationError({"reason": "请填写处理理由"})
     with write(session.store.engine) as conn:

@@ -28,7 +28,7 @@ from station_app.services.user_service import add_user
 from station_app.store.keystore import KdfParams
 from station_app.synthetic import make_intake
 
-DEMO_PASSWORD = "mohe2025"
+DEMO_PASSWORD = "beiji-demo-2025"
 DEMO_MARKER = "DEMO-STATION.txt"  # in a demo station's folder: only such a folder is ever reset
 DEMO_STATION = ("232701100001", "西林吉镇社保费争议调解站", "232701100")
 DEMO_USERS = (("wangli", Role.WORKER, "王丽"), ("zhaogang", Role.HEAD, "赵刚"), ("admin", Role.ADMIN, "管理员"))

@@ -1,4 +1,8 @@
-"""The case list as an Excel workbook (.xlsx) with full identifiers, for a named receiver (五(三)).
+"""The case list as an Excel workbook (.xlsx) for a named receiver (五(三)).
+
+ID and phone numbers are masked as on screen unless the export asks to reveal them (a role that
+may, `reveal_service`): then the rows carry them in full and every exported case's reveal is an
+event in the export's transaction.
 
 A list export carries personal data of many payers at once, so it names its receiver like an
 internal paper: `station` (本站留存) needs nothing; any department needs an unused case-list
@@ -15,10 +19,12 @@ import json
 from dataclasses import dataclass
 
 from station_app.domain.enums import DEPARTMENT_SHORT, TOWNS
+from station_app.domain.masking import mask_id, mask_phone
 from station_app.dto.case import CaseSummary
 from station_app.errors import ValidationError
 from station_app.services.disclosure_service import STATION, parse_recipient, recipient_label, take_list_approval
 from station_app.services.query_service import CaseQuery, list_cases
+from station_app.services.reveal_service import record_reveals, require_reveal
 from station_app.services.session import Session
 from station_app.store.db import write
 
@@ -51,13 +57,13 @@ class ExportResult:
     digest: str
 
 
-def _row(c: CaseSummary) -> list[str]:
+def _row(c: CaseSummary, reveal: bool) -> list[str]:
     return [
         c.case_no,
         c.received_at[:16].replace("T", " "),
         c.applicant_name,
-        c.applicant_id or "",
-        c.applicant_phone or "",
+        (c.applicant_id or "") if reveal else mask_id(c.applicant_id),
+        (c.applicant_phone or "") if reveal else mask_phone(c.applicant_phone),
         c.employer or "",
         TOWNS.get(c.town_code, c.town_code),
         f"{int(c.category)}. {c.category.label}",
@@ -89,8 +95,12 @@ def _workbook(rows: list[list[str]], note: str) -> bytes:
     return buffer.getvalue()
 
 
-def export_case_list(session: Session, query: CaseQuery | None, recipient: str, limit: int = MAX_ROWS) -> ExportResult:
-    """The cases `query` selects (full ID and phone numbers) as .xlsx bytes for `recipient`.
+def export_case_list(
+    session: Session, query: CaseQuery | None, recipient: str, limit: int = MAX_ROWS, *, reveal: bool = False
+) -> ExportResult:
+    """The cases `query` selects as .xlsx bytes for `recipient`; ID and phone numbers masked,
+    or with `reveal` in full (PermissionDenied for a role that may not; each case's reveal
+    recorded with the export).
 
     `recipient`: `station` (本站留存) or a department code; a department needs an unused
     case-list approval by a head (五(三) 报批), which this export uses: PermissionDenied without
@@ -100,7 +110,10 @@ def export_case_list(session: Session, query: CaseQuery | None, recipient: str, 
     code = parse_recipient(recipient)
     if not 1 <= limit <= MAX_ROWS:
         raise ValidationError({"limit": f"导出条数应为1至{MAX_ROWS}"})
-    rows = [_row(c) for c in list_cases(session, query or CaseQuery(), limit=limit)]
+    if reveal:
+        require_reveal(session)
+    cases = list_cases(session, query or CaseQuery(), limit=limit)
+    rows = [_row(c, reveal) for c in cases]
     digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()[:16]
     with write(session.store.engine) as conn:
         approval = take_list_approval(conn, code)
@@ -112,6 +125,8 @@ def export_case_list(session: Session, query: CaseQuery | None, recipient: str, 
                 f"用途:{approval.purpose}。共{len(rows)}件。载有缴费人个人信息,请严格保密。"
             )
         xlsx = _workbook(rows, note)
+        if reveal:
+            record_reveals(session, conn, cases)
         session.record(
             conn,
             "cases_exported",

@@ -351,6 +351,11 @@ def preview_report(session: Session, month: str, stats: Stats) -> PaperResult:
 
 # -- verifying ----------------------------------------------------------------------------------
 
+# The city's keyring, when the store holds one: the signed keyring document (JSON, the
+# `msync-keyring/1` form of sync/keyring_doc.py) kept in `meta` under this key once sync has
+# checked its root signature. Its `signing` keys are the stations' paper and bundle keys.
+KEYRING_META = "keyring"
+
 
 def _public_key(source: Session | Ed25519PublicKey | bytes | str) -> Ed25519PublicKey:
     if isinstance(source, Ed25519PublicKey):
@@ -364,30 +369,69 @@ def _public_key(source: Session | Ed25519PublicKey | bytes | str) -> Ed25519Publ
     return Ed25519PublicKey.from_public_bytes(data)
 
 
+def known_station_keys(session: Session, station_code: str) -> list[Ed25519PublicKey]:
+    """The Ed25519 keys this store knows for the station `station_code`: its own signing key
+    when the code is this store's, and the `signing` keys the city's keyring lists for that
+    station (active or retired; a revoked key proves nothing). Empty when it knows none."""
+    keys: list[Ed25519PublicKey] = []
+    with read(session.store.engine) as conn:
+        own, keyring = get_meta(conn, "ed25519_public"), get_meta(conn, KEYRING_META)
+    if own and station_code == session.station_code:
+        keys.append(Ed25519PublicKey.from_public_bytes(bytes.fromhex(own)))
+    try:
+        entries = json.loads(keyring).get("keys", []) if keyring else []
+    except (ValueError, AttributeError):
+        entries = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or entry.get("owner") != station_code or entry.get("role") != "signing":
+            continue
+        if entry.get("status") == "revoked":
+            continue
+        try:
+            keys.append(Ed25519PublicKey.from_public_bytes(bytes.fromhex(str(entry.get("pub")))))
+        except ValueError:
+            continue
+    return keys
+
+
 def verify_payload(source: Session | Ed25519PublicKey | bytes | str, text_: str) -> VerifyResult:
-    """Check a scanned QR payload against the station's public key (a session, a key, or its
-    32 raw bytes / hex). With a session, also says whether the print is in this station's log."""
+    """Check a scanned QR payload. With a session (what the app and `paper verify` use): against
+    the keys the store knows for the issuing station (`known_station_keys`), and whether the
+    print is in this station's log. With a key (a session-less check of one station's key: its
+    raw 32 bytes, hex or the key itself): against that key only."""
     try:
         parsed = parse_payload(text_)
     except ValueError as exc:
         return VerifyResult(False, {}, f"无法识别的核验码:{exc}")
-    try:
-        key = _public_key(source)
-    except ValueError:
-        return VerifyResult(False, {}, "公钥格式错误")
-    if isinstance(source, Session) and parsed.fields.station_code != source.station_code:
-        return VerifyResult(False, {"station_code": parsed.fields.station_code}, "非本站签发的文书,本站无该站公钥")
-    try:
-        key.verify(parsed.signature, parsed.message)
-    except InvalidSignature:
-        return VerifyResult(False, {}, "签名无效:核验码被改动或并非本站签发")
+    if isinstance(source, Session):
+        issuer = parsed.fields.station_code
+        keys = known_station_keys(source, issuer)
+        if not keys:
+            return VerifyResult(False, {"station_code": issuer}, "非本站签发的文书,本站及市级密钥清单中均无该站公钥")
+    else:
+        try:
+            keys = [_public_key(source)]
+        except ValueError:
+            return VerifyResult(False, {}, "公钥格式错误")
+    if not any(_verifies(key, parsed.signature, parsed.message) for key in keys):
+        return VerifyResult(False, {}, "签名无效:核验码被改动或并非所示调解站签发")
     fields = parsed.fields.to_json()
     reason = "签名有效"
-    if isinstance(source, Session):
+    if isinstance(source, Session) and parsed.fields.station_code == source.station_code:
         fields["recorded"] = _recorded(source, parsed.fields.paper_no, parsed.fields.reprint, parsed.fields.digest)
         if not fields["recorded"]:
             reason = "签名有效,但本站打印记录中未找到该文书"
+    elif isinstance(source, Session):
+        reason = "签名有效(按市级密钥清单中该站的公钥核验;打印记录在签发站)"
     return VerifyResult(True, fields, reason)
+
+
+def _verifies(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    try:
+        key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _recorded(session: Session, paper_no: str, reprint: int, section: str) -> bool:

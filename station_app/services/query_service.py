@@ -33,10 +33,12 @@ from station_app.services.session import Session
 from station_app.store.db import read
 from station_app.store.projection import local_name
 from station_app.store.search_index import fts_query, is_bigram_query
+from station_app.store.simplified import simplified_variant, to_simplified
 
 SUMMARY_COLUMNS = (
     "id, uuid, case_no, received_at, town_code, applicant_kind, applicant_name, applicant_id, applicant_phone,"
-    " employer, category, track, lead, status, stage, stage_start, due_date, due_estimated, extended, handler"
+    " employer, category, track, lead, status, stage, stage_start, due_date, due_estimated, extended, handler,"
+    " station_code"
 )
 SORTABLE = {
     "received_at": "received_at",
@@ -57,6 +59,9 @@ EVENT_LABELS: dict[str, str] = {a.event: a.label for a in ACTIONS.values()} | {
     "disclosure_approved": "对外提供信息报批",
 }
 CLOSED_SQL = ", ".join(f"'{s.value}'" for s in CLOSED_STATUSES)
+# The open statuses by name: `status IN (...)` seeks each one's range of the status indexes
+# (open cases are few after years of closed ones), where `NOT IN` reads every case's entry.
+OPEN_SQL = ", ".join(f"'{s.value}'" for s in Status if s not in CLOSED_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class CaseQuery:
     open_only: bool = False
     received_from: str | None = None
     received_to: str | None = None
+    station: str | None = None  # a city store: one station's cases (its 12-digit code)
     order_by: str = "received_at"
     descending: bool = True
 
@@ -144,6 +150,7 @@ def _summary(session: Session, r: Any, today: date) -> CaseSummary:
         handler=r[19],
         deadline_state=deadline_state(session, r[15], r[16], r[13], today),
         due_for=due_for(StageKey(r[14]), Track(r[11]), Status(r[13])),
+        station_code=r[20],
     )
 
 
@@ -288,7 +295,8 @@ def search_hint(query: str) -> str | None:
 
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
     """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials); several
-    words (a name and an employer) find the cases that match every one."""
+    words (a name and an employer) find the cases that match every one. Traditional and
+    simplified characters find each other (張偉, 张伟)."""
     q = fold_query(query)
     if not q:
         return []
@@ -308,21 +316,32 @@ def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[
                 seen.add(i)
                 ids.append(int(i))
 
-    term = q.lower() if q.isascii() else q
-    take(conn.execute(text("SELECT case_id FROM search_terms WHERE term = :t LIMIT :n"), {"t": term, "n": limit}))
-    if len(q) >= 3:
+    # Newest cases first from every index (the term index holds (term, case_id), the FTS
+    # indexes are ordered by rowid): the limit keeps the latest matches, whose rows sit at the
+    # end of `cases` where the list's pages are, instead of the oldest ones spread over the file.
+    # The index holds the simplified form of traditional names and texts: 張偉 finds 张伟 too.
+    for form in (q, to_simplified(q)) if simplified_variant(q) else (q,):
+        term = form.lower() if form.isascii() else form
         take(
             conn.execute(
-                text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q LIMIT :n"), {"q": fts_query(q), "n": limit}
+                text("SELECT case_id FROM search_terms WHERE term = :t ORDER BY case_id DESC LIMIT :n"),
+                {"t": term, "n": limit},
             )
         )
-    elif len(ids) < limit and is_bigram_query(q):
-        take(
-            conn.execute(
-                text("SELECT rowid FROM cases_bigrams WHERE cases_bigrams MATCH :q ORDER BY rowid DESC LIMIT :n"),
-                {"q": fts_query(q), "n": limit},
+        if len(form) >= 3:
+            take(
+                conn.execute(
+                    text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q ORDER BY rowid DESC LIMIT :n"),
+                    {"q": fts_query(form), "n": limit},
+                )
             )
-        )
+        elif len(ids) < limit and is_bigram_query(form):
+            take(
+                conn.execute(
+                    text("SELECT rowid FROM cases_bigrams WHERE cases_bigrams MATCH :q ORDER BY rowid DESC LIMIT :n"),
+                    {"q": fts_query(form), "n": limit},
+                )
+            )
     return ids[:limit]
 
 
@@ -335,6 +354,9 @@ def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[
         if not ids:
             return "0", {}
         clauses.append(f"id IN ({','.join(str(i) for i in ids)})")
+    if q.station:
+        clauses.append("station_code = :station")
+        params["station"] = q.station
     if q.status:
         clauses.append("status = :status")
         params["status"] = q.status
@@ -351,10 +373,10 @@ def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[
         clauses.append("uuid IN (SELECT case_uuid FROM case_departments WHERE dept = :dept)")
         params["dept"] = q.dept
     if q.overdue:
-        clauses.append(f"due_date < :today AND status NOT IN ({CLOSED_SQL})")
+        clauses.append(f"due_date < :today AND status IN ({OPEN_SQL})")
         params["today"] = today
     if q.due_today:
-        clauses.append(f"due_date = :today AND status NOT IN ({CLOSED_SQL})")
+        clauses.append(f"due_date = :today AND status IN ({OPEN_SQL})")
         params["today"] = today
     if q.waiting_opinions:
         clauses.append(
@@ -365,7 +387,7 @@ def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[
         clauses.append(f"handler = :me AND status NOT IN ({CLOSED_SQL})")
         params["me"] = session.user
     if q.open_only:
-        clauses.append(f"status NOT IN ({CLOSED_SQL})")
+        clauses.append(f"status IN ({OPEN_SQL})")
     if q.received_from:
         clauses.append("received_at >= :rf")
         params["rf"] = q.received_from
@@ -376,10 +398,14 @@ def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[
 
 
 def count_cases(session: Session, q: CaseQuery | None = None) -> int:
+    """How many cases `q` selects. Every case: one row kept by the store (`case_total`); a
+    filter counts over its index range only."""
     q = q or CaseQuery()
     with read(session.store.engine) as conn:
         where, params = _where(session, q, conn)
-        return int(conn.execute(text(f"SELECT count(*) FROM cases WHERE {where}"), params).scalar_one())
+        if where == "1":
+            return case_total(conn)
+        return _count(conn, where, params)
 
 
 def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, limit: int = 200) -> list[CaseSummary]:
@@ -412,6 +438,11 @@ def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, li
 
 def _count(conn: Connection, where: str, params: dict[str, Any]) -> int:
     return int(conn.execute(text(f"SELECT count(*) FROM cases WHERE {where}"), params).scalar_one())
+
+
+def case_total(conn: Connection) -> int:
+    """The number of cases in the store, from the row its triggers keep (migration 10)."""
+    return int(conn.execute(text("SELECT n FROM case_total WHERE id = 1")).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -488,7 +519,7 @@ def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateC
             matched.append("id_number")
         if "phone" in keys and r[8] and (r[8] == params["phone"] or str(r[8]).startswith(params["phone"] + "-")):
             matched.append("phone")
-        if "uscc" in keys and {r[20], r[21]} & set(keys["uscc"]):
+        if "uscc" in keys and {r[21], r[22]} & set(keys["uscc"]):
             matched.append("uscc")
         if "employer" in keys and r[9] == keys["employer"]:
             matched.append("employer")

@@ -20,11 +20,12 @@ from station_app.rules.deadlines import DeadlineSettings
 from station_app.rules.routing import RoutingSettings
 from station_app.services.settings_schema import SCHEMA, SPECS
 from station_app.store import events
-from station_app.store.db import read, write
+from station_app.store.db import get_meta, read, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
 from station_app.store.log import Recorder
 from station_app.store.projection import Changes
 from station_app.store.station_store import OpenStore, unlock_store
+from station_app.store.user_keys import UserKeys
 
 
 @dataclass
@@ -36,8 +37,10 @@ class Session:
     role: Role
     clock: Clock = field(default_factory=SystemClock)
     origin: str = ""
+    keys: UserKeys | None = None  # the user's own keys (signing), when the session was opened with a password
     _settings: dict[str, Any] | None = None
     _calendar: WorkCalendar | None = None
+    profile: str = "station"  # station | city (docs/sync.md)
 
     @property
     def station_code(self) -> str:
@@ -53,6 +56,18 @@ class Session:
 
     def close(self) -> None:
         self.store.close()
+
+    @property
+    def is_city(self) -> bool:
+        """Whether this is the city's store (the city profile)."""
+        return self.profile == "city"
+
+    def bound_city(self) -> str | None:
+        """The city code this station is bound to (None: a standalone station or the city)."""
+        from station_app.store.sync_state import bound_city
+
+        with read(self.store.engine) as conn:
+            return bound_city(conn)
 
     def now_iso(self) -> str:
         return self.clock.now().isoformat(timespec="seconds")
@@ -146,12 +161,23 @@ class Session:
 
 
 def login(data_dir: Path, user: str, password: str, clock: Clock | None = None) -> Session:
-    """Unlock the station as `user`. Any failure raises AuthError with one generic message."""
+    """Unlock the station as `user`. Any failure raises AuthError with one generic message.
+
+    A disabled account is refused like a wrong password. An account whose signing key the log
+    does not know yet (its first login after the upgrade to per-account keys) records it in a
+    `user_key_set` event signed with that key."""
     clock = clock or SystemClock()
     store = unlock_store(data_dir, user, password, clock.now())
     with read(store.engine) as conn:
-        row = conn.execute(text("SELECT role, active FROM users WHERE name = :n"), {"n": user}).first()
+        row = conn.execute(text("SELECT role, active, sign_key FROM users WHERE name = :n"), {"n": user}).first()
+        origin = get_meta(conn, "origin") or ""
+        profile = get_meta(conn, "profile") or "station"
     if row is None or not row[1]:
         store.close()
         raise AuthError(GENERIC_LOGIN_ERROR)
-    return Session(store, user, Role(row[0]), clock)
+    session = Session(store, user, Role(row[0]), clock, origin=origin, keys=store.user_keys, profile=profile)
+    if session.keys is not None and row[2] != session.keys.sign_public:
+        from station_app.services.user_service import record_own_key
+
+        record_own_key(session)
+    return session

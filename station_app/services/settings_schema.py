@@ -101,6 +101,7 @@ SCHEMA: tuple[SettingSpec, ...] = (
     SettingSpec("station_phone", "0457-2812345", "str", "调解站电话"),
     SettingSpec("station_address", "", "str", "调解站地址"),
     SettingSpec("font_scale", 1.0, "float", "字体放大倍数", 0.8, 2.0),
+    SettingSpec("backup_reminder_days", 7, "int", "备份提醒间隔(天)", 1, 365),
     SettingSpec("department_contacts", DEPARTMENT_CONTACTS, "json", "部门地址、电话和办公时间"),
     SettingSpec("department_contacts_confirmed", {}, "json", "部门联系方式确认记录", editable=False),
     SettingSpec("documents_to_bring", DOCUMENTS_TO_BRING, "json", "各类争议须携带的材料"),

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from station_app.domain.enums import DEPARTMENT_NAMES, Department, Role
+from station_app.domain.enums import DEPARTMENT_NAMES, Department
 from station_app.errors import ValidationError
+from station_app.services.permissions import Act, require
 from station_app.services.session import Session
 from station_app.services.settings_schema import SPECS, SettingSpec, contact_confirmed, contact_digest
 from station_app.services.user_service import set_lockout
@@ -122,14 +123,14 @@ def set_setting(session: Session, key: str, value: Any) -> Any:
     The change is a `setting_changed` event; lockout settings are mirrored into the keystore,
     which must be readable before login.
     """
-    session.require(Role.ADMIN, Role.HEAD)
+    require(session, Act.EDIT_SETTINGS)
     spec = SPECS.get(key)
     if spec is None:
         raise ValidationError({key: "未知设置项"})
     if not spec.editable:
         raise ValidationError({key: f"{spec.label}不能直接修改"})
     if key in LOCKOUT_KEYS:
-        session.require(Role.ADMIN)
+        require(session, Act.MANAGE_USERS)
     stored = coerce_setting(spec, value)
     if session.settings().get(key) == stored:
         return stored
@@ -203,7 +204,7 @@ def confirm_department_contacts(session: Session, depts: list[str] | None = None
     Raises PermissionDenied unless admin; ValidationError on `dept` for an unknown code or an
     entry with neither address nor phone. Returns `contacts_status` afterwards.
     """
-    session.require(Role.ADMIN)
+    require(session, Act.CONFIRM_CONTACTS)
     with write(session.store.engine) as conn:  # what is stored now, not what this session last read
         raw = conn.execute(text("SELECT value FROM settings WHERE key = 'department_contacts'")).scalar()
         contacts = json.loads(raw) if raw else SPECS["department_contacts"].default

@@ -10,7 +10,7 @@ from station_app.domain.enums import Role
 from station_app.errors import ValidationError
 from station_app.services.calendar_service import load_seed_payload
 from station_app.services.session import Session
-from station_app.services.user_service import check_password, check_user_name
+from station_app.services.user_service import check_password, check_user_name, record_signed
 from station_app.store.db import write
 from station_app.store.keystore import KdfParams
 from station_app.store.station_store import create_store
@@ -41,18 +41,20 @@ def init_station(
     fields = check_station(station_code, station_name, town_code)
     if (why := check_user_name(admin)) is not None:
         fields["admin"] = why
-    if (why := check_password(password)) is not None:
+    if (why := check_password(password, admin, (station_code, station_name, town_code))) is not None:
         fields["password"] = why
     if fields:
         raise ValidationError(fields)
     store = create_store(data_dir, station_code, station_name.strip(), admin, password, kdf)
-    session = Session(store, admin, Role.ADMIN, clock or SystemClock())
+    session = Session(store, admin, Role.ADMIN, clock or SystemClock(), keys=store.user_keys)
     with write(store.engine) as conn:
         session.record(
             conn,
             "station_initialised",
             {"station_code": station_code, "station_name": station_name.strip(), "town_code": town_code},
         )
-        session.record(conn, "user_added", {"name": admin, "role": Role.ADMIN.value, "display_name": admin})
+        assert session.keys is not None
+        user = {"name": admin, "role": Role.ADMIN.value, "display_name": admin, "sign_key": session.keys.sign_public}
+        record_signed(session, conn, "user_added", user)  # the first admin signs its own creation
         session.record(conn, "calendar_imported", load_seed_payload())
     return session

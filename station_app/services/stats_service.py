@@ -21,13 +21,17 @@ Definitions:
   handles (lead or co), returns, extensions granted to it, clue transfers naming it, and the
   incidents recorded against it (工作失误, 引发舆情, 造成严重后果), with the list of incidents
   (date, case number, department, kind: never their text, which may name people).
+- 绩效考评 (五(四)) per station, per department as lead and as co-handler, and per worker:
+  `Performance`, computed by performance_service over the same cases; its definitions are in
+  `DeptRoleRow`, `WorkerRow` and `StationRow`, its tables (`Performance.views()`) are what the
+  screen, the Excel export and the monthly report show.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -43,15 +47,29 @@ from station_app.domain.enums import (
     Status,
     Track,
 )
-
-# The DTOs are defined in station_app.dto.stats; these names stay importable from here.
+from station_app.dto.stats import DEPT_COLUMNS as DEPT_COLUMNS
+from station_app.dto.stats import DEPT_FIGURES as DEPT_FIGURES
+from station_app.dto.stats import ROLE_LABELS as ROLE_LABELS
+from station_app.dto.stats import STATION_COLUMNS as STATION_COLUMNS
+from station_app.dto.stats import STATION_FIGURES as STATION_FIGURES
+from station_app.dto.stats import WORKER_COLUMNS as WORKER_COLUMNS
+from station_app.dto.stats import WORKER_FIGURES as WORKER_FIGURES
+from station_app.dto.stats import Column as Column
 from station_app.dto.stats import CountRow as CountRow
+from station_app.dto.stats import DeptRoleRow as DeptRoleRow
 from station_app.dto.stats import DeptWorkRow as DeptWorkRow
 from station_app.dto.stats import IncidentRow as IncidentRow
+from station_app.dto.stats import Performance as Performance
+from station_app.dto.stats import PerformanceView as PerformanceView
+from station_app.dto.stats import StationRow as StationRow
 from station_app.dto.stats import Stats as Stats
+from station_app.dto.stats import WorkerRow as WorkerRow
+from station_app.dto.stats import format_cell as format_cell
+from station_app.dto.stats import share as share
 from station_app.errors import ValidationError
 from station_app.services.session import Session
 from station_app.store.db import read
+from station_app.store.stats_queries import StageEvent, scope_events
 
 if TYPE_CHECKING:
     from station_app.services.paper_service import PaperResult
@@ -120,16 +138,13 @@ def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
                 {**params, "d": as_of},
             ).scalar_one()
         )
-        types = ", ".join(f"'{t}'" for t in STAGE_EVENTS)
-        events = conn.execute(
-            text(
-                f"SELECT case_uuid, type, at, payload FROM events WHERE type IN ({types}) AND case_uuid IN"
-                f" (SELECT uuid FROM cases WHERE {scope}) ORDER BY seq"
-            ),
-            params,
-        ).all()
+        events = scope_events(conn, params["a"], params["b"], STAGE_EVENTS)
         work, incidents = _department_work(conn, scope, params)
-    concluded, on_time = _timeliness(events)
+    answered = timeliness(events)
+    concluded, on_time = len(answered), sum(answered.values())
+    from station_app.services.performance_service import compute_performance
+
+    performance = compute_performance(session, date_from, date_to)
     total = sum(by_status.values())
     return Stats(
         date_from=date_from,
@@ -149,6 +164,7 @@ def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
         by_status=_rows(by_status, {s.value: s.label for s in Status}, keep_zero=False),
         by_department_work=work,
         incidents=incidents,
+        performance=performance,
     )
 
 
@@ -192,33 +208,36 @@ def _department_work(
         else:
             bump(dept, _DEPT_EVENTS[type_])
     order = [d.value for d in Department] + sorted(set(counts) - {d.value for d in Department})
-    rows = tuple(DeptWorkRow(code, _dept_label(code), **counts[code]) for code in order if code in counts)
+    rows = tuple(DeptWorkRow(code, dept_label(code), **counts[code]) for code in order if code in counts)
     return rows, tuple(incidents)
 
 
-def _dept_label(code: str) -> str:
+def dept_label(code: str) -> str:
     try:
         return DEPARTMENT_NAMES[Department(code)]
     except ValueError:
         return code
 
 
-def _timeliness(events: Sequence[Any]) -> tuple[int, int]:
-    """(concluded, on time) from the stage events of the cases in scope, in log order."""
+def timeliness(events: Iterable[StageEvent]) -> dict[str, bool]:
+    """Case uuid -> answered on time, for the cases answered (ANSWER_EVENTS), from their stage
+    events in log order: on time when every stage up to the answer ended by the deadline in
+    force (as extended)."""
     state: dict[str, tuple[date | None, bool, bool]] = {}  # uuid -> (current due, late, answered)
-    for case_uuid, type_, at, raw in events:
-        due, late, answered = state.get(case_uuid, (None, False, False))
+    for ev in events:
+        if ev.type not in STAGE_EVENTS:
+            continue
+        due, late, answered = state.get(ev.case_uuid, (None, False, False))
         if answered:
             continue
-        changes = json.loads(raw).get("set") or {}
-        day = datetime.fromisoformat(at).date()
-        if due is not None and ("stage" in changes or type_ in ANSWER_EVENTS) and day > due:
+        changes = ev.payload.get("set") or {}
+        day = datetime.fromisoformat(ev.at).date()
+        if due is not None and ("stage" in changes or ev.type in ANSWER_EVENTS) and day > due:
             late = True
         if "due_date" in changes:
             due = date.fromisoformat(changes["due_date"]) if changes["due_date"] else None
-        state[case_uuid] = (due, late, type_ in ANSWER_EVENTS)
-    concluded = [late for _, late, answered in state.values() if answered]
-    return len(concluded), sum(1 for late in concluded if not late)
+        state[ev.case_uuid] = (due, late, ev.type in ANSWER_EVENTS)
+    return {uuid: not late for uuid, (_, late, answered) in state.items() if answered}
 
 
 def month_range(month: str) -> tuple[date, date]:

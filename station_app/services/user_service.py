@@ -1,19 +1,30 @@
-"""Station accounts: add, change password, unlock, list. Passwords only wrap the key."""
+"""Station accounts: add, change password, role, disable and enable, unlock, list.
+
+Passwords only wrap each account's keys (keystore.py); the events that carry authority over
+accounts are signed with the acting admin's own key (store/account_trust.py).
+"""
 
 from __future__ import annotations
 
 import re
+import uuid as uuid_mod
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from station_app.domain.enums import Role
-from station_app.errors import NotFound, ValidationError
+from station_app.domain.password_policy import MIN_LENGTH, password_problem
+from station_app.errors import NotFound, StationError, ValidationError
+from station_app.services.permissions import Act, require
 from station_app.services.session import Session
+from station_app.store.account_trust import account_message
 from station_app.store.db import read, set_meta, write
+from station_app.store.events import qualify
 from station_app.store.keystore import KdfParams, LockoutPolicy
+from station_app.store.log import append_local
 
-MIN_PASSWORD = 8
+MIN_PASSWORD = MIN_LENGTH
 
 
 @dataclass(frozen=True)
@@ -31,10 +42,42 @@ def check_user_name(name: str) -> str | None:
     return None
 
 
-def check_password(password: str) -> str | None:
-    if len(password or "") < MIN_PASSWORD:
-        return f"密码至少{MIN_PASSWORD}位"
-    return None
+def check_password(password: str, user: str = "", context: tuple[str, ...] = ()) -> str | None:
+    """Why a new password is refused (domain/password_policy.py), or None: the one check that
+    `init`, `users add`, `users passwd` and the GUI's dialogs all reach through this module.
+
+    `user` is the account it is for; `context` the station's name and codes and the account's
+    display name (words the password must not contain)."""
+    return password_problem(password, user=user, context=context)
+
+
+def station_words(session: Session) -> tuple[str, ...]:
+    """The station's name, code and town code: words no password of this station may contain."""
+    town = session.store.meta("town_code") or ""
+    return (session.station_name, session.station_code, town)
+
+
+def record_signed(session: Session, conn: Connection, type_: str, payload: dict[str, Any]) -> None:
+    """Append an account event signed with the session user's own key (account_trust.py), in
+    the caller's transaction. Without a key (a session not opened with a password) it is
+    recorded unsigned, and `audit verify` reports it."""
+    origin = session.origin or session.station_code
+    at = session.now_iso()
+    event_uuid = str(uuid_mod.uuid4())
+    data = {k: v for k, v in payload.items() if v is not None}
+    if session.keys is not None:
+        message = account_message(event_uuid, type_, origin, qualify(origin, session.user), at, data)
+        data["sig"] = session.keys.sign(message)
+    done = append_local(conn, type_, data, origin=origin, author=session.user, at=at, event_uuid=event_uuid)
+    session.drop_caches(done.changes)
+
+
+def record_own_key(session: Session) -> None:
+    """Record the session user's signing key, signed with it (the first login of an account made
+    before per-account keys; `audit verify` accepts it only for an account without a key)."""
+    assert session.keys is not None
+    with write(session.store.engine) as conn:
+        record_signed(session, conn, "user_key_set", {"name": session.user, "sign_key": session.keys.sign_public})
 
 
 def add_user(
@@ -45,7 +88,14 @@ def add_user(
     display_name: str | None = None,
     kdf: KdfParams | None = None,
 ) -> UserInfo:
-    session.require(Role.ADMIN)
+    """Add an account (admin only) with its own keys; the `user_added` event carries its public
+    signing key and is signed by the admin.
+
+    Raises:
+        PermissionDenied: not an admin.
+        ValidationError: on `name` (format, taken), `role`, `password` (the password policy).
+    """
+    require(session, Act.MANAGE_USERS)
     with session.store.keystore.locked():
         return _add_user(session, name, role, password, display_name, kdf)
 
@@ -62,37 +112,53 @@ def _add_user(
         role = Role(role)
     except ValueError:
         fields["role"] = "角色应为 worker、head 或 admin"
-    if (why := check_password(password)) is not None:
+    if (why := check_password(password, name, (*station_words(session), display_name or ""))) is not None:
         fields["password"] = why
     if fields:
         raise ValidationError(fields)
     role = Role(role)
     keystore = session.store.keystore
-    keystore.wrap(name, password, session.store.key, kdf)
+    keys = keystore.wrap(name, password, session.store.key, kdf)
     with write(session.store.engine) as conn:
-        session.record(conn, "user_added", {"name": name, "role": role.value, "display_name": display_name or name})
+        payload = {"name": name, "role": role.value, "display_name": display_name or name, "sign_key": keys.sign_public}
+        record_signed(session, conn, "user_added", payload)
         keystore.save()
     return _info(session, name)
 
 
 def change_password(session: Session, name: str, new_password: str, kdf: KdfParams | None = None) -> None:
-    """Re-wrap the database key under a new password (the database is not re-encrypted)."""
+    """Re-wrap the account's keys under a new password (the database is not re-encrypted).
+
+    The user's own change keeps their keys. An admin's reset of another account cannot open
+    that account's keys: it gets new ones, and the event (signed by the admin) carries the new
+    public key. A disabled account stays without access.
+
+    Raises:
+        PermissionDenied: another user's password, and not an admin.
+        NotFound: no such account.
+        ValidationError: on `password` (the password policy).
+    """
     if name != session.user:
-        session.require(Role.ADMIN)
+        require(session, Act.MANAGE_USERS)
     keystore = session.store.keystore
     with keystore.locked():
         if not keystore.has_user(name):
             raise NotFound("无此用户")
-        if (why := check_password(new_password)) is not None:
+        words = (*station_words(session), display_name(session, name))
+        if (why := check_password(new_password, name, words)) is not None:
             raise ValidationError({"password": why})
-        keystore.wrap(name, new_password, session.store.key, kdf)
+        own = name == session.user and session.keys is not None
+        db_key = session.store.key if _active(session, name) else None
+        keys = keystore.wrap(name, new_password, db_key, kdf, keys=session.keys if own else None)
         with write(session.store.engine) as conn:
-            session.record(conn, "password_changed", {"name": name})
+            record_signed(
+                session, conn, "password_changed", {"name": name, "sign_key": None if own else keys.sign_public}
+            )
             keystore.save()
 
 
 def unlock_user(session: Session, name: str) -> None:
-    session.require(Role.ADMIN, Role.HEAD)
+    require(session, Act.UNLOCK_USERS)
     keystore = session.store.keystore
     with keystore.locked():
         if not keystore.has_user(name):
@@ -103,20 +169,100 @@ def unlock_user(session: Session, name: str) -> None:
             keystore.save()
 
 
+def _active(session: Session, name: str) -> bool:
+    with read(session.store.engine) as conn:
+        row = conn.execute(text("SELECT active FROM users WHERE name = :n"), {"n": name}).first()
+    return bool(row[0]) if row else False
+
+
+def _active_admins(session: Session) -> list[str]:
+    with read(session.store.engine) as conn:
+        rows = conn.execute(text("SELECT name FROM users WHERE role = 'admin' AND active ORDER BY name"))
+        return [str(r[0]) for r in rows]
+
+
 def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
-    session.require(Role.ADMIN)
+    """Change an account's role (admin only; signed by the admin).
+
+    Raises:
+        PermissionDenied: not an admin.
+        ValidationError: on `role`.
+        NotFound: no such account.
+        StationError: it would leave the station without an active admin.
+    """
+    require(session, Act.MANAGE_USERS)
     try:
         role = Role(role)
     except ValueError:
         raise ValidationError({"role": "角色应为 worker、head 或 admin"}) from None
     if not session.store.keystore.has_user(name):
         raise NotFound("无此用户")
-    session.record_one("user_changed", {"name": name, "role": role.value})
+    if role is not Role.ADMIN and _active_admins(session) == [name]:
+        raise StationError("不能更改唯一一名在用管理员的角色:请先设另一名管理员")
+    with write(session.store.engine) as conn:
+        record_signed(session, conn, "user_changed", {"name": name, "role": role.value})
     return _info(session, name)
 
 
+def disable_user(session: Session, name: str) -> UserInfo:
+    """Disable an account (admin only): kept with its history for the audit, but its password
+    no longer opens the database key and it cannot log in. Signed by the admin.
+
+    Raises:
+        PermissionDenied: not an admin.
+        NotFound: no such account.
+        StationError: the admin's own account, an account already disabled, or the last
+            active admin.
+    """
+    require(session, Act.MANAGE_USERS)
+    keystore = session.store.keystore
+    with keystore.locked():
+        if not keystore.has_user(name) or not _exists(session, name):
+            raise NotFound("无此用户")
+        if name == session.user:
+            raise StationError("不能停用自己正在使用的账户")
+        if not _active(session, name):
+            raise StationError(f"账户 {name} 已停用")
+        if _active_admins(session) == [name]:
+            raise StationError("不能停用唯一一名在用管理员")
+        keystore.seal_for(name, None)
+        with write(session.store.engine) as conn:
+            record_signed(session, conn, "user_changed", {"name": name, "active": False})
+            keystore.save()
+    return _info(session, name)
+
+
+def enable_user(session: Session, name: str) -> UserInfo:
+    """Enable a disabled account again (admin only): the current database key is sealed to its
+    public key, so its own password works again. Signed by the admin.
+
+    Raises:
+        PermissionDenied: not an admin.
+        NotFound: no such account.
+        StationError: the account is active, or has no personal key yet (reset its password first).
+    """
+    require(session, Act.MANAGE_USERS)
+    keystore = session.store.keystore
+    with keystore.locked():
+        if not keystore.has_user(name) or not _exists(session, name):
+            raise NotFound("无此用户")
+        if _active(session, name):
+            raise StationError(f"账户 {name} 未停用")
+        if not keystore.seal_for(name, session.store.key):
+            raise StationError(f"账户 {name} 还没有个人密钥:请先为其重设密码,再启用")
+        with write(session.store.engine) as conn:
+            record_signed(session, conn, "user_changed", {"name": name, "active": True})
+            keystore.save()
+    return _info(session, name)
+
+
+def _exists(session: Session, name: str) -> bool:
+    with read(session.store.engine) as conn:
+        return conn.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first() is not None
+
+
 def set_lockout(session: Session, policy: LockoutPolicy) -> None:
-    session.require(Role.ADMIN)
+    require(session, Act.MANAGE_USERS)
     with session.store.keystore.locked():
         session.store.keystore.set_lockout(policy)
 

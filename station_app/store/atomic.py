@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
+
+# Temp files of a writer killed before its rename: older than this, nobody is still writing them.
+ORPHAN_AGE_S = 120.0
+
+
+def temp_prefix(path: Path) -> str:
+    """The name prefix of `path`'s temp copies (`.tmp-keys.json.`): who owns an orphan is known."""
+    return f".tmp-{path.name}."
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves either the old or the new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -35,3 +44,30 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def remove_orphans(path: Path, older_than_s: float = 0.0) -> int:
+    """Delete the temp copies of `path` left by a writer that was killed before its rename.
+
+    With the default 0 every copy goes: call it only while holding the lock all writers of
+    `path` take. Also removes this folder's unnamed `.tmp-*` copies (older versions) once they
+    are `ORPHAN_AGE_S` old. Returns how many were removed; errors are ignored."""
+    removed = 0
+    now = time.time()
+    try:
+        candidates = list(path.parent.iterdir())
+    except OSError:
+        return 0
+    for item in candidates:
+        own = item.name.startswith(temp_prefix(path))
+        legacy = item.name.startswith(".tmp-")
+        if not (own or legacy):
+            continue
+        try:
+            age = now - item.stat().st_mtime
+            if age >= (older_than_s if own else max(older_than_s, ORPHAN_AGE_S)):
+                item.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed

@@ -13,20 +13,24 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import QueuePool
 
 from station_app.errors import StationError
+from station_app.store.environment import as_environment_problem
 
 # Page cache per connection, in KiB: at 100,000 cases the pages a desk session reads (list rows,
 # search indexes) fit, so SQLCipher decrypts each page once instead of on every read.
 CACHE_KIB = 131072
 
 
-def _configure(conn: Any, key: bytes | None) -> None:
+def _configure(conn: Any, key: bytes | None, path: Path) -> None:
     if key is not None:
         conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except Exception:
+    except Exception as exc:
         conn.close()
+        problem = as_environment_problem(exc, path.parent)  # a full disk is not a wrong key
+        if problem is not None:
+            raise problem from None
         raise StationError("数据库无法打开:密钥不符或文件已损坏") from None
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
@@ -46,8 +50,23 @@ def make_engine(path: Path, key: bytes | None) -> Engine:
     module: Any = sqlcipher3.dbapi2
 
     def creator() -> Any:
-        conn = module.connect(str(path), check_same_thread=False, isolation_level=None)
-        _configure(conn, key)
+        try:
+            conn = module.connect(str(path), check_same_thread=False, isolation_level=None)
+        except Exception as exc:
+            problem = as_environment_problem(exc, path.parent)
+            if problem is not None:
+                raise problem from None
+            raise
+        try:
+            _configure(conn, key, path)
+        except StationError:
+            raise
+        except Exception as exc:  # the pragmas write (WAL, -shm): a full or read-only folder
+            conn.close()
+            problem = as_environment_problem(exc, path.parent)
+            if problem is not None:
+                raise problem from None
+            raise
         return conn
 
     engine = create_engine(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid as uuid_mod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from station_app.store.db import get_meta, mark_log_appended, set_meta
+from station_app.store.ids import new_uuid
 from station_app.store.payloads import Scope
 
 GENESIS = "0" * 64
@@ -320,7 +320,7 @@ def seal(
     sealed before it is stored."""
     seq, prev = after if after is not None else chain_head(conn, origin, stream)
     env = Envelope(
-        event_uuid or str(uuid_mod.uuid4()), origin, stream, seq + 1, HASH_V, "", type_, v, scope, case_uuid, base,
+        event_uuid or new_uuid(), origin, stream, seq + 1, HASH_V, "", type_, v, scope, case_uuid, base,
         qualify(origin, author), at, payload,
     )  # fmt: skip
     return replace(env, hash=event_hash_v2(prev, env)), prev
@@ -386,3 +386,17 @@ def export_envelopes(conn: Connection, after_seq: int = 0) -> list[Envelope]:
     """The envelopes of the events after ledger seq `after_seq`, in ledger order (causal order:
     an event never comes before one its `base` names). What `import_foreign` takes."""
     return [ev.envelope() for ev in iter_events(conn, after_seq=after_seq)]
+
+
+def chain_events(conn: Connection, ranges: list[tuple[str, str, int]]) -> list[Envelope]:
+    """The envelopes of the events after `after_seq` in each (origin, stream, after_seq) chain,
+    in ledger order (causal order): what a bundle to a peer carries."""
+    if not ranges:
+        return []
+    clauses = []
+    params: dict[str, Any] = {}
+    for i, (origin, stream, after) in enumerate(ranges):
+        clauses.append(f"(origin = :o{i} AND stream = :s{i} AND origin_seq > :a{i})")
+        params.update({f"o{i}": origin, f"s{i}": stream, f"a{i}": after})
+    sql = f"SELECT {_COLUMNS} FROM events WHERE {' OR '.join(clauses)} ORDER BY seq"
+    return [_event(r).envelope() for r in conn.execute(text(sql), params)]

@@ -1,8 +1,13 @@
 """Per-user wrapping of the random database key, and persisted login lockout.
 
-The database key is 32 random bytes. Each user's password derives (Argon2id) a key that
-wraps it with AES-GCM; changing a password re-wraps, never re-encrypts. The keystore file
-also holds the lockout state, which must be readable before any database is unlocked.
+The database key is 32 random bytes. Each user's password derives (Argon2id) a key that wraps
+the user's own seed (user_keys.py) with AES-GCM; the database key is sealed to the seed's X25519
+public key (`wrap_v` 2), so that an admin can re-seal a new database key to every account
+without their passwords (key rotation, re-enabling an account). Changing a password re-wraps the
+seed, never re-encrypts. Entries written before (`wrap_v` 1) wrap the database key directly
+under the password; they are upgraded at the account's next login. The keystore file also holds
+the lockout state, which must be readable before any database is unlocked. Every value is
+checked at load (keyfile_check.py) before anything is derived from it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import os
 import sys
 import threading
 import time
+import uuid as uuid_mod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,11 +32,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from station_app.errors import AuthError, StationError
-from station_app.store.atomic import atomic_write_bytes
+from station_app.store.atomic import atomic_write_bytes, remove_orphans
+from station_app.store.keyfile_check import KDF_ITERATIONS, KDF_LANES, KDF_MEMORY_KIB, KeyFileError, check_keyfile
+from station_app.store.user_keys import UserKeys, new_user_keys, open_sealed, seal
 
 KEYSTORE_FORMAT = 1
 GENERIC_LOGIN_ERROR = "用户名或密码错误,或账户已被临时锁定"
 MAX_ATTEMPT_LOG = 1000
+# How an attempt with an unknown account name is recorded: this prefix and a tag, never the name.
+UNKNOWN_PREFIX = "?"
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,13 @@ def _unb64(text: str) -> bytes:
 
 
 def _derive(password: str, salt: bytes, params: KdfParams) -> bytes:
+    for value, (low, high), name in (
+        (params.memory_kib, KDF_MEMORY_KIB, "m"),
+        (params.iterations, KDF_ITERATIONS, "t"),
+        (params.lanes, KDF_LANES, "p"),
+    ):
+        if not low <= value <= high:  # never start a derivation that could run for hours
+            raise KeyFileError(f"kdf.{name}", f"超出允许范围({low}至{high})")
     kdf = Argon2id(
         salt=salt,
         length=32,
@@ -90,12 +107,30 @@ def _derive(password: str, salt: bytes, params: KdfParams) -> bytes:
 
 
 def _stored_params(kdf: dict[str, Any]) -> KdfParams:
-    """The Argon2id parameters a user's wrap was made with."""
+    """The Argon2id parameters a user's wrap was made with (bounded: `_derive` refuses others)."""
     return KdfParams(int(kdf["m"]), int(kdf["t"]), int(kdf["p"]))
 
 
 def _aad(user: str) -> bytes:
     return b"station-db-key:" + user.encode("utf-8")
+
+
+def _seed_aad(user: str) -> bytes:
+    return b"station-user-seed:" + user.encode("utf-8")
+
+
+def _box_aad(user: str) -> bytes:
+    return b"station-db-key-box:" + user.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """What a password opened: the database key and the account's own keys. `upgraded` is True
+    when the account's entry was converted from `wrap_v` 1 at this login (its signing key is new)."""
+
+    key: bytes
+    keys: UserKeys
+    upgraded: bool = False
 
 
 LOCK_WAIT_S = 30.0
@@ -173,6 +208,7 @@ class Keystore:
                 _lock_exclusive(fd)
                 self._depth = 1
                 try:
+                    remove_orphans(self.path)  # a program killed while writing this file left them
                     if self.path.exists():
                         self.reload()
                     yield
@@ -192,6 +228,7 @@ class Keystore:
             "lockout": {"max_failures": 5, "minutes": 15},
             "users": {},
             "attempts": [],
+            "name_salt": _b64(os.urandom(16)),
         }
         return cls(path, data)
 
@@ -200,12 +237,17 @@ class Keystore:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise StationError("本机尚未建立调解站数据(请先初始化)") from None
-        except (ValueError, UnicodeDecodeError):
-            raise StationError("密钥文件已损坏,无法读取") from None
-        if not isinstance(data, dict) or data.get("format") != KEYSTORE_FORMAT:
-            raise StationError("密钥文件格式不受支持")
-        return cls(path, data)
+            raise StationError(
+                f"数据目录 {path.parent} 中没有调解站数据(缺少 {path.name}):"
+                "请先初始化,或用 --data-dir 指定正确的数据目录"
+            ) from None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise StationError(
+                "密钥文件 keys.json 已损坏,无法读取(不是有效的 JSON)。请从备份恢复 keys.json。"
+            ) from None
+        except OSError as exc:
+            raise StationError(f"密钥文件 keys.json 无法读取({type(exc).__name__})") from None
+        return cls(path, check_keyfile(data, KEYSTORE_FORMAT))
 
     def reload(self) -> None:
         """Re-read the file before changing it: the login window or another program may have
@@ -224,6 +266,21 @@ class Keystore:
     def station_name(self) -> str:
         return str(self._data["station_name"])
 
+    @property
+    def profile(self) -> str:
+        """`station` or `city` (readable before unlock: the command line checks it first)."""
+        return str(self._data.get("profile") or "station")
+
+    def section(self, name: str) -> Any:
+        """An extra top-level entry of the file (e.g. `recovery_wrap`, `profile`), or None."""
+        return self._data.get(name)
+
+    def set_section(self, name: str, value: Any) -> None:
+        """Set an extra top-level entry (not saved until `save`). Refuses the keystore's own keys."""
+        if name in ("format", "station_code", "station_name", "lockout", "users", "attempts"):
+            raise ValueError(f"{name} is not an extra section")
+        self._data[name] = value
+
     def user_names(self) -> list[str]:
         return sorted(self._data["users"])
 
@@ -237,13 +294,22 @@ class Keystore:
         self.save()
 
     # -- wrapping ----------------------------------------------------------------
-    def wrap(self, user: str, password: str, db_key: bytes, params: KdfParams | None = None) -> None:
-        """Store `db_key` wrapped under `password` for `user` (replaces any old wrap)."""
+    def wrap(
+        self,
+        user: str,
+        password: str,
+        db_key: bytes | None,
+        params: KdfParams | None = None,
+        keys: UserKeys | None = None,
+    ) -> UserKeys:
+        """Wrap `user`'s seed under `password` (a new seed unless `keys` is given) and seal
+        `db_key` to it (None: the account keeps no access to the database). Replaces any old
+        wrap, keeps the lockout state. Returns the account's keys."""
         params = params or default_kdf_params()
+        keys = keys or new_user_keys()
         salt = os.urandom(16)
         nonce = os.urandom(12)
         kek = _derive(password, salt, params)
-        wrapped = AESGCM(kek).encrypt(nonce, db_key, _aad(user))
         old = self._data["users"].get(user, {})
         self._data["users"][user] = {
             "kdf": {
@@ -254,10 +320,52 @@ class Keystore:
                 "salt": _b64(salt),
             },
             "nonce": _b64(nonce),
-            "wrapped": _b64(wrapped),
+            "wrapped": _b64(AESGCM(kek).encrypt(nonce, keys.seed, _seed_aad(user))),
+            "wrap_v": 2,
+            "public": {"box": keys.box_public, "sign": keys.sign_public},
+            "store": None if db_key is None else seal(db_key, keys.box_public, _box_aad(user)),
             "failures": 0 if not old else int(old.get("failures", 0)),
             "locked_until": old.get("locked_until") if old else None,
         }
+        return keys
+
+    def seal_for(self, user: str, db_key: bytes | None) -> bool:
+        """Seal `db_key` to `user`'s public key (None: take the account's access away).
+
+        Needs no password. Returns False for an account without a public key (`wrap_v` 1: it
+        gets one at its next login or password reset)."""
+        entry = self._data["users"].get(user)
+        if entry is None or entry.get("wrap_v") != 2:
+            if entry is not None and db_key is None:
+                entry["wrapped"] = _b64(os.urandom(48))  # a direct wrap cannot be re-sealed: void it
+            return False
+        entry["store"] = None if db_key is None else seal(db_key, entry["public"]["box"], _box_aad(user))
+        return True
+
+    def public_keys(self, user: str) -> tuple[str, str] | None:
+        """(box, sign) public keys of `user` (hex), or None for a `wrap_v` 1 account."""
+        entry = self._data["users"].get(user)
+        if entry is None or entry.get("wrap_v") != 2:
+            return None
+        return str(entry["public"]["box"]), str(entry["public"]["sign"])
+
+    def has_access(self, user: str) -> bool:
+        """Whether `user`'s password opens the database key (False once disabled)."""
+        entry = self._data["users"].get(user)
+        return entry is not None and (entry.get("wrap_v") != 2 or entry.get("store") is not None)
+
+    def open_with(self, user: str, keys: UserKeys) -> bytes | None:
+        """The database key sealed to `user` in this file, opened with keys already unwrapped
+        (a rotation's staged file), or None."""
+        entry = self._data["users"].get(user)
+        if entry is None or entry.get("wrap_v") != 2 or entry.get("store") is None:
+            return None
+        return open_sealed(entry["store"], keys, _box_aad(user))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The file's contents (for key rotation, which writes a re-sealed copy)."""
+        return self._data
 
     def remove(self, user: str) -> None:
         self._data["users"].pop(user, None)
@@ -279,25 +387,32 @@ class Keystore:
             entry["locked_until"] = None
 
     def unwrap(self, user: str, password: str, now: datetime) -> bytes:
-        """Return the database key, or raise AuthError with one generic message.
+        """Return the database key, or raise AuthError with one generic message (see `unlock`)."""
+        return self.unlock(user, password, now).key
 
-        Every attempt is appended to the attempt log; failures count towards lockout,
-        and a locked account is refused without trying the password.
-        """
+    def unlock(self, user: str, password: str, now: datetime) -> Unlocked:
+        """Open the database key and the account's keys with `password`, or raise AuthError
+        with one generic message.
+
+        Every attempt is appended to the attempt log (an unknown account without its name);
+        failures count towards lockout, and a locked account is refused without trying the
+        password. A `wrap_v` 1 entry is upgraded to `wrap_v` 2 on success."""
         with self.locked():
             return self._unwrap(user, password, now)
 
-    def _unwrap(self, user: str, password: str, now: datetime) -> bytes:
+    def _unwrap(self, user: str, password: str, now: datetime) -> Unlocked:
         entry = self._data["users"].get(user)
         if entry is None or self.locked_until(user, now) is not None:
-            self._spend_like_a_real_attempt(password, entry)
-            self._record(user, now, ok=False)
+            label = self._spend_like_a_real_attempt(user, password, entry)
+            self._record(label, now, ok=False)
             self.save()
             raise AuthError(GENERIC_LOGIN_ERROR)
         kdf = entry["kdf"]
         kek = _derive(password, _unb64(kdf["salt"]), _stored_params(kdf))
+        version = entry.get("wrap_v", 1)
         try:
-            key = AESGCM(kek).decrypt(_unb64(entry["nonce"]), _unb64(entry["wrapped"]), _aad(user))
+            aad = _seed_aad(user) if version == 2 else _aad(user)
+            opened = AESGCM(kek).decrypt(_unb64(entry["nonce"]), _unb64(entry["wrapped"]), aad)
         except InvalidTag:
             entry["failures"] = int(entry.get("failures", 0)) + 1
             policy = self.lockout
@@ -307,26 +422,54 @@ class Keystore:
             self._record(user, now, ok=False)
             self.save()
             raise AuthError(GENERIC_LOGIN_ERROR) from None
+        upgraded = False
+        if version == 2:
+            keys = UserKeys(opened)
+            key = open_sealed(entry["store"], keys, _box_aad(user)) if entry.get("store") else None
+            if key is None:  # the right password of a disabled account: no access, no lockout
+                self._record(user, now, ok=False)
+                self.save()
+                raise AuthError(GENERIC_LOGIN_ERROR)
+        else:  # an entry written before per-account keys: give it its keys now
+            key = opened
+            keys = self.wrap(user, password, key, _stored_params(kdf))
+            entry = self._data["users"][user]
+            upgraded = True
         entry["failures"] = 0
         entry["locked_until"] = None
         self._record(user, now, ok=True)
         self.save()
-        return key
+        return Unlocked(key, keys, upgraded)
 
-    def _spend_like_a_real_attempt(self, password: str, entry: dict[str, Any] | None) -> None:
+    def _spend_like_a_real_attempt(self, user: str, password: str, entry: dict[str, Any] | None) -> str:
         """Derive a key that is thrown away, so that an unknown or locked account answers in
-        the time a wrong password takes (the timing tells nothing about accounts)."""
+        the time a wrong password takes (the timing tells nothing about accounts).
+
+        Returns the name to record: a locked account's own name; for an unknown one (perhaps
+        a password typed into the name field) a tag derived from it with the same slow
+        Argon2id cost, so that repeated attempts with one name can be told apart without the
+        name being kept."""
         kdf = entry["kdf"] if entry else next((u["kdf"] for u in self._data["users"].values()), None)
-        _derive(password, os.urandom(16), _stored_params(kdf) if kdf else KdfParams())
+        params = _stored_params(kdf) if kdf else KdfParams()
+        if entry is not None:
+            _derive(password, os.urandom(16), params)
+            return user
+        salt = self._data.get("name_salt")
+        if salt is None:
+            salt = self._data["name_salt"] = _b64(os.urandom(16))
+        return UNKNOWN_PREFIX + _derive(user, _unb64(salt), params)[:8].hex()
 
     # -- attempt log ---------------------------------------------------------------
     def _record(self, user: str, now: datetime, ok: bool) -> None:
         attempts: list[dict[str, Any]] = self._data.setdefault("attempts", [])
-        attempts.append({"user": user[:64], "at": now.isoformat(), "ok": ok})
+        attempts.append({"user": user[:64], "at": now.isoformat(), "ok": ok, "id": uuid_mod.uuid4().hex})
         del attempts[:-MAX_ATTEMPT_LOG]
 
     def take_attempts(self) -> list[dict[str, Any]]:
-        """Hand the pending attempts to the database log and clear them here."""
-        attempts: list[dict[str, Any]] = list(self._data.get("attempts", []))
+        """Hand the pending attempts to the database log and clear them here. Each carries an
+        `id`, so that handing them over twice (a crash between the two writes) adds no row."""
+        attempts: list[dict[str, Any]] = [dict(a) for a in self._data.get("attempts", [])]
+        for a in attempts:
+            a.setdefault("id", uuid_mod.uuid4().hex)
         self._data["attempts"] = []
         return attempts

@@ -6,7 +6,7 @@ transaction. SYNC.md §3.4 is the import algorithm; DESIGN.md "Sync" the rules i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,7 +191,10 @@ def _parse(items: Iterable[Envelope | Mapping[str, Any]]) -> list[Envelope]:
 
 
 def import_foreign(
-    engine: Engine, events: Iterable[Envelope | Mapping[str, Any]], bundle_id: str | None = None
+    engine: Engine,
+    events: Iterable[Envelope | Mapping[str, Any]],
+    bundle_id: str | None = None,
+    also: Callable[[Connection, ImportResult], None] | None = None,
 ) -> ImportResult:
     """Import events written by other stores: one write transaction for the whole batch.
 
@@ -203,6 +206,10 @@ def import_foreign(
     unknown type or payload version is stored (its chain stays verifiable), not projected, and
     flagged. Raises MalformedEvent (nothing stored) for an event that cannot be read or whose
     payload does not fit its class.
+
+    `also`, when given, runs inside the same transaction after the events are stored (not when
+    a fork refused the batch): what the bundle carried besides its events (acks, the record that
+    it was received), so that all of it commits or none. Whatever it raises rolls back the batch.
     """
     envs = _parse(events)
     result = ImportResult()
@@ -211,6 +218,8 @@ def import_foreign(
             _import(conn, envs, bundle_id, result)
             if result.forks:
                 raise _Refused
+            if also is not None:
+                also(conn, result)
     except _Refused:
         return ImportResult(forks=result.forks)
     return result

@@ -16,7 +16,8 @@ from station_app.errors import StationError
 from station_app.store.db import get_meta, set_meta, write
 from station_app.store.events import GENESIS, canonical_json, ledger_hash
 from station_app.store.models import FTS_DDL, TEXT_COLUMNS, metadata
-from station_app.store.search_index import BIGRAM_DDL, index_pairs
+from station_app.store.search_index import BIGRAM_DDL, index_cases, index_pairs
+from station_app.store.simplified import simplified_variant
 
 
 def _m1_base(conn: Connection) -> None:
@@ -169,6 +170,98 @@ def _m7_event_log_v2(conn: Connection) -> None:
     conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_events_chain ON events (origin, stream, origin_seq)"))
 
 
+def _m8_sync(conn: Connection) -> None:
+    """Sync by bundle (DESIGN.md "Sync"): the peers (the city at a station, the enrolled stations
+    at the city), the acks each peer sent, the bundles written and received, forks seen; and the
+    keys and epoch a store made before this version lacks (a transport key, a store epoch).
+    Self-contained: the tables are created here, not from the models."""
+    from station_app.store.sync_state import SYNC_DDL, ensure_sync_keys
+
+    for ddl in SYNC_DDL:
+        conn.execute(text(ddl))
+    ensure_sync_keys(conn)
+
+
+def _m9_accounts(conn: Connection) -> None:
+    """Per-account keys and login attempts without duplicates or stray names.
+
+    `users.sign_key`: the account's Ed25519 public key, projected from its signed events.
+    `login_attempts.attempt_id`: unique, so attempts handed over twice add no row. Attempts
+    recorded with a name that is not an account (perhaps a password typed as a name) lose it."""
+    if not _has_column(conn, "users", "sign_key"):
+        conn.execute(text("ALTER TABLE users ADD COLUMN sign_key TEXT"))
+    if not _has_column(conn, "login_attempts", "attempt_id"):
+        conn.execute(text("ALTER TABLE login_attempts ADD COLUMN attempt_id TEXT"))
+    conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_login_attempts_id ON login_attempts (attempt_id)"))
+    conn.execute(text("UPDATE login_attempts SET user_name = '?' WHERE user_name NOT IN (SELECT name FROM users)"))
+
+
+def _m10_scale(conn: Connection) -> None:
+    """What keeps the list and search flat as a store grows to a city's million cases.
+
+    - `case_total`: the number of cases, kept by triggers, so the list's total is one row
+      read instead of a walk of a whole index (every page of it decrypted on a fresh
+      connection: the list's open time grew with the store).
+    - `search_terms (term, case_id)`: a term's cases come from the index alone, instead of one
+      table row per match.
+    - `cases (station_code, received_at)`: one station's cases in a city store, newest first,
+      counted over that station's range only."""
+    conn.execute(
+        text("CREATE TABLE IF NOT EXISTS case_total (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)")
+    )
+    conn.execute(text("INSERT OR REPLACE INTO case_total (id, n) SELECT 1, count(*) FROM cases"))
+    conn.execute(
+        text(
+            "CREATE TRIGGER IF NOT EXISTS tr_case_total_insert AFTER INSERT ON cases"
+            " BEGIN UPDATE case_total SET n = n + 1 WHERE id = 1; END"
+        )
+    )
+    conn.execute(
+        text(
+            "CREATE TRIGGER IF NOT EXISTS tr_case_total_delete AFTER DELETE ON cases"
+            " BEGIN UPDATE case_total SET n = n - 1 WHERE id = 1; END"
+        )
+    )
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_search_terms_term_case ON search_terms (term, case_id)"))
+    conn.execute(text("DROP INDEX IF EXISTS ix_search_terms_term"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_station_received ON cases (station_code, received_at)"))
+
+
+_INDEXED_COLUMNS = (
+    "case_no, applicant_kind, applicant_name, applicant_id, applicant_phone, applicant_uscc,"
+    " respondent_name, respondent_uscc, employer"
+)
+
+
+def _m13_simplified_search(conn: Connection) -> None:
+    """Index the simplified form of names and texts written in traditional characters (張偉 is
+    found by 张伟): the cases that have any are taken out of the three search indexes and
+    indexed again the way a new case is; the others are left as they are."""
+    rows = conn.execute(
+        text(
+            f"SELECT cases.id, {_INDEXED_COLUMNS}, summary, claim, intake"
+            " FROM cases LEFT JOIN case_texts ON case_texts.case_id = cases.id"
+        )
+    ).mappings()
+    batch: list[tuple[int, Mapping[str, Any]]] = []
+
+    def flush() -> None:
+        ids = [{"i": i} for i, _ in batch]
+        conn.execute(text("DELETE FROM cases_fts WHERE rowid = :i"), ids)
+        conn.execute(text("DELETE FROM cases_bigrams WHERE rowid = :i"), ids)
+        conn.execute(text("DELETE FROM search_terms WHERE case_id = :i"), ids)
+        index_cases(conn, batch)
+        batch.clear()
+
+    for row in rows:
+        if simplified_variant("\n".join(str(v) for v in row.values() if isinstance(v, str))):
+            batch.append((int(row["id"]), dict(row)))
+            if len(batch) >= 2000:
+                flush()
+    if batch:
+        flush()
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
@@ -177,6 +270,10 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (5, _m5_case_texts),
     (6, _m6_department_deadlines),
     (7, _m7_event_log_v2),
+    (8, _m8_sync),
+    (9, _m9_accounts),
+    (10, _m10_scale),
+    (13, _m13_simplified_search),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -473,6 +473,8 @@ class UserAdded(Payload):
     name: str
     role: str
     display_name: str | None = None
+    sign_key: str | None = None  # the account's Ed25519 public key (hex)
+    sig: str | None = None  # the author's signature (account_trust.py)
 
 
 @event_type("user_changed")
@@ -481,12 +483,33 @@ class UserChanged(Payload):
     name: str
     role: str | None = None
     active: bool | None = None
+    sig: str | None = None
 
 
 @event_type("password_changed")
 @dataclass(frozen=True)
 class PasswordChanged(Payload):
     name: str
+    sign_key: str | None = None  # a reset by an admin gives the account a new key
+    sig: str | None = None
+
+
+@event_type("user_key_set")
+@dataclass(frozen=True)
+class UserKeySet(Payload):
+    """An account given its first key (at its first login after the upgrade), self-signed."""
+
+    name: str
+    sign_key: str
+    sig: str | None = None
+
+
+@event_type("store_key_rotated")
+@dataclass(frozen=True)
+class StoreKeyRotated(Payload):
+    """The database key was replaced; `accounts` is how many accounts it was sealed to."""
+
+    accounts: int
 
 
 @event_type("user_unlocked")
@@ -524,3 +547,47 @@ class CalendarImported(Payload):
     source: str
     years: list[int]
     days: dict[str, str]
+
+
+# -- sync: the city's store, binding, enrolment (docs/sync.md) ----------------------------------
+
+
+@event_type("city_initialised")
+@dataclass(frozen=True)
+class CityInitialised(Payload):
+    city_code: str
+    city_name: str
+    fingerprint: str  # the city's public identity (all its public keys)
+
+
+@event_type("city_bound")
+@dataclass(frozen=True)
+class CityBound(Payload):
+    city_code: str
+    city_fingerprint: str
+    fingerprint: str  # this station's own identity
+
+
+@event_type("station_provisioned")
+@dataclass(frozen=True)
+class StationProvisioned(Payload):
+    station_code: str
+    station_name: str
+    town_code: str
+
+
+@event_type("station_enrolled")
+@dataclass(frozen=True)
+class StationEnrolled(Payload):
+    station_code: str
+    fingerprint: str
+    keyring_version: int
+
+
+@event_type("station_revoked")
+@dataclass(frozen=True)
+class StationRevoked(Payload):
+    station_code: str
+    fingerprint: str
+    reason: str
+    keyring_version: int

@@ -413,10 +413,25 @@ def _station_initialised(conn: Connection, ev: Event, changes: Changes) -> None:
 def _user_added(conn: Connection, ev: Event, changes: Changes) -> None:
     p = ev.payload
     conn.execute(
-        text("INSERT INTO users (name, role, display_name, active, created_at) VALUES (:n, :r, :d, 1, :at)"),
-        {"n": p["name"], "r": p["role"], "d": p.get("display_name") or p["name"], "at": ev.at},
-    )
+        text(
+            "INSERT INTO users (name, role, display_name, active, created_at, sign_key)"
+            " VALUES (:n, :r, :d, 1, :at, :k)"
+        ),
+        {"n": p["name"], "r": p["role"], "d": p.get("display_name") or p["name"], "at": ev.at,
+         "k": p.get("sign_key")},
+    )  # fmt: skip
     changes.users = True
+
+
+@handles("password_changed", Scope.STORE)
+@handles("user_key_set", Scope.STORE)
+def _user_key(conn: Connection, ev: Event, changes: Changes) -> None:
+    if ev.payload.get("sign_key"):
+        conn.execute(
+            text("UPDATE users SET sign_key = :k WHERE name = :n"),
+            {"k": ev.payload["sign_key"], "n": ev.payload["name"]},
+        )
+        changes.users = True
 
 
 @handles("user_changed", Scope.STORE)

@@ -6,6 +6,9 @@ characters, so names get every substring of 2+ characters as an exact term, plus
 pinyin initials of person and employer names (张三 -> zs). Every pair of adjacent Chinese
 characters of the names, employer, summary and claim goes into `cases_bigrams` (one token
 per pair), so 冻土 or 林业 is found through an index, never by scanning the table.
+
+A name or text written in traditional characters is indexed in its simplified form too
+(`simplified.py`), and the query is folded the same way: 張偉 and 张伟 find each other.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection, text
+
+from station_app.store.simplified import simplified_variant
 
 
 @lru_cache(maxsize=4096)
@@ -63,9 +68,18 @@ def warm_up() -> None:
 
 
 def name_terms(name: str | None) -> set[str]:
+    """Exact search terms of a name: the whole name, every substring of 2+ characters (names
+    up to 6), its pinyin initials (also read as a surname), and the same of its simplified
+    form when it is written in traditional characters (張偉 gives 张伟 and 张 伟's pairs too)."""
     if not name:
         return set()
     name = name.strip()
+    variant = simplified_variant(name)
+    terms = _name_terms(name)
+    return terms | _name_terms(variant) if variant else terms
+
+
+def _name_terms(name: str) -> set[str]:
     terms = {name}
     if len(name) <= 6:
         for size in range(2, len(name)):
@@ -93,6 +107,8 @@ def case_terms(row: Mapping[str, Any]) -> set[str]:
     employer = row.get("employer")
     if employer:
         terms.add(str(employer))
+        if variant := simplified_variant(str(employer)):
+            terms.add(variant)
         ini = initials(str(employer))
         if len(ini) >= 2:
             terms.add(ini)
@@ -114,7 +130,13 @@ def fts_text(row: Mapping[str, Any]) -> str:
         row.get("summary"),
         row.get("claim"),
     )
-    return "\n".join(str(p) for p in parts if p)
+    return _with_simplified("\n".join(str(p) for p in parts if p))
+
+
+def _with_simplified(value: str) -> str:
+    """`value`, followed by its simplified form when it has traditional characters."""
+    variant = simplified_variant(value)
+    return value + "\n" + variant if variant else value
 
 
 BIGRAM_DDL = (
@@ -142,11 +164,11 @@ def bigram_text(row: Mapping[str, Any]) -> str:
     for part in parts:
         if not part:
             continue
-        value = str(part)
-        for a, b in pairwise(value):
-            pair = a + b
-            if is_bigram_query(pair):
-                pairs[pair] = None
+        value = _with_simplified(str(part))
+        chinese = [not c.isascii() and c.isalnum() for c in value]  # is_bigram_query, per character once
+        for i, (a, b) in enumerate(pairwise(value)):
+            if chinese[i] and chinese[i + 1]:
+                pairs[a + b] = None
     return " ".join(pairs)
 
 

@@ -95,7 +95,7 @@ def _stations(count: int, folder: Path) -> tuple[list[_Station], bytes]:
 
 
 def _serve(keyring: Path, db_url: str, blobs: Path) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, "-m", "station_app.cli", "relay", "serve", "--keyring", str(keyring)]
+    command = [sys.executable, "-m", "sync.relay", "serve", "--keyring", str(keyring)]
     command += ["--db", db_url, "--blobs", str(blobs), "--port", "0"]
     # The relay runs the same code as this process, wherever that was imported from.
     env = dict(os.environ)

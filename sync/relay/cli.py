@@ -73,8 +73,36 @@ def cmd_relay_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_relay_migrate(args: argparse.Namespace) -> int:
+    import json
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sync.relay.db import is_postgresql, sqlite_url
+    from sync.relay.migrate import MigrationRefused, copy_relay_db
+
+    def url(value: str, field: str) -> str:
+        if is_postgresql(value) or value.startswith("sqlite:///"):
+            return value
+        if "://" in value:
+            raise ValidationError({field: "应为 SQLite 文件或 postgresql:// 地址"})
+        if field == "from" and not Path(value).is_file():
+            raise ValidationError({field: "找不到该 SQLite 文件"})
+        return sqlite_url(Path(value))
+
+    source, target = url(args.source, "from"), url(args.target, "to")
+    try:
+        copied = copy_relay_db(source, target)
+    except MigrationRefused as exc:
+        raise CliError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise CliError(f"无法打开或写入中转数据库:{type(exc).__name__}") from None
+    print(json.dumps({"tables": {c.table: c.rows for c in copied}}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def register(sub: Any) -> None:
-    """Add `relay serve` to the command line."""
+    """Add `relay serve` and `relay migrate` to the command line."""
     relay = sub.add_parser("relay", help="同步中转服务").add_subparsers(dest="relay_command", required=True)
     p = relay.add_parser("serve", help='运行中转服务(就绪后输出 {"listening": URL})')
     p.add_argument("--keyring", required=True, help="市级签名的密钥环文件")
@@ -83,3 +111,7 @@ def register(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.set_defaults(func=cmd_relay_serve)
+    p = relay.add_parser("migrate", help="停机后把中转元数据复制到新数据库(如 SQLite 到 PostgreSQL)")
+    p.add_argument("--from", dest="source", required=True, help="现用数据库:SQLite 文件或地址")
+    p.add_argument("--to", dest="target", required=True, help="新数据库:postgresql:// 地址或 SQLite 文件(须为空)")
+    p.set_defaults(func=cmd_relay_migrate)

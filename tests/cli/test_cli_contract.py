@@ -248,6 +248,16 @@ def test_case_list_search_status_overdue(store: Path) -> None:
     assert "status" in out["fields"]
 
 
+def test_case_list_search_finds_traditional_names_by_simplified_ones(store: Path) -> None:
+    added = {}
+    for name in ("張偉", "欧阳修"):
+        data = intake_json(name=name)
+        added[name] = ok_json(cli(store, "case", "add", stdin=json.dumps(data, ensure_ascii=False)))["case_no"]
+    for query, name in (("张伟", "張偉"), ("張偉", "張偉"), ("歐陽修", "欧阳修"), ("歐陽", "欧阳修")):
+        found = ok_json(cli(store, "case", "list", "--search", query, "--json"))
+        assert [c["case_no"] for c in found] == [added[name]], query
+
+
 def test_case_show_json_and_unknown_case(store: Path) -> None:
     added = ok_json(cli(store, "case", "add", stdin=json.dumps(design_example(), ensure_ascii=False)))
     shown = ok_json(cli(store, "case", "show", added["case_no"], "--json"))
@@ -309,12 +319,12 @@ def test_calendar_add_working_days() -> None:
 
 
 def test_users_add_passwd_unlock_list(store: Path) -> None:
-    env = cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD="wang-first-pass")
+    env = cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD="first-secret-71")
     added = run_cli("users", "add", "wang", "--role", "head", data_dir=store, user=ADMIN, env=env)
     assert ok_json(added) == {"name": "wang", "role": "head"}
     listed = ok_json(cli(store, "users", "list"))
     assert {u["name"]: u["role"] for u in listed} == {ADMIN: "admin", "wang": "head"}
-    ok_json(cli(store, "case", "list", "--json", user="wang", password="wang-first-pass"))
+    ok_json(cli(store, "case", "list", "--json", user="wang", password="first-secret-71"))
 
     # refused input names the field and adds nobody
     short = cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD="short")
@@ -328,26 +338,26 @@ def test_users_add_passwd_unlock_list(store: Path) -> None:
     assert len(ok_json(cli(store, "users", "list"))) == 2
 
     # an admin changes wang's password: the old one stops working
-    env2 = cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD="wang-second-pass")
+    env2 = cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD="second-secret-82")
     assert ok_json(run_cli("users", "passwd", "wang", data_dir=store, user=ADMIN, env=env2)) == {
         "name": "wang",
         "password_changed": True,
     }
-    old = cli(store, "case", "list", "--json", user="wang", password="wang-first-pass")
+    old = cli(store, "case", "list", "--json", user="wang", password="first-secret-71")
     assert old.returncode == 1 and one_line(old.stderr) == GENERIC_LOGIN_ERROR
-    ok_json(cli(store, "case", "list", "--json", user="wang", password="wang-second-pass"))
+    ok_json(cli(store, "case", "list", "--json", user="wang", password="second-secret-82"))
 
     # five failures lock wang out (real clock), the right password is refused, unlock clears it
     for _ in range(4):
         assert cli(store, "users", "list", user="wang", password="wrong-password").returncode == 1
     locked = cli(store, "users", "list", user="wang", password="wrong-password")
     assert locked.returncode == 1 and one_line(locked.stderr) == GENERIC_LOGIN_ERROR
-    refused = cli(store, "users", "list", user="wang", password="wang-second-pass")
+    refused = cli(store, "users", "list", user="wang", password="second-secret-82")
     assert refused.returncode == 1 and one_line(refused.stderr) == GENERIC_LOGIN_ERROR
     [wang] = [u for u in ok_json(cli(store, "users", "list")) if u["name"] == "wang"]
     assert wang["locked_until"] is not None
     assert ok_json(cli(store, "users", "unlock", "wang")) == {"name": "wang", "unlocked": True}
-    listed = ok_json(cli(store, "users", "list", user="wang", password="wang-second-pass"))
+    listed = ok_json(cli(store, "users", "list", user="wang", password="second-secret-82"))
     assert all(u["locked_until"] is None for u in listed)
 
     missing = cli(store, "users", "unlock", "nobody")

@@ -111,7 +111,7 @@ def test_a_command_from_another_module_names_the_missing_user(tmp_path: Path) ->
         "worker",
         data_dir=data_dir,
         user="admin",
-        env=cli_env(STATION_NEW_PASSWORD="wang-first-pass"),
+        env=cli_env(STATION_NEW_PASSWORD="first-secret-71"),
     )
     assert added.returncode == 0, added.stderr
     out = run_cli(

@@ -209,16 +209,61 @@ def test_archive_cover_and_index(session: Session, cases: Cases) -> None:
     for needle in (
         "案卷号",
         "卷内目录",
-        "受理登记",
-        "书面答复",
-        "归档",
+        "归档日期",
         "已归档",
         "保管期限",
+        "■定期30年",  # a joint case's file: 30 years, marked on the form
+        "□永久",
+        "依据:一般事项(联办)",
         "20251120",
         f"{Department.TAX.full_name}书面意见",
+        "文号",
+        "页数",
     ):
         assert needle in text, needle
     assert result.pages >= 2
+
+
+def test_archive_index_lists_the_documents_of_the_file(session: Session, cases: Cases) -> None:
+    """卷内目录 lists documents (each paper printed for the case once, with its number, date
+    and pages; each department's written opinion), never the events of the case."""
+    from station_app.services.case_service import intake, perform
+    from tests.factories import joint_intake
+
+    no = intake(session, joint_intake(name="李秀兰", id_number=PERSON_ID, phone=PERSON_PHONE)).case_no
+    receipt = print_paper(session, no, "receipt")
+    perform(session, no, "route", {})
+    assignment = print_paper(session, no, "assignment")
+    perform(session, no, "opinion", {"dept": "tax", "text": TAX_OPINION, "received_on": "2025-11-20"})
+    perform(session, no, "opinion", {"dept": "hrss", "text": HRSS_OPINION})
+    perform(session, no, "reply", {"text": REPLY_TEXT})
+    reply = print_paper(session, no, "reply")
+    again = print_paper(session, no, "receipt")  # a reprint: the same document, not a new one
+    assert again.paper_no == receipt.paper_no
+    perform(session, no, "archive", {"text": "材料齐全,归档。"})
+    archive = print_paper(session, no, "archive")
+    index = _index_page(archive.pdf)
+    rows = [
+        (1, receipt.paper_no, STATION_NAME, "受理回执", receipt.pages, "补打1次"),
+        (2, assignment.paper_no, STATION_NAME, "联办交办单", assignment.pages, ""),
+        (3, "—", Department.TAX.full_name, "书面意见", "—", ""),
+        (4, "—", Department.HRSS.full_name, "书面意见", "—", ""),
+        (5, reply.paper_no, STATION_NAME, "书面答复", reply.pages, ""),
+    ]
+    for n, number, author, title, pages, note in rows:
+        assert flat(f"{n}{number}{author}{title}20251120{pages}{note}") in index, title
+    assert index.count(flat(receipt.paper_no)) == 1
+    total = receipt.pages + assignment.pages + reply.pages
+    assert "本卷共有文件5件" in index
+    assert f"卷内文件5件,共{total}页" in pdf_text(archive.pdf)
+    for event_label in ("受理登记", "确认分流", "打印文书", "归档", archive.paper_no):
+        assert flat(event_label) not in index.split("卷内目录", 1)[1].split("本卷共有")[0], event_label
+
+
+def _index_page(pdf: bytes) -> str:
+    """The text of the pages from 卷内目录 on, without the running header and footer."""
+    text = body_text(pdf)
+    return text[text.index("卷内目录") :]
 
 
 def test_monthly_report_fields(session: Session, cases: Cases) -> None:

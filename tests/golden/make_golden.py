@@ -2,7 +2,7 @@
 
 Run once per release that changes the store (`python -m tests.golden.make_golden NAME`); the
 folder `tests/golden/NAME/` is committed and never rewritten. The store uses the test KDF and
-a fixed clock; its password is `tests.conftest.ADMIN_PASSWORD`.
+a fixed clock; its password is `tests.conftest.ADMIN_PASSWORD` (v5-0.1: `admin-pass-123`, before the password policy).
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ def test_a_case_list_export_names_its_receiver_and_uses_up_one_approval(team: Te
     w, h = team.worker, team.head
     _joint(w)
     intake(w, refer_intake(name="王建国"))
-    own = export_case_list(w, None, "station")
+    own = export_case_list(w, None, "station", reveal=True)
     sheet = load_workbook(io.BytesIO(own.xlsx)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert "本站留存" in str(rows[0][0]) and rows[1][0] == "案件编号" and len(rows) == 4

@@ -79,8 +79,8 @@ def test_only_the_first_receiver_routes_anyone_else_needs_a_head_and_a_reason(
     team: Team, data_dir: Path, clock: FixedClock
 ) -> None:
     """四(一): 受理部门应坚持落实首问责任制,第一个接待(受理)矛盾纠纷的人员必须负责落实争议受理登记、分类流转工作."""
-    add_user(team.admin, "lisi", "worker", "lisi-pass-123", kdf=FAST_KDF)
-    other = login(data_dir, "lisi", "lisi-pass-123", clock)
+    add_user(team.admin, "lisi", "worker", "river-pass-123", kdf=FAST_KDF)
+    other = login(data_dir, "lisi", "river-pass-123", clock)
     try:
         no = intake(team.worker, refer_intake()).case_no
         assert "route" in get_case(team.worker, no).allowed_actions
@@ -102,9 +102,9 @@ def test_only_the_first_receiver_routes_anyone_else_needs_a_head_and_a_reason(
 
 def test_first_receiver_rule_on_the_command_line(team: Team, data_dir: Path) -> None:
     """四(一) 首问责任制: the command line applies the same rule (exit 1 for another worker)."""
-    add_user(team.admin, "lisi", "worker", "lisi-pass-123", kdf=FAST_KDF)
+    add_user(team.admin, "lisi", "worker", "river-pass-123", kdf=FAST_KDF)
     no = intake(team.worker, refer_intake()).case_no
-    out = cli_act(data_dir, "lisi", "lisi-pass-123", no, "route", {})
+    out = cli_act(data_dir, "lisi", "river-pass-123", no, "route", {})
     assert out.returncode == 1 and "首问责任制" in out.stderr
     out = cli_act(data_dir, "zhanzhang", HEAD_PASSWORD, no, "route", {})
     assert out.returncode == 2 and "reason" in json.loads(out.stdout)["fields"]

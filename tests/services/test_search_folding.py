@@ -49,3 +49,18 @@ def test_pinyin_initials_know_surname_readings(station: Session) -> None:
     assert _found(station, "qq") == {qiu}
     assert _found(station, "stf") == {shan}
     assert _found(station, "cw") == {zeng}  # the common reading still finds it
+
+
+def test_traditional_and_simplified_names_find_each_other(station: Session) -> None:
+    """A name typed in traditional characters (a 港澳台 resident's, an old document's) is
+    found by its simplified form, and a simplified name by its traditional form."""
+    trad = case_service.intake(station, intake_json(name="張偉", employer="漠河市北極林業有限公司")).case_no
+    simp = case_service.intake(station, intake_json(name="欧阳修", employer="漠河市松岭物业服务有限公司")).case_no
+    other = case_service.intake(station, intake_json(name="张卫", employer="漠河市兴安运输有限公司")).case_no
+    assert _found(station, "张伟") == {trad}
+    assert _found(station, "張偉") == {trad}
+    assert _found(station, "歐陽修") == {simp}
+    assert _found(station, "歐陽") == {simp}  # a part of the name, through the pair index too
+    assert _found(station, "北极林业") == {trad}  # an employer in traditional characters
+    assert _found(station, "張偉 北极林业") == {trad}
+    assert _found(station, "zw") >= {trad, other}  # initials of the traditional name

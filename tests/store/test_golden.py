@@ -14,6 +14,14 @@ from station_app.store.migrations import LATEST, schema_version
 from tests.conftest import ADMIN, ADMIN_PASSWORD, START, run_cli
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+# Stores written before the password policy carry the password they were made with.
+OLD_PASSWORDS = {"v5-0.1": "admin-pass-123"}
+
+
+def _pw(golden_dir: Path) -> str:
+    return OLD_PASSWORDS.get(golden_dir.name, ADMIN_PASSWORD)
+
+
 STORES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 # What every golden store holds (tests/golden/make_golden.py): applicant name -> status.
@@ -43,7 +51,7 @@ def test_there_is_a_golden_store() -> None:
 def test_golden_store_migrates_verifies_and_rebuilds(golden_dir: Path) -> None:
     from station_app.services.session import login
 
-    session = login(golden_dir, ADMIN, ADMIN_PASSWORD, FixedClock(START))
+    session = login(golden_dir, ADMIN, _pw(golden_dir), FixedClock(START))
     try:
         assert schema_version(session.store.engine) == LATEST
         report = audit_service.verify(session)
@@ -56,9 +64,9 @@ def test_golden_store_migrates_verifies_and_rebuilds(golden_dir: Path) -> None:
         assert [c.case_no for c in query_service.list_cases(session, CaseQuery(search="张伟"))]
     finally:
         session.close()
-    proc = run_cli("audit", "verify", data_dir=golden_dir, user=ADMIN)
+    proc = run_cli("audit", "verify", data_dir=golden_dir, user=ADMIN, password=_pw(golden_dir))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    proc = run_cli("audit", "rebuild", data_dir=golden_dir, user=ADMIN)
+    proc = run_cli("audit", "rebuild", data_dir=golden_dir, user=ADMIN, password=_pw(golden_dir))
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -68,13 +76,13 @@ def test_damage_done_before_the_upgrade_is_still_caught_after_it(golden_dir: Pat
     from station_app.store.station_store import db_path, keys_path
     from tests.conftest import sqlcipher_connect
 
-    key = Keystore.load(keys_path(golden_dir)).unwrap(ADMIN, ADMIN_PASSWORD, START)
+    key = Keystore.load(keys_path(golden_dir)).unwrap(ADMIN, _pw(golden_dir), START)
     conn = sqlcipher_connect(db_path(golden_dir), key)
     assert conn.execute("PRAGMA user_version").fetchone()[0] < LATEST
     last, middle = conn.execute("SELECT max(seq), max(seq) / 2 FROM events").fetchone()
     conn.execute("DELETE FROM events WHERE seq IN (?, ?)", (last, middle))
     conn.close()
-    session = login(golden_dir, ADMIN, ADMIN_PASSWORD, FixedClock(START))
+    session = login(golden_dir, ADMIN, _pw(golden_dir), FixedClock(START))
     try:
         report = audit_service.verify(session)
         assert not report.ok
@@ -93,13 +101,15 @@ def test_old_events_fit_their_payload_classes_and_travel(golden_dir: Path, tmp_p
     from station_app.store.payloads import check_payload
     from tests.conftest import FAST_KDF, TOWN_CODE
 
-    session = login(golden_dir, ADMIN, ADMIN_PASSWORD, FixedClock(START))
+    session = login(golden_dir, ADMIN, _pw(golden_dir), FixedClock(START))
     try:
         with read(session.store.engine) as conn:
             batch = export_envelopes(conn)
     finally:
         session.close()
-    assert {e.hash_v for e in batch} == {1}
+    # the old rows kept hash_v 1; the first login added the admin's signing key (a new event)
+    assert {e.hash_v for e in batch if e.type != "user_key_set"} == {1}
+    assert [e.type for e in batch if e.hash_v == 2] == ["user_key_set"]
     for env in batch:
         check_payload(env.type, env.payload)
     city = init_station(tmp_path / "other", "232701100009", "另一调解站", TOWN_CODE, ADMIN, ADMIN_PASSWORD,
@@ -123,7 +133,7 @@ def test_a_golden_store_at_schema_6_migrates_too(golden_dir: Path) -> None:
     from station_app.store.migrations import migrate
     from station_app.store.station_store import db_path, keys_path
 
-    key = Keystore.load(keys_path(golden_dir)).unwrap(ADMIN, ADMIN_PASSWORD, START)
+    key = Keystore.load(keys_path(golden_dir)).unwrap(ADMIN, _pw(golden_dir), START)
     engine = make_engine(db_path(golden_dir), key)
     try:
         assert schema_version(engine) == 5
@@ -131,9 +141,9 @@ def test_a_golden_store_at_schema_6_migrates_too(golden_dir: Path) -> None:
         assert schema_version(engine) == 6
     finally:
         engine.dispose()
-    session = login(golden_dir, ADMIN, ADMIN_PASSWORD, FixedClock(START))
+    session = login(golden_dir, ADMIN, _pw(golden_dir), FixedClock(START))
     try:
-        assert schema_version(session.store.engine) == LATEST == 7
+        assert schema_version(session.store.engine) == LATEST
         assert audit_service.verify(session).ok
         assert {c.applicant_name: c.status.value for c in query_service.list_cases(session, CaseQuery())} == STATUSES
         assert audit_service.rebuild_projections(session)["identical"] is True

@@ -122,6 +122,25 @@ def test_search_as_you_type_by_two_characters_and_initials(
     assert main.current_page() == "detail"
 
 
+def test_a_traditional_name_is_found_by_its_simplified_form_and_back(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any
+) -> None:
+    trad = intake(worker, intake_json(name="張偉", employer="漠河市北極林業有限公司")).case_no
+    simp = intake(worker, intake_json(name="欧阳修", employer="漠河市松岭物业服务有限公司")).case_no
+    intake(worker, intake_json(name="张卫", employer="漠河市兴安运输有限公司"))
+    main_window.go("cases")
+    view = main_window.cases
+    for query, wanted in (("张伟", trad), ("歐陽修", simp), ("北极林业", trad)):
+        view.search.clear()
+        commit_text(view.search, query)
+        qtbot.waitUntil(
+            lambda: view.model.rowCount() == 1 and view.model.case_at(0).case_no == wanted,  # noqa: B023
+            timeout=5000,
+        )
+        settle(qtbot, runner)
+        assert view.model.total == 1 and view.count_label.text() == "共 1 件", query
+
+
 def test_filters_and_dashboard_tiles(
     qtbot: Any, many: Session, main_window: Any, runner: Any, clock: FixedClock
 ) -> None:

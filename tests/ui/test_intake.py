@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date
 from pathlib import Path
@@ -229,6 +230,105 @@ def test_tab_order_follows_the_conversation(qtbot: Any, main_window: Any) -> Non
     assert seen == expected
 
 
+def _tab_walk(qtbot: Any, start: Any, steps: int) -> list[Any]:
+    from PySide6.QtWidgets import QApplication
+
+    start.setFocus()
+    seen = []
+    for _ in range(steps):
+        seen.append(QApplication.focusWidget())
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    return seen
+
+
+def test_tab_order_stays_top_to_bottom_with_periods(qtbot: Any, main_window: Any) -> None:
+    """Rows added to 争议期间 take their place between 险种 and 添加期间, top to bottom; after
+    a row is removed, the rest keep theirs."""
+    main_window.go("intake")
+    form = main_window.intake.form
+    insurance = list(form.insurance.values())
+    tab_to(form.periods.add_button)
+    qtbot.keyClick(form.periods.add_button, Qt.Key.Key_Space)
+    first = form.periods.rows[0]
+    assert first.start.hasFocus()
+    tab_to(form.periods.add_button)
+    qtbot.keyClick(form.periods.add_button, Qt.Key.Key_Space)
+    second = form.periods.rows[1]
+    row_fields = [first.start, first.end, first.remove, second.start, second.end, second.remove]
+    expected = [*insurance, *row_fields, form.periods.add_button, form.amount, form.group_size]
+    assert _tab_walk(qtbot, insurance[0], len(expected)) == expected
+    # the rows sit on screen in that order too
+    ys = [w.mapTo(form, w.rect().topLeft()).y() for w in (insurance[0], first.start, second.start)]
+    ys.append(form.periods.add_button.mapTo(form, form.periods.add_button.rect().topLeft()).y())
+    assert ys == sorted(ys) and len(set(ys)) == 4
+    qtbot.mouseClick(first.remove, Qt.MouseButton.LeftButton)
+    assert form.periods.rows == [second] and second.start.hasFocus()
+    expected = [*insurance, second.start, second.end, second.remove, form.periods.add_button, form.amount]
+    assert _tab_walk(qtbot, insurance[0], len(expected)) == expected
+
+
+def test_a_month_field_takes_typed_input_however_it_got_focus(qtbot: Any, main_window: Any) -> None:
+    from PySide6.QtCore import QPoint
+
+    main_window.go("intake")
+    form = main_window.intake.form
+    row = form.periods.add_period("2024-06", "2024-12")
+    arrivals = {
+        "tab": lambda: tab_to(row.start),
+        "click in the middle": lambda: qtbot.mouseClick(
+            row.start, Qt.MouseButton.LeftButton, pos=QPoint(row.start.width() // 2, row.start.height() // 2)
+        ),
+        "click at the end": lambda: qtbot.mouseClick(
+            row.start, Qt.MouseButton.LeftButton, pos=QPoint(row.start.width() - 3, row.start.height() // 2)
+        ),
+        "code": lambda: row.start.setFocus(Qt.FocusReason.OtherFocusReason),
+        "shortcut": lambda: row.start.setFocus(Qt.FocusReason.ShortcutFocusReason),
+        "back-tab": lambda: row.start.setFocus(Qt.FocusReason.BacktabFocusReason),
+    }
+    for n, (how, arrive) in enumerate(arrivals.items()):
+        form.amount.setFocus()
+        arrive()
+        qtbot.waitUntil(lambda: row.start.hasFocus())
+        qtbot.wait(1)  # the selection is made once the event that gave focus is done
+        month = f"2023-{n + 1:02d}"
+        qtbot.keyClicks(row.start, month)
+        assert row.value()["from"] == month, how
+    assert form.to_data()["periods"] == [{"from": "2023-06", "to": "2024-12"}]
+
+
+def test_no_period_routes_the_case_before_the_worker_types_one(qtbot: Any, main_window: Any, runner: Any) -> None:
+    """Category 4 needs a period: a new row is empty, so nothing routes until both months are
+    typed; a half-typed period says which month is missing."""
+    main = main_window
+    main.go("intake")
+    form, panel = main.intake.form, main.intake.panel
+    commit_text(form.applicant_name, "张伟")
+    tab_to(form.applicant_phone)
+    qtbot.keyClicks(form.applicant_phone, "13845671234")
+    tab_to(form.category)
+    qtbot.keyClicks(form.category, "4")
+    form.insurance["pension"].setChecked(True)
+    commit_text(form.summary, "反映单位未按实际工资申报缴费基数。")
+    main.intake.update_routing()
+    assert panel.decision is None and "尚缺:该类争议须填写争议期间" in panel.status.text()
+    assert form.error_lines({"applicant.phone": "必填", "summary": "必填"}) == ["联系电话:必填", "反映主要事项:必填"]
+    tab_to(form.periods.add_button)
+    qtbot.keyClick(form.periods.add_button, Qt.Key.Key_Space)
+    row = form.periods.rows[0]
+    assert row.value() == {"from": "", "to": ""}
+    assert form.to_data()["periods"] == []
+    main.intake.update_routing()
+    assert panel.decision is None
+    qtbot.keyClicks(row.start, "2024-06")
+    main.intake.update_routing()
+    assert panel.decision is None and "第1个期间:结束月份必填" in panel.status.text()
+    qtbot.keyClick(row.start, Qt.Key.Key_Tab)
+    assert row.end.hasFocus()
+    qtbot.keyClicks(row.end, "2024-12")
+    qtbot.waitUntil(lambda: panel.decision is not None and panel.decision.track.value == "refer")
+    assert panel.decision is not None and panel.decision.lead is not None and panel.decision.lead.value == "tax"
+
+
 def test_not_enrolled_and_proceeding_inputs_reach_the_service(qtbot: Any, main_window: Any, worker: Session) -> None:
     """The desk asks 未参保 and the proceeding (kind, body, case number, dismissed); the service
     decides: a never-enrolled worker goes to 人社 (三(二)2), a dismissed arbitration is taken in (三(二)6)."""
@@ -265,3 +365,50 @@ def test_not_enrolled_and_proceeding_inputs_reach_the_service(qtbot: Any, main_w
     detail = get_case(worker, saved.case_no)
     assert detail.intake["flags"]["not_enrolled"] is True
     assert detail.intake["proceeding"]["case_no"] == "2025-8"
+
+
+def test_large_text_keeps_the_routing_panel_and_the_periods_whole(
+    qtbot: Any, worker: Session, runner: Any, tmp_path: Path
+) -> None:
+    """At 1366x768 in large text the routing panel's lines stand whole, one under the other
+    (the panel scrolls), and a period row's fields are whole once scrolled to."""
+    from PySide6.QtWidgets import QApplication
+
+    from tests.factories import joint_intake
+    from tests.ui.test_desk_day import _fully_visible
+    from ui import theme
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance()
+    theme.apply_theme(app, 1.6)
+    try:
+        main = MainWindow(worker, runner)
+        qtbot.addWidget(main)
+        main.resize(1366, 768)
+        main.show()
+        main.go("intake")
+        form = main.intake.form
+        form.load_data(joint_intake(name="张偉"))
+        form.periods.add_period()
+        main.intake.update_routing()
+        settle(qtbot, runner, 200)
+        panel = main.intake.panel
+        assert panel.decision is not None and panel.decision.track.value == "joint"
+        lines = [panel.track, panel.lead, panel.co, panel.reasons, panel.deadlines]
+        for label in lines:
+            assert label.isVisible() and label.height() >= label.heightForWidth(label.width()), label.text()
+        for upper, lower in itertools.pairwise(lines):
+            assert upper.geometry().bottom() < lower.geometry().top()
+        main.intake.panel_scroll.ensureWidgetVisible(panel.deadlines)
+        settle(qtbot, runner, 50)
+        assert _fully_visible(panel.deadlines)
+        for row in form.periods.rows:
+            main.intake.form_scroll.ensureWidgetVisible(row.remove)
+            settle(qtbot, runner, 50)
+            for field in (row.start, row.end, row.remove):
+                assert _fully_visible(field)
+        main.grab().save(str(tmp_path / "intake-large.png"))
+        main.idle.detach()
+        main.close()
+    finally:
+        theme.apply_theme(app, 1.0)

@@ -37,7 +37,18 @@ def test_statistics_screen_charts_and_exports(
     assert by_track.grab().width() > 0
     stats.export_to(tmp_path / "统计")
     book = load_workbook(tmp_path / "统计.xlsx")
-    assert book.sheetnames == ["汇总", "按争议类别", "按镇", "按部门", "按办理方式", "按状态", "部门履职和责任追究"]
+    assert book.sheetnames == [
+        "汇总",
+        "按争议类别",
+        "按镇",
+        "按部门",
+        "按办理方式",
+        "按状态",
+        "部门履职和责任追究",
+        "绩效考评-按调解站",
+        "绩效考评-按部门(牵头、协办)",
+        "绩效考评-按工作人员",
+    ]
     assert book["汇总"]["B2"].value == 2  # a number a spreadsheet can add, not the text "2"
     before = event_count(stats.session)
     dialog = stats.open_report("2025-11")

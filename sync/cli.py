@@ -1,0 +1,272 @@
+"""The city and sync commands (DESIGN.md "Sync and city command line"), registered through
+`station_app.cli.EXTRA_COMMANDS`: `city init|provision|enroll|revoke|stations|keyring`,
+`sync identity|bind|export|import|status|conflicts|resolve`, and `init --provision`.
+
+`SYNC_COMMANDS` holds the `sync` sub-command group once the parser is built, so that other
+modules (the relay transport's `sync run`) add their commands to the same group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from station_app.cli import EXIT_OK, EXIT_REFUSED, _data_dir, _out, _session, read_password
+from station_app.errors import ValidationError
+
+SYNC_COMMANDS: list[Any] = []  # [the `sync` subparsers action], filled by `register`
+
+RECOVERY_ENV = "STATION_RECOVERY_PASSPHRASE"
+
+
+def _init_kdf() -> Any:
+    return None  # the default Argon2id cost (the test cost when STATION_TEST_KDF applies)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """`init`, and with `--provision FILE --admin NAME` a station bound to the city."""
+    from station_app.cli import cmd_init as plain_init
+
+    if not getattr(args, "provision", None):
+        return plain_init(args)
+    given = [k for k in ("station_code", "station_name", "town_code") if getattr(args, k, None) is not None]
+    if given:
+        raise ValidationError({k: "使用 --provision 时由开通文件给出,不能另行指定" for k in given})
+    from station_app.services.user_service import check_password, check_user_name
+    from sync.provisioning import init_from_provision, read_provision
+
+    read_provision(Path(args.provision))  # refuse a bad file before asking for a password
+    if args.admin is None:
+        raise ValidationError({"admin": "必填"})
+    if (why := check_user_name(args.admin)) is not None:
+        raise ValidationError({"admin": why})
+    password = read_password("管理员密码: ", confirm=True)
+    if (why := check_password(password)) is not None:
+        raise ValidationError({"password": why})
+    session, out = init_from_provision(_data_dir(args), Path(args.provision), args.admin, password)
+    session.close()
+    _out(out)
+    return EXIT_OK
+
+
+def cmd_city_init(args: argparse.Namespace) -> int:
+    from station_app.services.user_service import check_user_name
+    from sync.provisioning import check_city, init_city
+
+    fields = check_city(args.city_code, args.city_name)
+    if (why := check_user_name(args.admin)) is not None:
+        fields["admin"] = why
+    if fields:
+        raise ValidationError(fields)
+    password = read_password("管理员密码: ", confirm=True)
+    passphrase = read_password("恢复密钥口令(与登录密码不同,请另行保管): ", env=RECOVERY_ENV, confirm=True)
+    session, fingerprint = init_city(_data_dir(args), args.city_code, args.city_name, args.admin, password, passphrase)
+    session.close()
+    _out(
+        {
+            "city_code": args.city_code,
+            "city_name": args.city_name.strip(),
+            "admin": args.admin,
+            "data_dir": str(_data_dir(args)),
+            "fingerprint": fingerprint,
+        }
+    )
+    _show_fingerprint(fingerprint)
+    return EXIT_OK
+
+
+def _show_fingerprint(fingerprint: str) -> None:
+    from sync.provisioning import fingerprint_groups
+
+    if sys.stderr.isatty():
+        print("指纹(电话核对):" + fingerprint_groups(fingerprint), file=sys.stderr)
+
+
+def _run(args: argparse.Namespace, fn: Any, *params: Any) -> Any:
+    session = _session(args)
+    try:
+        return fn(session, *params)
+    finally:
+        session.close()
+
+
+def cmd_city_provision(args: argparse.Namespace) -> int:
+    from sync.provisioning import provision_station
+
+    out = _run(args, provision_station, args.station_code, args.station_name, args.town_code, args.relay,
+               Path(args.out))  # fmt: skip
+    _out(out)
+    return EXIT_OK
+
+
+def cmd_city_enroll(args: argparse.Namespace) -> int:
+    from sync.provisioning import enroll_station, read_identity
+
+    read_identity(Path(args.file))  # a bad file is refused before the password
+    _out(_run(args, enroll_station, Path(args.file)))
+    return EXIT_OK
+
+
+def cmd_city_revoke(args: argparse.Namespace) -> int:
+    from sync.provisioning import revoke_station
+
+    if not (args.reason or "").strip():
+        raise ValidationError({"reason": "请填写吊销理由"})
+    _out(_run(args, revoke_station, args.code, args.reason))
+    return EXIT_OK
+
+
+def cmd_city_stations(args: argparse.Namespace) -> int:
+    from sync.provisioning import fingerprint_groups, list_stations
+
+    rows = _run(args, list_stations)
+    if args.json:
+        _out(rows)
+    else:
+        for r in rows:
+            status = "已吊销" if r["status"] == "revoked" else "正常"
+            fp = fingerprint_groups(r["fingerprint"]) if r["fingerprint"] else "未登记"
+            print(f"{r['station_code']}  {r['station_name']}  {status}  事件 {r['events_held']}  指纹 {fp}")
+    return EXIT_OK
+
+
+def cmd_city_keyring(args: argparse.Namespace) -> int:
+    from sync.provisioning import write_keyring
+
+    _out(_run(args, write_keyring, Path(args.out)))
+    return EXIT_OK
+
+
+def cmd_sync_identity(args: argparse.Namespace) -> int:
+    from sync.provisioning import write_identity
+
+    _out(_run(args, write_identity, Path(args.out)))
+    return EXIT_OK
+
+
+def cmd_sync_bind(args: argparse.Namespace) -> int:
+    from sync.provisioning import bind_station, read_provision
+
+    read_provision(Path(args.provision))
+    _out(_run(args, bind_station, Path(args.provision)))
+    return EXIT_OK
+
+
+def cmd_sync_export(args: argparse.Namespace) -> int:
+    from sync.exchange import check_export_dir, export_due
+
+    to = check_export_dir(args.to)
+    result = _run(args, lambda s: export_due(s, to, args.station))
+    _out(result.to_json())
+    return EXIT_OK
+
+
+def cmd_sync_import(args: argparse.Namespace) -> int:
+    from sync.errors import BundleError
+    from sync.exchange import check_import_path, import_path
+
+    path = check_import_path(args.path)
+    try:
+        summary = _run(args, lambda s: import_path(s, path))
+    except BundleError as exc:
+        _out({"error": "同步包被拒收", "fields": {"bundle": exc.error_class.value}})
+        return EXIT_REFUSED
+    _out(summary.to_json())
+    return EXIT_OK
+
+
+def cmd_sync_status(args: argparse.Namespace) -> int:
+    from sync.exchange import sync_status
+
+    status = _run(args, sync_status)
+    if args.json:
+        _out(status.to_json())
+    else:
+        for p in status.to_json()["peers"]:
+            ack = p["last_ack"]["through_seq"] if p["last_ack"] else "无"
+            waiting, pending, conflicts = p["events_waiting"], p["pending"], p["conflicts"]
+            print(f"{p['peer']}  待同步 {waiting}  已确认至 {ack}  待处理 {pending}  冲突 {conflicts}")
+    return EXIT_OK
+
+
+def cmd_sync_conflicts(args: argparse.Namespace) -> int:
+    from sync.exchange import sync_conflicts
+
+    rows = _run(args, sync_conflicts)
+    if args.json:
+        _out(rows)
+    else:
+        for r in rows:
+            print(f"{r['case_no']}  {'、'.join(r['fields'])}  {r['state']}")
+    return EXIT_OK
+
+
+def cmd_sync_resolve(args: argparse.Namespace) -> int:
+    from sync.exchange import resolve_conflict
+
+    _out(_run(args, resolve_conflict, args.case_no, args.choose, args.reason))
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add the city and sync commands, and `--provision` to `init`."""
+    init = sub.choices.get("init")
+    if init is not None:
+        init.add_argument("--provision", help="市级制作的开通文件(绑定市级的调解站)")
+        init.set_defaults(func=cmd_init)
+
+    city = sub.add_parser("city", help="市级:开通、登记、吊销调解站").add_subparsers(dest="city_command", required=True)
+    p = city.add_parser("init", help="建立市级数据和密钥")
+    p.add_argument("--city-code", required=True)
+    p.add_argument("--city-name", required=True)
+    p.add_argument("--admin", required=True)
+    p.set_defaults(func=cmd_city_init)
+    p = city.add_parser("provision", help="为一个调解站制作开通文件")
+    p.add_argument("--station-code", required=True)
+    p.add_argument("--station-name", required=True)
+    p.add_argument("--town-code", required=True)
+    p.add_argument("--relay")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_city_provision)
+    p = city.add_parser("enroll", help="登记调解站的身份文件")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_city_enroll)
+    p = city.add_parser("revoke", help="吊销调解站")
+    p.add_argument("code")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_city_revoke)
+    p = city.add_parser("stations", help="调解站列表")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_city_stations)
+    p = city.add_parser("keyring", help="输出当前签名密钥环")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_city_keyring)
+
+    sync = sub.add_parser("sync", help="同步(U盘或中转)").add_subparsers(dest="sync_command", required=True)
+    SYNC_COMMANDS[:] = [sync]
+    p = sync.add_parser("identity", help="输出本站公开身份文件(供市级登记)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_sync_identity)
+    p = sync.add_parser("bind", help="用开通文件把本站绑定到市级")
+    p.add_argument("--provision", required=True)
+    p.set_defaults(func=cmd_sync_bind)
+    p = sync.add_parser("export", help="导出同步包到文件夹")
+    p.add_argument("--to", required=True)
+    p.add_argument("--station")
+    p.set_defaults(func=cmd_sync_export)
+    p = sync.add_parser("import", help="导入同步包(文件或文件夹)")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_sync_import)
+    p = sync.add_parser("status", help="同步状态")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sync_status)
+    p = sync.add_parser("conflicts", help="同步冲突")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sync_conflicts)
+    p = sync.add_parser("resolve", help="处理冲突")
+    p.add_argument("case_no")
+    p.add_argument("--choose", required=True, choices=("incoming", "local"))
+    p.add_argument("--reason")
+    p.set_defaults(func=cmd_sync_resolve)
