@@ -44,7 +44,7 @@ class BackupPanel(QWidget):
         self,
         session: Session,
         runner: Runner,
-        apply: Callable[[dict[str, Any]], set[str]],
+        apply: Callable[[dict[str, Any], Callable[[set[str]], None] | None], None],
         errors: dict[str, ErrorLabel],
         can_edit: bool,
     ) -> None:
@@ -84,8 +84,7 @@ class BackupPanel(QWidget):
         self.refresh()
 
     def _on_save_clicked(self) -> None:
-        if self._apply({INTERVAL: self.interval.value()}):
-            self.refresh()
+        self._apply({INTERVAL: self.interval.value()}, lambda saved: self.refresh() if saved else None)
 
     def overdue_days(self) -> int | None:
         from station_app.services.backup_service import backup_overdue

@@ -257,10 +257,7 @@ class CaseListView(Page):
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _reveal(self, row: int, field: str) -> None:
-        try:
-            self.model.reveal(row, field)
-        except Exception as exc:
-            show_error(self, exc)
+        self.model.reveal(row, field, self.runner, lambda exc: show_error(self, exc))
 
     def selected_case(self) -> str | None:
         case = self.model.case_at(self.table.currentIndex().row())
