@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QRadioButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -37,6 +38,19 @@ from ui.widgets import ErrorLabel, add_field, heading, muted
 def _create(data_dir: Path, values: dict[str, str], clock: Clock | None) -> Any:
     from station_app.services.station_service import init_station
 
+    if values.get("kind") == "city":  # the city's store (what `city init` makes)
+        from sync.provisioning import init_city
+
+        session, fingerprint = init_city(
+            data_dir,
+            values["city_code"],
+            values["city_name"],
+            values["admin"],
+            values["password"],
+            values["recovery"],
+            clock,
+        )
+        return session, {"city_fingerprint": fingerprint}
     if values.get("provision"):
         from sync.station_sync import init_provisioned
 
@@ -73,10 +87,28 @@ class SetupDialog(QDialog):
         first = QWidget()
         self.pages.addWidget(first)
         column = QVBoxLayout(first)
-        column.addWidget(heading(TR.setup_title))
-        column.addWidget(muted(TR.setup_intro))
+        self.title_label = heading(TR.setup_title)
+        column.addWidget(self.title_label)
+        self.intro_label = muted(TR.setup_intro)
+        column.addWidget(self.intro_label)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.form = form
+        kind_row = QHBoxLayout()
+        self.kind_station = QRadioButton(TR.setup_kind_station)
+        self.kind_city = QRadioButton(TR.setup_kind_city)
+        self.kind_station.setChecked(True)
+        for button in (self.kind_station, self.kind_city):
+            kind_row.addWidget(button)
+            button.toggled.connect(self._on_kind_toggled)
+        kind_row.addStretch(1)
+        self.city_code = QLineEdit("232700")
+        self.city_code.setMaxLength(6)
+        self.city_name = QLineEdit("漠河市")
+        self.recovery = QLineEdit()
+        self.recovery2 = QLineEdit()
+        for box in (self.recovery, self.recovery2):
+            box.setEchoMode(QLineEdit.EchoMode.Password)
         provision_row = QHBoxLayout()
         self.provision_file = QLineEdit()
         self.provision_file.setReadOnly(True)
@@ -104,6 +136,9 @@ class SetupDialog(QDialog):
         for box in (self.password, self.password2):
             box.setEchoMode(QLineEdit.EchoMode.Password)
         self.errors: dict[str, ErrorLabel] = {
+            "kind": add_field(form, TR.setup_kind, kind_row),
+            "city_code": add_field(form, TR.setup_city_code, self.city_code),
+            "city_name": add_field(form, TR.setup_city_name, self.city_name),
             "provision": add_field(form, TR.setup_provision, provision_row),
             "town_code": add_field(form, TR.setup_town, self.town),
             "station_code": add_field(form, TR.setup_station_code, self.station_code),
@@ -111,8 +146,12 @@ class SetupDialog(QDialog):
             "admin": add_field(form, TR.setup_admin, self.admin),
             "password": add_field(form, TR.setup_password, self.password),
             "password2": add_field(form, TR.setup_password2, self.password2),
+            "recovery_passphrase": add_field(form, TR.setup_recovery, self.recovery),
+            "recovery2": add_field(form, TR.setup_recovery2, self.recovery2),
         }
+        self.recovery_hint = muted(TR.setup_recovery_hint)
         column.addLayout(form)
+        column.addWidget(self.recovery_hint)
         column.addWidget(self.city_line)
         self.error = ErrorLabel()
         column.addWidget(self.error)
@@ -125,13 +164,36 @@ class SetupDialog(QDialog):
         column.addLayout(row)
         self._build_fingerprint_page()
         self._on_town_changed()
+        self._on_kind_toggled()
+
+    def _on_kind_toggled(self, _checked: bool = False) -> None:
+        """调解站 or 市级: each shows only its own fields."""
+        city = self.kind_city.isChecked()
+        for key in ("city_code", "city_name", "recovery_passphrase", "recovery2"):
+            self.form.setRowVisible(self._row(key), city)
+        for key in ("provision", "town_code", "station_code", "station_name"):
+            self.form.setRowVisible(self._row(key), not city)
+        self.recovery_hint.setVisible(city)
+        self.city_line.setVisible(not city and bool(self.provision_path) and bool(self.city_line.text()))
+        self.create_button.setText(TR.setup_create_city if city else TR.setup_create)
+        self.setWindowTitle(TR.setup_create_city if city else TR.setup_title)
+        self.title_label.setText(TR.setup_create_city if city else TR.setup_title)
+        self.intro_label.setText(TR.setup_intro_city if city else TR.setup_intro)
+
+    def _row(self, key: str) -> QWidget:
+        """The form row (field and its error line) of `key`."""
+        box = self.errors[key].parentWidget()
+        assert box is not None
+        return box
 
     def _build_fingerprint_page(self) -> None:
         page = QWidget()
         column = QVBoxLayout(page)
         column.addWidget(heading(TR.setup_fingerprints_title))
-        column.addWidget(muted(TR.setup_fingerprints_intro))
+        self.fingerprints_intro = muted(TR.setup_fingerprints_intro)
+        column.addWidget(self.fingerprints_intro)
         form = QFormLayout()
+        self.fingerprint_form = form
         self.station_fingerprint = QLabel()
         self.city_fingerprint = QLabel()
         for label in (self.station_fingerprint, self.city_fingerprint):
@@ -195,6 +257,10 @@ class SetupDialog(QDialog):
 
     def values(self) -> dict[str, str]:
         return {
+            "kind": "city" if self.kind_city.isChecked() else "station",
+            "city_code": self.city_code.text().strip(),
+            "city_name": self.city_name.text().strip(),
+            "recovery": self.recovery.text(),
             "town_code": str(self.town.currentData()),
             "station_code": self.station_code.text().strip(),
             "station_name": self.station_name.text().strip(),
@@ -216,6 +282,9 @@ class SetupDialog(QDialog):
         if self.password.text() != self.password2.text():
             self.errors["password2"].show_error(TR.setup_password_mismatch)
             return
+        if self.kind_city.isChecked() and self.recovery.text() != self.recovery2.text():
+            self.errors["recovery2"].show_error(TR.setup_password_mismatch)
+            return
         self.create_button.setEnabled(False)
         self.create_button.setText(TR.setup_busy)
         values = self.values()
@@ -229,7 +298,11 @@ class SetupDialog(QDialog):
 
             session, out = made
             self.created = session
-            self.station_fingerprint.setText(fingerprint_text(out["fingerprint"]))
+            city_only = "fingerprint" not in out  # the city's own store: only its fingerprint
+            self.station_fingerprint.setText(fingerprint_text(out.get("fingerprint", "")))
+            self.fingerprint_form.setRowVisible(self.station_fingerprint, not city_only)
+            if city_only:
+                self.fingerprints_intro.setText(TR.setup_city_fingerprint_intro)
             self.city_fingerprint.setText(fingerprint_text(out["city_fingerprint"]))
             self.pages.setCurrentIndex(1)
             return

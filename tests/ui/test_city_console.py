@@ -143,3 +143,32 @@ def test_the_stations_page_enrolls_after_the_phone_check_and_revokes_with_a_reas
     texts = [view.model.row_texts(r) for r in range(view.model.rowCount())]
     assert any(t[0] == B and t[2] == "已吊销" for t in texts)
     session.close()
+
+
+def test_the_first_run_makes_a_city_store_and_shows_its_fingerprint(qtbot: Any, tmp_path: Path) -> None:
+    from ui.ops import Runner
+    from ui.setup_dialog import SetupDialog
+
+    dialog = SetupDialog(tmp_path / "city", Runner())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.station_code.isVisible() and not dialog.recovery.isVisible()
+    dialog.kind_city.setChecked(True)
+    assert dialog.recovery.isVisible() and not dialog.station_code.isVisible()
+    dialog.password.setText("harbor-gate-6614")
+    dialog.password2.setText("harbor-gate-6614")
+    dialog.recovery.setText("harbor-gate-6614")
+    dialog.recovery2.setText("harbor-gate-6614")
+    dialog.create_button.click()  # the recovery passphrase must differ from the login password
+    qtbot.waitUntil(lambda: dialog.create_button.isEnabled(), timeout=30000)
+    assert dialog.errors["recovery_passphrase"].text() and not (tmp_path / "city" / "keys.json").exists()
+    dialog.recovery.setText("distant-ridge-4417")
+    dialog.recovery2.setText("distant-ridge-4417")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=60000)
+    assert len(dialog.city_fingerprint.text().split()) == 16 and not dialog.station_fingerprint.isVisible()
+    with qtbot.waitSignal(dialog.station_created, timeout=10000) as created:
+        dialog.fingerprints_ok.click()
+    session = created.args[0]
+    assert session.is_city and session.station_code == "232700"
+    session.close()
