@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Sets up and runs every check: ruff, mypy (strict on the core), the whole test suite
-# (GUI tests offscreen), and the frozen-build smoke test when FROZEN_CHECK=1.
+# Sets up and runs every check: ruff (lint and format), mypy (strict on the core, sync, the
+# launcher and the GUI), the whole test suite (GUI tests offscreen). `.ci/run` adds the
+# frozen-build smoke test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
 export QT_QPA_PLATFORM=offscreen
 echo "== ruff"
-.venv/bin/ruff check station_app sync ui tests
-.venv/bin/ruff format --check station_app sync ui tests
-echo "== mypy (strict: station_app, sync)"
+.venv/bin/ruff check station_app sync ui station_launcher tests
+.venv/bin/ruff format --check station_app sync ui station_launcher tests
+echo "== mypy (strict: station_app, sync, station_launcher, ui)"
 .venv/bin/mypy
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

@@ -189,6 +189,7 @@ def run_bench(
         }
         if paper_ms is not None:
             result["paper_p95_ms"] = paper_ms
+        result.update(_bundle_figures(bundle_cases(cases), say))
         result.update(_relay_figures(relay_stations(cases), say))
         if gui:
             for figures in EXTRA_FIGURES:
@@ -227,6 +228,20 @@ def _child_figures(args: list[str], timeout: float, env: dict[str, str] | None =
     except (ValueError, IndexError):
         return {}
     return figures if isinstance(figures, dict) else {}
+
+
+def bundle_cases(cases: int) -> int:
+    """Cases in the bundle figure: DESIGN's 10,000 (about 60,000 events) at full size, fewer for a
+    small run."""
+    return 10_000 if cases >= 100_000 else max(50, min(10_000, cases // 10))
+
+
+def _bundle_figures(cases: int, say: Callable[[str], None]) -> dict[str, Any]:
+    """`bundle_export_s`, `bundle_import_s`, `bundle_bytes`: a station's backlog of `cases` cases
+    through the whole sync path to the city, measured by the sync package in its own process."""
+    say(f"计时:同步包导出与导入({cases} 件案件)…")
+    figures = _child_figures(["sync.exchange_bench", str(cases)], timeout=3600)
+    return {k: v for k, v in figures.items() if k.startswith("bundle_")}
 
 
 def _relay_figures(stations: int, say: Callable[[str], None]) -> dict[str, Any]:

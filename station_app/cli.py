@@ -341,6 +341,21 @@ def cmd_audit_rebuild(args: argparse.Namespace) -> int:
     return EXIT_OK if result["identical"] else EXIT_ERROR
 
 
+def cmd_audit_accept_rollback(args: argparse.Namespace) -> int:
+    from station_app.paths import setup_logging
+    from station_app.services.recovery_service import accept_rollback
+
+    data_dir = _data_dir(args)
+    setup_logging(data_dir)
+    user = args.user or os.environ.get("STATION_USER")
+    if not user:
+        raise CliError("请用 --user 指定管理员账户")
+    result = accept_rollback(data_dir, user, read_password(), args.reason)
+    _out({"accepted": True, "reason": result.reason, "anchored_seq": result.anchored_seq,
+          "found_seq": result.found_seq, "counters_raised": result.counters_raised})  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_calendar_add(args: argparse.Namespace) -> int:
     from station_app.rules.calendar import load_default_calendar
 
@@ -566,6 +581,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify").set_defaults(func=cmd_audit_verify)
     audit.add_parser("rebuild").set_defaults(func=cmd_audit_rebuild)
+    p = audit.add_parser("accept-rollback", help="锚点拒绝打开、且找不到更新的数据时,由管理员确认从当前状态继续")
+    p.add_argument("--reason", required=True, help="原因(记入事件日志)")
+    p.set_defaults(func=cmd_audit_accept_rollback)
 
     cal = sub.add_parser("calendar").add_subparsers(dest="calendar_command", required=True)
     p = cal.add_parser("add-working-days")
@@ -638,13 +656,13 @@ def installed_main() -> Callable[[], int]:
     `main` when the installed entry is this module or cannot be loaded."""
     from importlib.metadata import entry_points
 
-    for entry in entry_points(group="console_scripts", name="station-app"):
-        if entry.value.replace(" ", "") != "station_app.cli:main":
-            try:
-                loaded = entry.load()
-            except ImportError:
-                continue
-            return cast("Callable[[], int]", loaded)
+    for entry in entry_points(group="console_scripts", name="station-app"):  # the first install on the path
+        if entry.value.replace(" ", "") == "station_app.cli:main":
+            return main
+        try:
+            return cast("Callable[[], int]", entry.load())
+        except ImportError:
+            return main
     return main
 
 

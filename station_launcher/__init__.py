@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 COMMAND_MODULES = (
     "sync.cli",
+    "sync.recovery_cli",  # after sync.cli: it adds `city recover` to the city group
     "sync.run_cli",  # adds `sync run` to the `sync` group, so it comes after the module making it
     "sync.relay.cli",
     "ui.commands",

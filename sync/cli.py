@@ -17,6 +17,7 @@ from station_app.cli import EXIT_OK, EXIT_REFUSED, _data_dir, _out, _session, re
 from station_app.errors import ValidationError
 
 SYNC_COMMANDS: list[Any] = []  # [the `sync` subparsers action], filled by `register`
+CITY_COMMANDS: list[Any] = []  # the `city` subcommands, for modules that add their own (recovery)
 
 RECOVERY_ENV = "STATION_RECOVERY_PASSPHRASE"
 
@@ -218,6 +219,7 @@ def register(sub: Any) -> None:
         init.set_defaults(func=cmd_init)
 
     city = sub.add_parser("city", help="市级:开通、登记、吊销调解站").add_subparsers(dest="city_command", required=True)
+    CITY_COMMANDS[:] = [city]
     p = city.add_parser("init", help="建立市级数据和密钥")
     p.add_argument("--city-code", required=True)
     p.add_argument("--city-name", required=True)

@@ -39,6 +39,7 @@ from sync.limits import MAX_EVENTS
 from sync.manifest import Ack, ChainRange, Manifest
 from sync.provisioning import (
     CITY_PREFIX,
+    accept_keyring,
     bundle_keyring,
     city_identity,
     own_recipient,
@@ -446,6 +447,9 @@ def _import_one(session: Session, file: Path, summary: ImportSummary) -> None:
             conn, manifest.bundle_id, manifest.sender, opened.header.sender_kid, manifest.sender_seq, opened.sha256,
             verdict.outcome.value, len(result.new), result.duplicates, now,
         )  # fmt: skip
+        if not city:  # the city's keyring, broadcast: hold the newest the pinned root signed
+            keyrings = [e.get("payload") for e in opened.events if e.get("type") == "keyring_issued"]
+            accept_keyring(conn, [str(p["document"]) for p in keyrings if isinstance(p, dict) and "document" in p])
         high = max(peer.high_seq or 0, manifest.sender_seq)
         sync_state.put_peer(conn, peer.peer, peer.kind, high_seq=high, last_bundle_at=now,
                             store_epoch=peer.store_epoch or manifest.store_epoch)  # fmt: skip

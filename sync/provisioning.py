@@ -28,12 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection
 
 from station_app.clock import Clock, SystemClock
@@ -47,6 +45,9 @@ from station_app.store import sync_state
 from station_app.store.atomic import atomic_write_bytes
 from station_app.store.db import get_meta, read, set_meta, write
 from station_app.store.keystore import KdfParams, default_kdf_params
+from station_app.store.recovery_wrap import RECOVERY_WRAP_FORMAT as RECOVERY_WRAP_FORMAT
+from station_app.store.recovery_wrap import unwrap_store_key as unwrap_store_key
+from station_app.store.recovery_wrap import wrap_store_key
 from station_app.store.station_store import create_store
 from sync.header import canonical_json
 from sync.keyring_doc import KeyEntry, KeyringDocument, KeyRole, load_keyring, sign_keyring
@@ -55,10 +56,8 @@ from sync.keys import key_id as _key_id
 
 PROVISION_FORMAT = "msync-provision/1"
 IDENTITY_FORMAT = "msync-identity/1"
-RECOVERY_WRAP_FORMAT = "msync-recovery-wrap/1"
 RECOVERY_KEY_FORMAT = "msync-recovery-key/1"
 PROVISION_DOMAIN = b"msync/v1/provision\x00"
-RECOVERY_DOMAIN = b"msync/v1/recovery-wrap\x00"
 RECOVERY_KEY_DOMAIN = b"msync/v1/recovery-key\x00"
 MAX_FILE = 4 * 1024 * 1024
 CITY_CODE_RE = re.compile(r"\d{6}")
@@ -235,8 +234,10 @@ def _city_entries(city: CityIdentity) -> list[KeyEntry]:
     ]
 
 
-def _issue_keyring(conn: Connection, clock: Clock) -> int:
-    """Sign a new keyring version (city keys plus every enrolled station's keys) and hold it."""
+def _issue_keyring(conn: Connection, clock: Clock, session: Session | None = None) -> int:
+    """Sign a new keyring version (city keys plus every enrolled station's keys) and hold it;
+    with a session, also broadcast it (`keyring_issued` in the city's `*` stream) so that it goes
+    down to every station in the next bundles."""
     city = city_identity(conn)
     entries = _city_entries(city)
     for peer in sync_state.list_peers(conn, "station"):
@@ -255,7 +256,30 @@ def _issue_keyring(conn: Connection, clock: Clock) -> int:
     raw = sign_keyring(root, city.code, version, int(clock.now().timestamp()), entries)
     set_meta(conn, "keyring", raw.decode("utf-8"))
     set_meta(conn, "keyring_version", str(version))
+    if session is not None:
+        session.record(conn, "keyring_issued", {"version": version, "document": raw.decode("utf-8")})
     return version
+
+
+def accept_keyring(conn: Connection, documents: list[str]) -> int | None:
+    """At a station: hold the newest of these keyring documents if it is newer than the held
+    one and signed by the pinned city root (older ones are history: ignored). Returns the
+    version now held when it changed, else None.
+
+    Raises KeyringError (class `malformed`) for a document the pinned root did not sign."""
+    held = held_keyring(conn)
+    if held is None:
+        return None
+    best = held
+    for raw in documents:
+        doc = load_keyring(raw.encode("utf-8"), held.root)
+        if doc.version > best.version:
+            best = doc
+    if best is held:
+        return None
+    set_meta(conn, "keyring", best.raw.decode("utf-8"))
+    set_meta(conn, "keyring_version", str(best.version))
+    return best.version
 
 
 def _parse_time(value: str) -> float:
@@ -312,49 +336,6 @@ def open_recovery_key(session: Session, passphrase: str) -> X25519PrivateKey:
     except InvalidTag:
         raise PermissionDenied("恢复密钥口令不正确") from None
     return X25519PrivateKey.from_private_bytes(key)
-
-
-def _recovery_key(shared: bytes, eph_pub: bytes, recipient_pub: bytes, station_code: str) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=eph_pub + recipient_pub,
-                info=RECOVERY_DOMAIN + station_code.encode("utf-8"))  # fmt: skip
-    return hkdf.derive(shared)
-
-
-def wrap_store_key(db_key: bytes, recovery: X25519PublicKey, station_code: str, city_code: str) -> dict[str, Any]:
-    """The station's store key wrapped to the city's recovery public key (docs/sync.md,
-    "Recovery wrap"): a fresh X25519 ephemeral key, HKDF-SHA256 (salt = eph || recipient, info =
-    domain || station code), ChaCha20-Poly1305 with a random nonce and the same AAD."""
-    eph = X25519PrivateKey.generate()
-    eph_pub, rec_pub = bytes.fromhex(_pub_hex(eph.public_key())), bytes.fromhex(_pub_hex(recovery))
-    key = _recovery_key(eph.exchange(recovery), eph_pub, rec_pub, station_code)
-    nonce = os.urandom(12)
-    wrapped = ChaCha20Poly1305(key).encrypt(nonce, db_key, RECOVERY_DOMAIN + station_code.encode("utf-8"))
-    return {
-        "format": RECOVERY_WRAP_FORMAT,
-        "station_code": station_code,
-        "city_code": city_code,
-        "recipient_kid": _key_id(recovery),
-        "eph": eph_pub.hex(),
-        "nonce": nonce.hex(),
-        "wrapped": wrapped.hex(),
-    }
-
-
-def unwrap_store_key(doc: dict[str, Any], recovery: X25519PrivateKey) -> bytes:
-    """Open a recovery wrap with the city's recovery private key (the city's half of recovery).
-
-    Raises ValueError when the wrap is not for this key or does not open."""
-    if doc.get("format") != RECOVERY_WRAP_FORMAT or doc.get("recipient_kid") != _key_id(recovery.public_key()):
-        raise ValueError("recovery wrap is not for this recovery key")
-    eph_pub = bytes.fromhex(str(doc["eph"]))
-    rec_pub = bytes.fromhex(_pub_hex(recovery.public_key()))
-    code = str(doc["station_code"])
-    key = _recovery_key(recovery.exchange(X25519PublicKey.from_public_bytes(eph_pub)), eph_pub, rec_pub, code)
-    try:
-        return ChaCha20Poly1305(key).decrypt(bytes.fromhex(str(doc["nonce"])), bytes.fromhex(str(doc["wrapped"])),
-                                             RECOVERY_DOMAIN + code.encode("utf-8"))  # fmt: skip
-    except InvalidTag:
-        raise ValueError("recovery wrap does not open") from None
 
 
 # -- role checks --------------------------------------------------------------------------------
@@ -712,7 +693,7 @@ def enroll_station(session: Session, path: Path) -> dict[str, Any]:
         if peer is None or not peer.name:
             values.update(name=str(doc.get("station_name") or ""), town_code=str(doc.get("town_code") or ""))
         sync_state.put_peer(conn, ident.code, "station", **values)
-        version = _issue_keyring(conn, session.clock)
+        version = _issue_keyring(conn, session.clock, session)
         enrolled = {"station_code": ident.code, "fingerprint": fingerprint, "keyring_version": version}
         session.record(conn, "station_enrolled", enrolled)
     return {"station_code": ident.code, "fingerprint": fingerprint, "keyring_version": version}
@@ -736,7 +717,7 @@ def revoke_station(session: Session, code: str, reason: str) -> dict[str, Any]:
         if peer.status == "revoked":
             raise StationError("该调解站已被吊销")
         sync_state.put_peer(conn, code, "station", status="revoked", revoked_at=session.now_iso(), reason=reason)
-        version = _issue_keyring(conn, session.clock)
+        version = _issue_keyring(conn, session.clock, session)
         session.record(conn, "station_revoked", {"station_code": code, "fingerprint": peer.fingerprint,
                                                  "reason": reason, "keyring_version": version})  # fmt: skip
     return {"station_code": code, "fingerprint": peer.fingerprint, "status": "revoked", "keyring_version": version}

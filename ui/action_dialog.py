@@ -3,7 +3,8 @@
 Which inputs an action takes, their labels, choices, first values and which are required come
 from `action_forms.action_form` (the core); whether they are enough, and whether the action is
 allowed at all, is decided by `case_service.perform`, whose ValidationError fields are shown
-next to the inputs. This module only draws.
+next to the inputs. The action runs on the runner's writer (the window stays responsive);
+its button is disabled until the answer lands. This module only draws.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from station_app.errors import StationError, ValidationError
 from station_app.services.action_forms import FormField, action_form
 from station_app.services.case_service import perform
 from station_app.services.session import Session
-from ui.errors import describe
+from ui.errors import describe, show_error
 from ui.i18n import TR
+from ui.ops import Runner
 from ui.widgets import ErrorLabel, add_field, heading
 
 MULTI_COLUMNS = 4
@@ -50,9 +52,11 @@ class ActionDialog(QDialog):
 
     performed = Signal(object)
 
-    def __init__(self, session: Session, detail: CaseDetail, action: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: Session, detail: CaseDetail, action: str, runner: Runner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.session, self.detail, self.action = session, detail, action
+        self.session, self.detail, self.action, self.runner = session, detail, action, runner
         self.case_no = detail.summary.case_no
         label = ACTIONS[action].label
         self.setWindowTitle(TR.action_dialog_title.format(action=label, case_no=self.case_no))
@@ -186,16 +190,30 @@ class ActionDialog(QDialog):
         for label in self.errors.values():
             label.show_error(None)
         self.error.show_error(None)
-        try:
-            detail = perform(self.session, self.case_no, self.action, self.values())
-        except ValidationError as exc:
+        session, case_no, action, data = self.session, self.case_no, self.action, self.values()
+        self.ok_button.setEnabled(False)
+        self.runner.run(
+            lambda: perform(session, case_no, action, data), self._on_perform_done, self._on_perform_failed, write=True
+        )
+
+    @property
+    def busy(self) -> bool:
+        """Whether the action is on its way (its button is disabled until the answer lands)."""
+        return not self.ok_button.isEnabled()
+
+    def _on_perform_done(self, detail: CaseDetail) -> None:
+        self.ok_button.setEnabled(True)
+        self.performed.emit(detail)
+        self.accept()
+
+    def _on_perform_failed(self, exc: BaseException) -> None:
+        self.ok_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
             for path, why in exc.fields.items():
                 key = path.removeprefix("override.")
                 target = self.errors.get(key)
                 (target or self.error).show_error(why)
-            return
-        except StationError as exc:
+        elif isinstance(exc, StationError):
             self.error.show_error(describe(exc))
-            return
-        self.performed.emit(detail)
-        self.accept()
+        else:  # our bug: logged, and the crash dialog shown
+            show_error(self, exc)

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from station_app.clock import Clock
+from station_app.errors import StationError
 from station_app.services.login_service import station_facts
 from ui import theme
 from ui.i18n import TR
@@ -145,7 +146,16 @@ def run_app(data_dir: Path, user: str | None = None, demo_password: str | None =
     errors.DATA_DIR[:] = [data_dir]
     desk = DeskApp(data_dir, user, demo_password)
     instance.raise_requested.connect(desk.bring_forward)
-    desk.start()
+    try:
+        desk.start()
+    except StationError as exc:  # a damaged or edited keys.json: say which value, then stop
+        from ui.errors import describe
+        from ui.widgets import message
+
+        box = message(None, TR.error_title, describe(exc), warning=True)
+        box.finished.connect(app.quit)
+        app.exec()
+        return 1
     try:
         return int(app.exec())
     finally:

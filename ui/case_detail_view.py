@@ -152,7 +152,7 @@ class CaseDetailView(Page):
         self.actions_box.setObjectName("panel")
         self.actions_layout = QGridLayout(self.actions_box)
         column.addWidget(self.actions_box)
-        self.summary = CaseSummaryWidget(session)
+        self.summary = CaseSummaryWidget(session, runner)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.summary)
@@ -340,7 +340,7 @@ class CaseDetailView(Page):
     def start_action(self, action: str) -> ActionDialog | None:
         if self.detail is None:
             return None
-        dialog = ActionDialog(self.session, self.detail, action, self)
+        dialog = ActionDialog(self.session, self.detail, action, self.runner, self)
         dialog.performed.connect(self._on_dialog_performed)
         dialog.open()
         return dialog

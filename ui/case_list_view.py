@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from station_app.domain.enums import DEPARTMENT_SHORT, STATUS_LABELS, TOWNS, TRACK_LABELS
-from station_app.services.query_service import CaseQuery
+from station_app.services.query_service import CaseQuery, station_choices
 from station_app.services.session import Session
 from ui.case_table_model import COLUMN_INDEX, COLUMN_SAMPLES, COLUMNS, CasePage, CaseTableModel, load_first_page
 from ui.errors import show_error
@@ -58,12 +58,24 @@ class CaseListView(Page):
         self.track = _combo(TR.cases_track, {t.value: label for t, label in TRACK_LABELS.items()})
         self.dept = _combo(TR.cases_dept, {d.value: label for d, label in DEPARTMENT_SHORT.items()})
         self.town = _combo(TR.cases_town, dict(TOWNS))
+        stations = station_choices(session)
+        self.station = _combo(TR.cases_station, stations)  # a city store: one station's cases
+        self.station.setVisible(bool(stations))
         self.overdue = QCheckBox(TR.cases_overdue)
         self.mine = QCheckBox(TR.cases_mine)
         self.extra_label = QLabel()
         self.extra_label.setObjectName("hint")
         self.clear_button = QPushButton(TR.cases_clear_filters)
-        for widget in (self.status, self.track, self.dept, self.town, self.overdue, self.mine, self.extra_label):
+        for widget in (
+            self.station,
+            self.status,
+            self.track,
+            self.dept,
+            self.town,
+            self.overdue,
+            self.mine,
+            self.extra_label,
+        ):
             filters.addWidget(widget)
         filters.addStretch(1)
         filters.addWidget(self.clear_button)
@@ -98,7 +110,7 @@ class CaseListView(Page):
         self.search_timer.timeout.connect(self.refresh)
         self.search.textChanged.connect(self.search_timer.start)
         self.search.returnPressed.connect(self._on_search_return)
-        for combo in (self.status, self.track, self.dept, self.town):
+        for combo in (self.station, self.status, self.track, self.dept, self.town):
             combo.currentIndexChanged.connect(self.refresh)
         self.overdue.toggled.connect(self.refresh)
         self.mine.toggled.connect(self.refresh)
@@ -121,6 +133,7 @@ class CaseListView(Page):
             track=self.track.currentData(),
             dept=self.dept.currentData(),
             town=self.town.currentData(),
+            station=self.station.currentData(),
             overdue=self.overdue.isChecked(),
             mine=self.mine.isChecked(),
             order_by=self.model.query.order_by,
@@ -164,11 +177,14 @@ class CaseListView(Page):
             box.blockSignals(True)
             box.setChecked(on)
             box.blockSignals(False)
-        if query.status:
-            self.status.blockSignals(True)
-            self.status.setCurrentIndex(max(self.status.findData(query.status), 0))
-            self.status.blockSignals(False)
-        self.extra = CaseQuery(due_today=query.due_today, waiting_opinions=query.waiting_opinions)
+        for combo, value in ((self.status, query.status), (self.track, query.track)):
+            if value:
+                combo.blockSignals(True)
+                combo.setCurrentIndex(max(combo.findData(value), 0))
+                combo.blockSignals(False)
+        self.extra = CaseQuery(
+            due_today=query.due_today, waiting_opinions=query.waiting_opinions, open_only=query.open_only
+        )
         labels = [
             label
             for on, label in ((query.due_today, TR.cases_due_today), (query.waiting_opinions, TR.cases_waiting))
@@ -181,11 +197,11 @@ class CaseListView(Page):
         self.clear_filters()  # clicked(bool) must not land in `reload`
 
     def clear_filters(self, reload: bool = True) -> None:
-        widgets = (self.search, self.status, self.track, self.dept, self.town, self.overdue, self.mine)
+        widgets = (self.search, self.station, self.status, self.track, self.dept, self.town, self.overdue, self.mine)
         for widget in widgets:
             widget.blockSignals(True)
         self.search.clear()
-        for combo in (self.status, self.track, self.dept, self.town):
+        for combo in (self.station, self.status, self.track, self.dept, self.town):
             combo.setCurrentIndex(0)
         self.overdue.setChecked(False)
         self.mine.setChecked(False)
@@ -241,10 +257,7 @@ class CaseListView(Page):
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _reveal(self, row: int, field: str) -> None:
-        try:
-            self.model.reveal(row, field)
-        except Exception as exc:
-            show_error(self, exc)
+        self.model.reveal(row, field, self.runner, lambda exc: show_error(self, exc))
 
     def selected_case(self) -> str | None:
         case = self.model.case_at(self.table.currentIndex().row())

@@ -24,6 +24,7 @@ from station_app.services.case_service import SATISFACTION
 from station_app.services.session import Session
 from ui.errors import show_error
 from ui.i18n import TR
+from ui.ops import Runner
 from ui.widgets import heading
 
 
@@ -53,22 +54,42 @@ class _Revealable(QWidget):
         self.label.setText(masked)
         self.button.setVisible(bool(masked))
 
+    @property
+    def busy(self) -> bool:
+        """Whether the reveal is on its way (the button is disabled until it lands)."""
+        return not self.button.isEnabled()
+
     def _on_button_clicked(self) -> None:
         from station_app.services.case_service import reveal
 
-        try:
-            self.label.setText(reveal(self.owner.session, self.owner.case_no, self.field))
-        except Exception as exc:
-            show_error(self, exc)
-            return
+        session, case_no, field = self.owner.session, self.owner.case_no, self.field
+        masked_at = self.owner.masked_count
+        self.button.setEnabled(False)
+        self.owner.runner.run(
+            lambda: reveal(session, case_no, field),
+            lambda value: self._on_reveal_done(case_no, masked_at, str(value)),
+            self._on_reveal_failed,
+            write=True,
+        )
+
+    def _on_reveal_done(self, case_no: str, masked_at: int, value: str) -> None:
+        self.button.setEnabled(True)
+        if case_no != self.owner.case_no or masked_at != self.owner.masked_count:
+            return  # another case is on screen by now, or the screen was locked meanwhile
+        self.label.setText(value)
         self.button.hide()
+
+    def _on_reveal_failed(self, exc: BaseException) -> None:
+        self.button.setEnabled(True)
+        show_error(self, exc)
 
 
 class CaseSummaryWidget(QWidget):
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, runner: Runner) -> None:
         super().__init__()
-        self.session = session
+        self.session, self.runner = session, runner
         self.case_no = ""
+        self.masked_count = 0
         self._masked: dict[str, str] = {}
         self.form = QFormLayout(self)
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -151,5 +172,6 @@ class CaseSummaryWidget(QWidget):
         return label_width + self.form.horizontalSpacing() + field_width + margins.left() + margins.right()
 
     def mask_again(self) -> None:
+        self.masked_count += 1  # a reveal still on its way is not shown
         self.id_number.show_masked(self._masked.get("id", ""))
         self.phone.show_masked(self._masked.get("phone", ""))

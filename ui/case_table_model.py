@@ -20,6 +20,7 @@ from station_app.services.query_service import CaseQuery, count_cases, list_case
 from station_app.services.session import Session
 from ui import theme
 from ui.i18n import TR
+from ui.ops import ErrorHandler, Runner
 
 PAGE_SIZE = 100
 Index = QModelIndex | QPersistentModelIndex
@@ -103,6 +104,7 @@ class CaseTableModel(QAbstractTableModel):
         self._total = 0
         self._revealed: dict[tuple[str, str], str] = {}
         self._sync: dict[str, str] = {}
+        self._forgotten = 0
 
     # -- loading ----------------------------------------------------------------------------
     def load(self, query: CaseQuery | None = None) -> None:
@@ -162,18 +164,33 @@ class CaseTableModel(QAbstractTableModel):
             self.load(query)
 
     # -- identifiers ------------------------------------------------------------------------
-    def reveal(self, row: int, field: str) -> None:
-        """Show one full identifier (applicant_id or applicant_phone); the service records it."""
+    def reveal(self, row: int, field: str, runner: Runner, on_error: ErrorHandler | None = None) -> None:
+        """Show one full identifier (applicant_id or applicant_phone) once the service, on the
+        runner's writer, has recorded the reveal; `on_error(exc)` when it refuses."""
         from station_app.services.case_service import reveal
 
         case = self.case_at(row)
         if case is None:
             return
-        self._revealed[(case.case_no, field)] = reveal(self.session, case.case_no, field)
+        session, case_no, forgotten_at = self.session, case.case_no, self._forgotten
+        runner.run(
+            lambda: reveal(session, case_no, field),
+            lambda value: self._on_reveal_done(case_no, field, str(value), forgotten_at),
+            on_error,
+            write=True,
+        )
+
+    def _on_reveal_done(self, case_no: str, field: str, value: str, forgotten_at: int) -> None:
+        if forgotten_at != self._forgotten:
+            return  # the screen was locked while the reveal was on its way
+        self._revealed[(case_no, field)] = value
         column = COLUMN_INDEX["id" if field == "applicant_id" else "phone"]
-        self.dataChanged.emit(self.index(row, column), self.index(row, column))
+        for row, case in enumerate(self._rows):
+            if case.case_no == case_no:
+                self.dataChanged.emit(self.index(row, column), self.index(row, column))
 
     def forget_revealed(self) -> None:
+        self._forgotten += 1  # a reveal still on its way is not shown
         if self._revealed:
             self._revealed.clear()
             if self._rows:

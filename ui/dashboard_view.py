@@ -57,6 +57,7 @@ class DashboardView(Page):
         new_intake = QPushButton(TR.dash_new_intake)
         new_intake.setObjectName("primary")
         new_intake.clicked.connect(self.intake_requested)
+        new_intake.setVisible(not session.is_city)  # the city takes in no case
         top.addWidget(new_intake)
         column.addLayout(top)
         grid = QGridLayout()
@@ -112,7 +113,7 @@ class DashboardView(Page):
         for item in data.overview.queues:
             name, count = item.queue.name, item.count
             self.counts[name].setText(TR.dash_count.format(count=count))
-            alarm = name in ("overdue", "due_today", "approval") and count > 0
+            alarm = name in ("overdue", "due_today", "approval", "submitted") and count > 0
             colour = theme.RED.name() if name == "overdue" else theme.AMBER.name()
             self.counts[name].setStyleSheet(f"color: {colour};" if alarm else "")
         self.late_label.setText(late_text(data.overview.late_departments))

@@ -61,6 +61,7 @@ class IntakeView(Page):
         self.form.set_towns(dict(session.settings()["jurisdiction_towns"]))
         self.panel = RoutingPanel()
         self.last_saved: IntakeResult | None = None
+        self.saving = False  # a save on its way: the save button is disabled until it lands
         self._draft_checked = False
         column = QVBoxLayout(self)
         column.addWidget(heading(TR.intake_title))
@@ -193,8 +194,11 @@ class IntakeView(Page):
         )
 
     def save_draft_now(self) -> None:
-        """Keep the form in the encrypted store at once (lock, close)."""
+        """Keep the form in the encrypted store at once (lock, close); not while the form is
+        being registered as a case (its draft goes with the save)."""
         self.draft_timer.stop()
+        if self.saving:
+            return
         if self.form.is_blank():
             clear_draft(self.session)
         else:
@@ -230,21 +234,32 @@ class IntakeView(Page):
 
     # -- save -------------------------------------------------------------------------------------------
     def save(self) -> None:
+        """Register the form's case on the runner's writer (the draft goes with it); the save
+        button is disabled until the answer lands, and a second Ctrl+S meanwhile does nothing."""
+        if self.saving:
+            return
         data = self.form.to_data()
-        try:
-            result = intake(self.session, data)
-        except ValidationError as exc:
+        session = self.session
+        self.draft_timer.stop()  # the draft is cleared with the save, or kept again if refused
+        self.saving = True
+        self.save_button.setEnabled(False)
+        self.runner.run(lambda: _register(session, data), self._on_intake_saved, self._on_intake_failed, write=True)
+
+    def _on_intake_failed(self, exc: BaseException) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
+        self.draft_timer.start()
+        if isinstance(exc, ValidationError):
             first = self.form.show_errors(exc.fields)
             if first is not None:
                 self.form_scroll.ensureWidgetVisible(first)
                 first.setFocus()
             return
-        except Exception as exc:
-            show_error(self, exc)
-            return
-        self.draft_timer.stop()
-        self.runner.wait()
-        clear_draft(self.session)
+        show_error(self, exc)
+
+    def _on_intake_saved(self, result: IntakeResult) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
         self.last_saved = result
         self.form.clear()
         self.draft_banner.hide()
@@ -271,3 +286,10 @@ class IntakeView(Page):
             self.print_requested.emit(self.last_saved.case_no, kind)
         else:
             self.case_open_requested.emit(self.last_saved.case_no)
+
+
+def _register(session: Session, data: dict[str, Any]) -> IntakeResult:
+    """On the runner's writer: the case through `case_service.intake`, then the draft cleared."""
+    result = intake(session, data)
+    clear_draft(session)
+    return result

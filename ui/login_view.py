@@ -57,6 +57,8 @@ class LoginView(QWidget):
     ) -> None:
         super().__init__()
         self.data_dir, self.runner, self.clock = data_dir, runner, clock
+        self.station_code = facts.station_code
+        self.recovery: Any = None
         self.setWindowTitle(TR.app_title_station.format(station=facts.station_name))
         card = QFrame()
         card.setObjectName("panel")
@@ -93,6 +95,11 @@ class LoginView(QWidget):
         self.lockout_hint.hide()
         column.addWidget(self.lockout_hint)
         buttons = QHBoxLayout()
+        self.forgot_button = QPushButton(TR.login_forgot)
+        self.forgot_button.setFlat(True)
+        self.forgot_button.clicked.connect(self.open_recovery)
+        self.forgot_button.setVisible(facts.exists)
+        buttons.addWidget(self.forgot_button)
         buttons.addStretch(1)
         self.login_button = QPushButton(TR.login_button)
         self.login_button.setObjectName("primary")
@@ -118,6 +125,22 @@ class LoginView(QWidget):
         outer.addLayout(row)
         outer.addStretch(2)
         (self.password if self.user_box.currentText() else self.user_box).setFocus()
+
+    def open_recovery(self) -> None:
+        """忘记全部密码: the recovery steps in a dialog; afterwards the new admin is chosen here."""
+        from ui.recovery_dialog import RecoveryDialog
+
+        self.recovery = RecoveryDialog(self.data_dir, self.station_code, self.runner, self.clock, self)
+        self.recovery.recovered.connect(self._on_recovered)
+        self.recovery.open()
+
+    def _on_recovered(self, admin: str) -> None:
+        if self.user_box.findText(admin) < 0:
+            self.user_box.addItem(admin)
+        self.user_box.setCurrentText(admin)
+        self.login_button.setEnabled(True)
+        self.error.show_error(None)
+        self.password.setFocus()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

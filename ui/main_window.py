@@ -38,11 +38,12 @@ from ui.lock_view import LockView
 from ui.ops import Runner
 from ui.page import Page
 from ui.settings_view import SettingsView
+from ui.stations_view import StationsView
 from ui.stats_view import StatsView
 from ui.sync_controller import SyncController
 from ui.sync_view import SyncView
 
-NAV = ("dashboard", "intake", "cases", "stats", "sync", "settings")
+NAV = ("dashboard", "intake", "cases", "stats", "sync", "settings", "stations")
 
 
 class MainWindow(QMainWindow):
@@ -51,7 +52,8 @@ class MainWindow(QMainWindow):
     def __init__(self, session: Session, runner: Runner) -> None:
         super().__init__()
         self.session, self.runner = session, runner
-        self.setWindowTitle(TR.app_title_station.format(station=session.station_name))
+        title = TR.app_title_city.format(city=session.station_name) if session.is_city else None
+        self.setWindowTitle(title or TR.app_title_station.format(station=session.station_name))
         self.resize(1366, 768)
         self.dashboard = DashboardView(session, runner)
         self.intake = IntakeView(session, runner)
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.settings = SettingsView(session, runner)
         self.sync_controller = SyncController(session, runner, self)
         self.sync = SyncView(session, runner, self.sync_controller)
+        self.stations = StationsView(session, runner)
         self.pages: dict[str, Page] = {
             "dashboard": self.dashboard,
             "intake": self.intake,
@@ -68,6 +71,7 @@ class MainWindow(QMainWindow):
             "stats": self.stats,
             "sync": self.sync,
             "settings": self.settings,
+            "stations": self.stations,
             "detail": self.detail,
         }
         self.stack = QStackedWidget()
@@ -76,7 +80,12 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         settings_label = TR.nav_settings_users if permissions(session).sees_users else TR.nav_settings
-        self.nav.addItems([TR.nav_dashboard, TR.nav_intake, TR.nav_cases, TR.nav_stats, TR.nav_sync, settings_label])
+        self.nav.addItems(
+            [TR.nav_dashboard, TR.nav_intake, TR.nav_cases, TR.nav_stats, TR.nav_sync, settings_label, TR.nav_stations]
+        )
+        # the city console takes in no case (its cases come from the stations) and manages the stations
+        self.nav.item(NAV.index("intake")).setHidden(session.is_city)
+        self.nav.item(NAV.index("stations")).setHidden(not session.is_city)
         self.nav.setFixedWidth(int(150 * theme.current_scale()))
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
         workspace = QWidget()
@@ -101,7 +110,8 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        bar.addWidget(QLabel(TR.status_station.format(name=self.session.station_name)))
+        place = TR.status_city if self.session.is_city else TR.status_station
+        bar.addWidget(QLabel(place.format(name=self.session.station_name)))
         from station_app.services.user_service import display_name
 
         user = display_name(self.session, self.session.user)
@@ -159,6 +169,7 @@ class MainWindow(QMainWindow):
                 )
             action.triggered.connect(lambda _=False, slot=slot: slot())
             self.menu_actions[name] = action
+        self.menu_actions["intake"].setVisible(not self.session.is_city)
 
     # -- navigation ---------------------------------------------------------------------------
     def go(self, name: str, remember: bool = True) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -63,6 +66,72 @@ def _shot(widget: Any, path: Path, files: list[Path]) -> None:
     files.append(path)
 
 
+SCRATCH_PREFIX = "station-shots-"
+SCRATCH_LOCK = ".in-use"
+UNLOCKED_GRACE_S = 120  # a folder just made may not hold its lock yet
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def sweep_scratch(base: Path | None = None) -> list[Path]:
+    """Remove the demo stations that killed screenshot runs left in the temp folder: a scratch
+    folder whose lock nobody holds (its run is gone, whatever killed it). Returns what it removed."""
+    base = base or Path(tempfile.gettempdir())
+    removed: list[Path] = []
+    for folder in base.glob(SCRATCH_PREFIX + "*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        lock = folder / SCRATCH_LOCK
+        try:
+            if not lock.exists():
+                if time.time() - folder.stat().st_mtime < UNLOCKED_GRACE_S:
+                    continue
+            else:
+                fd = os.open(lock, os.O_RDWR)
+                try:
+                    if not _try_lock(fd):
+                        continue  # a run in progress
+                finally:
+                    os.close(fd)
+            shutil.rmtree(folder)
+            removed.append(folder)
+        except OSError:
+            continue
+    return removed
+
+
+@contextmanager
+def scratch_station_dir() -> Iterator[Path]:
+    """A private temp folder for the demo station, locked while this run lives and removed when
+    it ends; one left by a run that was killed (SIGKILL, power cut) is removed by the next run
+    (`sweep_scratch`). Never in the user's data folder."""
+    sweep_scratch()
+    folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    fd = os.open(folder / SCRATCH_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _try_lock(fd)
+        yield folder
+    finally:
+        os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from station_app.services.demo_service import DEMO_PASSWORD, ensure_demo
@@ -77,8 +146,8 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     app = make_application()
     files: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="station-shots-") as tmp:
-        data_dir = Path(tmp) / "demo"
+    with scratch_station_dir() as tmp:
+        data_dir = tmp / "demo"
         ensure_demo(data_dir, cases, kdf=KdfParams(8192, 1, 1))
         admin = login(data_dir, "admin", DEMO_PASSWORD)
         set_setting(admin, "font_scale", scale)

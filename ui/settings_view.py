@@ -3,6 +3,7 @@ text size, users, and the user's own password. Every change goes through a servi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,15 +111,23 @@ class SettingsView(Page):
         column.addWidget(self.tabs, 1)
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, ErrorLabel] = {}
+        self.save_buttons: list[QPushButton] = []
+        self.saving = False  # a save on its way: the save buttons are disabled until it lands
         self.tabs.addTab(self._rules_tab(), TR.settings_rules)
         self.tabs.addTab(self._contacts_tab(), TR.settings_contacts)
         self.tabs.addTab(self._calendar_tab(), TR.settings_calendar)
         self.tabs.addTab(self._display_tab(), TR.settings_display)
+        from ui.backup_panel import BackupPanel
+
+        self.backup = BackupPanel(session, runner, self.apply, self.errors, self.can_edit)
+        self.tabs.addTab(self.backup, TR.backup_tab_due if self.backup.overdue_days() is not None else TR.backup_tab)
+        self.backup.backed_up.connect(self._on_backup_backed_up)
         self.users: UsersView | None = None
         if self.allowed.sees_users:
-            self.users = UsersView(session)
+            self.users = UsersView(session, runner)
             self.tabs.addTab(self.users, TR.settings_users)
-        self.tabs.addTab(AccountPanel(session), TR.settings_account)
+        self.account = AccountPanel(session, runner)
+        self.tabs.addTab(self.account, TR.settings_account)
 
     def _save_row(self, slot: Any) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -129,6 +138,7 @@ class SettingsView(Page):
         button.setObjectName("primary")
         button.setEnabled(self.can_edit)
         button.clicked.connect(slot)
+        self.save_buttons.append(button)
         row.addWidget(button)
         return row
 
@@ -245,36 +255,50 @@ class SettingsView(Page):
         return tab
 
     # -- saving ------------------------------------------------------------------------------
-    def apply(self, changes: dict[str, Any]) -> set[str]:
-        """Save changed settings; show refusals next to their fields. Returns the keys saved."""
-        from station_app.services.settings_service import set_setting
-
-        saved: set[str] = set()
+    def apply(self, changes: dict[str, Any], then: Callable[[set[str]], None] | None = None) -> None:
+        """Save the changed settings on the runner's writer; when the answer lands, show refusals
+        next to their fields, emit `settings_changed` with the keys saved and call `then(keys)`."""
         current = self.session.settings()
+        todo: dict[str, Any] = {}
         for key, value in changes.items():
             if key in self.errors:
                 self.errors[key].show_error(None)
-            if value == current.get(key) or str(value) == str(current.get(key)):
-                continue
-            try:
-                set_setting(self.session, key, value)
-            except ValidationError as exc:
-                why = "、".join(exc.fields.values())
-                if key in self.errors:
-                    self.errors[key].show_error(why)
-                else:
-                    self.contacts_error.show_error(why)
-                continue
-            except Exception as exc:
+            if not (value == current.get(key) or str(value) == str(current.get(key))):
+                todo[key] = value
+        session = self.session
+        self.saving = True
+        for button in self.save_buttons:
+            button.setEnabled(False)
+        self.runner.run(
+            lambda: _save_settings(session, todo),
+            lambda outcome: self._on_settings_saved(outcome, then),
+            lambda exc: self._on_settings_saved((set(), {"": exc}), then),
+            write=True,
+        )
+
+    def _on_settings_saved(
+        self, outcome: tuple[set[str], dict[str, BaseException]], then: Callable[[set[str]], None] | None
+    ) -> None:
+        saved, refused = outcome
+        self.saving = False
+        for button in self.save_buttons:
+            button.setEnabled(self.can_edit)
+        for key, exc in refused.items():
+            if not isinstance(exc, ValidationError):
                 show_error(self, exc)
-                continue
-            saved.add(key)
+            elif key in self.errors:
+                self.errors[key].show_error("、".join(exc.fields.values()))
+            else:
+                self.contacts_error.show_error("、".join(exc.fields.values()))
         if saved:
             self.settings_changed.emit(saved)
-        return saved
+        if then is not None:
+            then(saved)
 
     def _on_rules_save_clicked(self) -> None:
-        saved = self.apply({key: editor_value(w) for key, w in self.editors.items()})
+        self.apply({key: editor_value(w) for key, w in self.editors.items()}, self._say_saved)
+
+    def _say_saved(self, saved: set[str]) -> None:
         message(self, TR.settings_title, TR.settings_saved.format(count=len(saved)) if saved else TR.settings_unchanged)
 
     def _on_contacts_save_clicked(self) -> None:
@@ -285,20 +309,32 @@ class SettingsView(Page):
                 key: (cell.text().strip() if cell is not None else "") for (key, _), cell in zip(CONTACT_FIELDS, cells)
             }
         self.contacts_error.show_error(None)
-        saved = self.apply({"department_contacts": contacts})
+        self.apply({"department_contacts": contacts}, self._on_contacts_saved)
+
+    def _on_contacts_saved(self, saved: set[str]) -> None:
         if saved:
             self._fill_contacts()  # a changed entry is a sample again
-        message(self, TR.settings_title, TR.settings_saved.format(count=len(saved)) if saved else TR.settings_unchanged)
+        self._say_saved(saved)
 
     def _on_font_scale_activated(self) -> None:
         from station_app.services.user_service import set_font_scale
 
-        try:
-            set_font_scale(self.session, float(self.font_scale.currentData()))
-        except Exception as exc:
-            show_error(self, exc)
-            return
+        session, scale = self.session, float(self.font_scale.currentData())
+        self.font_scale.setEnabled(False)  # until the choice is stored
+        self.runner.run(
+            lambda: set_font_scale(session, scale), self._on_font_scale_saved, self._on_font_scale_failed, write=True
+        )
+
+    def _on_font_scale_saved(self, _result: object) -> None:
+        self.font_scale.setEnabled(True)
         self.settings_changed.emit({"font_scale"})
+
+    def _on_backup_backed_up(self, _result: object) -> None:
+        self.tabs.setTabText(self.tabs.indexOf(self.backup), TR.backup_tab)
+
+    def _on_font_scale_failed(self, exc: BaseException) -> None:
+        self.font_scale.setEnabled(True)
+        show_error(self, exc)
 
     def _on_import_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, TR.settings_calendar_import, "", TR.settings_calendar_filter)
@@ -316,3 +352,19 @@ class SettingsView(Page):
         years = "、".join(str(y) for y in result["years"])
         message(self, TR.settings_calendar, TR.settings_calendar_done.format(years=years, days=result["days"]))
         self.settings_changed.emit({"calendar"})
+
+
+def _save_settings(session: Session, changes: dict[str, Any]) -> tuple[set[str], dict[str, BaseException]]:
+    """On the runner's writer: each setting through `set_setting`; (keys saved, refusal by key)."""
+    from station_app.services.settings_service import set_setting
+
+    saved: set[str] = set()
+    refused: dict[str, BaseException] = {}
+    for key, value in changes.items():
+        try:
+            set_setting(session, key, value)
+        except Exception as exc:
+            refused[key] = exc
+        else:
+            saved.add(key)
+    return saved, refused

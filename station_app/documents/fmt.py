@@ -145,7 +145,7 @@ def matter_rows(case: CaseDetail) -> list[tuple[str, str]]:
 
 def case_rows(case: CaseDetail, citizen: bool) -> list[tuple[str, str]]:
     """Case number, payer, respondent and the matter: the first table of most papers."""
-    rows = [("案件编号", case.summary.case_no)]
+    rows: list[tuple[str, str]] = [("案件编号", case.summary.case_no)]
     rows += party_rows(case.intake.get("applicant"), citizen, role="缴费人")
     rows += party_rows(case.intake.get("respondent"), citizen, role="被反映单位")
     return rows + matter_rows(case)

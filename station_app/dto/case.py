@@ -6,14 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from station_app.domain.enums import Category, Department, Status, Track
+from station_app.domain.ids import CaseNo, CaseUuid
 from station_app.domain.masking import mask_id, mask_identifiers, mask_phone
 from station_app.domain.routing import RoutingDecision
+from station_app.domain.stage import DeadlineState, StageKey
 
 
 @dataclass(frozen=True)
 class IntakeResult:
-    case_no: str
-    uuid: str
+    case_no: CaseNo
+    uuid: CaseUuid
     routing: RoutingDecision
     due_date: str | None
     due_estimated: bool
@@ -31,8 +33,8 @@ class CaseSummary:
     """One row of the case list (full identifiers: the screen masks them)."""
 
     id: int
-    uuid: str
-    case_no: str
+    uuid: CaseUuid
+    case_no: CaseNo
     received_at: str
     town_code: str
     applicant_kind: str
@@ -44,13 +46,13 @@ class CaseSummary:
     track: Track
     lead: Department | None
     status: Status
-    stage: str
+    stage: StageKey
     stage_start: str | None
     due_date: str | None
     due_estimated: bool
     extended: bool
     handler: str
-    deadline_state: str  # ok | warn | overdue | none
+    deadline_state: DeadlineState
     due_for: str = ""  # what the due date is for and who owes it, e.g. "部门书面意见(承办部门)"
     station_code: str = ""  # the station whose case it is
 
@@ -71,10 +73,10 @@ class CaseSummary:
             "track": self.track.value,
             "lead": self.lead.value if self.lead else None,
             "status": self.status.value,
-            "stage": self.stage,
+            "stage": self.stage.value,
             "due_date": self.due_date,
             "due_estimated": self.due_estimated,
-            "deadline_state": self.deadline_state,
+            "deadline_state": self.deadline_state.value,
             "due_for": self.due_for,
             "handler": self.handler,
         }

@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
 
 from station_app.domain.enums import Track
+from station_app.domain.stage import DeadlineState, StageKey
 from station_app.rules.calendar import WorkCalendar
-
-DeadlineState = Literal["ok", "warn", "overdue"]
 
 
 @dataclass(frozen=True)
@@ -53,22 +51,22 @@ def deadline_state(
     overdue is known. The one rule for every screen, list and paper (DESIGN.md "Deadlines":
     warn at 80 % of the time and when overdue)."""
     if today > due:
-        return "overdue"
+        return DeadlineState.OVERDUE
     if today >= due:
-        return "warn"
+        return DeadlineState.WARN
     if start is None:
-        return "ok"
+        return DeadlineState.OK
     ratio = Decimal(str((settings or DeadlineSettings()).warn_ratio))
     total = max(calendar.working_days_between(start, due), 1)
     elapsed = calendar.working_days_between(start, today) if today > start else 0
-    return "warn" if elapsed >= ratio * total else "ok"
+    return DeadlineState.WARN if elapsed >= ratio * total else DeadlineState.OK
 
 
 @dataclass(frozen=True)
 class Stage:
     """One stage of a matter's plan: what is due, by when, counted from the previous stage."""
 
-    key: str  # routing | approval | opinion | city | department | major | reply
+    key: StageKey  # routing | approval | opinion | city | department | major | reply
     label: str  # Chinese, shown in the routing panel and printed
     due: date
     working_days: int
@@ -92,20 +90,20 @@ class StagePlan:
         return self.stages[-1] if self.stages else None
 
 
-def _track_stages(track: Track, d: DeadlineSettings) -> list[tuple[str, str, int]]:
+def _track_stages(track: Track, d: DeadlineSettings) -> list[tuple[StageKey, str, int]]:
     """(key, label, working days) of each stage after routing, per track (四(一)-(五))."""
     return {
-        Track.REFER: [("department", "部门办理", d.opinion_days), ("reply", "答复反馈", d.reply_days)],
-        Track.JOINT: [("opinion", "部门书面意见", d.opinion_days), ("reply", "书面答复", d.reply_days)],
+        Track.REFER: [(StageKey.DEPARTMENT, "部门办理", d.opinion_days), (StageKey.REPLY, "答复反馈", d.reply_days)],
+        Track.JOINT: [(StageKey.OPINION, "部门书面意见", d.opinion_days), (StageKey.REPLY, "书面答复", d.reply_days)],
         Track.MAJOR: [
-            ("approval", "领导小组批复", d.routing_days),
-            ("major", "重大疑难办结", d.major_days),
-            ("reply", "书面答复", d.reply_days),
+            (StageKey.APPROVAL, "领导小组批复", d.routing_days),
+            (StageKey.MAJOR, "重大疑难办结", d.major_days),
+            (StageKey.REPLY, "书面答复", d.reply_days),
         ],
         Track.SUBMIT_CITY: [
-            ("city", "市级交办", d.opinion_days),
-            ("department", "承办部门办理", d.opinion_days),
-            ("reply", "答复反馈", d.reply_days),
+            (StageKey.CITY, "市级交办", d.opinion_days),
+            (StageKey.DEPARTMENT, "承办部门办理", d.opinion_days),
+            (StageKey.REPLY, "答复反馈", d.reply_days),
         ],
     }.get(track, [])
 
@@ -126,7 +124,7 @@ def stage_plan(
         return StagePlan(start, ())
     stages: list[Stage] = []
     day, estimated = start, False
-    for key, label, days in [("routing", "分类流转", d.routing_days), *_track_stages(track, d)]:
+    for key, label, days in [(StageKey.ROUTING, "分类流转", d.routing_days), *_track_stages(track, d)]:
         day, est = calendar.add_working_days(day, days)
         estimated = estimated or est
         stages.append(Stage(key, label, day, days, estimated))
@@ -135,24 +133,24 @@ def stage_plan(
 
 # What the current deadline of a case is for, and who owes it: the case header and the lists
 # say this beside the date, so a worker never has to guess what a due date means.
-_STAGE_DUE: dict[str, tuple[str, str]] = {
-    "routing": ("分类流转", "受理站"),
-    "opinion": ("部门书面意见", "承办部门"),
-    "department": ("部门办理", "承办部门"),
-    "approval": ("领导小组批复", "领导小组"),
-    "city": ("市级交办", "市领导小组办公室"),
-    "major": ("重大疑难办结", "工作领导小组"),
-    "minutes": ("会议纪要", "工作领导小组"),
-    "reply": ("书面答复", "受理站"),
-    "archive": ("归档", "受理站"),
+_STAGE_DUE: dict[StageKey, tuple[str, str]] = {
+    StageKey.ROUTING: ("分类流转", "受理站"),
+    StageKey.OPINION: ("部门书面意见", "承办部门"),
+    StageKey.DEPARTMENT: ("部门办理", "承办部门"),
+    StageKey.APPROVAL: ("领导小组批复", "领导小组"),
+    StageKey.CITY: ("市级交办", "市领导小组办公室"),
+    StageKey.MAJOR: ("重大疑难办结", "工作领导小组"),
+    StageKey.MINUTES: ("会议纪要", "工作领导小组"),
+    StageKey.REPLY: ("书面答复", "受理站"),
+    StageKey.ARCHIVE: ("归档", "受理站"),
 }
 
 
-def stage_due(stage: str, track: Track) -> tuple[str, str] | None:
+def stage_due(stage: StageKey, track: Track) -> tuple[str, str] | None:
     """(what is due, who owes it) for a case's current `stage`; None once it is closed.
 
     A refer matter's opinion stage is the department's handling (四(一)), not a written opinion.
     """
-    if stage == "opinion" and track is Track.REFER:
-        stage = "department"
+    if stage is StageKey.OPINION and track is Track.REFER:
+        stage = StageKey.DEPARTMENT
     return _STAGE_DUE.get(stage)

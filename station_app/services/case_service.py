@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from station_app.domain.enums import Department, ObjectionRoute, Role, Status, Track
+from station_app.domain.ids import CaseNo, CaseUuid
 from station_app.domain.intake import Intake
 from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
@@ -105,7 +106,12 @@ def intake(session: Session, data: dict[str, Any] | Intake) -> IntakeResult:
             case_uuid,
         )
     return IntakeResult(
-        case_no, case_uuid, decision, str(state["due_date"]), bool(state["due_estimated"]), intake_warnings(parsed)
+        CaseNo(case_no),
+        CaseUuid(case_uuid),
+        decision,
+        str(state["due_date"]),
+        bool(state["due_estimated"]),
+        intake_warnings(parsed),
     )
 
 
@@ -129,8 +135,8 @@ def _registered(conn: Connection, case_uuid: str, parsed: Intake) -> IntakeResul
         raise ValidationError({"intake_uuid": "该受理编号已用于另一份受理信息"})
     state = first.payload["set"]
     return IntakeResult(
-        str(first.payload["case_no"]),
-        case_uuid,
+        CaseNo(str(first.payload["case_no"])),
+        CaseUuid(case_uuid),
         RoutingDecision.from_json(first.payload["routing"]),
         state.get("due_date"),
         bool(state.get("due_estimated")),

@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from station_app.domain.enums import CLOSED_STATUSES, Category, Department, Status, Track
+from station_app.domain.ids import CaseNo, CaseUuid
 from station_app.domain.lifecycle import ACTIONS, allowed_actions
 from station_app.domain.routing import RoutingDecision
+from station_app.domain.stage import DeadlineState, StageKey
 from station_app.domain.validation import (
     check_id_number,
     check_phone,
@@ -105,15 +107,18 @@ def load_row(conn: Connection, ref: str) -> dict[str, Any] | None:
     return out
 
 
-def deadline_state(session: Session, stage_start: str | None, due: str | None, status: str, today: date) -> str:
-    """ "none" for a closed case or one without a due date, else `rules.deadlines.deadline_state`."""
+def deadline_state(
+    session: Session, stage_start: str | None, due: str | None, status: str, today: date
+) -> DeadlineState:
+    """`NONE` for a closed case or one without a due date, else `rules.deadlines.deadline_state`
+    (dates are ISO `YYYY-MM-DD`; working days on the station's calendar)."""
     if not due or Status(status) in CLOSED_STATUSES:
-        return "none"
+        return DeadlineState.NONE
     start = date.fromisoformat(stage_start) if stage_start else None
     return rules_deadline_state(session.calendar(), start, date.fromisoformat(due), today, session.deadline_settings())
 
 
-def due_for(stage: str, track: Track, status: Status) -> str:
+def due_for(stage: StageKey, track: Track, status: Status) -> str:
     """ "书面答复(受理站)": what the case's current deadline is for and who owes it ("" when closed)."""
     due = stage_due(stage, track) if status.is_open else None
     if status is Status.ESCALATED:
@@ -124,8 +129,8 @@ def due_for(stage: str, track: Track, status: Status) -> str:
 def _summary(session: Session, r: Any, today: date) -> CaseSummary:
     return CaseSummary(
         id=int(r[0]),
-        uuid=r[1],
-        case_no=r[2],
+        uuid=CaseUuid(r[1]),
+        case_no=CaseNo(r[2]),
         received_at=r[3],
         town_code=r[4],
         applicant_kind=r[5],
@@ -137,14 +142,14 @@ def _summary(session: Session, r: Any, today: date) -> CaseSummary:
         track=Track(r[11]),
         lead=Department(r[12]) if r[12] else None,
         status=Status(r[13]),
-        stage=r[14],
+        stage=StageKey(r[14]),
         stage_start=r[15],
         due_date=r[16],
         due_estimated=bool(r[17]),
         extended=bool(r[18]),
         handler=r[19],
         deadline_state=deadline_state(session, r[15], r[16], r[13], today),
-        due_for=due_for(r[14], Track(r[11]), Status(r[13])),
+        due_for=due_for(StageKey(r[14]), Track(r[11]), Status(r[13])),
         station_code=r[20],
     )
 
@@ -535,3 +540,14 @@ def late_departments(session: Session) -> list[tuple[Department, int]]:
             {"today": session.today().isoformat()},
         ).all()
     return [(Department(r[0]), int(r[1])) for r in rows]
+
+
+def station_choices(session: Session) -> dict[str, str]:
+    """On a city store, the stations whose cases it may hold ({code: name}, by code) for the
+    list's station filter; empty on a station store (it holds its own cases only)."""
+    if not session.is_city:
+        return {}
+    from station_app.store.sync_state import list_peers
+
+    with read(session.store.engine) as conn:
+        return {p.peer: p.name or p.peer for p in sorted(list_peers(conn, "station"), key=lambda p: p.peer)}

@@ -46,7 +46,17 @@ class DeskOverview:
 
 
 def work_queues(session: Session) -> tuple[WorkQueue, ...]:
-    """The queues of this user's dashboard: a head or admin also approves escalations."""
+    """The queues of this user's dashboard: a head or admin also approves escalations. At the
+    city (DESIGN.md "City console"): what waits on the city, 报送 cases to assign (四(五)),
+    重大疑难 for the leading group's decision (四(二)2), departments' opinions and the overdue."""
+    if session.is_city:
+        return (
+            WorkQueue("submitted", "报送待交办", _by_deadline(status=Status.SUBMITTED.value)),
+            WorkQueue("approval", "重大疑难待领导小组决定", _by_deadline(status=Status.ESCALATED.value)),
+            WorkQueue("waiting", "待部门书面意见", _by_deadline(waiting_opinions=True)),
+            WorkQueue("overdue", "已超期", _by_deadline(overdue=True)),
+            WorkQueue("assigned", "报送事项办理中(待12345反馈)", _by_deadline(track="submit_city", open_only=True)),
+        )
     queues = [
         WorkQueue("due_today", "今日到期", _by_deadline(due_today=True)),
         WorkQueue("overdue", "已超期", _by_deadline(overdue=True)),

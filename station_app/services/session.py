@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from station_app.clock import Clock, SystemClock
 from station_app.domain.enums import Role
@@ -21,6 +22,7 @@ from station_app.rules.routing import RoutingSettings
 from station_app.services.settings_schema import SCHEMA, SPECS
 from station_app.store import events
 from station_app.store.db import get_meta, read, write
+from station_app.store.environment import as_environment_problem
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
 from station_app.store.log import Recorder
 from station_app.store.projection import Changes
@@ -165,9 +167,16 @@ def login(data_dir: Path, user: str, password: str, clock: Clock | None = None) 
 
     A disabled account is refused like a wrong password. An account whose signing key the log
     does not know yet (its first login after the upgrade to per-account keys) records it in a
-    `user_key_set` event signed with that key."""
+    `user_key_set` event signed with that key. A full disk, a read-only folder, a missing or
+    locked file raise EnvironmentProblem (what and where), never a traceback or AuthError."""
     clock = clock or SystemClock()
-    store = unlock_store(data_dir, user, password, clock.now())
+    try:
+        store = unlock_store(data_dir, user, password, clock.now())
+    except (OSError, DBAPIError) as exc:
+        problem = as_environment_problem(exc, data_dir)
+        if problem is None:
+            raise
+        raise problem from None
     with read(store.engine) as conn:
         row = conn.execute(text("SELECT role, active, sign_key FROM users WHERE name = :n"), {"n": user}).first()
         origin = get_meta(conn, "origin") or ""

@@ -117,7 +117,9 @@ def _rows(counts: dict[str, int], labels: dict[str, str], keep_zero: bool = True
 
 
 def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
-    """Counts and rates of the cases received from `date_from` to `date_to` inclusive."""
+    """Counts and rates of the cases received from `date_from` to `date_to` inclusive, with
+    their 绩效考评 (`Stats.performance`, see performance_service). Raises ValidationError on
+    `date_to` when the period is reversed."""
     if date_to < date_from:
         raise ValidationError({"date_to": "结束日期不能早于开始日期"})
     params = {"a": date_from.isoformat(), "b": (date_to + timedelta(days=1)).isoformat()}

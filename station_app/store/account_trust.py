@@ -18,11 +18,28 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from station_app.store.db import get_meta
 from station_app.store.events import canonical_json, own_origin
 from station_app.store.user_keys import verify_signature
 
 SIGNED_TYPES = ("user_added", "user_changed", "password_changed", "user_key_set")
 ADMIN = "admin"
+# The city root key's signature on a recovery answer covers this domain and the answer's
+# canonical JSON without `signature` (sync/recovery.py writes it; a `store_recovered` event
+# carries the answer, and the answer names the new admin's signing key).
+RECOVERY_RESPONSE_DOMAIN = b"msync/v1/recovery-response\x00"
+
+
+def recovery_answer_valid(response: object, root_public: str, station_code: str, sign_key: str) -> bool:
+    """Whether `response` is the city's signed recovery answer for `station_code` naming
+    `sign_key` as the new admin's key, signed by the city root key `root_public` (hex)."""
+    if not isinstance(response, dict) or not root_public:
+        return False
+    if response.get("station_code") != station_code or response.get("admin_sign_key") != sign_key:
+        return False
+    body = {k: v for k, v in response.items() if k != "signature"}
+    message = RECOVERY_RESPONSE_DOMAIN + canonical_json(body).encode("utf-8")
+    return verify_signature(root_public, str(response.get("signature", "")), message)
 
 
 def account_message(uuid: str, type_: str, origin: str, author: str, at: str, payload: dict[str, Any]) -> bytes:
@@ -51,6 +68,7 @@ BAD_SELF = "账户自设密钥的签名无效,或该账户已有密钥"
 ROW_CHANGED = "用户表与签名的账户记录不符(用户表被直接修改)"
 ROW_EXTRA = "用户表中有签名记录里没有的账户"
 ROW_MISSING = "签名记录中的账户不在用户表中"
+BAD_RECOVERY = "密钥恢复事件没有本站所属市级的有效签名"
 
 
 @dataclass
@@ -74,16 +92,24 @@ def verify_accounts(conn: Connection) -> list[AccountProblem]:
         text(
             "SELECT uuid, type, origin, author, at, payload FROM events"
             " WHERE origin = :o AND scope = 'store' AND type IN ('user_added', 'user_changed',"
-            " 'password_changed', 'user_key_set') ORDER BY seq"
+            " 'password_changed', 'user_key_set', 'store_recovered') ORDER BY seq"
         ),
         {"o": origin},
     )
     accounts: dict[str, _Account] = {}
     problems: list[AccountProblem] = []
     signed_era = False
+    root_public = str(get_meta(conn, "root_public") or "")
     for uuid, type_, ev_origin, author, at, raw in rows:
         payload = json.loads(raw)
         name = str(payload.get("name", ""))
+        if type_ == "store_recovered":  # the city's signed answer is the authority, not an admin
+            key = str(payload.get("sign_key", ""))
+            if not recovery_answer_valid(payload.get("response"), root_public, origin, key):
+                problems.append(AccountProblem(name, BAD_RECOVERY, uuid))
+            accounts[name] = _Account(ADMIN, True, key)
+            signed_era = True
+            continue
         sig = payload.get("sig")
         message = account_message(uuid, type_, ev_origin, author, at, payload)
         signer = accounts.get(_local(author, ev_origin))

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
-from station_app.store.atomic import atomic_write_bytes
+from station_app.store.atomic import ORPHAN_AGE_S, atomic_write_bytes, remove_orphans
 from station_app.store.db import get_meta, on_log_commit, read, set_meta, write
 from station_app.store.events import GENESIS, ledger_head
 
@@ -35,7 +35,10 @@ COUNTER_PREFIXES = ("case_seq:", "paper_seq:")
 # Set in `meta` once the store has an anchor: from then on a missing anchor file is an error.
 ANCHORED_META = "anchored"
 
-_AFTER = "请恢复最新的备份,或联系市级管理员。在此之前请勿继续受理,以免案件编号重复。"
+_AFTER = (
+    "请恢复最新的备份,或联系市级管理员。在此之前请勿继续受理,以免案件编号重复。"
+    "处理步骤见《数据恢复说明》(docs/recovery.md)。"
+)
 
 
 class AnchorError(StationError):
@@ -194,6 +197,7 @@ def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
     anchor that is not genuine, or a missing anchor on a store that had one. Returns None for a
     store without a signing key (the benchmark's plain baseline): it is not anchored."""
     path = anchor_path(db_path)
+    remove_orphans(path, ORPHAN_AGE_S)  # temp copies of a program killed while writing the anchor
     with read(engine) as conn:
         signing = _signing_key(conn)
         if signing is None:
@@ -215,5 +219,44 @@ def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
     if first:  # after the file exists: a flagged store without one is refused at open
         with write(engine) as conn:
             set_meta(conn, ANCHORED_META, "1")
+    on_log_commit(engine, anchor)
+    return anchor
+
+
+def anchor_problem(engine: Engine, db_path: Path) -> tuple[AnchorError | None, Head | None]:
+    """What `open_anchor` would refuse, without refusing: (the error or None, the anchored head
+    when the anchor file is genuine). For the recovery path (`audit accept-rollback`)."""
+    path = anchor_path(db_path)
+    with read(engine) as conn:
+        if _signing_key(conn) is None:
+            return None, None
+        try:
+            anchored = load_anchor(path, get_meta(conn, "ed25519_public"))
+        except AnchorError as exc:
+            return exc, None
+        if anchored is None:
+            if get_meta(conn, ANCHORED_META) is not None:
+                return AnchorError("missing", "missing"), None
+            return None, None
+        try:
+            check_against(conn, anchored)
+        except AnchorError as exc:
+            return exc, anchored
+    return None, anchored
+
+
+def reanchor(engine: Engine, db_path: Path) -> Anchor | None:
+    """Anchor the database's current head, whatever the old anchor said, and register the
+    anchor for later commits (the last step of an accepted rollback)."""
+    path = anchor_path(db_path)
+    with read(engine) as conn:
+        signing = _signing_key(conn)
+        if signing is None:
+            return None
+        head = read_head(conn, from_log=True)
+    anchor = Anchor(path, *signing)
+    anchor.publish(head)
+    with write(engine) as conn:
+        set_meta(conn, ANCHORED_META, "1")
     on_log_commit(engine, anchor)
     return anchor

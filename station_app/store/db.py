@@ -146,9 +146,12 @@ def read(engine: Engine) -> Iterator[Connection]:
 _SET_META = text("INSERT INTO meta (key, value) VALUES (:k, :v) ON CONFLICT(key) DO UPDATE SET value = :v")
 
 
+_GET_META = text("SELECT value FROM meta WHERE key = :k")
+
+
 def get_meta(conn: Connection, key: str) -> str | None:
     """One `meta` value, or None when it was never set."""
-    row = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
+    row = conn.execute(_GET_META, {"k": key}).first()
     return str(row[0]) if row else None
 
 

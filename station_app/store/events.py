@@ -189,11 +189,12 @@ def ledger_hash(prev: str, seq: int, hash_: str, bundle_id: str | None) -> str:
 # -- heads ------------------------------------------------------------------------------------
 
 
+_CHAIN_HEAD = text("SELECT seq, hash FROM chain_heads WHERE origin = :o AND stream = :s")
+
+
 def chain_head(conn: Connection, origin: str, stream: str) -> tuple[int, str]:
     """(origin_seq, hash) of the last event of a chain held here; (0, GENESIS) for none."""
-    row = conn.execute(
-        text("SELECT seq, hash FROM chain_heads WHERE origin = :o AND stream = :s"), {"o": origin, "s": stream}
-    ).first()
+    row = conn.execute(_CHAIN_HEAD, {"o": origin, "s": stream}).first()
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
 

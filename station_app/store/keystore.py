@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from station_app.errors import AuthError, StationError
 from station_app.store.atomic import atomic_write_bytes, remove_orphans
+from station_app.store.environment import LOCKED, EnvironmentProblem
 from station_app.store.keyfile_check import KDF_ITERATIONS, KDF_LANES, KDF_MEMORY_KIB, KeyFileError, check_keyfile
 from station_app.store.user_keys import UserKeys, new_user_keys, open_sealed, seal
 
@@ -157,12 +158,13 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def _lock_exclusive(fd: int, wait_s: float = LOCK_WAIT_S) -> None:
-    """Wait (at most `wait_s`) until this process holds the exclusive lock on `fd`."""
+def _lock_exclusive(fd: int, wait_s: float = LOCK_WAIT_S, where: Path | None = None) -> None:
+    """Wait (at most `wait_s`) until this process holds the exclusive lock on `fd`; then
+    EnvironmentProblem (locked) naming `where`, the key file."""
     deadline = time.monotonic() + wait_s
     while not _try_lock(fd):
         if time.monotonic() > deadline:
-            raise StationError("密钥文件正被另一个程序占用,请稍后再试")
+            raise EnvironmentProblem(LOCKED, f"密钥文件 {where}" if where else "密钥文件")
         time.sleep(0.02)
 
 
@@ -205,7 +207,7 @@ class Keystore:
                 return
             fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                _lock_exclusive(fd)
+                _lock_exclusive(fd, where=self.path)
                 self._depth = 1
                 try:
                     remove_orphans(self.path)  # a program killed while writing this file left them

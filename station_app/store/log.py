@@ -225,12 +225,19 @@ def import_foreign(
     return result
 
 
+_KNOWN = text("SELECT hash FROM events WHERE uuid = :u")
+_WAITING = text("SELECT hash FROM pending_events WHERE uuid = :u")
+_TAKEN = text("SELECT 1 FROM pending_events WHERE origin = :o AND stream = :s AND origin_seq = :n")
+_ANY_WAITING = text("SELECT 1 FROM pending_events LIMIT 1")
+
+
 def _import(conn: Connection, envs: list[Envelope], bundle_id: str | None, result: ImportResult) -> None:
     origin = own_origin(conn)
+    waiting_any = conn.execute(_ANY_WAITING).first() is not None  # else the pending lookups are skipped
     for env in envs:
-        known = conn.execute(text("SELECT hash FROM events WHERE uuid = :u"), {"u": env.uuid}).first()
-        waiting = conn.execute(text("SELECT hash FROM pending_events WHERE uuid = :u"), {"u": env.uuid}).first()
-        stored = known if known is not None else waiting
+        stored = conn.execute(_KNOWN, {"u": env.uuid}).first()
+        if stored is None and waiting_any:
+            stored = conn.execute(_WAITING, {"u": env.uuid}).first()
         if stored is not None:
             if stored[0] == env.hash:
                 result.duplicates += 1
@@ -238,22 +245,24 @@ def _import(conn: Connection, envs: list[Envelope], bundle_id: str | None, resul
             result.forks.append(_fork(env, "same_uuid_other_hash"))
             return
         head_seq, head_hash = chain_head(conn, env.origin, env.stream)
-        taken = conn.execute(
-            text("SELECT 1 FROM pending_events WHERE origin = :o AND stream = :s AND origin_seq = :n"),
-            {"o": env.origin, "s": env.stream, "n": env.origin_seq},
-        ).first()
+        taken = None
+        if waiting_any:
+            taken = conn.execute(_TAKEN, {"o": env.origin, "s": env.stream, "n": env.origin_seq}).first()
         if env.origin_seq <= head_seq or taken is not None:
             result.forks.append(_fork(env, "position_taken"))
             return
         if env.origin_seq > head_seq + 1:
             _hold(conn, env, "gap", bundle_id)
             result.pending.append(env.uuid)
+            waiting_any = True
         elif not _base_here(conn, env):
             _hold(conn, env, "missing_base", bundle_id)
             result.pending.append(env.uuid)
+            waiting_any = True
         elif not _append(conn, env, head_hash, bundle_id, origin, result):
             return
-    _release(conn, origin, result)
+    if waiting_any:
+        _release(conn, origin, result)
 
 
 def _fork(env: Envelope, reason: str) -> Fork:

@@ -504,6 +504,19 @@ class UserKeySet(Payload):
     sig: str | None = None
 
 
+@event_type("rollback_accepted")
+@dataclass(frozen=True)
+class RollbackAccepted(Payload):
+    """An admin accepted a database found behind its anchor (`audit accept-rollback`): what the
+    anchor said, what was found, the counters raised so that no number is issued twice."""
+
+    reason: str  # behind | diverged | emptied | counters | tampered | missing
+    note: str
+    found_seq: int
+    anchored_seq: int | None = None
+    counters_raised: dict[str, int] | None = None
+
+
 @event_type("store_key_rotated")
 @dataclass(frozen=True)
 class StoreKeyRotated(Payload):
@@ -568,6 +581,30 @@ class CityBound(Payload):
     fingerprint: str  # this station's own identity
 
 
+@event_type("store_recovered")
+@dataclass(frozen=True)
+class StoreRecovered(Payload):
+    """A station's store key given back by its city (DESIGN.md "Key recovery"): `name` becomes
+    an admin with the signing key the city's signed answer names (account_trust.py)."""
+
+    name: str
+    role: str
+    sign_key: str
+    request_id: str
+    city_code: str
+    response: dict[str, Any]  # the city's signed answer (the wrapped key in it no longer opens anything)
+
+
+@event_type("recovery_answered")
+@dataclass(frozen=True)
+class RecoveryAnswered(Payload):
+    """The city answered a station's recovery request (who answered is the event's author)."""
+
+    station_code: str
+    request_id: str
+    request_fingerprint: str
+
+
 @event_type("station_provisioned")
 @dataclass(frozen=True)
 class StationProvisioned(Payload):
@@ -591,3 +628,14 @@ class StationRevoked(Payload):
     fingerprint: str
     reason: str
     keyring_version: int
+
+
+@event_type("keyring_issued")
+@dataclass(frozen=True)
+class KeyringIssued(Payload):
+    """The city's new signed keyring, broadcast to every station (`*` stream). The document is
+    verified against the pinned city root by the sync package before a station holds it."""
+
+    SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.BROADCAST,)
+    version: int
+    document: str  # the exact signed keyring text (public keys and station codes only)

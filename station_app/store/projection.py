@@ -423,6 +423,20 @@ def _user_added(conn: Connection, ev: Event, changes: Changes) -> None:
     changes.users = True
 
 
+@handles("store_recovered", Scope.STORE)
+def _store_recovered(conn: Connection, ev: Event, changes: Changes) -> None:
+    p = ev.payload
+    conn.execute(
+        text(
+            "INSERT INTO users (name, role, display_name, active, created_at, sign_key)"
+            " VALUES (:n, :r, :n, 1, :at, :k)"
+            " ON CONFLICT (name) DO UPDATE SET role = :r, active = 1, sign_key = :k"
+        ),
+        {"n": p["name"], "r": p["role"], "at": ev.at, "k": p["sign_key"]},
+    )
+    changes.users = True
+
+
 @handles("password_changed", Scope.STORE)
 @handles("user_key_set", Scope.STORE)
 def _user_key(conn: Connection, ev: Event, changes: Changes) -> None:

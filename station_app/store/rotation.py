@@ -24,8 +24,10 @@ import sqlcipher3
 from sqlalchemy import Engine, text
 
 from station_app.errors import StationError
+from station_app.store import recovery_wrap
 from station_app.store.atomic import fsync_dir
 from station_app.store.db import make_engine, read
+from station_app.store.environment import EnvironmentProblem
 from station_app.store.keystore import Keystore
 from station_app.store.user_keys import UserKeys
 
@@ -46,6 +48,9 @@ def _opens(db_path: Path, key: bytes) -> Engine | None:
     try:
         with read(engine) as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar_one()
+    except EnvironmentProblem:  # a full disk or a missing file is not a wrong key
+        engine.dispose()
+        raise
     except StationError:
         engine.dispose()
         return None
@@ -143,6 +148,7 @@ def rotate(keystore: Keystore, db_path: Path, old_key: bytes) -> tuple[bytes, li
             staged.seal_for(name, new_key)
         for hook in ROTATION_HOOKS:
             hook(staged.data, old_key, new_key)
+        recovery_wrap.rewrap(staged.data, new_key)  # the city can still give the new key back
         staged.save()  # 1. the new wraps beside the old ones
         rekey(db_path, old_key, new_key)  # 2. all or nothing
         _switch(keystore, staged.path, staged.data)  # 3. the switch

@@ -70,7 +70,7 @@ def warm_up() -> None:
 def name_terms(name: str | None) -> set[str]:
     """Exact search terms of a name: the whole name, every substring of 2+ characters (names
     up to 6), its pinyin initials (also read as a surname), and the same of its simplified
-    form when it is written in traditional characters (張偉 gives 张伟 and 张 伟's pairs too)."""
+    form when it is written in traditional characters (張偉 gives 张伟 too)."""
     if not name:
         return set()
     name = name.strip()

@@ -126,13 +126,14 @@ def create_store(
     return OpenStore(data_dir, engine, keystore, db_key, user_keys)
 
 
-def unlock_store(data_dir: Path, user: str, password: str, now: datetime) -> OpenStore:
+def unlock_store(data_dir: Path, user: str, password: str, now: datetime, check_anchor: bool = True) -> OpenStore:
     """Unwrap the key with the user's password (counting failures) and open the database.
 
     A key rotation cut short is finished or dropped here (rotation.py). The key file must
     belong to this database (its station code and name are the database's): StationError
     otherwise. The database is checked against its anchor (anchor.py): AnchorError, with what
-    happened and what to do, when its log is behind the last anchored head."""
+    happened and what to do, when its log is behind the last anchored head (`check_anchor`
+    False: not checked and not registered; only for `audit accept-rollback`)."""
     keystore = Keystore.load(keys_path(data_dir))
     if not db_path(data_dir).is_file():  # never let SQLite make an empty database in its place
         raise EnvironmentProblem(MISSING, str(db_path(data_dir)))
@@ -142,7 +143,8 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime) -> Ope
     try:
         migrate(engine, db_path(data_dir))
         _check_binding(engine, keystore)
-        open_anchor(engine, db_path(data_dir))  # a log behind its anchor refuses normal work
+        if check_anchor:
+            open_anchor(engine, db_path(data_dir))  # a log behind its anchor refuses normal work
     except StationError:
         engine.dispose()
         raise

@@ -99,14 +99,15 @@ def _dist_info(root: Path, target: str) -> dict[str, str]:
 def test_python_m_station_app_runs_the_installed_launcher(tmp_path: Path) -> None:
     """`python -m station_app` and `python -m station_app.cli` run what the console script runs:
     the launcher's `relay serve` then refuses a missing keyring; an install whose script is the
-    core's own main knows no `relay` command."""
+    core's own main knows no `relay` command. (Run outside the checkout, whose own build
+    metadata would otherwise come first on the path.)"""
     whole = _dist_info(tmp_path / "whole", "station_launcher:main")
     core = _dist_info(tmp_path / "core", "station_app.cli:main")
     for module in ("station_app", "station_app.cli"):
         argv = [sys.executable, "-m", module, "relay", "serve", "--keyring", str(tmp_path / "none.json")]
-        served = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=whole, timeout=60)
+        served = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env=whole, timeout=60)
         assert served.returncode == 2 and json.loads(served.stdout)["fields"] == {"keyring": "找不到密钥环文件"}
-        alone = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, env=core, timeout=60)
+        alone = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env=core, timeout=60)
         assert alone.returncode == 2 and "command" in json.loads(alone.stdout)["fields"]
 
 

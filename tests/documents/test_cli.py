@@ -105,3 +105,27 @@ def test_paper_verify(station: Session, data_dir: Path, tmp_path: Path) -> None:
     assert r.returncode == 2 and "arguments" in json.loads(r.stdout)["fields"]
     r = run_cli("paper", "verify", data_dir=data_dir, stdin="   ", password=None)
     assert r.returncode == 2
+
+
+def test_print_archive_marks_the_retention_and_lists_the_papers(
+    station: Session, data_dir: Path, tmp_path: Path
+) -> None:
+    from station_app.services.paper_service import print_paper
+    from tests.documents.conftest import body_text, flat
+    from tests.factories import joint_intake
+
+    no = intake(station, joint_intake()).case_no
+    perform(station, no, "route", {})
+    receipt = print_paper(station, no, "receipt")
+    for dept in ("tax", "hrss"):
+        perform(station, no, "opinion", {"dept": dept, "text": "意见。"})
+    perform(station, no, "reply", {"text": "答复。"})
+    perform(station, no, "archive", {"text": "归档。"})
+    out = tmp_path / "archive.pdf"
+    r = run_cli("print", no, "--paper", "archive", "--out", str(out), data_dir=data_dir)
+    assert r.returncode == 0, r.stderr
+    text = body_text(out.read_bytes())
+    assert "■定期30年" in text and "□永久" in text
+    index = text[text.index("卷内目录") :]
+    assert flat(receipt.paper_no) in index and "受理回执" in index and "书面意见" in index
+    assert "受理登记" not in index and "确认分流" not in index

@@ -17,12 +17,16 @@ import pytest
 
 from station_app.clock import FixedClock
 from station_app.errors import ValidationError
+from station_app.services.case_service import intake, perform
 from station_app.services.performance_service import compute_performance, parse_period
+from station_app.services.station_service import init_station
 from station_app.services.stats_service import DeptRoleRow, Performance, compute_stats, print_monthly_report
-from tests.conftest import run_cli
+from station_app.store.log import import_foreign
+from tests.conftest import ADMIN, ADMIN_PASSWORD, FAST_KDF, START, TOWN_CODE, run_cli
 from tests.documents.conftest import pdf_text
-from tests.factories import build_known_station
+from tests.factories import build_known_station, refer_intake
 from tests.services.conftest import Team
+from tests.store.conftest import PEER_CODE, PEER_NAME, export
 
 PERIOD = (date(2025, 11, 1), date(2025, 12, 31))
 WORKER, HEAD = "shouliyuan", "zhanzhang"
@@ -178,3 +182,34 @@ def test_monthly_report_prints_the_department_and_worker_tables(known: Fixture) 
     assert "九、工作人员办理时效(按首问受理人)" in text
     assert "王丽" not in text and "shouliyuan65183.3%1150.0%20100.0%" in text
     assert "时效统计截至2025年11月30日" in text and "十、指标说明" in text and "逾期未出具指时限已过" in text
+
+
+def test_a_store_holding_several_stations_groups_by_the_cases_station(
+    known: Fixture, tmp_path: Path, clock: FixedClock
+) -> None:
+    """On a store that holds other stations' cases (as the city's does), one row per station
+    code; a foreign worker is named with their station's origin."""
+    peer = init_station(
+        tmp_path / "peer", PEER_CODE, PEER_NAME, TOWN_CODE, ADMIN, ADMIN_PASSWORD, FixedClock(START), FAST_KDF
+    )
+    try:
+        routed = intake(peer, refer_intake(name="子")).case_no
+        perform(peer, routed, "route", {})  # on 11-20: on time
+        intake(peer, refer_intake(name="丑"))  # never routed
+        result = import_foreign(known.team.head.store.engine, export(peer))
+        assert not result.forks
+    finally:
+        peer.close()
+    perf = compute_performance(known.team.head, *PERIOD)
+    assert [(s.code, s.label) for s in perf.stations] == [
+        (known.team.head.station_code, known.team.head.station_name),
+        (PEER_CODE, PEER_CODE),
+    ]
+    own, other = perf.stations
+    assert (own.total, own.routing_on_time, own.routing_late) == (8, 6, 2)  # as before
+    assert (other.total, other.accepted, other.routing_on_time, other.routing_late) == (2, 2, 1, 1)
+    assert (other.opinions_on_time, other.opinions_overdue) == (0, 1)  # tax's opinion due 11-27, never given
+    assert perf.station_total().total == 10
+    foreign = next(w for w in perf.workers if w.name == f"{PEER_CODE}/{ADMIN}")
+    assert (foreign.cases, foreign.routing_on_time, foreign.routing_late) == (2, 1, 1)
+    assert _dept(perf, "tax", "lead").due == 5

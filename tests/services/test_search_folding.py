@@ -64,3 +64,13 @@ def test_traditional_and_simplified_names_find_each_other(station: Session) -> N
     assert _found(station, "北极林业") == {trad}  # an employer in traditional characters
     assert _found(station, "張偉 北极林业") == {trad}
     assert _found(station, "zw") >= {trad, other}  # initials of the traditional name
+
+
+def test_hong_kong_forms_fold_like_the_standard_traditional_ones(station: Session) -> None:
+    """A 港澳 resident's name in Hong Kong forms (衞, not 衛) is found by its simplified form."""
+    hk = case_service.intake(station, intake_json(name="衞志強")).case_no
+    plain = case_service.intake(station, intake_json(name="吃瓜群", summary="反映什么时候补缴。")).case_no
+    assert _found(station, "卫志强") == {hk}
+    assert _found(station, "衛志強") == {hk}
+    assert _found(station, "吃瓜群") == {plain}  # everyday simplified characters stay as they are
+    assert _found(station, "什么时候") == {plain}

@@ -17,7 +17,9 @@ import pytest
 
 from station_app.clock import FixedClock
 from station_app.services.case_service import intake
+from station_app.services.session import login
 from station_app.services.station_service import init_station
+from station_app.store.environment import EnvironmentProblem
 from tests.conftest import (
     ADMIN,
     ADMIN_PASSWORD,
@@ -103,6 +105,10 @@ def test_a_full_disk_at_every_level_gives_one_clear_message_and_keeps_the_data(d
             assert r.returncode == 1, r.stdout + r.stderr
             _one_clear_line(r.stderr, "磁盘空间不足", str(data_dir), "已保存的数据没有受到影响")
             refused_at_zero += left == 0
+        try:  # the login window's way in: the same message, never "wrong password"
+            login(data_dir, ADMIN, ADMIN_PASSWORD, clock).close()
+        except EnvironmentProblem as exc:
+            assert exc.kind == "full" and str(data_dir) in str(exc)
         (disk / "filler").unlink()
         # space freed: the store opens, verifies and holds every case it acknowledged
         r = run_cli("audit", "verify", data_dir=data_dir)
@@ -143,8 +149,6 @@ def test_a_missing_database_or_key_file_names_what_is_missing(tmp_path: Path, cl
 
 def test_a_database_locked_by_another_program_says_so(tmp_path: Path, clock: FixedClock) -> None:
     data_dir = _station(tmp_path, clock)
-    from station_app.services.session import login
-
     session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
     key = session.store.key
     session.close()

@@ -24,7 +24,7 @@ def cli(*args: str, data_dir: Path, user: str | None = None, stdin: str = "",
         password: str = ADMIN_PASSWORD, **env: str) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """Run one command against a store (recovery passphrase in the environment)."""
     return run_cli(*args, data_dir=data_dir, user=user, stdin=stdin, password=password,
-                   env=cli_env(password, STATION_RECOVERY_PASSPHRASE=RECOVERY, **env))  # fmt: skip
+                   env=cli_env(password, **{"STATION_RECOVERY_PASSPHRASE": RECOVERY, **env}))  # fmt: skip
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> Any:

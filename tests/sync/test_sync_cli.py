@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conftest import ADMIN
 from tests.factories import refer_intake, submit_city_intake
-from tests.sync.cityhelp import CITY_ADMIN, CITY_CODE, cli, make_world, ok
+from tests.sync.cityhelp import CITY_ADMIN, CITY_CODE, cli, make_world, ok, store_secret
 
 CODE = "232701100001"
 
@@ -52,9 +52,11 @@ def test_cases_go_up_and_the_city_acts_come_back_down(tmp_path: Path) -> None:
     down = w.stick("down")
     back = ok(cli("sync", "export", "--to", str(down), data_dir=city, user=CITY_ADMIN))
     assert [b["recipient"] for b in back["bundles"]] == [CODE]
-    assert back["bundles"][0]["events"] == 2
+    assert back["bundles"][0]["events"] == 3  # the assignment, the opinion, the keyring naming the station
+    assert store_secret(station, ADMIN, "keyring_version") == "1"  # the one in the provisioning file
     got = ok(cli("sync", "import", str(down), data_dir=station, user=ADMIN))
-    assert got["events"] == 2 and got["bundles"] == 1
+    assert got["events"] == 3 and got["bundles"] == 1
+    assert store_secret(station, ADMIN, "keyring_version") == "2"  # the city's newest, after enrolment
 
     shown = ok(cli("case", "show", submitted, "--json", data_dir=station, user=ADMIN))
     assert shown["status"] == "in_progress" and shown["lead"] == "tax"
@@ -72,7 +74,7 @@ def test_cases_go_up_and_the_city_acts_come_back_down(tmp_path: Path) -> None:
     assert ok(cli("sync", "export", "--to", str(up), data_dir=station, user=ADMIN)) == {"bundles": []}
     assert ok(cli("sync", "export", "--to", str(down), data_dir=city, user=CITY_ADMIN)) == {"bundles": []}
     city_status = ok(cli("sync", "status", "--json", data_dir=city, user=CITY_ADMIN))
-    assert city_status["peers"][0]["last_ack"]["through_seq"] == 2
+    assert city_status["peers"][0]["last_ack"]["through_seq"] == 2  # both events of (city, station)
 
     for data, user in ((station, ADMIN), (city, CITY_ADMIN)):
         verified = ok(cli("audit", "verify", data_dir=data, user=user))

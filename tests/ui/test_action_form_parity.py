@@ -16,11 +16,11 @@ from tests.conftest import ADMIN, run_cli
 from tests.factories import joint_intake, major_intake
 
 
-def _dialog_form(qtbot: Any, session: Session, case_no: str, action: str) -> list[dict[str, Any]]:
+def _dialog_form(qtbot: Any, session: Session, runner: Any, case_no: str, action: str) -> list[dict[str, Any]]:
     """What the worker sees in the dialog: each row's caption and, for choices, the items offered."""
     from ui.action_dialog import ActionDialog
 
-    dialog = ActionDialog(session, get_case(session, case_no), action)
+    dialog = ActionDialog(session, get_case(session, case_no), action, runner)
     qtbot.addWidget(dialog)
     form = dialog.findChild(QFormLayout)
     rows = []
@@ -41,7 +41,9 @@ def _dialog_form(qtbot: Any, session: Session, case_no: str, action: str) -> lis
     return rows
 
 
-def test_the_dialog_and_the_command_line_offer_the_same_fields(qtbot: Any, station: Session, data_dir: Path) -> None:
+def test_the_dialog_and_the_command_line_offer_the_same_fields(
+    qtbot: Any, station: Session, data_dir: Path, runner: Any
+) -> None:
     joint = intake(station, joint_intake(name="郭靖")).case_no
     major = intake(station, major_intake(name="黄蓉")).case_no
     perform(station, major, "route", {})
@@ -54,7 +56,7 @@ def test_the_dialog_and_the_command_line_offer_the_same_fields(qtbot: Any, stati
             printed = json.loads(out.stdout)
             assert printed["case_no"] == case_no and printed["allowed"] is True
             fields = [f for f in printed["fields"] if f["kind"] != "info" or f["default"]]
-            shown = _dialog_form(qtbot, station, case_no, action)
+            shown = _dialog_form(qtbot, station, runner, case_no, action)
             assert len(shown) == len(fields), (action, shown, fields)
             for field, row in zip(fields, shown, strict=True):
                 assert row["caption"].startswith(field["label"]), (action, row, field)

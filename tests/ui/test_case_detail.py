@@ -29,6 +29,7 @@ def act(qtbot: Any, main: Any, action: str, **values: Any) -> Any:
         else:
             raise AssertionError(key)
     dialog.ok_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy)  # the action runs off the GUI thread
     return dialog
 
 
@@ -64,6 +65,7 @@ def test_lifecycle_from_routing_to_archive(qtbot: Any, worker: Session, main_win
     draft = dialog.inputs["text"].toPlainText()
     assert "税务局" in draft and "人社局" in draft  # the reply starts from the departments' opinions
     dialog.ok_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy)  # the action runs off the GUI thread
     assert detail.detail.summary.status.value == "replied"
     act(qtbot, main, "callback", satisfaction="satisfied")
     act(qtbot, main, "archive")
@@ -103,10 +105,12 @@ def test_a_worker_cannot_do_a_heads_action(
     head_window.detail.action_buttons["approve"].click()
     dialog = next(w for w in head_window.detail.findChildren(object) if type(w).__name__ == "ActionDialog")
     dialog.ok_button.click()  # the leading group's document is copied: approver and number required
+    qtbot.waitUntil(lambda: not dialog.busy)  # the action runs off the GUI thread
     assert dialog.isVisible() and dialog.errors["approver"].text() and dialog.errors["document_no"].text()
     commit_text(dialog.inputs["approver"], "王副市长")
     commit_text(dialog.inputs["document_no"], "漠争议领〔2025〕3号")
     dialog.ok_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy)  # the action runs off the GUI thread
     assert head_window.detail.detail.summary.status.value == "in_progress"
     assert head_window.detail.detail.approved
     head_window.idle.detach()
@@ -121,6 +125,7 @@ def test_revealing_an_identifier_in_the_detail_is_recorded(qtbot: Any, worker: S
     summary = main_window.detail.summary
     before = event_count(worker)
     summary.phone.button.click()
+    qtbot.waitUntil(lambda: not summary.phone.busy)  # recorded on the runner's writer
     assert summary.phone.label.text() == data["applicant"]["phone"]
     assert event_count(worker) == before + 1
     main_window.detail.hide_personal_data()

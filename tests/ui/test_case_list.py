@@ -62,7 +62,7 @@ def test_sorting_is_done_by_the_store(qtbot: Any, qtmodeltester: Any, many: Sess
 
 
 def test_due_dates_are_coloured_and_identifiers_masked(
-    qtbot: Any, qtmodeltester: Any, worker: Session, clock: FixedClock
+    qtbot: Any, qtmodeltester: Any, worker: Session, clock: FixedClock, runner: Any
 ) -> None:
     from ui import theme
     from ui.case_table_model import COLUMN_INDEX, CaseTableModel
@@ -86,7 +86,8 @@ def test_due_dates_are_coloured_and_identifiers_masked(
     full_id = data["applicant"]["id_number"]
     assert model.data(id_cell) == full_id[:4] + "*" * 10 + full_id[-4:]
     before = event_count(worker)
-    model.reveal(0, "applicant_id")
+    model.reveal(0, "applicant_id", runner)
+    settle(qtbot, runner)  # recorded on the runner's writer, then shown
     assert model.data(id_cell) == full_id
     assert event_count(worker) == before + 1  # the reveal is recorded
     model.forget_revealed()

@@ -94,6 +94,8 @@ def test_screenshot_command_renders_every_screen(tmp_path: Path) -> None:
         "05-detail.png",
         "06-print.png",
         "07-stats.png",
+        "07b-stats-departments.png",
+        "07c-stats-workers.png",
         "08-settings.png",
         "09-users.png",
         "10-locked.png",

@@ -87,6 +87,7 @@ def test_keyboard_intake_routes_live_and_saves(qtbot: Any, main_window: Any, wor
     qtbot.waitUntil(lambda: panel.decision is not None and panel.decision.track.value == "joint")
     form.summary.setFocus()
     qtbot.keyClick(form.summary, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not main.intake.saving)  # saved on the runner's writer
     saved = main.intake.last_saved
     assert saved is not None
     assert main.intake.saved_banner.isVisible() and saved.case_no in main.intake.saved_banner.text()
@@ -124,6 +125,7 @@ def test_fields_validate_as_typed_and_on_save(qtbot: Any, main_window: Any, work
     tab_to(form.category)
     qtbot.keyClicks(form.category, "3")
     main.intake.save()  # no name, category 3 without a period: refused, messages next to the fields
+    qtbot.waitUntil(lambda: not main.intake.saving)  # saved on the runner's writer
     assert main.intake.last_saved is None
     assert form.c_name.error.text() == "必填"
     assert form.c_periods.error.text() == "该类争议须填写争议期间"
@@ -357,6 +359,7 @@ def test_not_enrolled_and_proceeding_inputs_reach_the_service(qtbot: Any, main_w
         lambda: panel.decision is not None and panel.decision.lead is not None and panel.decision.lead.value == "hrss"
     )
     main.intake.save()
+    qtbot.waitUntil(lambda: not main.intake.saving)  # saved on the runner's writer
     saved = main.intake.last_saved
     assert saved is not None and saved.routing.lead is not None and saved.routing.lead.value == "hrss"
     detail = get_case(worker, saved.case_no)

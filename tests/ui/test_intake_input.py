@@ -55,6 +55,7 @@ def test_an_id_typed_in_groups_and_a_dashed_credit_code_are_not_cut(
     assert form.respondent_uscc.text() == dashed and not form.c_resp_uscc.error.isVisibleTo(form)
     fill_required(form, qtbot)
     main_window.intake.save()
+    qtbot.waitUntil(lambda: not main_window.intake.saving)  # saved on the runner's writer
     saved = main_window.intake.last_saved
     assert saved is not None
     case = get_case(worker, saved.case_no)
@@ -71,6 +72,7 @@ def test_other_id_documents_are_taken_and_named(qtbot: Any, main_window: Any, wo
     assert form.id_facts.text() == "台湾居民居住证 · 出生日期 1990-01-01,女"
     fill_required(form, qtbot)
     main_window.intake.save()
+    qtbot.waitUntil(lambda: not main_window.intake.saving)  # saved on the runner's writer
     saved = main_window.intake.last_saved
     assert saved is not None
     applicant = get_case(worker, saved.case_no).intake["applicant"]
@@ -84,6 +86,7 @@ def test_full_width_and_comma_amounts_are_kept(qtbot: Any, main_window: Any, wor
     assert form.amount.text() == "１２０００" and not form.c_amount.error.isVisibleTo(form)
     fill_required(form, qtbot)
     main_window.intake.save()
+    qtbot.waitUntil(lambda: not main_window.intake.saving)  # saved on the runner's writer
     first = main_window.intake.last_saved
     assert first is not None and get_case(worker, first.case_no).intake["amount_claimed"] == "12000"
     form.amount.setFocus()
@@ -91,6 +94,7 @@ def test_full_width_and_comma_amounts_are_kept(qtbot: Any, main_window: Any, wor
     assert form.amount.text() == "12,000.00"
     fill_required(form, qtbot, "王五")
     main_window.intake.save()
+    qtbot.waitUntil(lambda: not main_window.intake.saving)  # saved on the runner's writer
     second = main_window.intake.last_saved
     assert second is not None and second.case_no != first.case_no
     assert Decimal(get_case(worker, second.case_no).intake["amount_claimed"]) == Decimal("12000.00")
@@ -137,6 +141,7 @@ def test_a_phone_with_an_extension_is_taken(qtbot: Any, main_window: Any, worker
     assert not form.c_phone.error.isVisibleTo(form)
     fill_required(form, qtbot)
     main_window.intake.save()
+    qtbot.waitUntil(lambda: not main_window.intake.saving)  # saved on the runner's writer
     saved = main_window.intake.last_saved
     assert saved is not None
     assert get_case(worker, saved.case_no).intake["applicant"]["phone"] == "0457-2812345-801"

@@ -71,6 +71,7 @@ def test_intake_offers_receipt_and_referral(qtbot: Any, worker: Session, main_wi
     main.go("intake")
     type_intake(qtbot, main, "黄蓉")
     main.intake.save()
+    qtbot.waitUntil(lambda: not main.intake.saving)  # saved on the runner's writer
     assert main.intake.referral_button.isVisibleTo(main)  # 2024-06..2024-12 with tax: a referral
     with qtbot.waitSignal(main.intake.print_requested) as asked:
         main.intake.receipt_button.click()

@@ -102,9 +102,11 @@ def test_department_contacts_and_large_text(qtbot: Any, desk_station: Session, r
     assert view.users is not None  # an admin sees the users tab
     view.contacts.item(0, 1).setText("0457-2829999")
     view._on_contacts_save_clicked()
+    qtbot.waitUntil(lambda: not view.saving)  # saved on the runner's writer
     assert desk_station.setting("department_contacts")["tax"]["phone"] == "0457-2829999"
     view.font_scale.setCurrentIndex(1)
     view._on_font_scale_activated()
+    qtbot.waitUntil(view.font_scale.isEnabled)  # stored on the runner's writer
     from station_app.services.user_service import font_scale
 
     assert font_scale(desk_station) == 1.3  # the admin's own choice ...
@@ -112,42 +114,46 @@ def test_department_contacts_and_large_text(qtbot: Any, desk_station: Session, r
     assert theme.current_scale() == 1.3
     view.font_scale.setCurrentIndex(0)
     view._on_font_scale_activated()
+    qtbot.waitUntil(view.font_scale.isEnabled)
     assert theme.current_scale() == 1.0
     main.idle.detach()
 
 
 def test_users_add_and_head_unlocks(
-    qtbot: Any, desk_station: Session, head: Session, data_dir: Path, clock: Any
+    qtbot: Any, desk_station: Session, head: Session, data_dir: Path, clock: Any, runner: Any
 ) -> None:
     from station_app.errors import AuthError
     from station_app.services.session import login
     from ui.users_view import UserDialog, UsersView
 
-    users = UsersView(desk_station)
+    users = UsersView(desk_station, runner)
     qtbot.addWidget(users)
     assert users.model.rowCount() == 3
-    dialog = UserDialog(desk_station, "add")
+    dialog = UserDialog(desk_station, "add", runner)
     qtbot.addWidget(dialog)
     dialog.user_name.setText("liqiang")
     dialog.display.setText("李强")
     dialog.password.setText("short")
     dialog.password2.setText("short")
     dialog.submit()
+    qtbot.waitUntil(lambda: not dialog.busy)  # stored on the runner's writer
     assert dialog.errors["password"].text() == "密码至少8位"
     dialog.password.setText("new-pass-123")
     dialog.password2.setText("new-pass-123")
     dialog.submit()
+    qtbot.waitUntil(lambda: not dialog.busy)  # stored on the runner's writer
     assert dialog.result() == dialog.DialogCode.Accepted
     users.refresh()
     assert users.model.rowCount() == 4
     for _ in range(5):
         with pytest.raises(AuthError):
             login(data_dir, "liqiang", "wrong-password", clock)
-    head_users = UsersView(head)
+    head_users = UsersView(head, runner)
     qtbot.addWidget(head_users)
     row = next(r for r in range(head_users.model.rowCount()) if head_users.model.key_at(r) == "liqiang")
     assert head_users.model.row_texts(row)[3]  # locked until ...
     head_users.table.selectRow(row)
     head_users._on_unlock_clicked()
+    qtbot.waitUntil(lambda: not head_users.busy)
     assert head_users.model.row_texts(row)[3] == ""
     login(data_dir, "liqiang", "new-pass-123", clock).close()

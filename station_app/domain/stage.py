@@ -1,0 +1,31 @@
+"""Where a case stands against its clock: the stage whose deadline is running, and how close
+that deadline is. Both are stored and printed as their text value (`StrEnum`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StageKey(StrEnum):
+    """The key of the stage of a case whose deadline is running (the `stage` column), and the keys of a
+    track's stage plan (`rules.deadlines.stage_plan`)."""
+
+    ROUTING = "routing"  # 分类流转 (首问责任制 四(一))
+    APPROVAL = "approval"  # the leading group's decision on a major matter
+    OPINION = "opinion"  # departments' written opinions (a refer matter: the department's handling)
+    DEPARTMENT = "department"  # a department's handling (refer, submit_city)
+    CITY = "city"  # the city's assignment of a submitted matter
+    MAJOR = "major"  # the major matter's 15-day term 四(二)2
+    MINUTES = "minutes"  # the leading group's minutes
+    REPLY = "reply"  # the written answer to the payer
+    ARCHIVE = "archive"  # answered, to be archived
+    CLOSED = "closed"  # no deadline runs
+
+
+class DeadlineState(StrEnum):
+    """How close a case's current deadline is (DESIGN.md "Deadlines")."""
+
+    OK = "ok"
+    WARN = "warn"  # 80 % of the working days gone, or the due day itself
+    OVERDUE = "overdue"  # after the due day
+    NONE = "none"  # closed, or no due date

@@ -1,0 +1,97 @@
+"""The bundle figures of `station-app bench` through the full path (DESIGN.md "Performance
+budgets"): a station store with N synthetic cases of six events each, exported to the city
+(store read, encode, compress, encrypt, sign, file, read back, verify) and imported there
+(copy, verify, decrypt, chain checks, projection, one transaction per bundle).
+
+`python -m sync.exchange_bench N` prints one JSON line: `bundle_export_s`, `bundle_import_s`,
+`bundle_bytes` (all bundles of the export), `bundle_events`, `bundle_files`, `bundle_cases`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from station_app.clock import CHINA_TZ, FixedClock
+from station_app.services.case_service import bulk_intake
+from station_app.services.session import Session
+from station_app.store.db import write
+from station_app.store.keystore import KdfParams
+from station_app.synthetic import make_intake
+
+BENCH_PASSWORD = "bench-pass-123"
+RECOVERY = "bench-recovery-456"
+FOLLOW_UPS = 5  # events per case after its registration
+CHEAP_KDF = KdfParams(memory_kib=8192, iterations=1, lanes=1)  # unlocking is not what is timed
+
+
+def _follow_ups(session: Session, case_uuids: list[str]) -> None:
+    """Five callback notes per case, through the recorder (chain, base, projection), in batches."""
+    for start in range(0, len(case_uuids), 1000):
+        with write(session.store.engine) as conn:
+            for case_uuid in case_uuids[start : start + 1000]:
+                for n in range(FOLLOW_UPS):
+                    payload = {"satisfaction": "满意", "text": f"第{n + 1}次回访,已告知办理进度。", "set": {}}
+                    session.record(conn, "callback_recorded", payload, case_uuid)
+
+
+def bundle_figures(cases: int, root: Path) -> dict[str, Any]:
+    """Build a city and a bound station under `root`, load `cases`, time export and import."""
+    import random
+
+    from sqlalchemy import text
+
+    from station_app.store.db import read
+    from sync.exchange import export_due, import_path
+    from sync.provisioning import enroll_station, init_city, init_from_provision, provision_station, write_identity
+
+    clock = FixedClock(datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ))
+    city, _ = init_city(root / "city", "232700", "漠河市", "cadmin", BENCH_PASSWORD, RECOVERY, clock, CHEAP_KDF)
+    provision_station(city, "232701100001", "基准测试调解站", "232701100", None, root / "prov.json")
+    station, _ = init_from_provision(root / "station", root / "prov.json", "admin", BENCH_PASSWORD, clock, CHEAP_KDF)
+    write_identity(station, root / "id.json")
+    enroll_station(city, root / "id.json")
+    rng = random.Random(7)
+    bulk_intake(station, [make_intake(rng) for _ in range(cases)])
+    with read(station.store.engine) as conn:
+        uuids = [str(r[0]) for r in conn.execute(text("SELECT uuid FROM cases ORDER BY id"))]
+    _follow_ups(station, uuids)
+    stick = root / "stick"
+    stick.mkdir()
+    t0 = time.perf_counter()
+    exported = export_due(station, stick)
+    export_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    summary = import_path(city, stick)
+    import_s = time.perf_counter() - t0
+    station.close()
+    city.close()
+    if summary.refused or summary.bundles != len(exported.bundles):
+        raise RuntimeError("the benchmark's bundles were not all imported")
+    return {
+        "bundle_export_s": round(export_s, 3),
+        "bundle_import_s": round(import_s, 3),
+        "bundle_bytes": sum(b.bytes for b in exported.bundles),
+        "bundle_events": sum(b.events for b in exported.bundles),
+        "bundle_files": len(exported.bundles),
+        "bundle_cases": cases,
+    }
+
+
+def main() -> None:
+    cases = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    root = Path(tempfile.mkdtemp(prefix="bundle-bench-"))
+    try:
+        print(json.dumps(bundle_figures(cases, root)))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
