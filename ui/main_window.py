@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         # the city console takes in no case (its cases come from the stations) and manages the stations
         self.nav.item(NAV.index("intake")).setHidden(session.is_city)
         self.nav.item(NAV.index("stations")).setHidden(not session.is_city)
+        self.nav.item(NAV.index("sync")).setHidden(session.is_city)  # the station's 同步 screen
         self.nav.setFixedWidth(int(150 * theme.current_scale()))
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
         workspace = QWidget()

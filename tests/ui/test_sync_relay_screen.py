@@ -36,7 +36,7 @@ def linked(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[Session, Session
     )
 
     city, _fp = init_city(
-        tmp_path / "city", "232700", "漠河市", "cadmin", ADMIN_PASSWORD, "recovery-456", clock, FAST_KDF
+        tmp_path / "city", "232700", "漠河市", "cadmin", ADMIN_PASSWORD, "recovery-pass-456", clock, FAST_KDF
     )
     keyring = tmp_path / "keyring.json"
     write_keyring(city, keyring)

@@ -187,8 +187,8 @@ def test_first_run_with_a_provisioning_file_binds_the_station_and_shows_both_fin
     qtbot.waitUntil(lambda: dialog.station_code.text() == "232701101001", timeout=10_000)
     assert dialog.station_name.text() == "图强镇社保费争议调解站" and not dialog.station_code.isEnabled()
     assert group_hex(city_fingerprint)[:39] in dialog.city_line.text()  # the first eight groups
-    dialog.password.setText("lantern-gate-2291")
-    dialog.password2.setText("lantern-gate-2291")
+    dialog.password.setText(ADMIN_PASSWORD)
+    dialog.password2.setText(ADMIN_PASSWORD)
     dialog.create_button.click()
     qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 1, timeout=30_000)
     station_groups = dialog.station_fingerprint.text().split()
