@@ -70,7 +70,7 @@ class CoreChecks:
             "自检调解站",
             "232701100",
             "selfcheck",
-            "amber-kestrel-74",
+            "north-larch-ridge-58",
             kdf=KdfParams(),
         )
         with read(self.session.store.engine) as conn:

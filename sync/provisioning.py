@@ -40,7 +40,7 @@ from station_app.errors import PermissionDenied, StationError, ValidationError
 from station_app.services.calendar_service import load_seed_payload
 from station_app.services.session import Session
 from station_app.services.station_service import check_station, init_station
-from station_app.services.user_service import check_password, check_user_name
+from station_app.services.user_service import check_password, check_user_name, record_signed
 from station_app.store import sync_state
 from station_app.store.atomic import atomic_write_bytes
 from station_app.store.db import get_meta, read, set_meta, write
@@ -414,7 +414,7 @@ def init_city(
     root_raw = root.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                   serialization.NoEncryption())  # fmt: skip
     wrapped = wrap_recovery_key(recovery, recovery_passphrase, city_code, kdf or default_kdf_params())
-    session = Session(store, admin, Role.ADMIN, clock, origin=origin, profile="city")
+    session = Session(store, admin, Role.ADMIN, clock, origin=origin, keys=store.user_keys, profile="city")
     with write(store.engine) as conn:
         for key, value in (
             ("city_code", city_code),
@@ -430,7 +430,9 @@ def init_city(
         session.record(
             conn, "city_initialised", {"city_code": city_code, "city_name": name, "fingerprint": fingerprint}
         )
-        session.record(conn, "user_added", {"name": admin, "role": Role.ADMIN.value, "display_name": admin})
+        assert session.keys is not None
+        user = {"name": admin, "role": Role.ADMIN.value, "display_name": admin, "sign_key": session.keys.sign_public}
+        record_signed(session, conn, "user_added", user)  # the first admin signs its own creation
         session.record(conn, "calendar_imported", load_seed_payload())
     return session, fingerprint
 

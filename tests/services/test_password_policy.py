@@ -38,7 +38,7 @@ def _init(tmp: Path, password: str, admin: str = ADMIN) -> object:
 
 
 @pytest.mark.parametrize("password", ["12345678", "password", " " * 8, "mohe2025"])
-def test_init_refuses_the_weak_passwords_of_the_issue(tmp_path: Path, password: str) -> None:
+def test_init_refuses_common_repeated_sequential_and_city_passwords(tmp_path: Path, password: str) -> None:
     proc = _init(tmp_path / "s", password)
     assert proc.returncode == 2, proc.stderr
     out = json.loads(proc.stdout)
