@@ -127,6 +127,8 @@ def test_only_a_city_admin_with_the_recovery_passphrase_answers(world: World, tm
     added = run_cli("users", "add", "coord", "--role", "coordinator", data_dir=world.city, user=CITY_ADMIN,
                     env=cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD="harbor-gate-6614"))  # fmt: skip
     assert added.returncode == 0, added.stdout + added.stderr
+    audited = run_cli("audit", "verify", data_dir=world.city, user=CITY_ADMIN)
+    assert audited.returncode == 0, audited.stdout + audited.stderr  # the city's accounts are signed too
     coordinator = run_cli(
         "city", "recover", str(req), "--out", str(tmp_path / "r1.json"),
         data_dir=world.city, user="coord", password="harbor-gate-6614",
