@@ -12,7 +12,7 @@ from station_app.errors import PermissionDenied
 from station_app.store.keystore import Keystore
 from station_app.store.station_store import keys_path
 from sync.provisioning import fingerprint_groups, open_recovery_key, unwrap_store_key
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, ADMIN_PASSWORD
 from tests.sync.cityhelp import CITY_ADMIN, CITY_CODE, RECOVERY, cli, make_city, ok, open_store
 
 A = "232701100001"
@@ -75,5 +75,5 @@ def test_a_bad_provisioning_file_makes_no_store(tmp_path: Path) -> None:
         assert result.returncode == 2 and "provision" in json.loads(result.stdout)["fields"]
         assert not (tmp_path / "st").exists()
     same = cli("city", "init", "--city-code", "232701", "--city-name", "测试", "--admin", CITY_ADMIN,
-               data_dir=tmp_path / "city2", STATION_RECOVERY_PASSPHRASE="admin-pass-123")  # fmt: skip
+               data_dir=tmp_path / "city2", STATION_RECOVERY_PASSPHRASE=ADMIN_PASSWORD)  # fmt: skip
     assert same.returncode == 2 and "recovery_passphrase" in json.loads(same.stdout)["fields"]
