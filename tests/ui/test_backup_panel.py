@@ -38,8 +38,9 @@ def test_the_backup_tab_reminds_backs_up_and_the_backup_restores(
     view.grab().save(str(tmp_path / "backup-tab.png"))
 
     view.backup.interval.setValue(30)  # a longer interval: no reminder yet
-    view.backup._on_save_clicked()
-    assert head.setting("backup_reminder_days") == 30 and view.backup.due.isHidden()
+    view.backup._on_save_clicked()  # saved on the runner's writer
+    qtbot.waitUntil(lambda: view.backup.due.isHidden(), timeout=20000)
+    assert head.setting("backup_reminder_days") == 30
 
     folder = tmp_path / "u-disk"
     folder.mkdir()

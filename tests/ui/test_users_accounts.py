@@ -21,9 +21,10 @@ def _row(view: Any, name: str) -> int:
 def test_disable_asks_first_then_the_account_cannot_log_in(
     qtbot: Any, desk_station: Session, data_dir: Path, clock: FixedClock, tmp_path: Path
 ) -> None:
+    from ui.ops import Runner
     from ui.users_view import UsersView
 
-    view = UsersView(desk_station)
+    view = UsersView(desk_station, Runner())
     qtbot.addWidget(view)
     view.resize(900, 400)
     view.table.selectRow(_row(view, WORKER))
@@ -56,15 +57,17 @@ def test_disable_asks_first_then_the_account_cannot_log_in(
 
 
 def test_the_add_dialog_shows_the_policy_message(qtbot: Any, desk_station: Session) -> None:
+    from ui.ops import Runner
     from ui.users_view import UserDialog
 
-    dialog = UserDialog(desk_station, "add")
+    dialog = UserDialog(desk_station, "add", Runner())
     qtbot.addWidget(dialog)
     dialog.user_name.setText("liqiang")
     for weak, why in (("mohe2025", password_policy.CONTEXT), ("12345678", password_policy.SEQUENCE),
                       ("password", password_policy.COMMON), ("liqiang-2025", password_policy.CONTEXT)):  # fmt: skip
         dialog.password.setText(weak)
         dialog.password2.setText(weak)
-        dialog.submit()
+        dialog.submit()  # the service decides, on the runner's writer
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=20000)
         assert dialog.errors["password"].text() == why
         assert dialog.result() != dialog.DialogCode.Accepted
