@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +12,8 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from station_app.filelock import try_lock
 
 NORMAL = ((1366, 768), 1.0)
 LARGE = ((1366, 768), 1.6)  # the largest text on the smallest screen the stations have
@@ -71,24 +72,6 @@ SCRATCH_LOCK = ".in-use"
 UNLOCKED_GRACE_S = 120  # a folder just made may not hold its lock yet
 
 
-def _try_lock(fd: int) -> bool:
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
-
-
 def sweep_scratch(base: Path | None = None) -> list[Path]:
     """Remove the demo stations that killed screenshot runs left in the temp folder: a scratch
     folder whose lock nobody holds (its run is gone, whatever killed it). Returns what it removed."""
@@ -105,7 +88,7 @@ def sweep_scratch(base: Path | None = None) -> list[Path]:
             else:
                 fd = os.open(lock, os.O_RDWR)
                 try:
-                    if not _try_lock(fd):
+                    if not try_lock(fd):
                         continue  # a run in progress
                 finally:
                     os.close(fd)
@@ -125,7 +108,7 @@ def scratch_station_dir() -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     fd = os.open(folder / SCRATCH_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        _try_lock(fd)
+        try_lock(fd)
         yield folder
     finally:
         os.close(fd)

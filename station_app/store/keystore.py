@@ -13,7 +13,6 @@ checked at load (keyfile_check.py) before anything is derived from it.
 from __future__ import annotations
 
 import base64
-import errno
 import json
 import os
 import sys
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from station_app.errors import AuthError, StationError
+from station_app.filelock import try_lock, unlock
 from station_app.store.atomic import atomic_write_bytes, remove_orphans
 from station_app.store.environment import LOCKED, EnvironmentProblem
 from station_app.store.keyfile_check import KDF_ITERATIONS, KDF_LANES, KDF_MEMORY_KIB, KeyFileError, check_keyfile
@@ -137,47 +137,14 @@ class Unlocked:
 LOCK_WAIT_S = 30.0
 
 
-def _try_lock(fd: int) -> bool:
-    """Take the exclusive lock on the open file `fd` if no other process holds it."""
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # byte 0: the position is 0 after open
-        except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EDEADLK):
-                return False
-            raise
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
 def _lock_exclusive(fd: int, wait_s: float = LOCK_WAIT_S, where: Path | None = None) -> None:
     """Wait (at most `wait_s`) until this process holds the exclusive lock on `fd`; then
     EnvironmentProblem (locked) naming `where`, the key file."""
     deadline = time.monotonic() + wait_s
-    while not _try_lock(fd):
+    while not try_lock(fd):
         if time.monotonic() > deadline:
             raise EnvironmentProblem(LOCKED, f"密钥文件 {where}" if where else "密钥文件")
         time.sleep(0.02)
-
-
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class Keystore:
@@ -216,7 +183,7 @@ class Keystore:
                     yield
                 finally:
                     self._depth = 0
-                    _unlock(fd)
+                    unlock(fd)
             finally:
                 os.close(fd)
 
