@@ -21,6 +21,17 @@ class StageKey(StrEnum):
     ARCHIVE = "archive"  # answered, to be archived
     CLOSED = "closed"  # no deadline runs
 
+    @classmethod
+    def _missing_(cls, value: object) -> StageKey | None:
+        """A stage written by a newer version (an event imported by sync) is kept as its text:
+        shown and printed as it came, with no deadline meaning (`stage_due` gives None)."""
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
+
 
 class DeadlineState(StrEnum):
     """How close a case's current deadline is (DESIGN.md "Deadlines")."""

@@ -38,3 +38,9 @@ def test_a_listed_case_prints_its_stage_and_state_as_text(station: Session) -> N
     assert isinstance(row.stage, StageKey) and isinstance(row.deadline_state, DeadlineState)
     printed = json.loads(json.dumps(row.to_json()))
     assert printed["stage"] == row.stage.value and printed["deadline_state"] in {s.value for s in DeadlineState}
+
+
+def test_a_stage_written_by_a_newer_version_is_kept_as_its_text() -> None:
+    newer = StageKey("hearing")
+    assert newer == "hearing" and newer.value == "hearing"
+    assert stage_due(newer, Track.JOINT) is None
