@@ -275,9 +275,12 @@ def _station_case(figures: Counter[str], case: ScopeCase, as_of: date) -> None:
 
 
 def _station_rows(session: Session, station: dict[str, Counter[str]]) -> list[StationRow]:
+    from station_app.services.query_service import station_choices
+
+    names = station_choices(session)  # on a city store, the stations it provisioned or enrolled
     rows = []
     for code, figs in sorted(station.items()):
-        label = session.station_name if code == session.station_code else code
+        label = session.station_name if code == session.station_code else names.get(code, code)
         rows.append(StationRow(code, label, **figs))
     return rows
 
