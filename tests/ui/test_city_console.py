@@ -172,3 +172,16 @@ def test_the_first_run_makes_a_city_store_and_shows_its_fingerprint(qtbot: Any, 
     session = created.args[0]
     assert session.is_city and session.station_code == "232700"
     session.close()
+
+
+def test_the_city_statistics_name_each_station(tmp_path: Path) -> None:
+    world = make_world(tmp_path, (A,))
+    station = world.stations[A]
+    ok(cli("case", "add", data_dir=station, user=ADMIN, stdin=json.dumps(major_intake(name="宋江"))))
+    up = world.stick("up")
+    ok(cli("sync", "export", "--to", str(up), data_dir=station, user=ADMIN))
+    ok(cli("sync", "import", str(up), data_dir=world.city, user=CITY_ADMIN))
+    figures = ok(cli("stats", "--from", "2025-01-01", "--to", "2026-12-31", "--json", data_dir=world.city,
+                     user=CITY_ADMIN))  # fmt: skip
+    rows = figures["stations"]
+    assert [(r["code"], r["label"]) for r in rows] == [(A, "西林吉镇社保费争议调解站")]
