@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ADMIN, ADMIN_PASSWORD, cli_env, run_cli
 from tests.factories import major_intake, submit_city_intake
 from tests.sync.cityhelp import CITY_ADMIN, CITY_CODE, CITY_NAME, cli, make_world, ok
@@ -96,3 +98,35 @@ def test_a_head_records_the_citys_acts_at_a_standalone_station(tmp_path: Path) -
     declined = {**decision, "text": "不属于重大疑难事项,按一般事项办理。", "task_group": ["tax", "hrss"]}
     assert ok(cli("case", "act", major, "decline", data_dir=data, stdin=json.dumps(declined, ensure_ascii=False),
                   **head))["status"] == "routed"  # fmt: skip
+
+
+def test_a_backlog_over_the_bundle_limit_is_split_and_each_part_imports_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sync.exchange
+    from sync.exchange import export_due
+    from tests.sync.cityhelp import open_store
+
+    w = make_world(tmp_path)
+    station, city = w.stations[A], w.city
+    ok(cli("case", "add", data_dir=station, user=ADMIN, stdin=json.dumps(submit_city_intake())))
+    monkeypatch.setattr(sync.exchange, "MAX_EVENTS", 2)  # the 20,000 of DESIGN.md, scaled down
+    stick = w.stick()
+    session = open_store(station, ADMIN)
+    try:
+        parts = export_due(session, stick).to_json()["bundles"]
+    finally:
+        session.close()
+    assert len(parts) > 2 and all(0 < p["events"] <= 2 for p in parts)
+    total = sum(p["events"] for p in parts)
+    seen = 0
+    for part in reversed(parts):  # the last first: held pending until the gap before it is filled
+        got = ok(cli("sync", "import", part["file"], data_dir=city, user=CITY_ADMIN))
+        assert got["bundles"] == 1 and got["refused"] == []
+        if part is parts[-1]:
+            assert got["pending"] == got["events"] > 0  # after a gap: held, not lost
+        seen += got["events"]
+    assert seen == total
+    status = ok(cli("sync", "status", "--json", data_dir=city, user=CITY_ADMIN))
+    assert status["peers"][0]["pending"] == 0
+    assert ok(cli("city", "stations", "--json", data_dir=city, user=CITY_ADMIN))[0]["acked_seq"] == total
