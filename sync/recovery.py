@@ -327,14 +327,20 @@ class Recovered:
     rotated: bool
     store_epoch: str
     note: str = ""
+    request_id: str = ""
+    fingerprint: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """`{"station_code", "admin", "rotated", "store_epoch"}` plus `note` when not rotated."""
+        """`{"station_code", "admin", "rotated", "store_epoch", "request_id", "fingerprint"}` (the
+        answered request's fingerprint, as `recovery request` and `city recover` print it) plus
+        `note` when not rotated."""
         out: dict[str, Any] = {
             "station_code": self.station_code,
             "admin": self.admin,
             "rotated": self.rotated,
             "store_epoch": self.store_epoch,
+            "request_id": self.request_id,
+            "fingerprint": self.fingerprint,
         }
         if self.note:
             out["note"] = self.note
@@ -447,7 +453,8 @@ def apply_response(
         rotated, note = False, f"密钥未能轮换:{exc}。请其他账户登录一次后,由管理员运行 keys rotate"
     epoch = new_epoch(session.store.engine)
     session.close()
-    return Recovered(keystore.station_code, admin, rotated, epoch, note)
+    return Recovered(keystore.station_code, admin, rotated, epoch, note, str(pending["request_id"]),
+                     str(response.get("request_fingerprint", "")))  # fmt: skip
 
 
 def fingerprint_groups(fingerprint: str) -> str:

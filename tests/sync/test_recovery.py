@@ -51,7 +51,8 @@ def test_a_station_with_every_password_lost_is_recovered_through_the_city(world:
     assert answered["fingerprint"] == made["fingerprint"]  # what the city read back on the phone
     epoch_before = Keystore.load(keys_path(world.stations[A])).section("recovery_wrap")["wrapped"]
     done = ok(apply(world, A, resp))
-    assert done == {"station_code": A, "admin": "newadmin", "rotated": True, "store_epoch": done["store_epoch"]}
+    assert done == {"station_code": A, "admin": "newadmin", "rotated": True, "store_epoch": done["store_epoch"],
+                    "request_id": made["request_id"], "fingerprint": made["fingerprint"]}  # fmt: skip
     # the new admin works with the data intact, and the audit (accounts included) verifies
     new_admin = {"password": NEW_PASSWORD}
     listed = ok(run_cli("case", "list", "--json", data_dir=world.stations[A], user="newadmin", **new_admin))
