@@ -176,7 +176,12 @@ def cmd_route(args: argparse.Namespace) -> int:
 def cmd_case_add(args: argparse.Namespace) -> int:
     from station_app.domain.validation import IntakeRules, parse_intake
     from station_app.services.case_service import intake
+    from station_app.store.keystore import Keystore
+    from station_app.store.station_store import keys_path
 
+    key_file = keys_path(_data_dir(args))
+    if key_file.exists() and Keystore.load(key_file).profile == "city":  # a refused precondition: exit 1
+        raise CliError("市级数据不能登记案件:案件由调解站受理后同步上来")
     data = _read_stdin_json()
     parse_intake(data, IntakeRules(towns=None))  # refuse bad input before asking for a password
     session = _session(args)

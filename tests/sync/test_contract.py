@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ADMIN, ADMIN_PASSWORD, cli_env, run_cli
-from tests.factories import major_intake, submit_city_intake
-from tests.sync.cityhelp import CITY_ADMIN, CITY_CODE, CITY_NAME, cli, make_world, ok
+from tests.factories import intake_json, major_intake, submit_city_intake
+from tests.sync.cityhelp import CITY_ADMIN, CITY_CODE, CITY_NAME, cli, make_city, make_world, ok
 
 A = "232701100001"
 
@@ -130,3 +130,11 @@ def test_a_backlog_over_the_bundle_limit_is_split_and_each_part_imports_on_its_o
     status = ok(cli("sync", "status", "--json", data_dir=city, user=CITY_ADMIN))
     assert status["peers"][0]["pending"] == 0
     assert ok(cli("city", "stations", "--json", data_dir=city, user=CITY_ADMIN))[0]["acked_seq"] == total
+
+
+def test_case_add_on_a_city_store_is_refused_before_its_input_is_read(tmp_path: Path) -> None:
+    city, _ = make_city(tmp_path)
+    for stdin in ("{}", json.dumps(intake_json(name="李逵"))):
+        refused = cli("case", "add", data_dir=city, user=CITY_ADMIN, stdin=stdin)
+        assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+        assert "市级" in refused.stderr and refused.stdout == ""
