@@ -7,7 +7,6 @@ accounts are signed with the acting admin's own key (store/account_trust.py).
 from __future__ import annotations
 
 import re
-import uuid as uuid_mod
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from station_app.services.session import Session
 from station_app.store.account_trust import account_message
 from station_app.store.db import read, set_meta, write
 from station_app.store.events import qualify
+from station_app.store.ids import new_uuid
 from station_app.store.keystore import KdfParams, LockoutPolicy
 from station_app.store.log import append_local
 
@@ -63,7 +63,7 @@ def record_signed(session: Session, conn: Connection, type_: str, payload: dict[
     recorded unsigned, and `audit verify` reports it."""
     origin = session.origin or session.station_code
     at = session.now_iso()
-    event_uuid = str(uuid_mod.uuid4())
+    event_uuid = new_uuid()  # time-ordered, as every event id
     data = {k: v for k, v in payload.items() if v is not None}
     if session.keys is not None:
         message = account_message(event_uuid, type_, origin, qualify(origin, session.user), at, data)
