@@ -57,7 +57,6 @@ from station_app.store.recovery_wrap import RECOVERY_WRAP_FORMAT, unwrap_store_k
 from station_app.store.station_store import OpenStore, db_path, keys_path
 from station_app.store.user_keys import UserKeys, new_user_keys
 from sync.header import canonical_json
-from sync.keys import group_hex
 from sync.provisioning import (
     list_stations,
     open_recovery_key,
@@ -140,8 +139,9 @@ def _binding(station_code: str, request_id: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class RequestMade:
-    """`recovery request`: the file written, the station, and the fingerprint to read out."""
+class RecoveryFile:
+    """A request (`recovery request`) or an answer (`city recover`) written: the file, the
+    station, the request id and the request's fingerprint, read out on the phone."""
 
     file: Path
     station_code: str
@@ -160,7 +160,7 @@ class RequestMade:
 
 def make_request(
     data_dir: Path, new_password: str, out: Path, clock: Clock | None = None, kdf: KdfParams | None = None
-) -> RequestMade:
+) -> RecoveryFile:
     """Write a recovery request for the station in `data_dir` (no login: every password is lost).
 
     `new_password` is the new admin's password, chosen now; it wraps the request's private keys
@@ -212,32 +212,13 @@ def make_request(
     with keystore.locked():
         keystore.set_section(PENDING, pending)
         keystore.save()
-    return RequestMade(out, keystore.station_code, request_id, request_fingerprint(request))
+    return RecoveryFile(out, keystore.station_code, request_id, request_fingerprint(request))
 
 
 # -- 2. the city's answer ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Answered:
-    """`city recover`: the response written, for which station and request."""
-
-    file: Path
-    station_code: str
-    request_id: str
-    fingerprint: str
-
-    def to_json(self) -> dict[str, Any]:
-        """`{"file", "station_code", "request_id", "fingerprint"}` (the request's fingerprint)."""
-        return {
-            "file": str(self.file),
-            "station_code": self.station_code,
-            "request_id": self.request_id,
-            "fingerprint": self.fingerprint,
-        }
-
-
-def answer_request(session: Session, request_path: Path, passphrase: str, out: Path) -> Answered:
+def answer_request(session: Session, request_path: Path, passphrase: str, out: Path) -> RecoveryFile:
     """Answer a station's recovery request (city admin, with the recovery key's passphrase).
 
     Refused unless the request is for an enrolled, active station of this city and its recovery
@@ -303,7 +284,7 @@ def answer_request(session: Session, request_path: Path, passphrase: str, out: P
             "recovery_answered",
             {"station_code": code, "request_id": request_id, "request_fingerprint": fingerprint},
         )
-    return Answered(out, code, request_id, fingerprint)
+    return RecoveryFile(out, code, request_id, fingerprint)
 
 
 # -- 3. the station applies it -------------------------------------------------------------------------
@@ -455,8 +436,3 @@ def apply_response(
     session.close()
     return Recovered(keystore.station_code, admin, rotated, epoch, note, str(pending["request_id"]),
                      str(response.get("request_fingerprint", "")))  # fmt: skip
-
-
-def fingerprint_groups(fingerprint: str) -> str:
-    """A fingerprint in groups of four hex digits, as it is read on the phone."""
-    return group_hex(fingerprint)

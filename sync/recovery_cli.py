@@ -22,7 +22,7 @@ def _kdf() -> Any:
 
 
 def _say_fingerprint(label: str, fingerprint: str) -> None:
-    from sync.recovery import fingerprint_groups
+    from sync.provisioning import fingerprint_groups
 
     if sys.stderr.isatty():
         print(f"{label}(电话核对):{fingerprint_groups(fingerprint)}", file=sys.stderr)

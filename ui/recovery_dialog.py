@@ -145,7 +145,7 @@ class RecoveryDialog(QDialog):
         )
 
     def _on_requested(self, made: Any) -> None:
-        from sync.recovery import fingerprint_groups
+        from sync.provisioning import fingerprint_groups
 
         self.request_button.setEnabled(True)
         self.fingerprint.setText(fingerprint_groups(made.fingerprint))
