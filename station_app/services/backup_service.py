@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from station_app.clock import Clock, SystemClock
+from station_app.clock import CHINA_TZ, Clock, SystemClock
 from station_app.domain.enums import Role
 from station_app.errors import AuthError, StationError, ValidationError
 from station_app.services.session import Session
@@ -99,8 +99,13 @@ def backup_overdue(session: Session, today: date | None = None) -> int | None:
     since = last_backup(session) or session.store.meta("created_at")
     if not since:
         return None
-    days = (today - datetime.fromisoformat(since).date()).days
+    days = (today - _beijing_date(since)).days
     return days if days > int(session.setting("backup_reminder_days")) else None
+
+
+def _beijing_date(stamp: str) -> date:
+    """The Beijing calendar day of an ISO time; a naive stamp (older stores) is the machine's local time."""
+    return datetime.fromisoformat(stamp).astimezone(CHINA_TZ).date()
 
 
 def _backup_file(file: Path) -> Path:

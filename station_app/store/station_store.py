@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine, text
 
+from station_app.clock import CHINA_TZ
 from station_app.errors import StationError
 from station_app.paths import make_private_dir, restrict
 from station_app.store.anchor import open_anchor
@@ -116,7 +117,7 @@ def create_store(
             ("x25519_public", box_pub),
             ("transport_private", transport_priv),
             ("transport_public", transport_pub),
-            ("created_at", datetime.now().isoformat()),
+            ("created_at", datetime.now(CHINA_TZ).isoformat(timespec="seconds")),
             ("origin", origin or station_code),
         ):
             conn.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": k, "v": v})
