@@ -211,6 +211,15 @@ def cmd_sync_resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sync_reconcile(args: argparse.Namespace) -> int:
+    from sync.reconcile import write_restore
+
+    to = Path(args.to) if args.to else None
+    result, closed = _run(args, write_restore, args.station_code, to)
+    _out({**result.to_json(), "station_code": args.station_code, "forks_closed": closed})
+    return EXIT_OK
+
+
 def register(sub: Any) -> None:
     """Add the city and sync commands, and `--provision` to `init`."""
     init = sub.choices.get("init")
@@ -272,3 +281,7 @@ def register(sub: Any) -> None:
     p.add_argument("--choose", required=True, choices=("incoming", "local"))
     p.add_argument("--reason")
     p.set_defaults(func=cmd_sync_resolve)
+    p = sync.add_parser("reconcile", help="市级:把调解站自己的记录发回(该站恢复备份后)")
+    p.add_argument("station_code")
+    p.add_argument("--to", help="写入的文件夹(U盘);不给时放入待上传中转的队列")
+    p.set_defaults(func=cmd_sync_reconcile)

@@ -28,6 +28,7 @@ from station_app import __version__
 from station_app.errors import NotFound, ValidationError
 from station_app.services.session import Session
 from station_app.store import sync_state
+from station_app.store.counters import issued_numbers, raise_counters
 from station_app.store.db import get_meta, read, write
 from station_app.store.events import Envelope, chain_events, own_origin
 from station_app.store.log import ImportResult, MalformedEvent, import_foreign
@@ -166,7 +167,9 @@ def own_name(conn: Connection) -> str:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
+    """What goes to one peer: its row, the chains due as (origin, stream, acked through), the acks."""
+
     peer: sync_state.Peer
     ranges: list[tuple[str, str, int]]  # (origin, stream, acked through)
     acks: list[Ack]
@@ -189,7 +192,7 @@ def _peers(conn: Connection, station: str | None) -> list[sync_state.Peer]:
     return [peer] if peer is not None else []
 
 
-def _plan(conn: Connection, peer: sync_state.Peer) -> _Plan:
+def plan_for(conn: Connection, peer: sync_state.Peer) -> Plan:
     """The chains due to `peer` (from its last ack) and the acks we owe it."""
     origin = own_origin(conn)
     acked = sync_state.acks_from(conn, peer.peer)
@@ -201,14 +204,14 @@ def _plan(conn: Connection, peer: sync_state.Peer) -> _Plan:
         theirs = sync_state.heads_where(conn, None, [own_name(conn), "*"], origin_prefix=CITY_PREFIX)
     ranges = [(o, s, acked[(o, s)].through_seq if (o, s) in acked else 0) for (o, s) in sorted(mine)]
     acks = [Ack(o, s, seq, h) for (o, s), (seq, h) in sorted(theirs.items())]
-    return _Plan(peer, ranges, acks)
+    return Plan(peer, ranges, acks)
 
 
 def _acks_json(acks: list[Ack]) -> str:
     return canonical_json([[a.origin, a.stream, a.through_seq, a.hash] for a in acks]).decode("utf-8")
 
 
-def _acks_advanced(plan: _Plan) -> bool:
+def _acks_advanced(plan: Plan) -> bool:
     if not plan.acks:
         return False
     return plan.peer.acks_sent != _acks_json(plan.acks)
@@ -241,12 +244,12 @@ def export_due(
     to_dir = check_export_dir(to_dir)
     with read(session.store.engine) as conn:
         me = own_name(conn)
-        plans = [_plan(conn, p) for p in _peers(conn, station) if p.status != "revoked"]
+        plans = [plan_for(conn, p) for p in _peers(conn, station) if p.status != "revoked"]
         work = [(plan, chain_events(conn, plan.ranges)) for plan in plans]
         epoch = str(get_meta(conn, "store_epoch") or "")
         keyring_version = int(get_meta(conn, "keyring_version") or 0)
         signer = own_signer(conn, me)
-        boxes = {plan.peer.peer: _box_key(conn, plan.peer) for plan in plans}
+        boxes = {plan.peer.peer: peer_box_key(conn, plan.peer) for plan in plans}
     result = ExportResult()
     total = sum(max(1, len(events)) for _, events in work)
     done = 0
@@ -255,7 +258,7 @@ def export_due(
             continue
         chunks = [events[i : i + MAX_EVENTS] for i in range(0, len(events), MAX_EVENTS)] or [[]]
         for chunk in chunks:
-            result.bundles.append(_write_one(session, to_dir, me, plan, chunk, epoch, keyring_version, signer,
+            result.bundles.append(write_one(session, to_dir, me, plan, chunk, epoch, keyring_version, signer,
                                              boxes[plan.peer.peer]))  # fmt: skip
             done += max(1, len(chunk))
             if progress is not None:
@@ -263,7 +266,8 @@ def export_due(
     return result
 
 
-def _box_key(conn: Connection, peer: sync_state.Peer) -> Any:
+def peer_box_key(conn: Connection, peer: sync_state.Peer) -> Any:
+    """The X25519 public key bundles to `peer` are encrypted to (the city's, or an enrolled station's)."""
     import json
 
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
@@ -284,16 +288,22 @@ def _chain_ranges(chunk: list[Envelope]) -> list[ChainRange]:
     return [ChainRange(o, s, a, b, h) for (o, s), (a, b, h) in sorted(spans.items())]
 
 
-def _write_one(
-    session: Session, to_dir: Path, me: str, plan: _Plan, chunk: list[Envelope], epoch: str, keyring_version: int,
-    signer: Any, box: Any,
+def write_one(
+    session: Session, to_dir: Path, me: str, plan: Plan, chunk: list[Envelope], epoch: str, keyring_version: int,
+    signer: Any, box: Any, kind: BundleKind | None = None,
 ) -> ExportedBundle:  # fmt: skip
+    """Write one bundle of `chunk` to `plan.peer` into `to_dir`, verified, and record it as exported.
+
+    `kind` defaults to `events` (or `ack` for an empty chunk). Raises OSError when the folder
+    cannot be written (nothing recorded then).
+    """
     peer = plan.peer.peer
     with write(session.store.engine) as conn:
         seq = sync_state.next_send_seq(conn, peer)  # reserved; a lost number is harmless
     chains = _chain_ranges(chunk)
+    kind = kind or (BundleKind.EVENTS if chunk else BundleKind.ACK)
     manifest = Manifest(
-        bundle_id=new_bundle_id(), kind=BundleKind.EVENTS if chunk else BundleKind.ACK, sender=me, recipient=peer,
+        bundle_id=new_bundle_id(), kind=kind, sender=me, recipient=peer,
         sender_seq=seq, store_epoch=epoch, app_version=__version__, schema=LATEST, keyring_version=keyring_version,
         chains=tuple(chains), acks=tuple(plan.acks),
     )  # fmt: skip
@@ -406,6 +416,9 @@ def _import_one(session: Session, file: Path, summary: ImportSummary) -> None:
         )  # fmt: skip
         origin = own_origin(conn)
         city = sync_state.profile(conn) == sync_state.PROFILE_CITY
+    restore = manifest.kind is BundleKind.RESTORE
+    if restore and city:
+        raise MalformedBundle("a restore bundle is for a station")
     try:
         verdict = check_replay(manifest, seen)
     except ForkDetected:
@@ -418,10 +431,14 @@ def _import_one(session: Session, file: Path, summary: ImportSummary) -> None:
         allowed = (
             event.get("origin") == manifest.sender
             if city
-            else str(event.get("origin", "")).startswith(CITY_PREFIX) and event.get("stream") in (me, "*")
+            else (str(event.get("origin", "")).startswith(CITY_PREFIX) and event.get("stream") in (me, "*"))
+            or (restore and event.get("origin") == origin)  # our own chains, as the city holds them
         )
         if not allowed:
             raise MalformedBundle("an event outside the sender's chains")
+    if restore:
+        _import_restore(session, manifest, opened, verdict.outcome.value, peer, summary)
+        return
     with read(session.store.engine) as conn:
         for ack in manifest.acks:
             if ack.origin != origin or ack.through_seq == 0:
@@ -470,6 +487,76 @@ def _import_one(session: Session, file: Path, summary: ImportSummary) -> None:
     session.drop_caches(result.changes)
 
 
+class _AckDisagrees(Exception):
+    """Raised inside a restore's transaction: the city's ack names another hash than ours."""
+
+    def __init__(self, ack: Ack) -> None:
+        super().__init__("ack disagrees")
+        self.ack = ack
+
+
+def _import_restore(
+    session: Session, manifest: Manifest, opened: Any, outcome: str, peer: sync_state.Peer, summary: ImportSummary
+) -> None:
+    """Take back this station's own chains from the city's restore bundle (SYNC.md §3.8).
+
+    The events this store lacks are appended after its own heads (those it holds are
+    duplicates); the counters move past every case and paper number the events carry; the
+    city's acks are checked *after* the events are in, in the same transaction. Nothing local
+    is deleted: when this store wrote other events at places the city holds (it went on working
+    after the restore), the bundle is refused whole as `fork`, reported as `diverged`, for a
+    person to decide.
+    """
+    now = session.now_iso()
+
+    def also(conn: Connection, result: ImportResult) -> None:
+        origin = own_origin(conn)
+        for ack in manifest.acks:
+            if ack.through_seq == 0:
+                continue
+            held = sync_state.hash_at(conn, ack.origin, ack.stream, ack.through_seq)
+            if held is None:
+                continue  # a place not held yet (a later part of a split restore): no ack
+            if held != ack.hash:
+                raise _AckDisagrees(ack)
+            if ack.origin == origin:
+                sync_state.record_ack(
+                    conn, sync_state.AckRow(manifest.sender, ack.origin, ack.stream, ack.through_seq, ack.hash, now)
+                )
+        own = [Envelope.from_json(e) for e in opened.events if e.get("origin") == origin]
+        raise_counters(conn, issued_numbers(own))
+        sync_state.record_received(
+            conn, manifest.bundle_id, manifest.sender, opened.header.sender_kid, manifest.sender_seq, opened.sha256,
+            outcome, len(result.new), result.duplicates, now,
+        )  # fmt: skip
+        high = max(peer.high_seq or 0, manifest.sender_seq)
+        sync_state.put_peer(conn, peer.peer, peer.kind, high_seq=high, last_bundle_at=now,
+                            store_epoch=peer.store_epoch or manifest.store_epoch)  # fmt: skip
+
+    try:
+        result = import_foreign(session.store.engine, opened.events, manifest.bundle_id, also)
+    except MalformedEvent:
+        raise MalformedBundle("an event does not fit its type") from None
+    except _AckDisagrees as exc:
+        bad = exc.ack
+        _report_fork(session, manifest.sender, "diverged", f"restore: ack through {bad.through_seq} differs",
+                     bad.origin, bad.stream, bad.through_seq)  # fmt: skip
+        raise ForkDetected("the city's copy of this station's chain differs from ours") from None
+    if result.forks:
+        fork = result.forks[0]
+        _report_fork(session, manifest.sender, "diverged", f"restore: {fork.reason}", fork.origin, fork.stream,
+                     fork.origin_seq)  # fmt: skip
+        raise ForkDetected(f"this station wrote other events at {fork.origin}/{fork.stream}#{fork.origin_seq}")
+    with write(session.store.engine) as conn:
+        sync_state.close_forks(conn, manifest.sender, now)
+    summary.bundles += 1
+    summary.events += len(result.new) - len(result.released) + len(result.pending)
+    summary.duplicates += result.duplicates
+    summary.pending += len(result.pending)
+    summary.conflicts += result.changes.conflicts_opened
+    session.drop_caches(result.changes)
+
+
 def _report_fork(
     session: Session, peer: str, kind: str, detail: str, origin: str | None = None, stream: str | None = None,
     origin_seq: int | None = None,
@@ -491,7 +578,7 @@ def sync_status(session: Session) -> SyncStatus:
         origin = own_origin(conn)
         me = own_name(conn)
         for peer in _peers(conn, None):
-            plan = _plan(conn, peer)
+            plan = plan_for(conn, peer)
             acks = sync_state.acks_from(conn, peer.peer)
             main = (origin, peer.peer) if peer.kind == "station" else (origin, me)
             ack = acks.get(main)

@@ -42,6 +42,7 @@ class BundleKind(StrEnum):
     ACK = "ack"
     KEYRING = "keyring"
     PROVISION = "provision"
+    RESTORE = "restore"  # the city's copy of a station's own chains, sent back after a restore (SYNC.md §3.8)
 
 
 class Compression(StrEnum):

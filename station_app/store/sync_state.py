@@ -348,6 +348,19 @@ def open_forks(conn: Connection, peer: str | None = None) -> list[dict[str, Any]
     return [dict(r) for r in conn.execute(text(sql + " ORDER BY id"), params).mappings()]
 
 
+def close_forks(conn: Connection, peer: str, at: str) -> int:
+    """Mark every open fork of `peer` reconciled (a restore bundle went to it or came from it).
+
+    Returns the number of forks closed. `at` is the ISO time (kept in the row's detail trail).
+    """
+    result = conn.execute(
+        text("UPDATE sync_forks SET state = 'reconciled', detail = detail || ' / reconciled ' || :at"
+             " WHERE peer = :p AND state = 'open'"),
+        {"p": peer, "at": at},
+    )  # fmt: skip
+    return int(result.rowcount or 0)
+
+
 def pending_from(conn: Connection, origins: Iterable[str] | None = None, *, origin_prefix: str | None = None) -> int:
     """Events held pending whose origin is one of `origins` (or starts with `origin_prefix`)."""
     rows = conn.execute(text("SELECT origin, count(*) FROM pending_events GROUP BY origin")).all()

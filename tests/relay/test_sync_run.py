@@ -22,6 +22,7 @@ from tests.relay.sync_world import (
     CANARY_NAME,
     CANARY_PHONE,
     CANARY_SUMMARY,
+    CITY_ADMIN,
     CITY_CODE,
     World,
     cli,
@@ -244,3 +245,20 @@ def test_before_the_relay_knows_the_station_and_at_a_standalone_station_one_line
         assert "尚未与市级绑定" in refused.stderr
     finally:
         made.stop_relay()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_restore_bundle_queued_without_a_folder_goes_down_through_the_relay(world: World) -> None:
+    station = world.stations[STATION_A]
+    world.add_cases(STATION_A, 2)
+    ok(world.sync_run(station))
+    ok(world.sync_run(world.city))
+    ok(world.sync_run(station))
+    queued = ok(cli("sync", "reconcile", STATION_A, data_dir=world.city, user=CITY_ADMIN))
+    assert [b["recipient"] for b in queued["bundles"]] == [STATION_A] and queued["bundles"][0]["events"] > 0
+    city = ok(world.sync_run(world.city))
+    assert [(s["recipient"], s["state"]) for s in city["sent"]] == [(STATION_A, "stored")]
+    got = ok(world.sync_run(station))["received"]
+    assert got["bundles"] == 1 and got["refused"] == [] and got["events"] == 0  # it held all of it already
+    assert got["duplicates"] == queued["bundles"][0]["events"]
+    assert ok(cli("audit", "verify", data_dir=station))["ok"] is True
