@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
-from station_app.store.atomic import ORPHAN_AGE_S, atomic_write_bytes, remove_orphans
+from station_app.store.atomic import (
+    ORPHAN_AGE_S,
+    atomic_write_bytes,
+    commit_staged,
+    discard_staged,
+    remove_orphans,
+    stage_bytes,
+)
 from station_app.store.db import get_meta, on_log_commit, read, set_meta, write
 from station_app.store.events import GENESIS, ledger_head
 
@@ -104,7 +112,14 @@ def _signing_key(conn: Connection) -> tuple[Ed25519PrivateKey, str] | None:
 
 
 class Anchor:
-    """Writes the anchor of one store after each committing transaction that appended events."""
+    """Writes the anchor of one store after each committing transaction that appended events.
+
+    The record of a transaction is written to a temp copy and fsynced on a worker thread while
+    the transaction's own COMMIT fsyncs the WAL (`stage`), and renamed over the anchor only
+    after the commit returned (`finish`), so the two fsyncs overlap and an anchor never names a
+    head that was not committed. The rename is not made durable: after a power cut the
+    previous anchor may come back, a head the log is ahead of, which is re-anchored at open.
+    """
 
     def __init__(self, path: Path, key: Ed25519PrivateKey, origin: str) -> None:
         self.path = path
@@ -112,27 +127,61 @@ class Anchor:
         self._origin = origin
         self._lock = threading.Lock()
         self._last = -1
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anchor")
 
-    def snapshot(self, conn: Connection) -> Head:
-        """The head to anchor, read inside the transaction about to commit."""
-        return read_head(conn)
+    def _record(self, head: Head) -> bytes:
+        body = head.body(self._origin)
+        return _canonical(dict(body, sig=self._key.sign(_canonical(body)).hex())) + b"\n"
 
     def publish(self, head: Head) -> None:
-        """Write the signed record atomically (temp file, fsync, rename), never going back.
+        """Write the signed record atomically (temp file, fsync, rename, fsync the folder),
+        never going back.
 
         A failure is logged, not raised: the transaction is already committed, and the next
         commit (or the next open) anchors the head again."""
         with self._lock:
             if head.seq <= self._last:
                 return  # another thread of this process anchored a later head already
-            body = head.body(self._origin)
-            record = dict(body, sig=self._key.sign(_canonical(body)).hex())
             try:
-                atomic_write_bytes(self.path, _canonical(record) + b"\n")
+                atomic_write_bytes(self.path, self._record(head))
             except OSError as exc:
                 log.warning("anchor not written: %s", type(exc).__name__)
                 return
             self._last = head.seq
+
+    def stage(self, conn: Connection) -> tuple[Head, Future[str]]:
+        """Read the head inside the transaction and start writing its record to a temp copy.
+
+        Returns the state for `finish` (after the commit) or `discard` (the commit failed)."""
+        head = read_head(conn)
+        return head, self._pool.submit(stage_bytes, self.path, self._record(head))
+
+    def finish(self, state: tuple[Head, Future[str]]) -> None:
+        """After the commit: wait for the staged copy and rename it over the anchor, unless a
+        later head was anchored already. A failure is logged, not raised (see `publish`)."""
+        head, staged = state
+        try:
+            tmp_name = staged.result()
+        except OSError as exc:
+            log.warning("anchor not written: %s", type(exc).__name__)
+            return
+        with self._lock:
+            if head.seq <= self._last:
+                discard_staged(tmp_name)
+                return
+            try:
+                commit_staged(tmp_name, self.path, durable=False)
+            except OSError as exc:
+                log.warning("anchor not written: %s", type(exc).__name__)
+                return
+            self._last = head.seq
+
+    def discard(self, state: tuple[Head, Future[str]]) -> None:
+        """The commit failed: drop the staged copy, the anchor stays as it was."""
+        try:
+            discard_staged(state[1].result())
+        except OSError:
+            pass
 
 
 def load_anchor(path: Path, public_hex: str | None) -> Head | None:

@@ -18,6 +18,15 @@ def temp_prefix(path: Path) -> str:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash leaves either the old or the new file."""
+    commit_staged(stage_bytes(path, data), path)
+
+
+def stage_bytes(path: Path, data: bytes) -> str:
+    """Write `data` to a new temp copy of `path` in its folder and fsync it.
+
+    Returns the temp file's name, for `commit_staged` or `discard_staged`. Raises OSError (no
+    copy is left behind then).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), dir=path.parent)
     try:
@@ -25,14 +34,31 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        discard_staged(tmp_name)
+        raise
+    return tmp_name
+
+
+def commit_staged(tmp_name: str, path: Path, durable: bool = True) -> None:
+    """Rename a staged copy over `path`; with `durable`, fsync the folder so the rename survives
+    a power cut (without it a power cut may bring the previous file back). Raises OSError (the
+    copy is removed then)."""
+    try:
         os.replace(tmp_name, path)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        discard_staged(tmp_name)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
+
+
+def discard_staged(tmp_name: str) -> None:
+    """Remove a staged copy that will not be committed (missing already: fine)."""
+    try:
+        os.unlink(tmp_name)
+    except FileNotFoundError:
+        pass
 
 
 def fsync_dir(folder: Path) -> None:

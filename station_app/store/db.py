@@ -90,11 +90,15 @@ def make_engine(path: Path, key: bytes | None) -> Engine:
 class LogCommitHook(Protocol):
     """Told about every committed write transaction that appended to the event log."""
 
-    def snapshot(self, conn: Connection) -> Any:
-        """Read what to record, inside the transaction just before it commits."""
+    def stage(self, conn: Connection) -> Any:
+        """Read what to record, inside the transaction just before it commits, and start
+        writing it (it may proceed while the commit runs)."""
 
-    def publish(self, state: Any) -> None:
-        """Record it, after the commit returned."""
+    def finish(self, state: Any) -> None:
+        """Make the record current, after the commit returned."""
+
+    def discard(self, state: Any) -> None:
+        """Drop the record: the commit failed."""
 
 
 _HOOKS: weakref.WeakKeyDictionary[Engine, LogCommitHook] = weakref.WeakKeyDictionary()
@@ -115,24 +119,30 @@ def mark_log_appended(conn: Connection) -> None:
 def write(engine: Engine) -> Iterator[Connection]:
     """One write transaction (`BEGIN IMMEDIATE` ... `COMMIT`), rolled back on error.
 
-    When it appended to the event log, the engine's log-commit hook (if any) snapshots the
-    head before the commit and publishes it after: one small write per transaction."""
+    When it appended to the event log, the engine's log-commit hook (if any) stages the head
+    before the commit (written while the commit runs) and makes it current after: one small
+    write per transaction, never naming a head that did not commit."""
     with engine.connect() as conn:
         conn.info.pop(_LOG_APPENDED, None)
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
             yield conn
             hook = _HOOKS.get(engine) if conn.info.pop(_LOG_APPENDED, False) else None
-            state = hook.snapshot(conn) if hook is not None else None
+            state = hook.stage(conn) if hook is not None else None
         except BaseException:
             conn.info.pop(_LOG_APPENDED, None)
             conn.exec_driver_sql("ROLLBACK")
             conn.rollback()
             raise
-        conn.exec_driver_sql("COMMIT")
-        conn.commit()
+        try:
+            conn.exec_driver_sql("COMMIT")
+            conn.commit()
+        except BaseException:
+            if hook is not None:
+                hook.discard(state)
+            raise
         if hook is not None:
-            hook.publish(state)
+            hook.finish(state)
 
 
 @contextmanager
