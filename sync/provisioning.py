@@ -196,7 +196,8 @@ def bundle_keyring(conn: Connection) -> Keyring:
 
     At the city: every provisioned station's signing key, active or revoked as the peer table
     says (so a revoked station's bundles are refused as `revoked_sender`). At a station: the
-    city's signing keys from the keyring it holds, and the city's key from provisioning."""
+    city's signing keys from the keyring it holds, and the city's key from provisioning.
+    """
     if sync_state.profile(conn) == sync_state.PROFILE_CITY:
         keys = []
         for peer in sync_state.list_peers(conn, "station"):
@@ -237,7 +238,8 @@ def _city_entries(city: CityIdentity) -> list[KeyEntry]:
 def _issue_keyring(conn: Connection, clock: Clock, session: Session | None = None) -> int:
     """Sign a new keyring version (city keys plus every enrolled station's keys) and hold it;
     with a session, also broadcast it (`keyring_issued` in the city's `*` stream) so that it goes
-    down to every station in the next bundles."""
+    down to every station in the next bundles.
+    """
     city = city_identity(conn)
     entries = _city_entries(city)
     for peer in sync_state.list_peers(conn, "station"):
@@ -266,7 +268,8 @@ def accept_keyring(conn: Connection, documents: list[str]) -> int | None:
     one and signed by the pinned city root (older ones are history: ignored). Returns the
     version now held when it changed, else None.
 
-    Raises KeyringError (class `malformed`) for a document the pinned root did not sign."""
+    Raises KeyringError (class `malformed`) for a document the pinned root did not sign.
+    """
     held = held_keyring(conn)
     if held is None:
         return None
@@ -320,7 +323,8 @@ def wrap_recovery_key(key: X25519PrivateKey, passphrase: str, city_code: str, pa
 def open_recovery_key(session: Session, passphrase: str) -> X25519PrivateKey:
     """The city's recovery private key, unwrapped with its passphrase.
 
-    Raises PermissionDenied when the passphrase is wrong, StationError on a store without one."""
+    Raises PermissionDenied when the passphrase is wrong, StationError on a store without one.
+    """
     with read(session.store.engine) as conn:
         raw = get_meta(conn, "recovery_wrapped")
         city_code = get_meta(conn, "city_code") or ""
@@ -392,7 +396,8 @@ def init_city(
     admin's session and the city's fingerprint.
 
     Raises ValidationError naming `city_code`, `city_name`, `admin`, `password` or
-    `recovery_passphrase` (at least as long as a password, and different from it)."""
+    `recovery_passphrase` (at least as long as a password, and different from it).
+    """
     fields = check_city(city_code, city_name)
     if (why := check_user_name(admin)) is not None:
         fields["admin"] = why
@@ -452,7 +457,8 @@ def provision_station(
     peer. Returns `{"file", "station_code", "city_fingerprint"}`.
 
     Raises ValidationError (station fields, `relay`, `out`), StationError/PermissionDenied for a
-    station store or a role other than admin."""
+    station store or a role other than admin.
+    """
     require_city(session)
     require_admin(session)
     fields = check_station(station_code, station_name, town_code)
@@ -508,7 +514,8 @@ def read_provision(path: Path) -> Provision:
     """Read and verify a provisioning file: canonical, signed by the root key it names, whose
     keyring that root signed and which holds the city's signing key; the fingerprint matches.
 
-    Raises ValidationError on `provision` (exit 2) for anything else."""
+    Raises ValidationError on `provision` (exit 2) for anything else.
+    """
 
     def bad(why: str) -> ValidationError:
         return ValidationError({"provision": why})
@@ -584,7 +591,8 @@ def init_from_provision(
     """`init --provision`: a station bound to the city (code, name and town from the file).
     Returns the admin's session and the `init` output plus `fingerprint` and `city_fingerprint`.
 
-    Raises ValidationError (`provision`, `admin`, `password`) before anything is made."""
+    Raises ValidationError (`provision`, `admin`, `password`) before anything is made.
+    """
     prov = read_provision(path)
     session = init_station(data_dir, prov.station_code, prov.station_name, prov.town_code, admin, password,
                            clock, kdf)  # fmt: skip
@@ -604,7 +612,8 @@ def bind_station(session: Session, path: Path) -> dict[str, Any]:
     """`sync bind --provision FILE`: bind an existing standalone station to the city (admin).
 
     Raises ValidationError on `provision` (bad file, or made for another station code),
-    StationError when already bound or on the city's store, PermissionDenied for a non-admin."""
+    StationError when already bound or on the city's store, PermissionDenied for a non-admin.
+    """
     require_station(session)
     require_admin(session)
     prov = read_provision(path)
@@ -623,7 +632,8 @@ def bind_station(session: Session, path: Path) -> dict[str, Any]:
 
 def write_identity(session: Session, out: Path) -> dict[str, Any]:
     """`sync identity --out FILE` (station admin): the station's public identity for `city enroll`.
-    Returns `{"file", "station_code", "fingerprint"}`."""
+    Returns `{"file", "station_code", "fingerprint"}`.
+    """
     require_station(session)
     require_admin(session)
     if not out.parent.is_dir():
@@ -676,7 +686,8 @@ def enroll_station(session: Session, path: Path) -> dict[str, Any]:
     Returns `{"station_code", "fingerprint"}` (plus `keyring_version`).
 
     Raises ValidationError on `file`, StationError when the station is revoked or enrolled with
-    another identity."""
+    another identity.
+    """
     require_city(session)
     require_admin(session)
     ident, doc = read_identity(path)
@@ -706,7 +717,8 @@ def revoke_station(session: Session, code: str, reason: str) -> dict[str, Any]:
     (`revoked_sender`) and the keyring marks its keys revoked.
     Returns `{"station_code", "fingerprint", "status": "revoked", "keyring_version"}`.
 
-    Raises ValidationError (`reason` empty; `station_code` unknown)."""
+    Raises ValidationError (`reason` empty; `station_code` unknown).
+    """
     require_city(session)
     require_admin(session)
     reason = (reason or "").strip()
@@ -727,7 +739,8 @@ def revoke_station(session: Session, code: str, reason: str) -> dict[str, Any]:
 
 def list_stations(session: Session) -> list[dict[str, Any]]:
     """`city stations --json` (coordinator): every provisioned or enrolled station with its
-    fingerprint, status, last bundle, events held and the sequence the city holds (and acks)."""
+    fingerprint, status, last bundle, events held and the sequence the city holds (and acks).
+    """
     require_city(session)
     require_coordinator(session)
     out = []
@@ -751,7 +764,8 @@ def list_stations(session: Session) -> list[dict[str, Any]]:
 
 def write_keyring(session: Session, out: Path) -> dict[str, Any]:
     """`city keyring --out FILE` (city admin): the current signed keyring, as the relay reads it.
-    Returns `{"file", "city_code", "fingerprint", "version"}`."""
+    Returns `{"file", "city_code", "fingerprint", "version"}`.
+    """
     require_city(session)
     require_admin(session)
     if not out.parent.is_dir():

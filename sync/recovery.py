@@ -141,7 +141,8 @@ def _binding(station_code: str, request_id: str) -> bytes:
 @dataclass(frozen=True)
 class RecoveryFile:
     """A request (`recovery request`) or an answer (`city recover`) written: the file, the
-    station, the request id and the request's fingerprint, read out on the phone."""
+    station, the request id and the request's fingerprint, read out on the phone.
+    """
 
     file: Path
     station_code: str
@@ -292,7 +293,8 @@ def answer_request(session: Session, request_path: Path, passphrase: str, out: P
 
 def response_signed_by(response: dict[str, Any], root_public_hex: str) -> bool:
     """Whether `response` carries a valid signature of the city root key `root_public_hex`
-    (over `RECOVERY_RESPONSE_DOMAIN` and its canonical JSON without `signature`)."""
+    (over `RECOVERY_RESPONSE_DOMAIN` and its canonical JSON without `signature`).
+    """
     return recovery_answer_valid(
         response, root_public_hex, str(response.get("station_code")), str(response.get("admin_sign_key"))
     )
@@ -301,7 +303,8 @@ def response_signed_by(response: dict[str, Any], root_public_hex: str) -> bool:
 @dataclass(frozen=True)
 class Recovered:
     """`recovery apply`: the station, its new admin, whether the store key was rotated (and
-    why not), and the store's new epoch."""
+    why not), and the store's new epoch.
+    """
 
     station_code: str
     admin: str
@@ -314,7 +317,8 @@ class Recovered:
     def to_json(self) -> dict[str, Any]:
         """`{"station_code", "admin", "rotated", "store_epoch", "request_id", "fingerprint"}` (the
         answered request's fingerprint, as `recovery request` and `city recover` print it) plus
-        `note` when not rotated."""
+        `note` when not rotated.
+        """
         out: dict[str, Any] = {
             "station_code": self.station_code,
             "admin": self.admin,

@@ -1,6 +1,7 @@
 """`station-app recovery request|apply` (station) and `city recover` (city): key recovery from
 the command line (DESIGN.md "Key recovery"; sync/recovery.py). Registered by the launcher after
-`sync.cli`, whose `city` group it extends."""
+`sync.cli`, whose `city` group it extends.
+"""
 
 from __future__ import annotations
 

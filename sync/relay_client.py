@@ -48,7 +48,8 @@ class RelayUnreachable(Exception):
 @dataclass(frozen=True)
 class UploadResult:
     """A finished upload: the bundle id, the relay's state (`stored`, or `delivered` / `expired`
-    when an earlier try already got it there), the size in bytes and the SHA-256 (hex)."""
+    when an earlier try already got it there), the size in bytes and the SHA-256 (hex).
+    """
 
     bundle_id: str
     state: str

@@ -108,7 +108,8 @@ class SyncRefused(Exception):
 @dataclass
 class RunResult:
     """What a round did: `sent` export objects (each with the relay's "state"), `received` the
-    import result (the `sync import` object)."""
+    import result (the `sync import` object).
+    """
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     received: dict[str, Any] = field(default_factory=dict)
@@ -210,7 +211,8 @@ def _keyring_version(document: bytes) -> int:
 
 def _push_keyring(client: RelayClient, keyring: bytes) -> None:
     """Give the relay our keyring when it is newer than the one the relay holds (the relay checks
-    the city's root signature and never goes back to an older version)."""
+    the city's root signature and never goes back to an older version).
+    """
     if _keyring_version(keyring) <= _keyring_version(client.keyring()):
         return
     try:
@@ -269,7 +271,8 @@ def _export_into(exchange: Exchange, outbox: Path, progress: Progress | None) ->
 
 def _waiting_uploads(outbox: Path) -> list[tuple[Path, dict[str, Any]]]:
     """Bundles in the outbox with their export object, oldest first. A bundle without a sidecar
-    was never completely exported (killed in between) and is dropped: the next export holds it."""
+    was never completely exported (killed in between) and is dropped: the next export holds it.
+    """
     found = []
     for path in sorted(outbox.glob("*.msb"), key=lambda p: (p.stat().st_mtime, p.name)):
         sidecar = path.with_name(path.name + SIDECAR)

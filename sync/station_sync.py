@@ -43,7 +43,8 @@ class StoreExchange:
 
     def mark_uploaded(self, bundle_id: str) -> None:
         """The relay stored `bundle_id` (已上传中转). A bundle this store has no record of (its
-        store restored from a backup since) is at the relay all the same: nothing to mark."""
+        store restored from a backup since) is at the relay all the same: nothing to mark.
+        """
         try:
             exchange.mark_uploaded(self.session, bundle_id)
         except NotFound:
@@ -129,7 +130,8 @@ CASE_STATES = (STATE_DUE, STATE_EXPORTED, STATE_AT_RELAY, STATE_ACKED, STATE_ATT
 @dataclass(frozen=True)
 class AttentionItem:
     """One entry of the 同步待处理 list: `kind` is conflict | gap | missing_base | unknown_type;
-    `case_no` is None when the case itself has not arrived yet (a gap before its registration)."""
+    `case_no` is None when the case itself has not arrived yet (a gap before its registration).
+    """
 
     kind: str
     case_uuid: str | None
@@ -174,7 +176,8 @@ _ATTENTION_LABELS = {
 
 def _status_peer(session: Session) -> dict[str, Any] | None:
     """This station's peer (the city) in `sync_status`, or None for a standalone station (and
-    for the city's own store, whose peers are stations: its console has its own sync page)."""
+    for the city's own store, whose peers are stations: its console has its own sync page).
+    """
     with read(session.store.engine) as conn:
         if get_meta(conn, "profile") == "city":
             return None
@@ -184,7 +187,8 @@ def _status_peer(session: Session) -> dict[str, Any] | None:
 
 def attention_items(session: Session) -> list[AttentionItem]:
     """The 同步待处理 list: open conflicts, events held pending (gap, missing base) and events
-    this version cannot show; each with its case number when the case is here."""
+    this version cannot show; each with its case number when the case is here.
+    """
     from station_app.services.conflict_service import conflicts
     from station_app.store.log import pending_list
     from station_app.store.sync_marks import case_numbers, flagged_events
@@ -238,7 +242,8 @@ def case_sync_states(session: Session, case_uuids: Sequence[str]) -> dict[str, s
     待处理 (a conflict, a gap or an event this version cannot show). Empty at a standalone
     station. A case's state is that of its newest event written here: the city acknowledged it
     (市级已确认), the relay stored a bundle holding it (已上传中转), a verified bundle holds it
-    (已导出), or none yet (待同步). Cases with no event written here count as acknowledged."""
+    (已导出), or none yet (待同步). Cases with no event written here count as acknowledged.
+    """
     from station_app.store.events import own_origin
     from station_app.store.sync_marks import case_heads, sent_through
 
@@ -286,7 +291,8 @@ def import_from(session: Session, path: Path, progress: Callable[..., None] | No
 
 def removable_drives() -> list[Path]:
     """Mounted removable media, most likely a USB stick first: folders under /media/USER,
-    /run/media/USER and /media (Linux), or removable drive letters (Windows)."""
+    /run/media/USER and /media (Linux), or removable drive letters (Windows).
+    """
     import os
     import sys
 

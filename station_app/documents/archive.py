@@ -57,7 +57,8 @@ def _day(value: object) -> str:
 
 def index_entries(ctx: PaperContext, case: CaseDetail) -> list[IndexEntry]:
     """The documents of the file in the order they entered it (the cover and this index, which
-    frame the file, are not listed)."""
+    frame the file, are not listed).
+    """
     entries: list[IndexEntry] = []
     papers: dict[str, IndexEntry] = {}
     for entry in case.timeline:
@@ -121,7 +122,8 @@ def _route(code: str) -> str:
 
 def _retention_text(case: CaseDetail) -> str:
     """The three periods of the form with the one that applies marked, and why:
-    `□永久  ■定期30年  □定期10年  依据:一般事项(联办)`."""
+    `□永久  ■定期30年  □定期10年  依据:一般事项(联办)`.
+    """
     chosen = retention_for(case.routing.track, case.clue_transferred)
     boxes = [("■" if period == chosen.period else "□") + period for period in PERIODS]
     return "  ".join(boxes) + f"  依据:{chosen.reason}"

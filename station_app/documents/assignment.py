@@ -1,5 +1,6 @@
 """联办交办单: one section per department (lead first): the matter, what opinion is asked for,
-and the deadline for the written opinion. Department-facing: identifiers in full."""
+and the deadline for the written opinion. Department-facing: identifiers in full.
+"""
 
 from __future__ import annotations
 

@@ -202,7 +202,8 @@ class Story:
 
     def recipient_note(self, suffix: str = "") -> None:
         """The receiver line of an internal paper (五(三)), once per section; `seal` adds it
-        when the paper module did not place it itself. Nothing on citizen papers."""
+        when the paper module did not place it itself. Nothing on citizen papers.
+        """
         if self.ctx.recipient_line and not self._recipient_noted:
             self.para(self.ctx.recipient_line + suffix, "small")
             self._recipient_noted = True

@@ -23,7 +23,8 @@ def _receipt_case(session: Session, case_no: str) -> str:
 
 def bench_paper(session: Session, case_no: str, n: int = 20) -> float:
     """p95 in ms of `print_paper(session, case_no, "receipt")` over `n` prints (reprints after
-    the first). One untimed print first registers the font, as the app does once at start."""
+    the first). One untimed print first registers the font, as the app does once at start.
+    """
     case_no = _receipt_case(session, case_no)
     print_paper(session, case_no, "receipt")
     times: list[float] = []

@@ -31,7 +31,8 @@ def _tail_height(lead: Flowable, height: float) -> float:
 
 class KeepWithTail(Flowable):  # type: ignore[misc]
     """`lead` (a paragraph or a table, or None) followed by `closing`, which never starts a
-    page without at least the last lines of `lead` above it."""
+    page without at least the last lines of `lead` above it.
+    """
 
     def __init__(self, lead: Flowable | None, closing: Sequence[Flowable], page_height: float) -> None:
         super().__init__()

@@ -1,5 +1,6 @@
 """重大疑难事项上报单: the station reports a major matter to the leading group office for the
-leader's decision (四(二)2(2)). Internal paper: identifiers in full, for the office only."""
+leader's decision (四(二)2(2)). Internal paper: identifiers in full, for the office only.
+"""
 
 from __future__ import annotations
 

@@ -69,7 +69,8 @@ _PUNCT = (
 
 def cjk_punct(text: str) -> str:
     """In Chinese text, ASCII , ; : ( ) ? ! . become full-width, as printed Chinese expects;
-    thousands separators (12,000.00), times (9:30) and text without Chinese keep theirs."""
+    thousands separators (12,000.00), times (9:30) and text without Chinese keep theirs.
+    """
     if not _HAS_CJK.search(text):
         return text
     for pattern, repl in _PUNCT:
@@ -80,7 +81,8 @@ def cjk_punct(text: str) -> str:
 def esc(text: str) -> str:
     """User text into Paragraph markup: escaped, full-width punctuation, line breaks and runs
     of spaces kept; characters only the fallback font has are set in it (UnprintableText when
-    no font has one)."""
+    no font has one).
+    """
     out = []
     for font, chunk in runs(cjk_punct(text)):
         chunk = escape(chunk).replace("  ", "\u3000").replace("\n", "<br/>")
@@ -95,7 +97,8 @@ def para(text: str, key: str = "body") -> CjkParagraph:
 
 def draw_text(canv: Any, x: float, y: float, text: str, size: float, anchor: str = "left") -> None:
     """Draw one line on a canvas at `size`, rare characters in the fallback font; `anchor` is
-    left, right or centre."""
+    left, right or centre.
+    """
     width = text_width(text, size)
     x -= width if anchor == "right" else width / 2 if anchor == "centre" else 0
     t = canv.beginText(x, y)
@@ -143,7 +146,8 @@ class QrCode(Flowable):  # type: ignore[misc]
     """A QR code drawn as vector squares (crisp on any printer), with a caption under it.
 
     Error correction L and a fixed module size: the code grows with its payload instead of
-    shrinking its modules below what a 150 dpi scan resolves."""
+    shrinking its modules below what a 150 dpi scan resolves.
+    """
 
     def __init__(self, payload: str, caption: str = "扫码核验") -> None:
         super().__init__()
@@ -288,7 +292,8 @@ def field_table(
     rows: Sequence[tuple[str, str]], width: float, label_width: float = 32 * mm, pairs: bool = False
 ) -> Table:
     """Label/value rows; with `pairs`, two short fields share a row (four columns) and a long
-    value spans the row. Values wrap, and a tall row may split across pages."""
+    value spans the row. Values wrap, and a tall row may split across pages.
+    """
 
     def p(text: str, key: str = "cell") -> Paragraph:
         return para(text, key)

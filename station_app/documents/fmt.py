@@ -26,7 +26,8 @@ ESTIMATED_NOTE = "(该年度节假日安排尚未公布,按周一至周五并扣
 
 def due_before(value: date | None, estimated: bool, fallback: str = "规定时限内") -> str:
     """A printed deadline, `2027年1月5日前`, marked when it was estimated (a year whose holiday
-    schedule is not out yet); `fallback` when there is none."""
+    schedule is not out yet); `fallback` when there is none.
+    """
     if value is None:
         return fallback
     return cn_date(value) + "前" + (ESTIMATED_NOTE if estimated else "")
@@ -154,7 +155,8 @@ def case_rows(case: CaseDetail, citizen: bool) -> list[tuple[str, str]]:
 def matter_sections(story: Any, case: CaseDetail) -> None:
     """Sections 一 and 二 of an internal paper about one matter (报送单, 重大疑难上报单): the payer
     and the matter in full (internal: identifiers unmasked), the flags, the summary and the claim.
-    `story` is a `documents.base.Story`."""
+    `story` is a `documents.base.Story`.
+    """
     intake = case.intake
     story.heading("一、缴费人及事项基本情况")
     rows = case_rows(case, citizen=False)

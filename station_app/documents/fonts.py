@@ -58,7 +58,8 @@ def _utf16(match: re.Match[str]) -> str:
 def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
     """reportlab's ToUnicode map with characters beyond U+FFFF written as UTF-16 pairs, as the
     PDF format asks: reportlab writes `<2C317>`, which readers reject, and the text layer (copy,
-    search, pypdf) loses every character of Extensions B to G."""
+    search, pypdf) loses every character of Extensions B to G.
+    """
     return _WIDE_ENTRY.sub(_utf16, _plain_cmap(fontname, subset))
 
 
@@ -73,7 +74,8 @@ def _register(name: str, parts: tuple[str, str], index: int) -> frozenset[int]:
 
 def register_fonts() -> str:
     """Register the paper font and its fallback (first call ~0.3 s, later calls free); return
-    the paper font's name."""
+    the paper font's name.
+    """
     global _registered, _main, _fallback
     if _registered:
         return FONT_NAME
@@ -88,7 +90,8 @@ def register_fonts() -> str:
 
 def invisible(char: str) -> bool:
     """Format characters (zero-width space, BOM, bidi marks) and variation selectors: they have
-    no glyph by design and are left out of the print."""
+    no glyph by design and are left out of the print.
+    """
     code = ord(char)
     return unicodedata.category(char) == "Cf" or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
 
@@ -111,7 +114,8 @@ def has_glyph(char: str) -> bool:
 
 def printable(text: str) -> str:
     """`text` without its invisible characters; UnprintableText naming every character that
-    no font can draw."""
+    no font can draw.
+    """
     kept = "".join(ch for ch in text if not invisible(ch))
     missing = sorted({ch for ch in kept if font_for(ch) is None}, key=kept.index)
     if missing:
@@ -121,7 +125,8 @@ def printable(text: str) -> str:
 
 def runs(text: str) -> Iterator[tuple[str, str]]:
     """(font name, text) runs of printable `text`: the paper font, with fallback runs for the
-    characters only the fallback has (UnprintableText for a character neither has)."""
+    characters only the fallback has (UnprintableText for a character neither has).
+    """
     text = printable(text)
     start = 0
     current = FONT_NAME

@@ -1,5 +1,6 @@
 """会议纪要: the consultation meeting of a major (重大疑难) matter: approval, each department's
-written opinion, what the meeting decided. Internal paper: identifiers in full."""
+written opinion, what the meeting decided. Internal paper: identifiers in full.
+"""
 
 from __future__ import annotations
 

@@ -117,7 +117,8 @@ def addressee_label(code: str) -> str:
 
 def paper_prefix(station_code: str, kind: PaperKind) -> str:
     """`漠` + the town's first character (+ the station's number within the town when not 1)
-    + `调` + the kind's character, e.g. `漠西调受` for station 232701100001's receipts."""
+    + `调` + the kind's character, e.g. `漠西调受` for station 232701100001's receipts.
+    """
     town = TOWNS.get(station_code[:9], "")
     seq = station_code[9:].lstrip("0")
     station = (town[:1] if town else "") + (seq if seq not in ("", "1") else "")

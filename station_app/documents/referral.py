@@ -21,7 +21,8 @@ SAMPLE_NOTE = "注:标有“示例,未经确认”的部门地址、电话尚未
 
 def contact(ctx: PaperContext, dept: Department) -> dict[str, str]:
     """A department's address, phone and hours as a citizen paper prints them: until an admin
-    confirms the entry (settings), the address and phone carry 示例,未经确认; `sample` is "1" then."""
+    confirms the entry (settings), the address and phone carry 示例,未经确认; `sample` is "1" then.
+    """
     table = ctx.settings.get("department_contacts") or {}
     entry = table.get(dept.value) or {}
     out = {k: str(entry.get(k) or "") for k in ("address", "phone", "hours")}

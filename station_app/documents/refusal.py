@@ -2,7 +2,8 @@
 names that proceeding (its kind, body and case number from the intake, else the print option
 `proceedings`; with neither, all three are listed). The Mohe mechanism has no clause on
 refusing such matters, so the notice does not cite it as its basis: the matter belongs to the
-proceeding it is in."""
+proceeding it is in.
+"""
 
 from __future__ import annotations
 

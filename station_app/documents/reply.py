@@ -1,6 +1,7 @@
 """书面答复: the station's combined answer to the payer, each department's written opinion,
 and the legal remedies with their time limits (texts are settings). 四(三) asks for feedback to
-both parties: `build` writes the payer's copy, `build_respondent` the other party's."""
+both parties: `build` writes the payer's copy, `build_respondent` the other party's.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """统计月报: counts by category, town, department, track and status; on-time and resolution rates;
 per-department work and the incidents recorded for accountability (五(四)); 绩效考评 tables of the
 departments' opinions (lead and co apart), the workers' routing, reply and archive, and the
-stations when there are several."""
+stations when there are several.
+"""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def _numeral(n: int) -> str:
 
 def _performance(s: Story, perf: Performance, first: int) -> int:
     """绩效考评 (五(四)) sections from number `first`: departments as lead and co, workers,
-    and stations when the store holds more than one. Returns the next section number."""
+    and stations when the store holds more than one. Returns the next section number.
+    """
     views = {v.key: v for v in perf.views()}
     n = first
     dept = views["departments"]

@@ -33,7 +33,8 @@ def break_point(chars: list[str], start: int, brk: int) -> int:
     """Where to break a line that would run from `start` to before `brk` (`chars[brk]` overflows).
 
     Moves back past closing marks at the next line's head, opening marks at this line's end and
-    the inside of numbers and words (at most half a line for those); never empties the line."""
+    the inside of numbers and words (at most half a line for those); never empties the line.
+    """
 
     def bad(k: int) -> bool:
         return chars[k] in CANNOT_START or chars[k - 1] in CANNOT_END

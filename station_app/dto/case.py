@@ -58,7 +58,8 @@ class CaseSummary:
 
     def to_json(self, reveal: bool = False) -> dict[str, Any]:
         """The row as the command line prints it: ID and phone masked as on screen, in full
-        only with `reveal` (the caller has recorded the reveal: `reveal_service`)."""
+        only with `reveal` (the caller has recorded the reveal: `reveal_service`).
+        """
         return {
             "case_no": self.case_no,
             "uuid": self.uuid,
@@ -86,7 +87,8 @@ class CaseSummary:
 class DepartmentProgress:
     """One department on a case: signature, return, opinion and its own opinion deadline
     (`due_date`, `extended` once by a head; `on_time` once the opinion is in, else None;
-    `overdue` while an opinion is missing after its due date)."""
+    `overdue` while an opinion is missing after its due date).
+    """
 
     dept: Department
     role: str  # lead | co
@@ -144,7 +146,8 @@ class CaseDetail:
 
     def to_json(self, reveal: bool = False) -> dict[str, Any]:
         """The case as `case show --json` prints it; identifiers masked unless `reveal` (see
-        `CaseSummary.to_json`)."""
+        `CaseSummary.to_json`).
+        """
         out = self.summary.to_json(reveal)
         out.update(
             {

@@ -1,7 +1,8 @@
 """The statistics DTOs: counts by category, town, department, track and status, each
 department's work for 五(四), the incidents, and 绩效考评 (per station, per department as lead
 and as co-handler, per worker). Definitions of the figures are in
-`station_app.services.stats_service`, which computes them."""
+`station_app.services.stats_service`, which computes them.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ class DeptWorkRow:
 
     def cells(self) -> list[str]:
         """The department's name and its figures as text, in `FIGURES` order (the monthly
-        report's section 七 and the stats screen's table share it)."""
+        report's section 七 and the stats screen's table share it).
+        """
         return [self.label, *(str(getattr(self, f)) for f in self.FIGURES)]
 
     def to_json(self) -> dict[str, Any]:
@@ -91,7 +93,8 @@ class DeptRoleRow:
     late (given after its deadline) + overdue_open (deadline passed while the case still waited
     for it); rates are over the decided opinions (on_time + overdue), None when there are none.
     returns 退回, extensions 延期, clue_transfers 线索移送 count events naming the department
-    in this role."""
+    in this role.
+    """
 
     code: str
     label: str
@@ -161,7 +164,8 @@ class WorkerRow:
     Each stage counts on time (done by its working-day deadline) and late (done after it, or
     not done and the deadline passed by the end of the period); rates = on time / (on time +
     late), None when neither. Routing 分类流转 is due `routing_days` (1) working day after
-    receipt; reply 答复 is the station's written reply or its answer at the desk; archive 归档."""
+    receipt; reply 答复 is the station's written reply or its answer at the desk; archive 归档.
+    """
 
     name: str
     label: str
@@ -208,7 +212,8 @@ class StationRow:
 
     total, accepted, resolved, concluded, on_time and overdue_open as in the module docstring;
     opinions_on_time / opinions_overdue sum its departments' `DeptRoleRow`s; returns,
-    extensions and clue_transfers count the events; routing figures sum its workers'."""
+    extensions and clue_transfers count the events; routing figures sum its workers'.
+    """
 
     code: str
     label: str
@@ -286,7 +291,8 @@ WORKER_FIGURES = (
 class Column:
     """One column of a 绩效考评 table, shared by the screen, the Excel export and the report:
     `key` is the row's attribute, `kind` says how to show it (text; count, an int; rate, a
-    fraction 0.0-1.0 or None, shown as a percentage)."""
+    fraction 0.0-1.0 or None, shown as a percentage).
+    """
 
     key: str
     label: str
@@ -343,7 +349,8 @@ WORKER_COLUMNS = (
 @dataclass(frozen=True)
 class PerformanceView:
     """One 绩效考评 table: its title, columns, rows and 合计 rows (DTOs whose attributes the
-    columns name)."""
+    columns name).
+    """
 
     key: str  # stations | departments | workers
     title: str
@@ -357,7 +364,8 @@ class PerformanceView:
 
     def text_rows(self, short: bool = False) -> list[list[str]]:
         """Rows then totals as text (`format_cell`); `short`: departments by their short names
-        (税务局) for narrow tables."""
+        (税务局) for narrow tables.
+        """
         out = []
         for row in (*self.rows, *self.totals):
             cells = [format_cell(v, c.kind) for v, c in zip(self.values(row), self.columns)]
@@ -378,7 +386,8 @@ def format_cell(value: Any, kind: str) -> str:
 class Performance:
     """绩效考评 (五(四)) of the cases received from `date_from` to `date_to`: per station, per
     department and role, per worker. Deadlines not yet met count as overdue when they passed
-    before `as_of` (the end of the period, or today if earlier)."""
+    before `as_of` (the end of the period, or today if earlier).
+    """
 
     date_from: date
     date_to: date
@@ -402,7 +411,8 @@ class Performance:
 
     def views(self) -> tuple[PerformanceView, ...]:
         """The three tables: per station, per department and role (lead rows, then co rows,
-        each with its 合计), per worker."""
+        each with its 合计), per worker.
+        """
         lead = tuple(r for r in self.departments if r.role == "lead")
         co = tuple(r for r in self.departments if r.role == "co")
         return (

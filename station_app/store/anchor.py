@@ -45,7 +45,8 @@ class AnchorError(StationError):
     """The database does not reach the head its anchor records, or the anchor is not genuine.
 
     The message (Chinese) says what happened and what to do; `reason` names it for logs and
-    tests: behind | diverged | emptied | counters | tampered | missing."""
+    tests: behind | diverged | emptied | counters | tampered | missing.
+    """
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -79,7 +80,8 @@ def read_head(conn: Connection, from_log: bool = False) -> Head:
     """The database's current head (inside the caller's transaction); reads by key only.
 
     The ledger head comes from `meta` (what an append extends), or with `from_log` from the
-    last row of the log itself (at open: what is really there)."""
+    last row of the log itself (at open: what is really there).
+    """
     if from_log:
         row = conn.execute(
             text("SELECT seq, ledger_hash FROM events WHERE seq = (SELECT max(seq) FROM events)")
@@ -121,7 +123,8 @@ class Anchor:
         """Write the signed record atomically (temp file, fsync, rename), never going back.
 
         A failure is logged, not raised: the transaction is already committed, and the next
-        commit (or the next open) anchors the head again."""
+        commit (or the next open) anchors the head again.
+        """
         with self._lock:
             if head.seq <= self._last:
                 return  # another thread of this process anchored a later head already
@@ -195,7 +198,8 @@ def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
     A store without an anchor that never had one (written by an older version) is anchored
     now. Raises AnchorError for a log behind its anchor, emptied, with lower counters, an
     anchor that is not genuine, or a missing anchor on a store that had one. Returns None for a
-    store without a signing key (the benchmark's plain baseline): it is not anchored."""
+    store without a signing key (the benchmark's plain baseline): it is not anchored.
+    """
     path = anchor_path(db_path)
     remove_orphans(path, ORPHAN_AGE_S)  # temp copies of a program killed while writing the anchor
     with read(engine) as conn:
@@ -225,7 +229,8 @@ def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
 
 def anchor_problem(engine: Engine, db_path: Path) -> tuple[AnchorError | None, Head | None]:
     """What `open_anchor` would refuse, without refusing: (the error or None, the anchored head
-    when the anchor file is genuine). For the recovery path (`audit accept-rollback`)."""
+    when the anchor file is genuine). For the recovery path (`audit accept-rollback`).
+    """
     path = anchor_path(db_path)
     with read(engine) as conn:
         if _signing_key(conn) is None:
@@ -247,7 +252,8 @@ def anchor_problem(engine: Engine, db_path: Path) -> tuple[AnchorError | None, H
 
 def reanchor(engine: Engine, db_path: Path) -> Anchor | None:
     """Anchor the database's current head, whatever the old anchor said, and register the
-    anchor for later commits (the last step of an accepted rollback)."""
+    anchor for later commits (the last step of an accepted rollback).
+    """
     path = anchor_path(db_path)
     with read(engine) as conn:
         signing = _signing_key(conn)

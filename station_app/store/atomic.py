@@ -51,7 +51,8 @@ def remove_orphans(path: Path, older_than_s: float = 0.0) -> int:
 
     With the default 0 every copy goes: call it only while holding the lock all writers of
     `path` take. Also removes this folder's unnamed `.tmp-*` copies (older versions) once they
-    are `ORPHAN_AGE_S` old. Returns how many were removed; errors are ignored."""
+    are `ORPHAN_AGE_S` old. Returns how many were removed; errors are ignored.
+    """
     removed = 0
     now = time.time()
     try:

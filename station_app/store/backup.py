@@ -84,7 +84,8 @@ def _engine(path: Path, key: bytes) -> Iterator[Engine]:
 
 def check_copy(engine: Engine) -> Contents:
     """SQLCipher's page HMACs, SQLite's integrity check and every event chain of the database
-    behind `engine`, and what it holds. Raises BackupError naming the first problem."""
+    behind `engine`, and what it holds. Raises BackupError naming the first problem.
+    """
     try:
         with read(engine) as conn:
             for pragma in ("cipher_integrity_check", "integrity_check"):
@@ -102,7 +103,8 @@ def check_copy(engine: Engine) -> Contents:
 
 def _keys_without_attempts(source: Keystore) -> bytes:
     """`keys.json` as the copy needs it: the wraps and lockout policy; login attempts not yet
-    moved into the database are left out (the live store records them)."""
+    moved into the database are left out (the live store records them).
+    """
     with source.locked():
         data = json.loads(source.path.read_text(encoding="utf-8"))
     data["attempts"] = []
@@ -115,7 +117,8 @@ def write_backup(engine: Engine, key: bytes, keystore: Keystore, to_dir: Path, a
     """Write a checked backup archive of the live store into the existing folder `to_dir`.
 
     Returns the archive's path (`station-<code>-<yyyymmdd-hhmmss>.stbak`) and what it holds.
-    Raises BackupError when the copy does not check, OSError when the folder cannot be written."""
+    Raises BackupError when the copy does not check, OSError when the folder cannot be written.
+    """
     staging = Path(tempfile.mkdtemp(prefix=".station-backup-", dir=to_dir))
     try:
         copy = staging / DB_NAME
@@ -186,7 +189,8 @@ class StagedBackup:
 def stage_backup(file: Path, into: Path) -> StagedBackup:
     """Unpack the archive `file` into a new private folder inside `into` and check its manifest
     and the SHA-256 of every member. Raises BackupError for anything else than a whole backup
-    written by this program (only the expected regular files are read; nothing is followed)."""
+    written by this program (only the expected regular files are read; nothing is followed).
+    """
     folder = Path(tempfile.mkdtemp(prefix=".restore-", dir=into))
     try:
         try:
@@ -220,7 +224,8 @@ def stage_backup(file: Path, into: Path) -> StagedBackup:
 
 def check_staged(staged: StagedBackup, key: bytes) -> Contents:
     """Open the staged database with `key`: integrity, chains, and the anchor written with it.
-    Raises BackupError."""
+    Raises BackupError.
+    """
     with _engine(staged.folder / DB_NAME, key) as engine:
         try:
             with read(engine) as conn:
@@ -245,7 +250,8 @@ def check_staged(staged: StagedBackup, key: bytes) -> Contents:
 def swap_in(staged: StagedBackup, data_dir: Path, stamp: str) -> Path | None:
     """Move the current store's files into `data_dir/replaced-<stamp>/` (None when there were
     none) and the staged backup into their place: the database and anchor first, `keys.json`
-    last, so a half-done swap never offers a login to a store that is not whole."""
+    last, so a half-done swap never offers a login to a store that is not whole.
+    """
     present = [name for name in STORE_FILES if (data_dir / name).exists()]
     aside: Path | None = None
     if present:
@@ -266,7 +272,8 @@ def swap_in(staged: StagedBackup, data_dir: Path, stamp: str) -> Path | None:
 
 def new_epoch(engine: Engine) -> str:
     """Give the store a new random `store_epoch` (a restored store is a new incarnation for
-    sync: the city reconciles its chain instead of taking it as a continuation)."""
+    sync: the city reconciles its chain instead of taking it as a continuation).
+    """
     epoch = uuid.uuid4().hex
     with write(engine) as conn:
         set_meta(conn, STORE_EPOCH, epoch)

@@ -116,7 +116,8 @@ def write(engine: Engine) -> Iterator[Connection]:
     """One write transaction (`BEGIN IMMEDIATE` ... `COMMIT`), rolled back on error.
 
     When it appended to the event log, the engine's log-commit hook (if any) snapshots the
-    head before the commit and publishes it after: one small write per transaction."""
+    head before the commit and publishes it after: one small write per transaction.
+    """
     with engine.connect() as conn:
         conn.info.pop(_LOG_APPENDED, None)
         conn.exec_driver_sql("BEGIN IMMEDIATE")

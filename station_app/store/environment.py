@@ -50,7 +50,8 @@ _MESSAGES = {
 
 class EnvironmentProblem(StationError):
     """The environment refused a read or write. `kind`: full | readonly | missing | locked | io;
-    `where`: the folder or file concerned. The message (Chinese) says what, where and what to do."""
+    `where`: the folder or file concerned. The message (Chinese) says what, where and what to do.
+    """
 
     def __init__(self, kind: str, where: str) -> None:
         super().__init__(_MESSAGES[kind].format(where=where))
@@ -68,7 +69,8 @@ def _sqlite_error(exc: BaseException) -> BaseException | None:
 
 def classify(exc: BaseException) -> str | None:
     """The environment kind of an exception (see EnvironmentProblem), or None for anything else
-    (a wrong key, a damaged file, our own bug)."""
+    (a wrong key, a damaged file, our own bug).
+    """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:  # the cause chain: a wrapped OSError counts
@@ -100,7 +102,8 @@ def classify(exc: BaseException) -> str | None:
 
 def where_of(exc: BaseException, data_dir: Path | None) -> str:
     """Where it happened, for the message: the data folder when the file lies in it (or the
-    error names no file), else the file named by the error."""
+    error names no file), else the file named by the error.
+    """
     filename = getattr(exc, "filename", None)
     if filename:
         path = Path(str(filename))

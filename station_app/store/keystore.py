@@ -127,7 +127,8 @@ def _box_aad(user: str) -> bytes:
 @dataclass(frozen=True)
 class Unlocked:
     """What a password opened: the database key and the account's own keys. `upgraded` is True
-    when the account's entry was converted from `wrap_v` 1 at this login (its signing key is new)."""
+    when the account's entry was converted from `wrap_v` 1 at this login (its signing key is new).
+    """
 
     key: bytes
     keys: UserKeys
@@ -139,7 +140,8 @@ LOCK_WAIT_S = 30.0
 
 def _lock_exclusive(fd: int, wait_s: float = LOCK_WAIT_S, where: Path | None = None) -> None:
     """Wait (at most `wait_s`) until this process holds the exclusive lock on `fd`; then
-    EnvironmentProblem (locked) naming `where`, the key file."""
+    EnvironmentProblem (locked) naming `where`, the key file.
+    """
     deadline = time.monotonic() + wait_s
     while not try_lock(fd):
         if time.monotonic() > deadline:
@@ -220,7 +222,8 @@ class Keystore:
 
     def reload(self) -> None:
         """Re-read the file before changing it: the login window or another program may have
-        recorded attempts or lockouts since this copy was loaded."""
+        recorded attempts or lockouts since this copy was loaded.
+        """
         self._data = Keystore.load(self.path)._data
 
     def save(self) -> None:
@@ -273,7 +276,8 @@ class Keystore:
     ) -> UserKeys:
         """Wrap `user`'s seed under `password` (a new seed unless `keys` is given) and seal
         `db_key` to it (None: the account keeps no access to the database). Replaces any old
-        wrap, keeps the lockout state. Returns the account's keys."""
+        wrap, keeps the lockout state. Returns the account's keys.
+        """
         params = params or default_kdf_params()
         keys = keys or new_user_keys()
         salt = os.urandom(16)
@@ -302,7 +306,8 @@ class Keystore:
         """Seal `db_key` to `user`'s public key (None: take the account's access away).
 
         Needs no password. Returns False for an account without a public key (`wrap_v` 1: it
-        gets one at its next login or password reset)."""
+        gets one at its next login or password reset).
+        """
         entry = self._data["users"].get(user)
         if entry is None or entry.get("wrap_v") != 2:
             if entry is not None and db_key is None:
@@ -325,7 +330,8 @@ class Keystore:
 
     def open_with(self, user: str, keys: UserKeys) -> bytes | None:
         """The database key sealed to `user` in this file, opened with keys already unwrapped
-        (a rotation's staged file), or None."""
+        (a rotation's staged file), or None.
+        """
         entry = self._data["users"].get(user)
         if entry is None or entry.get("wrap_v") != 2 or entry.get("store") is None:
             return None
@@ -365,7 +371,8 @@ class Keystore:
 
         Every attempt is appended to the attempt log (an unknown account without its name);
         failures count towards lockout, and a locked account is refused without trying the
-        password. A `wrap_v` 1 entry is upgraded to `wrap_v` 2 on success."""
+        password. A `wrap_v` 1 entry is upgraded to `wrap_v` 2 on success.
+        """
         with self.locked():
             return self._unwrap(user, password, now)
 
@@ -417,7 +424,8 @@ class Keystore:
         Returns the name to record: a locked account's own name; for an unknown one (perhaps
         a password typed into the name field) a tag derived from it with the same slow
         Argon2id cost, so that repeated attempts with one name can be told apart without the
-        name being kept."""
+        name being kept.
+        """
         kdf = entry["kdf"] if entry else next((u["kdf"] for u in self._data["users"].values()), None)
         params = _stored_params(kdf) if kdf else KdfParams()
         if entry is not None:
@@ -436,7 +444,8 @@ class Keystore:
 
     def take_attempts(self) -> list[dict[str, Any]]:
         """Hand the pending attempts to the database log and clear them here. Each carries an
-        `id`, so that handing them over twice (a crash between the two writes) adds no row."""
+        `id`, so that handing them over twice (a crash between the two writes) adds no row.
+        """
         attempts: list[dict[str, Any]] = [dict(a) for a in self._data.get("attempts", [])]
         for a in attempts:
             a.setdefault("id", uuid_mod.uuid4().hex)

@@ -22,7 +22,8 @@ class Setting(SQLModel, table=True):
 class EventRow(SQLModel, table=True):
     """One event, in the order it arrived here (`seq`, the local ledger). Its place in its
     chain is (origin, stream, origin_seq); `prev_hash` and `hash` link it within that chain;
-    `ledger_hash` links it to the previous row of this store's ledger (SYNC.md §3.2)."""
+    `ledger_hash` links it to the previous row of this store's ledger (SYNC.md §3.2).
+    """
 
     __tablename__ = "events"
     seq: int | None = Field(default=None, primary_key=True)
@@ -57,7 +58,8 @@ class ChainHead(SQLModel, table=True):
 
 class PendingEvent(SQLModel, table=True):
     """A foreign event held back: a gap before it in its chain, or a `base` not yet here.
-    Not in the ledger, not projected; released when what it waits for arrives."""
+    Not in the ledger, not projected; released when what it waits for arrives.
+    """
 
     __tablename__ = "pending_events"
     uuid: str = Field(primary_key=True)
@@ -72,7 +74,8 @@ class PendingEvent(SQLModel, table=True):
 
 class ConflictRow(SQLModel, table=True):
     """Two concurrent case events that may not both stand (projection; DESIGN.md "No silent
-    overwrite"). `held` is the one not applied here; `resolved_by` the settling event."""
+    overwrite"). `held` is the one not applied here; `resolved_by` the settling event.
+    """
 
     __tablename__ = "conflicts"
     id: int | None = Field(default=None, primary_key=True)
@@ -157,7 +160,8 @@ class CaseRow(SQLModel, table=True):
 
 class CaseText(SQLModel, table=True):
     """A case's long texts, apart from `cases` so that list and search rows stay small (many
-    per page, and a page cache that holds the whole list at 100,000 cases)."""
+    per page, and a page cache that holds the whole list at 100,000 cases).
+    """
 
     __tablename__ = "case_texts"
     case_id: int = Field(primary_key=True)  # cases.id

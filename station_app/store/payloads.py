@@ -46,7 +46,8 @@ class MalformedPayload(ValueError):
 @dataclass(frozen=True)
 class Payload:
     """Base of every payload class. `V` is the payload version; `SCOPES` the scopes the type
-    may be written with, the first being the one for an event without a case."""
+    may be written with, the first being the one for an event without a case.
+    """
 
     TYPE: ClassVar[str] = ""
     V: ClassVar[int] = 1
@@ -401,7 +402,8 @@ class IncidentRecorded(CasePayload):
 class DeadlineRecomputed(CasePayload):
     """A calendar import re-counted the case's estimated deadline (`set`, with `from`, `to` and
     `working_days`) and/or its departments' (`dept_due`); `set` is absent when only the
-    departments' moved."""
+    departments' moved.
+    """
 
     set: dict[str, Any] = dc_field(default_factory=dict)
     reason: str
@@ -415,7 +417,8 @@ class DeadlineRecomputed(CasePayload):
 @dataclass(frozen=True)
 class DisclosureApproved(CasePayload):
     """A head's approval (报批) to give `recipient` personal data: a case's papers (case scope)
-    or one case-list export (`scope` case_list, this store only)."""
+    or one case-list export (`scope` case_list, this store only).
+    """
 
     SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.CASE, Scope.STORE)
     recipient: str
@@ -427,7 +430,8 @@ class DisclosureApproved(CasePayload):
 @dataclass(frozen=True)
 class ConflictResolved(CasePayload):
     """Settles the open conflicts between `events` (DESIGN.md "No silent overwrite"): `chosen`
-    is the event whose version stands (None: `set` was written by hand); `set` is applied."""
+    is the event whose version stands (None: `set` was written by hand); `set` is applied.
+    """
 
     events: list[str]
     reason: str
@@ -508,7 +512,8 @@ class UserKeySet(Payload):
 @dataclass(frozen=True)
 class RollbackAccepted(Payload):
     """An admin accepted a database found behind its anchor (`audit accept-rollback`): what the
-    anchor said, what was found, the counters raised so that no number is issued twice."""
+    anchor said, what was found, the counters raised so that no number is issued twice.
+    """
 
     reason: str  # behind | diverged | emptied | counters | tampered | missing
     note: str
@@ -585,7 +590,8 @@ class CityBound(Payload):
 @dataclass(frozen=True)
 class StoreRecovered(Payload):
     """A station's store key given back by its city (DESIGN.md "Key recovery"): `name` becomes
-    an admin with the signing key the city's signed answer names (account_trust.py)."""
+    an admin with the signing key the city's signed answer names (account_trust.py).
+    """
 
     name: str
     role: str
@@ -634,7 +640,8 @@ class StationRevoked(Payload):
 @dataclass(frozen=True)
 class KeyringIssued(Payload):
     """The city's new signed keyring, broadcast to every station (`*` stream). The document is
-    verified against the pinned city root by the sync package before a station holds it."""
+    verified against the pinned city root by the sync package before a station holds it.
+    """
 
     SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.BROADCAST,)
     version: int

@@ -47,7 +47,8 @@ def _key(shared: bytes, eph_pub: bytes, recipient_pub: bytes, station_code: str)
 
 def wrap_store_key(db_key: bytes, recovery: X25519PublicKey, station_code: str, city_code: str) -> dict[str, Any]:
     """The 32-byte store key `db_key` wrapped to `recovery` for `station_code` (a dict of hex
-    strings, the keys.json section)."""
+    strings, the keys.json section).
+    """
     eph = X25519PrivateKey.generate()
     eph_pub, rec_pub = _raw(eph.public_key()), _raw(recovery)
     nonce = os.urandom(12)
@@ -87,7 +88,8 @@ def unwrap_store_key(doc: dict[str, Any], recovery: X25519PrivateKey) -> bytes:
 def rewrap(staged: dict[str, Any], new_key: bytes) -> None:
     """During a key rotation (store/rotation.py): the staged keys.json's recovery wrap wraps
     `new_key` to the same recipient. A wrap made without its recipient's public key is left
-    as it is."""
+    as it is.
+    """
     wrap = staged.get(SECTION)
     if not isinstance(wrap, dict) or not isinstance(wrap.get("recipient"), str):
         return

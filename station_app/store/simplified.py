@@ -49,7 +49,8 @@ def _table() -> dict[int, str]:
 
 def to_simplified(value: str) -> str:
     """`value` with every traditional character replaced by its simplified form (張偉 -> 张伟,
-    衞 -> 卫); characters without one (simplified, ASCII, rare extensions) stay as they are."""
+    衞 -> 卫); characters without one (simplified, ASCII, rare extensions) stay as they are.
+    """
     return value.translate(_table())
 
 

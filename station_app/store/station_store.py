@@ -92,7 +92,8 @@ def create_store(
     `profile` is `station` or `city` (docs/sync.md); `origin` the name its events carry (the
     station code by default; `city:<code>` for the city). The store gets an Ed25519 signing key,
     an X25519 box key, an Ed25519 transport key and a random store epoch, all in `meta` (inside
-    the encrypted database, so wrapped under the store key)."""
+    the encrypted database, so wrapped under the store key).
+    """
     if keys_path(data_dir).exists() or db_path(data_dir).exists():
         raise StationError("该数据目录中已存在调解站数据")
     make_private_dir(data_dir, parents=True)
@@ -134,7 +135,8 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime, check_
     belong to this database (its station code and name are the database's): StationError
     otherwise. The database is checked against its anchor (anchor.py): AnchorError, with what
     happened and what to do, when its log is behind the last anchored head (`check_anchor`
-    False: not checked and not registered; only for `audit accept-rollback`)."""
+    False: not checked and not registered; only for `audit accept-rollback`).
+    """
     keystore = Keystore.load(keys_path(data_dir))
     if not db_path(data_dir).is_file():  # never let SQLite make an empty database in its place
         raise EnvironmentProblem(MISSING, str(db_path(data_dir)))
@@ -167,7 +169,8 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime, check_
 
 def _check_binding(engine: Engine, keystore: Keystore) -> None:
     """Refuse a key file whose station code or name is not the database's (edited, or copied
-    from another station)."""
+    from another station).
+    """
     with read(engine) as conn:
         code, name = get_meta(conn, "station_code"), get_meta(conn, "station_name")
     if code is not None and code != keystore.station_code:

@@ -74,7 +74,8 @@ def _new_ed25519() -> tuple[str, str]:
 def ensure_sync_keys(conn: Connection) -> None:
     """Give a store what sync needs and an older store lacks: an Ed25519 transport key (relay
     requests; apart from the bundle signing key), a random `store_epoch` (32 hex digits) and
-    its profile (station unless set). Idempotent."""
+    its profile (station unless set). Idempotent.
+    """
     if get_meta(conn, "transport_private") is None and get_meta(conn, "ed25519_private") is not None:
         private, public = _new_ed25519()
         set_meta(conn, "transport_private", private)
@@ -103,7 +104,8 @@ def bound_city(conn: Connection) -> str | None:
 @dataclass(frozen=True)
 class Peer:
     """One row of `sync_peers` (see the module docstring). `identity` is the peer's public
-    identity document as JSON text (keys in hex), or None before enrolment."""
+    identity document as JSON text (keys in hex), or None before enrolment.
+    """
 
     peer: str
     kind: str
@@ -330,7 +332,8 @@ def record_received(
 def record_fork(conn: Connection, peer: str, kind: str, detail: str, at: str, origin: str | None = None,
                 stream: str | None = None, origin_seq: int | None = None) -> None:  # fmt: skip
     """Report a refused bundle whose sender's history disagrees with ours (`kind`: epoch | fork |
-    ack). `detail` names places and hashes only, never event content."""
+    ack). `detail` names places and hashes only, never event content.
+    """
     conn.execute(
         text("INSERT INTO sync_forks (peer, kind, origin, stream, origin_seq, detail, at)"
              " VALUES (:p, :k, :o, :s, :n, :d, :at)"),

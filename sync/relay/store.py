@@ -49,7 +49,8 @@ class BundleRow:
 @dataclass(frozen=True)
 class SweepResult:
     """What one sweep removed: expired bundles, dropped uploads, forgotten tombstones and nonces,
-    and the SHA-256 of every blob and the id of every part file to delete."""
+    and the SHA-256 of every blob and the id of every part file to delete.
+    """
 
     expired: int
     dropped_uploads: int
@@ -163,7 +164,8 @@ class RelayStore:
 
     def usage(self, sender: str, recipient: str) -> tuple[int, int]:
         """(bytes of unfinished uploads from `sender`, bytes waiting for or uploading to
-        `recipient`), read in one transaction."""
+        `recipient`), read in one transaction.
+        """
         pending = func.coalesce(func.sum(uploads.c.length), 0)
         waiting = and_(bundles.c.recipient == recipient, bundles.c.state == "stored")
         with self._reading() as conn:
