@@ -1,12 +1,12 @@
-"""The log's head anchored outside the database (issue 10, "trust that does not rest on the
-database key alone").
+"""The log's head anchored outside the database.
 
-After every committed transaction that appended to the event log, a small record -- the ledger
-seq and ledger hash, the case and paper counters -- signed with the store's Ed25519 key is
-written atomically beside `station.db` (`station.anchor`). At open the database is compared
-with it: a log behind its anchor (the `-wal` file deleted, an older `station.db` copied back,
-the log emptied) refuses normal work instead of issuing case numbers a second time. A log ahead
-of its anchor (a crash between the commit and the anchor write) is re-anchored.
+Issue 10, "trust that does not rest on the database key alone". After every committed
+transaction that appended to the event log, a small record -- the ledger seq and ledger
+hash, the case and paper counters -- signed with the store's Ed25519 key is written
+atomically beside `station.db` (`station.anchor`). At open the database is compared with it:
+a log behind its anchor (the `-wal` file deleted, an older `station.db` copied back, the log
+emptied) refuses normal work instead of issuing case numbers a second time. A log ahead of
+its anchor (a crash between the commit and the anchor write) is re-anchored.
 """
 
 from __future__ import annotations
@@ -106,7 +106,11 @@ def _signing_key(conn: Connection) -> tuple[Ed25519PrivateKey, str] | None:
 
 
 class Anchor:
-    """Writes the anchor of one store after each committing transaction that appended events."""
+    """Writes the anchor of one store after each committing transaction that appended events.
+
+    Built with the anchor file's `path`, the store's Ed25519 signing `key` and the store's
+    `origin` (its chain origin, recorded in the anchor).
+    """
 
     def __init__(self, path: Path, key: Ed25519PrivateKey, origin: str) -> None:
         self.path = path
@@ -192,13 +196,16 @@ def check_against(conn: Connection, anchored: Head) -> None:
 
 
 def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
-    """At open: check the database against its anchor, re-anchor it, and register the anchor
-    to be written after every committing transaction that appends to the log.
+    """Check the database against its anchor at open, and keep it anchored from then on.
 
-    A store without an anchor that never had one (written by an older version) is anchored
-    now. Raises AnchorError for a log behind its anchor, emptied, with lower counters, an
-    anchor that is not genuine, or a missing anchor on a store that had one. Returns None for a
-    store without a signing key (the benchmark's plain baseline): it is not anchored.
+    Registers the anchor to be written after every committing transaction that appends to the
+    log. A store without an anchor that never had one (written by an older version) is anchored
+    now. Returns None for a store without a signing key (the benchmark's plain baseline): it is
+    not anchored.
+
+    Raises:
+        AnchorError: a log behind its anchor, emptied, with lower counters, an anchor that is not
+            genuine, or a missing anchor on a store that had one.
     """
     path = anchor_path(db_path)
     remove_orphans(path, ORPHAN_AGE_S)  # temp copies of a program killed while writing the anchor
@@ -228,8 +235,12 @@ def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
 
 
 def anchor_problem(engine: Engine, db_path: Path) -> tuple[AnchorError | None, Head | None]:
-    """What `open_anchor` would refuse, without refusing: (the error or None, the anchored head
-    when the anchor file is genuine). For the recovery path (`audit accept-rollback`).
+    """What `open_anchor` would refuse, without refusing.
+
+    For the recovery path (`audit accept-rollback`).
+
+    Returns:
+        `(the error or None, the anchored head when the anchor file is genuine, else None)`.
     """
     path = anchor_path(db_path)
     with read(engine) as conn:
@@ -251,8 +262,10 @@ def anchor_problem(engine: Engine, db_path: Path) -> tuple[AnchorError | None, H
 
 
 def reanchor(engine: Engine, db_path: Path) -> Anchor | None:
-    """Anchor the database's current head, whatever the old anchor said, and register the
-    anchor for later commits (the last step of an accepted rollback).
+    """Anchor the database's current head, whatever the old anchor said.
+
+    Also registers the anchor for later commits; the last step of an accepted rollback. None
+    for a store without a signing key.
     """
     path = anchor_path(db_path)
     with read(engine) as conn:

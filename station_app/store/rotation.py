@@ -58,11 +58,16 @@ def _opens(db_path: Path, key: bytes) -> Engine | None:
 
 
 def open_engine(keystore: Keystore, db_path: Path, user: str, key: bytes, keys: UserKeys) -> tuple[Engine, bytes, bool]:
-    """An engine on the database with the key that opens it: `key` (from keys.json), else the
-    key a cut-short rotation sealed to `user` in `keys.json.next`. Returns (engine, key, True
-    when it was the staged key).
+    """An engine on the database with the key that opens it.
 
-    Raises StationError when neither opens it (a wrong key file or a damaged database).
+    Tries `key` (from keys.json), then the key a cut-short rotation sealed to `user` in
+    `keys.json.next`.
+
+    Returns:
+        `(engine, key, True when it was the staged key)`.
+
+    Raises:
+        StationError: neither opens it (a wrong key file or a damaged database).
     """
     engine = _opens(db_path, key)
     if engine is not None:
@@ -78,9 +83,11 @@ def open_engine(keystore: Keystore, db_path: Path, user: str, key: bytes, keys: 
 
 
 def finish_or_drop_rotation(keystore: Keystore, rekeyed: bool) -> None:
-    """After the database opened: finish a rotation whose rekey went through (`rekeyed`: the
-    staged key opened it) by switching to the staged file, or drop a staged file that never
-    reached the database (the old key opened it).
+    """Finish or drop a staged rotation once the database opened.
+
+    A rotation whose rekey went through (`rekeyed`: the staged key opened it) is finished by
+    switching to the staged file; a staged file that never reached the database (the old key
+    opened it) is dropped.
     """
     staged = staged_path(keystore.path)
     if not staged.exists():

@@ -28,10 +28,12 @@ KEYS_NAME = "keys.json"
 
 
 def db_path(data_dir: Path) -> Path:
+    """The station database in `data_dir` (`station.db`)."""
     return data_dir / DB_NAME
 
 
 def keys_path(data_dir: Path) -> Path:
+    """The key file in `data_dir` (`keys.json`)."""
     return data_dir / KEYS_NAME
 
 
@@ -46,6 +48,7 @@ def tighten(data_dir: Path) -> None:
 
 
 def station_exists(data_dir: Path) -> bool:
+    """Whether `data_dir` holds a station: both its key file and its database."""
     return keys_path(data_dir).exists() and db_path(data_dir).exists()
 
 
@@ -61,9 +64,11 @@ class OpenStore:
     upgraded: bool = False  # that account was given its keys at this unlock
 
     def close(self) -> None:
+        """Dispose of the engine and its connections."""
         self.engine.dispose()
 
     def meta(self, key: str) -> str | None:
+        """The `meta` value at `key`, or None."""
         with read(self.engine) as conn:
             return get_meta(conn, key)
 
@@ -168,9 +173,7 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime, check_
 
 
 def _check_binding(engine: Engine, keystore: Keystore) -> None:
-    """Refuse a key file whose station code or name is not the database's (edited, or copied
-    from another station).
-    """
+    """Refuse a key file whose station code or name is not the database's (edited, or copied from another station)."""
     with read(engine) as conn:
         code, name = get_meta(conn, "station_code"), get_meta(conn, "station_name")
     if code is not None and code != keystore.station_code:
