@@ -82,6 +82,7 @@ class BodyLimit:
         return 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an HTTP request whose body is too long (413) or of unknown length (411); pass the rest on."""
         if scope["type"] == "http":
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             limit = self._limit(scope["method"], scope["path"])
