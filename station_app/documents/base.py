@@ -159,7 +159,7 @@ class Story:
                 self.flow.append(para(line.strip(), kind))
 
     def heading(self, text: str) -> None:
-        """A section heading, kept on the page with at least 30 mm of what follows."""
+        """A section heading; it starts a new page when less than 30 mm is left on this one."""
         self._keep(text)
         self.flow.append(CondPageBreak(30 * mm))
         self.flow.append(para(text, "heading"))
@@ -219,7 +219,11 @@ class Story:
         self.flow.append(flowable)
 
     def keep(self, *texts: str) -> None:
-        """Count `texts` in the paper's digest without printing them here (a flowable drawn elsewhere prints them)."""
+        """Count `texts` in the paper's digest without laying anything out: the text of a flowable given to `add`.
+
+        Raises:
+            UnprintableText: a character no font can draw, before anything is laid out.
+        """
         self._keep(*texts)
 
     def recipient_note(self, suffix: str = "") -> None:

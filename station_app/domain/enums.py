@@ -136,9 +136,10 @@ INSURANCE_LABELS: dict[InsuranceType, str] = {
 class Track(StrEnum):
     """How a matter is handled after intake (四(一), 四(二), 四(五)).
 
-    `not_accepted` (not ours, the payer is told where to go), `refer` (one department's duty),
-    `joint` (一般事项, two or more departments), `major` (重大疑难, the leading group) and
-    `submit_city` (职责不清, the report slip to the city).
+    `not_accepted` (不予受理: already in arbitration, litigation or reconsideration), `refer`
+    (one department's duty: the payer is told where to go), `joint` (一般事项, two or more
+    departments), `major` (重大疑难, the leading group) and `submit_city` (职责不清, the report
+    slip to the city).
     """
 
     NOT_ACCEPTED = "not_accepted"
@@ -260,7 +261,7 @@ class Status(StrEnum):
 
     @property
     def is_open(self) -> bool:
-        """Whether the case still needs work (not archived, refused, closed on the spot and the like)."""
+        """Whether the case is still open: not archived, not accepted, withdrawn or transferred as a clue."""
         return self not in CLOSED_STATUSES
 
 

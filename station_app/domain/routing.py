@@ -13,7 +13,7 @@ class RoutingDecision:
 
     Attributes:
         track: the handling track.
-        lead: the leading department; None for `not_accepted` and `submit_city`.
+        lead: the leading department; None for `not_accepted`.
         co: the co-handling departments, sorted by code.
         reasons: human-readable Chinese reasons, in the order the engine applied them.
     """

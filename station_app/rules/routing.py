@@ -55,7 +55,7 @@ class RoutingSettings:
     """The routing thresholds a station may set.
 
     Attributes:
-        cutoff: the 统模式 reform date (三(二)2): periods from it on are 税务's, before it 人社's or 医保's.
+        cutoff: the 统模式 reform date (三(二)2) that splits disputed periods into pre and post.
         group_threshold: people affected from which the table's `group_size` track applies
             (重大疑难 in the bundled table, 四(二)2).
         amount_threshold: yuan in dispute from which the table's `amount_claimed` track applies.

@@ -41,8 +41,8 @@ class CategoryRule:
     """How one dispute category (三(三)1-9) is routed.
 
     Attributes:
-        post: the rule for months from the cutoff on (三(二)2, 税务).
-        pre: the rule for months before it (三(二)3, 4).
+        post: the rule for disputed months from the 统模式 reform date on (三(二)2).
+        pre: the rule for disputed months before it.
         track: a fixed track, or None when the number of departments decides.
         variants: `(flag, rule)` pairs; when the flag is set the category is routed by that rule.
     """
