@@ -261,7 +261,7 @@ class ExtensionGranted(CasePayload):
     """`extension_granted`: a head extended a deadline by `days` working days, with the reason.
 
     `dept` names the department whose deadline moves and `due_date` its new deadline; with
-    `term` True (and no `dept`) the major case's term itself was extended (四(二)2).
+    `term` True the major case's term itself was extended (四(二)2).
     """
 
     days: int
@@ -370,7 +370,7 @@ class DepartmentHandled(CasePayload):
 @event_type("payer_confirmed")
 @dataclass(frozen=True)
 class PayerConfirmed(CasePayload):
-    """`payer_confirmed`: the payer accepts the outcome (四(三)), with their satisfaction."""
+    """`payer_confirmed`: a callback found a `refer` matter handled by its department, with the payer's satisfaction."""
 
     satisfaction: str
     text: str
@@ -529,8 +529,9 @@ class PersonalDataRevealed(Payload):
 class PaperPrinted(Payload):
     """`paper_printed`: a paper printed or saved, with its number, kind and digest.
 
-    `reprint` counts reprints (补打); `sections`, `pages` and `period` describe a report;
-    `recipient` is an internal paper's receiver and `approval` the disclosure approval it rests on.
+    `reprint` counts reprints (补打); `sections` holds the digest of each section (what a QR code
+    signs), `pages` the page count, `period` a report's month; `recipient` is an internal
+    paper's receiver and `approval` the disclosure approval it rests on.
     """
 
     SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.STORE, Scope.CASE)
@@ -727,7 +728,7 @@ class RecoveryAnswered(Payload):
 @event_type("station_provisioned")
 @dataclass(frozen=True)
 class StationProvisioned(Payload):
-    """`station_provisioned`: the city prepared a station's package (code, name, town code)."""
+    """`station_provisioned`: the city wrote a station's provisioning file (code, name, town code)."""
 
     station_code: str
     station_name: str
