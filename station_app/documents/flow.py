@@ -158,8 +158,9 @@ QR_QUIET = 2  # modules of white drawn around the code; the page around it is wh
 class QrCode(Flowable):  # type: ignore[misc]
     """A QR code drawn as vector squares (crisp on any printer), with a caption under it.
 
-    Error correction L and a fixed module size: the code grows with its payload instead of
-    shrinking its modules below what a 150 dpi scan resolves.
+    Built from the `payload` text and the `caption`. Error correction L and a fixed module size:
+    the code grows with its payload instead of shrinking its modules below what a 150 dpi scan
+    resolves.
     """
 
     def __init__(self, payload: str, caption: str = "扫码核验") -> None:

@@ -63,9 +63,10 @@ class CreateUpload(BaseModel):
 class BodyLimit:
     """ASGI middleware: refuse a body by its declared length before reading a byte of it.
 
-    PATCH bodies may be `max_chunk`, a keyring `max_keyring_body`, any other POST or PUT
-    `max_small_body`; GET, HEAD and DELETE carry none. A body without `Content-Length` (chunked)
-    is refused with 411: the limit must be known before reading.
+    Wraps the ASGI `app`; the limits come from `settings`. PATCH bodies may be `max_chunk`, a
+    keyring `max_keyring_body`, any other POST or PUT `max_small_body`; GET, HEAD and DELETE
+    carry none. A body without `Content-Length` (chunked) is refused with 411: the limit must be
+    known before reading.
     """
 
     def __init__(self, app: ASGIApp, settings: RelaySettings) -> None:
