@@ -1,5 +1,8 @@
-"""`station-app backup --to DIR` and `station-app restore FILE [--yes]`. Registered through
-`station_app.cli.EXTRA_COMMANDS`; the work is in `services/backup_service.py`."""
+"""`station-app backup --to DIR` and `station-app restore FILE [--yes]`.
+
+Registered through `station_app.cli.EXTRA_COMMANDS`; the work is in
+`services/backup_service.py`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,14 @@ from station_app.cli import EXIT_OK, CliError, _data_dir, _out, _session, read_p
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    """`station-app backup --to DIR`: write an encrypted backup into the existing folder `DIR`.
+
+    Prints the backup's JSON summary; exit 0.
+
+    Raises:
+        ValidationError: `DIR` is not an existing folder (checked before a password is asked;
+            the folder is never created).
+    """
     from station_app.errors import ValidationError
     from station_app.services.backup_service import backup
 
@@ -42,6 +53,15 @@ def _confirmed(data_dir: Path) -> bool:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    """`station-app restore FILE [--yes]`: replace the station's data by the backup `FILE`.
+
+    The current data is moved aside, never deleted. Without `--yes` the user confirms first.
+    Asks for the password of an admin recorded in the backup; prints the result as JSON; exit 0.
+
+    Raises:
+        ValidationError: `FILE` does not exist.
+        CliError: the user did not confirm (the data is unchanged).
+    """
     from station_app.errors import ValidationError
     from station_app.services.backup_service import restore
 
@@ -60,6 +80,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    """Add the `backup` and `restore` commands to the subparsers `sub` (an argparse subparsers action)."""
     p = sub.add_parser("backup", help="备份数据(加密,可在使用中进行)")
     p.add_argument("--to", required=True, help="备份文件夹(须已存在)")
     p.set_defaults(func=cmd_backup)

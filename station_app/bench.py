@@ -57,8 +57,11 @@ def _intakes(seed: int, count: int) -> list[dict[str, Any]]:
 
 
 def _queries(items: list[dict[str, Any]], count: int, seed: int) -> list[str]:
-    """A mix of what a worker types: 2-char names, initials, ID and phone parts, employers, text,
-    two characters out of a text or an employer's name."""
+    """`count` search texts, a mix of what a worker types, drawn from `items` with `seed`.
+
+    2-character names, initials, ID and phone parts, employers, free text, and two characters
+    out of a text or an employer's name.
+    """
     from station_app.store.search_index import initials
 
     rng = random.Random(seed)
@@ -94,8 +97,10 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def _time_work(enc: Session, plain: Session, fresh: list[dict[str, Any]], queries: list[str]) -> dict[str, list[float]]:
-    """The same intakes and searches on both stores, interleaved so that other load on the
-    machine falls on both alike."""
+    """Time the same intakes and searches on both stores; milliseconds per operation, by figure.
+
+    Interleaved, so that other load on the machine falls on both stores alike.
+    """
     out: dict[str, list[float]] = {"intake": [], "search": [], "plain_intake": [], "plain_search": []}
     for data in fresh:
         out["intake"].append(_timed(lambda d=data: intake(enc, d)))  # type: ignore[misc]
@@ -113,8 +118,11 @@ def run_bench(
     progress: Callable[[str], None] | None = None,
     gui: bool = True,
 ) -> dict[str, Any]:
-    """The figures of DESIGN.md's performance section (milliseconds, seconds, ratios) on
-    `cases` synthetic cases; `gui` also runs the sources in `EXTRA_FIGURES`."""
+    """Measure the figures of DESIGN.md's performance section on `cases` synthetic cases.
+
+    Figures are milliseconds, seconds and ratios, keyed by name; `gui` also runs the sources in
+    `EXTRA_FIGURES`. `progress` receives one Chinese line per phase.
+    """
     say = progress or (lambda _msg: None)
     own_dir = workdir is None
     root = Path(tempfile.mkdtemp(prefix="station-bench-")) if workdir is None else workdir
@@ -213,8 +221,11 @@ def relay_stations(cases: int) -> int:
 
 
 def _child_figures(args: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run `python -m ARGS...` and read the JSON object on its last line of output; {} when the
-    child fails, times out or prints no JSON (a figure is then absent, never made up)."""
+    """Run `python -m ARGS...` and read the JSON object on its last line of output.
+
+    Gives {} when the child fails, runs over `timeout` seconds or prints no JSON: a figure is
+    then absent, never made up.
+    """
     try:
         proc = subprocess.run(
             [sys.executable, "-m", *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
@@ -231,22 +242,30 @@ def _child_figures(args: list[str], timeout: float, env: dict[str, str] | None =
 
 
 def bundle_cases(cases: int) -> int:
-    """Cases in the bundle figure: DESIGN's 10,000 (about 60,000 events) at full size, fewer for a
-    small run."""
+    """How many cases the bundle figure uses for a run of `cases` cases.
+
+    DESIGN's 10,000 (about 60,000 events) at full size, fewer for a small run.
+    """
     return 10_000 if cases >= 100_000 else max(50, min(10_000, cases // 10))
 
 
 def _bundle_figures(cases: int, say: Callable[[str], None]) -> dict[str, Any]:
-    """`bundle_export_s`, `bundle_import_s`, `bundle_bytes`: a station's backlog of `cases` cases
-    through the whole sync path to the city, measured by the sync package in its own process."""
+    """`bundle_export_s`, `bundle_import_s` and `bundle_bytes` for a backlog of `cases` cases.
+
+    The backlog goes through the whole sync path to the city, measured by the sync package in
+    its own process.
+    """
     say(f"计时:同步包导出与导入({cases} 件案件)…")
     figures = _child_figures(["sync.exchange_bench", str(cases)], timeout=3600)
     return {k: v for k, v in figures.items() if k.startswith("bundle_")}
 
 
 def _relay_figures(stations: int, say: Callable[[str], None]) -> dict[str, Any]:
-    """`relay_p95_ms` and its parts, measured by the sync package's relay load test in its own
-    process (loopback only; SQLite, and PostgreSQL when its server binaries are installed)."""
+    """`relay_p95_ms` and its parts for `stations` stations, from the relay's load test.
+
+    Measured by the sync package in its own process (loopback only; SQLite, and PostgreSQL when
+    its server binaries are installed).
+    """
     say(f"计时:同步中转({stations} 个模拟调解站)…")
     figures = _child_figures(["sync.relay.bench", str(stations)], timeout=1800)
     return {k: v for k, v in figures.items() if k.startswith("relay_")}

@@ -68,15 +68,19 @@ _EXTRA: list[CityFigures] = []
 
 
 def register_city_figures(measure: CityFigures) -> None:
-    """Have `run_city_bench` call `measure(session)` on a throwaway copy of the built city store
-    (an admin session of it, unlocked) after its own figures; the dict it returns is merged into
-    the result. For what changes the store, such as importing a 10,000-case bundle."""
+    """Have `run_city_bench` also call `measure(session)` on a throwaway copy of the city store.
+
+    The session is an admin's, unlocked; the dict `measure` returns is merged into the result.
+    For what changes the store, such as importing a 10,000-case bundle.
+    """
     _EXTRA.append(measure)
 
 
 def city_cache_dir(cases: int) -> Path:
-    """Where the built city store of `cases` cases is kept: keyed by `cases` and the schema
-    version, so that a new migration builds a new store."""
+    """Where the built city store of `cases` cases is kept.
+
+    Keyed by `cases` and the schema version, so that a new migration builds a new store.
+    """
     return Path(user_cache_dir(APP_NAME, APP_AUTHOR)) / f"bench-city-{cases}-v{LATEST}"
 
 
@@ -91,10 +95,12 @@ class CityStore:
 
     @property
     def encrypted(self) -> Path:
+        """The SQLCipher data folder of the built store."""
         return self.folder / "encrypted"
 
     @property
     def plain(self) -> Path:
+        """The plain SQLite copy, for the encryption's cost."""
         return self.folder / "plain"
 
 
@@ -108,7 +114,8 @@ def _load_cases(session: Session, cases: int, say: Callable[[str], None]) -> Non
     POOL intakes go through validation and routing; each case takes one of them with its own
     person (name, ID number, phone, or the employer's contact and phone) and its own time
     received, so names, numbers and dates are as varied as in a city's years of cases while
-    a million cases do not each pay for the validator."""
+    a million cases do not each pay for the validator.
+    """
     rng = random.Random(11)
     settings = session.routing_settings()
     routing_days = session.deadline_settings().routing_days
@@ -182,10 +189,14 @@ def _export_plain(session: Session, target: Path) -> None:
 def build_city_store(
     cases: int, folder: Path | None = None, progress: Callable[[str], None] | None = None
 ) -> CityStore:
-    """The city store of `cases` cases in `folder` (default `city_cache_dir(cases)`): the one
-    built before when its `built.json` is there, else built now (the folder emptied first).
+    """The city store of `cases` cases in `folder` (default `city_cache_dir(cases)`).
 
-    Raises StationError when the folder cannot be written."""
+    The one built before is reused when its `built.json` is there; otherwise the folder is
+    emptied and the store built now. `progress` receives one Chinese line per phase.
+
+    Raises:
+        StationError: the folder cannot be written.
+    """
     say = progress or (lambda _msg: None)
     folder = folder or city_cache_dir(cases)
     marker = folder / BUILT
@@ -223,8 +234,11 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def open_list(session: Session, query: CaseQuery) -> tuple[int, int]:
-    """What the desk does to open the case list: its first page and the total of `query`.
-    Returns (rows on the first page, total)."""
+    """Do what the desk does to open the case list: its first page and the total of `query`.
+
+    Returns:
+        `(rows on the first page, total)`.
+    """
     rows = list_cases(session, query, 0, LIST_PAGE)
     total = len(rows) if len(rows) < LIST_PAGE else count_cases(session, query)
     return len(rows), total
@@ -251,7 +265,10 @@ def run_city_bench(
     cases: int, folder: Path | None = None, progress: Callable[[str], None] | None = None, gui: bool = False
 ) -> dict[str, Any]:
     """Build (or reuse) the city store of `cases` cases and measure it; see the module text.
-    With `gui`, also `gui_list_open_ms`: the desk's case list opened on it in a fresh process."""
+
+    Figures are milliseconds and seconds keyed by name. With `gui`, also `gui_list_open_ms`:
+    the desk's case list opened on it in a fresh process.
+    """
     say = progress or (lambda _msg: None)
     store = build_city_store(cases, folder, say)
     station = STATIONS[len(STATIONS) // 2]

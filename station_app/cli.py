@@ -44,16 +44,24 @@ def _read_stdin_bytes() -> bytes:
 
 
 def _read_stdin_json() -> Any:
-    """stdin as JSON, refused (exit 2, field named) when it is not UTF-8, too deep, not
-    finite or carries control characters: see `safe_input.load_json`."""
+    """Standard input as JSON, through `safe_input.load_json`.
+
+    Raises:
+        ValidationError: exit 2 with the field named, when it is not UTF-8, too deep, not finite
+            or carries control characters.
+    """
     from station_app.domain.safe_input import load_json
 
     return load_json(_read_stdin_bytes())
 
 
 def _read_file(path: str, field: str = "file", *, max_bytes: int = 8 * 1024 * 1024) -> str:
-    """A text file named on the command line: refused (exit 2 on `field`) when it is missing,
-    unreadable, too large or not UTF-8 text. The path is not repeated (it may name a person)."""
+    """The text of a file named on the command line, at most `max_bytes` bytes of UTF-8.
+
+    Raises:
+        ValidationError: on `field` (exit 2) when it is missing, unreadable, too large or not
+            UTF-8 text. The path is not repeated (it may name a person).
+    """
     from station_app.domain.safe_input import decode_text
 
     try:
@@ -124,6 +132,14 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    """`station-app init`: create the station's encrypted store and its first admin.
+
+    Takes the station code (12 digits), its name, its town code and the admin's name; asks for
+    the admin's password twice. Prints the station as JSON; exit 0.
+
+    Raises:
+        ValidationError: a field missing or malformed (exit 2).
+    """
     from station_app.services.station_service import check_station, init_station
 
     missing = [k for k in ("station_code", "station_name", "town_code", "admin") if getattr(args, k, None) is None]
@@ -147,8 +163,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    """With `--data-dir`: the station's settings, jurisdiction and calendar (after login);
-    otherwise the defaults. Prints the decision, plus `warnings` when there are any."""
+    """`station-app route`: read an intake as JSON on stdin and print its routing decision.
+
+    With `--data-dir`: the station's settings, jurisdiction and calendar (after login);
+    otherwise the defaults. Prints the decision, plus `warnings` when there are any.
+    """
     from station_app.domain.validation import IntakeRules, intake_warnings, parse_intake
     from station_app.rules.routing import route
 
@@ -174,6 +193,14 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def cmd_case_add(args: argparse.Namespace) -> int:
+    """`station-app case add`: register the intake read as JSON on stdin; prints the new case.
+
+    The input is checked before a password is asked, and again against the station's towns.
+
+    Raises:
+        ValidationError: the intake is refused (exit 2).
+        CliError: the store is a city's, which takes no intake (exit 1).
+    """
     from station_app.domain.validation import IntakeRules, parse_intake
     from station_app.services.case_service import intake
     from station_app.store.keystore import Keystore
@@ -193,6 +220,13 @@ def cmd_case_add(args: argparse.Namespace) -> int:
 
 
 def cmd_case_list(args: argparse.Namespace) -> int:
+    """`station-app case list`: one line per case (number, status, track, due day), or JSON.
+
+    Filters: `--search`, `--status`, `--overdue`, `--station`; at most `--limit` rows (0-100000).
+
+    Raises:
+        ValidationError: an unknown status or a limit out of range (exit 2).
+    """
     from station_app.domain.enums import Status
     from station_app.services.query_service import CaseQuery, list_cases
     from station_app.services.reveal_service import list_json
@@ -219,6 +253,15 @@ def cmd_case_list(args: argparse.Namespace) -> int:
 
 
 def cmd_case_show(args: argparse.Namespace) -> int:
+    """`station-app case show CASE_NO`: the case's status, track, lead and routing reasons.
+
+    `--json` prints the case as JSON with identifiers masked; `--reveal` unmasked (recorded as
+    a reveal).
+
+    Raises:
+        NotFound: no such case.
+        PermissionDenied: `--reveal` by a role that may not.
+    """
     from station_app.services.query_service import get_case
     from station_app.services.reveal_service import case_json
 
@@ -238,6 +281,14 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 
 
 def cmd_case_act(args: argparse.Namespace) -> int:
+    """`station-app case act CASE_NO ACTION`: take a lifecycle action with its data as JSON on stdin.
+
+    Prints the case's number, new status and due day. With `--form`, prints the action's form
+    instead (`_print_action_form`).
+
+    Raises:
+        ValidationError: the input is not a JSON object, or the action refuses it (exit 2).
+    """
     from station_app.services.case_service import perform
 
     if args.form:
@@ -257,8 +308,10 @@ def cmd_case_act(args: argparse.Namespace) -> int:
 
 
 def _print_action_form(args: argparse.Namespace) -> int:
-    """`case act CASE ACTION --form`: the inputs the action asks for on this case, as the desk's
-    dialog draws them (`{"case_no", "action", "label", "fields": [...]}`)."""
+    """`case act CASE ACTION --form`: the inputs the action asks for on this case.
+
+    Printed as the desk's dialog draws them: `{"case_no", "action", "label", "fields": [...]}`.
+    """
     from station_app.domain.lifecycle import ACTIONS
     from station_app.services.action_forms import action_form
     from station_app.services.query_service import get_case
@@ -284,6 +337,12 @@ def _print_action_form(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """`station-app audit verify`: check the event log's hash chains, the accounts and the database pages.
+
+    Prints `{"ok": true, "events", "integrity"}` and exits 0 when all hold; otherwise exit 1 with
+    what broke (`bad_seq`, `bad_uuid`, `reason`, the broken chains, the accounts' problems), and
+    a line on stderr for a damaged page or a bad account.
+    """
     from sqlalchemy.exc import DBAPIError
 
     from station_app.services.audit_service import accounts, integrity, verify
@@ -335,6 +394,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_rebuild(args: argparse.Namespace) -> int:
+    """`station-app audit rebuild`: rebuild the projections from the event log and compare.
+
+    Prints the comparison; exit 0 when the rebuilt tables are identical, 1 otherwise.
+    """
     from station_app.services.audit_service import rebuild_projections
 
     session = _session(args)
@@ -347,6 +410,14 @@ def cmd_audit_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_accept_rollback(args: argparse.Namespace) -> int:
+    """`station-app audit accept-rollback --reason TEXT`: an admin accepts the store as it is.
+
+    For when the anchor refuses to open a store older than the last one seen and no newer copy
+    can be found. Prints the anchored and found sequence numbers; exit 0.
+
+    Raises:
+        CliError: no `--user` given.
+    """
     from station_app.paths import setup_logging
     from station_app.services.recovery_service import accept_rollback
 
@@ -362,6 +433,14 @@ def cmd_audit_accept_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar_add(args: argparse.Namespace) -> int:
+    """`station-app calendar add-working-days DATE DAYS`: print the day `DAYS` working days after `DATE`.
+
+    With `--data-dir`, the station's imported calendar; otherwise the bundled one. A note on
+    stderr when a year counted has no holiday schedule (Mon-Fri less festivals estimated).
+
+    Raises:
+        ValidationError: `DATE` not YYYY-MM-DD, or `DAYS` outside 0-3650 (exit 2).
+    """
     from station_app.rules.calendar import load_default_calendar
 
     try:
@@ -386,6 +465,7 @@ def cmd_calendar_add(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar_import(args: argparse.Namespace) -> int:
+    """`station-app calendar import FILE`: import a holiday schedule (JSON or CSV) into the station."""
     from station_app.services.calendar_service import import_schedule
 
     text_ = _read_file(args.file)
@@ -398,6 +478,12 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
+    """`station-app users add NAME --role ROLE`: add an account; asks for its password twice.
+
+    Raises:
+        ValidationError: a bad name or an unknown role (exit 2).
+        CliError: a coordinator on a station's store, which only a city may have (exit 1).
+    """
     from station_app.services.user_service import add_user, check_user_name
     from station_app.store.keystore import Keystore
     from station_app.store.station_store import keys_path
@@ -425,6 +511,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 
 def cmd_users_passwd(args: argparse.Namespace) -> int:
+    """`station-app users passwd NAME`: set a new password (asked twice) for the account `NAME`."""
     from station_app.services.user_service import change_password
 
     session = _session(args)
@@ -438,6 +525,7 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_users_unlock(args: argparse.Namespace) -> int:
+    """`station-app users unlock NAME`: lift the lockout after too many wrong passwords."""
     from station_app.services.user_service import unlock_user
 
     session = _session(args)
@@ -450,6 +538,7 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
 
 
 def cmd_users_disable(args: argparse.Namespace) -> int:
+    """`station-app users disable|enable NAME`: stop or allow the account's logins; prints `active`."""
     from station_app.services.user_service import disable_user, enable_user
 
     session = _session(args)
@@ -462,6 +551,10 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """`station-app keys rotate`: re-encrypt the store under a new key; prints the accounts re-wrapped.
+
+    Every other program must have closed the station first.
+    """
     from station_app.services.key_service import rotate_store_key
 
     session = _session(args)
@@ -474,6 +567,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
+    """`station-app users list`: every account with its role, whether active, and any lockout end."""
     from station_app.services.user_service import list_users
 
     session = _session(args)
@@ -486,6 +580,10 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    """`station-app bench`: run the performance benchmark and print its figures.
+
+    `--profile city` measures the city console's store instead; progress goes to stderr.
+    """
     from station_app.bench import run_bench
 
     progress = (lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None
@@ -516,8 +614,10 @@ def _field(option: str) -> str:
 
 
 def usage_fields(message: str) -> dict[str, str]:
-    """The refused fields of an argparse error, in Chinese, without echoing the values typed
-    (a stray argument may be an ID number)."""
+    """The refused fields of an argparse error, in Chinese, as `{field: reason}`.
+
+    The values typed are never echoed (a stray argument may be an ID number).
+    """
     if m := re.match(r"argument ([^:]+): invalid (\w+) value", message):
         kind = m.group(2)
         return {_field(m.group(1).split("/")[-1]): "应为整数" if kind == "int" else "取值无效"}
@@ -537,12 +637,14 @@ class ContractParser(argparse.ArgumentParser):
     """Usage errors are refused input too: exit 2 with the JSON error naming the field."""
 
     def error(self, message: str) -> NoReturn:
+        """Print the usage and the refused fields as JSON, then exit 2 (refused input)."""
         self.print_usage(sys.stderr)
         _out({"error": "输入有误", "fields": usage_fields(message)})
         raise SystemExit(EXIT_REFUSED)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `station-app` parser with the core's commands and those in `EXTRA_COMMANDS`."""
     parser = ContractParser(prog="station-app", description="社保费争议调解站 受理与流转")
     parser.add_argument("--version", action="version", version=f"station-app {__version__}")
     parser.add_argument("--data-dir", help="数据目录(默认:系统用户数据目录)")
@@ -656,9 +758,12 @@ def _load_extras() -> None:
 
 
 def installed_main() -> Callable[[], int]:
-    """The installed app's `station-app` entry (the launcher, which adds the commands of the
-    packages above the core) so that `python -m station_app` runs the whole app; this module's
-    `main` when the installed entry is this module or cannot be loaded."""
+    """The `station-app` entry point to run for `python -m station_app`.
+
+    The installed app's entry (the launcher, which adds the commands of the packages above the
+    core), so that `python -m station_app` runs the whole app; this module's `main` when the
+    installed entry is this module or cannot be loaded.
+    """
     from importlib.metadata import entry_points
 
     for entry in entry_points(group="console_scripts", name="station-app"):  # the first install on the path
@@ -672,10 +777,12 @@ def installed_main() -> Callable[[], int]:
 
 
 def _early_logging(argv: Sequence[str] | None) -> None:
-    """Before anything can fail: log to the data folder's log when the folder exists (a
-    mistyped --data-dir is never created), to nowhere otherwise (never to stderr); make
-    stdout and stderr unable to fail on a character; route uncaught errors of any thread to
-    the log with a one-line message."""
+    """Set up what must hold before anything can fail.
+
+    Log to the data folder's log when the folder exists (a mistyped --data-dir is never
+    created), to nowhere otherwise (never to stderr); make stdout and stderr unable to fail on a
+    character; route uncaught errors of any thread to the log with a one-line message.
+    """
     from station_app.paths import setup_logging
 
     logging.getLogger("station_app").addHandler(logging.NullHandler())  # never Python's last resort
@@ -708,8 +815,11 @@ def _early_logging(argv: Sequence[str] | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command (DESIGN.md "Command line"): exit 0 done, 2 refused input (JSON error on
-    stdout), 1 anything else with one line on stderr; never a stack trace on stderr."""
+    """Run one command (DESIGN.md "Command line") and give its exit code.
+
+    Exit 0 done, 2 refused input (JSON error on stdout), 1 anything else with one line on
+    stderr; never a stack trace on stderr.
+    """
     args: argparse.Namespace | None = None
     try:
         from station_app.paths import private_umask

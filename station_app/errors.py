@@ -8,7 +8,10 @@ class StationError(Exception):
 
 
 class ValidationError(StationError):
-    """Refused input: `fields` maps each offending field (dotted path) to why."""
+    """Refused input: `fields` maps each offending field (dotted path) to why.
+
+    Built from `fields` and an optional overall `message` (default 输入有误).
+    """
 
     def __init__(self, fields: dict[str, str], message: str = "输入有误") -> None:
         super().__init__(message)
@@ -16,6 +19,7 @@ class ValidationError(StationError):
         self.message = message
 
     def to_json(self) -> dict[str, object]:
+        """The refusal as `{"error": message, "fields": {dotted path: reason}}`, as the CLI prints it."""
         return {"error": self.message, "fields": self.fields}
 
 

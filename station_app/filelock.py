@@ -1,5 +1,8 @@
-"""An exclusive, non-blocking lock on an open file, the same on Windows and POSIX: what the key
-file, a sync round and a screenshot's scratch folder use to keep a second process out."""
+"""An exclusive, non-blocking lock on an open file, the same on Windows and POSIX.
+
+The key file, a sync round and a screenshot's scratch folder use it to keep a second
+process out.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ import sys
 
 
 def try_lock(fd: int) -> bool:
-    """Take the exclusive lock on the open file `fd` (byte 0 on Windows) if no other process
-    holds it; False when one does.
+    """Take the exclusive lock on the open file `fd` if no other process holds it.
+
+    On Windows the lock covers byte 0. Returns False when another process holds it.
 
     Raises:
         OSError: the lock cannot be taken for another reason than another holder.

@@ -1,7 +1,9 @@
-"""`station-app disclosure`, `station-app export cases`, `station-app settings contacts|confirm-contacts`
-and `station-app stats`: the confidentiality (五(三)) and accountability (五(四)) commands. Registered through
-`station_app.cli.EXTRA_COMMANDS`; no rules live here. Incidents are the `incident` case action
-(`station-app case act CASE_NO incident` with `{"kind", "dept", "text"}` on stdin).
+"""The confidentiality (五(三)) and accountability (五(四)) commands.
+
+`station-app disclosure`, `station-app export cases`, `station-app settings
+contacts|confirm-contacts` and `station-app stats`. Registered through
+`station_app.cli.EXTRA_COMMANDS`; no rules live here. Incidents are the `incident` case
+action (`station-app case act CASE_NO incident` with `{"kind", "dept", "text"}` on stdin).
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from station_app.errors import ValidationError
 
 
 def cmd_disclosure_approve(args: argparse.Namespace) -> int:
+    """`station-app disclosure approve --to DEPT --purpose TEXT [--case CASE_NO]`: a head's approval (五(三)).
+
+    Approves giving material with personal data to a body outside the station; without `--case`
+    the approval is for one export of the case list. Prints the approval as JSON.
+
+    Raises:
+        ValidationError: an unknown recipient code (checked before a password is asked).
+    """
     from station_app.services.disclosure_service import approve_disclosure, parse_recipient
 
     parse_recipient(args.to)  # refuse a bad code before asking for a password
@@ -28,6 +38,7 @@ def cmd_disclosure_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_disclosure_list(args: argparse.Namespace) -> int:
+    """`station-app disclosure list [--case CASE_NO]`: the disclosure approvals on record, as JSON."""
     from station_app.services.disclosure_service import list_approvals
 
     session = _session(args)
@@ -40,6 +51,16 @@ def cmd_disclosure_list(args: argparse.Namespace) -> int:
 
 
 def cmd_export_cases(args: argparse.Namespace) -> int:
+    """`station-app export cases --to DEPT --out FILE.xlsx`: the case list as an Excel file (五(三)).
+
+    `--to` is `station` (本站留存) or a department code; a department needs an unused case-list
+    approval by a head (五(三) 报批), which the export uses. Identifiers are masked unless
+    `--reveal`. Prints the recipient, the approval, the row count and the file.
+
+    Raises:
+        ValidationError: an unknown recipient or status, a file not ending in .xlsx, or a file
+            that cannot be written (exit 2).
+    """
     from station_app.services.disclosure_service import parse_recipient
     from station_app.services.export_service import export_case_list
     from station_app.services.query_service import CaseQuery
@@ -72,6 +93,7 @@ def cmd_export_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_settings_contacts(args: argparse.Namespace) -> int:
+    """`station-app settings contacts`: each department's contact and when it was last confirmed."""
     from station_app.services.settings_service import contacts_status
 
     session = _session(args)
@@ -84,6 +106,7 @@ def cmd_settings_contacts(args: argparse.Namespace) -> int:
 
 
 def cmd_settings_confirm_contacts(args: argparse.Namespace) -> int:
+    """`station-app settings confirm-contacts [--dept CODE...]`: record the contacts as checked today."""
     from station_app.services.settings_service import confirm_department_contacts
 
     session = _session(args)
@@ -96,8 +119,11 @@ def cmd_settings_confirm_contacts(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    """绩效考评 (五(四)) of the cases received in the period: per station, department (lead and co)
-    and worker, as JSON (`Performance.to_json`)."""
+    """`station-app stats --from DATE --to DATE`: 绩效考评 (五(四)) of the cases received in the period.
+
+    Per station, department (lead and co) and worker, as JSON (`Performance.to_json`); both
+    dates inclusive, by the day a case was received.
+    """
     from station_app.services.performance_service import compute_performance, parse_period
 
     first, last = parse_period(args.date_from, args.date_to)  # refused before the password
@@ -111,6 +137,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    """Add the `stats`, `disclosure`, `export` and `settings` commands to the subparsers `sub`."""
     p = sub.add_parser("stats", help="绩效考评统计(五(四)):按调解站、部门(牵头/协办)、工作人员")
     p.add_argument("--from", dest="date_from", required=True, help="开始日期 YYYY-MM-DD(按受理日期)")
     p.add_argument("--to", dest="date_to", required=True, help="结束日期 YYYY-MM-DD(含)")

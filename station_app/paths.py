@@ -1,6 +1,9 @@
-"""Where the station keeps its data and its log, and who may read them: the data folder and its
-subfolders are 0700 and every file in them 0600 (the umask at start, and explicit modes where
-files are made), so another account on a shared PC reads nothing, not even encrypted pages."""
+"""Where the station keeps its data and its log, and who may read them.
+
+The data folder and its subfolders are 0700 and every file in them 0600 (the umask at
+start, and explicit modes where files are made), so another account on a shared PC reads
+nothing, not even encrypted pages.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ APP_AUTHOR = "MoheCity"
 
 
 def default_data_dir() -> Path:
+    """The per-user data folder for this platform (platformdirs); it may not exist yet."""
     return Path(user_data_dir(APP_NAME, APP_AUTHOR))
 
 
@@ -23,8 +27,10 @@ PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
 def private_umask() -> None:
-    """From here on this process makes files 0600 and folders 0700 (POSIX; Windows keeps the
-    user profile's own access rules)."""
+    """From here on this process makes files 0600 and folders 0700.
+
+    POSIX only; on Windows the user profile's own access rules apply.
+    """
     if os.name == "posix":
         os.umask(0o077)
 
@@ -36,8 +42,10 @@ def make_private_dir(folder: Path, parents: bool = False) -> None:
 
 
 def restrict(path: Path) -> None:
-    """Set `path` to 0700 (a folder) or 0600 (a file) when it exists; a file system that keeps
-    no modes (FAT on a stick) is left as it is."""
+    """Set `path` to 0700 (a folder) or 0600 (a file) when it exists.
+
+    A file system that keeps no modes (FAT on a stick) is left as it is.
+    """
     if os.name != "posix":
         return
     try:
@@ -56,9 +64,11 @@ class _PrivateLog(logging.handlers.RotatingFileHandler):
 
 
 def setup_logging(data_dir: Path) -> None:
-    """A rotating log in the data folder's `logs` (0700, files 0600). A data folder that does
-    not exist is never made here (a mistyped --data-dir): the log goes nowhere then. Callers
-    never log personal data, only codes."""
+    """Send this process's log to a rotating file in the data folder's `logs` (0700, files 0600).
+
+    A data folder that does not exist is never made here (a mistyped --data-dir): the log goes
+    nowhere then. Callers never log personal data, only codes.
+    """
     folder = data_dir / "logs"
     try:
         if not data_dir.is_dir():

@@ -24,17 +24,24 @@ from station_app.synthetic import make_id, make_intake
 
 @dataclass(frozen=True)
 class CheckResult:
+    """The outcome of one self-check: its name, whether it passed, a line of detail and the milliseconds taken."""
+
     name: str
     ok: bool
     detail: str
     ms: float
 
     def line(self) -> str:
+        """The result as the user reads it: `[通过] name: detail (12 ms)`."""
         mark = "通过" if self.ok else "失败"
         return f"[{mark}] {self.name}: {self.detail} ({self.ms:.0f} ms)"
 
 
 def run_check(name: str, fn: Callable[[], str]) -> CheckResult:
+    """Run the check `fn` and time it; a check that raises is a failure, never an exception.
+
+    `fn` returns the line of detail shown when it passes.
+    """
     t0 = time.perf_counter()
     try:
         detail = fn()
@@ -54,11 +61,13 @@ class CoreChecks:
         self.case_no = ""
 
     def close(self) -> None:
+        """Close the store and delete the temporary folder."""
         if self.session is not None:
             self.session.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def store(self) -> str:
+        """Create an encrypted station store and check that it reads back."""
         from sqlalchemy import text
 
         from station_app.services.station_service import init_station
@@ -82,6 +91,11 @@ class CoreChecks:
         return f"SQLCipher {version},文件已加密"
 
     def routing(self) -> str:
+        """Route a category 4 matter that crosses the reform date (三(二)2): joint, tax leads, 人社 co.
+
+        Raises:
+            RuntimeError: the decision differs.
+        """
         data = make_intake(random.Random(7), category=4)
         data["periods"] = [{"from": "2023-10", "to": "2024-06"}]
         data["insurance_types"] = ["pension"]
@@ -98,6 +112,7 @@ class CoreChecks:
         return "类别4跨改革时点 → 联办,税务局牵头,人社局协办"
 
     def intake(self) -> str:
+        """Register a synthetic intake in the store made by `store`."""
         from station_app.services.case_service import intake
 
         assert self.session is not None
@@ -113,6 +128,11 @@ class CoreChecks:
         return f"案件 {result.case_no} 已登记,{result.routing.track.label}"
 
     def paper(self) -> str:
+        """Print the intake's receipt and check that it is a PDF with its font embedded.
+
+        Raises:
+            RuntimeError: the PDF is incomplete or carries no embedded font.
+        """
         from station_app.services.paper_service import print_paper
 
         assert self.session is not None
@@ -122,6 +142,11 @@ class CoreChecks:
         return f"受理回执 {result.paper_no},{len(result.pdf) // 1024} KB,字体已嵌入"
 
     def audit(self) -> str:
+        """Verify the event log's hash chain.
+
+        Raises:
+            RuntimeError: the chain is broken.
+        """
         from station_app.services.audit_service import verify
 
         assert self.session is not None

@@ -48,11 +48,13 @@ USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def id_check_char(first17: str) -> str:
+    """The GB 11643 check character (MOD 11-2) of the first 17 digits of an ID number."""
     total = sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS))
     return "10X98765432"[total % 11]
 
 
 def make_id(rng: random.Random, birth: date | None = None, region: str | None = None) -> str:
+    """A valid 18-digit ID number for a birth day and region code (random when not given)."""
     region = region or rng.choice(REGIONS)
     birth = birth or date(1955, 1, 1) + timedelta(days=rng.randrange(0, 365 * 48))
     body = f"{region}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
@@ -60,25 +62,30 @@ def make_id(rng: random.Random, birth: date | None = None, region: str | None = 
 
 
 def uscc_check_char(first17: str) -> str:
+    """The GB 32100 check character (MOD 31) of the first 17 characters of a USCC."""
     total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
 def make_uscc(rng: random.Random, prefix: str = "91") -> str:
+    """A valid 18-character unified social credit code with Mohe's region code and the given `prefix`."""
     body = prefix + "232723" + "".join(rng.choice(USCC_ALPHABET[:10] + "ABCDEFGHJK") for _ in range(9))
     return body + uscc_check_char(body)
 
 
 def make_phone(rng: random.Random) -> str:
+    """A random 11-digit mobile number."""
     return rng.choice(("139", "138", "137", "158", "186", "152", "135", "177")) + f"{rng.randrange(0, 10**8):08d}"
 
 
 def make_name(rng: random.Random) -> str:
+    """A random Chinese name: a surname and one or two given characters."""
     given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.55 else "")
     return rng.choice(SURNAMES) + given
 
 
 def make_employer(rng: random.Random) -> str:
+    """A random employer name in Mohe (漠河市...有限公司 and the like)."""
     return "漠河市" + rng.choice(EMPLOYER_WORDS) + rng.choice(EMPLOYER_KINDS)
 
 

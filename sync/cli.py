@@ -1,6 +1,8 @@
-"""The city and sync commands (DESIGN.md "Sync and city command line"), registered through
-`station_app.cli.EXTRA_COMMANDS`: `city init|provision|enroll|revoke|stations|keyring`,
-`sync identity|bind|export|import|status|conflicts|resolve`, and `init --provision`.
+"""The city and sync commands (DESIGN.md "Sync and city command line").
+
+Registered through `station_app.cli.EXTRA_COMMANDS`: `city
+init|provision|enroll|revoke|stations|keyring`, `sync
+identity|bind|export|import|status|conflicts|resolve`, and `init --provision`.
 
 `SYNC_COMMANDS` holds the `sync` sub-command group once the parser is built, so that other
 modules (the relay transport's `sync run`) add their commands to the same group.
@@ -53,6 +55,14 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_city_init(args: argparse.Namespace) -> int:
+    """`station-app city init`: make the city's store, its keys and its first admin.
+
+    Asks for the admin's password and the recovery key's passphrase (different from it), each
+    twice. Prints the city's code, name and fingerprint as JSON.
+
+    Raises:
+        ValidationError: a bad city code, name or admin name (exit 2).
+    """
     from station_app.services.user_service import check_user_name
     from sync.provisioning import check_city, init_city
 
@@ -94,6 +104,10 @@ def _run(args: argparse.Namespace, fn: Any, *params: Any) -> Any:
 
 
 def cmd_city_provision(args: argparse.Namespace) -> int:
+    """`station-app city provision`: write a station's provisioning file (city admin).
+
+    Prints the file, the station code and the city's fingerprint.
+    """
     from sync.provisioning import provision_station
 
     out = _run(args, provision_station, args.station_code, args.station_name, args.town_code, args.relay,
@@ -103,6 +117,11 @@ def cmd_city_provision(args: argparse.Namespace) -> int:
 
 
 def cmd_city_enroll(args: argparse.Namespace) -> int:
+    """`station-app city enroll FILE`: register a station's identity file (city admin).
+
+    The file is checked before a password is asked. Prints the station, its fingerprint and the
+    new keyring version.
+    """
     from sync.provisioning import enroll_station, read_identity
 
     read_identity(Path(args.file))  # a bad file is refused before the password
@@ -111,6 +130,11 @@ def cmd_city_enroll(args: argparse.Namespace) -> int:
 
 
 def cmd_city_revoke(args: argparse.Namespace) -> int:
+    """`station-app city revoke CODE --reason TEXT`: revoke a station's identity (city admin).
+
+    Raises:
+        ValidationError: no reason given (exit 2).
+    """
     from sync.provisioning import revoke_station
 
     if not (args.reason or "").strip():
@@ -120,6 +144,7 @@ def cmd_city_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_city_stations(args: argparse.Namespace) -> int:
+    """`station-app city stations`: one line per station (code, name, status, events held, fingerprint), or JSON."""
     from sync.provisioning import fingerprint_groups, list_stations
 
     rows = _run(args, list_stations)
@@ -134,6 +159,7 @@ def cmd_city_stations(args: argparse.Namespace) -> int:
 
 
 def cmd_city_keyring(args: argparse.Namespace) -> int:
+    """`station-app city keyring --out FILE`: write the current signed keyring, for the relay."""
     from sync.provisioning import write_keyring
 
     _out(_run(args, write_keyring, Path(args.out)))
@@ -141,6 +167,7 @@ def cmd_city_keyring(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_identity(args: argparse.Namespace) -> int:
+    """`station-app sync identity --out FILE`: write this station's public identity, for `city enroll`."""
     from sync.provisioning import write_identity
 
     _out(_run(args, write_identity, Path(args.out)))
@@ -148,6 +175,7 @@ def cmd_sync_identity(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_bind(args: argparse.Namespace) -> int:
+    """`station-app sync bind --provision FILE`: bind an existing station to its city with a provisioning file."""
     from sync.provisioning import bind_station, read_provision
 
     read_provision(Path(args.provision))
@@ -156,6 +184,10 @@ def cmd_sync_bind(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_export(args: argparse.Namespace) -> int:
+    """`station-app sync export --to DIR`: write every due bundle into `DIR`; prints what was written.
+
+    At the city, `--station` limits the export to one station.
+    """
     from sync.exchange import check_export_dir, export_due
 
     to = check_export_dir(args.to)
@@ -165,6 +197,11 @@ def cmd_sync_export(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_import(args: argparse.Namespace) -> int:
+    """`station-app sync import PATH`: import a bundle file, or every bundle in a folder.
+
+    Prints the import summary; a bundle refused whole gives exit 2 with its error class on the
+    field `bundle`.
+    """
     from sync.errors import BundleError
     from sync.exchange import check_import_path, import_path
 
@@ -179,6 +216,7 @@ def cmd_sync_import(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_status(args: argparse.Namespace) -> int:
+    """`station-app sync status`: per peer, events waiting, the last ack, pending events and conflicts."""
     from sync.exchange import sync_status
 
     status = _run(args, sync_status)
@@ -193,6 +231,7 @@ def cmd_sync_status(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_conflicts(args: argparse.Namespace) -> int:
+    """`station-app sync conflicts`: one line per conflict (case, fields, state), or JSON."""
     from sync.exchange import sync_conflicts
 
     rows = _run(args, sync_conflicts)
@@ -205,6 +244,7 @@ def cmd_sync_conflicts(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_resolve(args: argparse.Namespace) -> int:
+    """`station-app sync resolve CASE_NO --choose incoming|local`: settle a case's open conflicts."""
     from sync.exchange import resolve_conflict
 
     _out(_run(args, resolve_conflict, args.case_no, args.choose, args.reason))
@@ -212,6 +252,7 @@ def cmd_sync_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_sync_reconcile(args: argparse.Namespace) -> int:
+    """`sync reconcile STATION_CODE [--to DIR]`: send a station its own chains back (city)."""
     from sync.reconcile import write_restore
 
     to = Path(args.to) if args.to else None

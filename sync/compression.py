@@ -25,9 +25,13 @@ ZLIB_LEVEL = 1
 class Compressor(Protocol):
     """Streaming compressor: feed with `compress`, finish with `flush`."""
 
-    def compress(self, data: bytes, /) -> bytes: ...
+    def compress(self, data: bytes, /) -> bytes:
+        """Compressed output for `data` so far (possibly empty: the compressor may hold it)."""
+        ...
 
-    def flush(self) -> bytes: ...
+    def flush(self) -> bytes:
+        """The rest of the compressed output; the stream is complete after it."""
+        ...
 
 
 class _Identity:

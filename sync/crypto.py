@@ -1,13 +1,13 @@
-"""The key schedule, built only from `cryptography` primitives (SYNC.md §2.3 and §2.4).
+r"""The key schedule, built only from `cryptography` primitives (SYNC.md §2.3 and §2.4).
 
 - Stanza (age's X25519 recipient, with our own domain string): an ephemeral X25519 share,
   wrap key = HKDF-SHA256(X25519(eph, R), salt = eph || R, info = "msync/v1/X25519"),
   body = ChaCha20-Poly1305(wrap key, zero nonce, file key): exactly 48 bytes.
-- Payload key = HKDF-SHA256(file key, salt = 16-byte nonce, info = "msync/v1/payload\\0" ||
+- Payload key = HKDF-SHA256(file key, salt = 16-byte nonce, info = "msync/v1/payload\0" ||
   SHA-256(header bytes)): any change to the header, even one re-signed by a registered key,
   gives another key and the payload does not decrypt.
 - STREAM: chunk i is sealed with nonce = i as 11 bytes big-endian || 0x01 on the last chunk.
-- Signature: Ed25519 over "msync/v1/sig\\0" || SHA-512(everything before the trailer).
+- Signature: Ed25519 over "msync/v1/sig\0" || SHA-512(everything before the trailer).
 """
 
 from __future__ import annotations

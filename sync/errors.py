@@ -27,7 +27,10 @@ class ErrorClass(StrEnum):
 
 
 class BundleError(Exception):
-    """A bundle refused whole; `error_class` says why (one of `ErrorClass`)."""
+    """A bundle refused whole; `error_class` says why (one of `ErrorClass`).
+
+    Built from an optional `detail`, which the message adds after the class.
+    """
 
     error_class: ErrorClass = ErrorClass.MALFORMED
 

@@ -1,7 +1,8 @@
-"""Export and import of bundles between a station and the city (DESIGN.md "Sync and city
-command line": Names, Due, Import, Outputs; SYNC.md §2.6, §3.3-3.8; docs/sync.md).
+"""Export and import of bundles between a station and the city.
 
-Entry points (the command line, `sync run` and the 同步 screen use exactly these):
+DESIGN.md "Sync and city command line": Names, Due, Import, Outputs; SYNC.md §2.6,
+§3.3-3.8; docs/sync.md. Entry points (the command line, `sync run` and the 同步 screen use
+exactly these):
 - `export_due(session, to_dir, station=None, progress=None) -> ExportResult`
 - `import_path(session, path, progress=None) -> ImportSummary`
 - `sync_status(session) -> SyncStatus`
@@ -98,8 +99,11 @@ class ImportSummary:
     refused: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's dict: bundles, events, duplicates, already_imported, pending,
-        conflicts, skipped[{file, reason}], refused[{file, error}]."""
+        """The summary as `sync import` prints it.
+
+        Keys: bundles, events, duplicates, already_imported, pending, conflicts,
+        skipped[{file, reason}], refused[{file, error}].
+        """
         return {
             "bundles": self.bundles,
             "events": self.events,
@@ -231,15 +235,19 @@ def check_export_dir(value: str | os.PathLike[str]) -> Path:
 def export_due(
     session: Session, to_dir: Path, station: str | None = None, progress: Progress | None = None
 ) -> ExportResult:
-    """Write one bundle per peer with something due into `to_dir` (several when more than
-    20,000 events are due: each importable on its own). A station writes to its city; the city
-    to each enrolled, active station, or only `station`.
+    """Write one bundle per peer with something due into `to_dir`.
 
-    `progress(done, total)` counts events written (bundles for ack-only files).
+    Several bundles are written when more than 20,000 events are due, each importable on its
+    own. A station writes to its city; the city to each enrolled, active station, or only
+    `station`. `progress(done, total)` counts events written (bundles for ack-only files).
     Returns what was written; each bundle was read back and verified before it was recorded as
-    exported. Raises ValidationError (`to`: missing folder; `station`: unknown, or given at a
-    station), PermissionDenied (the city: not a coordinator), OSError when the folder cannot be
-    written (what was written before stays recorded; nothing after)."""
+    exported.
+
+    Raises:
+        ValidationError: `to` a missing folder; `station` unknown, or given at a station.
+        PermissionDenied: at the city, a role other than coordinator.
+        OSError: the folder cannot be written (what was written before stays recorded; nothing after).
+    """
     _require_sync(session)
     to_dir = check_export_dir(to_dir)
     with read(session.store.engine) as conn:
@@ -323,7 +331,8 @@ def write_one(
 def mark_uploaded(session: Session, bundle_id: str) -> None:
     """Record that the relay confirmed this bundle (已上传中转) and the peer's last upload time.
 
-    Raises NotFound for a bundle id this store did not write."""
+    Raises NotFound for a bundle id this store did not write.
+    """
     with write(session.store.engine) as conn:
         if sync_state.mark_sent_uploaded(conn, bundle_id, session.now_iso()) is None:
             raise NotFound("没有导出过该同步包")
@@ -360,7 +369,8 @@ def import_path(session: Session, path: Path, progress: Progress | None = None) 
     Raises ValidationError (`path` missing or unreadable); for a single file, the BundleError
     of its refusal (`wrong_recipient` when addressed to another store; `fork` when the sender's
     history disagrees with ours: nothing stored, the fork reported in `sync status`).
-    PermissionDenied at the city for a role other than coordinator or admin."""
+    PermissionDenied at the city for a role other than coordinator or admin.
+    """
     _require_sync(session)
     path = check_import_path(path)
     summary = ImportSummary()
@@ -569,9 +579,15 @@ def _report_fork(
 
 
 def sync_status(session: Session) -> SyncStatus:
-    """Per peer: events waiting (not acknowledged), last export, last upload, last ack of our
-    main chain to it (`{"through_seq", "at"}` or None), pending events and open conflicts that
-    concern it, and open forks. PermissionDenied at the city for a role other than coordinator."""
+    """The sync state of this store, per peer.
+
+    Events waiting (not acknowledged), last export, last upload, last ack of our main chain to
+    it (`{"through_seq", "at"}` or None), pending events and open conflicts that concern it, and
+    open forks.
+
+    Raises:
+        PermissionDenied: at the city, a role other than coordinator.
+    """
     _require_sync(session)
     out = []
     with read(session.store.engine) as conn:
@@ -604,8 +620,11 @@ def sync_status(session: Session) -> SyncStatus:
 
 
 def sync_conflicts(session: Session) -> list[dict[str, Any]]:
-    """`sync conflicts --json`: every conflict at this store with its case number, the fields
-    in question, both versions (origin, author, time, what each would set) and its state."""
+    """`sync conflicts --json`: every conflict at this store, with its case number.
+
+    Each gives the fields in question, both versions (origin, author, time, what each would set)
+    and its state.
+    """
     from station_app.services.conflict_service import conflicts
     from station_app.services.query_service import load_row
 
@@ -634,12 +653,17 @@ def sync_conflicts(session: Session) -> list[dict[str, Any]]:
 
 
 def resolve_conflict(session: Session, case_no: str, choose: str, reason: str | None) -> dict[str, Any]:
-    """`sync resolve CASE_NO --choose incoming|local`: settle the case's open conflicts keeping
-    the version from the other store (`incoming`) or this store's (`local`), by a head or a
+    """`sync resolve CASE_NO --choose incoming|local`: settle the case's open conflicts.
+
+    Keeps the version from the other store (`incoming`) or this store's (`local`); by a head or a
     coordinator. Returns `{"case_no", "chosen", "event", "resolved"}`.
 
-    Raises ValidationError (`choose`), NotFound, InvalidTransition (no open conflict),
-    PermissionDenied (conflict_service.resolve)."""
+    Raises:
+        ValidationError: `choose` not incoming or local.
+        NotFound: no such case.
+        InvalidTransition: no open conflict on the case.
+        PermissionDenied: a role that may not resolve (conflict_service.resolve).
+    """
     from station_app.services.conflict_service import conflicts, resolve
 
     if choose not in ("incoming", "local"):

@@ -1,7 +1,8 @@
-"""The bundle figures of `station-app bench` through the full path (DESIGN.md "Performance
-budgets"): a station store with N synthetic cases of six events each, exported to the city
-(store read, encode, compress, encrypt, sign, file, read back, verify) and imported there
-(copy, verify, decrypt, chain checks, projection, one transaction per bundle).
+"""The bundle figures of `station-app bench` through the full path (DESIGN.md "Performance budgets").
+
+A station store with N synthetic cases of six events each, exported to the city (store read,
+encode, compress, encrypt, sign, file, read back, verify) and imported there (copy, verify,
+decrypt, chain checks, projection, one transaction per bundle).
 
 `python -m sync.exchange_bench N` prints one JSON line: `bundle_export_s`, `bundle_import_s`,
 `bundle_bytes` (all bundles of the export), `bundle_events`, `bundle_files`, `bundle_cases`.
@@ -85,6 +86,7 @@ def bundle_figures(cases: int, root: Path) -> dict[str, Any]:
 
 
 def main() -> None:
+    """Measure the bundle figures for N cases (the first argument, default 10,000) and print them as one JSON line."""
     cases = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     root = Path(tempfile.mkdtemp(prefix="bundle-bench-"))
     try:

@@ -1,4 +1,4 @@
-"""The city-signed keyring document: every public key the city vouches for (SYNC.md §2.7).
+r"""The city-signed keyring document: every public key the city vouches for (SYNC.md §2.7).
 
 JSON form (UTF-8, canonical: sorted keys, no spaces)::
 
@@ -9,7 +9,7 @@ JSON form (UTF-8, canonical: sorted keys, no spaces)::
                "reason": str | null}, ...],
      "signature": "<128 hex>"}
 
-`signature` is the city root key's Ed25519 signature over "msync/v1/keyring\\0" || the canonical
+`signature` is the city root key's Ed25519 signature over "msync/v1/keyring\0" || the canonical
 JSON of every other field. The root key itself never appears in `keys`: a holder pins the root of
 the first keyring it trusts (a provisioning file, the relay's `--keyring`) and accepts an update
 only when that root signed it and its `version` is higher (`check_update`). A `signing` key signs

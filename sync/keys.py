@@ -30,7 +30,7 @@ def raw_public(key: PublicKey) -> bytes:
 
 
 def key_id(key: PublicKey) -> str:
-    """Key id: 32 lowercase hex digits, SHA-256("msync/v1/keyid\\0" || raw public key)[:16]."""
+    r"""Key id: 32 lowercase hex digits, SHA-256("msync/v1/keyid\0" || raw public key)[:16]."""
     return hashlib.sha256(KEYID_DOMAIN + raw_public(key)).digest()[:16].hex()
 
 

@@ -33,7 +33,7 @@ class ChainRange:
 
 @dataclass(frozen=True)
 class Ack:
-    """ "I hold chain (origin, stream) through `through_seq`, whose hash there is `hash`"."""
+    """An acknowledgement: "I hold chain (origin, stream) through `through_seq`, whose hash there is `hash`"."""
 
     origin: str
     stream: str

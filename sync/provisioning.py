@@ -1,10 +1,10 @@
-"""Keys, identities and provisioning between the city and its stations (DESIGN.md "Sync and
-city command line"; SYNC.md §2.7; docs/sync.md).
+"""Keys, identities and provisioning between the city and its stations.
 
-The city store holds a root key (signs the versioned keyring and provisioning files), a console
-signing key (signs bundles), an X25519 box key (stations encrypt to it), a transport key (relay
-requests) and a recovery key whose private half is wrapped under its own passphrase. A station
-holds a signing, a box and a transport key. Every private key lives in the store's `meta` table,
+DESIGN.md "Sync and city command line"; SYNC.md §2.7; docs/sync.md. The city store holds a
+root key (signs the versioned keyring and provisioning files), a console signing key (signs
+bundles), an X25519 box key (stations encrypt to it), a transport key (relay requests) and a
+recovery key whose private half is wrapped under its own passphrase. A station holds a
+signing, a box and a transport key. Every private key lives in the store's `meta` table,
 inside the SQLCipher database (wrapped under the store key); the recovery key is additionally
 wrapped under its passphrase.
 
@@ -196,7 +196,8 @@ def bundle_keyring(conn: Connection) -> Keyring:
 
     At the city: every provisioned station's signing key, active or revoked as the peer table
     says (so a revoked station's bundles are refused as `revoked_sender`). At a station: the
-    city's signing keys from the keyring it holds, and the city's key from provisioning."""
+    city's signing keys from the keyring it holds, and the city's key from provisioning.
+    """
     if sync_state.profile(conn) == sync_state.PROFILE_CITY:
         keys = []
         for peer in sync_state.list_peers(conn, "station"):
@@ -235,9 +236,12 @@ def _city_entries(city: CityIdentity) -> list[KeyEntry]:
 
 
 def _issue_keyring(conn: Connection, clock: Clock, session: Session | None = None) -> int:
-    """Sign a new keyring version (city keys plus every enrolled station's keys) and hold it;
-    with a session, also broadcast it (`keyring_issued` in the city's `*` stream) so that it goes
-    down to every station in the next bundles."""
+    """Sign a new keyring version and hold it; gives the new version number.
+
+    The keyring holds the city's keys plus every enrolled station's. With a session it is also
+    broadcast (`keyring_issued` in the city's `*` stream) so that it goes down to every station
+    in the next bundles.
+    """
     city = city_identity(conn)
     entries = _city_entries(city)
     for peer in sync_state.list_peers(conn, "station"):
@@ -262,11 +266,14 @@ def _issue_keyring(conn: Connection, clock: Clock, session: Session | None = Non
 
 
 def accept_keyring(conn: Connection, documents: list[str]) -> int | None:
-    """At a station: hold the newest of these keyring documents if it is newer than the held
-    one and signed by the pinned city root (older ones are history: ignored). Returns the
-    version now held when it changed, else None.
+    """At a station: hold the newest of `documents` if it is newer than the held keyring.
 
-    Raises KeyringError (class `malformed`) for a document the pinned root did not sign."""
+    Only a keyring signed by the pinned city root is held; older ones are history and ignored.
+    Returns the version now held when it changed, else None.
+
+    Raises:
+        KeyringError: class `malformed`, for a document the pinned root did not sign.
+    """
     held = held_keyring(conn)
     if held is None:
         return None
@@ -320,7 +327,8 @@ def wrap_recovery_key(key: X25519PrivateKey, passphrase: str, city_code: str, pa
 def open_recovery_key(session: Session, passphrase: str) -> X25519PrivateKey:
     """The city's recovery private key, unwrapped with its passphrase.
 
-    Raises PermissionDenied when the passphrase is wrong, StationError on a store without one."""
+    Raises PermissionDenied when the passphrase is wrong, StationError on a store without one.
+    """
     with read(session.store.engine) as conn:
         raw = get_meta(conn, "recovery_wrapped")
         city_code = get_meta(conn, "city_code") or ""
@@ -388,11 +396,15 @@ def init_city(
     clock: Clock | None = None,
     kdf: KdfParams | None = None,
 ) -> tuple[Session, str]:
-    """Make the city's store (profile `city`, origin `city:<code>`) and its keys; return the
-    admin's session and the city's fingerprint.
+    """Make the city's store (profile `city`, origin `city:<code>`) and its keys.
 
-    Raises ValidationError naming `city_code`, `city_name`, `admin`, `password` or
-    `recovery_passphrase` (at least as long as a password, and different from it)."""
+    Returns:
+        `(the admin's session, the city's fingerprint)`.
+
+    Raises:
+        ValidationError: naming `city_code`, `city_name`, `admin`, `password` or
+            `recovery_passphrase` (at least as long as a password, and different from it).
+    """
     fields = check_city(city_code, city_name)
     if (why := check_user_name(admin)) is not None:
         fields["admin"] = why
@@ -448,11 +460,15 @@ def _sign_doc(root: Ed25519PrivateKey, doc: dict[str, Any]) -> bytes:
 def provision_station(
     session: Session, station_code: str, station_name: str, town_code: str, relay: str | None, out: Path
 ) -> dict[str, Any]:
-    """Write a provisioning file for one station (city admin only) and note the station as a
-    peer. Returns `{"file", "station_code", "city_fingerprint"}`.
+    """Write a provisioning file for one station (city admin only) and note the station as a peer.
 
-    Raises ValidationError (station fields, `relay`, `out`), StationError/PermissionDenied for a
-    station store or a role other than admin."""
+    Returns `{"file", "station_code", "city_fingerprint"}`.
+
+    Raises:
+        ValidationError: the station fields, `relay` or `out`.
+        StationError: a station's store, which provisions nobody.
+        PermissionDenied: a role other than admin.
+    """
     require_city(session)
     require_admin(session)
     fields = check_station(station_code, station_name, town_code)
@@ -505,10 +521,14 @@ class Provision:
 
 
 def read_provision(path: Path) -> Provision:
-    """Read and verify a provisioning file: canonical, signed by the root key it names, whose
-    keyring that root signed and which holds the city's signing key; the fingerprint matches.
+    """Read and verify a provisioning file.
 
-    Raises ValidationError on `provision` (exit 2) for anything else."""
+    It must be canonical and signed by the root key it names, hold a keyring that root signed
+    and that holds the city's signing key, and its fingerprint must match.
+
+    Raises:
+        ValidationError: on `provision` (exit 2) for anything else.
+    """
 
     def bad(why: str) -> ValidationError:
         return ValidationError({"provision": why})
@@ -581,10 +601,14 @@ def _bind(session: Session, conn: Connection, prov: Provision) -> tuple[str, str
 def init_from_provision(
     data_dir: Path, path: Path, admin: str, password: str, clock: Clock | None = None, kdf: KdfParams | None = None
 ) -> tuple[Session, dict[str, Any]]:
-    """`init --provision`: a station bound to the city (code, name and town from the file).
-    Returns the admin's session and the `init` output plus `fingerprint` and `city_fingerprint`.
+    """`init --provision`: make a station bound to the city (code, name and town from the file).
 
-    Raises ValidationError (`provision`, `admin`, `password`) before anything is made."""
+    Returns:
+        `(the admin's session, the init output plus "fingerprint" and "city_fingerprint")`.
+
+    Raises:
+        ValidationError: `provision`, `admin` or `password`, before anything is made.
+    """
     prov = read_provision(path)
     session = init_station(data_dir, prov.station_code, prov.station_name, prov.town_code, admin, password,
                            clock, kdf)  # fmt: skip
@@ -604,7 +628,8 @@ def bind_station(session: Session, path: Path) -> dict[str, Any]:
     """`sync bind --provision FILE`: bind an existing standalone station to the city (admin).
 
     Raises ValidationError on `provision` (bad file, or made for another station code),
-    StationError when already bound or on the city's store, PermissionDenied for a non-admin."""
+    StationError when already bound or on the city's store, PermissionDenied for a non-admin.
+    """
     require_station(session)
     require_admin(session)
     prov = read_provision(path)
@@ -622,8 +647,10 @@ def bind_station(session: Session, path: Path) -> dict[str, Any]:
 
 
 def write_identity(session: Session, out: Path) -> dict[str, Any]:
-    """`sync identity --out FILE` (station admin): the station's public identity for `city enroll`.
-    Returns `{"file", "station_code", "fingerprint"}`."""
+    """`sync identity --out FILE` (station admin): write the station's public identity for `city enroll`.
+
+    Returns `{"file", "station_code", "fingerprint"}`.
+    """
     require_station(session)
     require_admin(session)
     if not out.parent.is_dir():
@@ -672,11 +699,14 @@ def read_identity(path: Path) -> tuple[PublicIdentity, dict[str, Any]]:
 
 
 def enroll_station(session: Session, path: Path) -> dict[str, Any]:
-    """`city enroll FILE` (city admin): register a station's identity; a new keyring version.
+    """`city enroll FILE` (city admin): register a station's identity and issue a new keyring version.
+
     Returns `{"station_code", "fingerprint"}` (plus `keyring_version`).
 
-    Raises ValidationError on `file`, StationError when the station is revoked or enrolled with
-    another identity."""
+    Raises:
+        ValidationError: on `file`.
+        StationError: the station is revoked, or enrolled with another identity.
+    """
     require_city(session)
     require_admin(session)
     ident, doc = read_identity(path)
@@ -702,11 +732,14 @@ def enroll_station(session: Session, path: Path) -> dict[str, Any]:
 
 
 def revoke_station(session: Session, code: str, reason: str) -> dict[str, Any]:
-    """`city revoke CODE --reason TEXT` (city admin): from now on its bundles are refused
-    (`revoked_sender`) and the keyring marks its keys revoked.
+    """`city revoke CODE --reason TEXT` (city admin): revoke a station.
+
+    From now on its bundles are refused (`revoked_sender`) and the keyring marks its keys revoked.
     Returns `{"station_code", "fingerprint", "status": "revoked", "keyring_version"}`.
 
-    Raises ValidationError (`reason` empty; `station_code` unknown)."""
+    Raises:
+        ValidationError: `reason` empty, or `station_code` unknown.
+    """
     require_city(session)
     require_admin(session)
     reason = (reason or "").strip()
@@ -726,8 +759,11 @@ def revoke_station(session: Session, code: str, reason: str) -> dict[str, Any]:
 
 
 def list_stations(session: Session) -> list[dict[str, Any]]:
-    """`city stations --json` (coordinator): every provisioned or enrolled station with its
-    fingerprint, status, last bundle, events held and the sequence the city holds (and acks)."""
+    """`city stations --json` (coordinator): every provisioned or enrolled station.
+
+    Each with its fingerprint, status, last bundle, events held and the sequence the city holds
+    (and acks).
+    """
     require_city(session)
     require_coordinator(session)
     out = []
@@ -750,8 +786,10 @@ def list_stations(session: Session) -> list[dict[str, Any]]:
 
 
 def write_keyring(session: Session, out: Path) -> dict[str, Any]:
-    """`city keyring --out FILE` (city admin): the current signed keyring, as the relay reads it.
-    Returns `{"file", "city_code", "fingerprint", "version"}`."""
+    """`city keyring --out FILE` (city admin): write the current signed keyring, as the relay reads it.
+
+    Returns `{"file", "city_code", "fingerprint", "version"}`.
+    """
     require_city(session)
     require_admin(session)
     if not out.parent.is_dir():

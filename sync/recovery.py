@@ -1,7 +1,7 @@
-"""Key recovery: a station whose every password is lost gets its store key back from the city,
-and from nobody else (DESIGN.md "Key recovery"; docs/key-recovery.md).
+"""Key recovery: a station whose every password is lost gets its store key back from the city.
 
-At provisioning the station's store key was wrapped to the city's recovery public key
+From the city and from nobody else (DESIGN.md "Key recovery"; docs/key-recovery.md). At
+provisioning the station's store key was wrapped to the city's recovery public key
 (`provisioning.wrap_store_key`, kept in the station's keys.json as `recovery_wrap`). Three steps:
 
 1. **Request** (station, no password): a fresh X25519 key pair and a new admin's own keys are
@@ -140,8 +140,10 @@ def _binding(station_code: str, request_id: str) -> bytes:
 
 @dataclass(frozen=True)
 class RecoveryFile:
-    """A request (`recovery request`) or an answer (`city recover`) written: the file, the
-    station, the request id and the request's fingerprint, read out on the phone."""
+    """A request (`recovery request`) or an answer (`city recover`) written.
+
+    The file, the station, the request id and the request's fingerprint, read out on the phone.
+    """
 
     file: Path
     station_code: str
@@ -291,8 +293,11 @@ def answer_request(session: Session, request_path: Path, passphrase: str, out: P
 
 
 def response_signed_by(response: dict[str, Any], root_public_hex: str) -> bool:
-    """Whether `response` carries a valid signature of the city root key `root_public_hex`
-    (over `RECOVERY_RESPONSE_DOMAIN` and its canonical JSON without `signature`)."""
+    """Whether `response` carries a valid signature of the city root key `root_public_hex`.
+
+    The signature is over `RECOVERY_RESPONSE_DOMAIN` and the response's canonical JSON without
+    `signature`.
+    """
     return recovery_answer_valid(
         response, root_public_hex, str(response.get("station_code")), str(response.get("admin_sign_key"))
     )
@@ -300,8 +305,11 @@ def response_signed_by(response: dict[str, Any], root_public_hex: str) -> bool:
 
 @dataclass(frozen=True)
 class Recovered:
-    """`recovery apply`: the station, its new admin, whether the store key was rotated (and
-    why not), and the store's new epoch."""
+    """What `recovery apply` did.
+
+    The station, its new admin, whether the store key was rotated (and why not), and the store's
+    new epoch.
+    """
 
     station_code: str
     admin: str
@@ -312,9 +320,12 @@ class Recovered:
     fingerprint: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """`{"station_code", "admin", "rotated", "store_epoch", "request_id", "fingerprint"}` (the
+        """The result as `recovery apply` prints it.
+
+        `{"station_code", "admin", "rotated", "store_epoch", "request_id", "fingerprint"}` (the
         answered request's fingerprint, as `recovery request` and `city recover` print it) plus
-        `note` when not rotated."""
+        `note` when not rotated.
+        """
         out: dict[str, Any] = {
             "station_code": self.station_code,
             "admin": self.admin,
@@ -354,8 +365,9 @@ def apply_response(
     clock: Clock | None = None,
     kdf: KdfParams | None = None,
 ) -> Recovered:
-    """Apply the city's answer to this station's pending request; `admin` becomes an admin
-    with `new_password` (the one chosen at the request). The answer works once.
+    """Apply the city's answer to this station's pending request. The answer works once.
+
+    `admin` becomes an admin with `new_password` (the one chosen at the request).
 
     Raises:
         ValidationError: `response` malformed, for another station or another request, not

@@ -1,6 +1,8 @@
-"""`station-app recovery request|apply` (station) and `city recover` (city): key recovery from
-the command line (DESIGN.md "Key recovery"; sync/recovery.py). Registered by the launcher after
-`sync.cli`, whose `city` group it extends."""
+"""Key recovery from the command line (DESIGN.md "Key recovery"; sync/recovery.py).
+
+`station-app recovery request|apply` (station) and `city recover` (city). Registered by the
+launcher after `sync.cli`, whose `city` group it extends.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +31,11 @@ def _say_fingerprint(label: str, fingerprint: str) -> None:
 
 
 def cmd_recovery_request(args: argparse.Namespace) -> int:
+    """`station-app recovery request --out FILE`: write a recovery request; no password needed.
+
+    Asks for the new admin password (twice), needed again to apply the answer. Prints the request
+    as JSON and its fingerprint on stderr, to read to the city on the phone.
+    """
     from sync.recovery import make_request
 
     password = read_password("新管理员密码(应用答复时还要输入): ", env=NEW_PASSWORD_ENV, confirm=True)
@@ -39,6 +46,10 @@ def cmd_recovery_request(args: argparse.Namespace) -> int:
 
 
 def cmd_recovery_apply(args: argparse.Namespace) -> int:
+    """`station-app recovery apply RESPONSE --admin NAME`: apply the city's answer (`apply_response`).
+
+    Asks for the new admin password chosen at the request; prints the result as JSON.
+    """
     from sync.recovery import apply_response
 
     password = read_password("申请恢复时设定的新管理员密码: ", env=NEW_PASSWORD_ENV)
@@ -47,6 +58,11 @@ def cmd_recovery_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_city_recover(args: argparse.Namespace) -> int:
+    """`station-app city recover REQUEST --out FILE`: answer a station's recovery request (city admin).
+
+    Asks for the recovery key's passphrase; prints the answer as JSON and the request's
+    fingerprint on stderr, to compare with the one read on the phone.
+    """
     from sync.recovery import answer_request
 
     session = _session(args)

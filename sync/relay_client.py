@@ -47,8 +47,10 @@ class RelayUnreachable(Exception):
 
 @dataclass(frozen=True)
 class UploadResult:
-    """A finished upload: the bundle id, the relay's state (`stored`, or `delivered` / `expired`
-    when an earlier try already got it there), the size in bytes and the SHA-256 (hex)."""
+    """A finished upload: the bundle id, the relay's state, the size in bytes and the SHA-256 (hex).
+
+    The state is `stored`, or `delivered` / `expired` when an earlier try already got it there.
+    """
 
     bundle_id: str
     state: str

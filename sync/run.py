@@ -60,12 +60,18 @@ class ExportedLike(Protocol):
     """One bundle written by an export (`sync.exchange.ExportedBundle`)."""
 
     @property
-    def file(self) -> Any: ...
+    def file(self) -> Any:
+        """The bundle file written (a path)."""
+        ...
 
     @property
-    def bundle_id(self) -> str: ...
+    def bundle_id(self) -> str:
+        """The bundle's id, as the relay knows it."""
+        ...
 
-    def to_json(self) -> dict[str, Any]: ...
+    def to_json(self) -> dict[str, Any]:
+        """The export object `sync export` prints for this bundle."""
+        ...
 
 
 class ImportedLike(Protocol):
@@ -97,7 +103,8 @@ class SyncBusy(Exception):
 class SyncRefused(Exception):
     """The relay refused this store's request (a revoked key, a refused bundle, a quota).
 
-    `error` is the relay's code, `bundle_class` the bundle error class when it refused a bundle.
+    Built from `error`, the relay's code, and `bundle_class`, the bundle error class when it
+    refused a bundle.
     """
 
     def __init__(self, error: str, bundle_class: str | None = None) -> None:
@@ -107,8 +114,11 @@ class SyncRefused(Exception):
 
 @dataclass
 class RunResult:
-    """What a round did: `sent` export objects (each with the relay's "state"), `received` the
-    import result (the `sync import` object)."""
+    """What a round did.
+
+    `sent` holds the export objects (each with the relay's "state"); `received` the import result
+    (the `sync import` object).
+    """
 
     sent: list[dict[str, Any]] = field(default_factory=list)
     received: dict[str, Any] = field(default_factory=dict)
@@ -209,8 +219,10 @@ def _keyring_version(document: bytes) -> int:
 
 
 def _push_keyring(client: RelayClient, keyring: bytes) -> None:
-    """Give the relay our keyring when it is newer than the one the relay holds (the relay checks
-    the city's root signature and never goes back to an older version)."""
+    """Give the relay our keyring when it is newer than the one the relay holds.
+
+    The relay checks the city's root signature and never goes back to an older version.
+    """
     if _keyring_version(keyring) <= _keyring_version(client.keyring()):
         return
     try:
@@ -268,8 +280,11 @@ def _export_into(exchange: Exchange, outbox: Path, progress: Progress | None) ->
 
 
 def _waiting_uploads(outbox: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """Bundles in the outbox with their export object, oldest first. A bundle without a sidecar
-    was never completely exported (killed in between) and is dropped: the next export holds it."""
+    """Bundles in the outbox with their export object, oldest first.
+
+    A bundle without a sidecar was never completely exported (killed in between) and is dropped:
+    the next export holds it.
+    """
     found = []
     for path in sorted(outbox.glob("*.msb"), key=lambda p: (p.stat().st_mtime, p.name)):
         sidecar = path.with_name(path.name + SIDECAR)

@@ -1,5 +1,6 @@
-"""`station-app sync run [--relay URL]`: one sync round through the relay (DESIGN.md "Sync and city
-command line"). Registered through `station_app.cli.EXTRA_COMMANDS`.
+"""`station-app sync run [--relay URL]`: one sync round through the relay.
+
+DESIGN.md "Sync and city command line". Registered through `station_app.cli.EXTRA_COMMANDS`.
 
 Prints `{"sent": [...], "received": {...}}`. The relay cannot be reached: one line on stderr,
 exit 1, nothing lost or marked sent. No relay configured and none given: one line, exit 1.
@@ -18,6 +19,13 @@ CLI_ATTEMPTS = 4
 
 
 def cmd_sync_run(args: argparse.Namespace) -> int:
+    """`station-app sync run [--relay URL]`: one round through the relay (see the module docstring).
+
+    Raises:
+        ValidationError: a malformed `--relay` address (exit 2).
+        CliError: the station is not bound, no relay is known, the relay cannot be reached,
+            another round is running, or the relay refused (exit 1).
+    """
     from sync.relay_client import Backoff, RelayUnreachable
     from sync.run import SyncBusy, SyncRefused
     from sync.station_sync import check_relay_url, describe_refusal, is_bound, relay_url_of, sync_round

@@ -30,7 +30,10 @@ KEYRING_KEY = "keyring"
 
 
 class StoreExchange:
-    """`sync.run.Exchange` over one open session."""
+    """`sync.run.Exchange` over one open session.
+
+    Built from the `session` and an optional `progress` callback passed to the export and import.
+    """
 
     def __init__(self, session: Session, progress: Callable[..., None] | None = None) -> None:
         self.session = session
@@ -42,8 +45,11 @@ class StoreExchange:
         return list(result.bundles)
 
     def mark_uploaded(self, bundle_id: str) -> None:
-        """The relay stored `bundle_id` (已上传中转). A bundle this store has no record of (its
-        store restored from a backup since) is at the relay all the same: nothing to mark."""
+        """Record that the relay stored `bundle_id` (已上传中转).
+
+        A bundle this store has no record of (its store restored from a backup since) is at the relay
+        all the same: nothing to mark.
+        """
         try:
             exchange.mark_uploaded(self.session, bundle_id)
         except NotFound:
@@ -128,8 +134,11 @@ CASE_STATES = (STATE_DUE, STATE_EXPORTED, STATE_AT_RELAY, STATE_ACKED, STATE_ATT
 
 @dataclass(frozen=True)
 class AttentionItem:
-    """One entry of the 同步待处理 list: `kind` is conflict | gap | missing_base | unknown_type;
-    `case_no` is None when the case itself has not arrived yet (a gap before its registration)."""
+    """One entry of the 同步待处理 list.
+
+    `kind` is conflict | gap | missing_base | unknown_type; `case_no` is None when the case itself
+    has not arrived yet (a gap before its registration).
+    """
 
     kind: str
     case_uuid: str | None
@@ -173,8 +182,11 @@ _ATTENTION_LABELS = {
 
 
 def _status_peer(session: Session) -> dict[str, Any] | None:
-    """This station's peer (the city) in `sync_status`, or None for a standalone station (and
-    for the city's own store, whose peers are stations: its console has its own sync page)."""
+    """This station's peer (the city) in `sync_status`, or None.
+
+    None for a standalone station, and for the city's own store, whose peers are stations: its
+    console has its own sync page.
+    """
     with read(session.store.engine) as conn:
         if get_meta(conn, "profile") == "city":
             return None
@@ -183,8 +195,11 @@ def _status_peer(session: Session) -> dict[str, Any] | None:
 
 
 def attention_items(session: Session) -> list[AttentionItem]:
-    """The 同步待处理 list: open conflicts, events held pending (gap, missing base) and events
-    this version cannot show; each with its case number when the case is here."""
+    """The 同步待处理 list: open conflicts, events held pending, and events this version cannot show.
+
+    Pending events are held for a gap or a missing base; each entry has its case number when the
+    case is here.
+    """
     from station_app.services.conflict_service import conflicts
     from station_app.store.log import pending_list
     from station_app.store.sync_marks import case_numbers, flagged_events
@@ -234,11 +249,14 @@ def sync_overview(session: Session) -> SyncOverview:
 
 
 def case_sync_states(session: Session, case_uuids: Sequence[str]) -> dict[str, str]:
-    """The sync state of each case (SYNC.md §3.9): 待同步, 已导出, 已上传中转, 市级已确认, or
-    待处理 (a conflict, a gap or an event this version cannot show). Empty at a standalone
-    station. A case's state is that of its newest event written here: the city acknowledged it
-    (市级已确认), the relay stored a bundle holding it (已上传中转), a verified bundle holds it
-    (已导出), or none yet (待同步). Cases with no event written here count as acknowledged."""
+    """The sync state of each case (SYNC.md §3.9), by case uuid.
+
+    One of 待同步, 已导出, 已上传中转, 市级已确认, or 待处理 (a conflict, a gap or an event this
+    version cannot show). Empty at a standalone station. A case's state is that of its newest
+    event written here: the city acknowledged it (市级已确认), the relay stored a bundle holding it
+    (已上传中转), a verified bundle holds it (已导出), or none yet (待同步). Cases with no event
+    written here count as acknowledged.
+    """
     from station_app.store.events import own_origin
     from station_app.store.sync_marks import case_heads, sent_through
 
@@ -285,8 +303,11 @@ def import_from(session: Session, path: Path, progress: Callable[..., None] | No
 
 
 def removable_drives() -> list[Path]:
-    """Mounted removable media, most likely a USB stick first: folders under /media/USER,
-    /run/media/USER and /media (Linux), or removable drive letters (Windows)."""
+    """Mounted removable media, most likely a USB stick first.
+
+    Folders under /media/USER, /run/media/USER and /media (Linux), or removable drive letters
+    (Windows).
+    """
     import os
     import sys
 

@@ -46,6 +46,7 @@ class IndexEntry:
     note: str = ""
 
     def cells(self, n: int) -> list[str]:
+        """The entry's row of the index table, numbered `n`: number, paper number, author, title, date, pages, note."""
         pages = str(self.pages) if self.pages else "—"
         return [str(n), self.number or "—", self.author, self.title, self.day, pages, self.note]
 
@@ -56,8 +57,10 @@ def _day(value: object) -> str:
 
 
 def index_entries(ctx: PaperContext, case: CaseDetail) -> list[IndexEntry]:
-    """The documents of the file in the order they entered it (the cover and this index, which
-    frame the file, are not listed)."""
+    """The documents of the file in the order they entered it.
+
+    The cover and this index, which frame the file, are not listed.
+    """
     entries: list[IndexEntry] = []
     papers: dict[str, IndexEntry] = {}
     for entry in case.timeline:
@@ -120,14 +123,20 @@ def _route(code: str) -> str:
 
 
 def _retention_text(case: CaseDetail) -> str:
-    """The three periods of the form with the one that applies marked, and why:
-    `□永久  ■定期30年  □定期10年  依据:一般事项(联办)`."""
+    """The three retention periods of the form with the one that applies marked, and why.
+
+    Example: `□永久  ■定期30年  □定期10年  依据:一般事项(联办)`.
+    """
     chosen = retention_for(case.routing.track, case.clue_transferred)
     boxes = [("■" if period == chosen.period else "□") + period for period in PERIODS]
     return "  ".join(boxes) + f"  依据:{chosen.reason}"
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
+    """案卷封面 and 卷内目录 of a closed case (四(四) 案卷归档): the file's cover, then its index.
+
+    Internal paper: identifiers in full. The retention period follows `rules.retention`.
+    """
     s = Story(ctx)
     i = case.intake
     sm = case.summary

@@ -1,5 +1,8 @@
-"""联办交办单: one section per department (lead first): the matter, what opinion is asked for,
-and the deadline for the written opinion. Department-facing: identifiers in full."""
+"""联办交办单: one section per department (lead first), asking for its written opinion.
+
+Each section gives the matter, what opinion is asked for, and the deadline for the written
+opinion (四(二)1(3)). Department-facing: identifiers in full.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,10 @@ OPINION_ASKS: dict[Department, str] = {
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
+    """The 联办交办单 of a joint or major case: one section per department, lead first.
+
+    A copy for one department (`ctx.recipient` a department code) holds its section only.
+    """
     s = Story(ctx)
     i = case.intake
     depts = sorted(case.departments, key=lambda d: (d.role != "lead", d.dept.value))

@@ -1,9 +1,9 @@
-"""The page every paper shares (A4 portrait, number top right, "第 N 页 共 M 页", seal area, QR)
-and `Story`, the small API the paper modules write their content through.
+"""The page every paper shares, and `Story`, the API the paper modules write their content through.
 
-Every piece of text a paper prints goes through `Story`, which keeps it for the digest that
-the QR code signs: one digest per section (a section ends at its seal area), and one digest
-of the whole paper for the `paper_printed` event.
+The page: A4 portrait, number top right, "第 N 页 共 M 页", seal area, QR. Every piece of
+text a paper prints goes through `Story`, which keeps it for the digest that the QR code
+signs: one digest per section (a section ends at its seal area), and one digest of the whole
+paper for the `paper_printed` event.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ TEXT_W = PAGE_W - MARGIN_L - MARGIN_R
 
 @dataclass(frozen=True)
 class StationInfo:
+    """The station as papers print it: its 12-digit code, name, town, phone and address."""
+
     code: str
     name: str
     town: str
@@ -84,19 +86,28 @@ class PaperContext:
 
     @property
     def paper_no(self) -> str:
+        """The paper's number as printed, e.g. `漠西调受〔2025〕12号`."""
         return format_paper_no(self.station.code, self.kind, self.year, self.seq)
 
     @property
     def citizen(self) -> bool:
+        """Whether the paper goes to a citizen (identifiers masked, no recipient line)."""
         return self.kind.citizen_facing
 
     @property
     def issued_text(self) -> str:
+        """The issue day in the paper's date style (2025年11月3日)."""
         return cn_date(self.issued_at)
 
 
 @dataclass(frozen=True)
 class Built:
+    """A rendered paper: the PDF bytes, its page count, the QR payloads, and digests.
+
+    `digest` covers the whole paper's text (for the `paper_printed` event); `sections` holds one
+    digest per section.
+    """
+
     pdf: bytes
     pages: int
     payloads: tuple[str, ...]
@@ -105,7 +116,10 @@ class Built:
 
 
 class Story:
-    """The content of one paper, written top to bottom."""
+    """The content of one paper, written top to bottom.
+
+    Built from the paper's `PaperContext`; registers the fonts on first use.
+    """
 
     def __init__(self, ctx: PaperContext) -> None:
         register_fonts()
@@ -123,6 +137,7 @@ class Story:
 
     # -- content -------------------------------------------------------------------------
     def title(self, text: str, subtitle: str | None = None) -> None:
+        """The paper's centred title, with an optional subtitle under it."""
         self._keep(text)
         self.flow.append(TitleLine(text))
         if subtitle:
@@ -132,6 +147,7 @@ class Story:
             self.flow.append(Spacer(1, 6))
 
     def addressee(self, text: str) -> None:
+        """The addressee line (`某某:`), flush left."""
         self._keep(text)
         self.flow.append(para(text, "addressee"))
 
@@ -143,15 +159,18 @@ class Story:
                 self.flow.append(para(line.strip(), kind))
 
     def heading(self, text: str) -> None:
+        """A section heading; it starts a new page when less than 30 mm is left on this one."""
         self._keep(text)
         self.flow.append(CondPageBreak(30 * mm))
         self.flow.append(para(text, "heading"))
 
     def long_text(self, heading: str, text: str, empty: str = "(无)") -> None:
+        """A heading and a free text under it; `empty` when the text is blank."""
         self.heading(heading)
         self.para(text.strip() or empty)
 
     def bullets(self, items: Sequence[str], numbered: bool = True) -> None:
+        """One paragraph per item, numbered `1.` or, without `numbered`, bulleted `·`."""
         for n, item in enumerate(items, 1):
             text = f"{n}. {item}" if numbered else f"· {item}"
             self._keep(text)
@@ -188,9 +207,11 @@ class Story:
             self.flow.append(table)
 
     def space(self, height_mm: float) -> None:
+        """Vertical space of `height_mm` millimetres."""
         self.flow.append(Spacer(1, height_mm * mm))
 
     def page_break(self) -> None:
+        """Start a new page."""
         self.flow.append(PageBreak())
 
     def add(self, flowable: Flowable) -> None:
@@ -198,11 +219,18 @@ class Story:
         self.flow.append(flowable)
 
     def keep(self, *texts: str) -> None:
+        """Count `texts` in the paper's digest without laying anything out: the text of a flowable given to `add`.
+
+        Raises:
+            UnprintableText: a character no font can draw, before anything is laid out.
+        """
         self._keep(*texts)
 
     def recipient_note(self, suffix: str = "") -> None:
-        """The receiver line of an internal paper (五(三)), once per section; `seal` adds it
-        when the paper module did not place it itself. Nothing on citizen papers."""
+        """The receiver line of an internal paper (五(三)), once per section.
+
+        `seal` adds it when the paper module did not place it itself. Nothing on citizen papers.
+        """
         if self.ctx.recipient_line and not self._recipient_noted:
             self.para(self.ctx.recipient_line + suffix, "small")
             self._recipient_noted = True
@@ -279,6 +307,10 @@ class Story:
 
     # -- output ---------------------------------------------------------------------------
     def render(self) -> Built:
+        """Lay out the story on A4 pages and return the PDF with its page count, payloads and digests.
+
+        Every page carries the paper number, "第 N 页 共 M 页" and, for a draft, the 样稿 mark.
+        """
         buf = BytesIO()
         ctx = self.ctx
         pages: list[int] = []

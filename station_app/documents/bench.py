@@ -22,8 +22,11 @@ def _receipt_case(session: Session, case_no: str) -> str:
 
 
 def bench_paper(session: Session, case_no: str, n: int = 20) -> float:
-    """p95 in ms of `print_paper(session, case_no, "receipt")` over `n` prints (reprints after
-    the first). One untimed print first registers the font, as the app does once at start."""
+    """The p95, in milliseconds, of printing a receipt of `case_no` `n` times (reprints after the first).
+
+    Times `print_paper(session, case_no, "receipt")`; another case is used when `case_no` takes
+    no receipt. One untimed print first registers the font, as the app does once at start.
+    """
     case_no = _receipt_case(session, case_no)
     print_paper(session, case_no, "receipt")
     times: list[float] = []

@@ -36,6 +36,15 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def cmd_print(args: argparse.Namespace) -> int:
+    """`station-app print CASE_NO --paper KIND --out FILE.pdf`: print a case's paper to a PDF file.
+
+    `--proceedings` names the proceeding on a refusal; `--to` the receiver of an internal paper.
+    Prints the paper's number, reprint count, pages, size and file as JSON.
+
+    Raises:
+        ValidationError: an unknown paper kind, proceeding or receiver, or a file that cannot be
+            written (exit 2).
+    """
     fields: dict[str, str] = {}
     if args.paper not in PAPERS:
         fields["paper"] = f"文书种类应为:{'、'.join(PAPERS)}"
@@ -84,6 +93,11 @@ def _out_printed(head: dict[str, Any], result: Any, out: Path) -> None:
 
 
 def cmd_report_monthly(args: argparse.Namespace) -> int:
+    """`station-app report monthly --month YYYY-MM --out FILE.pdf`: the monthly statistics report.
+
+    The month is checked before a password is asked. Prints the paper's number, pages, size and
+    file as JSON.
+    """
     from station_app.services.stats_service import month_range, print_monthly_report
 
     month_range(args.month)  # refuse a malformed month before asking for a password
@@ -120,6 +134,7 @@ def cmd_paper_verify(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    """Add the `print`, `report monthly` and `paper verify` commands to the subparsers `sub`."""
     p = sub.add_parser("print", help="打印文书(PDF)")
     p.add_argument("case_no", help="案件编号")
     p.add_argument("--paper", required=True, help="|".join(PAPERS))

@@ -30,8 +30,11 @@ def _tail_height(lead: Flowable, height: float) -> float:
 
 
 class KeepWithTail(Flowable):  # type: ignore[misc]
-    """`lead` (a paragraph or a table, or None) followed by `closing`, which never starts a
-    page without at least the last lines of `lead` above it."""
+    """`lead` followed by `closing`, which never starts a page without the last lines of `lead` above it.
+
+    Built from `lead` (a paragraph or a table, or None), the `closing` flowables and the frame's
+    `page_height` in points.
+    """
 
     def __init__(self, lead: Flowable | None, closing: Sequence[Flowable], page_height: float) -> None:
         super().__init__()
@@ -45,12 +48,18 @@ class KeepWithTail(Flowable):  # type: ignore[misc]
         return ([self.lead] if self.lead is not None else []) + self.closing
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        """Measure the block in `aw` x `ah` points; gives its width and height."""
         self._lead_h = _outer(self.lead, aw, ah) if self.lead is not None else 0.0
         self._close_h = sum(_outer(f, aw, ah) for f in self.closing)
         self.width, self.height = aw, self._lead_h + self._close_h
         return aw, self.height
 
     def split(self, aw: float, ah: float) -> list[Flowable]:
+        """Split to fit `ah` points: the head of `lead` here, its tail with the closing block after.
+
+        Gives [] to move everything to the next page, or the parts when the closing block alone is
+        taller than a page.
+        """
         self.wrap(aw, ah)
         if self.height <= ah:
             return [self]
@@ -65,6 +74,7 @@ class KeepWithTail(Flowable):  # type: ignore[misc]
         return self._parts()  # a closing block taller than a page: let it flow
 
     def draw(self) -> None:
+        """Draw `lead` then the closing flowables, top to bottom."""
         y = self.height
         for f in self._parts():
             _, h = f.wrap(self.width, self.height)

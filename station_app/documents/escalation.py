@@ -1,5 +1,8 @@
-"""重大疑难事项上报单: the station reports a major matter to the leading group office for the
-leader's decision (四(二)2(2)). Internal paper: identifiers in full, for the office only."""
+"""重大疑难事项上报单: a major matter reported to the leading group office (四(二)2(2)).
+
+The station asks for the leader's decision. Internal paper: identifiers in full, for the
+office only.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from station_app.dto.case import CaseDetail
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
+    """The 重大疑难事项上报单 of a case: the matter, the reasons for escalating, the suggested task group."""
     s = Story(ctx)
     escalation = case.note("escalation_requested") or {}
     depts = [d.dept for d in sorted(case.departments, key=lambda d: (d.role != "lead", d.dept.value))]

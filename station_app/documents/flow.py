@@ -24,6 +24,7 @@ LABEL_BG = colors.Color(0.94, 0.94, 0.94)
 
 
 def style(name: str, size: float = BODY_SIZE, **kw: Any) -> ParagraphStyle:
+    """A paragraph style in the paper font at `size` points (leading 1.5x, CJK wrapping); `kw` overrides."""
     base: dict[str, Any] = {
         "fontName": FONT_NAME,
         "bulletFontName": FONT_NAME,
@@ -68,8 +69,10 @@ _PUNCT = (
 
 
 def cjk_punct(text: str) -> str:
-    """In Chinese text, ASCII , ; : ( ) ? ! . become full-width, as printed Chinese expects;
-    thousands separators (12,000.00), times (9:30) and text without Chinese keep theirs."""
+    """`text` with ASCII , ; : ( ) ? ! . made full-width when it is Chinese, as printed Chinese expects.
+
+    Thousands separators (12,000.00), times (9:30) and text without Chinese keep theirs.
+    """
     if not _HAS_CJK.search(text):
         return text
     for pattern, repl in _PUNCT:
@@ -78,9 +81,14 @@ def cjk_punct(text: str) -> str:
 
 
 def esc(text: str) -> str:
-    """User text into Paragraph markup: escaped, full-width punctuation, line breaks and runs
-    of spaces kept; characters only the fallback font has are set in it (UnprintableText when
-    no font has one)."""
+    """User text as Paragraph markup, printable as typed.
+
+    Escaped, with full-width punctuation, line breaks and runs of spaces kept; characters only
+    the fallback font has are set in it.
+
+    Raises:
+        UnprintableText: a character no font has.
+    """
     out = []
     for font, chunk in runs(cjk_punct(text)):
         chunk = escape(chunk).replace("  ", "\u3000").replace("\n", "<br/>")
@@ -94,8 +102,10 @@ def para(text: str, key: str = "body") -> CjkParagraph:
 
 
 def draw_text(canv: Any, x: float, y: float, text: str, size: float, anchor: str = "left") -> None:
-    """Draw one line on a canvas at `size`, rare characters in the fallback font; `anchor` is
-    left, right or centre."""
+    """Draw one line on a canvas at `size` points, rare characters in the fallback font.
+
+    `anchor` is left, right or centre.
+    """
     width = text_width(text, size)
     x -= width if anchor == "right" else width / 2 if anchor == "centre" else 0
     t = canv.beginText(x, y)
@@ -106,7 +116,11 @@ def draw_text(canv: Any, x: float, y: float, text: str, size: float, anchor: str
 
 
 class TitleLine(Flowable):  # type: ignore[misc]
-    """A centred title in a heavier stroke (the font has no bold face); shrinks to fit."""
+    """A centred title in a heavier stroke (the font has no bold face); shrinks to fit.
+
+    Built from the `text`, its `size` in points (shrunk down to 12 to fit the width) and the
+    space after it in points.
+    """
 
     def __init__(self, text: str, size: float = 20.0, space_after: float = 6.0) -> None:
         super().__init__()
@@ -115,12 +129,14 @@ class TitleLine(Flowable):  # type: ignore[misc]
         self.spaceAfter = space_after
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        """Shrink the title until it fits `aw` points; gives its width and height."""
         while self.size > 12 and text_width(self.text, self.size) > aw:
             self.size -= 1
         self.width = aw
         return aw, self.size * 1.5
 
     def draw(self) -> None:
+        """Draw the title centred, stroked to look bold."""
         c = self.canv
         c.saveState()
         c.setLineWidth(self.size * 0.025)
@@ -142,8 +158,10 @@ QR_QUIET = 2  # modules of white drawn around the code; the page around it is wh
 class QrCode(Flowable):  # type: ignore[misc]
     """A QR code drawn as vector squares (crisp on any printer), with a caption under it.
 
-    Error correction L and a fixed module size: the code grows with its payload instead of
-    shrinking its modules below what a 150 dpi scan resolves."""
+    Built from the `payload` text and the `caption`. Error correction L and a fixed module size:
+    the code grows with its payload instead of shrinking its modules below what a 150 dpi scan
+    resolves.
+    """
 
     def __init__(self, payload: str, caption: str = "扫码核验") -> None:
         super().__init__()
@@ -154,6 +172,7 @@ class QrCode(Flowable):  # type: ignore[misc]
         self.size = (len(self.matrix) + 2 * QR_QUIET) * QR_MODULE
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        """The code's width (with room for the caption) and height, in points."""
         return self.size + 12, self.size
 
     def draw(self) -> None:
@@ -188,7 +207,10 @@ def draw_qr(canv: Any, matrix: list[bytearray], x: float, y: float, size: float)
 
 
 class SealArea(Flowable):  # type: ignore[misc]
-    """QR code at the left; issuer and date at the right under a dashed circle for the seal."""
+    """QR code at the left; issuer and date at the right under a dashed circle for the seal.
+
+    Built from the QR `payload`, the issuer's name, the printed date and the note in the circle.
+    """
 
     def __init__(self, payload: str, issuer: str, date_text: str, note: str = "(盖章)") -> None:
         super().__init__()
@@ -198,11 +220,13 @@ class SealArea(Flowable):  # type: ignore[misc]
         self.note = note
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        """Take the full width `aw`; the height fits the QR code and the seal circle (at least 33 mm)."""
         self.width = aw
         self.height = max(self.qr.size + 1 * mm, 33 * mm)
         return aw, self.height
 
     def draw(self) -> None:
+        """Draw the QR code, then the issuer and date under the seal circle, shrunk to fit."""
         c = self.canv
         self.qr.canv = c
         self.qr.drawOn(c, 0, 1 * mm)
@@ -228,17 +252,22 @@ class SealArea(Flowable):  # type: ignore[misc]
 
 
 class CutLine(Flowable):  # type: ignore[misc]
-    """A dashed line across the page with a note: where the return stub is torn off."""
+    """A dashed line across the page with a note: where the return stub is torn off.
+
+    Built from the note printed in the gap of the line.
+    """
 
     def __init__(self, note: str) -> None:
         super().__init__()
         self.note = note
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        """Take the full width `aw` and 16 points of height."""
         self.width = aw
         return aw, 16
 
     def draw(self) -> None:
+        """Draw the dashed line with the note centred in its gap."""
         c = self.canv
         c.saveState()
         w = text_width(self.note, 9) + 12
@@ -252,7 +281,10 @@ class CutLine(Flowable):  # type: ignore[misc]
 
 
 class BottomBlock(Flowable):  # type: ignore[misc]
-    """Flowables kept together and pushed to the bottom of the page (a tear-off stub)."""
+    """Flowables kept together and pushed to the bottom of the page (a tear-off stub).
+
+    Built from the `content` flowables.
+    """
 
     def __init__(self, content: Sequence[Flowable]) -> None:
         super().__init__()
@@ -261,6 +293,7 @@ class BottomBlock(Flowable):  # type: ignore[misc]
         self._inner = 0.0
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        """Measure the content; the block takes the rest of the frame (`ah`) when the content fits in it."""
         self._sizes = [f.wrap(aw, ah) for f in self.content]
         self._inner = sum(h + f.getSpaceBefore() + f.getSpaceAfter() for f, (_, h) in zip(self.content, self._sizes))
         self.width = aw
@@ -268,6 +301,7 @@ class BottomBlock(Flowable):  # type: ignore[misc]
         return aw, self.height
 
     def draw(self) -> None:
+        """Draw the content at the bottom of the block."""
         y = self._inner
         for f, (_, h) in zip(self.content, self._sizes):
             y -= f.getSpaceBefore() + h
@@ -287,8 +321,11 @@ def _fits(text: str, width: float, key: str = "cell") -> bool:
 def field_table(
     rows: Sequence[tuple[str, str]], width: float, label_width: float = 32 * mm, pairs: bool = False
 ) -> Table:
-    """Label/value rows; with `pairs`, two short fields share a row (four columns) and a long
-    value spans the row. Values wrap, and a tall row may split across pages."""
+    """Label/value rows as a table `width` points wide, labels `label_width` wide.
+
+    With `pairs`, two short fields share a row (four columns) and a long value spans the row.
+    Values wrap, and a tall row may split across pages.
+    """
 
     def p(text: str, key: str = "cell") -> Paragraph:
         return para(text, key)

@@ -25,14 +25,17 @@ ESTIMATED_NOTE = "(该年度节假日安排尚未公布,按周一至周五并扣
 
 
 def due_before(value: date | None, estimated: bool, fallback: str = "规定时限内") -> str:
-    """A printed deadline, `2027年1月5日前`, marked when it was estimated (a year whose holiday
-    schedule is not out yet); `fallback` when there is none."""
+    """A printed deadline, `2027年1月5日前`; `fallback` when there is none.
+
+    Marked when it was estimated (a year whose holiday schedule is not out yet).
+    """
     if value is None:
         return fallback
     return cn_date(value) + "前" + (ESTIMATED_NOTE if estimated else "")
 
 
 def cn_datetime(value: datetime | str | None) -> str:
+    """A time as papers print it, `2025年11月3日 9:05`; "" for None or "" (ISO text or datetime)."""
     if value is None or value == "":
         return ""
     dt = datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -46,6 +49,7 @@ def cn_month(text: str) -> str:
 
 
 def periods_text(periods: list[dict[str, str]] | None) -> str:
+    """The disputed periods as `2023年10月至2024年6月、2024年9月`; 未涉及 when there are none."""
     parts = []
     for p in periods or []:
         start, end = cn_month(p["from"]), cn_month(p["to"])
@@ -54,6 +58,7 @@ def periods_text(periods: list[dict[str, str]] | None) -> str:
 
 
 def money(value: str | None) -> str:
+    """An amount in yuan as `12,000.00元`; 未提出 when none, the text unchanged when not a number."""
     if not value:
         return "未提出"
     try:
@@ -64,19 +69,35 @@ def money(value: str | None) -> str:
 
 
 def category_text(value: int) -> str:
+    """The dispute category as `4. ...`, its number and wording (三(三)1-9).
+
+    Raises:
+        ValueError: not a category number.
+    """
     cat = Category(int(value))
     return f"{int(cat)}. {cat.label}"
 
 
 def insurance_text(values: list[str] | None) -> str:
+    """The insurance types' names joined with 、; 未指明 when none.
+
+    Raises:
+        ValueError: an unknown insurance type code.
+    """
     return "、".join(InsuranceType(v).label for v in values or []) or "未指明"
 
 
 def flags_text(flags: dict[str, bool] | None) -> str:
+    """The labels of the flags set, joined with 、; 无 when none.
+
+    Raises:
+        ValueError: an unknown flag code.
+    """
     return "、".join(Flag(k).label for k, v in (flags or {}).items() if v) or "无"
 
 
 def channel_text(value: str) -> str:
+    """The channel's Chinese name; an unknown code as it is."""
     try:
         return Channel(value).label
     except ValueError:
@@ -84,20 +105,24 @@ def channel_text(value: str) -> str:
 
 
 def town_text(code: str) -> str:
+    """The town's name for its code; an unknown code as it is."""
     return TOWNS.get(code, code)
 
 
 def dept_names(depts: tuple[Department, ...] | list[Department]) -> str:
+    """The departments' full names joined with 、; 无 when none."""
     return "、".join(d.full_name for d in depts) or "无"
 
 
 def show_id(value: str | None, citizen: bool) -> str:
+    """An ID number as a paper shows it: masked on a citizen paper, in full otherwise; 未提供 when none."""
     if not value:
         return "未提供"
     return mask_id(value) if citizen else value
 
 
 def show_phone(value: str | None, citizen: bool) -> str:
+    """A phone number as a paper shows it: masked on a citizen paper, in full otherwise; 未提供 when none."""
     if not value:
         return "未提供"
     return mask_phone(value) if citizen else value
@@ -123,6 +148,7 @@ def party_rows(party: dict[str, Any] | None, citizen: bool, role: str) -> list[t
 
 
 def applicant_name(case: CaseDetail) -> str:
+    """The applicant's name from the case's intake ("" when absent)."""
     return str((case.intake.get("applicant") or {}).get("name", ""))
 
 
@@ -152,9 +178,11 @@ def case_rows(case: CaseDetail, citizen: bool) -> list[tuple[str, str]]:
 
 
 def matter_sections(story: Any, case: CaseDetail) -> None:
-    """Sections 一 and 二 of an internal paper about one matter (报送单, 重大疑难上报单): the payer
-    and the matter in full (internal: identifiers unmasked), the flags, the summary and the claim.
-    `story` is a `documents.base.Story`."""
+    """Sections 一 and 二 of an internal paper about one matter (报送单, 重大疑难上报单).
+
+    The payer and the matter in full (internal: identifiers unmasked), the flags, the summary and
+    the claim. `story` is a `documents.base.Story`.
+    """
     intake = case.intake
     story.heading("一、缴费人及事项基本情况")
     rows = case_rows(case, citizen=False)

@@ -1,13 +1,13 @@
-"""The fonts every paper uses, registered once: WenQuanYi Micro Hei for the text, and a
-fallback for the rare characters it lacks (CJK extensions: 刘䶮, 𬌗), both from `resources/fonts`.
+"""The fonts every paper uses, registered once: WenQuanYi Micro Hei and a fallback for rare characters.
 
-reportlab embeds a TrueType font as subsets of the glyphs actually used, so a paper prints
-the same on a PC without any Chinese font. (reportlab cannot embed CFF/OTF fonts such as
-Noto CJK; WenQuanYi Micro Hei is TrueType and ships under Apache-2.0: see its LICENSE.)
-The fallback is a subset of Hanazono Mincho (Extension A whole, Extensions B to F where a
-character has a Mandarin reading; `scripts/make_fallback_font.py` makes it; Hanazono Font
-License or SIL OFL 1.1: see hanazono.copyright). A character neither font has is refused with
-its name (`UnprintableText`), never printed as a box or dropped.
+The fallback covers the CJK extensions WenQuanYi lacks (刘䶮, 𬌗); both come from
+`resources/fonts`. reportlab embeds a TrueType font as subsets of the glyphs actually used,
+so a paper prints the same on a PC without any Chinese font. (reportlab cannot embed CFF/OTF
+fonts such as Noto CJK; WenQuanYi Micro Hei is TrueType and ships under Apache-2.0: see its
+LICENSE.) The fallback is a subset of Hanazono Mincho (Extension A whole, Extensions B to F
+where a character has a Mandarin reading; `scripts/make_fallback_font.py` makes it; Hanazono
+Font License or SIL OFL 1.1: see hanazono.copyright). A character neither font has is refused
+with its name (`UnprintableText`), never printed as a box or dropped.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ _fallback: frozenset[int] = frozenset()
 
 
 class UnprintableText(ValidationError):
-    """Text holds a character that no paper font can draw; the message names it."""
+    """Text holds a character that no paper font can draw; the message names it.
+
+    Built from the characters concerned; refused on the field `paper`.
+    """
 
     def __init__(self, chars: list[str]) -> None:
         named = "、".join(f"“{c}”(U+{ord(c):04X})" for c in chars)
@@ -56,9 +59,11 @@ def _utf16(match: re.Match[str]) -> str:
 
 
 def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
-    """reportlab's ToUnicode map with characters beyond U+FFFF written as UTF-16 pairs, as the
-    PDF format asks: reportlab writes `<2C317>`, which readers reject, and the text layer (copy,
-    search, pypdf) loses every character of Extensions B to G."""
+    """The ToUnicode map of reportlab, with characters beyond U+FFFF written as UTF-16 pairs.
+
+    The PDF format asks for pairs: reportlab writes `<2C317>`, which readers reject, and the text
+    layer (copy, search, pypdf) loses every character of Extensions B to G.
+    """
     return _WIDE_ENTRY.sub(_utf16, _plain_cmap(fontname, subset))
 
 
@@ -72,8 +77,10 @@ def _register(name: str, parts: tuple[str, str], index: int) -> frozenset[int]:
 
 
 def register_fonts() -> str:
-    """Register the paper font and its fallback (first call ~0.3 s, later calls free); return
-    the paper font's name."""
+    """Register the paper font and its fallback, and return the paper font's name.
+
+    The first call takes about 0.3 s; later calls are free.
+    """
     global _registered, _main, _fallback
     if _registered:
         return FONT_NAME
@@ -87,8 +94,10 @@ def register_fonts() -> str:
 
 
 def invisible(char: str) -> bool:
-    """Format characters (zero-width space, BOM, bidi marks) and variation selectors: they have
-    no glyph by design and are left out of the print."""
+    """Whether `char` has no glyph by design and is left out of the print.
+
+    Format characters (zero-width space, BOM, bidi marks) and variation selectors.
+    """
     code = ord(char)
     return unicodedata.category(char) == "Cf" or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
 
@@ -110,8 +119,11 @@ def has_glyph(char: str) -> bool:
 
 
 def printable(text: str) -> str:
-    """`text` without its invisible characters; UnprintableText naming every character that
-    no font can draw."""
+    """`text` without its invisible characters.
+
+    Raises:
+        UnprintableText: naming every character that no font can draw.
+    """
     kept = "".join(ch for ch in text if not invisible(ch))
     missing = sorted({ch for ch in kept if font_for(ch) is None}, key=kept.index)
     if missing:
@@ -120,8 +132,13 @@ def printable(text: str) -> str:
 
 
 def runs(text: str) -> Iterator[tuple[str, str]]:
-    """(font name, text) runs of printable `text`: the paper font, with fallback runs for the
-    characters only the fallback has (UnprintableText for a character neither has)."""
+    """The `(font name, text)` runs of printable `text`.
+
+    The paper font, with fallback runs for the characters only the fallback has.
+
+    Raises:
+        UnprintableText: a character neither font has.
+    """
     text = printable(text)
     start = 0
     current = FONT_NAME

@@ -1,5 +1,8 @@
-"""会议纪要: the consultation meeting of a major (重大疑难) matter: approval, each department's
-written opinion, what the meeting decided. Internal paper: identifiers in full."""
+"""会议纪要: the consultation meeting of a major (重大疑难) matter (四(二)2(3)).
+
+The approval, each department's written opinion, what the meeting decided. Internal paper:
+identifiers in full.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from station_app.dto.case import CaseDetail
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
+    """The 会议纪要 of a major case: meeting details, the approval, each department's opinion, the decision."""
     s = Story(ctx)
     i = case.intake
     minutes = case.note("minutes_recorded") or {}

@@ -32,6 +32,8 @@ _PAYLOAD_RE = re.compile(r"SA1\.([A-Za-z0-9_-]{8,400})\.([A-Za-z0-9_-]{86})")
 
 
 class PaperKind(StrEnum):
+    """The kinds of paper the station prints; `citizen_facing` says which go to the payer (masked)."""
+
     RECEIPT = "receipt"
     REFERRAL = "referral"
     ASSIGNMENT = "assignment"
@@ -46,10 +48,12 @@ class PaperKind(StrEnum):
 
     @property
     def label(self) -> str:
+        """The paper's Chinese name (受理回执)."""
         return KIND_LABELS[self]
 
     @property
     def code(self) -> str:
+        """The kind's one-letter code in QR payloads."""
         return KIND_CODES[self]
 
     @property
@@ -107,6 +111,7 @@ ADDRESSEE_LABELS = {"payer": "缴费人", "respondent": "被反映方", "archive
 
 
 def addressee_label(code: str) -> str:
+    """The Chinese name of an addressee code: a department's full name, a fixed addressee, or the code itself."""
     if code in ADDRESSEE_LABELS:
         return ADDRESSEE_LABELS[code]
     try:
@@ -116,8 +121,11 @@ def addressee_label(code: str) -> str:
 
 
 def paper_prefix(station_code: str, kind: PaperKind) -> str:
-    """`漠` + the town's first character (+ the station's number within the town when not 1)
-    + `调` + the kind's character, e.g. `漠西调受` for station 232701100001's receipts."""
+    """The paper number's prefix for a station and kind, e.g. `漠西调受` for 232701100001's receipts.
+
+    `漠` + the town's first character (+ the station's number within the town when not 1) + `调`
+    + the kind's character.
+    """
     town = TOWNS.get(station_code[:9], "")
     seq = station_code[9:].lstrip("0")
     station = (town[:1] if town else "") + (seq if seq not in ("", "1") else "")
@@ -125,10 +133,12 @@ def paper_prefix(station_code: str, kind: PaperKind) -> str:
 
 
 def format_paper_no(station_code: str, kind: PaperKind, year: int, seq: int) -> str:
+    """The paper number as printed: `漠西调受〔2025〕12号` (prefix, year, sequence in the year)."""
     return f"{paper_prefix(station_code, kind)}〔{year}〕{seq}号"
 
 
 def b64(raw: bytes) -> str:
+    """Base64url of `raw` without padding (ASCII)."""
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
@@ -148,6 +158,12 @@ def digest(fields: Any) -> str:
 
 @dataclass(frozen=True)
 class QrFields:
+    """The fields a paper's QR code carries (see the module docstring for the format).
+
+    `issued` and `deadline` are days; `digest` is the paper's digest (`digest`); `addressee` a
+    code (`addressee_label`).
+    """
+
     station_code: str
     kind: PaperKind
     year: int
@@ -161,9 +177,15 @@ class QrFields:
 
     @property
     def paper_no(self) -> str:
+        """The paper's number as printed."""
         return format_paper_no(self.station_code, self.kind, self.year, self.seq)
 
     def encode(self) -> str:
+        """The fields as the `|`-separated ASCII text the signature covers.
+
+        Raises:
+            ValueError: a field is not ASCII or holds `|`.
+        """
         parts = (
             self.station_code,
             self.kind.code,
@@ -183,6 +205,12 @@ class QrFields:
 
     @classmethod
     def decode(cls, text: str) -> QrFields:
+        """The fields from their `encode` text.
+
+        Raises:
+            ValueError: the wrong number of fields or a malformed number or date.
+            KeyError: an unknown kind code.
+        """
         parts = text.split("|")
         if len(parts) != 10:
             raise ValueError("wrong field count")
@@ -201,6 +229,7 @@ class QrFields:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The fields as `paper verify` prints them, with the paper number and the kind's and addressee's labels."""
         return {
             "paper_no": self.paper_no,
             "kind": self.kind.value,
@@ -223,12 +252,15 @@ def _ymd(text: str) -> date:
 
 
 def make_payload(fields: QrFields, sign: Callable[[bytes], bytes]) -> str:
+    """The signed QR payload `SA1.<b64url(fields)>.<b64url(signature)>`; `sign` signs the ASCII message."""
     message = f"{PREFIX}.{b64(fields.encode().encode('ascii'))}"
     return f"{message}.{b64(sign(message.encode('ascii')))}"
 
 
 @dataclass(frozen=True)
 class ParsedPayload:
+    """A scanned payload split up: the `message` the signature covers, the `signature`, the decoded fields."""
+
     message: bytes  # what the signature covers
     signature: bytes
     fields: QrFields

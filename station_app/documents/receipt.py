@@ -33,6 +33,10 @@ def track_explanation(case: CaseDetail) -> str:
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
+    """The 受理回执 of a case (四(一) 受理登记): registration details, the matter, what happens next.
+
+    Citizen paper: ID and phone masked.
+    """
     s = Story(ctx)
     i = case.intake
     s.title("社会保险费征缴争议受理回执", ctx.station.name)

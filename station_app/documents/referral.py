@@ -20,8 +20,11 @@ SAMPLE_NOTE = "注:标有“示例,未经确认”的部门地址、电话尚未
 
 
 def contact(ctx: PaperContext, dept: Department) -> dict[str, str]:
-    """A department's address, phone and hours as a citizen paper prints them: until an admin
-    confirms the entry (settings), the address and phone carry 示例,未经确认; `sample` is "1" then."""
+    """A department's address, phone and hours as a citizen paper prints them.
+
+    Until an admin confirms the entry (settings), the address and phone carry 示例,未经确认, and
+    `sample` is "1".
+    """
     table = ctx.settings.get("department_contacts") or {}
     entry = table.get(dept.value) or {}
     out = {k: str(entry.get(k) or "") for k in ("address", "phone", "hours")}
@@ -33,6 +36,10 @@ def contact(ctx: PaperContext, dept: Department) -> dict[str, str]:
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
+    """The 转办告知单 of a refer case: where the payer goes, what to bring, the deadline, and a 回执联.
+
+    Citizen paper (四(一): the payer is told to go to the department in charge); ID and phone masked.
+    """
     s = Story(ctx)
     i = case.intake
     lead = case.routing.lead or Department.BUSINESS

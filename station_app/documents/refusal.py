@@ -1,8 +1,10 @@
-"""不予受理告知书: the matter is already in arbitration, litigation or reconsideration; the notice
-names that proceeding (its kind, body and case number from the intake, else the print option
-`proceedings`; with neither, all three are listed). The Mohe mechanism has no clause on
-refusing such matters, so the notice does not cite it as its basis: the matter belongs to the
-proceeding it is in."""
+"""不予受理告知书: the matter is already in arbitration, litigation or reconsideration.
+
+The notice names that proceeding (its kind, body and case number from the intake, else the
+print option `proceedings`; with neither, all three are listed). The Mohe mechanism has no
+clause on refusing such matters, so the notice does not cite it as its basis: the matter
+belongs to the proceeding it is in.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +38,10 @@ def _proceeding(case: CaseDetail, option: str | None) -> tuple[str | None, str, 
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
+    """The 不予受理告知书 of a case: the proceeding it is in, and where to pursue it.
+
+    Citizen paper: identifiers masked.
+    """
     s = Story(ctx)
     i = case.intake
     chosen, body, number = _proceeding(case, ctx.options.get("proceedings"))

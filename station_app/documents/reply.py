@@ -1,6 +1,8 @@
-"""书面答复: the station's combined answer to the payer, each department's written opinion,
-and the legal remedies with their time limits (texts are settings). 四(三) asks for feedback to
-both parties: `build` writes the payer's copy, `build_respondent` the other party's."""
+"""书面答复: the station's combined answer, each department's written opinion, and the remedies.
+
+The legal remedies come with their time limits (texts are settings). 四(三) asks for feedback
+to both parties: `build` writes the payer's copy, `build_respondent` the other party's.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from station_app.dto.case import CaseDetail
 
 
 def remedies(settings: Any) -> list[str]:
+    """The legal remedies of the settings' `legal_remedies`, one line each: `行政复议:...(时限:60日)`."""
     out = []
     for item in settings.get("legal_remedies") or []:
         try:

@@ -1,7 +1,10 @@
-"""统计月报: counts by category, town, department, track and status; on-time and resolution rates;
-per-department work and the incidents recorded for accountability (五(四)); 绩效考评 tables of the
+"""统计月报: the month's counts, rates, department work, incidents and 绩效考评 (五(四)).
+
+Counts by category, town, department, track and status; on-time and resolution rates;
+per-department work and the incidents recorded for accountability; 绩效考评 tables of the
 departments' opinions (lead and co apart), the workers' routing, reply and archive, and the
-stations when there are several."""
+stations when there are several.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ NUMERALS = "一二三四五六七八九十"
 
 
 def pct(value: float | None) -> str:
+    """A rate (0.0-1.0) as a percentage with one decimal, `85.7%`; `—` for None."""
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
@@ -63,8 +67,10 @@ def _numeral(n: int) -> str:
 
 
 def _performance(s: Story, perf: Performance, first: int) -> int:
-    """绩效考评 (五(四)) sections from number `first`: departments as lead and co, workers,
-    and stations when the store holds more than one. Returns the next section number."""
+    """Write the 绩效考评 (五(四)) sections, numbered from `first`; gives the next section number.
+
+    Departments as lead and co, workers, and stations when the store holds more than one.
+    """
     views = {v.key: v for v in perf.views()}
     n = first
     dept = views["departments"]
@@ -99,6 +105,7 @@ def _performance(s: Story, perf: Performance, first: int) -> int:
 
 
 def build(ctx: PaperContext, stats: Stats) -> Built:
+    """The monthly report of `stats`: the overall figures, then each count table, the work and the incidents."""
     s = Story(ctx)
     first = stats.date_from
     s.title("社会保险费征缴争议处置情况统计月报", f"{first.year}年{first.month}月 · {ctx.station.name}")

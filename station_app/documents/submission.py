@@ -19,6 +19,10 @@ def _depts(codes: list[str] | None) -> str:
 
 
 def build(ctx: PaperContext, case: CaseDetail) -> Built:
+    """The 报送单 of a submit_city case (四(五)): the matter, why responsibility is unclear, who was consulted.
+
+    Internal paper: identifiers in full.
+    """
     s = Story(ctx)
     note = case.note("submitted_to_city") or {}
     s.title("社会保险费征缴争议事项报送单", ctx.station.name)

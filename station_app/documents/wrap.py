@@ -1,10 +1,11 @@
-"""Chinese line breaking for paragraphs (避头尾): no line starts with closing punctuation and
-no line ends with an opening one; numbers and Latin words are not cut when a break can move.
+"""Chinese line breaking for paragraphs (避头尾).
 
-reportlab's own CJK wrap knows only part of the closing marks (not ，：；？！》”) and hangs at
-most one of them past the margin, so `）。` at a line end put `。` at the head of the next
-line, and a hanging mark crossed a table cell's border. Here a break that would do either moves
-back: the character before it goes down with the mark, and nothing leaves the measure.
+No line starts with closing punctuation and no line ends with an opening one; numbers and
+Latin words are not cut when a break can move. reportlab's own CJK wrap knows only part of the
+closing marks (not ，：；？！》”) and hangs at most one of them past the margin, so `）。` at a
+line end put `。` at the head of the next line, and a hanging mark crossed a table cell's
+border. Here a break that would do either moves back: the character before it goes down with
+the mark, and nothing leaves the measure.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def break_point(chars: list[str], start: int, brk: int) -> int:
     """Where to break a line that would run from `start` to before `brk` (`chars[brk]` overflows).
 
     Moves back past closing marks at the next line's head, opening marks at this line's end and
-    the inside of numbers and words (at most half a line for those); never empties the line."""
+    the inside of numbers and words (at most half a line for those); never empties the line.
+    """
 
     def bad(k: int) -> bool:
         return chars[k] in CANNOT_START or chars[k - 1] in CANNOT_END
@@ -57,7 +59,7 @@ def _width(u: Any, max_width: float) -> float:
 
 
 def kinsoku_split(frags: list[Any], max_widths: list[float], calc_bounds: bool) -> Any:
-    """reportlab's `cjkFragSplit` with the line-breaking rules above."""
+    """The `cjkFragSplit` of reportlab, with the line-breaking rules above."""
     units: list[Any] = []
     for f in frags:
         text = f.text.decode("utf8") if isinstance(f.text, bytes) else f.text
@@ -98,6 +100,7 @@ class CjkParagraph(Paragraph):  # type: ignore[misc]
     """A Paragraph that breaks Chinese lines by the rules above (style `wordWrap="CJK"`)."""
 
     def breakLinesCJK(self, maxWidths: Any) -> Any:
+        """Break the paragraph into lines of at most `maxWidths` points with `kinsoku_split`."""
         if not isinstance(maxWidths, (list, tuple)):
             maxWidths = [maxWidths]
         if hasattr(self, "blPara") and getattr(self, "_splitpara", False):

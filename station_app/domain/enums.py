@@ -22,6 +22,7 @@ class Department(StrEnum):
 
     @property
     def full_name(self) -> str:
+        """The department's full Chinese name, as printed on papers (市税务局)."""
         return DEPARTMENT_NAMES[self]
 
 
@@ -69,6 +70,7 @@ class Category(IntEnum):
 
     @property
     def label(self) -> str:
+        """The category's Chinese wording, after the policy's list 三(三)1-9."""
         return CATEGORY_LABELS[self]
 
 
@@ -99,6 +101,12 @@ CATEGORY_POLICY_TEXT: dict[Category, str] = {
 
 
 class InsuranceType(StrEnum):
+    """The insurance types a dispute may concern (codes never change).
+
+    Pension, unemployment and work injury belong to 人社; medical and maternity to 医保
+    (三(二)3, 4).
+    """
+
     PENSION = "pension"
     UNEMPLOYMENT = "unemployment"
     WORK_INJURY = "work_injury"
@@ -107,10 +115,12 @@ class InsuranceType(StrEnum):
 
     @property
     def label(self) -> str:
+        """The insurance type's Chinese name (养老保险)."""
         return INSURANCE_LABELS[self]
 
     @property
     def branch(self) -> Department:
+        """The department that owns this insurance type (三(二)3, 4): 医保 for medical and maternity, else 人社."""
         return Department.MEDICAL if self in (InsuranceType.MEDICAL, InsuranceType.MATERNITY) else Department.HRSS
 
 
@@ -124,6 +134,14 @@ INSURANCE_LABELS: dict[InsuranceType, str] = {
 
 
 class Track(StrEnum):
+    """How a matter is handled after intake (四(一), 四(二), 四(五)).
+
+    `not_accepted` (不予受理: already in arbitration, litigation or reconsideration), `refer`
+    (one department's duty: the payer is told where to go), `joint` (一般事项, two or more
+    departments), `major` (重大疑难, the leading group) and `submit_city` (职责不清, the report
+    slip to the city).
+    """
+
     NOT_ACCEPTED = "not_accepted"
     REFER = "refer"
     JOINT = "joint"
@@ -132,6 +150,7 @@ class Track(StrEnum):
 
     @property
     def label(self) -> str:
+        """The track's Chinese name (联办)."""
         return TRACK_LABELS[self]
 
 
@@ -145,6 +164,8 @@ TRACK_LABELS: dict[Track, str] = {
 
 
 class Channel(StrEnum):
+    """How a matter reached the station (visit, phone, letter, grid worker, the 12345 hotline, a transfer)."""
+
     VISIT = "visit"
     PHONE = "phone"
     LETTER = "letter"
@@ -154,6 +175,7 @@ class Channel(StrEnum):
 
     @property
     def label(self) -> str:
+        """The channel's Chinese name (来访)."""
         return CHANNEL_LABELS[self]
 
 
@@ -168,6 +190,8 @@ CHANNEL_LABELS: dict[Channel, str] = {
 
 
 class Flag(StrEnum):
+    """Facts ticked at intake that change the routing (the modifiers of the routing table)."""
+
     LABOUR_RELATION_DISPUTED = "labour_relation_disputed"
     COMPULSORY_ENFORCEMENT = "compulsory_enforcement"
     BANKRUPTCY = "bankruptcy"
@@ -178,6 +202,7 @@ class Flag(StrEnum):
 
     @property
     def label(self) -> str:
+        """The flag's Chinese wording, as on the intake form."""
         return FLAG_LABELS[self]
 
 
@@ -201,6 +226,7 @@ class ProceedingKind(StrEnum):
 
     @property
     def label(self) -> str:
+        """The proceeding's Chinese name (劳动人事争议仲裁)."""
         return PROCEEDING_LABELS[self]
 
 
@@ -212,6 +238,8 @@ PROCEEDING_LABELS: dict[ProceedingKind, str] = {
 
 
 class Status(StrEnum):
+    """Where a case stands in its lifecycle (the `status` column); `domain.lifecycle` moves it."""
+
     REGISTERED = "registered"
     ROUTED = "routed"
     IN_PROGRESS = "in_progress"
@@ -228,10 +256,12 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
+        """The status's Chinese name, as in lists and on the detail screen."""
         return STATUS_LABELS[self]
 
     @property
     def is_open(self) -> bool:
+        """Whether the case is still open: not archived, not accepted, withdrawn or transferred as a clue."""
         return self not in CLOSED_STATUSES
 
 
@@ -255,6 +285,8 @@ CLOSED_STATUSES = frozenset({Status.ARCHIVED, Status.NOT_ACCEPTED, Status.WITHDR
 
 
 class Role(StrEnum):
+    """A station account's role: 受理员, 站长, 管理员, or the city's 市级协调员."""
+
     WORKER = "worker"
     HEAD = "head"
     ADMIN = "admin"
@@ -262,6 +294,7 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
+        """The role's Chinese name (受理员)."""
         return ROLE_LABELS[self]
 
 
@@ -274,6 +307,8 @@ ROLE_LABELS: dict[Role, str] = {
 
 
 class ObjectionRoute(StrEnum):
+    """Where a payer who disagrees with the outcome may go next (四(三)): mediation, 复议, arbitration, litigation."""
+
     MEDIATION = "mediation"
     RECONSIDERATION = "reconsideration"
     ARBITRATION = "arbitration"
@@ -281,6 +316,7 @@ class ObjectionRoute(StrEnum):
 
     @property
     def label(self) -> str:
+        """The route's Chinese name, as printed on the reply (行政复议)."""
         return OBJECTION_LABELS[self]
 
 
@@ -301,6 +337,7 @@ class IncidentKind(StrEnum):
 
     @property
     def label(self) -> str:
+        """The incident's Chinese name, as recorded and printed."""
         return INCIDENT_LABELS[self]
 
 

@@ -39,6 +39,7 @@ class IdKind(StrEnum):
 
     @property
     def label(self) -> str:
+        """The document's Chinese name (居民身份证)."""
         return ID_KIND_LABELS[self]
 
 
@@ -52,26 +53,37 @@ _PERMIT_PREFIXES = {"810000": IdKind.HK_MACAO_PERMIT, "820000": IdKind.HK_MACAO_
 
 
 def strip_invisible(s: str) -> str:
-    """`s` without format characters (Unicode category Cf: zero-width spaces and joiners, the
-    BOM, soft hyphens, bidi marks and overrides) that Word and WeChat paste along with codes."""
+    """`s` without the invisible format characters Word and WeChat paste along with codes.
+
+    Removes Unicode category Cf: zero-width spaces and joiners, the BOM, soft hyphens, bidi
+    marks and overrides.
+    """
     return "".join(c for c in s if unicodedata.category(c) != "Cf")
 
 
 def clean_code(s: str) -> str:
-    """A code as typed, folded: invisible characters and whitespace removed, full-width forms
-    (Chinese input methods) made half-width. Never raises."""
+    """A code as typed, folded to what the validator reads.
+
+    Invisible characters and whitespace are removed and full-width forms (Chinese input
+    methods) made half-width. Never raises.
+    """
     return _WHITESPACE_RE.sub("", unicodedata.normalize("NFKC", strip_invisible(s)))
 
 
 def normalize_id_number(s: str) -> str:
-    """Strip spaces, dashes and invisible characters, fold full-width characters, upper-case x.
-    Never raises."""
+    """An ID number folded: spaces, dashes and invisible characters gone, full width folded, X upper case.
+
+    Never raises; says nothing about validity.
+    """
     return _DASHES_RE.sub("", clean_code(s)).upper()
 
 
 def id_kind(s: str) -> IdKind | None:
-    """The document a (valid or not) 18-character number would belong to, by its prefix;
-    None when the prefix fits none."""
+    """The document an 18-character number would belong to, judged by its prefix only.
+
+    The number need not be valid. None when it is not 18 characters with six leading digits,
+    or when the prefix fits no document.
+    """
     n = normalize_id_number(s)
     if len(n) != 18 or not n[:6].isdigit():
         return None

@@ -1,6 +1,6 @@
-"""Identifiers as their own types: a case's uuid, its number and an event's uuid are all text,
-and mypy tells them apart so that one is never passed where another is meant.
+"""Identifiers as their own types, so that one is never passed where another is meant.
 
+A case's uuid, its number and an event's uuid are all text; mypy tells them apart.
 They cost nothing at run time (`NewType`): a value read from the store or the JSON edge is
 wrapped once where it enters (`CaseNo(row.case_no)`), and reads as `str` everywhere.
 """

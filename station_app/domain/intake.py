@@ -21,10 +21,12 @@ class Month:
 
     @property
     def index(self) -> int:
+        """Months since year 0 (`year * 12 + month - 1`), for arithmetic on months."""
         return self.year * 12 + self.month - 1
 
     @classmethod
     def from_index(cls, index: int) -> Month:
+        """The month at `index` months since year 0; the inverse of `index`."""
         return cls(index // 12, index % 12 + 1)
 
 
@@ -36,6 +38,7 @@ class Period:
     end: Month
 
     def to_json(self) -> dict[str, str]:
+        """The period as `{"from": "2024-01", "to": "2024-06"}`, both months inclusive."""
         return {"from": str(self.start), "to": str(self.end)}
 
 
@@ -52,6 +55,7 @@ class Party:
     id_kind: str | None = None  # the document of `id_number` (id_numbers.IdKind)
 
     def to_json(self) -> dict[str, str]:
+        """The party as a JSON object: `kind` and `name`, then only the identifiers that are set."""
         out = {"kind": self.kind, "name": self.name}
         for key in ("id_number", "id_kind", "phone", "uscc", "contact"):
             value = getattr(self, key)
@@ -75,11 +79,15 @@ class Proceeding:
 
     @property
     def bars_intake(self) -> bool:
-        """Whether this proceeding keeps the matter out (不予受理): pending, or a dismissed
-        reconsideration (an administrative matter that goes on to litigation)."""
+        """Whether this proceeding keeps the matter out (不予受理).
+
+        True while it is pending, and for a dismissed reconsideration (an administrative matter
+        that goes on to litigation); a dismissed civil or arbitration claim no longer bars it.
+        """
         return not (self.dismissed and self.kind in CIVIL_PROCEEDINGS)
 
     def to_json(self) -> dict[str, object]:
+        """The proceeding as `{"kind", "body", "case_no", "dismissed"}`."""
         return {"kind": self.kind.value, "body": self.body, "case_no": self.case_no, "dismissed": self.dismissed}
 
 
@@ -104,8 +112,11 @@ class Intake:
     intake_uuid: str | None = None  # the client's name for this intake (a retry finds its case)
 
     def has(self, flag: Flag) -> bool:
-        """Whether `flag` applies. `in_legal_proceedings` applies while a proceeding is pending:
-        ticked or recorded, unless the recorded claim was a dismissed civil or arbitration one."""
+        """Whether `flag` applies to this intake.
+
+        `in_legal_proceedings` applies while a proceeding is pending: ticked or recorded, unless
+        the recorded claim was a dismissed civil or arbitration one (`Proceeding.bars_intake`).
+        """
         if flag is Flag.IN_LEGAL_PROCEEDINGS and self.proceeding is not None:
             return self.proceeding.bars_intake
         return flag in self.flags

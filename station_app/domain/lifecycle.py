@@ -34,6 +34,19 @@ DEFAULT_TASK_GROUP: tuple[Department, ...] = (
 
 @dataclass(frozen=True)
 class Action:
+    """One lifecycle action: the row of `ACTIONS` that the services check and the buttons read.
+
+    Attributes:
+        name: the stable code (`opinion`, `reply`), used by `case act` and in events.
+        label: the Chinese wording on buttons and in the timeline.
+        event: the event type recorded when the action is taken.
+        sources: the statuses the action may be taken from.
+        target: the status after it; None when the status stays or the service decides it.
+        roles: the roles that may take it.
+        tracks: the tracks it applies to; None for every track.
+        needs: an event type that must already be on the case (the city's assignment), or None.
+    """
+
     name: str
     label: str  # Chinese, shown on buttons and in the timeline
     event: str

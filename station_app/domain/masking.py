@@ -17,8 +17,11 @@ def mask_id(value: str | None) -> str:
 
 
 def mask_phone(value: str | None) -> str:
-    """`13912341234` -> `139****1234`; landlines keep the area code, the last 4 digits and
-    an extension: `0457-2812345-801` -> `0457-***2345-801`."""
+    """A phone number masked for citizen papers: `13912341234` -> `139****1234`.
+
+    Landlines keep the area code, the last 4 digits and an extension:
+    `0457-2812345-801` -> `0457-***2345-801`. None or empty gives "".
+    """
     if not value:
         return ""
     digits = value.replace("-", "")

@@ -9,6 +9,15 @@ from station_app.domain.enums import Department, Track
 
 @dataclass(frozen=True)
 class RoutingDecision:
+    """The routing of one intake: which track, which department leads, who co-handles, and why.
+
+    Attributes:
+        track: the handling track.
+        lead: the leading department; None for `not_accepted`.
+        co: the co-handling departments, sorted by code.
+        reasons: human-readable Chinese reasons, in the order the engine applied them.
+    """
+
     track: Track
     lead: Department | None
     co: tuple[Department, ...]  # sorted by code
@@ -16,9 +25,11 @@ class RoutingDecision:
 
     @property
     def departments(self) -> tuple[Department, ...]:
+        """Every department involved: the lead first (when there is one), then the co-handlers."""
         return ((self.lead,) if self.lead else ()) + self.co
 
     def to_json(self) -> dict[str, object]:
+        """The decision as `{"track", "lead", "co", "reasons"}` with codes as text (lead may be null)."""
         return {
             "track": self.track.value,
             "lead": self.lead.value if self.lead else None,
@@ -28,6 +39,12 @@ class RoutingDecision:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> RoutingDecision:
+        """The decision stored by `to_json`.
+
+        Raises:
+            ValueError: an unknown track or department code.
+            KeyError: no `track`.
+        """
         lead = data.get("lead")
         co = data.get("co") or []
         reasons = data.get("reasons") or []

@@ -1,10 +1,10 @@
-"""Hostile input, refused before anything reads it: bytes that are not UTF-8, JSON nested too
-deep, numbers that are not finite, and characters no form could have typed.
+"""Hostile input, refused before anything reads it.
 
-Every command that reads stdin or a file goes through `load_json` or `decode_text`; every
-free text of an intake or an action goes through `text_problem`. Refusals are
-`ValidationError`s that name the field (its dotted path) and never repeat the value or an
-unknown key (a key may be a pasted ID number).
+Refused: bytes that are not UTF-8, JSON nested too deep, numbers that are not finite, and
+characters no form could have typed. Every command that reads stdin or a file goes through
+`load_json` or `decode_text`; every free text of an intake or an action goes through
+`text_problem`. Refusals are `ValidationError`s that name the field (its dotted path) and
+never repeat the value or an unknown key (a key may be a pasted ID number).
 """
 
 from __future__ import annotations
@@ -37,12 +37,13 @@ class _Refused:
 
 
 def text_problem(s: str) -> str | None:
-    """Why a free text cannot be stored, or None: lone surrogates, NUL and other control
-    characters (C0 except tab and line breaks, DEL, C1), or bidirectional overrides.
+    """Why a free text cannot be stored, or None when it can.
 
-    Codes and phone numbers are cleaned of invisible characters before they are checked
-    (`id_numbers.clean_code`); free texts are refused instead, since a name or a summary that
-    displays differently from what it stores is worse than one refused.
+    Refused: lone surrogates, NUL and other control characters (C0 except tab and line
+    breaks, DEL, C1), and bidirectional overrides. Codes and phone numbers are cleaned of
+    invisible characters before they are checked (`id_numbers.clean_code`); free texts are
+    refused instead, since a name or a summary that displays differently from what it stores is
+    worse than one refused.
     """
     for c in s:
         o = ord(c)
@@ -62,8 +63,10 @@ def _has_control(s: str) -> str | None:
 
 
 def decode_text(raw: bytes, field: str, *, max_bytes: int = MAX_INPUT_BYTES) -> str:
-    """Bytes read from stdin or a file as text: strict UTF-8 (a leading BOM dropped), at most
-    `max_bytes`, with no NUL or other control character.
+    """Bytes read from stdin or a file, as text.
+
+    Strict UTF-8 (a leading BOM dropped), at most `max_bytes` bytes, with no NUL or other
+    control character.
 
     Raises:
         ValidationError: on `field`.
@@ -125,9 +128,11 @@ def _walk(value: Any, path: str, depth: int) -> Iterator[tuple[str, str]]:
 
 
 def load_json(raw: bytes, field: str = "_", *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
-    """Parse JSON read from stdin or a file, refusing what no client of ours sends: bytes that
-    are not UTF-8, nesting deeper than `MAX_DEPTH`, NaN, infinities and overlong numbers,
-    duplicate keys, and strings with NUL, control characters or lone surrogates.
+    """Parse JSON read from stdin or a file, refusing what no client of ours sends.
+
+    Refused: bytes that are not UTF-8 or more than `max_bytes`, nesting deeper than
+    `MAX_DEPTH`, NaN, infinities and overlong numbers, duplicate keys, and strings with NUL,
+    control characters or lone surrogates.
 
     Raises:
         ValidationError: naming the offending spot by its dotted path (`field` for the whole).

@@ -1,5 +1,8 @@
-"""Where a case stands against its clock: the stage whose deadline is running, and how close
-that deadline is. Both are stored and printed as their text value (`StrEnum`)."""
+"""Where a case stands against its clock.
+
+The stage whose deadline is running, and how close that deadline is. Both are stored and
+printed as their text value (`StrEnum`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,11 @@ from enum import StrEnum
 
 
 class StageKey(StrEnum):
-    """The key of the stage of a case whose deadline is running (the `stage` column), and the keys of a
-    track's stage plan (`rules.deadlines.stage_plan`)."""
+    """The key of the stage whose deadline is running on a case.
+
+    Stored in the `stage` column; a track's stage plan (`rules.deadlines.stage_plan`) uses the
+    same keys.
+    """
 
     ROUTING = "routing"  # 分类流转 (首问责任制 四(一))
     APPROVAL = "approval"  # the leading group's decision on a major matter
@@ -23,8 +29,10 @@ class StageKey(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> StageKey | None:
-        """A stage written by a newer version (an event imported by sync) is kept as its text:
-        shown and printed as it came, with no deadline meaning (`stage_due` gives None)."""
+        """Keep a stage written by a newer version (an event imported by sync) as its text.
+
+        It is shown and printed as it came, with no deadline meaning (`stage_due` gives None).
+        """
         if not isinstance(value, str):
             return None
         member = str.__new__(cls, value)

@@ -148,8 +148,10 @@ ADMITTED = IntakeRules(towns=None, admitted=True)
 
 
 def _clean(s: str) -> str:
-    """Full-width to half-width (Chinese input methods), whitespace and invisible characters
-    (zero-width spaces, BOM, bidi marks pasted from Word or WeChat) removed."""
+    """A code folded: full width made half width, whitespace and invisible characters removed.
+
+    Invisible characters are the zero-width spaces, BOM and bidi marks pasted from Word or WeChat.
+    """
     return clean_code(s)
 
 
@@ -208,8 +210,11 @@ def _main_number(t: str) -> tuple[str | None, str | None]:
 
 
 def _phone(s: str) -> tuple[str | None, str | None]:
-    """(normalised number, None) or (None, reason). A landline may carry an extension,
-    written -801, 转801, 分机801, ext 801, x801 or #801: it is kept as "0457-2812345-801"."""
+    """A phone number checked: `(normalised number, None)` or `(None, reason)`.
+
+    A landline may carry an extension, written -801, 转801, 分机801, ext 801, x801 or #801: it
+    is kept as "0457-2812345-801".
+    """
     t = unicodedata.normalize("NFKC", strip_invisible(s)).strip()
     t = re.sub(r"[\u2010-\u2015\u2212]", "-", t)  # hyphens and dashes a word processor typed
     number, reason = _main_number(t)
@@ -227,16 +232,20 @@ def _phone(s: str) -> tuple[str | None, str | None]:
 
 
 def normalize_phone(s: str) -> str:
-    """Mobile as 11 digits, landline as "0457-2812345" (with an extension
-    "0457-2812345-801"); an invalid number comes back only stripped. Never raises (use
-    `check_phone` to know whether it is valid)."""
+    """A phone number as stored: a mobile as 11 digits, a landline as "0457-2812345".
+
+    A landline's extension is kept ("0457-2812345-801"); an invalid number comes back only
+    stripped. Never raises (use `check_phone` to know whether it is valid).
+    """
     number, _ = _phone(s)
     return number if number is not None else s.strip()
 
 
 def check_phone(s: str) -> str | None:
-    """Why `s` is not a Chinese mobile or landline number (area code needed; a landline may
-    add an extension), or None."""
+    """Why `s` is not a Chinese mobile or landline number, or None when it is one.
+
+    A landline needs its area code and may add an extension.
+    """
     return _phone(s)[1]
 
 
@@ -256,8 +265,10 @@ def _month(s: str) -> Month | str:
 
 
 def _amount(s: str) -> Decimal | str:
-    """The amount typed (full-width digits, thousands separators, a ¥ sign or 元 allowed), or
-    why it is not one."""
+    """The amount typed, in yuan, or why it is not one.
+
+    Full-width digits, thousands separators, a ¥ sign or 元 are allowed.
+    """
     t = _clean(s).removesuffix("元").removeprefix("¥").removeprefix("￥")
     if _GROUPED_RE.fullmatch(t):
         t = t.replace(",", "")
@@ -267,7 +278,10 @@ def _amount(s: str) -> Decimal | str:
 
 
 def normalize_amount(s: str) -> str:
-    """ "１２,０００.５" -> "12000.5"; an invalid amount comes back stripped. Never raises."""
+    """An amount in yuan as stored: "１２,０００.５" -> "12000.5"; an invalid one comes back stripped.
+
+    Never raises.
+    """
     amount = _amount(s)
     return s.strip() if isinstance(amount, str) else str(amount)
 
@@ -301,8 +315,13 @@ def check_field(kind: str, value: str) -> str | None:
 
 
 def normalize_field(kind: str, value: str) -> str:
-    """One form field's value as the validator stores it (kinds as in `check_field`); an
-    invalid value comes back only stripped. Never raises except KeyError for an unknown kind."""
+    """One form field's value as the validator stores it; an invalid value comes back only stripped.
+
+    `kind` is one of the kinds `check_field` takes.
+
+    Raises:
+        KeyError: an unknown `kind`.
+    """
     normalizers: dict[str, Callable[[str], str]] = {
         "id_number": normalize_id_number,
         "uscc": normalize_uscc,
@@ -331,9 +350,12 @@ class _Reader:
         return result
 
     def unknown_keys(self, obj: dict[str, object], allowed: frozenset[str], path: str) -> None:
-        """Refuse keys outside `allowed`. A key that reads as a field name (a short ASCII
-        identifier: a misspelt field) is named; any other is counted on the object's own
-        path and never repeated (an ID number or a name pasted as a key)."""
+        """Refuse keys of `obj` outside `allowed`, without repeating what may be personal data.
+
+        A key that reads as a field name (a short ASCII identifier: a misspelt field) is named; any
+        other is counted on the object's own `path` and never repeated (an ID number or a name
+        pasted as a key).
+        """
         hidden = 0
         for key in obj:
             if key in allowed:
@@ -355,8 +377,11 @@ class _Reader:
         max_len: int = 50,
         code: bool = False,
     ) -> str | None:
-        """The stripped text at `key`; `code` fields (IDs, phones, codes, dates) are first
-        cleaned of invisible characters, free texts refused when they carry any."""
+        """The stripped text at `key`, or None when it is absent or empty and not `required`.
+
+        `code` fields (IDs, phones, codes, dates) are first cleaned of invisible characters; free
+        texts are refused when they carry any. Longer than `max_len` characters is refused.
+        """
         value = obj.get(key)
         if isinstance(value, str) and code:
             value = strip_invisible(value)
@@ -440,9 +465,12 @@ class _Reader:
         return kind
 
     def received_at(self, data: dict[str, object], rules: IntakeRules) -> datetime | None:
-        """When the matter was received, in Beijing time: a time with another offset (or `Z`)
-        is converted, one without an offset is taken as Beijing time. Years outside
-        `EARLIEST_RECEIVED`..`MAX_YEAR` are refused (a case number carries the year)."""
+        """When the matter was received, in Beijing time.
+
+        A time with another offset (or `Z`) is converted; one without an offset is taken as
+        Beijing time. Years outside `EARLIEST_RECEIVED`..`MAX_YEAR` are refused (a case number
+        carries the year).
+        """
         value = self.text(data, "received_at", "received_at", required=True, code=True)
         if value is None:
             return None
@@ -629,16 +657,21 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
 
 
 def received_at_range(now: datetime) -> tuple[datetime, datetime]:
-    """The span the desk form offers for 受理时间: from `DESK_BACKDATE` before `now` up to
-    `now` (later is refused by `parse_intake`; an older record is typed in through the
-    command line, which takes any time since `EARLIEST_RECEIVED`)."""
+    """The span the desk form offers for 受理时间, as `(earliest, latest)`.
+
+    From `DESK_BACKDATE` before `now` up to `now`: later is refused by `parse_intake`; an older
+    record is typed in through the command line, which takes any time since `EARLIEST_RECEIVED`.
+    """
     now = now.astimezone(CHINA_TZ) if now.tzinfo else now.replace(tzinfo=CHINA_TZ)
     return max(now - DESK_BACKDATE, EARLIEST_RECEIVED), now
 
 
 def intake_warnings(intake: Intake) -> tuple[str, ...]:
-    """What the desk should double-check but may keep: disputed months after the month the
-    matter was received (a typo, or a dispute about contributions not yet due)."""
+    """What the desk should double-check but may keep, as Chinese sentences.
+
+    Today: disputed months after the month the matter was received (a typo, or a dispute about
+    contributions not yet due).
+    """
     received = Month(intake.received_at.year, intake.received_at.month)
     late = [p for p in intake.periods if p.end.index > received.index]
     return tuple(f"争议期间{p.start}至{p.end}晚于受理月份{received},请核实" for p in late)

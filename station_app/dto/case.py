@@ -14,6 +14,17 @@ from station_app.domain.stage import DeadlineState, StageKey
 
 @dataclass(frozen=True)
 class IntakeResult:
+    """What registering an intake gave: the case's number and uuid, its routing and first deadline.
+
+    Attributes:
+        case_no: the case number printed on the receipt.
+        uuid: the case's uuid.
+        routing: the routing decision recorded with it.
+        due_date: the running stage's due day (ISO date), None when no stage runs.
+        due_estimated: True when a year counted had no holiday schedule (Mon-Fri assumed).
+        warnings: kept, but worth a second look (四(一)): late disputed months.
+    """
+
     case_no: CaseNo
     uuid: CaseUuid
     routing: RoutingDecision
@@ -22,6 +33,7 @@ class IntakeResult:
     warnings: tuple[str, ...] = ()  # kept, but worth a second look (四(一)): late disputed months
 
     def to_json(self) -> dict[str, Any]:
+        """The result as `case add` prints it: `case_no`, `uuid`, `routing`, and `warnings` when there are any."""
         out: dict[str, Any] = {"case_no": self.case_no, "uuid": self.uuid, "routing": self.routing.to_json()}
         if self.warnings:
             out["warnings"] = list(self.warnings)
@@ -57,8 +69,11 @@ class CaseSummary:
     station_code: str = ""  # the station whose case it is
 
     def to_json(self, reveal: bool = False) -> dict[str, Any]:
-        """The row as the command line prints it: ID and phone masked as on screen, in full
-        only with `reveal` (the caller has recorded the reveal: `reveal_service`)."""
+        """The row as the command line prints it.
+
+        ID and phone are masked as on screen, and in full only with `reveal` (the caller has
+        recorded the reveal: `reveal_service`).
+        """
         return {
             "case_no": self.case_no,
             "uuid": self.uuid,
@@ -84,9 +99,12 @@ class CaseSummary:
 
 @dataclass(frozen=True)
 class DepartmentProgress:
-    """One department on a case: signature, return, opinion and its own opinion deadline
-    (`due_date`, `extended` once by a head; `on_time` once the opinion is in, else None;
-    `overdue` while an opinion is missing after its due date)."""
+    """One department on a case: signature, return, opinion, and its own opinion deadline.
+
+    `due_date` is the opinion's due day (`extended` once by a head); `on_time` says whether the
+    opinion came within it once it is in, else None; `overdue` holds while an opinion is missing
+    after its due date (四(二)1(3): each department's written opinion within the time limit).
+    """
 
     dept: Department
     role: str  # lead | co
@@ -106,6 +124,8 @@ class DepartmentProgress:
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """One event on a case's timeline: its ledger place `seq`, time, author, event type, Chinese label, payload."""
+
     seq: int
     at: str
     author: str
@@ -116,6 +136,14 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class CaseDetail:
+    """A case as the detail screen, `case show --json` and the papers read it.
+
+    The list row (`summary`), the intake as JSON, the routing, each department's progress, the
+    notes (opinions, replies, minutes...), the timeline, the actions this user may take now
+    (`allowed_actions`, with `blocked` saying why some offered ones cannot be taken yet) and the
+    facts beside the status (approval, objection route, satisfaction, papers, clue transfer).
+    """
+
     summary: CaseSummary
     intake: dict[str, Any]
     routing: RoutingDecision
@@ -143,8 +171,10 @@ class CaseDetail:
         return None
 
     def to_json(self, reveal: bool = False) -> dict[str, Any]:
-        """The case as `case show --json` prints it; identifiers masked unless `reveal` (see
-        `CaseSummary.to_json`)."""
+        """The case as `case show --json` prints it; identifiers masked unless `reveal`.
+
+        See `CaseSummary.to_json` for the masking.
+        """
         out = self.summary.to_json(reveal)
         out.update(
             {

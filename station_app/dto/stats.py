@@ -1,7 +1,9 @@
-"""The statistics DTOs: counts by category, town, department, track and status, each
-department's work for 五(四), the incidents, and 绩效考评 (per station, per department as lead
-and as co-handler, per worker). Definitions of the figures are in
-`station_app.services.stats_service`, which computes them."""
+"""The statistics DTOs, computed by `station_app.services.stats_service`.
+
+Counts by category, town, department, track and status, each department's work for 五(四),
+the incidents, and 绩效考评 (per station, per department as lead and as co-handler, per
+worker). The definitions of the figures are in `station_app.services.stats_service`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from station_app.domain.enums import DEPARTMENT_SHORT, Department, IncidentKind
 
 @dataclass(frozen=True)
 class CountRow:
+    """One row of a count table: a code, its Chinese label and the number of cases."""
+
     code: str
     label: str
     count: int
@@ -35,16 +39,20 @@ class DeptWorkRow:
 
     @property
     def incidents(self) -> int:
+        """The department's incidents of every kind (五(四)): work errors, public opinion, serious consequences."""
         return self.work_errors + self.public_opinion + self.serious
 
     FIGURES = ("cases", "returns", "extensions", "clue_transfers", "work_errors", "public_opinion", "serious")
 
     def cells(self) -> list[str]:
-        """The department's name and its figures as text, in `FIGURES` order (the monthly
-        report's section 七 and the stats screen's table share it)."""
+        """The department's name and its figures as text, in `FIGURES` order.
+
+        The monthly report's section 七 and the stats screen's table share it.
+        """
         return [self.label, *(str(getattr(self, f)) for f in self.FIGURES)]
 
     def to_json(self) -> dict[str, Any]:
+        """The row as JSON: its counts, the incidents by kind and their total."""
         return {
             "code": self.code,
             "label": self.label,
@@ -71,6 +79,7 @@ class IncidentRow:
     kind: IncidentKind
 
     def to_json(self) -> dict[str, Any]:
+        """The incident as `{"at", "case_no", "dept", "kind"}` (no text: it may name people)."""
         return {"at": self.at, "case_no": self.case_no, "dept": self.dept, "kind": self.kind.value}
 
 
@@ -84,14 +93,15 @@ ROLE_LABELS = {"lead": "牵头", "co": "协办"}
 
 @dataclass(frozen=True)
 class DeptRoleRow:
-    """One department's written opinions in one role (lead 牵头 or co 协办) over the period's cases
-    (五(四) 绩效考评; 四(二) each department's opinion within its own time limit).
+    """One department's written opinions in one role over the period's cases.
 
-    due 应出具 = given + overdue_open + pending; given 已出具 = on_time + late; overdue 超期 =
-    late (given after its deadline) + overdue_open (deadline passed while the case still waited
-    for it); rates are over the decided opinions (on_time + overdue), None when there are none.
-    returns 退回, extensions 延期, clue_transfers 线索移送 count events naming the department
-    in this role."""
+    The role is lead 牵头 or co 协办 (五(四) 绩效考评; 四(二) each department's opinion within
+    its own time limit). due 应出具 = given + overdue_open + pending; given 已出具 = on_time +
+    late; overdue 超期 = late (given after its deadline) + overdue_open (deadline passed while the
+    case still waited for it); rates are over the decided opinions (on_time + overdue), None
+    when there are none. returns 退回, extensions 延期, clue_transfers 线索移送 count events
+    naming the department in this role.
+    """
 
     code: str
     label: str
@@ -107,6 +117,7 @@ class DeptRoleRow:
 
     @property
     def role_label(self) -> str:
+        """The role in Chinese: 牵头 or 协办."""
         return ROLE_LABELS.get(self.role, self.role)
 
     @property
@@ -119,21 +130,26 @@ class DeptRoleRow:
 
     @property
     def given(self) -> int:
+        """Opinions given (已出具): on time plus late."""
         return self.on_time + self.late
 
     @property
     def overdue(self) -> int:
+        """Opinions overdue (超期): given late plus still missing after their deadline."""
         return self.late + self.overdue_open
 
     @property
     def on_time_rate(self) -> float | None:
+        """On-time opinions over the decided ones (0.0-1.0), None when none is decided."""
         return share(self.on_time, self.on_time + self.overdue)
 
     @property
     def overdue_rate(self) -> float | None:
+        """Overdue opinions over the decided ones (0.0-1.0), None when none is decided."""
         return share(self.overdue, self.on_time + self.overdue)
 
     def to_json(self) -> dict[str, Any]:
+        """The row as JSON: its counts, the derived `given` and `overdue`, and both rates."""
         return {
             "code": self.code,
             "label": self.label,
@@ -155,13 +171,15 @@ class DeptRoleRow:
 
 @dataclass(frozen=True)
 class WorkerRow:
-    """One worker's timeliness over the cases they received (首问责任制 四(一): the first receiver
-    registers and routes, and answers for the station's reply and archive of the case).
+    """One worker's timeliness over the cases they received.
 
-    Each stage counts on time (done by its working-day deadline) and late (done after it, or
-    not done and the deadline passed by the end of the period); rates = on time / (on time +
-    late), None when neither. Routing 分类流转 is due `routing_days` (1) working day after
-    receipt; reply 答复 is the station's written reply or its answer at the desk; archive 归档."""
+    首问责任制 四(一): the first receiver registers and routes, and answers for the station's reply
+    and archive of the case. Each stage counts on time (done by its working-day deadline) and
+    late (done after it, or not done and the deadline passed by the end of the period); rates =
+    on time / (on time + late), None when neither. Routing 分类流转 is due `routing_days` (1)
+    working day after receipt; reply 答复 is the station's written reply or its answer at the
+    desk; archive 归档.
+    """
 
     name: str
     label: str
@@ -175,17 +193,21 @@ class WorkerRow:
 
     @property
     def routing_rate(self) -> float | None:
+        """Routings on time over routings decided (0.0-1.0), None when none."""
         return share(self.routing_on_time, self.routing_on_time + self.routing_late)
 
     @property
     def reply_rate(self) -> float | None:
+        """Replies on time over replies decided (0.0-1.0), None when none."""
         return share(self.reply_on_time, self.reply_on_time + self.reply_late)
 
     @property
     def archive_rate(self) -> float | None:
+        """Archivings on time over archivings decided (0.0-1.0), None when none."""
         return share(self.archive_on_time, self.archive_on_time + self.archive_late)
 
     def to_json(self) -> dict[str, Any]:
+        """The row as JSON: each stage's on-time and late counts and its rate."""
         return {
             "name": self.name,
             "label": self.label,
@@ -208,7 +230,8 @@ class StationRow:
 
     total, accepted, resolved, concluded, on_time and overdue_open as in the module docstring;
     opinions_on_time / opinions_overdue sum its departments' `DeptRoleRow`s; returns,
-    extensions and clue_transfers count the events; routing figures sum its workers'."""
+    extensions and clue_transfers count the events; routing figures sum its workers'.
+    """
 
     code: str
     label: str
@@ -228,21 +251,26 @@ class StationRow:
 
     @property
     def resolution_rate(self) -> float | None:
+        """Resolved cases over accepted ones (0.0-1.0), None when none was accepted."""
         return share(self.resolved, self.accepted)
 
     @property
     def on_time_rate(self) -> float | None:
+        """Cases concluded on time over cases concluded (0.0-1.0), None when none was concluded."""
         return share(self.on_time, self.concluded)
 
     @property
     def opinion_on_time_rate(self) -> float | None:
+        """Departments' opinions on time over those decided (0.0-1.0), None when none."""
         return share(self.opinions_on_time, self.opinions_on_time + self.opinions_overdue)
 
     @property
     def routing_rate(self) -> float | None:
+        """Routings on time over routings decided (0.0-1.0), None when none."""
         return share(self.routing_on_time, self.routing_on_time + self.routing_late)
 
     def to_json(self) -> dict[str, Any]:
+        """The row as JSON: `STATION_FIGURES`, the code and label, and the four rates."""
         out: dict[str, Any] = {k: getattr(self, k) for k in STATION_FIGURES}
         out.update(
             code=self.code,
@@ -284,9 +312,11 @@ WORKER_FIGURES = (
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a 绩效考评 table, shared by the screen, the Excel export and the report:
-    `key` is the row's attribute, `kind` says how to show it (text; count, an int; rate, a
-    fraction 0.0-1.0 or None, shown as a percentage)."""
+    """One column of a 绩效考评 table, shared by the screen, the Excel export and the report.
+
+    `key` is the row's attribute; `kind` says how to show it: text; count, an int; rate, a
+    fraction 0.0-1.0 or None, shown as a percentage.
+    """
 
     key: str
     label: str
@@ -342,8 +372,10 @@ WORKER_COLUMNS = (
 
 @dataclass(frozen=True)
 class PerformanceView:
-    """One 绩效考评 table: its title, columns, rows and 合计 rows (DTOs whose attributes the
-    columns name)."""
+    """One 绩效考评 table: its title, columns, rows and 合计 rows.
+
+    Rows and totals are DTOs whose attributes the columns name.
+    """
 
     key: str  # stations | departments | workers
     title: str
@@ -356,8 +388,10 @@ class PerformanceView:
         return [getattr(row, c.key) for c in self.columns]
 
     def text_rows(self, short: bool = False) -> list[list[str]]:
-        """Rows then totals as text (`format_cell`); `short`: departments by their short names
-        (税务局) for narrow tables."""
+        """The rows then the totals, as text (`format_cell`).
+
+        With `short`, departments go by their short names (税务局) for narrow tables.
+        """
         out = []
         for row in (*self.rows, *self.totals):
             cells = [format_cell(v, c.kind) for v, c in zip(self.values(row), self.columns)]
@@ -376,9 +410,11 @@ def format_cell(value: Any, kind: str) -> str:
 
 @dataclass(frozen=True)
 class Performance:
-    """绩效考评 (五(四)) of the cases received from `date_from` to `date_to`: per station, per
-    department and role, per worker. Deadlines not yet met count as overdue when they passed
-    before `as_of` (the end of the period, or today if earlier)."""
+    """绩效考评 (五(四)) of the cases received from `date_from` to `date_to`, both inclusive.
+
+    Per station, per department and role, per worker. Deadlines not yet met count as overdue
+    when they passed before `as_of` (the end of the period, or today if earlier).
+    """
 
     date_from: date
     date_to: date
@@ -401,8 +437,10 @@ class Performance:
         return WorkerRow("", "合计", **{f: sum(getattr(r, f) for r in self.workers) for f in WORKER_FIGURES})
 
     def views(self) -> tuple[PerformanceView, ...]:
-        """The three tables: per station, per department and role (lead rows, then co rows,
-        each with its 合计), per worker."""
+        """The three tables: per station, per department and role, per worker.
+
+        The department table has the lead rows, then the co rows, each with its 合计.
+        """
         lead = tuple(r for r in self.departments if r.role == "lead")
         co = tuple(r for r in self.departments if r.role == "co")
         return (
@@ -418,6 +456,7 @@ class Performance:
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The figures as `stats` prints them: the period, `as_of`, and the station, department and worker rows."""
         return {
             "date_from": self.date_from.isoformat(),
             "date_to": self.date_to.isoformat(),
@@ -431,6 +470,13 @@ class Performance:
 
 @dataclass(frozen=True)
 class Stats:
+    """The figures of the stats screen and the monthly report for cases received in a period.
+
+    `date_from` to `date_to` are both inclusive. The totals (received, accepted, resolved,
+    concluded, concluded on time, open and overdue) and the count tables are defined in
+    `station_app.services.stats_service`; `performance` holds 绩效考评 (五(四)) when computed.
+    """
+
     date_from: date
     date_to: date
     total: int
@@ -450,21 +496,26 @@ class Stats:
 
     @property
     def incident_count(self) -> int:
+        """The incidents recorded in the period (五(四))."""
         return len(self.incidents)
 
     @property
     def resolution_rate(self) -> float | None:
+        """Resolved cases over accepted ones (0.0-1.0), None when none was accepted."""
         return self.resolved / self.accepted if self.accepted else None
 
     @property
     def on_time_rate(self) -> float | None:
+        """Cases concluded on time over cases concluded (0.0-1.0), None when none was concluded."""
         return self.on_time / self.concluded if self.concluded else None
 
     def work_totals(self) -> list[str]:
-        """ "合计" and the sums of `by_department_work`'s figures, as text (report section 七)."""
+        """The 合计 row of `by_department_work`: "合计", then each figure's sum, as text (report section 七)."""
         return ["合计", *(str(sum(getattr(r, f) for r in self.by_department_work)) for f in DeptWorkRow.FIGURES)]
 
     def to_json(self) -> dict[str, Any]:
+        """The figures as JSON: the period, totals, rates, count tables, department work and incidents."""
+
         def rows(items: tuple[CountRow, ...]) -> list[dict[str, Any]]:
             return [{"code": r.code, "label": r.label, "count": r.count} for r in items]
 

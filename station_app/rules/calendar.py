@@ -33,13 +33,18 @@ class CalendarFileError(StationError):
 
 
 class WorkCalendar:
-    """Working days from a table of exceptions to Monday-Friday, for the years it covers."""
+    """Working days from a table of exceptions to Monday-Friday, for the years it covers.
+
+    Built from `days` (a day -> True for an adjusted working day 调休, False for a holiday) and
+    `years`, the years whose schedule the table holds in full.
+    """
 
     def __init__(self, days: Mapping[date, bool], years: Iterable[int]) -> None:
         self._days = dict(days)
         self.years = frozenset(years)
 
     def covers(self, year: int) -> bool:
+        """Whether a holiday schedule covers `year` (otherwise its days are estimated, Mon-Fri less festivals)."""
         return year in self.years
 
     def is_working_day(self, day: date) -> bool:

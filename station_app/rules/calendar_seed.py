@@ -63,6 +63,7 @@ def seed_from_chinesecalendar(years: Iterable[int]) -> dict[str, Any]:
 
 
 def main() -> None:
+    """Write the bundled holiday table for the supported years and print its path."""
     years = supported_years()
     path = resource_path("calendar", f"cn_{years[0]}_{years[-1]}.json")
     path.write_text(_format(seed_from_chinesecalendar(years)), encoding="utf-8")

@@ -27,6 +27,15 @@ class DeadlineSettings:
 
 @dataclass(frozen=True)
 class Deadline:
+    """A deadline counted in working days.
+
+    Attributes:
+        start: the day the count starts from.
+        due: the last day allowed.
+        estimated: True when some day counted fell in a year without holiday data (Mon-Fri used).
+        working_days: the term, in working days.
+    """
+
     start: date
     due: date
     estimated: bool  # some day counted fell in a year without holiday data (Mon-Fri used)
@@ -46,10 +55,13 @@ def deadline_state(
     today: date,
     settings: DeadlineSettings | None = None,
 ) -> DeadlineState:
-    """ "overdue" after the due day; "warn" once `warn_ratio` of the stage's working days from
-    `start` to `due` has elapsed (or on the due day itself); else "ok". Without a `start` only
+    """How close `due` is: "overdue", "warn" or "ok" on `today`.
+
+    "overdue" after the due day; "warn" once `warn_ratio` of the stage's working days from
+    `start` to `due` has elapsed, or on the due day itself; else "ok". Without a `start` only
     overdue is known. The one rule for every screen, list and paper (DESIGN.md "Deadlines":
-    warn at 80 % of the time and when overdue)."""
+    warn at 80 % of the time and when overdue).
+    """
     if today > due:
         return DeadlineState.OVERDUE
     if today >= due:
@@ -111,11 +123,13 @@ def _track_stages(track: Track, d: DeadlineSettings) -> list[tuple[StageKey, str
 def stage_plan(
     calendar: WorkCalendar, track: Track, start: date, settings: DeadlineSettings | None = None
 ) -> StagePlan:
-    """The plan of a matter of `track` taken in on `start`: 分类流转 first (routing_days, 首问责任制
-    四(一)), then the track's stages (joint: opinions 四(二)1, then the reply; major: the leading
-    group's decision, the 15-day term 四(二)2, the reply; submit_city: the city's assignment and
-    the department's handling 四(五); refer: the department's handling and the answer). Each stage
-    is due its working days after the previous one. `not_accepted` has no stages.
+    """The plan of a matter of `track` taken in on `start`: its stages and their due days.
+
+    分类流转 comes first (routing_days, 首问责任制 四(一)), then the track's stages (joint:
+    opinions 四(二)1, then the reply; major: the leading group's decision, the 15-day term
+    四(二)2, the reply; submit_city: the city's assignment and the department's handling 四(五);
+    refer: the department's handling and the answer). Each stage is due its working days after
+    the previous one. `not_accepted` has no stages.
 
     The routing panel, the case service and every paper that prints a date take it from here.
     """

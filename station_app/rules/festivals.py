@@ -69,8 +69,11 @@ def festival_days(year: int) -> dict[date, str]:
 
 
 def missing_festivals(days: dict[date, bool], years: frozenset[int]) -> dict[str, str]:
-    """Festival days a schedule would leave as working days (weekday not listed, or listed as
-    a working day), as `{"days[2027-02-05]": "春节(2027-02-05)应为法定节假日"}`; empty when complete."""
+    """Festival days a schedule would leave as working days, with a Chinese reason for each.
+
+    A festival is missing when its weekday is not listed, or listed as a working day. The
+    answer reads `{"days[2027-02-05]": "春节(2027-02-05)应为法定节假日"}`; empty when complete.
+    """
     errors: dict[str, str] = {}
     for year in sorted(years):
         for day, name in festival_days(year).items():

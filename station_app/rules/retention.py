@@ -30,13 +30,23 @@ BY_TRACK: dict[Track, str] = {
 
 @dataclass(frozen=True)
 class Retention:
+    """A case file's retention period and why.
+
+    Attributes:
+        period: one of `PERIODS` (永久, 定期30年, 定期10年).
+        reason: why, in the words printed beside it on the archive cover.
+    """
+
     period: str  # one of PERIODS
     reason: str  # why, in the words printed beside it
 
 
 def retention_for(track: Track, clue_transferred: bool = False) -> Retention:
-    """The retention period of a case file of `track` (a clue transfer to 纪委监委 keeps it for
-    good), with the reason printed beside it: `Retention("定期30年", "一般事项(联办)")`."""
+    """The retention period of a case file of `track`, with the reason printed beside it.
+
+    A clue transferred to 纪委监委 (四(五)) keeps the file for good. Example:
+    `Retention("定期30年", "一般事项(联办)")`.
+    """
     if clue_transferred:
         return Retention(PERMANENT, "涉线索移送纪委监委")
     return Retention(BY_TRACK[track], track.label)

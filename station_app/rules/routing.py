@@ -52,6 +52,15 @@ EFFECT = {Track.NOT_ACCEPTED: "不予受理,应通过该程序解决"}
 
 @dataclass(frozen=True)
 class RoutingSettings:
+    """The routing thresholds a station may set.
+
+    Attributes:
+        cutoff: the 统模式 reform date (三(二)2) that splits disputed periods into pre and post.
+        group_threshold: people affected from which the table's `group_size` track applies
+            (重大疑难 in the bundled table, 四(二)2).
+        amount_threshold: yuan in dispute from which the table's `amount_claimed` track applies.
+    """
+
     cutoff: date = date(2024, 4, 1)
     group_threshold: int = 10
     amount_threshold: Decimal = Decimal("500000")
@@ -167,8 +176,11 @@ def _table_departments(
 
 
 def _segment_ins_effect(intake: Intake, table: RoutingTable, co: set[Department], high: Track | None) -> str:
-    """The reason text of a `segment_lead: INS` modifier (the segments were led already);
-    under submit_city the insurance types' departments join as co."""
+    """The reason text of a `segment_lead: INS` modifier.
+
+    The segments were led already; under submit_city the insurance types' departments join
+    `co` (which this updates).
+    """
     if high is Track.SUBMIT_CITY:
         branches = _leads(SegmentRule(None), intake.insurance_types, table)
         co.update(branches)

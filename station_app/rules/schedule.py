@@ -33,6 +33,7 @@ class Schedule:
     source: str = ""
 
     def to_json(self) -> dict[str, Any]:
+        """The schedule in the calendar JSON format: `{"source", "years", "days": {iso date: "holiday"|"workday"}}`."""
         return {
             "source": self.source,
             "years": sorted(self.years),

@@ -30,12 +30,23 @@ class RuleTableError(StationError):
 
 @dataclass(frozen=True)
 class SegmentRule:
+    """Who handles one period segment of a category: `lead` (None: the insurance types' departments) and `co`."""
+
     lead: Department | None  # None means INS
     co: tuple[Department, ...] = ()
 
 
 @dataclass(frozen=True)
 class CategoryRule:
+    """How one dispute category (三(三)1-9) is routed.
+
+    Attributes:
+        post: the rule for disputed months from the 统模式 reform date on (三(二)2).
+        pre: the rule for disputed months before it.
+        track: a fixed track, or None when the number of departments decides.
+        variants: `(flag, rule)` pairs; when the flag is set the category is routed by that rule.
+    """
+
     post: SegmentRule
     pre: SegmentRule
     track: Track | None = None
@@ -53,6 +64,17 @@ class CategoryRule:
 
 @dataclass(frozen=True)
 class Modifier:
+    """A flag's effect on the routing, applied after the category rule.
+
+    Attributes:
+        flag: the intake flag that triggers it.
+        lead: a department that takes the lead, or None.
+        add: departments that join as co-handlers.
+        track: a track the flag forces, or None.
+        segment_ins: every segment is led by the insurance types' departments and the table's
+            lead becomes co (not_enrolled: tax collects only from payers already enrolled, 三(二)2).
+    """
+
     flag: Flag
     lead: Department | None = None
     add: tuple[Department, ...] = ()
@@ -65,6 +87,11 @@ class Modifier:
 
 @dataclass(frozen=True)
 class RoutingTable:
+    """The routing table as loaded from `resources/rules/routing.json`: categories, modifiers, precedences.
+
+    Built by `load_table`, which checks every key; see the module docstring.
+    """
+
     categories: dict[Category, CategoryRule]
     modifiers: tuple[Modifier, ...]
     lead_precedence: tuple[Department, ...] = (

@@ -1,12 +1,12 @@
-"""The log's head anchored outside the database (issue 10, "trust that does not rest on the
-database key alone").
+"""The log's head anchored outside the database.
 
-After every committed transaction that appended to the event log, a small record -- the ledger
-seq and ledger hash, the case and paper counters -- signed with the store's Ed25519 key is
-written atomically beside `station.db` (`station.anchor`). At open the database is compared
-with it: a log behind its anchor (the `-wal` file deleted, an older `station.db` copied back,
-the log emptied) refuses normal work instead of issuing case numbers a second time. A log ahead
-of its anchor (a crash between the commit and the anchor write) is re-anchored.
+Issue 10, "trust that does not rest on the database key alone". After every committed
+transaction that appended to the event log, a small record -- the ledger seq and ledger
+hash, the case and paper counters -- signed with the store's Ed25519 key is written
+atomically beside `station.db` (`station.anchor`). At open the database is compared with it:
+a log behind its anchor (the `-wal` file deleted, an older `station.db` copied back, the log
+emptied) refuses normal work instead of issuing case numbers a second time. A log ahead of
+its anchor (a crash between the commit and the anchor write) is re-anchored.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ class AnchorError(StationError):
     """The database does not reach the head its anchor records, or the anchor is not genuine.
 
     The message (Chinese) says what happened and what to do; `reason` names it for logs and
-    tests: behind | diverged | emptied | counters | tampered | missing."""
+    tests: behind | diverged | emptied | counters | tampered | missing.
+    """
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -87,7 +88,8 @@ def read_head(conn: Connection, from_log: bool = False) -> Head:
     """The database's current head (inside the caller's transaction); reads by key only.
 
     The ledger head comes from `meta` (what an append extends), or with `from_log` from the
-    last row of the log itself (at open: what is really there)."""
+    last row of the log itself (at open: what is really there).
+    """
     if from_log:
         row = conn.execute(
             text("SELECT seq, ledger_hash FROM events WHERE seq = (SELECT max(seq) FROM events)")
@@ -114,6 +116,9 @@ def _signing_key(conn: Connection) -> tuple[Ed25519PrivateKey, str] | None:
 class Anchor:
     """Writes the anchor of one store after each committing transaction that appended events.
 
+    Built with the anchor file's `path`, the store's Ed25519 signing `key` and the store's
+    `origin` (its chain origin, recorded in the anchor).
+
     The record of a transaction is written to a temp copy and fsynced on a worker thread while
     the transaction's own COMMIT fsyncs the WAL (`stage`), and renamed over the anchor only
     after the commit returned (`finish`), so the two fsyncs overlap and an anchor never names a
@@ -134,11 +139,13 @@ class Anchor:
         return _canonical(dict(body, sig=self._key.sign(_canonical(body)).hex())) + b"\n"
 
     def publish(self, head: Head) -> None:
-        """Write the signed record atomically (temp file, fsync, rename, fsync the folder),
-        never going back.
+        """Write the signed record atomically, never going back.
+
+        Temp file, fsync, rename, fsync the folder.
 
         A failure is logged, not raised: the transaction is already committed, and the next
-        commit (or the next open) anchors the head again."""
+        commit (or the next open) anchors the head again.
+        """
         with self._lock:
             if head.seq <= self._last:
                 return  # another thread of this process anchored a later head already
@@ -152,13 +159,17 @@ class Anchor:
     def stage(self, conn: Connection) -> tuple[Head, Future[str]]:
         """Read the head inside the transaction and start writing its record to a temp copy.
 
-        Returns the state for `finish` (after the commit) or `discard` (the commit failed)."""
+        Returns the state for `finish` (after the commit) or `discard` (the commit failed).
+        """
         head = read_head(conn)
         return head, self._pool.submit(stage_bytes, self.path, self._record(head))
 
     def finish(self, state: tuple[Head, Future[str]]) -> None:
-        """After the commit: wait for the staged copy and rename it over the anchor, unless a
-        later head was anchored already. A failure is logged, not raised (see `publish`)."""
+        """After the commit: wait for the staged copy and rename it over the anchor.
+
+        Nothing is renamed when a later head was anchored already. A failure is logged, not
+        raised (see `publish`).
+        """
         head, staged = state
         try:
             tmp_name = staged.result()
@@ -238,13 +249,17 @@ def check_against(conn: Connection, anchored: Head) -> None:
 
 
 def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
-    """At open: check the database against its anchor, re-anchor it, and register the anchor
-    to be written after every committing transaction that appends to the log.
+    """Check the database against its anchor at open, and keep it anchored from then on.
 
-    A store without an anchor that never had one (written by an older version) is anchored
-    now. Raises AnchorError for a log behind its anchor, emptied, with lower counters, an
-    anchor that is not genuine, or a missing anchor on a store that had one. Returns None for a
-    store without a signing key (the benchmark's plain baseline): it is not anchored."""
+    Registers the anchor to be written after every committing transaction that appends to the
+    log. A store without an anchor that never had one (written by an older version) is anchored
+    now. Returns None for a store without a signing key (the benchmark's plain baseline): it is
+    not anchored.
+
+    Raises:
+        AnchorError: a log behind its anchor, emptied, with lower counters, an anchor that is not
+            genuine, or a missing anchor on a store that had one.
+    """
     path = anchor_path(db_path)
     remove_orphans(path, ORPHAN_AGE_S)  # temp copies of a program killed while writing the anchor
     with read(engine) as conn:
@@ -273,8 +288,13 @@ def open_anchor(engine: Engine, db_path: Path) -> Anchor | None:
 
 
 def anchor_problem(engine: Engine, db_path: Path) -> tuple[AnchorError | None, Head | None]:
-    """What `open_anchor` would refuse, without refusing: (the error or None, the anchored head
-    when the anchor file is genuine). For the recovery path (`audit accept-rollback`)."""
+    """What `open_anchor` would refuse, without refusing.
+
+    For the recovery path (`audit accept-rollback`).
+
+    Returns:
+        `(the error or None, the anchored head when the anchor file is genuine, else None)`.
+    """
     path = anchor_path(db_path)
     with read(engine) as conn:
         if _signing_key(conn) is None:
@@ -295,8 +315,11 @@ def anchor_problem(engine: Engine, db_path: Path) -> tuple[AnchorError | None, H
 
 
 def reanchor(engine: Engine, db_path: Path) -> Anchor | None:
-    """Anchor the database's current head, whatever the old anchor said, and register the
-    anchor for later commits (the last step of an accepted rollback)."""
+    """Anchor the database's current head, whatever the old anchor said.
+
+    Also registers the anchor for later commits; the last step of an accepted rollback. None
+    for a store without a signing key.
+    """
     path = anchor_path(db_path)
     with read(engine) as conn:
         signing = _signing_key(conn)

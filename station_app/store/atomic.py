@@ -41,9 +41,14 @@ def stage_bytes(path: Path, data: bytes) -> str:
 
 
 def commit_staged(tmp_name: str, path: Path, durable: bool = True) -> None:
-    """Rename a staged copy over `path`; with `durable`, fsync the folder so the rename survives
-    a power cut (without it a power cut may bring the previous file back). Raises OSError (the
-    copy is removed then)."""
+    """Rename a staged copy over `path`.
+
+    With `durable`, fsync the folder so the rename survives a power cut (without it a power
+    cut may bring the previous file back).
+
+    Raises:
+        OSError: the rename failed (the copy is removed then).
+    """
     try:
         os.replace(tmp_name, path)
     except BaseException:
@@ -77,7 +82,8 @@ def remove_orphans(path: Path, older_than_s: float = 0.0) -> int:
 
     With the default 0 every copy goes: call it only while holding the lock all writers of
     `path` take. Also removes this folder's unnamed `.tmp-*` copies (older versions) once they
-    are `ORPHAN_AGE_S` old. Returns how many were removed; errors are ignored."""
+    are `ORPHAN_AGE_S` old. Returns how many were removed; errors are ignored.
+    """
     removed = 0
     now = time.time()
     try:

@@ -83,8 +83,13 @@ def _engine(path: Path, key: bytes) -> Iterator[Engine]:
 
 
 def check_copy(engine: Engine) -> Contents:
-    """SQLCipher's page HMACs, SQLite's integrity check and every event chain of the database
-    behind `engine`, and what it holds. Raises BackupError naming the first problem."""
+    """Check the database behind `engine` and say what it holds.
+
+    Checks SQLCipher's page HMACs, SQLite's integrity check and every event chain.
+
+    Raises:
+        BackupError: naming the first problem.
+    """
     try:
         with read(engine) as conn:
             for pragma in ("cipher_integrity_check", "integrity_check"):
@@ -101,8 +106,10 @@ def check_copy(engine: Engine) -> Contents:
 
 
 def _keys_without_attempts(source: Keystore) -> bytes:
-    """`keys.json` as the copy needs it: the wraps and lockout policy; login attempts not yet
-    moved into the database are left out (the live store records them)."""
+    """`keys.json` as the copy needs it, as bytes: the wraps and lockout policy.
+
+    Login attempts not yet moved into the database are left out (the live store records them).
+    """
     with source.locked():
         data = json.loads(source.path.read_text(encoding="utf-8"))
     data["attempts"] = []
@@ -115,7 +122,8 @@ def write_backup(engine: Engine, key: bytes, keystore: Keystore, to_dir: Path, a
     """Write a checked backup archive of the live store into the existing folder `to_dir`.
 
     Returns the archive's path (`station-<code>-<yyyymmdd-hhmmss>.stbak`) and what it holds.
-    Raises BackupError when the copy does not check, OSError when the folder cannot be written."""
+    Raises BackupError when the copy does not check, OSError when the folder cannot be written.
+    """
     staging = Path(tempfile.mkdtemp(prefix=".station-backup-", dir=to_dir))
     try:
         copy = staging / DB_NAME
@@ -177,16 +185,23 @@ class StagedBackup:
 
     @property
     def station_code(self) -> str:
+        """The station code the backup's manifest names."""
         return str(self.manifest["station_code"])
 
     def remove(self) -> None:
+        """Delete the staging folder and everything in it."""
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def stage_backup(file: Path, into: Path) -> StagedBackup:
-    """Unpack the archive `file` into a new private folder inside `into` and check its manifest
-    and the SHA-256 of every member. Raises BackupError for anything else than a whole backup
-    written by this program (only the expected regular files are read; nothing is followed)."""
+    """Unpack the archive `file` into a new private folder inside `into`, and check it.
+
+    Checks the manifest and the SHA-256 of every member. Only the expected regular files are
+    read; nothing is followed.
+
+    Raises:
+        BackupError: anything else than a whole backup written by this program.
+    """
     folder = Path(tempfile.mkdtemp(prefix=".restore-", dir=into))
     try:
         try:
@@ -219,8 +234,11 @@ def stage_backup(file: Path, into: Path) -> StagedBackup:
 
 
 def check_staged(staged: StagedBackup, key: bytes) -> Contents:
-    """Open the staged database with `key`: integrity, chains, and the anchor written with it.
-    Raises BackupError."""
+    """Open the staged database with `key` and check it: integrity, chains, and the anchor written with it.
+
+    Raises:
+        BackupError: naming the first problem.
+    """
     with _engine(staged.folder / DB_NAME, key) as engine:
         try:
             with read(engine) as conn:
@@ -243,9 +261,12 @@ def check_staged(staged: StagedBackup, key: bytes) -> Contents:
 
 
 def swap_in(staged: StagedBackup, data_dir: Path, stamp: str) -> Path | None:
-    """Move the current store's files into `data_dir/replaced-<stamp>/` (None when there were
-    none) and the staged backup into their place: the database and anchor first, `keys.json`
-    last, so a half-done swap never offers a login to a store that is not whole."""
+    """Put the staged backup in place of the current store; gives where the old files went.
+
+    The current store's files move into `data_dir/replaced-<stamp>/` (None when there were
+    none). The database and anchor move first and `keys.json` last, so a half-done swap never
+    offers a login to a store that is not whole.
+    """
     present = [name for name in STORE_FILES if (data_dir / name).exists()]
     aside: Path | None = None
     if present:
@@ -265,8 +286,11 @@ def swap_in(staged: StagedBackup, data_dir: Path, stamp: str) -> Path | None:
 
 
 def new_epoch(engine: Engine) -> str:
-    """Give the store a new random `store_epoch` (a restored store is a new incarnation for
-    sync: the city reconciles its chain instead of taking it as a continuation)."""
+    """Give the store a new random `store_epoch` (32 hex digits) and return it.
+
+    A restored store is a new incarnation for sync: the city reconciles its chain instead of
+    taking it as a continuation.
+    """
     epoch = uuid.uuid4().hex
     with write(engine) as conn:
         set_meta(conn, STORE_EPOCH, epoch)

@@ -91,8 +91,10 @@ class LogCommitHook(Protocol):
     """Told about every committed write transaction that appended to the event log."""
 
     def stage(self, conn: Connection) -> Any:
-        """Read what to record, inside the transaction just before it commits, and start
-        writing it (it may proceed while the commit runs)."""
+        """Read what to record and start writing it, inside the transaction before it commits.
+
+        The write may proceed while the commit runs.
+        """
 
     def finish(self, state: Any) -> None:
         """Make the record current, after the commit returned."""
@@ -121,7 +123,8 @@ def write(engine: Engine) -> Iterator[Connection]:
 
     When it appended to the event log, the engine's log-commit hook (if any) stages the head
     before the commit (written while the commit runs) and makes it current after: one small
-    write per transaction, never naming a head that did not commit."""
+    write per transaction, never naming a head that did not commit.
+    """
     with engine.connect() as conn:
         conn.info.pop(_LOG_APPENDED, None)
         conn.exec_driver_sql("BEGIN IMMEDIATE")

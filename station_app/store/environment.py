@@ -49,8 +49,11 @@ _MESSAGES = {
 
 
 class EnvironmentProblem(StationError):
-    """The environment refused a read or write. `kind`: full | readonly | missing | locked | io;
-    `where`: the folder or file concerned. The message (Chinese) says what, where and what to do."""
+    """The environment refused a read or write.
+
+    Built from `kind` (full | readonly | missing | locked | io) and `where`, the folder or file
+    concerned. The message (Chinese) says what, where and what to do.
+    """
 
     def __init__(self, kind: str, where: str) -> None:
         super().__init__(_MESSAGES[kind].format(where=where))
@@ -67,8 +70,10 @@ def _sqlite_error(exc: BaseException) -> BaseException | None:
 
 
 def classify(exc: BaseException) -> str | None:
-    """The environment kind of an exception (see EnvironmentProblem), or None for anything else
-    (a wrong key, a damaged file, our own bug)."""
+    """The environment kind of an exception (see `EnvironmentProblem`), or None.
+
+    None stands for anything else: a wrong key, a damaged file, our own bug.
+    """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:  # the cause chain: a wrapped OSError counts
@@ -99,8 +104,11 @@ def classify(exc: BaseException) -> str | None:
 
 
 def where_of(exc: BaseException, data_dir: Path | None) -> str:
-    """Where it happened, for the message: the data folder when the file lies in it (or the
-    error names no file), else the file named by the error."""
+    """Where `exc` happened, for the message.
+
+    The data folder when the file lies in it (or the error names no file), else the file named
+    by the error.
+    """
     filename = getattr(exc, "filename", None)
     if filename:
         path = Path(str(filename))

@@ -29,7 +29,10 @@ _HEX = re.compile(r"[0-9a-f]*")
 
 
 class KeyFileError(StationError):
-    """keys.json holds a value this program refuses; `where` names it (`users.admin.kdf.t`)."""
+    """keys.json holds a value this program refuses; `where` names it (`users.admin.kdf.t`).
+
+    Built from `where` and `why`, the reason; the message tells the user to restore keys.json.
+    """
 
     def __init__(self, where: str, why: str) -> None:
         super().__init__(

@@ -77,6 +77,8 @@ def default_kdf_params() -> KdfParams:
 
 @dataclass(frozen=True)
 class LockoutPolicy:
+    """Login lockout: `max_failures` wrong passwords in a row lock the account for `minutes` minutes."""
+
     max_failures: int = 5
     minutes: int = 15
 
@@ -126,8 +128,11 @@ def _box_aad(user: str) -> bytes:
 
 @dataclass(frozen=True)
 class Unlocked:
-    """What a password opened: the database key and the account's own keys. `upgraded` is True
-    when the account's entry was converted from `wrap_v` 1 at this login (its signing key is new)."""
+    """What a password opened: the database key and the account's own keys.
+
+    `upgraded` is True when the account's entry was converted from `wrap_v` 1 at this login
+    (its signing key is new).
+    """
 
     key: bytes
     keys: UserKeys
@@ -138,8 +143,11 @@ LOCK_WAIT_S = 30.0
 
 
 def _lock_exclusive(fd: int, wait_s: float = LOCK_WAIT_S, where: Path | None = None) -> None:
-    """Wait (at most `wait_s`) until this process holds the exclusive lock on `fd`; then
-    EnvironmentProblem (locked) naming `where`, the key file."""
+    """Wait until this process holds the exclusive lock on `fd`, at most `wait_s` seconds.
+
+    Raises:
+        EnvironmentProblem: locked, naming `where` (the key file), when the wait runs out.
+    """
     deadline = time.monotonic() + wait_s
     while not try_lock(fd):
         if time.monotonic() > deadline:
@@ -148,7 +156,10 @@ def _lock_exclusive(fd: int, wait_s: float = LOCK_WAIT_S, where: Path | None = N
 
 
 class Keystore:
-    """The `keys.json` file beside the database."""
+    """The `keys.json` file beside the database.
+
+    Built by `create` or `load` from the file's `path` and its parsed, checked content.
+    """
 
     def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path = path
@@ -158,11 +169,11 @@ class Keystore:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold `keys.lock` (one process, one thread at a time) and work on a fresh copy of
-        the file. Nests within one thread.
+        """Hold `keys.lock` (one process, one thread at a time) and work on a fresh copy of the file.
 
-        The login window, the lock screen and the command line may run at once; without the
-        lock two failed logins could both count from the same number and lockout would lag.
+        Nests within one thread. The login window, the lock screen and the command line may run at
+        once; without the lock two failed logins could both count from the same number and lockout
+        would lag.
         """
         with self._thread_lock:
             if self._depth:
@@ -190,6 +201,10 @@ class Keystore:
     # -- file ----------------------------------------------------------------
     @classmethod
     def create(cls, path: Path, station_code: str, station_name: str) -> Keystore:
+        """A new, empty key file for the station, not saved yet.
+
+        No users, and the default lockout (5 failures, 15 minutes).
+        """
         data: dict[str, Any] = {
             "format": KEYSTORE_FORMAT,
             "station_code": station_code,
@@ -203,6 +218,12 @@ class Keystore:
 
     @classmethod
     def load(cls, path: Path) -> Keystore:
+        """The key file at `path`, checked.
+
+        Raises:
+            StationError: the file is missing (no station in that folder), not valid JSON or unreadable.
+            KeyFileError: a value the program refuses.
+        """
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -219,20 +240,26 @@ class Keystore:
         return cls(path, check_keyfile(data, KEYSTORE_FORMAT))
 
     def reload(self) -> None:
-        """Re-read the file before changing it: the login window or another program may have
-        recorded attempts or lockouts since this copy was loaded."""
+        """Re-read the file before changing it.
+
+        The login window or another program may have recorded attempts or lockouts since this copy
+        was loaded.
+        """
         self._data = Keystore.load(self.path)._data
 
     def save(self) -> None:
+        """Write the file atomically."""
         atomic_write_bytes(self.path, json.dumps(self._data, ensure_ascii=False, indent=1).encode("utf-8"))
 
     # -- facts readable before unlock -------------------------------------------
     @property
     def station_code(self) -> str:
+        """The station code the file belongs to (12 digits)."""
         return str(self._data["station_code"])
 
     @property
     def station_name(self) -> str:
+        """The station's name as recorded at initialisation."""
         return str(self._data["station_name"])
 
     @property
@@ -251,14 +278,17 @@ class Keystore:
         self._data[name] = value
 
     def user_names(self) -> list[str]:
+        """The accounts with an entry in the file, sorted."""
         return sorted(self._data["users"])
 
     @property
     def lockout(self) -> LockoutPolicy:
+        """The lockout policy in force."""
         raw = self._data.get("lockout") or {}
         return LockoutPolicy(int(raw.get("max_failures", 5)), int(raw.get("minutes", 15)))
 
     def set_lockout(self, policy: LockoutPolicy) -> None:
+        """Set the lockout policy and save the file."""
         self._data["lockout"] = {"max_failures": policy.max_failures, "minutes": policy.minutes}
         self.save()
 
@@ -271,9 +301,12 @@ class Keystore:
         params: KdfParams | None = None,
         keys: UserKeys | None = None,
     ) -> UserKeys:
-        """Wrap `user`'s seed under `password` (a new seed unless `keys` is given) and seal
-        `db_key` to it (None: the account keeps no access to the database). Replaces any old
-        wrap, keeps the lockout state. Returns the account's keys."""
+        """Wrap `user`'s seed under `password` and seal `db_key` to it; returns the account's keys.
+
+        A new seed is made unless `keys` is given; `db_key` None leaves the account no access to the
+        database; `params` sets the Argon2id cost (default: the standard one). Replaces any old
+        wrap and keeps the lockout state. Not saved: the caller saves.
+        """
         params = params or default_kdf_params()
         keys = keys or new_user_keys()
         salt = os.urandom(16)
@@ -302,7 +335,8 @@ class Keystore:
         """Seal `db_key` to `user`'s public key (None: take the account's access away).
 
         Needs no password. Returns False for an account without a public key (`wrap_v` 1: it
-        gets one at its next login or password reset)."""
+        gets one at its next login or password reset).
+        """
         entry = self._data["users"].get(user)
         if entry is None or entry.get("wrap_v") != 2:
             if entry is not None and db_key is None:
@@ -324,8 +358,10 @@ class Keystore:
         return entry is not None and (entry.get("wrap_v") != 2 or entry.get("store") is not None)
 
     def open_with(self, user: str, keys: UserKeys) -> bytes | None:
-        """The database key sealed to `user` in this file, opened with keys already unwrapped
-        (a rotation's staged file), or None."""
+        """The database key sealed to `user` in this file, opened with keys already unwrapped; else None.
+
+        For a rotation's staged file.
+        """
         entry = self._data["users"].get(user)
         if entry is None or entry.get("wrap_v") != 2 or entry.get("store") is None:
             return None
@@ -337,12 +373,15 @@ class Keystore:
         return self._data
 
     def remove(self, user: str) -> None:
+        """Drop `user`'s entry (no error when there is none); not saved."""
         self._data["users"].pop(user, None)
 
     def has_user(self, user: str) -> bool:
+        """Whether `user` has an entry in the file."""
         return user in self._data["users"]
 
     def locked_until(self, user: str, now: datetime) -> datetime | None:
+        """When `user`'s lockout ends, or None when the account is not locked at `now`."""
         entry = self._data["users"].get(user)
         if not entry or not entry.get("locked_until"):
             return None
@@ -350,6 +389,7 @@ class Keystore:
         return until if until > now else None
 
     def unlock_user(self, user: str) -> None:
+        """Lift `user`'s lockout and reset the failure count; not saved."""
         entry = self._data["users"].get(user)
         if entry:
             entry["failures"] = 0
@@ -360,12 +400,15 @@ class Keystore:
         return self.unlock(user, password, now).key
 
     def unlock(self, user: str, password: str, now: datetime) -> Unlocked:
-        """Open the database key and the account's keys with `password`, or raise AuthError
-        with one generic message.
+        """Open the database key and the account's keys with `password`.
 
-        Every attempt is appended to the attempt log (an unknown account without its name);
-        failures count towards lockout, and a locked account is refused without trying the
-        password. A `wrap_v` 1 entry is upgraded to `wrap_v` 2 on success."""
+        Every attempt is appended to the attempt log (an unknown account without its name); failures
+        count towards lockout, and a locked account is refused without trying the password. A
+        `wrap_v` 1 entry is upgraded to `wrap_v` 2 on success.
+
+        Raises:
+            AuthError: with one generic message, whatever the reason.
+        """
         with self.locked():
             return self._unwrap(user, password, now)
 
@@ -411,13 +454,13 @@ class Keystore:
         return Unlocked(key, keys, upgraded)
 
     def _spend_like_a_real_attempt(self, user: str, password: str, entry: dict[str, Any] | None) -> str:
-        """Derive a key that is thrown away, so that an unknown or locked account answers in
-        the time a wrong password takes (the timing tells nothing about accounts).
+        """Derive a key that is thrown away, so that an unknown or locked account takes as long as a wrong password.
 
-        Returns the name to record: a locked account's own name; for an unknown one (perhaps
-        a password typed into the name field) a tag derived from it with the same slow
-        Argon2id cost, so that repeated attempts with one name can be told apart without the
-        name being kept."""
+        The timing then tells nothing about accounts. Returns the name to record: a locked
+        account's own name; for an unknown one (perhaps a password typed into the name field) a tag
+        derived from it with the same slow Argon2id cost, so that repeated attempts with one name can
+        be told apart without the name being kept.
+        """
         kdf = entry["kdf"] if entry else next((u["kdf"] for u in self._data["users"].values()), None)
         params = _stored_params(kdf) if kdf else KdfParams()
         if entry is not None:
@@ -435,8 +478,11 @@ class Keystore:
         del attempts[:-MAX_ATTEMPT_LOG]
 
     def take_attempts(self) -> list[dict[str, Any]]:
-        """Hand the pending attempts to the database log and clear them here. Each carries an
-        `id`, so that handing them over twice (a crash between the two writes) adds no row."""
+        """Hand the pending attempts to the database log and clear them here.
+
+        Each carries an `id`, so that handing them over twice (a crash between the two writes) adds
+        no row.
+        """
         attempts: list[dict[str, Any]] = [dict(a) for a in self._data.get("attempts", [])]
         for a in attempts:
             a.setdefault("id", uuid_mod.uuid4().hex)

@@ -8,21 +8,31 @@ metadata = SQLModel.metadata
 
 
 class Meta(SQLModel, table=True):
+    """A store-wide fact by key, as text.
+
+    Station code and name, origin, profile, schema version, ledger head, sync keys.
+    """
+
     __tablename__ = "meta"
     key: str = Field(primary_key=True)
     value: str
 
 
 class Setting(SQLModel, table=True):
+    """A station setting by key; `value` is JSON text (the current value of `setting_changed` events)."""
+
     __tablename__ = "settings"
     key: str = Field(primary_key=True)
     value: str  # JSON
 
 
 class EventRow(SQLModel, table=True):
-    """One event, in the order it arrived here (`seq`, the local ledger). Its place in its
-    chain is (origin, stream, origin_seq); `prev_hash` and `hash` link it within that chain;
-    `ledger_hash` links it to the previous row of this store's ledger (SYNC.md §3.2)."""
+    """One event, in the order it arrived here (`seq`, the local ledger).
+
+    Its place in its chain is (origin, stream, origin_seq); `prev_hash` and `hash` link it
+    within that chain; `ledger_hash` links it to the previous row of this store's ledger
+    (SYNC.md §3.2).
+    """
 
     __tablename__ = "events"
     seq: int | None = Field(default=None, primary_key=True)
@@ -57,7 +67,9 @@ class ChainHead(SQLModel, table=True):
 
 class PendingEvent(SQLModel, table=True):
     """A foreign event held back: a gap before it in its chain, or a `base` not yet here.
-    Not in the ledger, not projected; released when what it waits for arrives."""
+
+    Not in the ledger, not projected; released when what it waits for arrives.
+    """
 
     __tablename__ = "pending_events"
     uuid: str = Field(primary_key=True)
@@ -71,8 +83,10 @@ class PendingEvent(SQLModel, table=True):
 
 
 class ConflictRow(SQLModel, table=True):
-    """Two concurrent case events that may not both stand (projection; DESIGN.md "No silent
-    overwrite"). `held` is the one not applied here; `resolved_by` the settling event."""
+    """Two concurrent case events that may not both stand (projection; DESIGN.md "No silent overwrite").
+
+    `held` is the one not applied here; `resolved_by` the settling event.
+    """
 
     __tablename__ = "conflicts"
     id: int | None = Field(default=None, primary_key=True)
@@ -96,6 +110,8 @@ class EventFlag(SQLModel, table=True):
 
 
 class UserRow(SQLModel, table=True):
+    """An account (projection of the account events); passwords and keys live in `keys.json`."""
+
     __tablename__ = "users"
     name: str = Field(primary_key=True)
     role: str
@@ -105,6 +121,8 @@ class UserRow(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
+    """One login attempt, kept for the lockout and the audit (an unknown account recorded by a tag, not its name)."""
+
     __tablename__ = "login_attempts"
     id: int | None = Field(default=None, primary_key=True)
     user_name: str
@@ -113,6 +131,8 @@ class LoginAttempt(SQLModel, table=True):
 
 
 class CaseRow(SQLModel, table=True):
+    """A case as lists and search read it (projection of its events): one row per case."""
+
     __tablename__ = "cases"
     id: int | None = Field(default=None, primary_key=True)
     uuid: str = Field(unique=True)
@@ -156,8 +176,10 @@ class CaseRow(SQLModel, table=True):
 
 
 class CaseText(SQLModel, table=True):
-    """A case's long texts, apart from `cases` so that list and search rows stay small (many
-    per page, and a page cache that holds the whole list at 100,000 cases)."""
+    """A case's long texts, apart from `cases` so that list and search rows stay small.
+
+    Many rows fit a page, and a page cache holds the whole list at 100,000 cases.
+    """
 
     __tablename__ = "case_texts"
     case_id: int = Field(primary_key=True)  # cases.id
@@ -170,6 +192,8 @@ TEXT_COLUMNS = ("summary", "claim", "intake")
 
 
 class CaseDepartment(SQLModel, table=True):
+    """One department on a case (projection): its role (lead | co), signature, return, opinion and deadline."""
+
     __tablename__ = "case_departments"
     case_uuid: str = Field(primary_key=True)
     dept: str = Field(primary_key=True, index=True)
@@ -201,6 +225,8 @@ class CaseNote(SQLModel, table=True):
 
 
 class PaperRow(SQLModel, table=True):
+    """A paper printed or saved: its number, kind, case (None for a report), author, reprint count and digest."""
+
     __tablename__ = "papers"
     paper_no: str = Field(primary_key=True)
     kind: str
@@ -212,12 +238,16 @@ class PaperRow(SQLModel, table=True):
 
 
 class CalendarDay(SQLModel, table=True):
+    """A day of an imported holiday schedule: `kind` holiday or workday (调休)."""
+
     __tablename__ = "calendar_days"
     day: str = Field(primary_key=True)
     kind: str  # holiday | workday
 
 
 class CalendarYear(SQLModel, table=True):
+    """A year an imported holiday schedule covers in full, and where the schedule came from."""
+
     __tablename__ = "calendar_years"
     year: int = Field(primary_key=True)
     source: str

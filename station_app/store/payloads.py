@@ -35,7 +35,10 @@ class Scope(StrEnum):
 
 
 class MalformedPayload(ValueError):
-    """A payload that does not fit its event type's class; `why` says which key and how."""
+    """A payload that does not fit its event type's class; `why` says which key and how.
+
+    Built from the event type and the reason.
+    """
 
     def __init__(self, type_: str, why: str) -> None:
         super().__init__(f"{type_}: {why}")
@@ -45,8 +48,11 @@ class MalformedPayload(ValueError):
 
 @dataclass(frozen=True)
 class Payload:
-    """Base of every payload class. `V` is the payload version; `SCOPES` the scopes the type
-    may be written with, the first being the one for an event without a case."""
+    """Base of every payload class.
+
+    `V` is the payload version; `SCOPES` the scopes the type may be written with, the first
+    being the one for an event without a case.
+    """
 
     TYPE: ClassVar[str] = ""
     V: ClassVar[int] = 1
@@ -179,6 +185,8 @@ class CasePayload(Payload):
 @event_type("case_registered")
 @dataclass(frozen=True)
 class CaseRegistered(CasePayload):
+    """`case_registered`: an intake taken in (四(一) 受理登记), with its validated intake and routing as JSON."""
+
     case_no: str
     station_code: str
     intake: dict[str, Any]
@@ -193,6 +201,12 @@ starts or moves (DESIGN.md "Per-department deadlines"); applied by the event's h
 @event_type("case_routed")
 @dataclass(frozen=True)
 class CaseRouted(CasePayload):
+    """`case_routed`: the case routed (分类流转), with the departments' opinion deadlines.
+
+    `first_receiver` and `reason` are set when someone other than the receiver (a head) routed
+    it: who registered it and why (首问责任制 四(一)).
+    """
+
     routing: dict[str, Any]
     dept_due: DeptDue | None = None
     first_receiver: str | None = None  # routed by someone else (a head): who registered it
@@ -202,12 +216,16 @@ class CaseRouted(CasePayload):
 @event_type("closed_on_spot")
 @dataclass(frozen=True)
 class ClosedOnSpot(CasePayload):
+    """`closed_on_spot`: a matter of the station's own duty settled at the desk (四(一)), with what was done."""
+
     text: str
 
 
 @event_type("department_signed")
 @dataclass(frozen=True)
 class DepartmentSigned(CasePayload):
+    """`department_signed`: a department signed for the case (`signed_at`, ISO date, when given)."""
+
     dept: str
     signed_at: str | None = None
 
@@ -215,6 +233,8 @@ class DepartmentSigned(CasePayload):
 @event_type("department_returned")
 @dataclass(frozen=True)
 class DepartmentReturned(CasePayload):
+    """`department_returned`: a department sent the case back, with its reason."""
+
     dept: str
     reason: str
 
@@ -222,6 +242,12 @@ class DepartmentReturned(CasePayload):
 @event_type("opinion_recorded")
 @dataclass(frozen=True)
 class OpinionRecorded(CasePayload):
+    """`opinion_recorded`: a department's written opinion (四(二)1(3), 2(3)).
+
+    `file` describes an attached scan; `received_on` is the day it was received (ISO date);
+    `on_time` whether it came within the department's deadline (None: it had none).
+    """
+
     dept: str
     text: str
     file: dict[str, Any] | None = None
@@ -232,6 +258,12 @@ class OpinionRecorded(CasePayload):
 @event_type("extension_granted")
 @dataclass(frozen=True)
 class ExtensionGranted(CasePayload):
+    """`extension_granted`: a head extended a deadline by `days` working days, with the reason.
+
+    `dept` names the department whose deadline moves and `due_date` its new deadline; with
+    `term` True the major case's term itself was extended (四(二)2).
+    """
+
     days: int
     reason: str
     dept: str | None = None  # the department whose deadline moves (None: a major case's term)
@@ -243,6 +275,8 @@ class ExtensionGranted(CasePayload):
 @event_type("escalation_requested")
 @dataclass(frozen=True)
 class EscalationRequested(CasePayload):
+    """`escalation_requested`: the station asks the leading group to take the matter as 重大疑难 (四(二)2(2))."""
+
     reason: str
     routing: dict[str, Any]
 
@@ -276,6 +310,11 @@ class EscalationDeclined(CasePayload):
 @event_type("minutes_recorded")
 @dataclass(frozen=True)
 class MinutesRecorded(CasePayload):
+    """`minutes_recorded`: the leading group's meeting minutes (会议纪要, 四(二)2(3)).
+
+    `held_on` is the meeting's day (ISO date); `on_time` whether it was held within the major term.
+    """
+
     text: str
     attendees: str
     held_on: str
@@ -286,6 +325,8 @@ class MinutesRecorded(CasePayload):
 @event_type("consultation_recorded")
 @dataclass(frozen=True)
 class ConsultationRecorded(CasePayload):
+    """`consultation_recorded`: a 一般事项 consultation (会商, 四(二)3): what was agreed, who attended, when."""
+
     text: str
     attendees: str
     held_on: str
@@ -294,6 +335,12 @@ class ConsultationRecorded(CasePayload):
 @event_type("reply_issued")
 @dataclass(frozen=True)
 class ReplyIssued(CasePayload):
+    """`reply_issued`: the written reply to the parties (四(三) 回复反馈).
+
+    `parties` names the applicant, and the respondent when there is one; `respondent_text` is
+    the reply to the other party when it differs.
+    """
+
     text: str
     parties: list[str] | None = None  # applicant, and respondent when there is one
     respondent_text: str | None = None  # the reply to the other party when it differs
@@ -302,6 +349,8 @@ class ReplyIssued(CasePayload):
 @event_type("reply_delivered")
 @dataclass(frozen=True)
 class ReplyDelivered(CasePayload):
+    """`reply_delivered`: the reply delivered to `party` by `method` on `date` (ISO date)."""
+
     party: str
     method: str
     date: str
@@ -311,6 +360,8 @@ class ReplyDelivered(CasePayload):
 @event_type("department_handled")
 @dataclass(frozen=True)
 class DepartmentHandled(CasePayload):
+    """`department_handled`: the department a `refer` matter went to reports it handled, on `date` (ISO date)."""
+
     dept: str
     text: str
     date: str
@@ -319,6 +370,8 @@ class DepartmentHandled(CasePayload):
 @event_type("payer_confirmed")
 @dataclass(frozen=True)
 class PayerConfirmed(CasePayload):
+    """`payer_confirmed`: a callback found a `refer` matter handled by its department, with the payer's satisfaction."""
+
     satisfaction: str
     text: str
 
@@ -326,6 +379,11 @@ class PayerConfirmed(CasePayload):
 @event_type("objection_recorded")
 @dataclass(frozen=True)
 class ObjectionRecorded(CasePayload):
+    """`objection_recorded`: the payer disagrees and takes `route` (四(三): mediation, 复议, arbitration, litigation).
+
+    `referred_to` is 司法局 for 复议 and 诉讼 (三(二)5: guidance for those who appeal).
+    """
+
     route: str
     text: str
     referred_to: str | None = None  # 司法局, for 复议 and 诉讼
@@ -335,6 +393,8 @@ class ObjectionRecorded(CasePayload):
 @event_type("callback_recorded")
 @dataclass(frozen=True)
 class CallbackRecorded(CasePayload):
+    """`callback_recorded`: a follow-up call to the payer and their satisfaction."""
+
     satisfaction: str
     text: str
 
@@ -342,18 +402,27 @@ class CallbackRecorded(CasePayload):
 @event_type("case_archived")
 @dataclass(frozen=True)
 class CaseArchived(CasePayload):
+    """`case_archived`: the file archived (四(四) 案卷归档)."""
+
     text: str
 
 
 @event_type("case_withdrawn")
 @dataclass(frozen=True)
 class CaseWithdrawn(CasePayload):
+    """`case_withdrawn`: the payer withdrew the matter, with the reason."""
+
     reason: str
 
 
 @event_type("submitted_to_city")
 @dataclass(frozen=True)
 class SubmittedToCity(CasePayload):
+    """`submitted_to_city`: a 职责不清 matter sent to the city with the report slip (报送单, 四(五)).
+
+    `consulted` lists the departments consulted first; `suggested` a department the station suggests.
+    """
+
     reason: str
     consulted: list[str]
     suggested: str | None = None
@@ -362,6 +431,8 @@ class SubmittedToCity(CasePayload):
 @event_type("city_assigned")
 @dataclass(frozen=True)
 class CityAssigned(CasePayload):
+    """`city_assigned`: the city assigned a submitted matter (四(五)), under `document_no` on `date`."""
+
     routing: dict[str, Any]
     document_no: str | None = None
     date: str | None = None
@@ -371,6 +442,8 @@ class CityAssigned(CasePayload):
 @event_type("city_feedback_recorded")
 @dataclass(frozen=True)
 class CityFeedbackRecorded(CasePayload):
+    """`city_feedback_recorded`: the handling department's feedback to the payer and 12345 (四(五)), sent `to` them."""
+
     dept: str
     text: str
     date: str
@@ -391,6 +464,8 @@ class ClueTransferred(CasePayload):
 @event_type("incident_recorded")
 @dataclass(frozen=True)
 class IncidentRecorded(CasePayload):
+    """`incident_recorded`: a department's incident under 五(四) (work error, public opinion, serious consequence)."""
+
     incident_kind: str
     dept: str
     text: str
@@ -399,9 +474,11 @@ class IncidentRecorded(CasePayload):
 @event_type("deadline_recomputed")
 @dataclass(frozen=True, kw_only=True)
 class DeadlineRecomputed(CasePayload):
-    """A calendar import re-counted the case's estimated deadline (`set`, with `from`, `to` and
-    `working_days`) and/or its departments' (`dept_due`); `set` is absent when only the
-    departments' moved."""
+    """`deadline_recomputed`: a calendar import re-counted estimated deadlines.
+
+    The case's own (`set`, with `from`, `to` and `working_days`) and/or its departments'
+    (`dept_due`); `set` is absent when only the departments' moved.
+    """
 
     set: dict[str, Any] = dc_field(default_factory=dict)
     reason: str
@@ -414,8 +491,10 @@ class DeadlineRecomputed(CasePayload):
 @event_type("disclosure_approved")
 @dataclass(frozen=True)
 class DisclosureApproved(CasePayload):
-    """A head's approval (报批) to give `recipient` personal data: a case's papers (case scope)
-    or one case-list export (`scope` case_list, this store only)."""
+    """`disclosure_approved`: a head's approval (报批, 五(三)) to give `recipient` personal data.
+
+    Either a case's papers (case scope) or one case-list export (`scope` case_list, this store only).
+    """
 
     SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.CASE, Scope.STORE)
     recipient: str
@@ -426,8 +505,10 @@ class DisclosureApproved(CasePayload):
 @event_type("conflict_resolved")
 @dataclass(frozen=True)
 class ConflictResolved(CasePayload):
-    """Settles the open conflicts between `events` (DESIGN.md "No silent overwrite"): `chosen`
-    is the event whose version stands (None: `set` was written by hand); `set` is applied."""
+    """`conflict_resolved`: settles the open conflicts between `events` (DESIGN.md "No silent overwrite").
+
+    `chosen` is the event whose version stands (None: `set` was written by hand); `set` is applied.
+    """
 
     events: list[str]
     reason: str
@@ -437,6 +518,8 @@ class ConflictResolved(CasePayload):
 @event_type("personal_data_revealed")
 @dataclass(frozen=True)
 class PersonalDataRevealed(Payload):
+    """`personal_data_revealed`: a user saw `field` of a case unmasked (五(三))."""
+
     SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.CASE,)
     field: str
 
@@ -444,6 +527,13 @@ class PersonalDataRevealed(Payload):
 @event_type("paper_printed")
 @dataclass(frozen=True)
 class PaperPrinted(Payload):
+    """`paper_printed`: a paper printed or saved, with its number, kind and digest.
+
+    `reprint` counts reprints (补打); `sections` holds the digest of each section (what a QR code
+    signs), `pages` the page count, `period` a report's month; `recipient` is an internal
+    paper's receiver and `approval` the disclosure approval it rests on.
+    """
+
     SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.STORE, Scope.CASE)
     paper_no: str
     kind: str
@@ -462,6 +552,8 @@ class PaperPrinted(Payload):
 @event_type("station_initialised")
 @dataclass(frozen=True)
 class StationInitialised(Payload):
+    """`station_initialised`: the store created for a station (12-digit code, name, town code)."""
+
     station_code: str
     station_name: str
     town_code: str
@@ -470,6 +562,8 @@ class StationInitialised(Payload):
 @event_type("user_added")
 @dataclass(frozen=True)
 class UserAdded(Payload):
+    """`user_added`: an account created, with its role and its Ed25519 public key (hex), signed by its author."""
+
     name: str
     role: str
     display_name: str | None = None
@@ -480,6 +574,8 @@ class UserAdded(Payload):
 @event_type("user_changed")
 @dataclass(frozen=True)
 class UserChanged(Payload):
+    """`user_changed`: an account's role or active flag changed (None: unchanged), signed by its author."""
+
     name: str
     role: str | None = None
     active: bool | None = None
@@ -489,6 +585,8 @@ class UserChanged(Payload):
 @event_type("password_changed")
 @dataclass(frozen=True)
 class PasswordChanged(Payload):
+    """`password_changed`: an account's password set; a reset by an admin gives it a new `sign_key`."""
+
     name: str
     sign_key: str | None = None  # a reset by an admin gives the account a new key
     sig: str | None = None
@@ -507,8 +605,11 @@ class UserKeySet(Payload):
 @event_type("rollback_accepted")
 @dataclass(frozen=True)
 class RollbackAccepted(Payload):
-    """An admin accepted a database found behind its anchor (`audit accept-rollback`): what the
-    anchor said, what was found, the counters raised so that no number is issued twice."""
+    """`rollback_accepted`: an admin accepted a database found behind its anchor (`audit accept-rollback`).
+
+    Records what the anchor said, what was found, and the counters raised so that no number is
+    issued twice.
+    """
 
     reason: str  # behind | diverged | emptied | counters | tampered | missing
     note: str
@@ -528,12 +629,16 @@ class StoreKeyRotated(Payload):
 @event_type("user_unlocked")
 @dataclass(frozen=True)
 class UserUnlocked(Payload):
+    """`user_unlocked`: an admin lifted an account's lockout."""
+
     name: str
 
 
 @event_type("setting_changed")
 @dataclass(frozen=True)
 class SettingChanged(Payload):
+    """`setting_changed`: a station setting's new value (any JSON)."""
+
     key: str
     value: Any
 
@@ -541,12 +646,16 @@ class SettingChanged(Payload):
 @event_type("contacts_confirmed")
 @dataclass(frozen=True)
 class ContactsConfirmed(Payload):
+    """`contacts_confirmed`: departments' contact entries checked, as department -> digest of the entry."""
+
     depts: dict[str, str]  # department -> digest of the confirmed contact entry
 
 
 @event_type("cases_exported")
 @dataclass(frozen=True)
 class CasesExported(Payload):
+    """`cases_exported`: a case list exported to `recipient` (五(三)): approval used, row count, digest of the rows."""
+
     recipient: str
     approval: str | None
     count: int
@@ -556,6 +665,11 @@ class CasesExported(Payload):
 @event_type("calendar_imported")
 @dataclass(frozen=True)
 class CalendarImported(Payload):
+    """`calendar_imported`: a holiday schedule imported; the city broadcasts it.
+
+    `days` maps an ISO date to holiday or workday; `years` are covered in full.
+    """
+
     SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.STORE, Scope.BROADCAST)
     source: str
     years: list[int]
@@ -568,6 +682,8 @@ class CalendarImported(Payload):
 @event_type("city_initialised")
 @dataclass(frozen=True)
 class CityInitialised(Payload):
+    """`city_initialised`: a city store created, with its code, name and public-identity fingerprint."""
+
     city_code: str
     city_name: str
     fingerprint: str  # the city's public identity (all its public keys)
@@ -576,6 +692,8 @@ class CityInitialised(Payload):
 @event_type("city_bound")
 @dataclass(frozen=True)
 class CityBound(Payload):
+    """`city_bound`: this station bound to its city (the city's fingerprint and the station's own)."""
+
     city_code: str
     city_fingerprint: str
     fingerprint: str  # this station's own identity
@@ -584,8 +702,10 @@ class CityBound(Payload):
 @event_type("store_recovered")
 @dataclass(frozen=True)
 class StoreRecovered(Payload):
-    """A station's store key given back by its city (DESIGN.md "Key recovery"): `name` becomes
-    an admin with the signing key the city's signed answer names (account_trust.py)."""
+    """`store_recovered`: a station's store key given back by its city (DESIGN.md "Key recovery").
+
+    `name` becomes an admin with the signing key the city's signed answer names (account_trust.py).
+    """
 
     name: str
     role: str
@@ -608,6 +728,8 @@ class RecoveryAnswered(Payload):
 @event_type("station_provisioned")
 @dataclass(frozen=True)
 class StationProvisioned(Payload):
+    """`station_provisioned`: the city wrote a station's provisioning file (code, name, town code)."""
+
     station_code: str
     station_name: str
     town_code: str
@@ -616,6 +738,8 @@ class StationProvisioned(Payload):
 @event_type("station_enrolled")
 @dataclass(frozen=True)
 class StationEnrolled(Payload):
+    """`station_enrolled`: the city enrolled a station's identity (fingerprint) in keyring `keyring_version`."""
+
     station_code: str
     fingerprint: str
     keyring_version: int
@@ -624,6 +748,8 @@ class StationEnrolled(Payload):
 @event_type("station_revoked")
 @dataclass(frozen=True)
 class StationRevoked(Payload):
+    """`station_revoked`: the city revoked a station's identity, with the reason, in keyring `keyring_version`."""
+
     station_code: str
     fingerprint: str
     reason: str
@@ -633,8 +759,11 @@ class StationRevoked(Payload):
 @event_type("keyring_issued")
 @dataclass(frozen=True)
 class KeyringIssued(Payload):
-    """The city's new signed keyring, broadcast to every station (`*` stream). The document is
-    verified against the pinned city root by the sync package before a station holds it."""
+    """`keyring_issued`: the city's new signed keyring, broadcast to every station (`*` stream).
+
+    The document is verified against the pinned city root by the sync package before a station
+    holds it.
+    """
 
     SCOPES: ClassVar[tuple[Scope, ...]] = (Scope.BROADCAST,)
     version: int

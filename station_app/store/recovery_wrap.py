@@ -1,10 +1,10 @@
-"""The store key wrapped to the city's recovery key (keys.json's `recovery_wrap`; DESIGN.md
-"Key recovery", "Store and keys").
+"""The store key wrapped to the city's recovery key (keys.json's `recovery_wrap`).
 
-A station provisioned by a city keeps its store key wrapped to the city's X25519 recovery
-public key, readable without any password, so that the city, and nobody else, can give it back
-when every password is lost (sync/recovery.py runs the exchange). The wrap follows the store
-key: a key rotation (store/rotation.py) wraps the new key to the same recipient.
+DESIGN.md "Key recovery", "Store and keys". A station provisioned by a city keeps its store
+key wrapped to the city's X25519 recovery public key, readable without any password, so that
+the city, and nobody else, can give it back when every password is lost (sync/recovery.py
+runs the exchange). The wrap follows the store key: a key rotation (store/rotation.py) wraps
+the new key to the same recipient.
 
 Format `msync-recovery-wrap/1`: a fresh X25519 ephemeral key; HKDF-SHA256 with salt = eph ||
 recipient and info = domain || station code; ChaCha20-Poly1305 under a random nonce with the
@@ -46,8 +46,11 @@ def _key(shared: bytes, eph_pub: bytes, recipient_pub: bytes, station_code: str)
 
 
 def wrap_store_key(db_key: bytes, recovery: X25519PublicKey, station_code: str, city_code: str) -> dict[str, Any]:
-    """The 32-byte store key `db_key` wrapped to `recovery` for `station_code` (a dict of hex
-    strings, the keys.json section)."""
+    """The 32-byte store key `db_key` wrapped to `recovery` for `station_code`.
+
+    Returns the keys.json section: the format, both codes, and the recipient, ephemeral key, nonce
+    and ciphertext as hex strings.
+    """
     eph = X25519PrivateKey.generate()
     eph_pub, rec_pub = _raw(eph.public_key()), _raw(recovery)
     nonce = os.urandom(12)
@@ -85,9 +88,11 @@ def unwrap_store_key(doc: dict[str, Any], recovery: X25519PrivateKey) -> bytes:
 
 
 def rewrap(staged: dict[str, Any], new_key: bytes) -> None:
-    """During a key rotation (store/rotation.py): the staged keys.json's recovery wrap wraps
-    `new_key` to the same recipient. A wrap made without its recipient's public key is left
-    as it is."""
+    """Re-wrap the staged keys.json's recovery wrap around `new_key`, to the same recipient.
+
+    During a key rotation (store/rotation.py). A wrap made without its recipient's public key is
+    left as it is.
+    """
     wrap = staged.get(SECTION)
     if not isinstance(wrap, dict) or not isinstance(wrap.get("recipient"), str):
         return

@@ -58,11 +58,17 @@ def _opens(db_path: Path, key: bytes) -> Engine | None:
 
 
 def open_engine(keystore: Keystore, db_path: Path, user: str, key: bytes, keys: UserKeys) -> tuple[Engine, bytes, bool]:
-    """An engine on the database with the key that opens it: `key` (from keys.json), else the
-    key a cut-short rotation sealed to `user` in `keys.json.next`. Returns (engine, key, True
-    when it was the staged key).
+    """An engine on the database with the key that opens it.
 
-    Raises StationError when neither opens it (a wrong key file or a damaged database)."""
+    Tries `key` (from keys.json), then the key a cut-short rotation sealed to `user` in
+    `keys.json.next`.
+
+    Returns:
+        `(engine, key, True when it was the staged key)`.
+
+    Raises:
+        StationError: neither opens it (a wrong key file or a damaged database).
+    """
     engine = _opens(db_path, key)
     if engine is not None:
         return engine, key, False
@@ -77,9 +83,12 @@ def open_engine(keystore: Keystore, db_path: Path, user: str, key: bytes, keys: 
 
 
 def finish_or_drop_rotation(keystore: Keystore, rekeyed: bool) -> None:
-    """After the database opened: finish a rotation whose rekey went through (`rekeyed`: the
-    staged key opened it) by switching to the staged file, or drop a staged file that never
-    reached the database (the old key opened it)."""
+    """Finish or drop a staged rotation once the database opened.
+
+    A rotation whose rekey went through (`rekeyed`: the staged key opened it) is finished by
+    switching to the staged file; a staged file that never reached the database (the old key
+    opened it) is dropped.
+    """
     staged = staged_path(keystore.path)
     if not staged.exists():
         return
@@ -113,7 +122,8 @@ def _switch(keystore: Keystore, staged: Path, data: dict[str, Any]) -> None:
 def rekey(db_path: Path, old_key: bytes, new_key: bytes) -> None:
     """Re-encrypt the database under `new_key` (one transaction) and checkpoint the WAL.
 
-    No other connection of this process may be open on it."""
+    No other connection of this process may be open on it.
+    """
     conn = sqlcipher3.dbapi2.connect(str(db_path), isolation_level=None)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -131,7 +141,8 @@ def rotate(keystore: Keystore, db_path: Path, old_key: bytes) -> tuple[bytes, li
 
     The caller has disposed of every engine on the database. Raises StationError, nothing
     changed, when an account that has access still has a `wrap_v` 1 entry (its key can only be
-    re-wrapped with its password: it must log in once, or an admin resets its password)."""
+    re-wrapped with its password: it must log in once, or an admin resets its password).
+    """
     with keystore.locked():
         staged_path(keystore.path).unlink(missing_ok=True)
         names = [n for n in keystore.user_names() if keystore.has_access(n)]

@@ -1,6 +1,7 @@
-"""Traditional characters folded to simplified ones for search: 張偉 is found by 张伟, and the
-other way round, because the index holds the simplified form of every name and text and the
-query is folded the same way.
+"""Traditional characters folded to simplified ones for search.
+
+張偉 is found by 张伟, and the other way round, because the index holds the simplified form of
+every name and text and the query is folded the same way.
 
 The tables are OpenCC's (Apache-2.0, `resources/search/OpenCC.LICENSE`), shipped unchanged:
 `TSCharacters.txt` gives each traditional character its first simplified value (於 -> 于);
@@ -48,8 +49,10 @@ def _table() -> dict[int, str]:
 
 
 def to_simplified(value: str) -> str:
-    """`value` with every traditional character replaced by its simplified form (張偉 -> 张伟,
-    衞 -> 卫); characters without one (simplified, ASCII, rare extensions) stay as they are."""
+    """`value` with every traditional character replaced by its simplified form (張偉 -> 张伟, 衞 -> 卫).
+
+    Characters without one (simplified, ASCII, rare extensions) stay as they are.
+    """
     return value.translate(_table())
 
 

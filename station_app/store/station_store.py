@@ -28,10 +28,12 @@ KEYS_NAME = "keys.json"
 
 
 def db_path(data_dir: Path) -> Path:
+    """The station database in `data_dir` (`station.db`)."""
     return data_dir / DB_NAME
 
 
 def keys_path(data_dir: Path) -> Path:
+    """The key file in `data_dir` (`keys.json`)."""
     return data_dir / KEYS_NAME
 
 
@@ -46,6 +48,7 @@ def tighten(data_dir: Path) -> None:
 
 
 def station_exists(data_dir: Path) -> bool:
+    """Whether `data_dir` holds a station: both its key file and its database."""
     return keys_path(data_dir).exists() and db_path(data_dir).exists()
 
 
@@ -61,9 +64,11 @@ class OpenStore:
     upgraded: bool = False  # that account was given its keys at this unlock
 
     def close(self) -> None:
+        """Dispose of the engine and its connections."""
         self.engine.dispose()
 
     def meta(self, key: str) -> str | None:
+        """The `meta` value at `key`, or None."""
         with read(self.engine) as conn:
             return get_meta(conn, key)
 
@@ -92,7 +97,8 @@ def create_store(
     `profile` is `station` or `city` (docs/sync.md); `origin` the name its events carry (the
     station code by default; `city:<code>` for the city). The store gets an Ed25519 signing key,
     an X25519 box key, an Ed25519 transport key and a random store epoch, all in `meta` (inside
-    the encrypted database, so wrapped under the store key)."""
+    the encrypted database, so wrapped under the store key).
+    """
     if keys_path(data_dir).exists() or db_path(data_dir).exists():
         raise StationError("该数据目录中已存在调解站数据")
     make_private_dir(data_dir, parents=True)
@@ -134,7 +140,8 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime, check_
     belong to this database (its station code and name are the database's): StationError
     otherwise. The database is checked against its anchor (anchor.py): AnchorError, with what
     happened and what to do, when its log is behind the last anchored head (`check_anchor`
-    False: not checked and not registered; only for `audit accept-rollback`)."""
+    False: not checked and not registered; only for `audit accept-rollback`).
+    """
     keystore = Keystore.load(keys_path(data_dir))
     if not db_path(data_dir).is_file():  # never let SQLite make an empty database in its place
         raise EnvironmentProblem(MISSING, str(db_path(data_dir)))
@@ -166,8 +173,7 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime, check_
 
 
 def _check_binding(engine: Engine, keystore: Keystore) -> None:
-    """Refuse a key file whose station code or name is not the database's (edited, or copied
-    from another station)."""
+    """Refuse a key file whose station code or name is not the database's (edited, or copied from another station)."""
     with read(engine) as conn:
         code, name = get_meta(conn, "station_code"), get_meta(conn, "station_name")
     if code is not None and code != keystore.station_code:

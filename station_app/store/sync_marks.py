@@ -31,8 +31,10 @@ def oldest_after(conn: Connection, origin: str, stream: str, after_seq: int) -> 
 
 
 def case_heads(conn: Connection, origin: str, stream: str, case_uuids: Iterable[str]) -> dict[str, int]:
-    """For each case, the highest place in chain (origin, stream) of its events written there;
-    cases without such an event are left out."""
+    """For each case, the highest place in chain (origin, stream) of its events written there.
+
+    Cases without such an event are left out.
+    """
     out: dict[str, int] = {}
     for batch in _batches(case_uuids):
         marks = ", ".join(f":c{i}" for i in range(len(batch)))
@@ -74,8 +76,12 @@ def _table_exists(conn: Connection, name: str) -> bool:
 
 
 def sent_through(conn: Connection, peer: str, origin: str, stream: str) -> tuple[int, int]:
-    """How far chain (origin, stream) went out to `peer`: (highest place in any bundle written and
-    verified, highest place in a bundle the relay confirmed); 0 where none."""
+    """How far chain (origin, stream) went out to `peer`.
+
+    Returns:
+        `(highest place in any bundle written and verified, highest place in a bundle the relay
+        confirmed)`; 0 where none.
+    """
     if not _table_exists(conn, "sent_bundles"):
         return 0, 0
     exported = uploaded = 0

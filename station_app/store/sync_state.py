@@ -1,10 +1,10 @@
-"""What a store knows about sync (DESIGN.md "Sync"; docs/sync.md): its profile and keys in
-`meta`, its peers, the acks they sent, the bundles it wrote and received, and the forks it saw.
+"""What a store knows about sync (DESIGN.md "Sync"; docs/sync.md).
 
-None of this is a projection of the event log: it is the store's transport bookkeeping, kept in
-the same database so that an import commits its events, the acks it carries and the fact that
-it was received in one transaction. The bundle format itself lives in `sync/`; this module only
-stores and queries.
+Its profile and keys in `meta`, its peers, the acks they sent, the bundles it wrote and
+received, and the forks it saw. None of this is a projection of the event log: it is the
+store's transport bookkeeping, kept in the same database so that an import commits its
+events, the acks it carries and the fact that it was received in one transaction. The bundle
+format itself lives in `sync/`; this module only stores and queries.
 
 Tables (migration 8):
 - `sync_peers`: one row per peer. At a station, the city it is bound to (`kind` = city); at the
@@ -72,9 +72,11 @@ def _new_ed25519() -> tuple[str, str]:
 
 
 def ensure_sync_keys(conn: Connection) -> None:
-    """Give a store what sync needs and an older store lacks: an Ed25519 transport key (relay
-    requests; apart from the bundle signing key), a random `store_epoch` (32 hex digits) and
-    its profile (station unless set). Idempotent."""
+    """Give a store what sync needs and an older store lacks. Idempotent.
+
+    An Ed25519 transport key (relay requests; apart from the bundle signing key), a random
+    `store_epoch` (32 hex digits) and its profile (station unless set).
+    """
     if get_meta(conn, "transport_private") is None and get_meta(conn, "ed25519_private") is not None:
         private, public = _new_ed25519()
         set_meta(conn, "transport_private", private)
@@ -102,8 +104,11 @@ def bound_city(conn: Connection) -> str | None:
 
 @dataclass(frozen=True)
 class Peer:
-    """One row of `sync_peers` (see the module docstring). `identity` is the peer's public
-    identity document as JSON text (keys in hex), or None before enrolment."""
+    """One row of `sync_peers` (see the module docstring).
+
+    `identity` is the peer's public identity document as JSON text (keys in hex), or None before
+    enrolment.
+    """
 
     peer: str
     kind: str
@@ -329,8 +334,10 @@ def record_received(
 
 def record_fork(conn: Connection, peer: str, kind: str, detail: str, at: str, origin: str | None = None,
                 stream: str | None = None, origin_seq: int | None = None) -> None:  # fmt: skip
-    """Report a refused bundle whose sender's history disagrees with ours (`kind`: epoch | fork |
-    ack). `detail` names places and hashes only, never event content."""
+    """Report a refused bundle whose sender's history disagrees with ours.
+
+    `kind` is epoch | fork | ack. `detail` names places and hashes only, never event content.
+    """
     conn.execute(
         text("INSERT INTO sync_forks (peer, kind, origin, stream, origin_seq, detail, at)"
              " VALUES (:p, :k, :o, :s, :n, :d, :at)"),

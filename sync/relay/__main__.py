@@ -1,6 +1,8 @@
-"""`python -m sync.relay serve|migrate ...`: the relay's own commands, without the desktop app
-(a relay host needs neither Qt nor a station store). Same options and exit codes as
-`station-app relay ...`."""
+"""`python -m sync.relay serve|migrate ...`: the relay's own commands, without the desktop app.
+
+A relay host needs neither Qt nor a station store. Same options and exit codes as
+`station-app relay ...`.
+"""
 
 import sys
 

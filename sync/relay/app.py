@@ -63,9 +63,10 @@ class CreateUpload(BaseModel):
 class BodyLimit:
     """ASGI middleware: refuse a body by its declared length before reading a byte of it.
 
-    PATCH bodies may be `max_chunk`, a keyring `max_keyring_body`, any other POST or PUT
-    `max_small_body`; GET, HEAD and DELETE carry none. A body without `Content-Length` (chunked)
-    is refused with 411: the limit must be known before reading.
+    Wraps the ASGI `app`; the limits come from `settings`. PATCH bodies may be `max_chunk`, a
+    keyring `max_keyring_body`, any other POST or PUT `max_small_body`; GET, HEAD and DELETE
+    carry none. A body without `Content-Length` (chunked) is refused with 411: the limit must be
+    known before reading.
     """
 
     def __init__(self, app: ASGIApp, settings: RelaySettings) -> None:
@@ -82,6 +83,7 @@ class BodyLimit:
         return 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an HTTP request whose body is too long (413) or of unknown length (411); pass the rest on."""
         if scope["type"] == "http":
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             limit = self._limit(scope["method"], scope["path"])

@@ -43,6 +43,15 @@ def storage_locations(db: str | None, blobs: str | None, default_root: Path) -> 
 
 
 def cmd_relay_serve(args: argparse.Namespace) -> int:
+    """`station-app relay serve --keyring FILE`: run the relay until stopped.
+
+    Storage defaults to the data folder's `relay` (SQLite and blobs) unless `--db` and `--blobs`
+    say otherwise.
+
+    Raises:
+        ValidationError: the keyring file is missing or not signed by a city root (exit 2).
+        CliError: the database or blob folder cannot be opened, or the port cannot be listened on.
+    """
     from station_app.paths import default_data_dir
 
     keyring = Path(args.keyring)
@@ -74,6 +83,14 @@ def cmd_relay_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_relay_migrate(args: argparse.Namespace) -> int:
+    """`station-app relay migrate --from DB --to DB`: copy the relay's metadata to another database.
+
+    Prints the row count of each table copied.
+
+    Raises:
+        ValidationError: a database given neither as a SQLite file nor as a postgresql:// URL.
+        CliError: the copy was refused (`copy_relay_db`) or a database cannot be opened or written.
+    """
     import json
 
     from sqlalchemy.exc import SQLAlchemyError

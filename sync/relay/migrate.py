@@ -33,11 +33,11 @@ class CopiedTable:
 def copy_relay_db(
     source_url: str, target_url: str, progress: Callable[[str, int], None] | None = None
 ) -> list[CopiedTable]:
-    """Copy every relay table from `source_url` to `target_url` (both SQLAlchemy URLs or a
-    `postgresql://` URL, as `relay serve --db` takes them).
+    """Copy every relay table from `source_url` to `target_url`.
 
-    The target's schema is created if missing; the whole copy is one transaction on the target,
-    so a failure leaves it as it was. `progress(table, rows_so_far)` is called after each batch.
+    Both are SQLAlchemy URLs or a `postgresql://` URL, as `relay serve --db` takes them. The
+    target's schema is created if missing; the whole copy is one transaction on the target, so a
+    failure leaves it as it was. `progress(table, rows_so_far)` is called after each batch.
 
     Returns the tables with their row counts, in schema order.
 

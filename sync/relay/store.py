@@ -48,8 +48,11 @@ class BundleRow:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """What one sweep removed: expired bundles, dropped uploads, forgotten tombstones and nonces,
-    and the SHA-256 of every blob and the id of every part file to delete."""
+    """What one sweep removed, and which files to delete.
+
+    Counts of expired bundles, dropped uploads, forgotten tombstones and nonces, and the SHA-256
+    of every blob and the id of every part file to delete.
+    """
 
     expired: int
     dropped_uploads: int
@@ -162,8 +165,11 @@ class RelayStore:
         return None if row is None else _bundle(row)
 
     def usage(self, sender: str, recipient: str) -> tuple[int, int]:
-        """(bytes of unfinished uploads from `sender`, bytes waiting for or uploading to
-        `recipient`), read in one transaction."""
+        """The bytes in use for a sender and a recipient, read in one transaction.
+
+        Returns:
+            `(bytes of unfinished uploads from sender, bytes waiting for or uploading to recipient)`.
+        """
         pending = func.coalesce(func.sum(uploads.c.length), 0)
         waiting = and_(bundles.c.recipient == recipient, bundles.c.state == "stored")
         with self._reading() as conn:
