@@ -9,22 +9,23 @@ returns the event payload; `case_service.perform` checks role, state and track f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.domain.enums import Department, Status, Track
 from station_app.domain.lifecycle import DEFAULT_TASK_GROUP
 from station_app.errors import InvalidTransition, ValidationError
 from station_app.services.action_data import (
+    DeptDue,
     date_field,
     deadline,
     departments,
     dept_field,
     dept_list,
+    dues_json,
     has_note,
     latest_due,
     opinion_dues,
@@ -32,6 +33,7 @@ from station_app.services.action_data import (
     text_field,
 )
 from station_app.services.session import Session
+from station_app.store.read_model.cases import CaseDepartment, event_payloads, note_bodies
 
 Builder = Callable[[Session, Connection, dict[str, Any], dict[str, Any]], dict[str, Any]]
 SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
@@ -78,9 +80,9 @@ def _b_approve(session: Session, conn: Connection, row: dict[str, Any], data: di
     group = dept_list(data, "task_group") or [d.value for d in DEFAULT_TASK_GROUP]
     start = date.fromisoformat(payload["date"])
     term = deadline(session, start, session.deadline_settings().major_days)
-    pending = [d for d, v in departments(conn, row["uuid"]).items() if not v["opinion"]]
+    pending = [d for d, v in departments(conn, row["uuid"]).items() if not v.opinion]
     payload["task_group"] = group
-    payload["dept_due"] = opinion_dues(session, pending, start, date.fromisoformat(term["due_date"]))
+    payload["dept_due"] = dues_json(opinion_dues(session, pending, start, date.fromisoformat(term["due_date"])))
     payload["set"] = {"status": Status.IN_PROGRESS.value, "stage": "opinion", "approved": True, **term}
     return payload
 
@@ -92,7 +94,7 @@ def _b_decline(session: Session, conn: Connection, row: dict[str, Any], data: di
     payload = _decision(session, row, data, reason_required=True)
     depts = departments(conn, row["uuid"])
     justice = Department.JUSTICE.value
-    co = [d for d in row["co_list"] if d != justice or depts.get(d, {}).get("opinion")]
+    co = [d for d in row["co_list"] if d != justice or _has_opinion(depts, d)]
     lead = row["lead"]
     track = Track.JOINT if len({lead, *co} - {None}) >= 2 else Track.REFER
     reasons = row["reasons_list"] + [
@@ -100,9 +102,9 @@ def _b_decline(session: Session, conn: Connection, row: dict[str, Any], data: di
     ]
     routing = {"track": track.value, "lead": lead, "co": co, "reasons": reasons}
     start = date.fromisoformat(payload["date"])
-    pending = [d for d in [lead, *co] if d and not depts.get(d, {}).get("opinion")]
+    pending = [d for d in [lead, *co] if d and not _has_opinion(depts, d)]
     dues = opinion_dues(session, pending, start)
-    payload.update({"routing": routing, "dept_due": dues})
+    payload.update({"routing": routing, "dept_due": dues_json(dues)})
     payload["set"] = {
         "status": Status.ROUTED.value,
         "stage": "opinion",
@@ -113,6 +115,12 @@ def _b_decline(session: Session, conn: Connection, row: dict[str, Any], data: di
         **(latest_due(dues) or deadline(session, start, session.deadline_settings().reply_days)),
     }
     return payload
+
+
+def _has_opinion(depts: dict[str, CaseDepartment], dept: str) -> bool:
+    """Whether `dept` is on the case and has given its written opinion."""
+    info = depts.get(dept)
+    return info is not None and bool(info.opinion)
 
 
 # -- per-department extensions ---------------------------------------------------------------
@@ -148,27 +156,25 @@ def _b_extend(session: Session, conn: Connection, row: dict[str, Any], data: dic
     dept = dept_field(data, "dept", set(depts))
     info = depts[dept]
     name = Department(dept).full_name
-    if info["opinion"]:
+    if info.opinion:
         raise InvalidTransition(f"{name}已提交书面意见,无需延期")
-    if info["extended"]:
+    if info.extended:
         raise InvalidTransition(f"{name}已延期一次,不能再次延期")
-    if not info["due_date"]:
+    if not info.due_date:
         raise InvalidTransition(f"{name}当前没有书面意见时限")
     days = _days(data, d.opinion_extension_max)
     reason = text_field(reason_of, "reason", "延期理由")
-    due, estimated = session.calendar().add_working_days(date.fromisoformat(info["due_date"]), days)
-    dept_due = {
-        dept: {"due_date": due.isoformat(), "due_estimated": estimated or info["due_estimated"], "extended": True}
-    }
+    due, estimated = session.calendar().add_working_days(date.fromisoformat(info.due_date), days)
+    dept_due = {dept: DeptDue(due.isoformat(), estimated or info.due_estimated, extended=True)}
     state: dict[str, Any] = {"extended": True}
     if row["stage"] == "opinion" and row["track"] != Track.MAJOR.value and due.isoformat() > str(row["due_date"]):
-        state.update({"due_date": due.isoformat(), "due_estimated": dept_due[dept]["due_estimated"]})
+        state.update({"due_date": due.isoformat(), "due_estimated": dept_due[dept].due_estimated})
     return {
         "dept": dept,
         "days": days,
         "reason": reason,
         "due_date": due.isoformat(),
-        "dept_due": dept_due,
+        "dept_due": dues_json(dept_due),
         "set": state,
     }
 
@@ -181,10 +187,8 @@ def _days(data: dict[str, Any], limit: int) -> int:
 
 
 def _term_extended(conn: Connection, case_uuid: str) -> bool:
-    rows = conn.execute(
-        text("SELECT body FROM case_notes WHERE case_uuid = :c AND kind = 'extension_granted'"), {"c": case_uuid}
-    )
-    return any('"term": true' in str(r[0]) for r in rows)
+    """Whether the major term itself was extended already (once only, 四(二)2)."""
+    return any('"term": true' in body for body in note_bodies(conn, case_uuid, "extension_granted"))
 
 
 # -- 报送办理 (四(五)) --------------------------------------------------------------------------
@@ -207,7 +211,7 @@ def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data
         "document_no": document_no,
         "date": start.isoformat(),
         "routing": routing,
-        "dept_due": dues,
+        "dept_due": dues_json(dues),
         "set": {
             "status": Status.ROUTED.value,
             "stage": "opinion",
@@ -254,8 +258,8 @@ def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], da
         raise InvalidTransition(f"{name}未承办本案,不能移送其线索")
     overdue = (
         info is not None
-        and bool(info["due_date"])
-        and (info["on_time"] is False or (not info["opinion"] and str(info["due_date"]) < session.today().isoformat()))
+        and bool(info.due_date)
+        and (info.on_time is False or (not info.opinion and str(info.due_date) < session.today().isoformat()))
     )
     if not (returned or overdue):
         raise InvalidTransition(f"{name}没有退回或逾期的记录,不能移送纪委监委")
@@ -274,10 +278,7 @@ def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], da
 
 def _depts_in(conn: Connection, case_uuid: str, event_type: str) -> set[str]:
     """Departments named by the case's events of one type (a return, a clue transfer)."""
-    rows = conn.execute(
-        text("SELECT payload FROM events WHERE case_uuid = :c AND type = :t"), {"c": case_uuid, "t": event_type}
-    )
-    return {str(json.loads(r[0]).get("dept")) for r in rows}
+    return {str(p.get("dept")) for p in event_payloads(conn, case_uuid, event_type)}
 
 
 def _returned_by(conn: Connection, case_uuid: str, dept: str) -> bool:

@@ -28,6 +28,7 @@ from station_app.services.action_data import (
     date_field,
     departments,
     dept_field,
+    dues_json,
     has_note,
     latest_due,
     opinion_dues,
@@ -259,11 +260,12 @@ def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict
     if not first_receiver:
         payload.update({"first_receiver": row["handler"], "reason": reason})
     if state["status"] == Status.ROUTED.value:
-        answered = {d for d, v in _departments(conn, row["uuid"]).items() if v["opinion"]}
+        answered = {d for d, v in _departments(conn, row["uuid"]).items() if v.opinion}
         wanted = [decision.lead.value] if decision.lead else []
         pending = [d for d in wanted + [c.value for c in decision.co] if d not in answered]
-        payload["dept_due"] = opinion_dues(session, pending, today)
-        state.update(latest_due(payload["dept_due"]))
+        dues = opinion_dues(session, pending, today)
+        payload["dept_due"] = dues_json(dues)
+        state.update(latest_due(dues))
     return payload
 
 
@@ -325,7 +327,7 @@ def _b_opinion(session: Session, conn: Connection, row: dict[str, Any], data: di
     dept = _dept(data, "dept", set(depts))
     opinion = _text(data, "text", "书面意见")
     day = date_field(session, data, "received_on", "收到日期", required=False, earliest=received_on(row))
-    due = depts[dept]["due_date"]
+    due = depts[dept].due_date
     payload: dict[str, Any] = {
         "dept": dept,
         "text": opinion,
@@ -336,7 +338,7 @@ def _b_opinion(session: Session, conn: Connection, row: dict[str, Any], data: di
     if file:
         payload["file"] = file
     state: dict[str, Any] = {"status": Status.IN_PROGRESS.value}
-    missing = {d: v for d, v in depts.items() if not v["opinion"] and d != dept}
+    missing = {d: v for d, v in depts.items() if not v.opinion and d != dept}
     if row["track"] == Track.MAJOR.value:
         if not missing:
             state["stage"] = "minutes"  # the minutes keep the major term as their deadline
@@ -344,7 +346,7 @@ def _b_opinion(session: Session, conn: Connection, row: dict[str, Any], data: di
         state["stage"] = "reply"
         state.update(_deadline(session, session.today(), session.deadline_settings().reply_days))
     else:
-        state.update(latest_due({d: v for d, v in missing.items() if v["due_date"]}))
+        state.update(latest_due({d: v for d, v in missing.items() if v.due_date}))
     payload["set"] = state
     return payload
 
@@ -380,7 +382,7 @@ def _b_escalate(session: Session, conn: Connection, row: dict[str, Any], data: d
 
 
 def _all_opinions(conn: Connection, row: dict[str, Any]) -> None:
-    why = missing_opinions((d, v["opinion"]) for d, v in _departments(conn, row["uuid"]).items())
+    why = missing_opinions((d, v.opinion) for d, v in _departments(conn, row["uuid"]).items())
     if why:
         raise InvalidTransition(why)
 

@@ -37,7 +37,7 @@ from station_app.services.stats_service import (
     timeliness,
 )
 from station_app.store.db import read
-from station_app.store.stats_queries import (
+from station_app.store.read_model.stats import (
     DeptDeadline,
     ScopeCase,
     StageEvent,
