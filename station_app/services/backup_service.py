@@ -13,8 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from station_app.clock import CHINA_TZ, Clock, SystemClock
 from station_app.domain.enums import Role
 from station_app.errors import AuthError, StationError, ValidationError
@@ -22,6 +20,7 @@ from station_app.services.session import Session
 from station_app.store import backup as files
 from station_app.store.db import make_engine, read, set_meta, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR, Keystore
+from station_app.store.read_model.station import account
 from station_app.store.station_store import DB_NAME, KEYS_NAME, keys_path
 
 
@@ -152,11 +151,11 @@ def restore(data_dir: Path, file: Path, user: str | None, password: str, clock: 
         engine = make_engine(staged.folder / DB_NAME, key)
         try:
             with read(engine) as conn:
-                row = conn.execute(text("SELECT role, active FROM users WHERE name = :n"), {"n": name}).first()
+                found = account(conn, name)
         finally:
             engine.dispose()
-        if row is None or not row[1] or row[0] != Role.ADMIN.value:
-            raise AuthError(GENERIC_LOGIN_ERROR if row is None else "只有备份中的管理员可以恢复该备份")
+        if found is None or not found.active or found.role != Role.ADMIN.value:
+            raise AuthError(GENERIC_LOGIN_ERROR if found is None else "只有备份中的管理员可以恢复该备份")
         contents = files.check_staged(staged, key)
         at = str(staged.manifest["at"])
         moved = files.swap_in(staged, data_dir, clock.now().strftime("%Y%m%d-%H%M%S"))

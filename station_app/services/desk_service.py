@@ -9,16 +9,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
-
 from station_app.domain.routing import RoutingDecision
 from station_app.errors import AuthError
 from station_app.rules.deadlines import stage_plan
 from station_app.services.case_service import decide
 from station_app.services.session import Session
 from station_app.store import search_index
-from station_app.store.db import read, set_meta, write
+from station_app.store.db import delete_meta, read, set_meta, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
+from station_app.store.read_model import case_list
 
 ROUTING_KEYS = ("category", "insurance_types", "periods", "amount_claimed", "group_size", "flags", "proceeding")
 _PREVIEW_PARTY = {"kind": "person", "name": "预览", "phone": "0457-2812345"}
@@ -69,16 +68,8 @@ def station_town(session: Session) -> str:
 
 def known_employers(session: Session, limit: int = 5000) -> list[tuple[str, str]]:
     """Employers already in the store with their USCC (most recent first), for autocomplete."""
-    sql = (
-        "SELECT name, uscc FROM ("
-        " SELECT applicant_name AS name, applicant_uscc AS uscc, id FROM cases"
-        "  WHERE applicant_kind = 'employer' AND applicant_uscc IS NOT NULL"
-        " UNION ALL"
-        " SELECT respondent_name, respondent_uscc, id FROM cases WHERE respondent_uscc IS NOT NULL"
-        ") GROUP BY name ORDER BY max(id) DESC LIMIT :n"
-    )
     with read(session.store.engine) as conn:
-        return [(str(r[0]), str(r[1])) for r in conn.execute(text(sql), {"n": limit})]
+        return case_list.known_employers(conn, limit)
 
 
 def _draft_key(session: Session) -> str:
@@ -107,7 +98,7 @@ def load_draft(session: Session) -> dict[str, Any] | None:
 
 def clear_draft(session: Session) -> None:
     with write(session.store.engine) as conn:
-        conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": _draft_key(session)})
+        delete_meta(conn, _draft_key(session))
 
 
 def confirm_password(session: Session, password: str) -> None:

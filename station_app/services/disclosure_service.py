@@ -22,7 +22,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import DEPARTMENT_NAMES, DEPARTMENT_SHORT, Department
@@ -34,6 +34,7 @@ from station_app.services.session import Session
 from station_app.store.db import read, write
 from station_app.store.events import own_origin
 from station_app.store.projection import local_name
+from station_app.store.read_model.station import approval_rows, export_payloads
 
 STATION = "station"
 STATION_LABEL = "本站留存"
@@ -166,18 +167,10 @@ def _approvals(conn: Connection, case_uuid: str | None, case_no: str | None) -> 
     """A case's approvals, or this store's case-list approvals: those are store events, and
     another store's (held here for audit once synced) never count here."""
     origin = own_origin(conn)
-    where = "case_uuid = :c" if case_uuid else "case_uuid IS NULL AND origin = :o"
-    rows = conn.execute(
-        text(
-            f"SELECT uuid, case_uuid, author, at, payload FROM events WHERE type = 'disclosure_approved' AND {where}"
-            " ORDER BY seq"
-        ),
-        {"c": case_uuid, "o": origin},
-    ).all()
+    rows = approval_rows(conn, case_uuid, origin)
     used: set[str] = set()
     if case_uuid is None:
-        exports = text("SELECT payload FROM events WHERE type = 'cases_exported' AND origin = :o")
-        for (raw,) in conn.execute(exports, {"o": origin}):
+        for raw in export_payloads(conn, origin):
             if approval := json.loads(raw).get("approval"):
                 used.add(str(approval))
     return [_approval((r[0], r[1], r[2], r[3], r[4]), case_no, used, origin) for r in rows]

@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.documents import report
 from station_app.documents.base import Built, PaperContext, StationInfo
@@ -38,6 +38,8 @@ from station_app.services.paper_rules import CASE_PAPERS, PROCEEDINGS, check_pap
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
 from station_app.store.db import get_meta, next_counter, read, set_meta, write
+from station_app.store.read_model.papers import latest_paper, paper_reprint, printed_payloads
+from station_app.store.read_model.station import account_display_name
 
 _NUMBER_RE = re.compile(r"〔(\d{4})〕(\d+)号$")
 
@@ -103,8 +105,8 @@ def station_info(session: Session) -> StationInfo:
 
 
 def _display_name(conn: Connection, user: str) -> str:
-    row = conn.execute(text("SELECT display_name FROM users WHERE name = :n"), {"n": user}).first()
-    return str(row[0]) if row and row[0] else user
+    """The account's display name (王丽) for the paper's handler line; its name when it has none."""
+    return account_display_name(conn, user) or user
 
 
 def _next_seq(conn: Connection, year: int) -> int:
@@ -195,11 +197,8 @@ def _recipient(
 
 
 def _existing(conn: Connection, case_uuid: str, kind: PaperKind) -> tuple[str, int] | None:
-    row = conn.execute(
-        text("SELECT paper_no, reprint FROM papers WHERE case_uuid = :c AND kind = :k ORDER BY reprint DESC LIMIT 1"),
-        {"c": case_uuid, "k": kind.value},
-    ).first()
-    return (str(row[0]), int(row[1])) if row else None
+    """The case's earlier paper of this kind as (paper_no, reprint), or None."""
+    return latest_paper(conn, case_uuid, kind.value)
 
 
 def _context(
@@ -295,8 +294,7 @@ def _report_number(conn: Connection, session: Session, month: str) -> tuple[str,
     paper_no = get_meta(conn, meta_key)
     if paper_no is None:
         return meta_key, None
-    prev = conn.execute(text("SELECT reprint FROM papers WHERE paper_no = :n"), {"n": paper_no}).first()
-    return meta_key, (paper_no, int(prev[0]) if prev else 0)
+    return meta_key, (paper_no, paper_reprint(conn, paper_no) or 0)
 
 
 def _report_context(
@@ -436,18 +434,8 @@ def _verifies(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
 
 def _recorded(session: Session, paper_no: str, reprint: int, section: str) -> bool:
     with read(session.store.engine) as conn:
-        row = conn.execute(text("SELECT case_uuid FROM papers WHERE paper_no = :n"), {"n": paper_no}).first()
-        if row is None:
-            return False
-        if row[0] is None:
-            sql, params = "case_uuid IS NULL", {}
-        else:
-            sql, params = "case_uuid = :c", {"c": row[0]}
-        payloads = conn.execute(
-            text(f"SELECT payload FROM events WHERE type = 'paper_printed' AND {sql}"), params
-        ).all()
-    for (raw,) in payloads:
-        p = json.loads(raw)
+        payloads = printed_payloads(conn, paper_no)
+    for p in payloads or []:
         if p.get("paper_no") == paper_no and int(p.get("reprint", 0)) == reprint and section in p.get("sections", []):
             return True
     return False

@@ -37,6 +37,7 @@ from station_app.services.stats_service import (
     timeliness,
 )
 from station_app.store.db import read
+from station_app.store.read_model.station import display_names
 from station_app.store.read_model.stats import (
     DeptDeadline,
     ScopeCase,
@@ -44,7 +45,6 @@ from station_app.store.read_model.stats import (
     scope_cases,
     scope_deadlines,
     scope_events,
-    user_display_names,
 )
 
 ROUTING_EVENTS = frozenset(
@@ -208,7 +208,7 @@ def compute_performance(session: Session, date_from: date, date_to: date) -> Per
         cases = scope_cases(conn, start, end)
         deadlines = scope_deadlines(conn, start, end)
         events = scope_events(conn, start, end, EVENT_TYPES)
-        names = user_display_names(conn)
+        names = {name: str(shown) for name, shown in display_names(conn).items()}
     by_case: dict[str, list[StageEvent]] = defaultdict(list)
     for ev in events:
         by_case[ev.case_uuid].append(ev)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from station_app.clock import Clock, SystemClock
@@ -26,6 +26,7 @@ from station_app.store.environment import as_environment_problem
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
 from station_app.store.log import Recorder
 from station_app.store.projection import Changes
+from station_app.store.read_model.station import account, calendar_days, calendar_years, stored_settings
 from station_app.store.station_store import OpenStore, unlock_store
 from station_app.store.user_keys import UserKeys
 
@@ -116,7 +117,7 @@ class Session:
         if self._settings is None:
             values = {spec.key: spec.default for spec in SCHEMA}
             with read(self.store.engine) as conn:
-                for key, raw in conn.execute(text("SELECT key, value FROM settings")):
+                for key, raw in stored_settings(conn).items():
                     if key in SPECS:
                         values[key] = json.loads(raw)
             self._settings = values
@@ -155,8 +156,8 @@ class Session:
         if self._calendar is None:
             days: dict[date, bool] = {}
             with read(self.store.engine) as conn:
-                years = {int(r[0]) for r in conn.execute(text("SELECT year FROM calendar_years"))}
-                for day, kind in conn.execute(text("SELECT day, kind FROM calendar_days")):
+                years = calendar_years(conn)
+                for day, kind in calendar_days(conn):
                     days[date.fromisoformat(day)] = kind == "workday"
             self._calendar = WorkCalendar(days, years)
         return self._calendar
@@ -178,14 +179,14 @@ def login(data_dir: Path, user: str, password: str, clock: Clock | None = None) 
             raise
         raise problem from None
     with read(store.engine) as conn:
-        row = conn.execute(text("SELECT role, active, sign_key FROM users WHERE name = :n"), {"n": user}).first()
+        found = account(conn, user)
         origin = get_meta(conn, "origin") or ""
         profile = get_meta(conn, "profile") or "station"
-    if row is None or not row[1]:
+    if found is None or not found.active:
         store.close()
         raise AuthError(GENERIC_LOGIN_ERROR)
-    session = Session(store, user, Role(row[0]), clock, origin=origin, keys=store.user_keys, profile=profile)
-    if session.keys is not None and row[2] != session.keys.sign_public:
+    session = Session(store, user, Role(found.role), clock, origin=origin, keys=store.user_keys, profile=profile)
+    if session.keys is not None and found.sign_key != session.keys.sign_public:
         from station_app.services.user_service import record_own_key
 
         record_own_key(session)

@@ -9,8 +9,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import text
-
 from station_app.domain.enums import DEPARTMENT_NAMES, Department
 from station_app.errors import ValidationError
 from station_app.services.permissions import Act, require
@@ -19,6 +17,7 @@ from station_app.services.settings_schema import SPECS, SettingSpec, contact_con
 from station_app.services.user_service import set_lockout
 from station_app.store.db import write
 from station_app.store.keystore import LockoutPolicy
+from station_app.store.read_model.station import stored_setting
 
 LOCKOUT_KEYS = frozenset({"lockout_max_failures", "lockout_minutes"})
 MAX_TEXT = 200
@@ -206,7 +205,7 @@ def confirm_department_contacts(session: Session, depts: list[str] | None = None
     """
     require(session, Act.CONFIRM_CONTACTS)
     with write(session.store.engine) as conn:  # what is stored now, not what this session last read
-        raw = conn.execute(text("SELECT value FROM settings WHERE key = 'department_contacts'")).scalar()
+        raw = stored_setting(conn, "department_contacts")
         contacts = json.loads(raw) if raw else SPECS["department_contacts"].default
         codes: list[str] = []
         for code in depts or [d.value for d in Department if _has_details(contacts.get(d.value))]:

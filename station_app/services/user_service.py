@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.domain.enums import Role
 from station_app.domain.password_policy import MIN_LENGTH, password_problem
@@ -23,6 +23,8 @@ from station_app.store.events import qualify
 from station_app.store.ids import new_uuid
 from station_app.store.keystore import KdfParams, LockoutPolicy
 from station_app.store.log import append_local
+from station_app.store.read_model.station import account, account_names, active_names
+from station_app.store.read_model.station import display_names as stored_display_names
 
 MIN_PASSWORD = MIN_LENGTH
 
@@ -171,14 +173,13 @@ def unlock_user(session: Session, name: str) -> None:
 
 def _active(session: Session, name: str) -> bool:
     with read(session.store.engine) as conn:
-        row = conn.execute(text("SELECT active FROM users WHERE name = :n"), {"n": name}).first()
-    return bool(row[0]) if row else False
+        found = account(conn, name)
+    return found.active if found else False
 
 
 def _active_admins(session: Session) -> list[str]:
     with read(session.store.engine) as conn:
-        rows = conn.execute(text("SELECT name FROM users WHERE role = 'admin' AND active ORDER BY name"))
-        return [str(r[0]) for r in rows]
+        return active_names(conn, Role.ADMIN.value)
 
 
 def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
@@ -258,7 +259,7 @@ def enable_user(session: Session, name: str) -> UserInfo:
 
 def _exists(session: Session, name: str) -> bool:
     with read(session.store.engine) as conn:
-        return conn.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first() is not None
+        return account(conn, name) is not None
 
 
 def set_lockout(session: Session, policy: LockoutPolicy) -> None:
@@ -270,15 +271,15 @@ def set_lockout(session: Session, policy: LockoutPolicy) -> None:
 def list_users(session: Session) -> list[UserInfo]:
     session.store.keystore.reload()
     with read(session.store.engine) as conn:
-        names = [r[0] for r in conn.execute(text("SELECT name FROM users ORDER BY name"))]
+        names = account_names(conn)
     return [_info(session, n) for n in names]
 
 
 def display_names(session: Session) -> dict[str, str]:
     """Each account's display name (王丽), for screens that name who did something."""
     with read(session.store.engine) as conn:
-        rows = conn.execute(text("SELECT name, display_name FROM users")).all()
-    return {str(r[0]): str(r[1] or r[0]) for r in rows}
+        names = stored_display_names(conn)
+    return {name: str(shown or name) for name, shown in names.items()}
 
 
 def display_name(session: Session, name: str) -> str:
@@ -288,13 +289,13 @@ def display_name(session: Session, name: str) -> str:
 
 def _info(session: Session, name: str) -> UserInfo:
     with read(session.store.engine) as conn:
-        row = conn.execute(
-            text("SELECT name, role, display_name, active FROM users WHERE name = :n"), {"n": name}
-        ).first()
-    if row is None:
+        found = account(conn, name)
+    if found is None:
         raise NotFound("无此用户")
     until = session.store.keystore.locked_until(name, session.clock.now())
-    return UserInfo(row[0], Role(row[1]), row[2], bool(row[3]), until.isoformat() if until else None)
+    return UserInfo(
+        found.name, Role(found.role), found.display_name, found.active, until.isoformat() if until else None
+    )
 
 
 # -- the user's own display preferences (kept in the encrypted store, per account) ------------

@@ -95,11 +95,6 @@ def scope_events(conn: Connection, start: str, end: str, types: Iterable[str]) -
     return [StageEvent(str(c), str(t), str(at), json.loads(p)) for c, t, at, p in rows]
 
 
-def user_display_names(conn: Connection) -> dict[str, str]:
-    """This store's users: name -> display name."""
-    return {str(n): str(d) for n, d in conn.execute(text("SELECT name, display_name FROM users"))}
-
-
 _PERIOD = "received_at >= :a AND received_at < :b"
 _GROUPABLE = frozenset({"category", "town_code", "lead", "track", "status"})
 
