@@ -22,9 +22,11 @@ from station_app.store.read_model.cases import has_note as read_model_has_note
 
 
 def text_field(data: dict[str, Any], key: str, label: str, required: bool = True, limit: int = 10000) -> str:
-    """The stripped text at `key` ("" when optional and absent); refused when missing,
-    not a string, longer than `limit`, or carrying control characters, lone surrogates or
-    bidi overrides (`safe_input.text_problem`)."""
+    """The stripped text at `key` ("" when optional and absent).
+
+    Refused when missing, not a string, longer than `limit`, or carrying control characters, lone
+    surrogates or bidi overrides (`safe_input.text_problem`).
+    """
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -62,9 +64,11 @@ def dept_list(data: dict[str, Any], key: str) -> list[str]:
 def date_field(
     session: Session, data: dict[str, Any], key: str, label: str, required: bool = True, earliest: date | None = None
 ) -> date:
-    """A YYYY-MM-DD date at `key` (today when optional and absent), never after today, not
-    before `earliest` (the day the case was received, for instance) and never before
-    `validation.EARLIEST_RECEIVED` (year 1 or 9999 is a typo, not a date)."""
+    """A YYYY-MM-DD date at `key`, today when optional and absent.
+
+    Never after today, not before `earliest` (the day the case was received, for instance) and
+    never before `validation.EARLIEST_RECEIVED` (year 1 or 9999 is a typo, not a date).
+    """
     raw = data.get(key)
     if raw in (None, ""):
         if required:

@@ -22,15 +22,21 @@ def verify(session: Session) -> ChainReport:
 
 
 def accounts(session: Session) -> list[AccountProblem]:
-    """Check the signatures of the account events and the `users` table against them
-    (store/account_trust.py): the problems found, empty when every account is an admin's act."""
+    """Check the signatures of the account events and the `users` table against them.
+
+    See store/account_trust.py. Returns the problems found, empty when every account is an
+    admin's act.
+    """
     with read(session.store.engine) as conn:
         return verify_accounts(conn)
 
 
 def integrity(session: Session) -> dict[str, list[str]]:
-    """SQLCipher's page check (`cipher_integrity_check`: every page's HMAC) and SQLite's
-    `integrity_check`; the problems each reported, empty when the file is sound."""
+    """Run SQLCipher's page check and SQLite's `integrity_check`.
+
+    `cipher_integrity_check` checks every page's HMAC. Returns the problems each reported by
+    pragma name, empty when the file is sound.
+    """
     with read(session.store.engine) as conn:
         return page_checks(conn)
 

@@ -32,8 +32,10 @@ def load_seed_payload() -> dict[str, Any]:
 
 
 def import_schedule(session: Session, text_: str, source: str = "import") -> dict[str, Any]:
-    """Replace the table for the years in `text_` (JSON or CSV, see rules.schedule) and
-    recompute the open cases' estimated deadlines whose counting touches those years.
+    """Import a holiday arrangement and recount the estimated deadlines it touches.
+
+    Replaces the table for the years in `text_` (JSON or CSV, see rules.schedule) and recomputes
+    the open cases' estimated deadlines whose counting touches those years.
 
     One transaction: the `calendar_imported` event, then one `deadline_recomputed` event per
     case whose due date changes (old and new date in the payload).
@@ -68,10 +70,13 @@ def _recount(old: WorkCalendar, new: WorkCalendar, start: date, due: date) -> tu
 def _recompute(
     session: Session, conn: Connection, old: WorkCalendar, new: WorkCalendar, schedule: Schedule
 ) -> list[dict[str, str]]:
-    """Re-count each open estimated deadline that runs into an imported year, the case's own
-    and each department's opinion deadline (四(二): per-department terms): the same number of
-    working days from the stage's start, on the new calendar. One `deadline_recomputed` event
-    per case that changes, carrying the case's new date (`set`) and the departments' (`dept_due`)."""
+    """Re-count each open estimated deadline that runs into an imported year.
+
+    The case's own deadline and each department's opinion deadline (四(二): per-department terms)
+    keep the same number of working days from the stage's start, counted on the new calendar. One
+    `deadline_recomputed` event per case that changes, carrying the case's new date (`set`) and
+    the departments' (`dept_due`).
+    """
     rows = estimated_deadlines(conn, (s.value for s in CLOSED_STATUSES))
     years = sorted(schedule.years)
 

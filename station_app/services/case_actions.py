@@ -1,7 +1,8 @@
-"""Builders of the lifecycle actions the policy asks beyond intake and routing: the leading
-group's decision on a major matter, per-department extensions, the city's assignment and its
-feedback, the clue transfer to 纪委监委, the general-matter consultation, delivering the reply
-to both parties, and closing a refer matter.
+"""Builders of the lifecycle actions the policy asks beyond intake and routing.
+
+The leading group's decision on a major matter, per-department extensions, the city's assignment and
+its feedback, the clue transfer to 纪委监委, the general-matter consultation, delivering the reply to
+both parties, and closing a refer matter.
 
 Each builder checks the data its action needs (and what the case's record must show) and
 returns the event payload; `case_service.perform` checks role, state and track first.
@@ -52,8 +53,10 @@ FEEDBACK_TO = {"payer": "缴费人", "office": "市12345热线办"}
 
 
 def _decision(session: Session, row: dict[str, Any], data: dict[str, Any], reason_required: bool) -> dict[str, Any]:
-    """The fields of the leading group's written decision, copied from its document (every
-    missing or bad field is named at once)."""
+    """The fields of the leading group's written decision, copied from its document.
+
+    Every missing or bad field is named at once in one ValidationError.
+    """
     readers: dict[str, Callable[[], str]] = {
         "approver": lambda: text_field(data, "approver", "批示人(领导小组组长)", limit=100),
         "date": lambda: date_field(session, data, "date", "批示日期", earliest=received_on(row)).isoformat(),
@@ -73,9 +76,11 @@ def _decision(session: Session, row: dict[str, Any], data: dict[str, Any], reaso
 
 
 def _b_approve(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """The leader's approval forms the task group (default: the departments of 四(二)2(2));
-    the major term (`major_days`) runs from the decision's date and bounds the minutes; each
-    department owes its opinion within `opinion_days` of it, never later than the term."""
+    """The leader's approval forms the task group (default: the departments of 四(二)2(2)).
+
+    The major term (`major_days`) runs from the decision's date and bounds the minutes; each
+    department owes its opinion within `opinion_days` of it, never later than the term.
+    """
     payload = _decision(session, row, data, reason_required=False)
     group = dept_list(data, "task_group") or [d.value for d in DEFAULT_TASK_GROUP]
     start = date.fromisoformat(payload["date"])
@@ -88,9 +93,11 @@ def _b_approve(session: Session, conn: Connection, row: dict[str, Any], data: di
 
 
 def _b_decline(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """A refusal sends the case back to ordinary handling with the reason: joint with two or
-    more departments, refer with one. Justice, added for the legal review of a major matter
-    only, leaves the case unless it leads or has already given its opinion."""
+    """A refusal sends the case back to ordinary handling with the reason.
+
+    Joint with two or more departments, refer with one. Justice, added for the legal review of a
+    major matter only, leaves the case unless it leads or has already given its opinion.
+    """
     payload = _decision(session, row, data, reason_required=True)
     depts = departments(conn, row["uuid"])
     justice = Department.JUSTICE.value
@@ -127,9 +134,12 @@ def _has_opinion(depts: dict[str, CaseDepartment], dept: str) -> bool:
 
 
 def _b_extend(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """A head extends one department's opinion deadline, once, by up to `opinion_extension_max`
-    working days (a setting), with a reason; the other departments keep theirs. Without `dept`
-    on a major case, the major term itself is extended once (up to `major_extension_max`)."""
+    """A head extends one department's opinion deadline, once, with a reason.
+
+    By up to `opinion_extension_max` working days (a setting); the other departments keep theirs.
+    Without `dept` on a major case, the major term itself is extended once (up to
+    `major_extension_max` working days, 四(二)2).
+    """
     d = session.deadline_settings()
     reason_of = {"reason": data.get("reason")}
     if not data.get("dept") and row["track"] == Track.MAJOR.value:
@@ -195,8 +205,11 @@ def _term_extended(conn: Connection, case_uuid: str) -> bool:
 
 
 def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """The city's assignment (交办), recorded from its document (`document_no`, `date`, default
-    today): the departments' opinion deadlines run from that date."""
+    """The city's assignment (交办), recorded from its document.
+
+    `document_no` and `date` (default today): the departments' opinion deadlines run from that
+    date (四(五)).
+    """
     lead = dept_field(data, "lead")
     if data.get("co") is not None and not isinstance(data.get("co"), list):
         raise ValidationError({"co": "协办部门应为列表"})
@@ -226,8 +239,10 @@ def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data
 
 
 def _b_feedback_12345(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """The assigned department's feedback to the payer and to the 12345 office (`to`: payer,
-    office, or both by default), on a case the city assigned."""
+    """The assigned department's feedback on a case the city assigned.
+
+    `to`: the payer, the 12345 office, or both by default.
+    """
     if not has_note(conn, row["uuid"], "city_assigned"):
         raise InvalidTransition("本案未经市级交办,无需登记承办部门反馈")
     raw = data.get("to") or list(FEEDBACK_TO)
@@ -246,9 +261,11 @@ def _b_feedback_12345(session: Session, conn: Connection, row: dict[str, Any], d
 
 
 def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(五): a department that refuses without cause a matter of its own is reported to
-    纪委监委. The department must have been assigned on this case and have a refusal (a return)
-    or an overdue opinion on record. A flag and an event: the case still goes on."""
+    """四(五): a department that refuses without cause a matter of its own is reported to 纪委监委.
+
+    The department must have been assigned on this case and have a refusal (a return) or an overdue
+    opinion on record. A flag and an event: the case still goes on.
+    """
     dept = dept_field(data, "dept")
     reason = text_field(data, "reason", "移送理由(拒不处理的情况)")
     name = Department(dept).full_name
@@ -333,8 +350,10 @@ def _closing(session: Session) -> dict[str, Any]:
 
 
 def _b_handled(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """告知转办: the matter closes when the department reports it handled (no combined written
-    reply for a single department)."""
+    """告知转办: the matter closes when the department reports it handled.
+
+    No combined written reply is made for a single department.
+    """
     depts = departments(conn, row["uuid"])
     dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row["lead"]
     return {

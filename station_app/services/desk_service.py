@@ -1,5 +1,8 @@
-"""What the desk form needs besides intake itself: routing preview, deadlines, employers,
-the encrypted draft and the password check of the lock screen."""
+"""What the desk form needs besides intake itself.
+
+Routing preview, deadlines, employers, the encrypted draft and the password check of the lock
+screen.
+"""
 
 from __future__ import annotations
 
@@ -55,8 +58,11 @@ def routing_preview(session: Session, data: dict[str, Any]) -> RoutingDecision:
 
 
 def stage_deadlines(session: Session, decision: RoutingDecision, start: date | None = None) -> list[DeadlineHint]:
-    """The deadlines a matter routed today would get: the stages of `rules.deadlines.stage_plan`,
-    the same plan the receipt prints. [] for a matter not accepted."""
+    """The deadlines a matter routed today would get.
+
+    The stages of `rules.deadlines.stage_plan`, the same plan the receipt prints. [] for a matter
+    not accepted.
+    """
     plan = stage_plan(session.calendar(), decision.track, start or session.today(), session.deadline_settings())
     return [DeadlineHint(s.label, s.due.isoformat(), s.working_days, s.estimated) for s in plan.stages]
 
@@ -86,6 +92,7 @@ def save_draft(session: Session, data: dict[str, Any]) -> None:
 
 
 def load_draft(session: Session) -> dict[str, Any] | None:
+    """The user's unsaved intake form kept by `save_draft`, or None (none kept, or unreadable)."""
     raw = session.store.meta(_draft_key(session))
     if not raw:
         return None
@@ -97,6 +104,7 @@ def load_draft(session: Session) -> dict[str, Any] | None:
 
 
 def clear_draft(session: Session) -> None:
+    """Forget the user's unsaved intake form (after it was saved as a case, or discarded)."""
     with write(session.store.engine) as conn:
         delete_meta(conn, _draft_key(session))
 
@@ -114,6 +122,9 @@ def confirm_password(session: Session, password: str) -> None:
 
 
 def prepare_desk() -> None:
-    """Load what the first intake would otherwise load while the worker waits (the pinyin
-    dictionary for the search index, about 0.5 s). Called off the GUI thread after login."""
+    """Load what the first intake would otherwise load while the worker waits.
+
+    That is the pinyin dictionary for the search index (about 0.5 s). Called off the GUI thread
+    after login.
+    """
     search_index.warm_up()

@@ -56,8 +56,11 @@ def load_row(conn: Connection, ref: str) -> dict[str, Any] | None:
 def deadline_state(
     session: Session, stage_start: str | None, due: str | None, status: str, today: date
 ) -> DeadlineState:
-    """`NONE` for a closed case or one without a due date, else `rules.deadlines.deadline_state`
-    (dates are ISO `YYYY-MM-DD`; working days on the station's calendar)."""
+    """How close the case's current deadline is.
+
+    `NONE` for a closed case or one without a due date, else `rules.deadlines.deadline_state`
+    (dates are ISO `YYYY-MM-DD`; working days on the station's calendar).
+    """
     if not due or Status(status) in CLOSED_STATUSES:
         return DeadlineState.NONE
     start = date.fromisoformat(stage_start) if stage_start else None
@@ -65,7 +68,7 @@ def deadline_state(
 
 
 def due_for(stage: StageKey, track: Track, status: Status) -> str:
-    """ "书面答复(受理站)": what the case's current deadline is for and who owes it ("" when closed)."""
+    """What the case's current deadline is for and who owes it, as "书面答复(受理站)"; "" when closed."""
     due = stage_due(stage, track) if status.is_open else None
     if status is Status.ESCALATED:
         return "等待领导小组审批"
@@ -101,6 +104,14 @@ def _summary(session: Session, r: Any, today: date) -> CaseSummary:
 
 
 def get_case(session: Session, ref: str) -> CaseDetail:
+    """One case in full, by case number or UUID, as the detail screen and `case show` present it.
+
+    Its summary with deadline state, intake, routing, departments' progress, notes, timeline,
+    papers, and the actions this user may take now (with the reason an offered one is blocked).
+
+    Raises:
+        NotFound: no case has that number or UUID.
+    """
     with read(session.store.engine) as conn:
         row = load_row(conn, ref)
         if row is None:
@@ -198,8 +209,11 @@ _NUMBER_RE = re.compile(r"[0-9xX+\-\s]+")
 
 
 def fold_query(query: str) -> str:
-    """The query folded the way intake folds input: full-width forms to ASCII; a number (ID,
-    phone, case number) without its spaces, with an upper-case X and a phone in its stored form."""
+    """The query folded the way intake folds input.
+
+    Full-width forms to ASCII; a number (ID, phone, case number) without its spaces, with an
+    upper-case X and a phone in its stored form.
+    """
     q = unicodedata.normalize("NFKC", query).strip()
     if not q or not _NUMBER_RE.fullmatch(q) or not any(c.isdigit() for c in q):
         return " ".join(q.split())
@@ -212,8 +226,11 @@ def fold_query(query: str) -> str:
 
 
 def search_hint(query: str) -> str | None:
-    """Why `query` is too short to search, or None. Searches take two Chinese characters (a
-    name, a pair of characters of any text), pinyin initials, or three characters of anything."""
+    """Why `query` is too short to search, or None.
+
+    Searches take two Chinese characters (a name, a pair of characters of any text), pinyin
+    initials, or three characters of anything.
+    """
     q = fold_query(query)
     if " " in q:
         return next((hint for word in q.split() if (hint := search_hint(word))), None)
@@ -223,9 +240,11 @@ def search_hint(query: str) -> str | None:
 
 
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
-    """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials); several
-    words (a name and an employer) find the cases that match every one. Traditional and
-    simplified characters find each other (張偉, 张伟)."""
+    """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials).
+
+    Several words (a name and an employer) find the cases that match every one. Traditional and
+    simplified characters find each other (張偉, 张伟).
+    """
     q = fold_query(query)
     if not q:
         return []
@@ -266,16 +285,21 @@ def _scope(session: Session, q: CaseQuery, conn: Connection) -> ListScope:
 
 
 def count_cases(session: Session, q: CaseQuery | None = None) -> int:
-    """How many cases `q` selects. Every case: one row kept by the store (`case_total`); a
-    filter counts over its index range only."""
+    """How many cases `q` selects.
+
+    Every case: one row kept by the store (`case_total`); a filter counts over its index range only.
+    """
     q = q or CaseQuery()
     with read(session.store.engine) as conn:
         return case_list.count_matching(conn, q, _scope(session, q, conn))
 
 
 def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, limit: int = 200) -> list[CaseSummary]:
-    """A page of the cases `q` selects, in its order. By deadline, open cases with a deadline come
-    first either way round (what is due is what the desk looks for), then the others."""
+    """A page of the cases `q` selects, in its order.
+
+    By deadline, open cases with a deadline come first either way round (what is due is what the
+    desk looks for), then the others.
+    """
     q = q or CaseQuery()
     today = session.today()
     with read(session.store.engine) as conn:
@@ -285,17 +309,22 @@ def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, li
 
 @dataclass(frozen=True)
 class DuplicateCase:
-    """An earlier case of the same person or employer, and what they share: `matched` holds
-    `id_number`, `phone`, `uscc` or `employer` (the employer's name)."""
+    """An earlier case of the same person or employer, and what they share.
+
+    `matched` holds `id_number`, `phone`, `uscc` or `employer` (the employer's name).
+    """
 
     case: CaseSummary
     matched: tuple[str, ...]
 
 
 def _duplicate_keys(intake: dict[str, Any]) -> PartyKeys:
-    """The normalised identifiers of a (half-typed) intake: through the validator's
-    normalisers, so that `0457 2812345` finds `0457-2812345` and spaces in an ID do not
-    matter. Values the validator would refuse are left out; a landline loses its extension."""
+    """The normalised identifiers of a (half-typed) intake.
+
+    Through the validator's normalisers, so that `0457 2812345` finds `0457-2812345` and spaces in
+    an ID do not matter. Values the validator would refuse are left out; a landline loses its
+    extension.
+    """
     applicant = intake.get("applicant") if isinstance(intake.get("applicant"), dict) else {}
     respondent = intake.get("respondent") if isinstance(intake.get("respondent"), dict) else {}
     assert isinstance(applicant, dict) and isinstance(respondent, dict)
@@ -317,8 +346,10 @@ def _duplicate_keys(intake: dict[str, Any]) -> PartyKeys:
 
 
 def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateCase]:
-    """Earlier cases of the same person (ID number or phone) or employer (USCC or name), in
-    any category and any state, open or closed, newest first (at most 20).
+    """Earlier cases of the same person or employer, newest first (at most 20).
+
+    The same person: ID number or phone; the same employer: USCC or name. In any category and any
+    state, open or closed.
 
     `intake` is the desk form's intake JSON as typed: identifiers are normalised by the
     validator first (one validator for every way in). A landline matches with or without
@@ -344,16 +375,21 @@ def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateC
 
 
 def late_departments(session: Session) -> list[tuple[Department, int]]:
-    """Departments owing a written opinion past their own due date, with the number of open
-    cases each owes (most first): the same rule as `DepartmentProgress.overdue`."""
+    """Departments owing a written opinion past their own due date.
+
+    With the number of open cases each owes (most first): the same rule as
+    `DepartmentProgress.overdue` (四(二): each department's own time limit).
+    """
     with read(session.store.engine) as conn:
         rows = case_list.late_department_counts(conn, session.today().isoformat())
     return [(Department(code), n) for code, n in rows]
 
 
 def station_choices(session: Session) -> dict[str, str]:
-    """On a city store, the stations whose cases it may hold ({code: name}, by code) for the
-    list's station filter; empty on a station store (it holds its own cases only)."""
+    """The stations a city store may hold cases of, for the list's station filter.
+
+    {code: name}, by code; empty on a station store (it holds its own cases only).
+    """
     if not session.is_city:
         return {}
     from station_app.store.sync_state import list_peers

@@ -47,17 +47,21 @@ class Session:
 
     @property
     def station_code(self) -> str:
+        """The station's 12-digit code (the city console's id on a city store)."""
         return self.store.keystore.station_code
 
     @property
     def station_name(self) -> str:
+        """The station's name as set up (printed on papers)."""
         return self.store.keystore.station_name
 
     @property
     def data_dir(self) -> Path:
+        """The folder that holds the store."""
         return self.store.data_dir
 
     def close(self) -> None:
+        """Close the store (its database connections); the session is unusable afterwards."""
         self.store.close()
 
     @property
@@ -73,13 +77,20 @@ class Session:
             return bound_city(conn)
 
     def now_iso(self) -> str:
+        """Now on the session's clock, ISO 8601 to the second with the UTC offset (Beijing time)."""
         return self.clock.now().isoformat(timespec="seconds")
 
     def today(self) -> date:
+        """Today on the session's clock (Beijing date)."""
         return self.clock.now().date()
 
     # -- roles ------------------------------------------------------------------
     def require(self, *roles: Role) -> None:
+        """Refuse unless the session's role is one of `roles`.
+
+        Raises:
+            PermissionDenied: any other role.
+        """
         if self.role not in roles:
             raise PermissionDenied("当前账户无权执行此操作")
 
@@ -91,8 +102,10 @@ class Session:
         payload: dict[str, Any],
         case_uuid: str | None = None,
     ) -> events.Event:
-        """Append an event and update the projections, in the caller's transaction (through
-        the store's `Recorder`; errors as `station_app.store.log.append_local`)."""
+        """Append an event and update the projections, in the caller's transaction.
+
+        Through the store's `Recorder`; errors as `station_app.store.log.append_local`.
+        """
         done = self.recorder().record(conn, type_, payload, case_uuid)
         self.drop_caches(done.changes)
         return done.event
@@ -109,11 +122,13 @@ class Session:
             self._calendar = None
 
     def record_one(self, type_: str, payload: dict[str, Any], case_uuid: str | None = None) -> events.Event:
+        """Record one event in a transaction of its own (see `record`); returns the event appended."""
         with write(self.store.engine) as conn:
             return self.record(conn, type_, payload, case_uuid)
 
     # -- settings ---------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
+        """Every setting by key: the stored value, else its default (settings_schema); cached until a settings event."""
         if self._settings is None:
             values = {spec.key: spec.default for spec in SCHEMA}
             with read(self.store.engine) as conn:
@@ -124,9 +139,11 @@ class Session:
         return dict(self._settings)
 
     def setting(self, key: str) -> Any:
+        """One setting's value (KeyError for a key the schema does not know)."""
         return self.settings()[key]
 
     def routing_settings(self) -> RoutingSettings:
+        """The settings routing reads: the cutoff date, the group size and the amount (yuan) thresholds."""
         s = self.settings()
         return RoutingSettings(
             cutoff=date.fromisoformat(str(s["cutoff_date"])),
@@ -140,6 +157,11 @@ class Session:
         return IntakeRules(towns=frozenset(towns), now=self.clock.now())
 
     def deadline_settings(self) -> DeadlineSettings:
+        """The time limits in working days and their extension maximums (DESIGN.md "Deadlines").
+
+        Routing, opinion, the major term, reply and archive, and the ratio that turns a deadline
+        to a warning.
+        """
         s = self.settings()
         return DeadlineSettings(
             routing_days=int(s["routing_days"]),
@@ -153,6 +175,7 @@ class Session:
         )
 
     def calendar(self) -> WorkCalendar:
+        """The work calendar: weekends, and the imported holiday arrangements (国务院办公厅) by year; cached."""
         if self._calendar is None:
             days: dict[date, bool] = {}
             with read(self.store.engine) as conn:
@@ -169,7 +192,8 @@ def login(data_dir: Path, user: str, password: str, clock: Clock | None = None) 
     A disabled account is refused like a wrong password. An account whose signing key the log
     does not know yet (its first login after the upgrade to per-account keys) records it in a
     `user_key_set` event signed with that key. A full disk, a read-only folder, a missing or
-    locked file raise EnvironmentProblem (what and where), never a traceback or AuthError."""
+    locked file raise EnvironmentProblem (what and where), never a traceback or AuthError.
+    """
     clock = clock or SystemClock()
     try:
         store = unlock_store(data_dir, user, password, clock.now())

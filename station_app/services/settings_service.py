@@ -157,6 +157,7 @@ class ContactStatus:
     confirmed_at: str | None
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as `settings contacts --json` prints it."""
         return {
             "dept": self.dept,
             "label": self.label,
@@ -171,7 +172,9 @@ class ContactStatus:
 
 def contacts_status(session: Session) -> list[ContactStatus]:
     """Every department's contact entry, in department order, with its confirmation state.
-    An unconfirmed entry prints as a sample (示例,未经确认) on citizen papers."""
+
+    An unconfirmed entry prints as a sample (示例,未经确认) on citizen papers.
+    """
     settings = session.settings()
     contacts = settings.get("department_contacts") or {}
     records = settings.get("department_contacts_confirmed") or {}
@@ -196,9 +199,11 @@ def contacts_status(session: Session) -> list[ContactStatus]:
 
 
 def confirm_department_contacts(session: Session, depts: list[str] | None = None) -> list[ContactStatus]:
-    """Confirm the current contact entries of `depts` (default: every department with an address
-    or phone): an admin has checked them against the departments' published details, and papers
-    stop marking them as samples. One `contacts_confirmed` event (codes and digests only).
+    """Confirm the current contact entries of `depts`.
+
+    Default: every department with an address or phone. An admin has checked them against the
+    departments' published details, and papers stop marking them as samples. One
+    `contacts_confirmed` event (codes and digests only).
 
     Raises PermissionDenied unless admin; ValidationError on `dept` for an unknown code or an
     entry with neither address nor phone. Returns `contacts_status` afterwards.

@@ -123,9 +123,11 @@ def _rows(counts: dict[str, int], labels: dict[str, str], keep_zero: bool = True
 
 
 def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
-    """Counts and rates of the cases received from `date_from` to `date_to` inclusive, with
-    their 绩效考评 (`Stats.performance`, see performance_service). Raises ValidationError on
-    `date_to` when the period is reversed."""
+    """Counts and rates of the cases received from `date_from` to `date_to` inclusive.
+
+    With their 绩效考评 (`Stats.performance`, see performance_service). Raises ValidationError on
+    `date_to` when the period is reversed.
+    """
     if date_to < date_from:
         raise ValidationError({"date_to": "结束日期不能早于开始日期"})
     start, end = date_from.isoformat(), (date_to + timedelta(days=1)).isoformat()
@@ -198,6 +200,7 @@ def _department_work(conn: Connection, start: str, end: str) -> tuple[tuple[Dept
 
 
 def dept_label(code: str) -> str:
+    """The department's full name for a code; the code itself when it is not a known department."""
     try:
         return DEPARTMENT_NAMES[Department(code)]
     except ValueError:
@@ -205,9 +208,12 @@ def dept_label(code: str) -> str:
 
 
 def timeliness(events: Iterable[StageEvent]) -> dict[str, bool]:
-    """Case uuid -> answered on time, for the cases answered (ANSWER_EVENTS), from their stage
-    events in log order: on time when every stage up to the answer ended by the deadline in
-    force (as extended)."""
+    """Whether each answered case was answered on time.
+
+    Returns case uuid -> on time, for the cases answered (ANSWER_EVENTS), from their stage events
+    in log order: on time when every stage up to the answer ended by the deadline in force (as
+    extended).
+    """
     state: dict[str, tuple[date | None, bool, bool]] = {}  # uuid -> (current due, late, answered)
     for ev in events:
         if ev.type not in STAGE_EVENTS:

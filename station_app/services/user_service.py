@@ -31,6 +31,12 @@ MIN_PASSWORD = MIN_LENGTH
 
 @dataclass(frozen=True)
 class UserInfo:
+    """One account as the users screen and `users list` show it.
+
+    Attributes:
+        locked_until: ISO time until which failed logins lock the account, or None.
+    """
+
     name: str
     role: Role
     display_name: str
@@ -39,17 +45,21 @@ class UserInfo:
 
 
 def check_user_name(name: str) -> str | None:
+    """Why an account name is refused (1-32 letters, digits, Chinese characters or `._-`), or None."""
     if not name or not re.fullmatch(r"[\w.\-]{1,32}", name):
         return "用户名为1-32位字母、数字、汉字或 ._-"
     return None
 
 
 def check_password(password: str, user: str = "", context: tuple[str, ...] = ()) -> str | None:
-    """Why a new password is refused (domain/password_policy.py), or None: the one check that
-    `init`, `users add`, `users passwd` and the GUI's dialogs all reach through this module.
+    """Why a new password is refused (domain/password_policy.py), or None.
+
+    The one check that `init`, `users add`, `users passwd` and the GUI's dialogs all reach through
+    this module.
 
     `user` is the account it is for; `context` the station's name and codes and the account's
-    display name (words the password must not contain)."""
+    display name (words the password must not contain).
+    """
     return password_problem(password, user=user, context=context)
 
 
@@ -60,9 +70,11 @@ def station_words(session: Session) -> tuple[str, ...]:
 
 
 def record_signed(session: Session, conn: Connection, type_: str, payload: dict[str, Any]) -> None:
-    """Append an account event signed with the session user's own key (account_trust.py), in
-    the caller's transaction. Without a key (a session not opened with a password) it is
-    recorded unsigned, and `audit verify` reports it."""
+    """Append an account event signed with the session user's own key (account_trust.py).
+
+    In the caller's transaction. Without a key (a session not opened with a password) it is
+    recorded unsigned, and `audit verify` reports it.
+    """
     origin = session.origin or session.station_code
     at = session.now_iso()
     event_uuid = new_uuid()  # time-ordered, as every event id
@@ -75,8 +87,11 @@ def record_signed(session: Session, conn: Connection, type_: str, payload: dict[
 
 
 def record_own_key(session: Session) -> None:
-    """Record the session user's signing key, signed with it (the first login of an account made
-    before per-account keys; `audit verify` accepts it only for an account without a key)."""
+    """Record the session user's signing key, signed with it.
+
+    The first login of an account made before per-account keys; `audit verify` accepts it only for
+    an account without a key.
+    """
     assert session.keys is not None
     with write(session.store.engine) as conn:
         record_signed(session, conn, "user_key_set", {"name": session.user, "sign_key": session.keys.sign_public})
@@ -90,8 +105,9 @@ def add_user(
     display_name: str | None = None,
     kdf: KdfParams | None = None,
 ) -> UserInfo:
-    """Add an account (admin only) with its own keys; the `user_added` event carries its public
-    signing key and is signed by the admin.
+    """Add an account (admin only) with its own keys.
+
+    The `user_added` event carries its public signing key and is signed by the admin.
 
     Raises:
         PermissionDenied: not an admin.
@@ -160,6 +176,12 @@ def change_password(session: Session, name: str, new_password: str, kdf: KdfPara
 
 
 def unlock_user(session: Session, name: str) -> None:
+    """Lift a lockout after failed logins before it runs out.
+
+    Raises:
+        PermissionDenied: a role that may not unlock accounts.
+        NotFound: no such account.
+    """
     require(session, Act.UNLOCK_USERS)
     keystore = session.store.keystore
     with keystore.locked():
@@ -206,8 +228,10 @@ def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
 
 
 def disable_user(session: Session, name: str) -> UserInfo:
-    """Disable an account (admin only): kept with its history for the audit, but its password
-    no longer opens the database key and it cannot log in. Signed by the admin.
+    """Disable an account (admin only).
+
+    Kept with its history for the audit, but its password no longer opens the database key and it
+    cannot log in. Signed by the admin.
 
     Raises:
         PermissionDenied: not an admin.
@@ -234,8 +258,10 @@ def disable_user(session: Session, name: str) -> UserInfo:
 
 
 def enable_user(session: Session, name: str) -> UserInfo:
-    """Enable a disabled account again (admin only): the current database key is sealed to its
-    public key, so its own password works again. Signed by the admin.
+    """Enable a disabled account again (admin only).
+
+    The current database key is sealed to its public key, so its own password works again. Signed by
+    the admin.
 
     Raises:
         PermissionDenied: not an admin.
@@ -263,12 +289,18 @@ def _exists(session: Session, name: str) -> bool:
 
 
 def set_lockout(session: Session, policy: LockoutPolicy) -> None:
+    """Set how many failed logins lock an account and for how long (admin only).
+
+    Raises:
+        PermissionDenied: not an admin.
+    """
     require(session, Act.MANAGE_USERS)
     with session.store.keystore.locked():
         session.store.keystore.set_lockout(policy)
 
 
 def list_users(session: Session) -> list[UserInfo]:
+    """Every account of the store by name, with its role, display name, state and lockout."""
     session.store.keystore.reload()
     with read(session.store.engine) as conn:
         names = account_names(conn)

@@ -1,5 +1,7 @@
-"""The case list: its filters as one `WHERE`, its pages and counts, the search indexes'
-lookups, earlier cases of the same party, and the open cases' late departments.
+"""The case list.
+
+Its filters as one `WHERE`, its pages and counts, the search indexes' lookups, earlier cases of the
+same party, and the open cases' late departments.
 
 Search words are folded by the query service (`query_service.fold_query`); here they are
 looked up as given. Dates are ISO strings (`YYYY-MM-DD`).
@@ -126,8 +128,10 @@ def case_total(conn: Connection) -> int:
 
 
 def count_matching(conn: Connection, q: CaseQuery, scope: ListScope) -> int:
-    """How many cases `q` selects: with no filter the kept total, else a count over the filter's
-    index range only."""
+    """How many cases `q` selects.
+
+    With no filter the kept total, else a count over the filter's index range only.
+    """
     where, params = _where(q, scope)
     if where == "1":
         return case_total(conn)

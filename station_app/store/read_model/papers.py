@@ -1,5 +1,7 @@
-"""Papers as the projection records them: their numbers, reprints and the print events that a
-paper's QR code is checked against."""
+"""Papers as the projection records them.
+
+Their numbers, reprints and the print events that a paper's QR code is checked against.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ from sqlalchemy import Connection, text
 
 
 def latest_paper(conn: Connection, case_uuid: str, kind: str) -> tuple[str, int] | None:
-    """The case's paper of one kind (`receipt`...) with its highest reprint count, as
-    (paper_no, reprint); None when none was printed."""
+    """The case's paper of one kind (`receipt`...) with its highest reprint count.
+
+    Returns (paper_no, reprint); None when none was printed.
+    """
     row = conn.execute(
         text("SELECT paper_no, reprint FROM papers WHERE case_uuid = :c AND kind = :k ORDER BY reprint DESC LIMIT 1"),
         {"c": case_uuid, "k": kind},
@@ -26,8 +30,11 @@ def paper_reprint(conn: Connection, paper_no: str) -> int | None:
 
 
 def printed_payloads(conn: Connection, paper_no: str) -> list[dict[str, Any]] | None:
-    """The payloads of the `paper_printed` events of the paper's case (or of the store's own
-    papers, such as monthly reports, for a paper of no case); None when no paper has that number."""
+    """The payloads of the `paper_printed` events behind a paper number.
+
+    The events of the paper's case, or of the store's own papers (monthly reports) for a paper of
+    no case; None when no paper has that number.
+    """
     row = conn.execute(text("SELECT case_uuid FROM papers WHERE paper_no = :n"), {"n": paper_no}).first()
     if row is None:
         return None

@@ -1,5 +1,7 @@
-"""The store's own records besides cases: accounts, settings, the work calendar, disclosure
-approvals, open deadlines counted on an estimated calendar, and the checks an audit runs.
+"""The store's own records besides cases.
+
+Accounts, settings, the work calendar, disclosure approvals, open deadlines counted on an estimated
+calendar, and the checks an audit runs.
 
 Dates are ISO strings (`YYYY-MM-DD`); settings come back as their raw JSON text.
 """
@@ -88,15 +90,18 @@ def calendar_years(conn: Connection) -> set[int]:
 
 
 def calendar_days(conn: Connection) -> list[tuple[str, str]]:
-    """The special days of those years as (day, kind): `holiday` or `workday` (a weekend
-    worked as a shift day)."""
+    """The special days of those years as (day, kind).
+
+    `holiday` or `workday` (a weekend worked as a shift day).
+    """
     return [(str(d), str(k)) for d, k in conn.execute(text("SELECT day, kind FROM calendar_days"))]
 
 
 @dataclass(frozen=True)
 class EstimatedDeadline:
-    """An open case whose deadline, or one of its departments' deadlines, was counted past the
-    imported holiday table (`due_estimated`).
+    """An open case with a deadline counted past the imported holiday table.
+
+    Its own deadline or one of its departments' deadlines is `due_estimated`.
 
     Attributes:
         uuid: The case's UUID.
@@ -114,8 +119,11 @@ class EstimatedDeadline:
 
 
 def estimated_deadlines(conn: Connection, closed: Iterable[str]) -> list[EstimatedDeadline]:
-    """The cases not in a `closed` status with a running stage and an estimated deadline of
-    their own or of a department, in case order."""
+    """The open cases with an estimated deadline, in case order.
+
+    Not in a `closed` status, with a running stage, and an estimated deadline of their own or of
+    a department.
+    """
     names = list(closed)
     not_closed = f"c.status NOT IN ({', '.join(f':s{i}' for i in range(len(names)))})"
     params = {f"s{i}": s for i, s in enumerate(names)}
@@ -147,8 +155,9 @@ def estimated_department_dues(conn: Connection, case_uuid: str) -> list[tuple[st
 
 
 def approval_rows(conn: Connection, case_uuid: str | None, origin: str) -> Sequence[Row[Any]]:
-    """`disclosure_approved` events in log order: a case's, or (no `case_uuid`) the store
-    `origin`'s own case-list approvals.
+    """`disclosure_approved` events in log order.
+
+    A case's, or (no `case_uuid`) the store `origin`'s own case-list approvals.
 
     Returns:
         Rows of (uuid, case_uuid, author, at, payload JSON).
@@ -208,9 +217,12 @@ def projection_fingerprint(conn: Connection) -> str:
 
 
 def page_checks(conn: Connection) -> dict[str, list[str]]:
-    """SQLCipher's page check (`cipher_integrity_check`: every page's HMAC) and SQLite's
-    `integrity_check`: the problems each reported, empty when the file is sound. A page so
-    damaged that the check itself stops is reported as the error it raised."""
+    """SQLCipher's page check and SQLite's `integrity_check`, by pragma name.
+
+    `cipher_integrity_check` checks every page's HMAC. The problems each reported, empty when the
+    file is sound; a page so damaged that the check itself stops is reported as the error it
+    raised.
+    """
     out: dict[str, list[str]] = {}
     for pragma in ("cipher_integrity_check", "integrity_check"):
         try:

@@ -1,7 +1,8 @@
-"""Read-model queries for the statistics and 绩效考评 (五(四)): the cases received in a period,
-their counts by column, their departments' opinion-deadline rows and their events, as plain
-values and dataclasses. The statistics services fold them into per-station, per-department and
-per-worker figures; no rule lives here.
+"""Read-model queries for the statistics and 绩效考评 (五(四)).
+
+The cases received in a period, their counts by column, their departments' opinion-deadline rows and
+their events, as plain values and dataclasses. The statistics services fold them into per-station,
+per-department and per-worker figures; no rule lives here.
 
 Every query takes the period as ISO strings `start` (inclusive) and `end` (exclusive) on
 `cases.received_at`, the same scope as the monthly statistics.
@@ -121,8 +122,10 @@ def period_counts(conn: Connection, start: str, end: str, column: str) -> dict[s
 
 
 def period_overdue(conn: Connection, start: str, end: str, as_of: str, closed: Iterable[str]) -> int:
-    """How many cases received in [start, end) are still open (status not in `closed`) with a
-    due date before `as_of` (`YYYY-MM-DD`)."""
+    """How many cases received in [start, end) are still open with a past due date.
+
+    Open: status not in `closed`; past: a due date before `as_of` (`YYYY-MM-DD`).
+    """
     names = sorted(set(closed))
     marks = ", ".join(f":s{n}" for n in range(len(names)))
     params: dict[str, Any] = {"a": start, "b": end, "d": as_of, **{f"s{n}": s for n, s in enumerate(names)}}
