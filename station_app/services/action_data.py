@@ -12,8 +12,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from station_app.domain.enums import Department
+from station_app.domain.enums import Department, Status, Track
 from station_app.domain.safe_input import text_problem
+from station_app.domain.stage import StageKey
 from station_app.domain.validation import EARLIEST_RECEIVED, MAX_YEAR
 from station_app.errors import ValidationError
 from station_app.services.session import Session
@@ -89,9 +90,66 @@ def date_field(
     return day
 
 
-def received_on(row: dict[str, Any]) -> date:
+@dataclass(frozen=True)
+class ActionCase:
+    """A case as a lifecycle action reads it, from its projected row (`load_row`).
+
+    Attributes:
+        uuid: The case's UUID.
+        case_no: Its number (`232701100001-2025-000001`).
+        status: Where it stands in the lifecycle.
+        track: How it is handled (routing's outcome).
+        stage: The stage whose deadline runs.
+        handler: The first receiver's account (首问责任制 四(一)).
+        lead: The lead department's code, or None (a matter not accepted).
+        co: The co-handling departments' codes.
+        reasons: Routing's reasons, in order, with every adjustment appended.
+        intake: The stored intake (its JSON object, as registered).
+        received_at: When it was received (ISO date-time, Beijing time).
+        due_date: The running stage's due date (`YYYY-MM-DD`), or None.
+        due_estimated: Whether that date was counted past the imported holiday table.
+        approved: Whether the leading group approved handling it as a major matter.
+    """
+
+    uuid: str
+    case_no: str
+    status: Status
+    track: Track
+    stage: StageKey
+    handler: str
+    lead: str | None
+    co: list[str]
+    reasons: list[str]
+    intake: dict[str, Any]
+    received_at: str
+    due_date: str | None
+    due_estimated: bool
+    approved: bool
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ActionCase:
+        """The case of a row as `query_service.load_row` returns it."""
+        return cls(
+            uuid=str(row["uuid"]),
+            case_no=str(row["case_no"]),
+            status=Status(row["status"]),
+            track=Track(row["track"]),
+            stage=StageKey(row["stage"]),
+            handler=str(row["handler"]),
+            lead=row["lead"],
+            co=list(row["co_list"]),
+            reasons=list(row["reasons_list"]),
+            intake=dict(row["intake_json"]),
+            received_at=str(row["received_at"]),
+            due_date=row["due_date"],
+            due_estimated=bool(row["due_estimated"]),
+            approved=bool(row["approved"]),
+        )
+
+
+def received_on(case: ActionCase) -> date:
     """The day the case was received (the earliest date any of its acts can carry)."""
-    return date.fromisoformat(str(row["received_at"])[:10])
+    return date.fromisoformat(case.received_at[:10])
 
 
 def deadline(session: Session, start: date, days: int) -> dict[str, Any]:

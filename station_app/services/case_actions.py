@@ -18,8 +18,10 @@ from sqlalchemy import Connection
 
 from station_app.domain.enums import Department, Status, Track
 from station_app.domain.lifecycle import DEFAULT_TASK_GROUP
+from station_app.domain.stage import StageKey
 from station_app.errors import InvalidTransition, ValidationError
 from station_app.services.action_data import (
+    ActionCase,
     DeptDue,
     date_field,
     deadline,
@@ -36,7 +38,7 @@ from station_app.services.action_data import (
 from station_app.services.session import Session
 from station_app.store.read_model.cases import CaseDepartment, event_payloads, note_bodies
 
-Builder = Callable[[Session, Connection, dict[str, Any], dict[str, Any]], dict[str, Any]]
+Builder = Callable[[Session, Connection, ActionCase, dict[str, Any]], dict[str, Any]]
 SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 DELIVERY_METHODS = {
     "in_person": "当面送达",
@@ -52,7 +54,7 @@ FEEDBACK_TO = {"payer": "缴费人", "office": "市12345热线办"}
 # -- 重大疑难: the leading group's decision (四(二)2(2)) ------------------------------------
 
 
-def _decision(session: Session, row: dict[str, Any], data: dict[str, Any], reason_required: bool) -> dict[str, Any]:
+def _decision(session: Session, row: ActionCase, data: dict[str, Any], reason_required: bool) -> dict[str, Any]:
     """The fields of the leading group's written decision, copied from its document.
 
     Every missing or bad field is named at once in one ValidationError.
@@ -75,7 +77,7 @@ def _decision(session: Session, row: dict[str, Any], data: dict[str, Any], reaso
     return out
 
 
-def _b_approve(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_approve(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """The leader's approval forms the task group (default: the departments of 四(二)2(2)).
 
     The major term (`major_days`) runs from the decision's date and bounds the minutes; each
@@ -85,27 +87,28 @@ def _b_approve(session: Session, conn: Connection, row: dict[str, Any], data: di
     group = dept_list(data, "task_group") or [d.value for d in DEFAULT_TASK_GROUP]
     start = date.fromisoformat(payload["date"])
     term = deadline(session, start, session.deadline_settings().major_days)
-    pending = [d for d, v in departments(conn, row["uuid"]).items() if not v.opinion]
+    pending = [d for d, v in departments(conn, row.uuid).items() if not v.opinion]
     payload["task_group"] = group
     payload["dept_due"] = dues_json(opinion_dues(session, pending, start, date.fromisoformat(term["due_date"])))
-    payload["set"] = {"status": Status.IN_PROGRESS.value, "stage": "opinion", "approved": True, **term}
+    payload["set"] = {"status": Status.IN_PROGRESS.value, "stage": StageKey.OPINION.value, "approved": True, **term}
     return payload
 
 
-def _b_decline(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_decline(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """A refusal sends the case back to ordinary handling with the reason.
 
     Joint with two or more departments, refer with one. Justice, added for the legal review of a
     major matter only, leaves the case unless it leads or has already given its opinion.
     """
     payload = _decision(session, row, data, reason_required=True)
-    depts = departments(conn, row["uuid"])
+    depts = departments(conn, row.uuid)
     justice = Department.JUSTICE.value
-    co = [d for d in row["co_list"] if d != justice or _has_opinion(depts, d)]
-    lead = row["lead"]
+    co = [d for d in row.co if d != justice or _has_opinion(depts, d)]
+    lead = row.lead
     track = Track.JOINT if len({lead, *co} - {None}) >= 2 else Track.REFER
-    reasons = row["reasons_list"] + [
-        f"领导小组不同意按重大疑难办理({payload['document_no']}):{payload['text']} → 按{track.label}办理"
+    reasons = [
+        *row.reasons,
+        f"领导小组不同意按重大疑难办理({payload['document_no']}):{payload['text']} → 按{track.label}办理",
     ]
     routing = {"track": track.value, "lead": lead, "co": co, "reasons": reasons}
     start = date.fromisoformat(payload["date"])
@@ -114,7 +117,7 @@ def _b_decline(session: Session, conn: Connection, row: dict[str, Any], data: di
     payload.update({"routing": routing, "dept_due": dues_json(dues)})
     payload["set"] = {
         "status": Status.ROUTED.value,
-        "stage": "opinion",
+        "stage": StageKey.OPINION.value,
         "track": track.value,
         "co": co,
         "reasons": reasons,
@@ -133,7 +136,7 @@ def _has_opinion(depts: dict[str, CaseDepartment], dept: str) -> bool:
 # -- per-department extensions ---------------------------------------------------------------
 
 
-def _b_extend(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_extend(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """A head extends one department's opinion deadline, once, with a reason.
 
     By up to `opinion_extension_max` working days (a setting); the other departments keep theirs.
@@ -142,25 +145,25 @@ def _b_extend(session: Session, conn: Connection, row: dict[str, Any], data: dic
     """
     d = session.deadline_settings()
     reason_of = {"reason": data.get("reason")}
-    if not data.get("dept") and row["track"] == Track.MAJOR.value:
-        if _term_extended(conn, row["uuid"]):
+    if not data.get("dept") and row.track is Track.MAJOR:
+        if _term_extended(conn, row.uuid):
             raise InvalidTransition("重大疑难办理期限已延长一次,不能再次延长")
-        if not row["due_date"]:
+        if not row.due_date:
             raise InvalidTransition("本案当前阶段没有办理时限")
         days = _days(data, d.major_extension_max)
         reason = text_field(reason_of, "reason", "延期理由")
-        due, estimated = session.calendar().add_working_days(date.fromisoformat(row["due_date"]), days)
+        due, estimated = session.calendar().add_working_days(date.fromisoformat(row.due_date), days)
         return {
             "days": days,
             "reason": reason,
             "term": True,
             "set": {
                 "due_date": due.isoformat(),
-                "due_estimated": estimated or bool(row["due_estimated"]),
+                "due_estimated": estimated or bool(row.due_estimated),
                 "extended": True,
             },
         }
-    depts = departments(conn, row["uuid"])
+    depts = departments(conn, row.uuid)
     if not data.get("dept"):
         raise ValidationError({"dept": "请选择延期的部门"})
     dept = dept_field(data, "dept", set(depts))
@@ -177,7 +180,7 @@ def _b_extend(session: Session, conn: Connection, row: dict[str, Any], data: dic
     due, estimated = session.calendar().add_working_days(date.fromisoformat(info.due_date), days)
     dept_due = {dept: DeptDue(due.isoformat(), estimated or info.due_estimated, extended=True)}
     state: dict[str, Any] = {"extended": True}
-    if row["stage"] == "opinion" and row["track"] != Track.MAJOR.value and due.isoformat() > str(row["due_date"]):
+    if row.stage is StageKey.OPINION and row.track is not Track.MAJOR and due.isoformat() > str(row.due_date):
         state.update({"due_date": due.isoformat(), "due_estimated": dept_due[dept].due_estimated})
     return {
         "dept": dept,
@@ -204,7 +207,7 @@ def _term_extended(conn: Connection, case_uuid: str) -> bool:
 # -- 报送办理 (四(五)) --------------------------------------------------------------------------
 
 
-def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_city_assign(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """The city's assignment (交办), recorded from its document.
 
     `document_no` and `date` (default today): the departments' opinion deadlines run from that
@@ -217,7 +220,7 @@ def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data
     document_no = text_field(data, "document_no", "交办文号", limit=100)
     start = date_field(session, data, "date", "交办日期", required=False, earliest=received_on(row))
     track = Track.JOINT if co else Track.REFER
-    reasons = row["reasons_list"] + [f"市12345热线办交办({document_no}) → {Department(lead).full_name}"]
+    reasons = [*row.reasons, f"市12345热线办交办({document_no}) → {Department(lead).full_name}"]
     routing = {"track": track.value, "lead": lead, "co": co, "reasons": reasons}
     dues = opinion_dues(session, [lead, *co], start)
     return {
@@ -227,7 +230,7 @@ def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data
         "dept_due": dues_json(dues),
         "set": {
             "status": Status.ROUTED.value,
-            "stage": "opinion",
+            "stage": StageKey.OPINION.value,
             "track": track.value,
             "lead": lead,
             "co": co,
@@ -238,19 +241,19 @@ def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data
     }
 
 
-def _b_feedback_12345(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_feedback_12345(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """The assigned department's feedback on a case the city assigned.
 
     `to`: the payer, the 12345 office, or both by default.
     """
-    if not has_note(conn, row["uuid"], "city_assigned"):
+    if not has_note(conn, row.uuid, "city_assigned"):
         raise InvalidTransition("本案未经市级交办,无需登记承办部门反馈")
     raw = data.get("to") or list(FEEDBACK_TO)
     targets = [raw] if isinstance(raw, str) else raw
     if not isinstance(targets, list) or not targets or any(t not in FEEDBACK_TO for t in targets):
         raise ValidationError({"to": "请选择反馈对象:缴费人和/或12345热线办"})
-    depts = departments(conn, row["uuid"])
-    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row["lead"]
+    depts = departments(conn, row.uuid)
+    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row.lead
     return {
         "dept": dept,
         "text": text_field(data, "text", "反馈内容"),
@@ -260,7 +263,7 @@ def _b_feedback_12345(session: Session, conn: Connection, row: dict[str, Any], d
     }
 
 
-def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_clue_transfer(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """四(五): a department that refuses without cause a matter of its own is reported to 纪委监委.
 
     The department must have been assigned on this case and have a refusal (a return) or an overdue
@@ -269,8 +272,8 @@ def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], da
     dept = dept_field(data, "dept")
     reason = text_field(data, "reason", "移送理由(拒不处理的情况)")
     name = Department(dept).full_name
-    info = departments(conn, row["uuid"]).get(dept)
-    returned = _returned_by(conn, row["uuid"], dept)
+    info = departments(conn, row.uuid).get(dept)
+    returned = _returned_by(conn, row.uuid, dept)
     if info is None and not returned:
         raise InvalidTransition(f"{name}未承办本案,不能移送其线索")
     overdue = (
@@ -280,7 +283,7 @@ def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], da
     )
     if not (returned or overdue):
         raise InvalidTransition(f"{name}没有退回或逾期的记录,不能移送纪委监委")
-    if _transferred(conn, row["uuid"], dept):
+    if _transferred(conn, row.uuid, dept):
         raise InvalidTransition(f"{name}的线索已移送纪委监委")
     grounds = ["department_returned"] if returned else []
     grounds += ["overdue"] if overdue else []
@@ -309,7 +312,7 @@ def _transferred(conn: Connection, case_uuid: str, dept: str) -> bool:
 # -- consultation, reply delivery, closing a refer matter ----------------------------------
 
 
-def _b_consult(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_consult(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """四(二)3 一般事项会商: an optional record of the members' consultation on a joint matter."""
     held_on = date_field(session, data, "held_on", "会商日期", required=False, earliest=received_on(row))
     return {
@@ -320,14 +323,14 @@ def _b_consult(session: Session, conn: Connection, row: dict[str, Any], data: di
     }
 
 
-def _b_deliver(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_deliver(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """四(三) 向争议双方进行反馈: how and when the written reply reached each party."""
-    if not has_note(conn, row["uuid"], "reply_issued"):
+    if not has_note(conn, row.uuid, "reply_issued"):
         raise InvalidTransition("本案尚未形成书面答复")
     party = data.get("party")
     if party not in PARTIES:
         raise ValidationError({"party": "请选择送达对象:缴费人或被反映方"})
-    if party == "respondent" and not row["intake_json"].get("respondent"):
+    if party == "respondent" and not row.intake.get("respondent"):
         raise ValidationError({"party": "本案没有被反映方"})
     method = data.get("method")
     if method not in DELIVERY_METHODS:
@@ -344,18 +347,18 @@ def _b_deliver(session: Session, conn: Connection, row: dict[str, Any], data: di
 def _closing(session: Session) -> dict[str, Any]:
     return {
         "status": Status.REPLIED.value,
-        "stage": "archive",
+        "stage": StageKey.ARCHIVE.value,
         **deadline(session, session.today(), session.deadline_settings().archive_days),
     }
 
 
-def _b_handled(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_handled(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """告知转办: the matter closes when the department reports it handled.
 
     No combined written reply is made for a single department.
     """
-    depts = departments(conn, row["uuid"])
-    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row["lead"]
+    depts = departments(conn, row.uuid)
+    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row.lead
     return {
         "dept": dept,
         "text": text_field(data, "text", "办结情况"),
@@ -364,7 +367,7 @@ def _b_handled(session: Session, conn: Connection, row: dict[str, Any], data: di
     }
 
 
-def _b_confirm(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_confirm(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """告知转办: the matter closes when the payer confirms at the callback that it was handled."""
     value = data.get("satisfaction")
     if value not in SATISFACTION:
