@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from station_app.domain.enums import Department, Status, Track
+from station_app.domain.ids import CaseNo, CaseUuid
 from station_app.domain.safe_input import text_problem
 from station_app.domain.stage import StageKey
 from station_app.domain.validation import EARLIEST_RECEIVED, MAX_YEAR
@@ -111,8 +112,8 @@ class ActionCase:
         approved: Whether the leading group approved handling it as a major matter.
     """
 
-    uuid: str
-    case_no: str
+    uuid: CaseUuid
+    case_no: CaseNo
     status: Status
     track: Track
     stage: StageKey
@@ -130,8 +131,8 @@ class ActionCase:
     def from_row(cls, row: Mapping[str, Any]) -> ActionCase:
         """The case of a row as `query_service.load_row` returns it."""
         return cls(
-            uuid=str(row["uuid"]),
-            case_no=str(row["case_no"]),
+            uuid=CaseUuid(str(row["uuid"])),
+            case_no=CaseNo(str(row["case_no"])),
             status=Status(row["status"]),
             track=Track(row["track"]),
             stage=StageKey(row["stage"]),

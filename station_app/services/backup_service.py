@@ -41,7 +41,7 @@ class BackupResult:
 
 @dataclass(frozen=True)
 class RestoreResult:
-    """A restored store.
+    """What a restore put in place, and where the store it replaced went.
 
     From which archive (made `at`), where the replaced store went (None when the folder held none),
     what it holds and its new `store_epoch`.

@@ -197,7 +197,7 @@ CITY_ONLY_ACTS = frozenset({"city_assign", "approve", "decline"})
 
 
 def _check_city_rules(session: Session, action: str, label: str) -> None:
-    """Who may act where.
+    """Refuse an action taken where it does not belong (city or station).
 
     At the city only the city's case actions, by a coordinator (or the city's admin); at a station
     bound to a city, not the city's own acts. PermissionDenied (exit 1, one line) otherwise.
@@ -470,7 +470,7 @@ GUIDANCE_ROUTES = frozenset({ObjectionRoute.RECONSIDERATION, ObjectionRoute.LITI
 
 
 def _b_objection(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    """四(三) objections.
+    """Record the payer's objection to the reply and the route taken (四(三)).
 
     For 行政复议 or 行政诉讼 the payer is referred to 司法局 for guidance (三(二)5
     "对有上诉需求的缴费人提供业务指导"), recorded with the objection.

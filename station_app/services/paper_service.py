@@ -1,4 +1,4 @@
-"""Printing papers.
+"""Printing papers and verifying the signed QR codes they carry.
 
 Which paper fits a case, its number, the PDF, the `paper_printed` event; and verifying the signed
 payload of a paper's QR code.

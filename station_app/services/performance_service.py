@@ -148,7 +148,7 @@ def _tally(stage: _Stage, as_of: date) -> tuple[int, int]:
 
 
 def _opinion_outcome(row: DeptDeadline, walk: _CaseWalk, as_of: date) -> str | None:
-    """on_time | late | overdue_open | pending for one department's deadline row.
+    """How one department's deadline row stands: on_time, late, overdue_open or pending.
 
     None when the opinion is not (or no longer) due.
     """

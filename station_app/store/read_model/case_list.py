@@ -1,4 +1,4 @@
-"""The case list.
+"""The case list's queries: filters, pages, counts, search lookups and duplicates.
 
 Its filters as one `WHERE`, its pages and counts, the search indexes' lookups, earlier cases of the
 same party, and the open cases' late departments.
