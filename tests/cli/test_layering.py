@@ -157,12 +157,13 @@ def test_the_paper_builders_and_the_screenshots_are_out_of_import_circles() -> N
 
 
 SQL_CALLS = frozenset({"text", "select", "execute", "exec_driver_sql", "scalar", "scalars"})
+SQL_TEXT = re.compile(r"\b(SELECT .* FROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA \w+)\b")
 
 
 def _sql_in(path: Path) -> list[str]:
     """Where a module writes SQL itself: a call of `text(...)` or `select(...)`, or of a
-    connection's `.execute(...)` (or `exec_driver_sql`, `scalar`), or an import of SQLAlchemy's
-    statement builders."""
+    connection's `.execute(...)` (or `exec_driver_sql`, `scalar`), an import of SQLAlchemy's
+    statement builders, or a string that reads as a statement."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Call):
@@ -172,6 +173,8 @@ def _sql_in(path: Path) -> list[str]:
                 found.append(f"line {node.lineno}: {name}(")
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
             found += [f"line {node.lineno}: import {a.name}" for a in node.names if a.name in ("text", "select")]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_TEXT.search(node.value):
+            found.append(f"line {node.lineno}: {node.value[:60]!r}")
     return found
 
 
@@ -190,13 +193,15 @@ def test_the_sql_scan_catches_a_query_and_spares_lookalikes(tmp_path: Path) -> N
         "from sqlalchemy import select, text\n"
         "rows = conn.execute(text('SELECT 1'))\n"
         "stmt = select(users)\n"
-        "n = conn.scalar(stmt)\n",
+        "n = conn.scalar(stmt)\n"
+        "SQL = 'SELECT name FROM users WHERE active'\n",
         encoding="utf-8",
     )
-    assert len(_sql_in(bad)) == 6
+    assert len(_sql_in(bad)) == 7
     fine = tmp_path / "fine.py"
     fine.write_text(
         "body = _text(data, 'text', 'label')\npath.write_text('x')\nraw = path.read_text()\n"
+        '"""Create the station and select its first user."""\n'
         "from station_app.store.read_model import cases\nrow = cases.case_row(conn, ref)\n",
         encoding="utf-8",
     )
