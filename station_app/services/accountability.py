@@ -1,7 +1,9 @@
-"""Incidents for accountability (五(四) 严格责任追究): "对责任履行不到位,出现工作失误、引发舆情、造成严重
-后果的,依法依规追责". An incident is the `incident` lifecycle action: an `incident_recorded` event
-on a case, naming the kind, the department responsible and what happened; statistics count them
-per department beside the other per-department figures (stats_service).
+"""Incidents for accountability (五(四) 严格责任追究).
+
+"对责任履行不到位,出现工作失误、引发舆情、造成严重后果的,依法依规追责". An incident is the `incident`
+lifecycle action: an `incident_recorded` event on a case, naming the kind, the department
+responsible and what happened; statistics count them per department beside the other
+per-department figures (stats_service).
 """
 
 from __future__ import annotations

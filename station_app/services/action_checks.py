@@ -1,5 +1,7 @@
-"""Why an offered action cannot be taken yet, decided from the case's record before the worker
-writes anything: the same checks the case service makes when the action is performed.
+"""Why an offered action cannot be taken yet, decided from the case's record.
+
+The reason is known before the worker writes anything: the same checks the case service makes
+when the action is performed.
 
 The desk shows the reason beside a disabled button (书面答复 while opinions are missing);
 `case_service.perform` raises the same sentence, so the two never disagree.

@@ -5,22 +5,30 @@ Shared by the lifecycle builders; every refusal is a `ValidationError` naming th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from station_app.domain.enums import Department
+from station_app.domain.enums import Department, Status, Track
+from station_app.domain.ids import CaseNo, CaseUuid
 from station_app.domain.safe_input import text_problem
+from station_app.domain.stage import StageKey
 from station_app.domain.validation import EARLIEST_RECEIVED, MAX_YEAR
 from station_app.errors import ValidationError
 from station_app.services.session import Session
+from station_app.store.read_model.cases import CaseDepartment, case_departments
+from station_app.store.read_model.cases import has_note as read_model_has_note
 
 
 def text_field(data: dict[str, Any], key: str, label: str, required: bool = True, limit: int = 10000) -> str:
-    """The stripped text at `key` ("" when optional and absent); refused when missing,
-    not a string, longer than `limit`, or carrying control characters, lone surrogates or
-    bidi overrides (`safe_input.text_problem`)."""
+    """The stripped text at `key` ("" when optional and absent).
+
+    Refused when missing, not a string, longer than `limit`, or carrying control characters, lone
+    surrogates or bidi overrides (`safe_input.text_problem`).
+    """
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -58,9 +66,11 @@ def dept_list(data: dict[str, Any], key: str) -> list[str]:
 def date_field(
     session: Session, data: dict[str, Any], key: str, label: str, required: bool = True, earliest: date | None = None
 ) -> date:
-    """A YYYY-MM-DD date at `key` (today when optional and absent), never after today, not
-    before `earliest` (the day the case was received, for instance) and never before
-    `validation.EARLIEST_RECEIVED` (year 1 or 9999 is a typo, not a date)."""
+    """A YYYY-MM-DD date at `key`, today when optional and absent.
+
+    Never after today, not before `earliest` (the day the case was received, for instance) and
+    never before `validation.EARLIEST_RECEIVED` (year 1 or 9999 is a typo, not a date).
+    """
     raw = data.get(key)
     if raw in (None, ""):
         if required:
@@ -81,9 +91,66 @@ def date_field(
     return day
 
 
-def received_on(row: dict[str, Any]) -> date:
+@dataclass(frozen=True)
+class ActionCase:
+    """A case as a lifecycle action reads it, from its projected row (`load_row`).
+
+    Attributes:
+        uuid: The case's UUID.
+        case_no: Its number (`232701100001-2025-000001`).
+        status: Where it stands in the lifecycle.
+        track: How it is handled (routing's outcome).
+        stage: The stage whose deadline runs.
+        handler: The first receiver's account (首问责任制 四(一)).
+        lead: The lead department's code, or None (a matter not accepted).
+        co: The co-handling departments' codes.
+        reasons: Routing's reasons, in order, with every adjustment appended.
+        intake: The stored intake (its JSON object, as registered).
+        received_at: When it was received (ISO date-time, Beijing time).
+        due_date: The running stage's due date (`YYYY-MM-DD`), or None.
+        due_estimated: Whether that date was counted past the imported holiday table.
+        approved: Whether the leading group approved handling it as a major matter.
+    """
+
+    uuid: CaseUuid
+    case_no: CaseNo
+    status: Status
+    track: Track
+    stage: StageKey
+    handler: str
+    lead: str | None
+    co: list[str]
+    reasons: list[str]
+    intake: dict[str, Any]
+    received_at: str
+    due_date: str | None
+    due_estimated: bool
+    approved: bool
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ActionCase:
+        """The case of a row as `query_service.load_row` returns it."""
+        return cls(
+            uuid=CaseUuid(str(row["uuid"])),
+            case_no=CaseNo(str(row["case_no"])),
+            status=Status(row["status"]),
+            track=Track(row["track"]),
+            stage=StageKey(row["stage"]),
+            handler=str(row["handler"]),
+            lead=row["lead"],
+            co=list(row["co_list"]),
+            reasons=list(row["reasons_list"]),
+            intake=dict(row["intake_json"]),
+            received_at=str(row["received_at"]),
+            due_date=row["due_date"],
+            due_estimated=bool(row["due_estimated"]),
+            approved=bool(row["approved"]),
+        )
+
+
+def received_on(case: ActionCase) -> date:
     """The day the case was received (the earliest date any of its acts can carry)."""
-    return date.fromisoformat(str(row["received_at"])[:10])
+    return date.fromisoformat(case.received_at[:10])
 
 
 def deadline(session: Session, start: date, days: int) -> dict[str, Any]:
@@ -92,53 +159,71 @@ def deadline(session: Session, start: date, days: int) -> dict[str, Any]:
     return {"stage_start": start.isoformat(), "due_date": due.isoformat(), "due_estimated": estimated}
 
 
-def departments(conn: Connection, case_uuid: str) -> dict[str, dict[str, Any]]:
-    """The case's departments: role, signature, opinion, own deadline and extension."""
-    rows = conn.execute(
-        text(
-            "SELECT dept, role, signed_at, opinion, due_date, due_estimated, extended, on_time, returned_at"
-            " FROM case_departments WHERE case_uuid = :c"
-        ),
-        {"c": case_uuid},
-    )
-    return {
-        r[0]: {
-            "role": r[1],
-            "signed_at": r[2],
-            "opinion": r[3],
-            "due_date": r[4],
-            "due_estimated": bool(r[5]),
-            "extended": bool(r[6]),
-            "on_time": None if r[7] is None else bool(r[7]),
-            "returned_at": r[8],
-        }
-        for r in rows
-    }
+def departments(conn: Connection, case_uuid: str) -> dict[str, CaseDepartment]:
+    """The case's departments by code: role, signature, opinion, own deadline and extension."""
+    return case_departments(conn, case_uuid)
 
 
 def has_note(conn: Connection, case_uuid: str, kind: str) -> bool:
-    """Whether the case has an event of this type on record."""
-    return (
-        conn.execute(
-            text("SELECT 1 FROM case_notes WHERE case_uuid = :c AND kind = :k LIMIT 1"), {"c": case_uuid, "k": kind}
-        ).first()
-        is not None
-    )
+    """Whether the case has an event of this type (`minutes_recorded`...) on record."""
+    return read_model_has_note(conn, case_uuid, kind)
 
 
-def opinion_dues(session: Session, depts: list[str], start: date, cap: date | None = None) -> dict[str, dict[str, Any]]:
-    """`dept_due` for departments whose opinion stage starts on `start`: each gets the opinion
-    time limit (a setting), never later than `cap` (a major case's 15-day term)."""
+@dataclass(frozen=True)
+class DeptDue:
+    """One department's opinion deadline as an action sets it (an entry of `dept_due`).
+
+    Attributes:
+        due_date: The last day for its written opinion (`YYYY-MM-DD`).
+        due_estimated: Whether the count ran past the imported holiday table.
+        extended: Whether this deadline is an extension (once per department).
+    """
+
+    due_date: str
+    due_estimated: bool
+    extended: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as the event payload carries it."""
+        return {"due_date": self.due_date, "due_estimated": self.due_estimated, "extended": self.extended}
+
+
+class _Due(Protocol):
+    """Anything with a deadline: a `DeptDue` or a `CaseDepartment`."""
+
+    @property
+    def due_date(self) -> str | None: ...
+
+    @property
+    def due_estimated(self) -> bool: ...
+
+
+def dues_json(dues: Mapping[str, DeptDue]) -> dict[str, dict[str, Any]]:
+    """`dept_due` as the event payload carries it: department code -> its deadline's fields."""
+    return {dept: due.to_json() for dept, due in dues.items()}
+
+
+def opinion_dues(session: Session, depts: list[str], start: date, cap: date | None = None) -> dict[str, DeptDue]:
+    """The opinion deadlines of departments whose opinion stage starts on `start`.
+
+    Each gets the opinion time limit (the `opinion_days` setting, working days; 四(二)1(3)
+    and 2(3): each department answers within its own limit), never later than `cap` (a major
+    case's 15-day term, 四(二)2).
+    """
     due, estimated = session.calendar().add_working_days(start, session.deadline_settings().opinion_days)
     if cap is not None and due > cap:
         due = cap
-    return {d: {"due_date": due.isoformat(), "due_estimated": estimated, "extended": False} for d in depts}
+    return {d: DeptDue(due.isoformat(), estimated) for d in depts}
 
 
-def latest_due(dues: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """`set` fields for the case's own deadline while departments give opinions: the latest
-    of their deadlines."""
+def latest_due(dues: Mapping[str, _Due]) -> dict[str, Any]:
+    """`set` fields for the case's own deadline while departments give opinions.
+
+    Returns:
+        The latest of the departments' deadlines as `due_date`, estimated when any of them is;
+        {} when no department has one.
+    """
     if not dues:
         return {}
-    last = max(dues.values(), key=lambda d: str(d["due_date"]))
-    return {"due_date": last["due_date"], "due_estimated": any(d["due_estimated"] for d in dues.values())}
+    last = max(dues.values(), key=lambda d: str(d.due_date))
+    return {"due_date": last.due_date, "due_estimated": any(d.due_estimated for d in dues.values())}

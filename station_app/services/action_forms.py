@@ -1,5 +1,6 @@
-"""What each lifecycle action asks for, as a form the GUI draws: fields, labels, choices,
-which are required for this case and this user, and first values.
+"""What each lifecycle action asks for, as a form the GUI draws.
+
+Fields, labels, choices, which are required for this case and this user, and first values.
 
 The GUI holds no rule: which actions are offered comes from `CaseDetail.allowed_actions`,
 what each needs from `action_form`, and whether it is enough from `case_service.perform`.
@@ -44,8 +45,11 @@ class FormField:
     maximum: int = 0  # for days
 
     def to_json(self) -> dict[str, Any]:
-        """The field as `case act CASE ACTION --form` prints it: key, label, kind, required,
-        choices as `[{"value", "label"}]`, default, and `maximum` for a number of days."""
+        """The field as `case act CASE ACTION --form` prints it.
+
+        Key, label, kind, required, choices as `[{"value", "label"}]`, default, and `maximum` for a
+        number of days.
+        """
         out: dict[str, Any] = {
             "key": self.key,
             "label": self.label,

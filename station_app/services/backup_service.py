@@ -13,8 +13,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from station_app.clock import CHINA_TZ, Clock, SystemClock
 from station_app.domain.enums import Role
 from station_app.errors import AuthError, StationError, ValidationError
@@ -22,6 +20,7 @@ from station_app.services.session import Session
 from station_app.store import backup as files
 from station_app.store.db import make_engine, read, set_meta, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR, Keystore
+from station_app.store.read_model.station import account
 from station_app.store.station_store import DB_NAME, KEYS_NAME, keys_path
 
 
@@ -36,13 +35,17 @@ class BackupResult:
     at: str
 
     def to_json(self) -> dict[str, Any]:
+        """The result as `backup create --json` prints it (paths as text)."""
         return {"file": str(self.file), "bytes": self.bytes, "cases": self.cases, "events": self.events, "at": self.at}
 
 
 @dataclass(frozen=True)
 class RestoreResult:
-    """A restored store: from which archive (made `at`), where the replaced store went (None
-    when the folder held none), what it holds and its new `store_epoch`."""
+    """What a restore put in place, and where the store it replaced went.
+
+    From which archive (made `at`), where the replaced store went (None when the folder held none),
+    what it holds and its new `store_epoch`.
+    """
 
     file: Path
     data_dir: Path
@@ -53,6 +56,7 @@ class RestoreResult:
     store_epoch: str
 
     def to_json(self) -> dict[str, Any]:
+        """The result as `backup restore --json` prints it (paths as text, None when nothing was moved aside)."""
         return {
             "file": str(self.file),
             "data_dir": str(self.data_dir),
@@ -71,11 +75,13 @@ def _existing_folder(value: Path, field: str) -> Path:
 
 
 def backup(session: Session, to_dir: Path) -> BackupResult:
-    """Write a checked, encrypted backup of the store into the existing folder `to_dir` while
-    the station goes on working, and note its time (`last_backup`).
+    """Write a checked, encrypted backup of the store into the existing folder `to_dir`.
+
+    The station goes on working meanwhile; the time is noted (`last_backup`).
 
     Raises PermissionDenied (a worker), ValidationError on `to` (no such folder), BackupError
-    when the copy does not check, OSError when the folder cannot be written."""
+    when the copy does not check, OSError when the folder cannot be written.
+    """
     session.require(Role.HEAD, Role.ADMIN)
     folder = _existing_folder(to_dir, "to")
     at = session.clock.now()
@@ -93,8 +99,11 @@ def last_backup(session: Session) -> str | None:
 
 
 def backup_overdue(session: Session, today: date | None = None) -> int | None:
-    """Days since the last backup when that is more than the `backup_reminder_days` setting
-    (never backed up: the days since the store was made), else None."""
+    """Days since the last backup when that is more than the `backup_reminder_days` setting.
+
+    Never backed up: the days since the store was made (Beijing calendar days). None while the
+    last backup is recent enough.
+    """
     today = today or session.today()
     since = last_backup(session) or session.store.meta("created_at")
     if not since:
@@ -126,7 +135,8 @@ def restore(data_dir: Path, file: Path, user: str | None, password: str, clock: 
     theirs. Everything is checked before the data folder changes; then the current store is
     moved into `replaced-<time>/` and the backup takes its place with a new `store_epoch`.
     Raises ValidationError on `file` (missing), BackupError (damaged, not ours, or another
-    station's), AuthError (one generic message)."""
+    station's), AuthError (one generic message).
+    """
     clock = clock or SystemClock()
     archive = _backup_file(file)
     staged = files.stage_backup(archive, _staging_parent(data_dir))
@@ -152,11 +162,11 @@ def restore(data_dir: Path, file: Path, user: str | None, password: str, clock: 
         engine = make_engine(staged.folder / DB_NAME, key)
         try:
             with read(engine) as conn:
-                row = conn.execute(text("SELECT role, active FROM users WHERE name = :n"), {"n": name}).first()
+                found = account(conn, name)
         finally:
             engine.dispose()
-        if row is None or not row[1] or row[0] != Role.ADMIN.value:
-            raise AuthError(GENERIC_LOGIN_ERROR if row is None else "只有备份中的管理员可以恢复该备份")
+        if found is None or not found.active or found.role != Role.ADMIN.value:
+            raise AuthError(GENERIC_LOGIN_ERROR if found is None else "只有备份中的管理员可以恢复该备份")
         contents = files.check_staged(staged, key)
         at = str(staged.manifest["at"])
         moved = files.swap_in(staged, data_dir, clock.now().strftime("%Y%m%d-%H%M%S"))

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.domain.enums import CLOSED_STATUSES
 from station_app.errors import ValidationError
@@ -17,6 +17,7 @@ from station_app.rules.schedule import Schedule, read_schedule
 from station_app.services.permissions import Act, require
 from station_app.services.session import Session
 from station_app.store.db import write
+from station_app.store.read_model.station import estimated_deadlines, estimated_department_dues
 
 
 def load_seed_payload() -> dict[str, Any]:
@@ -31,8 +32,10 @@ def load_seed_payload() -> dict[str, Any]:
 
 
 def import_schedule(session: Session, text_: str, source: str = "import") -> dict[str, Any]:
-    """Replace the table for the years in `text_` (JSON or CSV, see rules.schedule) and
-    recompute the open cases' estimated deadlines whose counting touches those years.
+    """Import a holiday arrangement and recount the estimated deadlines it touches.
+
+    Replaces the table for the years in `text_` (JSON or CSV, see rules.schedule) and recomputes
+    the open cases' estimated deadlines whose counting touches those years.
 
     One transaction: the `calendar_imported` event, then one `deadline_recomputed` event per
     case whose due date changes (old and new date in the payload).
@@ -67,29 +70,23 @@ def _recount(old: WorkCalendar, new: WorkCalendar, start: date, due: date) -> tu
 def _recompute(
     session: Session, conn: Connection, old: WorkCalendar, new: WorkCalendar, schedule: Schedule
 ) -> list[dict[str, str]]:
-    """Re-count each open estimated deadline that runs into an imported year, the case's own
-    and each department's opinion deadline (四(二): per-department terms): the same number of
-    working days from the stage's start, on the new calendar. One `deadline_recomputed` event
-    per case that changes, carrying the case's new date (`set`) and the departments' (`dept_due`)."""
-    closed = [s.value for s in CLOSED_STATUSES]
-    not_closed = f"c.status NOT IN ({', '.join(f':s{i}' for i in range(len(closed)))})"
-    params = {f"s{i}": s for i, s in enumerate(closed)}
-    rows = conn.execute(
-        text(
-            "SELECT c.uuid, c.case_no, c.stage_start, c.due_date, c.due_estimated FROM cases c"
-            f" WHERE c.stage_start IS NOT NULL AND {not_closed} AND (c.due_estimated = 1 OR EXISTS"
-            " (SELECT 1 FROM case_departments d WHERE d.case_uuid = c.uuid AND d.due_estimated = 1"
-            " AND d.due_date IS NOT NULL)) ORDER BY c.id"
-        ),
-        params,
-    ).all()
+    """Re-count each open estimated deadline that runs into an imported year.
+
+    The case's own deadline and each department's opinion deadline (四(二): per-department terms)
+    keep the same number of working days from the stage's start, counted on the new calendar. One
+    `deadline_recomputed` event per case that changes, carrying the case's new date (`set`) and
+    the departments' (`dept_due`).
+    """
+    rows = estimated_deadlines(conn, (s.value for s in CLOSED_STATUSES))
     years = sorted(schedule.years)
 
     def touches(start: date, due: date) -> bool:
         return any(start.year <= y <= due.year for y in years)
 
     changes: list[dict[str, str]] = []
-    for case_uuid, case_no, start_text, due_text, case_estimated in rows:
+    for case in rows:
+        case_uuid, case_no, start_text, due_text = case.uuid, case.case_no, case.stage_start, case.due_date
+        case_estimated = case.due_estimated
         start = date.fromisoformat(start_text)
         payload: dict[str, object] = {}
         if case_estimated and due_text and touches(start, due := date.fromisoformat(due_text)):
@@ -104,13 +101,7 @@ def _recompute(
                     }
                 )
         dept_due: dict[str, dict[str, object]] = {}
-        for dept, dept_due_text in conn.execute(
-            text(
-                "SELECT dept, due_date FROM case_departments WHERE case_uuid = :c AND due_estimated = 1"
-                " AND due_date IS NOT NULL ORDER BY dept"
-            ),
-            {"c": case_uuid},
-        ):
+        for dept, dept_due_text in estimated_department_dues(conn, case_uuid):
             old_due = date.fromisoformat(dept_due_text)
             if not touches(start, old_due):
                 continue

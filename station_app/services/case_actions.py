@@ -1,7 +1,8 @@
-"""Builders of the lifecycle actions the policy asks beyond intake and routing: the leading
-group's decision on a major matter, per-department extensions, the city's assignment and its
-feedback, the clue transfer to 纪委监委, the general-matter consultation, delivering the reply
-to both parties, and closing a refer matter.
+"""Builders of the lifecycle actions the policy asks beyond intake and routing.
+
+The leading group's decision on a major matter, per-department extensions, the city's assignment and
+its feedback, the clue transfer to 纪委监委, the general-matter consultation, delivering the reply to
+both parties, and closing a refer matter.
 
 Each builder checks the data its action needs (and what the case's record must show) and
 returns the event payload; `case_service.perform` checks role, state and track first.
@@ -9,22 +10,25 @@ returns the event payload; `case_service.perform` checks role, state and track f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.domain.enums import Department, Status, Track
 from station_app.domain.lifecycle import DEFAULT_TASK_GROUP
+from station_app.domain.stage import StageKey
 from station_app.errors import InvalidTransition, ValidationError
 from station_app.services.action_data import (
+    ActionCase,
+    DeptDue,
     date_field,
     deadline,
     departments,
     dept_field,
     dept_list,
+    dues_json,
     has_note,
     latest_due,
     opinion_dues,
@@ -32,8 +36,9 @@ from station_app.services.action_data import (
     text_field,
 )
 from station_app.services.session import Session
+from station_app.store.read_model.cases import CaseDepartment, event_payloads, note_bodies
 
-Builder = Callable[[Session, Connection, dict[str, Any], dict[str, Any]], dict[str, Any]]
+Builder = Callable[[Session, Connection, ActionCase, dict[str, Any]], dict[str, Any]]
 SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 DELIVERY_METHODS = {
     "in_person": "当面送达",
@@ -49,9 +54,11 @@ FEEDBACK_TO = {"payer": "缴费人", "office": "市12345热线办"}
 # -- 重大疑难: the leading group's decision (四(二)2(2)) ------------------------------------
 
 
-def _decision(session: Session, row: dict[str, Any], data: dict[str, Any], reason_required: bool) -> dict[str, Any]:
-    """The fields of the leading group's written decision, copied from its document (every
-    missing or bad field is named at once)."""
+def _decision(session: Session, row: ActionCase, data: dict[str, Any], reason_required: bool) -> dict[str, Any]:
+    """The fields of the leading group's written decision, copied from its document.
+
+    Every missing or bad field is named at once in one ValidationError.
+    """
     readers: dict[str, Callable[[], str]] = {
         "approver": lambda: text_field(data, "approver", "批示人(领导小组组长)", limit=100),
         "date": lambda: date_field(session, data, "date", "批示日期", earliest=received_on(row)).isoformat(),
@@ -70,42 +77,47 @@ def _decision(session: Session, row: dict[str, Any], data: dict[str, Any], reaso
     return out
 
 
-def _b_approve(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """The leader's approval forms the task group (default: the departments of 四(二)2(2));
-    the major term (`major_days`) runs from the decision's date and bounds the minutes; each
-    department owes its opinion within `opinion_days` of it, never later than the term."""
+def _b_approve(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """The leader's approval forms the task group (default: the departments of 四(二)2(2)).
+
+    The major term (`major_days`) runs from the decision's date and bounds the minutes; each
+    department owes its opinion within `opinion_days` of it, never later than the term.
+    """
     payload = _decision(session, row, data, reason_required=False)
     group = dept_list(data, "task_group") or [d.value for d in DEFAULT_TASK_GROUP]
     start = date.fromisoformat(payload["date"])
     term = deadline(session, start, session.deadline_settings().major_days)
-    pending = [d for d, v in departments(conn, row["uuid"]).items() if not v["opinion"]]
+    pending = [d for d, v in departments(conn, row.uuid).items() if not v.opinion]
     payload["task_group"] = group
-    payload["dept_due"] = opinion_dues(session, pending, start, date.fromisoformat(term["due_date"]))
-    payload["set"] = {"status": Status.IN_PROGRESS.value, "stage": "opinion", "approved": True, **term}
+    payload["dept_due"] = dues_json(opinion_dues(session, pending, start, date.fromisoformat(term["due_date"])))
+    payload["set"] = {"status": Status.IN_PROGRESS.value, "stage": StageKey.OPINION.value, "approved": True, **term}
     return payload
 
 
-def _b_decline(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """A refusal sends the case back to ordinary handling with the reason: joint with two or
-    more departments, refer with one. Justice, added for the legal review of a major matter
-    only, leaves the case unless it leads or has already given its opinion."""
+def _b_decline(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """A refusal sends the case back to ordinary handling with the reason.
+
+    Joint with two or more departments, refer with one. Justice, added for the legal review of a
+    major matter only, leaves the case unless it leads or has already given its opinion.
+    """
     payload = _decision(session, row, data, reason_required=True)
-    depts = departments(conn, row["uuid"])
+    depts = departments(conn, row.uuid)
     justice = Department.JUSTICE.value
-    co = [d for d in row["co_list"] if d != justice or depts.get(d, {}).get("opinion")]
-    lead = row["lead"]
+    co = [d for d in row.co if d != justice or _has_opinion(depts, d)]
+    lead = row.lead
     track = Track.JOINT if len({lead, *co} - {None}) >= 2 else Track.REFER
-    reasons = row["reasons_list"] + [
-        f"领导小组不同意按重大疑难办理({payload['document_no']}):{payload['text']} → 按{track.label}办理"
+    reasons = [
+        *row.reasons,
+        f"领导小组不同意按重大疑难办理({payload['document_no']}):{payload['text']} → 按{track.label}办理",
     ]
     routing = {"track": track.value, "lead": lead, "co": co, "reasons": reasons}
     start = date.fromisoformat(payload["date"])
-    pending = [d for d in [lead, *co] if d and not depts.get(d, {}).get("opinion")]
+    pending = [d for d in [lead, *co] if d and not _has_opinion(depts, d)]
     dues = opinion_dues(session, pending, start)
-    payload.update({"routing": routing, "dept_due": dues})
+    payload.update({"routing": routing, "dept_due": dues_json(dues)})
     payload["set"] = {
         "status": Status.ROUTED.value,
-        "stage": "opinion",
+        "stage": StageKey.OPINION.value,
         "track": track.value,
         "co": co,
         "reasons": reasons,
@@ -115,60 +127,67 @@ def _b_decline(session: Session, conn: Connection, row: dict[str, Any], data: di
     return payload
 
 
+def _has_opinion(depts: dict[str, CaseDepartment], dept: str) -> bool:
+    """Whether `dept` is on the case and has given its written opinion."""
+    info = depts.get(dept)
+    return info is not None and bool(info.opinion)
+
+
 # -- per-department extensions ---------------------------------------------------------------
 
 
-def _b_extend(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """A head extends one department's opinion deadline, once, by up to `opinion_extension_max`
-    working days (a setting), with a reason; the other departments keep theirs. Without `dept`
-    on a major case, the major term itself is extended once (up to `major_extension_max`)."""
+def _b_extend(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """A head extends one department's opinion deadline, once, with a reason.
+
+    By up to `opinion_extension_max` working days (a setting); the other departments keep theirs.
+    Without `dept` on a major case, the major term itself is extended once (up to
+    `major_extension_max` working days, 四(二)2).
+    """
     d = session.deadline_settings()
     reason_of = {"reason": data.get("reason")}
-    if not data.get("dept") and row["track"] == Track.MAJOR.value:
-        if _term_extended(conn, row["uuid"]):
+    if not data.get("dept") and row.track is Track.MAJOR:
+        if _term_extended(conn, row.uuid):
             raise InvalidTransition("重大疑难办理期限已延长一次,不能再次延长")
-        if not row["due_date"]:
+        if not row.due_date:
             raise InvalidTransition("本案当前阶段没有办理时限")
         days = _days(data, d.major_extension_max)
         reason = text_field(reason_of, "reason", "延期理由")
-        due, estimated = session.calendar().add_working_days(date.fromisoformat(row["due_date"]), days)
+        due, estimated = session.calendar().add_working_days(date.fromisoformat(row.due_date), days)
         return {
             "days": days,
             "reason": reason,
             "term": True,
             "set": {
                 "due_date": due.isoformat(),
-                "due_estimated": estimated or bool(row["due_estimated"]),
+                "due_estimated": estimated or bool(row.due_estimated),
                 "extended": True,
             },
         }
-    depts = departments(conn, row["uuid"])
+    depts = departments(conn, row.uuid)
     if not data.get("dept"):
         raise ValidationError({"dept": "请选择延期的部门"})
     dept = dept_field(data, "dept", set(depts))
     info = depts[dept]
     name = Department(dept).full_name
-    if info["opinion"]:
+    if info.opinion:
         raise InvalidTransition(f"{name}已提交书面意见,无需延期")
-    if info["extended"]:
+    if info.extended:
         raise InvalidTransition(f"{name}已延期一次,不能再次延期")
-    if not info["due_date"]:
+    if not info.due_date:
         raise InvalidTransition(f"{name}当前没有书面意见时限")
     days = _days(data, d.opinion_extension_max)
     reason = text_field(reason_of, "reason", "延期理由")
-    due, estimated = session.calendar().add_working_days(date.fromisoformat(info["due_date"]), days)
-    dept_due = {
-        dept: {"due_date": due.isoformat(), "due_estimated": estimated or info["due_estimated"], "extended": True}
-    }
+    due, estimated = session.calendar().add_working_days(date.fromisoformat(info.due_date), days)
+    dept_due = {dept: DeptDue(due.isoformat(), estimated or info.due_estimated, extended=True)}
     state: dict[str, Any] = {"extended": True}
-    if row["stage"] == "opinion" and row["track"] != Track.MAJOR.value and due.isoformat() > str(row["due_date"]):
-        state.update({"due_date": due.isoformat(), "due_estimated": dept_due[dept]["due_estimated"]})
+    if row.stage is StageKey.OPINION and row.track is not Track.MAJOR and due.isoformat() > str(row.due_date):
+        state.update({"due_date": due.isoformat(), "due_estimated": dept_due[dept].due_estimated})
     return {
         "dept": dept,
         "days": days,
         "reason": reason,
         "due_date": due.isoformat(),
-        "dept_due": dept_due,
+        "dept_due": dues_json(dept_due),
         "set": state,
     }
 
@@ -181,18 +200,19 @@ def _days(data: dict[str, Any], limit: int) -> int:
 
 
 def _term_extended(conn: Connection, case_uuid: str) -> bool:
-    rows = conn.execute(
-        text("SELECT body FROM case_notes WHERE case_uuid = :c AND kind = 'extension_granted'"), {"c": case_uuid}
-    )
-    return any('"term": true' in str(r[0]) for r in rows)
+    """Whether the major term itself was extended already (once only, 四(二)2)."""
+    return any('"term": true' in body for body in note_bodies(conn, case_uuid, "extension_granted"))
 
 
 # -- 报送办理 (四(五)) --------------------------------------------------------------------------
 
 
-def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """The city's assignment (交办), recorded from its document (`document_no`, `date`, default
-    today): the departments' opinion deadlines run from that date."""
+def _b_city_assign(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """The city's assignment (交办), recorded from its document.
+
+    `document_no` and `date` (default today): the departments' opinion deadlines run from that
+    date (四(五)).
+    """
     lead = dept_field(data, "lead")
     if data.get("co") is not None and not isinstance(data.get("co"), list):
         raise ValidationError({"co": "协办部门应为列表"})
@@ -200,17 +220,17 @@ def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data
     document_no = text_field(data, "document_no", "交办文号", limit=100)
     start = date_field(session, data, "date", "交办日期", required=False, earliest=received_on(row))
     track = Track.JOINT if co else Track.REFER
-    reasons = row["reasons_list"] + [f"市12345热线办交办({document_no}) → {Department(lead).full_name}"]
+    reasons = [*row.reasons, f"市12345热线办交办({document_no}) → {Department(lead).full_name}"]
     routing = {"track": track.value, "lead": lead, "co": co, "reasons": reasons}
     dues = opinion_dues(session, [lead, *co], start)
     return {
         "document_no": document_no,
         "date": start.isoformat(),
         "routing": routing,
-        "dept_due": dues,
+        "dept_due": dues_json(dues),
         "set": {
             "status": Status.ROUTED.value,
-            "stage": "opinion",
+            "stage": StageKey.OPINION.value,
             "track": track.value,
             "lead": lead,
             "co": co,
@@ -221,17 +241,19 @@ def _b_city_assign(session: Session, conn: Connection, row: dict[str, Any], data
     }
 
 
-def _b_feedback_12345(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """The assigned department's feedback to the payer and to the 12345 office (`to`: payer,
-    office, or both by default), on a case the city assigned."""
-    if not has_note(conn, row["uuid"], "city_assigned"):
+def _b_feedback_12345(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """The assigned department's feedback on a case the city assigned.
+
+    `to`: the payer, the 12345 office, or both by default.
+    """
+    if not has_note(conn, row.uuid, "city_assigned"):
         raise InvalidTransition("本案未经市级交办,无需登记承办部门反馈")
     raw = data.get("to") or list(FEEDBACK_TO)
     targets = [raw] if isinstance(raw, str) else raw
     if not isinstance(targets, list) or not targets or any(t not in FEEDBACK_TO for t in targets):
         raise ValidationError({"to": "请选择反馈对象:缴费人和/或12345热线办"})
-    depts = departments(conn, row["uuid"])
-    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row["lead"]
+    depts = departments(conn, row.uuid)
+    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row.lead
     return {
         "dept": dept,
         "text": text_field(data, "text", "反馈内容"),
@@ -241,25 +263,27 @@ def _b_feedback_12345(session: Session, conn: Connection, row: dict[str, Any], d
     }
 
 
-def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(五): a department that refuses without cause a matter of its own is reported to
-    纪委监委. The department must have been assigned on this case and have a refusal (a return)
-    or an overdue opinion on record. A flag and an event: the case still goes on."""
+def _b_clue_transfer(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """四(五): a department that refuses without cause a matter of its own is reported to 纪委监委.
+
+    The department must have been assigned on this case and have a refusal (a return) or an overdue
+    opinion on record. A flag and an event: the case still goes on.
+    """
     dept = dept_field(data, "dept")
     reason = text_field(data, "reason", "移送理由(拒不处理的情况)")
     name = Department(dept).full_name
-    info = departments(conn, row["uuid"]).get(dept)
-    returned = _returned_by(conn, row["uuid"], dept)
+    info = departments(conn, row.uuid).get(dept)
+    returned = _returned_by(conn, row.uuid, dept)
     if info is None and not returned:
         raise InvalidTransition(f"{name}未承办本案,不能移送其线索")
     overdue = (
         info is not None
-        and bool(info["due_date"])
-        and (info["on_time"] is False or (not info["opinion"] and str(info["due_date"]) < session.today().isoformat()))
+        and bool(info.due_date)
+        and (info.on_time is False or (not info.opinion and str(info.due_date) < session.today().isoformat()))
     )
     if not (returned or overdue):
         raise InvalidTransition(f"{name}没有退回或逾期的记录,不能移送纪委监委")
-    if _transferred(conn, row["uuid"], dept):
+    if _transferred(conn, row.uuid, dept):
         raise InvalidTransition(f"{name}的线索已移送纪委监委")
     grounds = ["department_returned"] if returned else []
     grounds += ["overdue"] if overdue else []
@@ -274,10 +298,7 @@ def _b_clue_transfer(session: Session, conn: Connection, row: dict[str, Any], da
 
 def _depts_in(conn: Connection, case_uuid: str, event_type: str) -> set[str]:
     """Departments named by the case's events of one type (a return, a clue transfer)."""
-    rows = conn.execute(
-        text("SELECT payload FROM events WHERE case_uuid = :c AND type = :t"), {"c": case_uuid, "t": event_type}
-    )
-    return {str(json.loads(r[0]).get("dept")) for r in rows}
+    return {str(p.get("dept")) for p in event_payloads(conn, case_uuid, event_type)}
 
 
 def _returned_by(conn: Connection, case_uuid: str, dept: str) -> bool:
@@ -291,7 +312,7 @@ def _transferred(conn: Connection, case_uuid: str, dept: str) -> bool:
 # -- consultation, reply delivery, closing a refer matter ----------------------------------
 
 
-def _b_consult(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_consult(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """四(二)3 一般事项会商: an optional record of the members' consultation on a joint matter."""
     held_on = date_field(session, data, "held_on", "会商日期", required=False, earliest=received_on(row))
     return {
@@ -302,14 +323,14 @@ def _b_consult(session: Session, conn: Connection, row: dict[str, Any], data: di
     }
 
 
-def _b_deliver(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_deliver(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """四(三) 向争议双方进行反馈: how and when the written reply reached each party."""
-    if not has_note(conn, row["uuid"], "reply_issued"):
+    if not has_note(conn, row.uuid, "reply_issued"):
         raise InvalidTransition("本案尚未形成书面答复")
     party = data.get("party")
     if party not in PARTIES:
         raise ValidationError({"party": "请选择送达对象:缴费人或被反映方"})
-    if party == "respondent" and not row["intake_json"].get("respondent"):
+    if party == "respondent" and not row.intake.get("respondent"):
         raise ValidationError({"party": "本案没有被反映方"})
     method = data.get("method")
     if method not in DELIVERY_METHODS:
@@ -326,16 +347,18 @@ def _b_deliver(session: Session, conn: Connection, row: dict[str, Any], data: di
 def _closing(session: Session) -> dict[str, Any]:
     return {
         "status": Status.REPLIED.value,
-        "stage": "archive",
+        "stage": StageKey.ARCHIVE.value,
         **deadline(session, session.today(), session.deadline_settings().archive_days),
     }
 
 
-def _b_handled(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """告知转办: the matter closes when the department reports it handled (no combined written
-    reply for a single department)."""
-    depts = departments(conn, row["uuid"])
-    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row["lead"]
+def _b_handled(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """告知转办: the matter closes when the department reports it handled.
+
+    No combined written reply is made for a single department.
+    """
+    depts = departments(conn, row.uuid)
+    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row.lead
     return {
         "dept": dept,
         "text": text_field(data, "text", "办结情况"),
@@ -344,7 +367,7 @@ def _b_handled(session: Session, conn: Connection, row: dict[str, Any], data: di
     }
 
 
-def _b_confirm(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_confirm(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """告知转办: the matter closes when the payer confirms at the callback that it was handled."""
     value = data.get("satisfaction")
     if value not in SATISFACTION:

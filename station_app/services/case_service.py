@@ -17,6 +17,7 @@ from station_app.domain.intake import Intake
 from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
 from station_app.domain.safe_input import text_problem
+from station_app.domain.stage import StageKey
 from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
 from station_app.dto.case import CaseDetail, IntakeResult
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
@@ -25,9 +26,11 @@ from station_app.services import case_actions
 from station_app.services.accountability import incident_payload
 from station_app.services.action_checks import MAJOR_NO_MINUTES, MAJOR_NOT_APPROVED, missing_opinions
 from station_app.services.action_data import (
+    ActionCase,
     date_field,
     departments,
     dept_field,
+    dues_json,
     has_note,
     latest_due,
     opinion_dues,
@@ -48,8 +51,11 @@ __all__ = ["SATISFACTION", "bulk_intake", "decide", "intake", "perform", "reveal
 
 
 def coerce_intake(data: dict[str, Any] | Intake, session: Session | None = None) -> Intake:
-    """`data` validated by `parse_intake`, against the station's jurisdiction and clock when
-    a session is given (an `Intake` is taken as already validated)."""
+    """`data` validated by `parse_intake`.
+
+    Checked against the station's jurisdiction and clock when a session is given; an `Intake` is
+    taken as already validated.
+    """
     if isinstance(data, Intake):
         return data
     return parse_intake(data, session.intake_rules() if session is not None else None)
@@ -86,7 +92,7 @@ def intake(session: Session, data: dict[str, Any] | Intake) -> IntakeResult:
     parsed = coerce_intake(data, session)
     decision = route(parsed, session.routing_settings())
     received = parsed.received_at.date()
-    state = {"status": Status.REGISTERED.value, "stage": "routing"}
+    state = {"status": Status.REGISTERED.value, "stage": StageKey.ROUTING.value}
     state.update(_deadline(session, received, session.deadline_settings().routing_days))
     case_uuid = _case_uuid(session, parsed)
     with write(session.store.engine) as conn:
@@ -119,8 +125,11 @@ _INTAKE_NAMESPACE = uuid_mod.UUID("6f1d3c1e-9a53-4d8e-8b1c-2b7a51f0c0de")
 
 
 def _case_uuid(session: Session, parsed: Intake) -> str:
-    """A new case's UUID: random, or derived from the station and the client's `intake_uuid`
-    (so a retry lands on the same case, and two stations never share one)."""
+    """A new case's UUID.
+
+    Random, or derived from the station and the client's `intake_uuid` (so a retry lands on the same
+    case, and two stations never share one).
+    """
     if parsed.intake_uuid is None:
         return new_uuid()
     return str(uuid_mod.uuid5(_INTAKE_NAMESPACE, f"{session.station_code}/{parsed.intake_uuid}"))
@@ -172,7 +181,7 @@ def perform(session: Session, case_ref: str, action: str, data: dict[str, Any] |
             raise PermissionDenied(
                 f"首问责任制:本案由首位受理人({row['handler']})负责分类流转;其他人须由站长填写理由后办理"
             )
-        payload = _ACTION_BUILDERS[action](session, conn, row, data)
+        payload = _ACTION_BUILDERS[action](session, conn, ActionCase.from_row(row), data)
         session.record(conn, spec.event, payload, row["uuid"])
     return get_case(session, row["case_no"])
 
@@ -188,9 +197,11 @@ CITY_ONLY_ACTS = frozenset({"city_assign", "approve", "decline"})
 
 
 def _check_city_rules(session: Session, action: str, label: str) -> None:
-    """Who may act where: at the city only the city's case actions, by a coordinator (or the
-    city's admin); at a station bound to a city, not the city's own acts. PermissionDenied
-    (exit 1, one line) otherwise."""
+    """Refuse an action taken where it does not belong (city or station).
+
+    At the city only the city's case actions, by a coordinator (or the city's admin); at a station
+    bound to a city, not the city's own acts. PermissionDenied (exit 1, one line) otherwise.
+    """
     if session.is_city:
         if action not in CITY_CASE_ACTIONS:
             raise PermissionDenied(f"市级不办理“{label}”:该操作由调解站办理")
@@ -217,19 +228,34 @@ _dept = dept_field
 def _stage_for_track(session: Session, track: Track, today: date) -> dict[str, Any]:
     d = session.deadline_settings()
     if track is Track.NOT_ACCEPTED:
-        return {"status": Status.NOT_ACCEPTED.value, "stage": "closed", "due_date": None, "stage_start": None}
+        return {
+            "status": Status.NOT_ACCEPTED.value,
+            "stage": StageKey.CLOSED.value,
+            "due_date": None,
+            "stage_start": None,
+        }
     if track is Track.SUBMIT_CITY:
-        return {"status": Status.SUBMITTED.value, "stage": "city", **_deadline(session, today, d.opinion_days)}
+        return {
+            "status": Status.SUBMITTED.value,
+            "stage": StageKey.CITY.value,
+            **_deadline(session, today, d.opinion_days),
+        }
     if track is Track.MAJOR:
-        return {"status": Status.ESCALATED.value, "stage": "approval", **_deadline(session, today, d.routing_days)}
-    return {"status": Status.ROUTED.value, "stage": "opinion", **_deadline(session, today, d.opinion_days)}
+        return {
+            "status": Status.ESCALATED.value,
+            "stage": StageKey.APPROVAL.value,
+            **_deadline(session, today, d.routing_days),
+        }
+    return {"status": Status.ROUTED.value, "stage": StageKey.OPINION.value, **_deadline(session, today, d.opinion_days)}
 
 
-def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(一) 首问责任制: the first receiver routes; anyone else (a head, checked by `perform`)
-    needs a recorded reason."""
-    first_receiver = session.user == row["handler"]
-    stored = {k: v for k, v in row["intake_json"].items() if v is not None}
+def _b_route(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """四(一) 首问责任制: the first receiver routes.
+
+    Anyone else (a head, checked by `perform`) needs a recorded reason.
+    """
+    first_receiver = session.user == row.handler
+    stored = {k: v for k, v in row.intake.items() if v is not None}
     decision = route(parse_intake(stored, ADMITTED), session.routing_settings())
     override = data.get("override")
     label = "调整理由" if override else "分流理由"
@@ -257,35 +283,36 @@ def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict
     state.update({"co": [c.value for c in decision.co], "reasons": list(decision.reasons)})
     payload: dict[str, Any] = {"routing": decision.to_json(), "set": state}
     if not first_receiver:
-        payload.update({"first_receiver": row["handler"], "reason": reason})
+        payload.update({"first_receiver": row.handler, "reason": reason})
     if state["status"] == Status.ROUTED.value:
-        answered = {d for d, v in _departments(conn, row["uuid"]).items() if v["opinion"]}
+        answered = {d for d, v in _departments(conn, row.uuid).items() if v.opinion}
         wanted = [decision.lead.value] if decision.lead else []
         pending = [d for d in wanted + [c.value for c in decision.co] if d not in answered]
-        payload["dept_due"] = opinion_dues(session, pending, today)
-        state.update(latest_due(payload["dept_due"]))
+        dues = opinion_dues(session, pending, today)
+        payload["dept_due"] = dues_json(dues)
+        state.update(latest_due(dues))
     return payload
 
 
-def _b_close_on_spot(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_close_on_spot(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     answer = _text(data, "text", "当场答复内容")
     return {
         "text": answer,
         "set": {
             "status": Status.CLOSED_ON_SPOT.value,
-            "stage": "archive",
+            "stage": StageKey.ARCHIVE.value,
             **_deadline(session, session.today(), session.deadline_settings().archive_days),
         },
     }
 
 
-def _b_sign(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    dept = _dept(data, "dept", set(_departments(conn, row["uuid"])))
+def _b_sign(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    dept = _dept(data, "dept", set(_departments(conn, row.uuid)))
     return {"dept": dept, "set": {"status": Status.IN_PROGRESS.value}}
 
 
-def _b_return(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    dept = _dept(data, "dept", set(_departments(conn, row["uuid"])) | {Department.BUSINESS.value})
+def _b_return(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    dept = _dept(data, "dept", set(_departments(conn, row.uuid)) | {Department.BUSINESS.value})
     reason = _text(data, "reason", "退回理由")
     routing_days = session.deadline_settings().routing_days
     return {
@@ -293,7 +320,7 @@ def _b_return(session: Session, conn: Connection, row: dict[str, Any], data: dic
         "reason": reason,
         "set": {
             "status": Status.RETURNED.value,
-            "stage": "routing",
+            "stage": StageKey.ROUTING.value,
             **_deadline(session, session.today(), routing_days),
         },
     }
@@ -318,14 +345,17 @@ def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
     return {"name": name, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw), "data_b64": file["data_b64"]}
 
 
-def _b_opinion(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(二)1(3)/2(3): each department's written opinion within its own time limit; the day it
-    was received (`received_on`, default today) decides whether it came on time."""
-    depts = _departments(conn, row["uuid"])
+def _b_opinion(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """Record one department's written opinion (四(二)1(3)/2(3)).
+
+    Each department answers within its own time limit; the day it was received (`received_on`,
+    default today) decides whether it came on time.
+    """
+    depts = _departments(conn, row.uuid)
     dept = _dept(data, "dept", set(depts))
     opinion = _text(data, "text", "书面意见")
     day = date_field(session, data, "received_on", "收到日期", required=False, earliest=received_on(row))
-    due = depts[dept]["due_date"]
+    due = depts[dept].due_date
     payload: dict[str, Any] = {
         "dept": dept,
         "text": opinion,
@@ -336,41 +366,41 @@ def _b_opinion(session: Session, conn: Connection, row: dict[str, Any], data: di
     if file:
         payload["file"] = file
     state: dict[str, Any] = {"status": Status.IN_PROGRESS.value}
-    missing = {d: v for d, v in depts.items() if not v["opinion"] and d != dept}
-    if row["track"] == Track.MAJOR.value:
+    missing = {d: v for d, v in depts.items() if not v.opinion and d != dept}
+    if row.track is Track.MAJOR:
         if not missing:
-            state["stage"] = "minutes"  # the minutes keep the major term as their deadline
+            state["stage"] = StageKey.MINUTES.value  # the minutes keep the major term as their deadline
     elif not missing:
-        state["stage"] = "reply"
+        state["stage"] = StageKey.REPLY.value
         state.update(_deadline(session, session.today(), session.deadline_settings().reply_days))
     else:
-        state.update(latest_due({d: v for d, v in missing.items() if v["due_date"]}))
+        state.update(latest_due({d: v for d, v in missing.items() if v.due_date}))
     payload["set"] = state
     return payload
 
 
-def _with_justice(row: dict[str, Any]) -> list[str]:
-    co = set(row["co_list"]) | {Department.JUSTICE.value}
-    co.discard(row["lead"] or "")
+def _with_justice(row: ActionCase) -> list[str]:
+    co = set(row.co) | {Department.JUSTICE.value}
+    co.discard(row.lead or "")
     return sorted(co)
 
 
-def _b_escalate(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_escalate(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """四(二)2(2): the station reports (上报) a matter to the leading group office."""
     reason = _text(data, "reason", "上报理由")
     co = _with_justice(row)
     routing = {
         "track": Track.MAJOR.value,
-        "lead": row["lead"],
+        "lead": row.lead,
         "co": co,
-        "reasons": row["reasons_list"] + [f"上报重大疑难:{reason}"],
+        "reasons": [*row.reasons, f"上报重大疑难:{reason}"],
     }
     return {
         "reason": reason,
         "routing": routing,
         "set": {
             "status": Status.ESCALATED.value,
-            "stage": "approval",
+            "stage": StageKey.APPROVAL.value,
             "track": Track.MAJOR.value,
             "co": co,
             "reasons": routing["reasons"],
@@ -379,21 +409,24 @@ def _b_escalate(session: Session, conn: Connection, row: dict[str, Any], data: d
     }
 
 
-def _all_opinions(conn: Connection, row: dict[str, Any]) -> None:
-    why = missing_opinions((d, v["opinion"]) for d, v in _departments(conn, row["uuid"]).items())
+def _all_opinions(conn: Connection, row: ActionCase) -> None:
+    why = missing_opinions((d, v.opinion) for d, v in _departments(conn, row.uuid).items())
     if why:
         raise InvalidTransition(why)
 
 
-def _b_minutes(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(二)2(3): after every opinion, the task group's meeting minutes (会议纪要); they are due
-    within the major term, and the reply to the payer is due `reply_days` after the meeting."""
+def _b_minutes(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """四(二)2(3): after every opinion, the task group's meeting minutes (会议纪要).
+
+    They are due within the major term, and the reply to the payer is due `reply_days` after the
+    meeting.
+    """
     _all_opinions(conn, row)
     body = _text(data, "text", "会议纪要内容", limit=20000)
     attendees = _text(data, "attendees", "参会人员", required=False, limit=1000)
     recorder = _text(data, "recorder", "记录人", required=False, limit=100)
     held_on = date_field(session, data, "held_on", "会议日期", required=False, earliest=received_on(row))
-    due = row["due_date"]
+    due = row.due_date
     reply = _deadline(session, held_on, session.deadline_settings().reply_days)
     return {
         "text": body,
@@ -401,21 +434,24 @@ def _b_minutes(session: Session, conn: Connection, row: dict[str, Any], data: di
         "recorder": recorder,
         "held_on": held_on.isoformat(),
         "on_time": None if not due else held_on <= date.fromisoformat(due),
-        "set": {"stage": "reply", **reply},
+        "set": {"stage": StageKey.REPLY.value, **reply},
     }
 
 
-def _b_reply(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(三): the written reply to both parties: the payer, and the other party when there is
-    one (`respondent_text` when it differs from `text`)."""
+def _b_reply(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """四(三): the written reply to both parties.
+
+    The payer, and the other party when there is one (`respondent_text` when it differs from
+    `text`).
+    """
     _all_opinions(conn, row)
-    if row["track"] == Track.MAJOR.value:
-        if not row["approved"]:
+    if row.track is Track.MAJOR:
+        if not row.approved:
             raise InvalidTransition(MAJOR_NOT_APPROVED)
-        if not has_note(conn, row["uuid"], "minutes_recorded"):
+        if not has_note(conn, row.uuid, "minutes_recorded"):
             raise InvalidTransition(MAJOR_NO_MINUTES)
     body = _text(data, "text", "答复内容", limit=20000)
-    parties = ["applicant"] + (["respondent"] if row["intake_json"].get("respondent") else [])
+    parties = ["applicant"] + (["respondent"] if row.intake.get("respondent") else [])
     payload: dict[str, Any] = {"text": body, "parties": parties}
     other = _text(data, "respondent_text", "对被反映方的答复", required=False, limit=20000)
     if other:
@@ -424,7 +460,7 @@ def _b_reply(session: Session, conn: Connection, row: dict[str, Any], data: dict
         payload["respondent_text"] = other
     payload["set"] = {
         "status": Status.REPLIED.value,
-        "stage": "archive",
+        "stage": StageKey.ARCHIVE.value,
         **_deadline(session, session.today(), session.deadline_settings().archive_days),
     }
     return payload
@@ -433,9 +469,12 @@ def _b_reply(session: Session, conn: Connection, row: dict[str, Any], data: dict
 GUIDANCE_ROUTES = frozenset({ObjectionRoute.RECONSIDERATION, ObjectionRoute.LITIGATION})
 
 
-def _b_objection(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(三) objections; for 行政复议 or 行政诉讼 the payer is referred to 司法局 for guidance
-    (三(二)5 "对有上诉需求的缴费人提供业务指导"), recorded with the objection."""
+def _b_objection(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+    """Record the payer's objection to the reply and the route taken (四(三)).
+
+    For 行政复议 or 行政诉讼 the payer is referred to 司法局 for guidance (三(二)5
+    "对有上诉需求的缴费人提供业务指导"), recorded with the objection.
+    """
     try:
         route_taken = ObjectionRoute(str(data.get("route")))
     except ValueError:
@@ -449,7 +488,7 @@ def _b_objection(session: Session, conn: Connection, row: dict[str, Any], data: 
     return payload
 
 
-def _b_callback(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_callback(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     value = data.get("satisfaction")
     if value not in SATISFACTION:
         raise ValidationError({"satisfaction": "请选择满意、基本满意或不满意"})
@@ -457,21 +496,21 @@ def _b_callback(session: Session, conn: Connection, row: dict[str, Any], data: d
     return {"satisfaction": value, "text": note, "set": {"satisfaction": value}}
 
 
-def _b_archive(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_archive(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "text": _text(data, "text", "归档说明", required=False),
-        "set": {"status": Status.ARCHIVED.value, "stage": "closed", "due_date": None},
+        "set": {"status": Status.ARCHIVED.value, "stage": StageKey.CLOSED.value, "due_date": None},
     }
 
 
-def _b_withdraw(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_withdraw(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "reason": _text(data, "reason", "撤回理由"),
-        "set": {"status": Status.WITHDRAWN.value, "stage": "closed", "due_date": None},
+        "set": {"status": Status.WITHDRAWN.value, "stage": StageKey.CLOSED.value, "due_date": None},
     }
 
 
-def _b_submit_city(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_submit_city(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     reason = _text(data, "reason", "职责不清的原因")
     consulted = data.get("consulted") or []
     if not isinstance(consulted, list):
@@ -484,13 +523,13 @@ def _b_submit_city(session: Session, conn: Connection, row: dict[str, Any], data
         "suggested": suggested,
         "set": {
             "status": Status.SUBMITTED.value,
-            "stage": "city",
+            "stage": StageKey.CITY.value,
             **_deadline(session, session.today(), session.deadline_settings().opinion_days),
         },
     }
 
 
-def _b_incident(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _b_incident(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
     """五(四): an incident (工作失误, 引发舆情, 严重后果) recorded against a department."""
     return incident_payload(data)
 
@@ -535,8 +574,10 @@ def bulk_intake(
     batch: int = 5000,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[str]:
-    """Register many intakes in batches (demo station, benchmark): the same validation,
-    routing, events and projections as `intake`, with batched statements."""
+    """Register many intakes in batches (demo station, benchmark).
+
+    The same validation, routing, events and projections as `intake`, with batched statements.
+    """
     settings = session.routing_settings()
     routing_days = session.deadline_settings().routing_days
     calendar = session.calendar()
@@ -555,7 +596,7 @@ def bulk_intake(
                 case_nos.append(case_no)
                 state = {
                     "status": Status.REGISTERED.value,
-                    "stage": "routing",
+                    "stage": StageKey.ROUTING.value,
                     "stage_start": received.isoformat(),
                     "due_date": due.isoformat(),
                     "due_estimated": estimated,

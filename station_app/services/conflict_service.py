@@ -1,6 +1,9 @@
-"""Conflicts between concurrent case events, and their resolution by a head (DESIGN.md "No
-silent overwrite"): list them with both versions; settle a case's open conflicts with one
-`conflict_resolved` event, which syncs like any other and closes them on every store."""
+"""Conflicts between concurrent case events, and their resolution by a head.
+
+DESIGN.md "No silent overwrite": list them with both versions; settle a case's open conflicts
+with one `conflict_resolved` event, which syncs like any other and closes them on every
+store.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +48,8 @@ class ConflictInfo:
 def conflicts(session: Session, case_ref: str | None = None, open_only: bool = False) -> list[ConflictInfo]:
     """The conflicts at this store (of one case, by number or uuid, when given).
 
-    Raises NotFound for an unknown case."""
+    Raises NotFound for an unknown case.
+    """
     with read(session.store.engine) as conn:
         case_uuid = None
         if case_ref is not None:

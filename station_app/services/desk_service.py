@@ -1,5 +1,8 @@
-"""What the desk form needs besides intake itself: routing preview, deadlines, employers,
-the encrypted draft and the password check of the lock screen."""
+"""What the desk form needs besides intake itself.
+
+Routing preview, deadlines, employers, the encrypted draft and the password check of the lock
+screen.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
-
 from station_app.domain.routing import RoutingDecision
 from station_app.errors import AuthError
 from station_app.rules.deadlines import stage_plan
 from station_app.services.case_service import decide
 from station_app.services.session import Session
 from station_app.store import search_index
-from station_app.store.db import read, set_meta, write
+from station_app.store.db import delete_meta, read, set_meta, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
+from station_app.store.read_model import case_list
 
 ROUTING_KEYS = ("category", "insurance_types", "periods", "amount_claimed", "group_size", "flags", "proceeding")
 _PREVIEW_PARTY = {"kind": "person", "name": "预览", "phone": "0457-2812345"}
@@ -56,8 +58,11 @@ def routing_preview(session: Session, data: dict[str, Any]) -> RoutingDecision:
 
 
 def stage_deadlines(session: Session, decision: RoutingDecision, start: date | None = None) -> list[DeadlineHint]:
-    """The deadlines a matter routed today would get: the stages of `rules.deadlines.stage_plan`,
-    the same plan the receipt prints. [] for a matter not accepted."""
+    """The deadlines a matter routed today would get.
+
+    The stages of `rules.deadlines.stage_plan`, the same plan the receipt prints. [] for a matter
+    not accepted.
+    """
     plan = stage_plan(session.calendar(), decision.track, start or session.today(), session.deadline_settings())
     return [DeadlineHint(s.label, s.due.isoformat(), s.working_days, s.estimated) for s in plan.stages]
 
@@ -69,16 +74,8 @@ def station_town(session: Session) -> str:
 
 def known_employers(session: Session, limit: int = 5000) -> list[tuple[str, str]]:
     """Employers already in the store with their USCC (most recent first), for autocomplete."""
-    sql = (
-        "SELECT name, uscc FROM ("
-        " SELECT applicant_name AS name, applicant_uscc AS uscc, id FROM cases"
-        "  WHERE applicant_kind = 'employer' AND applicant_uscc IS NOT NULL"
-        " UNION ALL"
-        " SELECT respondent_name, respondent_uscc, id FROM cases WHERE respondent_uscc IS NOT NULL"
-        ") GROUP BY name ORDER BY max(id) DESC LIMIT :n"
-    )
     with read(session.store.engine) as conn:
-        return [(str(r[0]), str(r[1])) for r in conn.execute(text(sql), {"n": limit})]
+        return case_list.known_employers(conn, limit)
 
 
 def _draft_key(session: Session) -> str:
@@ -95,6 +92,7 @@ def save_draft(session: Session, data: dict[str, Any]) -> None:
 
 
 def load_draft(session: Session) -> dict[str, Any] | None:
+    """The user's unsaved intake form kept by `save_draft`, or None (none kept, or unreadable)."""
     raw = session.store.meta(_draft_key(session))
     if not raw:
         return None
@@ -106,8 +104,9 @@ def load_draft(session: Session) -> dict[str, Any] | None:
 
 
 def clear_draft(session: Session) -> None:
+    """Forget the user's unsaved intake form (after it was saved as a case, or discarded)."""
     with write(session.store.engine) as conn:
-        conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": _draft_key(session)})
+        delete_meta(conn, _draft_key(session))
 
 
 def confirm_password(session: Session, password: str) -> None:
@@ -123,6 +122,9 @@ def confirm_password(session: Session, password: str) -> None:
 
 
 def prepare_desk() -> None:
-    """Load what the first intake would otherwise load while the worker waits (the pinyin
-    dictionary for the search index, about 0.5 s). Called off the GUI thread after login."""
+    """Load what the first intake would otherwise load while the worker waits.
+
+    That is the pinyin dictionary for the search index (about 0.5 s). Called off the GUI thread
+    after login.
+    """
     search_index.warm_up()

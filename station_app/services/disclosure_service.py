@@ -1,5 +1,7 @@
-"""Information leaving the station (五(三) 落实保密责任): who receives each internal paper or export
-that carries personal data, and the head's approval (报批) that must precede it.
+"""Information leaving the station (五(三) 落实保密责任).
+
+Who receives each internal paper or export that carries personal data, and the head's approval (报批)
+that must precede it.
 
 Policy 五(三): "对外发布或向其他有关部门提供信息,要严格按照规定和程序报批。对缴费人的个人信息和事实情况,
 要严格保密。" So:
@@ -22,7 +24,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import DEPARTMENT_NAMES, DEPARTMENT_SHORT, Department
@@ -34,6 +36,7 @@ from station_app.services.session import Session
 from station_app.store.db import read, write
 from station_app.store.events import own_origin
 from station_app.store.projection import local_name
+from station_app.store.read_model.station import approval_rows, export_payloads
 
 STATION = "station"
 STATION_LABEL = "本站留存"
@@ -59,6 +62,7 @@ class Approval:
     used: bool = False
 
     def to_json(self) -> dict[str, object]:
+        """The approval as `disclosure list --json` prints it."""
         return {
             "uuid": self.uuid,
             "recipient": self.recipient,
@@ -83,6 +87,7 @@ class RecipientChoice:
 
     @property
     def ready(self) -> bool:
+        """Whether the paper may be printed for this receiver now: no approval needed, or one on record (五(三))."""
         return not self.needs_approval or self.approval is not None
 
 
@@ -123,8 +128,11 @@ def needs_recipient(kind: PaperKind) -> bool:
 
 
 def paper_recipients(case: CaseDetail, kind: PaperKind) -> tuple[str, ...]:
-    """The outside receivers a paper may be printed for: the case's departments for the 交办单
-    (each gets its own section), the city for the 报送单, any department for minutes and the file."""
+    """The outside receivers a paper may be printed for.
+
+    The case's departments for the 交办单 (each gets its own section), the city for the 报送单, any
+    department for minutes and the file.
+    """
     if kind is PaperKind.ASSIGNMENT:
         return tuple(d.dept.value for d in sorted(case.departments, key=lambda d: (d.role != "lead", d.dept.value)))
     if kind is PaperKind.SUBMISSION:
@@ -163,29 +171,24 @@ def _approval(row: tuple[str, str | None, str, str, str], case_no: str | None, u
 
 
 def _approvals(conn: Connection, case_uuid: str | None, case_no: str | None) -> list[Approval]:
-    """A case's approvals, or this store's case-list approvals: those are store events, and
-    another store's (held here for audit once synced) never count here."""
+    """A case's approvals, or this store's case-list approvals.
+
+    Those are store events, and another store's (held here for audit once synced) never count here.
+    """
     origin = own_origin(conn)
-    where = "case_uuid = :c" if case_uuid else "case_uuid IS NULL AND origin = :o"
-    rows = conn.execute(
-        text(
-            f"SELECT uuid, case_uuid, author, at, payload FROM events WHERE type = 'disclosure_approved' AND {where}"
-            " ORDER BY seq"
-        ),
-        {"c": case_uuid, "o": origin},
-    ).all()
+    rows = approval_rows(conn, case_uuid, origin)
     used: set[str] = set()
     if case_uuid is None:
-        exports = text("SELECT payload FROM events WHERE type = 'cases_exported' AND origin = :o")
-        for (raw,) in conn.execute(exports, {"o": origin}):
+        for raw in export_payloads(conn, origin):
             if approval := json.loads(raw).get("approval"):
                 used.add(str(approval))
     return [_approval((r[0], r[1], r[2], r[3], r[4]), case_no, used, origin) for r in rows]
 
 
 def approve_disclosure(session: Session, recipient: str, purpose: str, case_ref: str | None = None) -> Approval:
-    """Record a head's approval (报批, 五(三)) to give `recipient` information with personal data:
-    a case's papers when `case_ref` (case number or UUID) is given, else one case-list export.
+    """Record a head's approval (报批, 五(三)) to give `recipient` information with personal data.
+
+    A case's papers when `case_ref` (case number or UUID) is given, else one case-list export.
 
     Returns the Approval (who, when, receiver, purpose). Raises PermissionDenied for a role other
     than head/admin/coordinator, ValidationError on `to` or `purpose`, NotFound for no such case.
@@ -213,8 +216,11 @@ def approve_disclosure(session: Session, recipient: str, purpose: str, case_ref:
 
 
 def list_approvals(session: Session, case_ref: str | None = None) -> list[Approval]:
-    """The approvals of a case (by number or UUID), or the station's case-list approvals when
-    `case_ref` is None (each says whether an export has used it). NotFound for no such case."""
+    """The approvals of a case (by number or UUID), or the station's case-list approvals.
+
+    The station's case-list approvals come when `case_ref` is None; each says whether an export
+    has used it. Raises NotFound for no such case.
+    """
     with read(session.store.engine) as conn:
         if case_ref is None:
             return _approvals(conn, None, None)
@@ -256,8 +262,10 @@ def check_paper_recipient(
 
 
 def take_list_approval(conn: Connection, recipient: str) -> Approval | None:
-    """The unused case-list approval an export to `recipient` rests on (None for `station`);
-    PermissionDenied when there is none (五(三))."""
+    """The unused case-list approval an export to `recipient` rests on (None for `station`).
+
+    PermissionDenied when there is none (五(三)).
+    """
     code = parse_recipient(recipient)
     if code == STATION:
         return None
@@ -280,8 +288,10 @@ def disclosure_form(session: Session, case: CaseDetail, kind: PaperKind) -> Disc
 
 
 def recipient_line(code: str, approval: Approval | None, draft: bool = False, approver_name: str = "") -> str:
-    """The one line a paper prints about its receiver (part of the signed text); `approver_name`
-    is the approving head's display name (default: the account name)."""
+    """The one line a paper prints about its receiver (part of the signed text).
+
+    `approver_name` is the approving head's display name (default: the account name).
+    """
     if code == STATION:
         return "接收单位:本站留存 · 未经站长报批不得对外提供"
     label = _short_label(code)

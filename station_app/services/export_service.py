@@ -98,9 +98,10 @@ def _workbook(rows: list[list[str]], note: str) -> bytes:
 def export_case_list(
     session: Session, query: CaseQuery | None, recipient: str, limit: int = MAX_ROWS, *, reveal: bool = False
 ) -> ExportResult:
-    """The cases `query` selects as .xlsx bytes for `recipient`; ID and phone numbers masked,
-    or with `reveal` in full (PermissionDenied for a role that may not; each case's reveal
-    recorded with the export).
+    """The cases `query` selects as .xlsx bytes for `recipient`.
+
+    ID and phone numbers masked, or with `reveal` in full (PermissionDenied for a role that may not;
+    each case's reveal recorded with the export).
 
     `recipient`: `station` (本站留存) or a department code; a department needs an unused
     case-list approval by a head (五(三) 报批), which this export uses: PermissionDenied without

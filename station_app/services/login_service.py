@@ -29,8 +29,10 @@ class StationFacts:
 
     @property
     def lockout_rule(self) -> str:
-        """How long an account stays locked and who can unlock it earlier (said after a failure,
-        without telling whether this account is locked now)."""
+        """How long an account stays locked and who can unlock it earlier.
+
+        Said after a failure, without telling whether this account is locked now.
+        """
         return (
             f"连续输错{self.lockout_failures}次密码,账户将锁定{self.lockout_minutes}分钟;"
             "需要提前解锁的,请站长或管理员在“设置/用户”页面解锁。"

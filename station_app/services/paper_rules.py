@@ -73,8 +73,11 @@ def check_paper(case: CaseDetail, kind: PaperKind) -> None:
 
 
 def intake_papers(track: Track) -> tuple[PaperKind, ...]:
-    """The papers handed over at the desk right after intake, the first one first: a matter not
-    accepted gets the refusal notice (never a receipt); a refer matter also the referral slip."""
+    """The papers handed over at the desk right after intake, the first one first.
+
+    A matter not accepted gets the refusal notice (never a receipt); a refer matter also the
+    referral slip.
+    """
     if track is Track.NOT_ACCEPTED:
         return (PaperKind.REFUSAL,)
     if track is Track.REFER:
@@ -83,6 +86,11 @@ def intake_papers(track: Track) -> tuple[PaperKind, ...]:
 
 
 def paper_kind(value: str) -> PaperKind:
+    """The case paper named `value` (`receipt`, `referral`...).
+
+    Raises:
+        ValidationError: on `paper` when `value` is not a case paper (the names are listed).
+    """
     if value not in CASE_PAPERS:
         raise ValidationError({"paper": f"文书种类应为:{'、'.join(CASE_PAPERS)}"})
     return PaperKind(value)
@@ -99,9 +107,10 @@ def _term_from_today(session: Session, track: Track, key: str) -> tuple[date | N
 
 
 def paper_deadline(session: Session, case: CaseDetail, kind: PaperKind) -> tuple[date | None, bool]:
-    """The date a paper announces and whether it is estimated: the expected answer (receipt),
-    the department's deadline (referral, assignment), the city's (submission), the leading
-    group's (escalation); (None, False) for the others.
+    """The date a paper announces and whether it is estimated.
+
+    The expected answer (receipt), the department's deadline (referral, assignment), the city's
+    (submission), the leading group's (escalation); (None, False) for the others.
 
     A case already in the stage the paper belongs to prints the due date stored on the case;
     otherwise the date comes from `rules.deadlines.stage_plan`, the plan the routing panel shows:

@@ -1,5 +1,7 @@
-"""Printing papers: which paper fits a case, its number, the PDF, the `paper_printed` event;
-and verifying the signed payload of a paper's QR code.
+"""Printing papers and verifying the signed QR codes they carry.
+
+Which paper fits a case, its number, the PDF, the `paper_printed` event; and verifying the signed
+payload of a paper's QR code.
 
 Paper numbers come from one counter per station and year (`paper_seq:YYYY` in `meta`),
 taken inside the write transaction that records the print. A reprint of the same kind for the
@@ -17,7 +19,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.documents import report
 from station_app.documents.base import Built, PaperContext, StationInfo
@@ -38,6 +40,8 @@ from station_app.services.paper_rules import CASE_PAPERS, PROCEEDINGS, check_pap
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
 from station_app.store.db import get_meta, next_counter, read, set_meta, write
+from station_app.store.read_model.papers import latest_paper, paper_reprint, printed_payloads
+from station_app.store.read_model.station import account_display_name
 
 _NUMBER_RE = re.compile(r"〔(\d{4})〕(\d+)号$")
 
@@ -59,6 +63,19 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PaperResult:
+    """A paper made: the PDF, its number and the signed QR payloads it carries.
+
+    Attributes:
+        pdf: The PDF bytes (A4).
+        paper_no: The paper's number; a reprint keeps the first print's number.
+        reprint: 0 for the first print, then 1, 2... (the paper says 补打).
+        payload: The first QR payload (a draft's is unsigned and never verifies).
+        pages: The number of pages.
+        payloads: Every section's QR payload, in page order.
+        digest: SHA-256 hex digest of the PDF.
+        recipient: For an internal paper, the receiving department's code or `station`.
+    """
+
     pdf: bytes
     paper_no: str
     reprint: int
@@ -72,11 +89,14 @@ class PaperResult:
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """The check of a scanned QR payload: valid or not, the fields it carries, and why."""
+
     valid: bool
     fields: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
+        """The result as `paper verify --json` prints it."""
         return {"valid": self.valid, "fields": self.fields, "reason": self.reason}
 
 
@@ -91,6 +111,7 @@ def _private_key(session: Session) -> Ed25519PrivateKey:
 
 
 def station_info(session: Session) -> StationInfo:
+    """The station as papers print it: code, name, town, address and phone (from the settings)."""
     settings = session.settings()
     town_code = session.store.meta("town_code") or session.station_code[:9]
     return StationInfo(
@@ -103,8 +124,8 @@ def station_info(session: Session) -> StationInfo:
 
 
 def _display_name(conn: Connection, user: str) -> str:
-    row = conn.execute(text("SELECT display_name FROM users WHERE name = :n"), {"n": user}).first()
-    return str(row[0]) if row and row[0] else user
+    """The account's display name (王丽) for the paper's handler line; its name when it has none."""
+    return account_display_name(conn, user) or user
 
 
 def _next_seq(conn: Connection, year: int) -> int:
@@ -177,9 +198,12 @@ def _checked(
 def _recipient(
     conn: Connection, case: CaseDetail, pk: PaperKind, opts: dict[str, str], draft: bool = False
 ) -> tuple[str, str, str | None]:
-    """(receiver code, the line the paper prints, approval uuid) for an internal paper with
-    personal data; ("", "", None) for a citizen paper. A draft shows a missing approval instead
-    of refusing it; a final copy is refused without one (五(三))."""
+    """The receiver of an internal paper with personal data (五(三)).
+
+    Returns (receiver code, the line the paper prints, approval uuid); ("", "", None) for a
+    citizen paper. A draft shows a missing approval instead of refusing it; a final copy is
+    refused without one.
+    """
     to = opts.get("to")
     try:
         approval = check_paper_recipient(conn, case, pk, to)
@@ -195,11 +219,8 @@ def _recipient(
 
 
 def _existing(conn: Connection, case_uuid: str, kind: PaperKind) -> tuple[str, int] | None:
-    row = conn.execute(
-        text("SELECT paper_no, reprint FROM papers WHERE case_uuid = :c AND kind = :k ORDER BY reprint DESC LIMIT 1"),
-        {"c": case_uuid, "k": kind.value},
-    ).first()
-    return (str(row[0]), int(row[1])) if row else None
+    """The case's earlier paper of this kind as (paper_no, reprint), or None."""
+    return latest_paper(conn, case_uuid, kind.value)
 
 
 def _context(
@@ -266,9 +287,12 @@ def _unsigned(message: bytes) -> bytes:
 def preview_paper(
     session: Session, case_no: str, kind: str | PaperKind, options: Mapping[str, str] | None = None
 ) -> PaperResult:
-    """A draft of the paper for the screen: marked 样稿, QR code not signed (it never verifies),
-    no number taken and nothing recorded. Print with `print_paper` (same `options`; a draft for
-    an outside receiver without approval says so instead of being refused)."""
+    """A draft of the paper for the screen.
+
+    Marked 样稿, QR code not signed (it never verifies), no number taken and nothing recorded. Print
+    with `print_paper` (same `options`; a draft for an outside receiver without approval says so
+    instead of being refused).
+    """
     pk, case, opts = _checked(session, case_no, kind, options)
     with read(session.store.engine) as conn:
         code, line, _approval = _recipient(conn, case, pk, opts, draft=True)
@@ -295,8 +319,7 @@ def _report_number(conn: Connection, session: Session, month: str) -> tuple[str,
     paper_no = get_meta(conn, meta_key)
     if paper_no is None:
         return meta_key, None
-    prev = conn.execute(text("SELECT reprint FROM papers WHERE paper_no = :n"), {"n": paper_no}).first()
-    return meta_key, (paper_no, int(prev[0]) if prev else 0)
+    return meta_key, (paper_no, paper_reprint(conn, paper_no) or 0)
 
 
 def _report_context(
@@ -318,8 +341,10 @@ def _report_context(
 
 
 def print_report(session: Session, month: str, stats: Stats) -> PaperResult:
-    """Number, sign and record the monthly report of `month` (YYYY-MM) on `stats`; a reprint
-    keeps the month's number."""
+    """Number, sign and record the monthly report of `month` (YYYY-MM) on `stats`.
+
+    A reprint keeps the month's number.
+    """
     key = _private_key(session)
     with write(session.store.engine) as conn:
         meta_key, existing = _report_number(conn, session, month)
@@ -370,9 +395,12 @@ def _public_key(source: Session | Ed25519PublicKey | bytes | str) -> Ed25519Publ
 
 
 def known_station_keys(session: Session, station_code: str) -> list[Ed25519PublicKey]:
-    """The Ed25519 keys this store knows for the station `station_code`: its own signing key
-    when the code is this store's, and the `signing` keys the city's keyring lists for that
-    station (active or retired; a revoked key proves nothing). Empty when it knows none."""
+    """The Ed25519 keys this store knows for the station `station_code`.
+
+    Its own signing key when the code is this store's, and the `signing` keys the city's keyring
+    lists for that station (active or retired; a revoked key proves nothing). Empty when it knows
+    none.
+    """
     keys: list[Ed25519PublicKey] = []
     with read(session.store.engine) as conn:
         own, keyring = get_meta(conn, "ed25519_public"), get_meta(conn, KEYRING_META)
@@ -395,10 +423,13 @@ def known_station_keys(session: Session, station_code: str) -> list[Ed25519Publi
 
 
 def verify_payload(source: Session | Ed25519PublicKey | bytes | str, text_: str) -> VerifyResult:
-    """Check a scanned QR payload. With a session (what the app and `paper verify` use): against
-    the keys the store knows for the issuing station (`known_station_keys`), and whether the
-    print is in this station's log. With a key (a session-less check of one station's key: its
-    raw 32 bytes, hex or the key itself): against that key only."""
+    """Check a scanned QR payload.
+
+    With a session (what the app and `paper verify` use): against the keys the store knows for the
+    issuing station (`known_station_keys`), and whether the print is in this station's log. With a
+    key (a session-less check of one station's key: its raw 32 bytes, hex or the key itself):
+    against that key only.
+    """
     try:
         parsed = parse_payload(text_)
     except ValueError as exc:
@@ -436,18 +467,8 @@ def _verifies(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
 
 def _recorded(session: Session, paper_no: str, reprint: int, section: str) -> bool:
     with read(session.store.engine) as conn:
-        row = conn.execute(text("SELECT case_uuid FROM papers WHERE paper_no = :n"), {"n": paper_no}).first()
-        if row is None:
-            return False
-        if row[0] is None:
-            sql, params = "case_uuid IS NULL", {}
-        else:
-            sql, params = "case_uuid = :c", {"c": row[0]}
-        payloads = conn.execute(
-            text(f"SELECT payload FROM events WHERE type = 'paper_printed' AND {sql}"), params
-        ).all()
-    for (raw,) in payloads:
-        p = json.loads(raw)
+        payloads = printed_payloads(conn, paper_no)
+    for p in payloads or []:
         if p.get("paper_no") == paper_no and int(p.get("reprint", 0)) == reprint and section in p.get("sections", []):
             return True
     return False

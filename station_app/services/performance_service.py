@@ -1,6 +1,7 @@
-"""绩效考评 (五(四) "建立健全社会保险费征缴争议处理责任追究和绩效考评机制"): how each station,
-each department (as lead and as co-handler) and each worker kept their time limits over the
-cases received in a period.
+"""绩效考评 (五(四) "建立健全社会保险费征缴争议处理责任追究和绩效考评机制").
+
+How each station, each department (as lead and as co-handler) and each worker kept their time limits
+over the cases received in a period.
 
 Sources: the departments' opinion-deadline rows (`case_departments`: due date, the day the
 opinion came in and whether on time) and the cases' events (routing decisions for the role a
@@ -37,14 +38,14 @@ from station_app.services.stats_service import (
     timeliness,
 )
 from station_app.store.db import read
-from station_app.store.stats_queries import (
+from station_app.store.read_model.station import display_names
+from station_app.store.read_model.stats import (
     DeptDeadline,
     ScopeCase,
     StageEvent,
     scope_cases,
     scope_deadlines,
     scope_events,
-    user_display_names,
 )
 
 ROUTING_EVENTS = frozenset(
@@ -147,8 +148,10 @@ def _tally(stage: _Stage, as_of: date) -> tuple[int, int]:
 
 
 def _opinion_outcome(row: DeptDeadline, walk: _CaseWalk, as_of: date) -> str | None:
-    """on_time | late | overdue_open | pending for one department's deadline row; None when
-    the opinion is not (or no longer) due."""
+    """How one department's deadline row stands: on_time, late, overdue_open or pending.
+
+    None when the opinion is not (or no longer) due.
+    """
     if row.due_date is None:
         return None
     due = date.fromisoformat(row.due_date)
@@ -170,7 +173,8 @@ def parse_period(date_from: str | None, date_to: str | None) -> tuple[date, date
     """A period typed as two ISO dates (YYYY-MM-DD), both inclusive.
 
     Raises ValidationError naming `from` and/or `to` when a date is missing, malformed or out
-    of 2000-2100, or when `to` is before `from`."""
+    of 2000-2100, or when `to` is before `from`.
+    """
     errors: dict[str, str] = {}
     days: dict[str, date] = {}
     for field_name, raw, label in (("from", date_from, "开始日期"), ("to", date_to, "结束日期")):
@@ -199,7 +203,8 @@ def compute_performance(session: Session, date_from: date, date_to: date) -> Per
     Returns a `Performance`: one `StationRow` per station code among the cases (one on a
     station store, many on a city store), one `DeptRoleRow` per department and role that had
     a deadline or an event, one `WorkerRow` per first receiver. Raises ValidationError on
-    `date_to` when the period is reversed."""
+    `date_to` when the period is reversed.
+    """
     if date_to < date_from:
         raise ValidationError({"date_to": "结束日期不能早于开始日期"})
     start, end = date_from.isoformat(), (date_to + timedelta(days=1)).isoformat()
@@ -208,7 +213,7 @@ def compute_performance(session: Session, date_from: date, date_to: date) -> Per
         cases = scope_cases(conn, start, end)
         deadlines = scope_deadlines(conn, start, end)
         events = scope_events(conn, start, end, EVENT_TYPES)
-        names = user_display_names(conn)
+        names = {name: str(shown) for name, shown in display_names(conn).items()}
     by_case: dict[str, list[StageEvent]] = defaultdict(list)
     for ev in events:
         by_case[ev.case_uuid].append(ev)

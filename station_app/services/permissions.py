@@ -1,6 +1,7 @@
-"""Who may do what outside the case lifecycle: one table, read by the services that enforce it
-and by the GUI that greys out what the user may not do (DESIGN.md "Store and keys": roles
-worker, head, admin at a station; coordinator at the city).
+"""Who may do what outside the case lifecycle.
+
+One table, read by the services that enforce it and by the GUI that greys out what the user may not
+do (DESIGN.md "Store and keys": roles worker, head, admin at a station; coordinator at the city).
 
 Case actions have their own table (`domain.lifecycle.ACTIONS`, each with its roles); this one
 covers settings, accounts, the calendar, the audit and conflicts.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.domain.enums import CLOSED_STATUSES, Category, Department, Status, Track
 from station_app.domain.ids import CaseNo, CaseUuid
@@ -32,25 +32,13 @@ from station_app.services.action_checks import blocked_actions
 from station_app.services.session import Session
 from station_app.store.db import read
 from station_app.store.projection import local_name
+from station_app.store.read_model import case_list, cases
+from station_app.store.read_model.case_list import SORTABLE as SORTABLE
+from station_app.store.read_model.case_list import CaseQuery as CaseQuery
+from station_app.store.read_model.case_list import ListScope, PartyKeys
 from station_app.store.search_index import fts_query, is_bigram_query
 from station_app.store.simplified import simplified_variant, to_simplified
 
-SUMMARY_COLUMNS = (
-    "id, uuid, case_no, received_at, town_code, applicant_kind, applicant_name, applicant_id, applicant_phone,"
-    " employer, category, track, lead, status, stage, stage_start, due_date, due_estimated, extended, handler,"
-    " station_code"
-)
-SORTABLE = {
-    "received_at": "received_at",
-    "case_no": "case_no",
-    "applicant": "applicant_name",
-    "category": "category",
-    "track": "track",
-    "status": "status",
-    "due_date": "due_date",
-    "town": "town_code",
-    "lead": "lead",
-}
 EVENT_LABELS: dict[str, str] = {a.event: a.label for a in ACTIONS.values()} | {
     "case_registered": "受理登记",
     "personal_data_revealed": "查看完整个人信息",
@@ -58,60 +46,21 @@ EVENT_LABELS: dict[str, str] = {a.event: a.label for a in ACTIONS.values()} | {
     "deadline_recomputed": "按导入的节假日安排重算时限",
     "disclosure_approved": "对外提供信息报批",
 }
-CLOSED_SQL = ", ".join(f"'{s.value}'" for s in CLOSED_STATUSES)
-# The open statuses by name: `status IN (...)` seeks each one's range of the status indexes
-# (open cases are few after years of closed ones), where `NOT IN` reads every case's entry.
-OPEN_SQL = ", ".join(f"'{s.value}'" for s in Status if s not in CLOSED_STATUSES)
-
-
-@dataclass(frozen=True)
-class CaseQuery:
-    """Filters of the case list; all optional."""
-
-    search: str | None = None
-    status: str | None = None
-    track: str | None = None
-    dept: str | None = None
-    town: str | None = None
-    category: int | None = None
-    overdue: bool = False
-    due_today: bool = False
-    waiting_opinions: bool = False
-    mine: bool = False
-    open_only: bool = False
-    received_from: str | None = None
-    received_to: str | None = None
-    station: str | None = None  # a city store: one station's cases (its 12-digit code)
-    order_by: str = "received_at"
-    descending: bool = True
 
 
 def load_row(conn: Connection, ref: str) -> dict[str, Any] | None:
-    row = (
-        conn.execute(
-            text(
-                "SELECT c.*, t.summary, t.claim, t.intake FROM cases c JOIN case_texts t ON t.case_id = c.id"
-                " WHERE c.case_no = :r OR c.uuid = :r"
-            ),
-            {"r": ref},
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        return None
-    out = dict(row)
-    out["intake_json"] = json.loads(out["intake"])
-    out["co_list"] = json.loads(out["co"])
-    out["reasons_list"] = json.loads(out["reasons"])
-    return out
+    """One case's full row by case number or UUID, or None (see `read_model.cases.case_row`)."""
+    return cases.case_row(conn, ref)
 
 
 def deadline_state(
     session: Session, stage_start: str | None, due: str | None, status: str, today: date
 ) -> DeadlineState:
-    """`NONE` for a closed case or one without a due date, else `rules.deadlines.deadline_state`
-    (dates are ISO `YYYY-MM-DD`; working days on the station's calendar)."""
+    """How close the case's current deadline is.
+
+    `NONE` for a closed case or one without a due date, else `rules.deadlines.deadline_state`
+    (dates are ISO `YYYY-MM-DD`; working days on the station's calendar).
+    """
     if not due or Status(status) in CLOSED_STATUSES:
         return DeadlineState.NONE
     start = date.fromisoformat(stage_start) if stage_start else None
@@ -119,7 +68,7 @@ def deadline_state(
 
 
 def due_for(stage: StageKey, track: Track, status: Status) -> str:
-    """ "书面答复(受理站)": what the case's current deadline is for and who owes it ("" when closed)."""
+    """What the case's current deadline is for and who owes it, as "书面答复(受理站)"; "" when closed."""
     due = stage_due(stage, track) if status.is_open else None
     if status is Status.ESCALATED:
         return "等待领导小组审批"
@@ -155,32 +104,23 @@ def _summary(session: Session, r: Any, today: date) -> CaseSummary:
 
 
 def get_case(session: Session, ref: str) -> CaseDetail:
+    """One case in full, by case number or UUID, as the detail screen and `case show` present it.
+
+    Its summary with deadline state, intake, routing, departments' progress, notes, timeline,
+    papers, and the actions this user may take now (with the reason an offered one is blocked).
+
+    Raises:
+        NotFound: no case has that number or UUID.
+    """
     with read(session.store.engine) as conn:
         row = load_row(conn, ref)
         if row is None:
             raise NotFound("未找到该案件")
-        summary_row = conn.execute(text(f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE id = :i"), {"i": row["id"]}).first()
-        depts = conn.execute(
-            text(
-                "SELECT dept, role, signed_at, returned_at, return_reason, opinion, opinion_at, opinion_file,"
-                " due_date, due_estimated, extended, opinion_on, on_time"
-                " FROM case_departments WHERE case_uuid = :c ORDER BY role DESC, dept"
-            ),
-            {"c": row["uuid"]},
-        ).all()
-        notes = conn.execute(
-            text("SELECT kind, body, at, author FROM case_notes WHERE case_uuid = :c ORDER BY id"), {"c": row["uuid"]}
-        ).all()
-        events = conn.execute(
-            text("SELECT seq, at, author, type, payload FROM events WHERE case_uuid = :c ORDER BY seq"),
-            {"c": row["uuid"]},
-        ).all()
-        papers = conn.execute(
-            text(
-                "SELECT paper_no, kind, issued_at, author, reprint FROM papers WHERE case_uuid = :c ORDER BY issued_at"
-            ),
-            {"c": row["uuid"]},
-        ).all()
+        summary_row = cases.summary_row(conn, int(row["id"]))
+        depts = cases.department_rows(conn, row["uuid"])
+        notes = cases.note_rows(conn, row["uuid"])
+        events = cases.event_rows(conn, row["uuid"])
+        papers = cases.paper_rows(conn, row["uuid"])
     assert summary_row is not None
     summary = _summary(session, summary_row, session.today())
     note_list = tuple({"kind": n[0], **json.loads(n[1]), "at": n[2], "author": n[3]} for n in notes)
@@ -269,8 +209,11 @@ _NUMBER_RE = re.compile(r"[0-9xX+\-\s]+")
 
 
 def fold_query(query: str) -> str:
-    """The query folded the way intake folds input: full-width forms to ASCII; a number (ID,
-    phone, case number) without its spaces, with an upper-case X and a phone in its stored form."""
+    """The query folded the way intake folds input.
+
+    Full-width forms to ASCII; a number (ID, phone, case number) without its spaces, with an
+    upper-case X and a phone in its stored form.
+    """
     q = unicodedata.normalize("NFKC", query).strip()
     if not q or not _NUMBER_RE.fullmatch(q) or not any(c.isdigit() for c in q):
         return " ".join(q.split())
@@ -283,8 +226,11 @@ def fold_query(query: str) -> str:
 
 
 def search_hint(query: str) -> str | None:
-    """Why `query` is too short to search, or None. Searches take two Chinese characters (a
-    name, a pair of characters of any text), pinyin initials, or three characters of anything."""
+    """Why `query` is too short to search, or None.
+
+    Searches take two Chinese characters (a name, a pair of characters of any text), pinyin
+    initials, or three characters of anything.
+    """
     q = fold_query(query)
     if " " in q:
         return next((hint for word in q.split() if (hint := search_hint(word))), None)
@@ -294,9 +240,11 @@ def search_hint(query: str) -> str | None:
 
 
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
-    """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials); several
-    words (a name and an employer) find the cases that match every one. Traditional and
-    simplified characters find each other (張偉, 张伟)."""
+    """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials).
+
+    Several words (a name and an employer) find the cases that match every one. Traditional and
+    simplified characters find each other (張偉, 张伟).
+    """
     q = fold_query(query)
     if not q:
         return []
@@ -310,11 +258,11 @@ def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[
     ids: list[int] = []
     seen: set[int] = set()
 
-    def take(rows: Any) -> None:
-        for (i,) in rows:
+    def take(found: list[int]) -> None:
+        for i in found:
             if i not in seen:
                 seen.add(i)
-                ids.append(int(i))
+                ids.append(i)
 
     # Newest cases first from every index (the term index holds (term, case_id), the FTS
     # indexes are ordered by rowid): the limit keeps the latest matches, whose rows sit at the
@@ -322,229 +270,126 @@ def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[
     # The index holds the simplified form of traditional names and texts: 張偉 finds 张伟 too.
     for form in (q, to_simplified(q)) if simplified_variant(q) else (q,):
         term = form.lower() if form.isascii() else form
-        take(
-            conn.execute(
-                text("SELECT case_id FROM search_terms WHERE term = :t ORDER BY case_id DESC LIMIT :n"),
-                {"t": term, "n": limit},
-            )
-        )
+        take(case_list.term_matches(conn, term, limit))
         if len(form) >= 3:
-            take(
-                conn.execute(
-                    text("SELECT rowid FROM cases_fts WHERE cases_fts MATCH :q ORDER BY rowid DESC LIMIT :n"),
-                    {"q": fts_query(form), "n": limit},
-                )
-            )
+            take(case_list.text_matches(conn, fts_query(form), limit))
         elif len(ids) < limit and is_bigram_query(form):
-            take(
-                conn.execute(
-                    text("SELECT rowid FROM cases_bigrams WHERE cases_bigrams MATCH :q ORDER BY rowid DESC LIMIT :n"),
-                    {"q": fts_query(form), "n": limit},
-                )
-            )
+            take(case_list.bigram_matches(conn, fts_query(form), limit))
     return ids[:limit]
 
 
-def _where(session: Session, q: CaseQuery, conn: Connection) -> tuple[str, dict[str, Any]]:
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    today = session.today().isoformat()
-    if q.search:
-        ids = search_ids(conn, q.search)
-        if not ids:
-            return "0", {}
-        clauses.append(f"id IN ({','.join(str(i) for i in ids)})")
-    if q.station:
-        clauses.append("station_code = :station")
-        params["station"] = q.station
-    if q.status:
-        clauses.append("status = :status")
-        params["status"] = q.status
-    if q.track:
-        clauses.append("track = :track")
-        params["track"] = q.track
-    if q.town:
-        clauses.append("town_code = :town")
-        params["town"] = q.town
-    if q.category:
-        clauses.append("category = :category")
-        params["category"] = q.category
-    if q.dept:
-        clauses.append("uuid IN (SELECT case_uuid FROM case_departments WHERE dept = :dept)")
-        params["dept"] = q.dept
-    if q.overdue:
-        clauses.append(f"due_date < :today AND status IN ({OPEN_SQL})")
-        params["today"] = today
-    if q.due_today:
-        clauses.append(f"due_date = :today AND status IN ({OPEN_SQL})")
-        params["today"] = today
-    if q.waiting_opinions:
-        clauses.append(
-            "status IN ('routed', 'in_progress') AND uuid IN"
-            " (SELECT case_uuid FROM case_departments WHERE opinion IS NULL)"
-        )
-    if q.mine:
-        clauses.append(f"handler = :me AND status NOT IN ({CLOSED_SQL})")
-        params["me"] = session.user
-    if q.open_only:
-        clauses.append(f"status IN ({OPEN_SQL})")
-    if q.received_from:
-        clauses.append("received_at >= :rf")
-        params["rf"] = q.received_from
-    if q.received_to:
-        clauses.append("received_at < :rt")
-        params["rt"] = q.received_to
-    return (" AND ".join(clauses) or "1"), params
+def _scope(session: Session, q: CaseQuery, conn: Connection) -> ListScope:
+    """What the list filter reads besides `q`: today, the user, and the search's matches."""
+    matched = search_ids(conn, q.search) if q.search else None
+    return ListScope(session.today().isoformat(), session.user, matched)
 
 
 def count_cases(session: Session, q: CaseQuery | None = None) -> int:
-    """How many cases `q` selects. Every case: one row kept by the store (`case_total`); a
-    filter counts over its index range only."""
+    """How many cases `q` selects.
+
+    Every case: one row kept by the store (`case_total`); a filter counts over its index range only.
+    """
     q = q or CaseQuery()
     with read(session.store.engine) as conn:
-        where, params = _where(session, q, conn)
-        if where == "1":
-            return case_total(conn)
-        return _count(conn, where, params)
+        return case_list.count_matching(conn, q, _scope(session, q, conn))
 
 
 def list_cases(session: Session, q: CaseQuery | None = None, offset: int = 0, limit: int = 200) -> list[CaseSummary]:
-    """A page of the cases `q` selects, in its order. By deadline, open cases with a deadline come
-    first either way round (what is due is what the desk looks for), then the others."""
+    """A page of the cases `q` selects, in its order.
+
+    By deadline, open cases with a deadline come first either way round (what is due is what the
+    desk looks for), then the others.
+    """
     q = q or CaseQuery()
-    order = SORTABLE.get(q.order_by, "received_at")
-    direction = "DESC" if q.descending else "ASC"
     today = session.today()
     with read(session.store.engine) as conn:
-        where, params = _where(session, q, conn)
-
-        def page(condition: str, off: int, lim: int) -> list[Any]:
-            sql = (
-                f"SELECT {SUMMARY_COLUMNS} FROM cases WHERE ({where}) AND {condition}"
-                f" ORDER BY {order} {direction}, id {direction} LIMIT :lim OFFSET :off"
-            )
-            return list(conn.execute(text(sql), {**params, "lim": lim, "off": off}).all())
-
-        if order != "due_date":
-            rows = page("1", offset, limit)
-        else:  # two walks of the due-date index instead of sorting every case by an expression
-            running = f"status NOT IN ({CLOSED_SQL}) AND due_date IS NOT NULL"
-            rows = page(running, offset, limit)
-            if len(rows) < limit:
-                before = offset + len(rows) if rows else _count(conn, f"({where}) AND {running}", params)
-                rows += page(f"NOT ({running})", max(0, offset - before), limit - len(rows))
+        rows = case_list.list_page(conn, q, _scope(session, q, conn), offset, limit)
     return [_summary(session, r, today) for r in rows]
-
-
-def _count(conn: Connection, where: str, params: dict[str, Any]) -> int:
-    return int(conn.execute(text(f"SELECT count(*) FROM cases WHERE {where}"), params).scalar_one())
-
-
-def case_total(conn: Connection) -> int:
-    """The number of cases in the store, from the row its triggers keep (migration 10)."""
-    return int(conn.execute(text("SELECT n FROM case_total WHERE id = 1")).scalar_one())
 
 
 @dataclass(frozen=True)
 class DuplicateCase:
-    """An earlier case of the same person or employer, and what they share: `matched` holds
-    `id_number`, `phone`, `uscc` or `employer` (the employer's name)."""
+    """An earlier case of the same person or employer, and what they share.
+
+    `matched` holds `id_number`, `phone`, `uscc` or `employer` (the employer's name).
+    """
 
     case: CaseSummary
     matched: tuple[str, ...]
 
 
-def _duplicate_keys(intake: dict[str, Any]) -> dict[str, Any]:
-    """The normalised identifiers of a (half-typed) intake: through the validator's
-    normalisers, so that `0457 2812345` finds `0457-2812345` and spaces in an ID do not
-    matter. Values the validator would refuse are left out."""
+def _duplicate_keys(intake: dict[str, Any]) -> PartyKeys:
+    """The normalised identifiers of a (half-typed) intake.
+
+    Through the validator's normalisers, so that `0457 2812345` finds `0457-2812345` and spaces in
+    an ID do not matter. Values the validator would refuse are left out; a landline loses its
+    extension.
+    """
     applicant = intake.get("applicant") if isinstance(intake.get("applicant"), dict) else {}
     respondent = intake.get("respondent") if isinstance(intake.get("respondent"), dict) else {}
     assert isinstance(applicant, dict) and isinstance(respondent, dict)
-    keys: dict[str, Any] = {}
+    id_key: str | None = None
+    phone_key: str | None = None
+    uscc_key: tuple[str, str] | None = None
     id_number, phone = str(applicant.get("id_number") or ""), str(applicant.get("phone") or "")
     if id_number and check_id_number(id_number) is None:
-        keys["id_number"] = normalize_id_number(id_number)
+        id_key = normalize_id_number(id_number)
     if phone and check_phone(phone) is None:
-        keys["phone"] = normalize_phone(phone)
+        stored = normalize_phone(phone)
+        phone_key = stored if stored.startswith("1") else "-".join(stored.split("-")[:2])
     employer = applicant if applicant.get("kind") == "employer" else respondent
     codes = [str(party.get("uscc") or "") for party in (applicant, respondent)]
     if usccs := sorted({normalize_uscc(c) for c in codes if c and check_uscc(c) is None}):
-        keys["uscc"] = (usccs * 2)[:2]  # one or two codes, as two parameters
+        uscc_key = (usccs[0], usccs[-1])  # one or two codes, as two parameters
     name = str(employer.get("name") or "").strip()
-    if name:
-        keys["employer"] = name
-    return keys
+    return PartyKeys(id_key, phone_key, uscc_key, name or None)
 
 
 def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateCase]:
-    """Earlier cases of the same person (ID number or phone) or employer (USCC or name), in
-    any category and any state, open or closed, newest first (at most 20).
+    """Earlier cases of the same person or employer, newest first (at most 20).
+
+    The same person: ID number or phone; the same employer: USCC or name. In any category and any
+    state, open or closed.
 
     `intake` is the desk form's intake JSON as typed: identifiers are normalised by the
     validator first (one validator for every way in). A landline matches with or without
     an extension.
     """
     keys = _duplicate_keys(intake)
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    if "id_number" in keys:
-        clauses.append("applicant_id = :id_number")
-        params["id_number"] = keys["id_number"]
-    if "phone" in keys:
-        main = keys["phone"] if keys["phone"].startswith("1") else "-".join(keys["phone"].split("-")[:2])
-        clauses.append("applicant_phone = :phone OR applicant_phone LIKE :phone_ext")
-        params.update(phone=main, phone_ext=main + "-%")
-    if "uscc" in keys:
-        clauses.append("applicant_uscc IN (:uscc, :uscc2) OR respondent_uscc IN (:uscc, :uscc2)")
-        params.update(uscc=keys["uscc"][0], uscc2=keys["uscc"][1])
-    if "employer" in keys:
-        clauses.append("employer = :employer")
-        params["employer"] = keys["employer"]
-    if not clauses:
-        return []
     with read(session.store.engine) as conn:
-        rows = conn.execute(
-            text(
-                f"SELECT {SUMMARY_COLUMNS}, applicant_uscc, respondent_uscc FROM cases"
-                f" WHERE {' OR '.join(f'({c})' for c in clauses)} ORDER BY received_at DESC, id DESC LIMIT 20"
-            ),
-            params,
-        ).all()
+        rows = case_list.party_cases(conn, keys, limit=20)
     today = session.today()
     out: list[DuplicateCase] = []
     for r in rows:
         matched = []
-        if "id_number" in keys and r[7] == keys["id_number"]:
+        if keys.id_number is not None and r[7] == keys.id_number:
             matched.append("id_number")
-        if "phone" in keys and r[8] and (r[8] == params["phone"] or str(r[8]).startswith(params["phone"] + "-")):
+        if keys.phone is not None and r[8] and (r[8] == keys.phone or str(r[8]).startswith(keys.phone + "-")):
             matched.append("phone")
-        if "uscc" in keys and {r[21], r[22]} & set(keys["uscc"]):
+        if keys.uscc is not None and {r[21], r[22]} & set(keys.uscc):
             matched.append("uscc")
-        if "employer" in keys and r[9] == keys["employer"]:
+        if keys.employer is not None and r[9] == keys.employer:
             matched.append("employer")
         out.append(DuplicateCase(_summary(session, r, today), tuple(matched)))
     return out
 
 
 def late_departments(session: Session) -> list[tuple[Department, int]]:
-    """Departments owing a written opinion past their own due date, with the number of open
-    cases each owes (most first): the same rule as `DepartmentProgress.overdue`."""
+    """Departments owing a written opinion past their own due date.
+
+    With the number of open cases each owes (most first): the same rule as
+    `DepartmentProgress.overdue` (四(二): each department's own time limit).
+    """
     with read(session.store.engine) as conn:
-        rows = conn.execute(
-            text(
-                "SELECT d.dept, count(DISTINCT c.id) FROM case_departments d JOIN cases c ON c.uuid = d.case_uuid"
-                f" WHERE d.opinion IS NULL AND d.due_date < :today AND c.status NOT IN ({CLOSED_SQL})"
-                " GROUP BY d.dept ORDER BY count(DISTINCT c.id) DESC, d.dept"
-            ),
-            {"today": session.today().isoformat()},
-        ).all()
-    return [(Department(r[0]), int(r[1])) for r in rows]
+        rows = case_list.late_department_counts(conn, session.today().isoformat())
+    return [(Department(code), n) for code, n in rows]
 
 
 def station_choices(session: Session) -> dict[str, str]:
-    """On a city store, the stations whose cases it may hold ({code: name}, by code) for the
-    list's station filter; empty on a station store (it holds its own cases only)."""
+    """The stations a city store may hold cases of, for the list's station filter.
+
+    {code: name}, by code; empty on a station store (it holds its own cases only).
+    """
     if not session.is_city:
         return {}
     from station_app.store.sync_state import list_peers

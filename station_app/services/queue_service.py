@@ -30,6 +30,8 @@ class WorkQueue:
 
 @dataclass(frozen=True)
 class QueueCount:
+    """One dashboard queue and the number of cases in it."""
+
     queue: WorkQueue
     count: int
 
@@ -42,13 +44,17 @@ class DeskOverview:
     late_departments: tuple[tuple[Department, int], ...]
 
     def count(self, name: str) -> int:
+        """The count of the queue called `name` (StopIteration when the dashboard has no such queue)."""
         return next(q.count for q in self.queues if q.queue.name == name)
 
 
 def work_queues(session: Session) -> tuple[WorkQueue, ...]:
-    """The queues of this user's dashboard: a head or admin also approves escalations. At the
-    city (DESIGN.md "City console"): what waits on the city, 报送 cases to assign (四(五)),
-    重大疑难 for the leading group's decision (四(二)2), departments' opinions and the overdue."""
+    """The queues of this user's dashboard.
+
+    A head or admin also approves escalations. At the city (DESIGN.md "City console"): what waits on
+    the city, 报送 cases to assign (四(五)), 重大疑难 for the leading group's decision (四(二)2), departments'
+    opinions and the overdue.
+    """
     if session.is_city:
         return (
             WorkQueue("submitted", "报送待交办", _by_deadline(status=Status.SUBMITTED.value)),

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
-
 from station_app.clock import Clock, SystemClock
 from station_app.domain.enums import Role
 from station_app.errors import AuthError, PermissionDenied, StationError, ValidationError
@@ -21,6 +19,7 @@ from station_app.services.session import Session
 from station_app.store.anchor import anchor_problem, read_head, reanchor
 from station_app.store.db import get_meta, read, set_meta, write
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
+from station_app.store.read_model.station import account
 from station_app.store.station_store import db_path, unlock_store
 
 
@@ -51,10 +50,10 @@ def accept_rollback(
     store = unlock_store(data_dir, user, password, clock.now(), check_anchor=False)
     try:
         with read(store.engine) as conn:
-            row = conn.execute(text("SELECT role, active FROM users WHERE name = :n"), {"n": user}).first()
-        if row is None or not row[1]:
+            admin = account(conn, user)
+        if admin is None or not admin.active:
             raise AuthError(GENERIC_LOGIN_ERROR)
-        if Role(row[0]) is not Role.ADMIN:
+        if Role(admin.role) is not Role.ADMIN:
             raise PermissionDenied("当前账户无权执行此操作")
         problem, anchored = anchor_problem(store.engine, db_path(data_dir))
         if problem is None:

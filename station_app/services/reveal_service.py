@@ -1,6 +1,8 @@
-"""Full identifiers on request: every output (screen, command line, export) masks ID and phone
-numbers unless the user asks to see them, the role may (`domain.masking.may_reveal`), and the
-reveal is recorded: one `personal_data_revealed` event per case and field shown in full.
+"""Full identifiers on request.
+
+Every output (screen, command line, export) masks ID and phone numbers unless the user asks to see
+them, the role may (`domain.masking.may_reveal`), and the reveal is recorded: one
+`personal_data_revealed` event per case and field shown in full.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ def require_reveal(session: Session) -> None:
 
 
 def record_reveals(session: Session, conn: Connection, cases: Iterable[CaseSummary]) -> int:
-    """Record, in the caller's transaction, one reveal per case and identifier it carries
-    (an empty field shows nothing and is not recorded). Returns the number of events."""
+    """Record, in the caller's transaction, one reveal per case and identifier it carries.
+
+    An empty field shows nothing and is not recorded. Returns the number of events.
+    """
     count = 0
     for case in cases:
         for field in REVEALABLE:
@@ -39,8 +43,11 @@ def record_reveals(session: Session, conn: Connection, cases: Iterable[CaseSumma
 
 
 def case_json(session: Session, ref: str, reveal: bool = False) -> dict[str, Any]:
-    """One case as `case show --json` prints it: ID and phone masked, or with `reveal` in full
-    after recording the reveal. Raises NotFound, PermissionDenied (role may not reveal)."""
+    """One case as `case show --json` prints it.
+
+    ID and phone masked, or with `reveal` in full after recording the reveal. Raises NotFound,
+    PermissionDenied (role may not reveal).
+    """
     if reveal:
         require_reveal(session)
     detail = get_case(session, ref)
@@ -52,8 +59,10 @@ def case_json(session: Session, ref: str, reveal: bool = False) -> dict[str, Any
 
 
 def list_json(session: Session, query: CaseQuery, limit: int, reveal: bool = False) -> list[dict[str, Any]]:
-    """The case list as `case list --json` prints it (see `case_json`); with `reveal` every
-    listed case's identifiers are recorded as revealed. Raises PermissionDenied."""
+    """The case list as `case list --json` prints it (see `case_json`).
+
+    With `reveal` every listed case's identifiers are recorded as revealed. Raises PermissionDenied.
+    """
     if reveal:
         require_reveal(session)
     rows = list_cases(session, query, limit=limit)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from station_app.clock import Clock, SystemClock
@@ -26,6 +26,7 @@ from station_app.store.environment import as_environment_problem
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
 from station_app.store.log import Recorder
 from station_app.store.projection import Changes
+from station_app.store.read_model.station import account, calendar_days, calendar_years, stored_settings
 from station_app.store.station_store import OpenStore, unlock_store
 from station_app.store.user_keys import UserKeys
 
@@ -46,17 +47,21 @@ class Session:
 
     @property
     def station_code(self) -> str:
+        """The station's 12-digit code (the city console's id on a city store)."""
         return self.store.keystore.station_code
 
     @property
     def station_name(self) -> str:
+        """The station's name as set up (printed on papers)."""
         return self.store.keystore.station_name
 
     @property
     def data_dir(self) -> Path:
+        """The folder that holds the store."""
         return self.store.data_dir
 
     def close(self) -> None:
+        """Close the store (its database connections); the session is unusable afterwards."""
         self.store.close()
 
     @property
@@ -72,13 +77,20 @@ class Session:
             return bound_city(conn)
 
     def now_iso(self) -> str:
+        """Now on the session's clock, ISO 8601 to the second with the UTC offset (Beijing time)."""
         return self.clock.now().isoformat(timespec="seconds")
 
     def today(self) -> date:
+        """Today on the session's clock (Beijing date)."""
         return self.clock.now().date()
 
     # -- roles ------------------------------------------------------------------
     def require(self, *roles: Role) -> None:
+        """Refuse unless the session's role is one of `roles`.
+
+        Raises:
+            PermissionDenied: any other role.
+        """
         if self.role not in roles:
             raise PermissionDenied("当前账户无权执行此操作")
 
@@ -90,8 +102,10 @@ class Session:
         payload: dict[str, Any],
         case_uuid: str | None = None,
     ) -> events.Event:
-        """Append an event and update the projections, in the caller's transaction (through
-        the store's `Recorder`; errors as `station_app.store.log.append_local`)."""
+        """Append an event and update the projections, in the caller's transaction.
+
+        Through the store's `Recorder`; errors as `station_app.store.log.append_local`.
+        """
         done = self.recorder().record(conn, type_, payload, case_uuid)
         self.drop_caches(done.changes)
         return done.event
@@ -108,24 +122,28 @@ class Session:
             self._calendar = None
 
     def record_one(self, type_: str, payload: dict[str, Any], case_uuid: str | None = None) -> events.Event:
+        """Record one event in a transaction of its own (see `record`); returns the event appended."""
         with write(self.store.engine) as conn:
             return self.record(conn, type_, payload, case_uuid)
 
     # -- settings ---------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
+        """Every setting by key: the stored value, else its default (settings_schema); cached until a settings event."""
         if self._settings is None:
             values = {spec.key: spec.default for spec in SCHEMA}
             with read(self.store.engine) as conn:
-                for key, raw in conn.execute(text("SELECT key, value FROM settings")):
+                for key, raw in stored_settings(conn).items():
                     if key in SPECS:
                         values[key] = json.loads(raw)
             self._settings = values
         return dict(self._settings)
 
     def setting(self, key: str) -> Any:
+        """One setting's value (KeyError for a key the schema does not know)."""
         return self.settings()[key]
 
     def routing_settings(self) -> RoutingSettings:
+        """The settings routing reads: the cutoff date, the group size and the amount (yuan) thresholds."""
         s = self.settings()
         return RoutingSettings(
             cutoff=date.fromisoformat(str(s["cutoff_date"])),
@@ -139,6 +157,11 @@ class Session:
         return IntakeRules(towns=frozenset(towns), now=self.clock.now())
 
     def deadline_settings(self) -> DeadlineSettings:
+        """The time limits in working days and their extension maximums (DESIGN.md "Deadlines").
+
+        Routing, opinion, the major term, reply and archive, and the ratio that turns a deadline
+        to a warning.
+        """
         s = self.settings()
         return DeadlineSettings(
             routing_days=int(s["routing_days"]),
@@ -152,11 +175,12 @@ class Session:
         )
 
     def calendar(self) -> WorkCalendar:
+        """The work calendar: weekends, and the imported holiday arrangements (国务院办公厅) by year; cached."""
         if self._calendar is None:
             days: dict[date, bool] = {}
             with read(self.store.engine) as conn:
-                years = {int(r[0]) for r in conn.execute(text("SELECT year FROM calendar_years"))}
-                for day, kind in conn.execute(text("SELECT day, kind FROM calendar_days")):
+                years = calendar_years(conn)
+                for day, kind in calendar_days(conn):
                     days[date.fromisoformat(day)] = kind == "workday"
             self._calendar = WorkCalendar(days, years)
         return self._calendar
@@ -168,7 +192,8 @@ def login(data_dir: Path, user: str, password: str, clock: Clock | None = None) 
     A disabled account is refused like a wrong password. An account whose signing key the log
     does not know yet (its first login after the upgrade to per-account keys) records it in a
     `user_key_set` event signed with that key. A full disk, a read-only folder, a missing or
-    locked file raise EnvironmentProblem (what and where), never a traceback or AuthError."""
+    locked file raise EnvironmentProblem (what and where), never a traceback or AuthError.
+    """
     clock = clock or SystemClock()
     try:
         store = unlock_store(data_dir, user, password, clock.now())
@@ -178,14 +203,14 @@ def login(data_dir: Path, user: str, password: str, clock: Clock | None = None) 
             raise
         raise problem from None
     with read(store.engine) as conn:
-        row = conn.execute(text("SELECT role, active, sign_key FROM users WHERE name = :n"), {"n": user}).first()
+        found = account(conn, user)
         origin = get_meta(conn, "origin") or ""
         profile = get_meta(conn, "profile") or "station"
-    if row is None or not row[1]:
+    if found is None or not found.active:
         store.close()
         raise AuthError(GENERIC_LOGIN_ERROR)
-    session = Session(store, user, Role(row[0]), clock, origin=origin, keys=store.user_keys, profile=profile)
-    if session.keys is not None and row[2] != session.keys.sign_public:
+    session = Session(store, user, Role(found.role), clock, origin=origin, keys=store.user_keys, profile=profile)
+    if session.keys is not None and found.sign_key != session.keys.sign_public:
         from station_app.services.user_service import record_own_key
 
         record_own_key(session)

@@ -13,6 +13,11 @@ from station_app.domain.enums import TOWNS
 
 @dataclass(frozen=True)
 class SettingSpec:
+    """One setting: its key, default, kind and label, and its bounds for a number.
+
+    `kind` is one of int, float, str, date, money (yuan) or json.
+    """
+
     key: str
     default: Any
     kind: str  # int | float | str | date | money | json

@@ -9,8 +9,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import text
-
 from station_app.domain.enums import DEPARTMENT_NAMES, Department
 from station_app.errors import ValidationError
 from station_app.services.permissions import Act, require
@@ -19,6 +17,7 @@ from station_app.services.settings_schema import SPECS, SettingSpec, contact_con
 from station_app.services.user_service import set_lockout
 from station_app.store.db import write
 from station_app.store.keystore import LockoutPolicy
+from station_app.store.read_model.station import stored_setting
 
 LOCKOUT_KEYS = frozenset({"lockout_max_failures", "lockout_minutes"})
 MAX_TEXT = 200
@@ -158,6 +157,7 @@ class ContactStatus:
     confirmed_at: str | None
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as `settings contacts --json` prints it."""
         return {
             "dept": self.dept,
             "label": self.label,
@@ -172,7 +172,9 @@ class ContactStatus:
 
 def contacts_status(session: Session) -> list[ContactStatus]:
     """Every department's contact entry, in department order, with its confirmation state.
-    An unconfirmed entry prints as a sample (示例,未经确认) on citizen papers."""
+
+    An unconfirmed entry prints as a sample (示例,未经确认) on citizen papers.
+    """
     settings = session.settings()
     contacts = settings.get("department_contacts") or {}
     records = settings.get("department_contacts_confirmed") or {}
@@ -197,16 +199,18 @@ def contacts_status(session: Session) -> list[ContactStatus]:
 
 
 def confirm_department_contacts(session: Session, depts: list[str] | None = None) -> list[ContactStatus]:
-    """Confirm the current contact entries of `depts` (default: every department with an address
-    or phone): an admin has checked them against the departments' published details, and papers
-    stop marking them as samples. One `contacts_confirmed` event (codes and digests only).
+    """Confirm the current contact entries of `depts`.
+
+    Default: every department with an address or phone. An admin has checked them against the
+    departments' published details, and papers stop marking them as samples. One
+    `contacts_confirmed` event (codes and digests only).
 
     Raises PermissionDenied unless admin; ValidationError on `dept` for an unknown code or an
     entry with neither address nor phone. Returns `contacts_status` afterwards.
     """
     require(session, Act.CONFIRM_CONTACTS)
     with write(session.store.engine) as conn:  # what is stored now, not what this session last read
-        raw = conn.execute(text("SELECT value FROM settings WHERE key = 'department_contacts'")).scalar()
+        raw = stored_setting(conn, "department_contacts")
         contacts = json.loads(raw) if raw else SPECS["department_contacts"].default
         codes: list[str] = []
         for code in depts or [d.value for d in Department if _has_details(contacts.get(d.value))]:

@@ -29,13 +29,12 @@ Definitions:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy import Connection
 
 from station_app.domain.enums import (
     CLOSED_STATUSES,
@@ -69,7 +68,14 @@ from station_app.dto.stats import share as share
 from station_app.errors import ValidationError
 from station_app.services.session import Session
 from station_app.store.db import read
-from station_app.store.stats_queries import StageEvent, scope_events
+from station_app.store.read_model.stats import (
+    StageEvent,
+    department_case_counts,
+    period_case_events,
+    period_counts,
+    period_overdue,
+    scope_events,
+)
 
 if TYPE_CHECKING:
     from station_app.services.paper_service import PaperResult
@@ -117,31 +123,25 @@ def _rows(counts: dict[str, int], labels: dict[str, str], keep_zero: bool = True
 
 
 def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
-    """Counts and rates of the cases received from `date_from` to `date_to` inclusive, with
-    their 绩效考评 (`Stats.performance`, see performance_service). Raises ValidationError on
-    `date_to` when the period is reversed."""
+    """Counts and rates of the cases received from `date_from` to `date_to` inclusive.
+
+    With their 绩效考评 (`Stats.performance`, see performance_service). Raises ValidationError on
+    `date_to` when the period is reversed.
+    """
     if date_to < date_from:
         raise ValidationError({"date_to": "结束日期不能早于开始日期"})
-    params = {"a": date_from.isoformat(), "b": (date_to + timedelta(days=1)).isoformat()}
-    scope = "received_at >= :a AND received_at < :b"
+    start, end = date_from.isoformat(), (date_to + timedelta(days=1)).isoformat()
     as_of = min(date_to, session.today()).isoformat()
     with read(session.store.engine) as conn:
 
         def group(col: str) -> dict[str, int]:
-            sql = f"SELECT {col}, count(*) FROM cases WHERE {scope} GROUP BY {col}"
-            return {str(k) if k is not None else "": int(n) for k, n in conn.execute(text(sql), params)}
+            return period_counts(conn, start, end, col)
 
         by_cat, by_town, by_lead = group("category"), group("town_code"), group("lead")
         by_track, by_status = group("track"), group("status")
-        closed = ", ".join(f"'{s.value}'" for s in CLOSED_STATUSES)
-        overdue = int(
-            conn.execute(
-                text(f"SELECT count(*) FROM cases WHERE {scope} AND status NOT IN ({closed}) AND due_date < :d"),
-                {**params, "d": as_of},
-            ).scalar_one()
-        )
-        events = scope_events(conn, params["a"], params["b"], STAGE_EVENTS)
-        work, incidents = _department_work(conn, scope, params)
+        overdue = period_overdue(conn, start, end, as_of, (s.value for s in CLOSED_STATUSES))
+        events = scope_events(conn, start, end, STAGE_EVENTS)
+        work, incidents = _department_work(conn, start, end)
     answered = timeliness(events)
     concluded, on_time = len(answered), sum(answered.values())
     from station_app.services.performance_service import compute_performance
@@ -170,33 +170,18 @@ def compute_stats(session: Session, date_from: date, date_to: date) -> Stats:
     )
 
 
-def _department_work(
-    conn: Any, scope: str, params: dict[str, Any]
-) -> tuple[tuple[DeptWorkRow, ...], tuple[IncidentRow, ...]]:
+def _department_work(conn: Connection, start: str, end: str) -> tuple[tuple[DeptWorkRow, ...], tuple[IncidentRow, ...]]:
     """Per-department figures and the incident list over the cases in scope (五(四))."""
     counts: dict[str, dict[str, int]] = {}
 
     def bump(dept: str, key: str) -> None:
         counts.setdefault(dept, {})[key] = counts.get(dept, {}).get(key, 0) + 1
 
-    for dept, n in conn.execute(
-        text(
-            f"SELECT dept, count(*) FROM case_departments WHERE case_uuid IN (SELECT uuid FROM cases WHERE {scope})"
-            " GROUP BY dept"
-        ),
-        params,
-    ):
-        counts.setdefault(str(dept), {})["cases"] = int(n)
-    types = ", ".join(f"'{t}'" for t in (*_DEPT_EVENTS, "incident_recorded"))
+    for dept, n in department_case_counts(conn, start, end).items():
+        counts.setdefault(dept, {})["cases"] = n
     incidents: list[IncidentRow] = []
-    for type_, at, raw, case_no in conn.execute(
-        text(
-            f"SELECT e.type, e.at, e.payload, c.case_no FROM events e JOIN cases c ON c.uuid = e.case_uuid"
-            f" WHERE e.type IN ({types}) AND e.case_uuid IN (SELECT uuid FROM cases WHERE {scope}) ORDER BY e.seq"
-        ),
-        params,
-    ):
-        payload = json.loads(raw)
+    for ev in period_case_events(conn, start, end, (*_DEPT_EVENTS, "incident_recorded")):
+        type_, at, payload, case_no = ev.type, ev.at, ev.payload, ev.case_no
         dept = str(payload.get("dept") or "")
         if not dept:
             continue  # an extension of the whole case names no department
@@ -215,6 +200,7 @@ def _department_work(
 
 
 def dept_label(code: str) -> str:
+    """The department's full name for a code; the code itself when it is not a known department."""
     try:
         return DEPARTMENT_NAMES[Department(code)]
     except ValueError:
@@ -222,9 +208,12 @@ def dept_label(code: str) -> str:
 
 
 def timeliness(events: Iterable[StageEvent]) -> dict[str, bool]:
-    """Case uuid -> answered on time, for the cases answered (ANSWER_EVENTS), from their stage
-    events in log order: on time when every stage up to the answer ended by the deadline in
-    force (as extended)."""
+    """Whether each answered case was answered on time.
+
+    Returns case uuid -> on time, for the cases answered (ANSWER_EVENTS), from their stage events
+    in log order: on time when every stage up to the answer ended by the deadline in force (as
+    extended).
+    """
     state: dict[str, tuple[date | None, bool, bool]] = {}  # uuid -> (current due, late, answered)
     for ev in events:
         if ev.type not in STAGE_EVENTS:

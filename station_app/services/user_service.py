@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from station_app.domain.enums import Role
 from station_app.domain.password_policy import MIN_LENGTH, password_problem
@@ -23,12 +23,20 @@ from station_app.store.events import qualify
 from station_app.store.ids import new_uuid
 from station_app.store.keystore import KdfParams, LockoutPolicy
 from station_app.store.log import append_local
+from station_app.store.read_model.station import account, account_names, active_names
+from station_app.store.read_model.station import display_names as stored_display_names
 
 MIN_PASSWORD = MIN_LENGTH
 
 
 @dataclass(frozen=True)
 class UserInfo:
+    """One account as the users screen and `users list` show it.
+
+    Attributes:
+        locked_until: ISO time until which failed logins lock the account, or None.
+    """
+
     name: str
     role: Role
     display_name: str
@@ -37,17 +45,21 @@ class UserInfo:
 
 
 def check_user_name(name: str) -> str | None:
+    """Why an account name is refused (1-32 letters, digits, Chinese characters or `._-`), or None."""
     if not name or not re.fullmatch(r"[\w.\-]{1,32}", name):
         return "用户名为1-32位字母、数字、汉字或 ._-"
     return None
 
 
 def check_password(password: str, user: str = "", context: tuple[str, ...] = ()) -> str | None:
-    """Why a new password is refused (domain/password_policy.py), or None: the one check that
-    `init`, `users add`, `users passwd` and the GUI's dialogs all reach through this module.
+    """Why a new password is refused (domain/password_policy.py), or None.
+
+    The one check that `init`, `users add`, `users passwd` and the GUI's dialogs all reach through
+    this module.
 
     `user` is the account it is for; `context` the station's name and codes and the account's
-    display name (words the password must not contain)."""
+    display name (words the password must not contain).
+    """
     return password_problem(password, user=user, context=context)
 
 
@@ -58,9 +70,11 @@ def station_words(session: Session) -> tuple[str, ...]:
 
 
 def record_signed(session: Session, conn: Connection, type_: str, payload: dict[str, Any]) -> None:
-    """Append an account event signed with the session user's own key (account_trust.py), in
-    the caller's transaction. Without a key (a session not opened with a password) it is
-    recorded unsigned, and `audit verify` reports it."""
+    """Append an account event signed with the session user's own key (account_trust.py).
+
+    In the caller's transaction. Without a key (a session not opened with a password) it is
+    recorded unsigned, and `audit verify` reports it.
+    """
     origin = session.origin or session.station_code
     at = session.now_iso()
     event_uuid = new_uuid()  # time-ordered, as every event id
@@ -73,8 +87,11 @@ def record_signed(session: Session, conn: Connection, type_: str, payload: dict[
 
 
 def record_own_key(session: Session) -> None:
-    """Record the session user's signing key, signed with it (the first login of an account made
-    before per-account keys; `audit verify` accepts it only for an account without a key)."""
+    """Record the session user's signing key, signed with it.
+
+    The first login of an account made before per-account keys; `audit verify` accepts it only for
+    an account without a key.
+    """
     assert session.keys is not None
     with write(session.store.engine) as conn:
         record_signed(session, conn, "user_key_set", {"name": session.user, "sign_key": session.keys.sign_public})
@@ -88,8 +105,9 @@ def add_user(
     display_name: str | None = None,
     kdf: KdfParams | None = None,
 ) -> UserInfo:
-    """Add an account (admin only) with its own keys; the `user_added` event carries its public
-    signing key and is signed by the admin.
+    """Add an account (admin only) with its own keys.
+
+    The `user_added` event carries its public signing key and is signed by the admin.
 
     Raises:
         PermissionDenied: not an admin.
@@ -158,6 +176,12 @@ def change_password(session: Session, name: str, new_password: str, kdf: KdfPara
 
 
 def unlock_user(session: Session, name: str) -> None:
+    """Lift a lockout after failed logins before it runs out.
+
+    Raises:
+        PermissionDenied: a role that may not unlock accounts.
+        NotFound: no such account.
+    """
     require(session, Act.UNLOCK_USERS)
     keystore = session.store.keystore
     with keystore.locked():
@@ -171,14 +195,13 @@ def unlock_user(session: Session, name: str) -> None:
 
 def _active(session: Session, name: str) -> bool:
     with read(session.store.engine) as conn:
-        row = conn.execute(text("SELECT active FROM users WHERE name = :n"), {"n": name}).first()
-    return bool(row[0]) if row else False
+        found = account(conn, name)
+    return found.active if found else False
 
 
 def _active_admins(session: Session) -> list[str]:
     with read(session.store.engine) as conn:
-        rows = conn.execute(text("SELECT name FROM users WHERE role = 'admin' AND active ORDER BY name"))
-        return [str(r[0]) for r in rows]
+        return active_names(conn, Role.ADMIN.value)
 
 
 def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
@@ -205,8 +228,10 @@ def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
 
 
 def disable_user(session: Session, name: str) -> UserInfo:
-    """Disable an account (admin only): kept with its history for the audit, but its password
-    no longer opens the database key and it cannot log in. Signed by the admin.
+    """Disable an account (admin only).
+
+    Kept with its history for the audit, but its password no longer opens the database key and it
+    cannot log in. Signed by the admin.
 
     Raises:
         PermissionDenied: not an admin.
@@ -233,8 +258,10 @@ def disable_user(session: Session, name: str) -> UserInfo:
 
 
 def enable_user(session: Session, name: str) -> UserInfo:
-    """Enable a disabled account again (admin only): the current database key is sealed to its
-    public key, so its own password works again. Signed by the admin.
+    """Enable a disabled account again (admin only).
+
+    The current database key is sealed to its public key, so its own password works again. Signed by
+    the admin.
 
     Raises:
         PermissionDenied: not an admin.
@@ -258,27 +285,33 @@ def enable_user(session: Session, name: str) -> UserInfo:
 
 def _exists(session: Session, name: str) -> bool:
     with read(session.store.engine) as conn:
-        return conn.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first() is not None
+        return account(conn, name) is not None
 
 
 def set_lockout(session: Session, policy: LockoutPolicy) -> None:
+    """Set how many failed logins lock an account and for how long (admin only).
+
+    Raises:
+        PermissionDenied: not an admin.
+    """
     require(session, Act.MANAGE_USERS)
     with session.store.keystore.locked():
         session.store.keystore.set_lockout(policy)
 
 
 def list_users(session: Session) -> list[UserInfo]:
+    """Every account of the store by name, with its role, display name, state and lockout."""
     session.store.keystore.reload()
     with read(session.store.engine) as conn:
-        names = [r[0] for r in conn.execute(text("SELECT name FROM users ORDER BY name"))]
+        names = account_names(conn)
     return [_info(session, n) for n in names]
 
 
 def display_names(session: Session) -> dict[str, str]:
     """Each account's display name (王丽), for screens that name who did something."""
     with read(session.store.engine) as conn:
-        rows = conn.execute(text("SELECT name, display_name FROM users")).all()
-    return {str(r[0]): str(r[1] or r[0]) for r in rows}
+        names = stored_display_names(conn)
+    return {name: str(shown or name) for name, shown in names.items()}
 
 
 def display_name(session: Session, name: str) -> str:
@@ -288,13 +321,13 @@ def display_name(session: Session, name: str) -> str:
 
 def _info(session: Session, name: str) -> UserInfo:
     with read(session.store.engine) as conn:
-        row = conn.execute(
-            text("SELECT name, role, display_name, active FROM users WHERE name = :n"), {"n": name}
-        ).first()
-    if row is None:
+        found = account(conn, name)
+    if found is None:
         raise NotFound("无此用户")
     until = session.store.keystore.locked_until(name, session.clock.now())
-    return UserInfo(row[0], Role(row[1]), row[2], bool(row[3]), until.isoformat() if until else None)
+    return UserInfo(
+        found.name, Role(found.role), found.display_name, found.active, until.isoformat() if until else None
+    )
 
 
 # -- the user's own display preferences (kept in the encrypted store, per account) ------------

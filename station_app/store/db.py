@@ -178,3 +178,8 @@ def next_counter(conn: Connection, key: str) -> int:
     value = int(get_meta(conn, key) or 0) + 1
     set_meta(conn, key, str(value))
     return value
+
+
+def delete_meta(conn: Connection, key: str) -> None:
+    """Remove one `meta` value (inside the caller's transaction); nothing happens when it is absent."""
+    conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": key})

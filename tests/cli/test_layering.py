@@ -154,3 +154,55 @@ def test_the_paper_builders_and_the_screenshots_are_out_of_import_circles() -> N
     assert not [
         m for m in builders if m != "station_app.documents.bench" and _reaches(graph, m, "station_app.services.session")
     ]
+
+
+SQL_CALLS = frozenset({"text", "select", "execute", "exec_driver_sql", "scalar", "scalars"})
+SQL_TEXT = re.compile(r"\b(SELECT .* FROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA \w+)\b")
+
+
+def _sql_in(path: Path) -> list[str]:
+    """Where a module writes SQL itself: a call of `text(...)` or `select(...)`, or of a
+    connection's `.execute(...)` (or `exec_driver_sql`, `scalar`), an import of SQLAlchemy's
+    statement builders, or a string that reads as a statement."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in SQL_CALLS and (isinstance(func, ast.Attribute) or name in ("text", "select")):
+                found.append(f"line {node.lineno}: {name}(")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            found += [f"line {node.lineno}: import {a.name}" for a in node.names if a.name in ("text", "select")]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_TEXT.search(node.value):
+            found.append(f"line {node.lineno}: {node.value[:60]!r}")
+    return found
+
+
+def test_no_service_holds_sql_of_its_own() -> None:
+    """The schema is known in the models, the projection, the migrations and the read model
+    (`station_app/store/read_model`), nowhere else: the services ask the read model by name."""
+    files = sorted((ROOT / "station_app" / "services").rglob("*.py"))
+    assert len(files) > 20
+    offenders = {str(f.relative_to(ROOT)): m for f in files if (m := _sql_in(f))}
+    assert offenders == {}
+
+
+def test_the_sql_scan_catches_a_query_and_spares_lookalikes(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from sqlalchemy import select, text\n"
+        "rows = conn.execute(text('SELECT 1'))\n"
+        "stmt = select(users)\n"
+        "n = conn.scalar(stmt)\n"
+        "SQL = 'SELECT name FROM users WHERE active'\n",
+        encoding="utf-8",
+    )
+    assert len(_sql_in(bad)) == 7
+    fine = tmp_path / "fine.py"
+    fine.write_text(
+        "body = _text(data, 'text', 'label')\npath.write_text('x')\nraw = path.read_text()\n"
+        '"""Create the station and select its first user."""\n'
+        "from station_app.store.read_model import cases\nrow = cases.case_row(conn, ref)\n",
+        encoding="utf-8",
+    )
+    assert _sql_in(fine) == []
