@@ -1,8 +1,9 @@
-"""The audit trail: verify the hash chain; rebuild the projections from the log."""
+"""The audit trail: verify the hash chains and the events' signatures; rebuild the projections."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -13,6 +14,7 @@ from station_app.services.session import Session
 from station_app.store.account_trust import AccountProblem, verify_accounts
 from station_app.store.db import read, write
 from station_app.store.projection import rebuild
+from station_app.store.signature_check import SignatureReport, verify_signatures
 from station_app.store.verify import ChainReport, verify_chain
 
 # Columns compared before and after a rebuild (timestamps of the rebuild itself excluded).
@@ -45,6 +47,13 @@ def accounts(session: Session) -> list[AccountProblem]:
     (store/account_trust.py): the problems found, empty when every account is an admin's act."""
     with read(session.store.engine) as conn:
         return verify_accounts(conn)
+
+
+def signatures(session: Session, progress: Callable[[int, int], None] | None = None) -> SignatureReport:
+    """Check every event's signature (store/signature_check.py): the first bad event of each
+    chain. `progress` is called with (events done, events in all) as the check goes."""
+    with read(session.store.engine) as conn:
+        return verify_signatures(conn, progress)
 
 
 def integrity(session: Session) -> dict[str, list[str]]:

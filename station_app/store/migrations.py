@@ -262,6 +262,16 @@ def _m13_simplified_search(conn: Connection) -> None:
         flush()
 
 
+def _m14_event_signatures(conn: Connection) -> None:
+    """Every event carries its signing key's id and an Ed25519 signature (event_sig.py).
+
+    Rows written before have none and keep none: nothing is re-signed, and `audit verify`
+    accepts unsigned events in a chain until its first signed one."""
+    for column in ("key_id", "sig"):
+        if not _has_column(conn, "events", column):
+            conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN {column} TEXT")
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
@@ -274,6 +284,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (9, _m9_accounts),
     (10, _m10_scale),
     (13, _m13_simplified_search),
+    (14, _m14_event_signatures),
 )
 LATEST = MIGRATIONS[-1][0]
 
