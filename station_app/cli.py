@@ -325,7 +325,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if bad_sig is not None:
         print(f"事件签名有问题:事件 {bad_sig.uuid}({bad_sig.type}) {bad_sig.reason}", file=sys.stderr)
     if report is not None and report.ok and not damaged and not problems and bad_sig is None:
-        _out({"ok": True, "events": report.count, "integrity": pages, "signatures": signed})
+        _out({"ok": True, "events": report.count, "integrity": pages})
         return EXIT_OK
     if report is None:
         _out({"ok": False, "integrity": pages})
