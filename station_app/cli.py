@@ -44,8 +44,9 @@ def _read_stdin_bytes() -> bytes:
 
 
 def _read_stdin_json() -> Any:
-    """stdin as JSON, refused (exit 2, field named) when it is not UTF-8, too deep, not
-    finite or carries control characters: see `safe_input.load_json`."""
+    """Stdin as JSON, refused (exit 2, field named) when it is not UTF-8, too deep, not
+    finite or carries control characters: see `safe_input.load_json`.
+    """
     from station_app.domain.safe_input import load_json
 
     return load_json(_read_stdin_bytes())
@@ -53,7 +54,8 @@ def _read_stdin_json() -> Any:
 
 def _read_file(path: str, field: str = "file", *, max_bytes: int = 8 * 1024 * 1024) -> str:
     """A text file named on the command line: refused (exit 2 on `field`) when it is missing,
-    unreadable, too large or not UTF-8 text. The path is not repeated (it may name a person)."""
+    unreadable, too large or not UTF-8 text. The path is not repeated (it may name a person).
+    """
     from station_app.domain.safe_input import decode_text
 
     try:
@@ -148,7 +150,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_route(args: argparse.Namespace) -> int:
     """With `--data-dir`: the station's settings, jurisdiction and calendar (after login);
-    otherwise the defaults. Prints the decision, plus `warnings` when there are any."""
+    otherwise the defaults. Prints the decision, plus `warnings` when there are any.
+    """
     from station_app.domain.validation import IntakeRules, intake_warnings, parse_intake
     from station_app.rules.routing import route
 
@@ -258,7 +261,8 @@ def cmd_case_act(args: argparse.Namespace) -> int:
 
 def _print_action_form(args: argparse.Namespace) -> int:
     """`case act CASE ACTION --form`: the inputs the action asks for on this case, as the desk's
-    dialog draws them (`{"case_no", "action", "label", "fields": [...]}`)."""
+    dialog draws them (`{"case_no", "action", "label", "fields": [...]}`).
+    """
     from station_app.domain.lifecycle import ACTIONS
     from station_app.services.action_forms import action_form
     from station_app.services.query_service import get_case
@@ -537,7 +541,8 @@ def _field(option: str) -> str:
 
 def usage_fields(message: str) -> dict[str, str]:
     """The refused fields of an argparse error, in Chinese, without echoing the values typed
-    (a stray argument may be an ID number)."""
+    (a stray argument may be an ID number).
+    """
     if m := re.match(r"argument ([^:]+): invalid (\w+) value", message):
         kind = m.group(2)
         return {_field(m.group(1).split("/")[-1]): "应为整数" if kind == "int" else "取值无效"}
@@ -678,7 +683,8 @@ def _load_extras() -> None:
 def installed_main() -> Callable[[], int]:
     """The installed app's `station-app` entry (the launcher, which adds the commands of the
     packages above the core) so that `python -m station_app` runs the whole app; this module's
-    `main` when the installed entry is this module or cannot be loaded."""
+    `main` when the installed entry is this module or cannot be loaded.
+    """
     from importlib.metadata import entry_points
 
     for entry in entry_points(group="console_scripts", name="station-app"):  # the first install on the path
@@ -695,7 +701,8 @@ def _early_logging(argv: Sequence[str] | None) -> None:
     """Before anything can fail: log to the data folder's log when the folder exists (a
     mistyped --data-dir is never created), to nowhere otherwise (never to stderr); make
     stdout and stderr unable to fail on a character; route uncaught errors of any thread to
-    the log with a one-line message."""
+    the log with a one-line message.
+    """
     from station_app.paths import setup_logging
 
     logging.getLogger("station_app").addHandler(logging.NullHandler())  # never Python's last resort
@@ -729,7 +736,8 @@ def _early_logging(argv: Sequence[str] | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (DESIGN.md "Command line"): exit 0 done, 2 refused input (JSON error on
-    stdout), 1 anything else with one line on stderr; never a stack trace on stderr."""
+    stdout), 1 anything else with one line on stderr; never a stack trace on stderr.
+    """
     args: argparse.Namespace | None = None
     try:
         from station_app.paths import private_umask

@@ -98,7 +98,8 @@ class ImportSummary:
 
     def to_json(self) -> dict[str, Any]:
         """The contract's dict: bundles, events, duplicates, already_imported, pending,
-        conflicts, skipped[{file, reason}], refused[{file, error}]."""
+        conflicts, skipped[{file, reason}], refused[{file, error}].
+        """
         return {
             "bundles": self.bundles,
             "events": self.events,
@@ -236,7 +237,8 @@ def export_due(
     Returns what was written; each bundle was read back and verified before it was recorded as
     exported. Raises ValidationError (`to`: missing folder; `station`: unknown, or given at a
     station), PermissionDenied (the city: not a coordinator), OSError when the folder cannot be
-    written (what was written before stays recorded; nothing after)."""
+    written (what was written before stays recorded; nothing after).
+    """
     _require_sync(session)
     to_dir = check_export_dir(to_dir)
     with read(session.store.engine) as conn:
@@ -313,7 +315,8 @@ def _write_one(
 def mark_uploaded(session: Session, bundle_id: str) -> None:
     """Record that the relay confirmed this bundle (已上传中转) and the peer's last upload time.
 
-    Raises NotFound for a bundle id this store did not write."""
+    Raises NotFound for a bundle id this store did not write.
+    """
     with write(session.store.engine) as conn:
         if sync_state.mark_sent_uploaded(conn, bundle_id, session.now_iso()) is None:
             raise NotFound("没有导出过该同步包")
@@ -350,7 +353,8 @@ def import_path(session: Session, path: Path, progress: Progress | None = None) 
     Raises ValidationError (`path` missing or unreadable); for a single file, the BundleError
     of its refusal (`wrong_recipient` when addressed to another store; `fork` when the sender's
     history disagrees with ours: nothing stored, the fork reported in `sync status`).
-    PermissionDenied at the city for a role other than coordinator or admin."""
+    PermissionDenied at the city for a role other than coordinator or admin.
+    """
     _require_sync(session)
     path = check_import_path(path)
     summary = ImportSummary()
@@ -486,7 +490,8 @@ def _report_fork(
 def sync_status(session: Session) -> SyncStatus:
     """Per peer: events waiting (not acknowledged), last export, last upload, last ack of our
     main chain to it (`{"through_seq", "at"}` or None), pending events and open conflicts that
-    concern it, and open forks. PermissionDenied at the city for a role other than coordinator."""
+    concern it, and open forks. PermissionDenied at the city for a role other than coordinator.
+    """
     _require_sync(session)
     out = []
     with read(session.store.engine) as conn:
@@ -520,7 +525,8 @@ def sync_status(session: Session) -> SyncStatus:
 
 def sync_conflicts(session: Session) -> list[dict[str, Any]]:
     """`sync conflicts --json`: every conflict at this store with its case number, the fields
-    in question, both versions (origin, author, time, what each would set) and its state."""
+    in question, both versions (origin, author, time, what each would set) and its state.
+    """
     from station_app.services.conflict_service import conflicts
     from station_app.services.query_service import load_row
 
@@ -554,7 +560,8 @@ def resolve_conflict(session: Session, case_no: str, choose: str, reason: str | 
     coordinator. Returns `{"case_no", "chosen", "event", "resolved"}`.
 
     Raises ValidationError (`choose`), NotFound, InvalidTransition (no open conflict),
-    PermissionDenied (conflict_service.resolve)."""
+    PermissionDenied (conflict_service.resolve).
+    """
     from station_app.services.conflict_service import conflicts, resolve
 
     if choose not in ("incoming", "local"):

@@ -44,21 +44,24 @@ def verify(session: Session) -> ChainReport:
 
 def accounts(session: Session) -> list[AccountProblem]:
     """Check the signatures of the account events and the `users` table against them
-    (store/account_trust.py): the problems found, empty when every account is an admin's act."""
+    (store/account_trust.py): the problems found, empty when every account is an admin's act.
+    """
     with read(session.store.engine) as conn:
         return verify_accounts(conn)
 
 
 def signatures(session: Session, progress: Callable[[int, int], None] | None = None) -> SignatureReport:
     """Check every event's signature (store/signature_check.py): the first bad event of each
-    chain. `progress` is called with (events done, events in all) as the check goes."""
+    chain. `progress` is called with (events done, events in all) as the check goes.
+    """
     with read(session.store.engine) as conn:
         return verify_signatures(conn, progress)
 
 
 def integrity(session: Session) -> dict[str, list[str]]:
     """SQLCipher's page check (`cipher_integrity_check`: every page's HMAC) and SQLite's
-    `integrity_check`; the problems each reported, empty when the file is sound."""
+    `integrity_check`; the problems each reported, empty when the file is sound.
+    """
     out: dict[str, list[str]] = {}
     with read(session.store.engine) as conn:
         for pragma in ("cipher_integrity_check", "integrity_check"):

@@ -49,7 +49,8 @@ __all__ = ["SATISFACTION", "bulk_intake", "decide", "intake", "perform", "reveal
 
 def coerce_intake(data: dict[str, Any] | Intake, session: Session | None = None) -> Intake:
     """`data` validated by `parse_intake`, against the station's jurisdiction and clock when
-    a session is given (an `Intake` is taken as already validated)."""
+    a session is given (an `Intake` is taken as already validated).
+    """
     if isinstance(data, Intake):
         return data
     return parse_intake(data, session.intake_rules() if session is not None else None)
@@ -120,7 +121,8 @@ _INTAKE_NAMESPACE = uuid_mod.UUID("6f1d3c1e-9a53-4d8e-8b1c-2b7a51f0c0de")
 
 def _case_uuid(session: Session, parsed: Intake) -> str:
     """A new case's UUID: random, or derived from the station and the client's `intake_uuid`
-    (so a retry lands on the same case, and two stations never share one)."""
+    (so a retry lands on the same case, and two stations never share one).
+    """
     if parsed.intake_uuid is None:
         return new_uuid()
     return str(uuid_mod.uuid5(_INTAKE_NAMESPACE, f"{session.station_code}/{parsed.intake_uuid}"))
@@ -190,7 +192,8 @@ CITY_ONLY_ACTS = frozenset({"city_assign", "approve", "decline"})
 def _check_city_rules(session: Session, action: str, label: str) -> None:
     """Who may act where: at the city only the city's case actions, by a coordinator (or the
     city's admin); at a station bound to a city, not the city's own acts. PermissionDenied
-    (exit 1, one line) otherwise."""
+    (exit 1, one line) otherwise.
+    """
     if session.is_city:
         if action not in CITY_CASE_ACTIONS:
             raise PermissionDenied(f"市级不办理“{label}”:该操作由调解站办理")
@@ -227,7 +230,8 @@ def _stage_for_track(session: Session, track: Track, today: date) -> dict[str, A
 
 def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """四(一) 首问责任制: the first receiver routes; anyone else (a head, checked by `perform`)
-    needs a recorded reason."""
+    needs a recorded reason.
+    """
     first_receiver = session.user == row["handler"]
     stored = {k: v for k, v in row["intake_json"].items() if v is not None}
     decision = route(parse_intake(stored, ADMITTED), session.routing_settings())
@@ -320,7 +324,8 @@ def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
 
 def _b_opinion(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """四(二)1(3)/2(3): each department's written opinion within its own time limit; the day it
-    was received (`received_on`, default today) decides whether it came on time."""
+    was received (`received_on`, default today) decides whether it came on time.
+    """
     depts = _departments(conn, row["uuid"])
     dept = _dept(data, "dept", set(depts))
     opinion = _text(data, "text", "书面意见")
@@ -387,7 +392,8 @@ def _all_opinions(conn: Connection, row: dict[str, Any]) -> None:
 
 def _b_minutes(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """四(二)2(3): after every opinion, the task group's meeting minutes (会议纪要); they are due
-    within the major term, and the reply to the payer is due `reply_days` after the meeting."""
+    within the major term, and the reply to the payer is due `reply_days` after the meeting.
+    """
     _all_opinions(conn, row)
     body = _text(data, "text", "会议纪要内容", limit=20000)
     attendees = _text(data, "attendees", "参会人员", required=False, limit=1000)
@@ -407,7 +413,8 @@ def _b_minutes(session: Session, conn: Connection, row: dict[str, Any], data: di
 
 def _b_reply(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """四(三): the written reply to both parties: the payer, and the other party when there is
-    one (`respondent_text` when it differs from `text`)."""
+    one (`respondent_text` when it differs from `text`).
+    """
     _all_opinions(conn, row)
     if row["track"] == Track.MAJOR.value:
         if not row["approved"]:
@@ -435,7 +442,8 @@ GUIDANCE_ROUTES = frozenset({ObjectionRoute.RECONSIDERATION, ObjectionRoute.LITI
 
 def _b_objection(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """四(三) objections; for 行政复议 or 行政诉讼 the payer is referred to 司法局 for guidance
-    (三(二)5 "对有上诉需求的缴费人提供业务指导"), recorded with the objection."""
+    (三(二)5 "对有上诉需求的缴费人提供业务指导"), recorded with the objection.
+    """
     try:
         route_taken = ObjectionRoute(str(data.get("route")))
     except ValueError:
@@ -536,7 +544,8 @@ def bulk_intake(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[str]:
     """Register many intakes in batches (demo station, benchmark): the same validation,
-    routing, events and projections as `intake`, with batched statements."""
+    routing, events and projections as `intake`, with batched statements.
+    """
     settings = session.routing_settings()
     routing_days = session.deadline_settings().routing_days
     calendar = session.calendar()

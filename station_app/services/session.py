@@ -93,7 +93,8 @@ class Session:
         case_uuid: str | None = None,
     ) -> events.Event:
         """Append an event and update the projections, in the caller's transaction (through
-        the store's `Recorder`; errors as `station_app.store.log.append_local`)."""
+        the store's `Recorder`; errors as `station_app.store.log.append_local`).
+        """
         done = self.recorder().record(conn, type_, payload, case_uuid)
         self.drop_caches(done.changes)
         return done.event
@@ -104,7 +105,8 @@ class Session:
 
     def signer(self) -> EventSigner | None:
         """The key this session signs its events with: the user's personal key when the session
-        was opened with their password; None (the store's key, a system writer) otherwise."""
+        was opened with their password; None (the store's key, a system writer) otherwise.
+        """
         if self.keys is None:
             return None
         if self._signer is None or self._signer[0] is not self.keys:
@@ -179,7 +181,8 @@ def login(data_dir: Path, user: str, password: str, clock: Clock | None = None) 
     A disabled account is refused like a wrong password. An account whose signing key the log
     does not know yet (its first login after the upgrade to per-account keys) records it in a
     `user_key_set` event signed with that key. A full disk, a read-only folder, a missing or
-    locked file raise EnvironmentProblem (what and where), never a traceback or AuthError."""
+    locked file raise EnvironmentProblem (what and where), never a traceback or AuthError.
+    """
     clock = clock or SystemClock()
     try:
         store = unlock_store(data_dir, user, password, clock.now())

@@ -47,7 +47,8 @@ def check_password(password: str, user: str = "", context: tuple[str, ...] = ())
     `init`, `users add`, `users passwd` and the GUI's dialogs all reach through this module.
 
     `user` is the account it is for; `context` the station's name and codes and the account's
-    display name (words the password must not contain)."""
+    display name (words the password must not contain).
+    """
     return password_problem(password, user=user, context=context)
 
 
@@ -60,7 +61,8 @@ def station_words(session: Session) -> tuple[str, ...]:
 def record_signed(session: Session, conn: Connection, type_: str, payload: dict[str, Any]) -> None:
     """Append an account event signed with the session user's own key (account_trust.py), in
     the caller's transaction. Without a key (a session not opened with a password) it is
-    recorded unsigned, and `audit verify` reports it."""
+    recorded unsigned, and `audit verify` reports it.
+    """
     origin = session.origin or session.station_code
     at = session.now_iso()
     event_uuid = new_uuid()  # time-ordered, as every event id
@@ -76,7 +78,8 @@ def record_signed(session: Session, conn: Connection, type_: str, payload: dict[
 
 def record_own_key(session: Session) -> None:
     """Record the session user's signing key, signed with it (the first login of an account made
-    before per-account keys; `audit verify` accepts it only for an account without a key)."""
+    before per-account keys; `audit verify` accepts it only for an account without a key).
+    """
     assert session.keys is not None
     with write(session.store.engine) as conn:
         record_signed(session, conn, "user_key_set", {"name": session.user, "sign_key": session.keys.sign_public})

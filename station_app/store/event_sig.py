@@ -62,8 +62,11 @@ def user_signer(keys: UserKeys) -> EventSigner:
 
 
 def store_signer(conn: Connection) -> EventSigner | None:
-    """The signer of system events: the store's Ed25519 key, or None for a store without one
-    (the benchmark's plain copy), whose events are then written unsigned."""
+    """The signer of system events: the store's Ed25519 key.
+
+    None for a store without one (the benchmark's plain copy), whose events are then written
+    unsigned.
+    """
     raw = get_meta(conn, "ed25519_private")
     if not raw:
         return None
@@ -77,8 +80,10 @@ def signature_valid(public: str, sig: str, hash_: str) -> bool:
 
 
 def well_formed(key_id_: object, sig: object) -> bool:
-    """Whether a key id and a signature read from outside have the shape signing gives them
-    (16 and 128 lowercase hex digits)."""
+    """Whether a key id and a signature read from outside have the shape signing gives them.
+
+    That is 16 and 128 lowercase hex digits.
+    """
     return (
         isinstance(key_id_, str)
         and isinstance(sig, str)

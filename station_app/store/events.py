@@ -274,9 +274,12 @@ def _row(ev: Event, bundle_id: str | None) -> dict[str, Any]:
 
 
 def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id: str | None = None) -> list[Event]:
-    """Put envelopes at the end of the ledger and of their chains (inside the caller's
-    transaction). Each item is (envelope, prev_hash); the caller has checked that each is the
-    next of its chain and that its hash fits. Updates the chain heads and the ledger head."""
+    """Put envelopes at the end of the ledger and of their chains, in the caller's transaction.
+
+    Each item is (envelope, prev_hash); the caller has checked that each is the next of its
+    chain and that its hash fits. Updates the chain heads and the ledger head. The rows keep
+    each envelope's `key_id` and `sig` as they are.
+    """
     seq, lhash = ledger_head(conn)
     out: list[Event] = []
     heads: dict[tuple[str, str], tuple[int, str]] = {}
@@ -336,7 +339,8 @@ def seal(
 
     `after` is the chain head to follow (default: the head stored here), so that a batch can be
     sealed before it is stored. With `signer` the envelope carries its key id and signature of
-    the hash (event_sig.py); without, it is unsigned."""
+    the hash (event_sig.py); without, it is unsigned.
+    """
     seq, prev = after if after is not None else chain_head(conn, origin, stream)
     env = Envelope(
         event_uuid or new_uuid(), origin, stream, seq + 1, HASH_V, "", type_, v, scope, case_uuid, base,
@@ -410,14 +414,19 @@ def find_event(conn: Connection, uuid: str) -> Event | None:
 
 
 def export_envelopes(conn: Connection, after_seq: int = 0) -> list[Envelope]:
-    """The envelopes of the events after ledger seq `after_seq`, in ledger order (causal order:
-    an event never comes before one its `base` names). What `import_foreign` takes."""
+    """The envelopes of the events after ledger seq `after_seq`, in ledger order.
+
+    Ledger order is causal order: an event never comes before one its `base` names. What
+    `import_foreign` takes.
+    """
     return [ev.envelope() for ev in iter_events(conn, after_seq=after_seq)]
 
 
 def chain_events(conn: Connection, ranges: list[tuple[str, str, int]]) -> list[Envelope]:
-    """The envelopes of the events after `after_seq` in each (origin, stream, after_seq) chain,
-    in ledger order (causal order): what a bundle to a peer carries."""
+    """The envelopes of the events after `after_seq` in each (origin, stream, after_seq) chain.
+
+    In ledger order (causal order): what a bundle to a peer carries.
+    """
     if not ranges:
         return []
     clauses = []

@@ -1,6 +1,8 @@
-"""The two ways into the event log: `append_local` (this store's own events, through a
-`Recorder`) and `import_foreign` (events other stores wrote). Both store and project in one
-transaction. SYNC.md §3.4 is the import algorithm; DESIGN.md "Sync" the rules it keeps.
+"""The two ways into the event log: `append_local` and `import_foreign`.
+
+`append_local` takes this store's own events (through a `Recorder`), `import_foreign` the
+events other stores wrote. Both store and project in one transaction. SYNC.md §3.4 is the
+import algorithm; DESIGN.md "Sync" the rules it keeps.
 """
 
 from __future__ import annotations
@@ -127,20 +129,27 @@ class Recorder:
 
 
 class MalformedEvent(ValueError):
-    """An incoming event that cannot be read or whose payload does not fit its class; nothing
-    of its batch was stored. `uuid` names it (or its position when it has none)."""
+    """An incoming event that cannot be read or whose payload does not fit its class.
+
+    Nothing of its batch was stored. `uuid` names it (or its position when it has none).
+    """
 
     def __init__(self, uuid: str, why: str) -> None:
+        """The event `uuid` and why it was refused."""
         super().__init__(f"事件 {uuid} 格式错误: {why}")
         self.uuid = uuid
         self.why = why
 
 
 class ForgedEvent(ValueError):
-    """An incoming role-bearing event (accounts, roles, keys) whose signature is missing, does
-    not verify, or is not its signer's to give; nothing of its batch was stored."""
+    """An incoming role-bearing event (accounts, roles, keys) whose signature does not hold.
+
+    Its signature is missing, does not verify, or is not its signer's to give; nothing of its
+    batch was stored.
+    """
 
     def __init__(self, uuid: str, type_: str, why: str) -> None:
+        """The event `uuid` of type `type_`, and why its signature was refused."""
         super().__init__(f"事件 {uuid}({type_})签名不可信,整批未导入: {why}")
         self.uuid = uuid
         self.type = type_
@@ -250,8 +259,11 @@ def import_foreign(
 
 
 def _check_signatures(conn: Connection, envs: list[Envelope]) -> None:
-    """Refuse the batch (ForgedEvent) when a role-bearing event's signature does not hold
-    (signature_check.py); the other events' signatures are left to `audit verify`."""
+    """Refuse the batch (ForgedEvent) when a role-bearing event's signature does not hold.
+
+    The rules are signature_check.py's; the other events' signatures are left to
+    `audit verify`.
+    """
     refused = check_role_bearing(conn, envs)
     if refused is not None:
         raise ForgedEvent(refused.uuid, refused.type, refused.reason)

@@ -8,21 +8,27 @@ metadata = SQLModel.metadata
 
 
 class Meta(SQLModel, table=True):
+    """The store's own facts (identity, keys, heads), one value per key."""
+
     __tablename__ = "meta"
     key: str = Field(primary_key=True)
     value: str
 
 
 class Setting(SQLModel, table=True):
+    """A station setting (projection of `setting_changed`), its value as JSON."""
+
     __tablename__ = "settings"
     key: str = Field(primary_key=True)
     value: str  # JSON
 
 
 class EventRow(SQLModel, table=True):
-    """One event, in the order it arrived here (`seq`, the local ledger). Its place in its
-    chain is (origin, stream, origin_seq); `prev_hash` and `hash` link it within that chain;
-    `ledger_hash` links it to the previous row of this store's ledger (SYNC.md §3.2)."""
+    """One event, in the order it arrived here (`seq`, the local ledger).
+
+    Its place in its chain is (origin, stream, origin_seq); `prev_hash` and `hash` link it within that chain;
+    `ledger_hash` links it to the previous row of this store's ledger (SYNC.md §3.2).
+    """
 
     __tablename__ = "events"
     seq: int | None = Field(default=None, primary_key=True)
@@ -59,7 +65,9 @@ class ChainHead(SQLModel, table=True):
 
 class PendingEvent(SQLModel, table=True):
     """A foreign event held back: a gap before it in its chain, or a `base` not yet here.
-    Not in the ledger, not projected; released when what it waits for arrives."""
+
+    Not in the ledger, not projected; released when what it waits for arrives.
+    """
 
     __tablename__ = "pending_events"
     uuid: str = Field(primary_key=True)
@@ -73,8 +81,11 @@ class PendingEvent(SQLModel, table=True):
 
 
 class ConflictRow(SQLModel, table=True):
-    """Two concurrent case events that may not both stand (projection; DESIGN.md "No silent
-    overwrite"). `held` is the one not applied here; `resolved_by` the settling event."""
+    """Two concurrent case events that may not both stand.
+
+    A projection (DESIGN.md "No silent overwrite"). `held` is the one not applied here;
+    `resolved_by` the settling event.
+    """
 
     __tablename__ = "conflicts"
     id: int | None = Field(default=None, primary_key=True)
@@ -98,6 +109,8 @@ class EventFlag(SQLModel, table=True):
 
 
 class UserRow(SQLModel, table=True):
+    """An account (projection of the signed account events)."""
+
     __tablename__ = "users"
     name: str = Field(primary_key=True)
     role: str
@@ -107,6 +120,8 @@ class UserRow(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
+    """One login attempt, handed over from the key file."""
+
     __tablename__ = "login_attempts"
     id: int | None = Field(default=None, primary_key=True)
     user_name: str
@@ -115,6 +130,8 @@ class LoginAttempt(SQLModel, table=True):
 
 
 class CaseRow(SQLModel, table=True):
+    """A case as the list and the case screen read it (projection of its events)."""
+
     __tablename__ = "cases"
     id: int | None = Field(default=None, primary_key=True)
     uuid: str = Field(unique=True)
@@ -158,8 +175,10 @@ class CaseRow(SQLModel, table=True):
 
 
 class CaseText(SQLModel, table=True):
-    """A case's long texts, apart from `cases` so that list and search rows stay small (many
-    per page, and a page cache that holds the whole list at 100,000 cases)."""
+    """A case's long texts, apart from `cases` so that list and search rows stay small.
+
+    Many rows fit a page, and the page cache holds the whole list at 100,000 cases.
+    """
 
     __tablename__ = "case_texts"
     case_id: int = Field(primary_key=True)  # cases.id
@@ -172,6 +191,8 @@ TEXT_COLUMNS = ("summary", "claim", "intake")
 
 
 class CaseDepartment(SQLModel, table=True):
+    """A department's part in a case: its opinion and its deadline (projection)."""
+
     __tablename__ = "case_departments"
     case_uuid: str = Field(primary_key=True)
     dept: str = Field(primary_key=True, index=True)
@@ -203,6 +224,8 @@ class CaseNote(SQLModel, table=True):
 
 
 class PaperRow(SQLModel, table=True):
+    """A paper printed for a case (projection of `paper_printed`)."""
+
     __tablename__ = "papers"
     paper_no: str = Field(primary_key=True)
     kind: str
@@ -214,12 +237,16 @@ class PaperRow(SQLModel, table=True):
 
 
 class CalendarDay(SQLModel, table=True):
+    """A day the official calendar makes a holiday or a working day (projection)."""
+
     __tablename__ = "calendar_days"
     day: str = Field(primary_key=True)
     kind: str  # holiday | workday
 
 
 class CalendarYear(SQLModel, table=True):
+    """A year whose official calendar has been imported (projection)."""
+
     __tablename__ = "calendar_years"
     year: int = Field(primary_key=True)
     source: str

@@ -65,7 +65,8 @@ def _rewrite(
 ) -> None:
     """What someone holding the store key can do: edit an event's payload in place, recompute
     the hashes of its chain from there and the whole ledger, move the heads and sign a new anchor.
-    With `resign`, the edited event is signed again with the store key (no user's key at hand)."""
+    With `resign`, the edited event is signed again with the store key (no user's key at hand).
+    """
     with write(session.store.engine) as conn:
         target = next(e for e in iter_events(conn) if e.uuid == uuid)
         chain = sorted(
@@ -204,7 +205,8 @@ def test_a_user_added_signed_by_a_non_admin_is_refused_at_import(
     station: Session, worker: Session, peer: Session
 ) -> None:
     """A worker holding the store key adds an admin account signed with their own key: their
-    station records it (its `audit verify` names it), the receiver refuses the whole batch."""
+    station records it (its `audit verify` names it), the receiver refuses the whole batch.
+    """
     with write(worker.store.engine) as conn:
         record_signed(worker, conn, "user_added", {"name": "ghost", "role": "admin", "display_name": "ghost",
                                                    "sign_key": os.urandom(32).hex()})  # fmt: skip

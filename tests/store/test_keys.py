@@ -158,7 +158,8 @@ def test_an_open_admin_session_does_not_erase_later_lockouts_or_attempts(
     station: Session, data_dir: Path, clock: FixedClock
 ) -> None:
     """The admin's session was unlocked before a worker got locked out at the login window;
-    saving the key file from that session must not undo the lock or lose the attempts."""
+    saving the key file from that session must not undo the lock or lose the attempts.
+    """
     _add_worker(station)
     admin = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
     for _ in range(5):
@@ -243,7 +244,8 @@ def _attempt_in_a_process(data_dir: str, start: object, at: str) -> None:
 
 def test_failures_from_programs_running_at_once_all_count(station: Session, data_dir: Path, clock: FixedClock) -> None:
     """Eight programs try a wrong password at the same moment: none of the failures is lost, so
-    the account is locked after five, exactly as if they had come one by one."""
+    the account is locked after five, exactly as if they had come one by one.
+    """
     import multiprocessing
 
     _add_worker(station)
@@ -272,7 +274,8 @@ def test_failures_from_programs_running_at_once_all_count(station: Session, data
 
 def test_the_key_file_lock_holds_across_threads(station: Session, data_dir: Path) -> None:
     """The lock screen checks a password on a worker thread while the users page may change
-    the key file on the GUI thread: the second waits, and the file lock is never lost."""
+    the key file on the GUI thread: the second waits, and the file lock is never lost.
+    """
     import fcntl
     import os
     import threading
