@@ -1,5 +1,7 @@
-"""Export and import of bundles between a station and the city (DESIGN.md "Sync and city
-command line": Names, Due, Import, Outputs; SYNC.md §2.6, §3.3-3.8; docs/sync.md).
+"""Export and import of bundles between a station and the city.
+
+DESIGN.md "Sync and city command line" (Names, Due, Import, Outputs); SYNC.md §2.6, §3.3-3.8;
+docs/sync.md.
 
 Entry points (the command line, `sync run` and the 同步 screen use exactly these):
 - `export_due(session, to_dir, station=None, progress=None) -> ExportResult`
@@ -97,8 +99,10 @@ class ImportSummary:
     refused: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's dict: bundles, events, duplicates, already_imported, pending,
-        conflicts, skipped[{file, reason}], refused[{file, error}].
+        """The contract's dict.
+
+        Keys: bundles, events, duplicates, already_imported, pending, conflicts,
+        skipped[{file, reason}], refused[{file, error}].
         """
         return {
             "bundles": self.bundles,
@@ -229,9 +233,10 @@ def check_export_dir(value: str | os.PathLike[str]) -> Path:
 def export_due(
     session: Session, to_dir: Path, station: str | None = None, progress: Progress | None = None
 ) -> ExportResult:
-    """Write one bundle per peer with something due into `to_dir` (several when more than
-    20,000 events are due: each importable on its own). A station writes to its city; the city
-    to each enrolled, active station, or only `station`.
+    """Write one bundle per peer with something due into `to_dir`.
+
+    Several when more than 20,000 events are due: each importable on its own. A station writes
+    to its city; the city to each enrolled, active station, or only `station`.
 
     `progress(done, total)` counts events written (bundles for ack-only files).
     Returns what was written; each bundle was read back and verified before it was recorded as
@@ -488,8 +493,10 @@ def _report_fork(
 
 
 def sync_status(session: Session) -> SyncStatus:
-    """Per peer: events waiting (not acknowledged), last export, last upload, last ack of our
-    main chain to it (`{"through_seq", "at"}` or None), pending events and open conflicts that
+    """The sync status of each peer.
+
+    Per peer: events waiting (not acknowledged), last export, last upload, last ack of our main
+    chain to it (`{"through_seq", "at"}` or None), pending events and open conflicts that
     concern it, and open forks. PermissionDenied at the city for a role other than coordinator.
     """
     _require_sync(session)
@@ -524,8 +531,10 @@ def sync_status(session: Session) -> SyncStatus:
 
 
 def sync_conflicts(session: Session) -> list[dict[str, Any]]:
-    """`sync conflicts --json`: every conflict at this store with its case number, the fields
-    in question, both versions (origin, author, time, what each would set) and its state.
+    """`sync conflicts --json`: every conflict at this store.
+
+    Each with its case number, the fields in question, both versions (origin, author, time, what
+    each would set) and its state.
     """
     from station_app.services.conflict_service import conflicts
     from station_app.services.query_service import load_row
@@ -555,9 +564,10 @@ def sync_conflicts(session: Session) -> list[dict[str, Any]]:
 
 
 def resolve_conflict(session: Session, case_no: str, choose: str, reason: str | None) -> dict[str, Any]:
-    """`sync resolve CASE_NO --choose incoming|local`: settle the case's open conflicts keeping
-    the version from the other store (`incoming`) or this store's (`local`), by a head or a
-    coordinator. Returns `{"case_no", "chosen", "event", "resolved"}`.
+    """`sync resolve CASE_NO --choose incoming|local`: settle the case's open conflicts.
+
+    Keeps the version from the other store (`incoming`) or this store's (`local`), by a head or
+    a coordinator. Returns `{"case_no", "chosen", "event", "resolved"}`.
 
     Raises ValidationError (`choose`), NotFound, InvalidTransition (no open conflict),
     PermissionDenied (conflict_service.resolve).

@@ -43,24 +43,30 @@ def verify(session: Session) -> ChainReport:
 
 
 def accounts(session: Session) -> list[AccountProblem]:
-    """Check the signatures of the account events and the `users` table against them
-    (store/account_trust.py): the problems found, empty when every account is an admin's act.
+    """Check the signatures of the account events and the `users` table against them.
+
+    The rules are store/account_trust.py's. Returns the problems found, empty when every account
+    is an admin's act.
     """
     with read(session.store.engine) as conn:
         return verify_accounts(conn)
 
 
 def signatures(session: Session, progress: Callable[[int, int], None] | None = None) -> SignatureReport:
-    """Check every event's signature (store/signature_check.py): the first bad event of each
-    chain. `progress` is called with (events done, events in all) as the check goes.
+    """Check every event's signature (store/signature_check.py).
+
+    Returns the counts and the first bad event of each chain. `progress` is called with
+    (events done, events in all) as the check goes: one Ed25519 verification per event.
     """
     with read(session.store.engine) as conn:
         return verify_signatures(conn, progress)
 
 
 def integrity(session: Session) -> dict[str, list[str]]:
-    """SQLCipher's page check (`cipher_integrity_check`: every page's HMAC) and SQLite's
-    `integrity_check`; the problems each reported, empty when the file is sound.
+    """SQLCipher's page check and SQLite's `integrity_check`.
+
+    `cipher_integrity_check` checks every page's HMAC. Returns the problems each reported,
+    empty when the file is sound.
     """
     out: dict[str, list[str]] = {}
     with read(session.store.engine) as conn:
@@ -74,6 +80,7 @@ def integrity(session: Session) -> dict[str, list[str]]:
 
 
 def fingerprint(conn: Connection) -> str:
+    """A SHA-256 over the projections a rebuild must reproduce (hex); the cases' ids left out."""
     digest = hashlib.sha256()
     for name, sql in _FINGERPRINT.items():
         digest.update(name.encode())

@@ -51,6 +51,8 @@ HALTS = ("close", "assign", "approve", "return", "objection")  # stories that st
 
 @dataclass(frozen=True)
 class DemoInfo:
+    """The demo station built: where, its name, its accounts and password, its cases."""
+
     data_dir: Path
     station_name: str
     users: tuple[tuple[str, str, str], ...]  # name, role label, display name
@@ -317,8 +319,9 @@ def ensure_demo(
     kdf: KdfParams | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """The demo station in `data_dir`, built (`build_demo`) unless it is already there, rebuilt
-    with `reset`; never touches a real station. Returns `{"data_dir", "password", "users":
+    """The demo station in `data_dir`, built (`build_demo`) unless it is already there.
+
+    Rebuilt with `reset`; never touches a real station. Returns `{"data_dir", "password", "users":
     [{"name", "role", "display_name"}]}` (the JSON `station-app demo` prints).
 
     Raises:

@@ -48,17 +48,21 @@ class Session:
 
     @property
     def station_code(self) -> str:
+        """This store's station code (the city's code for the city's store)."""
         return self.store.keystore.station_code
 
     @property
     def station_name(self) -> str:
+        """This store's station name."""
         return self.store.keystore.station_name
 
     @property
     def data_dir(self) -> Path:
+        """The folder holding the store's files."""
         return self.store.data_dir
 
     def close(self) -> None:
+        """Close the store (its database connections)."""
         self.store.close()
 
     @property
@@ -74,13 +78,16 @@ class Session:
             return bound_city(conn)
 
     def now_iso(self) -> str:
+        """The clock's time, ISO 8601 to the second with its offset."""
         return self.clock.now().isoformat(timespec="seconds")
 
     def today(self) -> date:
+        """The clock's date."""
         return self.clock.now().date()
 
     # -- roles ------------------------------------------------------------------
     def require(self, *roles: Role) -> None:
+        """Raise PermissionDenied unless the user has one of `roles`."""
         if self.role not in roles:
             raise PermissionDenied("当前账户无权执行此操作")
 
@@ -92,8 +99,10 @@ class Session:
         payload: dict[str, Any],
         case_uuid: str | None = None,
     ) -> events.Event:
-        """Append an event and update the projections, in the caller's transaction (through
-        the store's `Recorder`; errors as `station_app.store.log.append_local`).
+        """Append an event and update the projections, in the caller's transaction.
+
+        Through the store's `Recorder`, signed with `signer()`; errors as
+        `station_app.store.log.append_local`.
         """
         done = self.recorder().record(conn, type_, payload, case_uuid)
         self.drop_caches(done.changes)
@@ -104,8 +113,10 @@ class Session:
         return Recorder(self.origin or self.station_code, self.user, self.clock, self.signer())
 
     def signer(self) -> EventSigner | None:
-        """The key this session signs its events with: the user's personal key when the session
-        was opened with their password; None (the store's key, a system writer) otherwise.
+        """The key this session signs its events with.
+
+        The user's personal key when the session was opened with their password; None (the
+        store's key signs: a system writer) otherwise.
         """
         if self.keys is None:
             return None
@@ -121,11 +132,13 @@ class Session:
             self._calendar = None
 
     def record_one(self, type_: str, payload: dict[str, Any], case_uuid: str | None = None) -> events.Event:
+        """`record` in a write transaction of its own."""
         with write(self.store.engine) as conn:
             return self.record(conn, type_, payload, case_uuid)
 
     # -- settings ---------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
+        """Every setting (the defaults for those never set), cached until one changes."""
         if self._settings is None:
             values = {spec.key: spec.default for spec in SCHEMA}
             with read(self.store.engine) as conn:
@@ -136,9 +149,11 @@ class Session:
         return dict(self._settings)
 
     def setting(self, key: str) -> Any:
+        """One setting's value."""
         return self.settings()[key]
 
     def routing_settings(self) -> RoutingSettings:
+        """The settings the routing rules read."""
         s = self.settings()
         return RoutingSettings(
             cutoff=date.fromisoformat(str(s["cutoff_date"])),
@@ -152,6 +167,7 @@ class Session:
         return IntakeRules(towns=frozenset(towns), now=self.clock.now())
 
     def deadline_settings(self) -> DeadlineSettings:
+        """The settings the stage deadlines read (days, extensions, the warning ratio)."""
         s = self.settings()
         return DeadlineSettings(
             routing_days=int(s["routing_days"]),
@@ -165,6 +181,7 @@ class Session:
         )
 
     def calendar(self) -> WorkCalendar:
+        """The working calendar (imported holidays and working days), cached until it changes."""
         if self._calendar is None:
             days: dict[date, bool] = {}
             with read(self.store.engine) as conn:

@@ -29,6 +29,8 @@ MIN_PASSWORD = MIN_LENGTH
 
 @dataclass(frozen=True)
 class UserInfo:
+    """An account as the user list shows it."""
+
     name: str
     role: Role
     display_name: str
@@ -37,14 +39,17 @@ class UserInfo:
 
 
 def check_user_name(name: str) -> str | None:
+    """Why `name` cannot be an account name (1-32 letters, digits, Chinese characters or ._-), or None."""
     if not name or not re.fullmatch(r"[\w.\-]{1,32}", name):
         return "用户名为1-32位字母、数字、汉字或 ._-"
     return None
 
 
 def check_password(password: str, user: str = "", context: tuple[str, ...] = ()) -> str | None:
-    """Why a new password is refused (domain/password_policy.py), or None: the one check that
-    `init`, `users add`, `users passwd` and the GUI's dialogs all reach through this module.
+    """Why a new password is refused (domain/password_policy.py), or None.
+
+    The one check that `init`, `users add`, `users passwd` and the GUI's dialogs all reach
+    through this module.
 
     `user` is the account it is for; `context` the station's name and codes and the account's
     display name (words the password must not contain).
@@ -59,9 +64,12 @@ def station_words(session: Session) -> tuple[str, ...]:
 
 
 def record_signed(session: Session, conn: Connection, type_: str, payload: dict[str, Any]) -> None:
-    """Append an account event signed with the session user's own key (account_trust.py), in
-    the caller's transaction. Without a key (a session not opened with a password) it is
-    recorded unsigned, and `audit verify` reports it.
+    """Append an account event signed with the session user's own key, in the caller's transaction.
+
+    The payload carries the account signature (account_trust.py) and the event its event
+    signature (event_sig.py), both by the user's key. Without a key (a session not opened with a
+    password) the payload is unsigned and the event signed by the store's key; `audit verify`
+    reports both.
     """
     origin = session.origin or session.station_code
     at = session.now_iso()
@@ -77,8 +85,10 @@ def record_signed(session: Session, conn: Connection, type_: str, payload: dict[
 
 
 def record_own_key(session: Session) -> None:
-    """Record the session user's signing key, signed with it (the first login of an account made
-    before per-account keys; `audit verify` accepts it only for an account without a key).
+    """Record the session user's signing key, signed with it.
+
+    At the first login of an account made before per-account keys; `audit verify` accepts it
+    only for an account without a key.
     """
     assert session.keys is not None
     with write(session.store.engine) as conn:
@@ -93,8 +103,9 @@ def add_user(
     display_name: str | None = None,
     kdf: KdfParams | None = None,
 ) -> UserInfo:
-    """Add an account (admin only) with its own keys; the `user_added` event carries its public
-    signing key and is signed by the admin.
+    """Add an account (admin only) with its own keys.
+
+    The `user_added` event carries its public signing key and is signed by the admin.
 
     Raises:
         PermissionDenied: not an admin.
@@ -163,6 +174,7 @@ def change_password(session: Session, name: str, new_password: str, kdf: KdfPara
 
 
 def unlock_user(session: Session, name: str) -> None:
+    """Lift an account's lockout after failed logins (admin only)."""
     require(session, Act.UNLOCK_USERS)
     keystore = session.store.keystore
     with keystore.locked():
@@ -210,8 +222,10 @@ def set_role(session: Session, name: str, role: Role | str) -> UserInfo:
 
 
 def disable_user(session: Session, name: str) -> UserInfo:
-    """Disable an account (admin only): kept with its history for the audit, but its password
-    no longer opens the database key and it cannot log in. Signed by the admin.
+    """Disable an account (admin only).
+
+    It is kept with its history for the audit, but its password no longer opens the database
+    key and it cannot log in. Signed by the admin.
 
     Raises:
         PermissionDenied: not an admin.
@@ -238,8 +252,10 @@ def disable_user(session: Session, name: str) -> UserInfo:
 
 
 def enable_user(session: Session, name: str) -> UserInfo:
-    """Enable a disabled account again (admin only): the current database key is sealed to its
-    public key, so its own password works again. Signed by the admin.
+    """Enable a disabled account again (admin only).
+
+    The current database key is sealed to its public key, so its own password works again.
+    Signed by the admin.
 
     Raises:
         PermissionDenied: not an admin.
@@ -267,12 +283,14 @@ def _exists(session: Session, name: str) -> bool:
 
 
 def set_lockout(session: Session, policy: LockoutPolicy) -> None:
+    """Set how many failed logins lock an account, and for how long (admin only)."""
     require(session, Act.MANAGE_USERS)
     with session.store.keystore.locked():
         session.store.keystore.set_lockout(policy)
 
 
 def list_users(session: Session) -> list[UserInfo]:
+    """Every account with its role, whether it is active, and its lockout."""
     session.store.keystore.reload()
     with read(session.store.engine) as conn:
         names = [r[0] for r in conn.execute(text("SELECT name FROM users ORDER BY name"))]
