@@ -63,9 +63,11 @@ def _signed(session: Session) -> list[tuple[str, str, str | None]]:
 def _rewrite(
     session: Session, uuid: str, change: Callable[[dict[str, Any]], dict[str, Any]], resign: bool = False
 ) -> None:
-    """What someone holding the store key can do: edit an event's payload in place, recompute
-    the hashes of its chain from there and the whole ledger, move the heads and sign a new anchor.
-    With `resign`, the edited event is signed again with the store key (no user's key at hand).
+    """Rewrite an event as someone holding the store key can.
+
+    Edit an event's payload in place, recompute the hashes of its chain from there and the
+    whole ledger, move the heads and sign a new anchor. With `resign`, the edited event is
+    signed again with the store key (no user's key at hand).
     """
     with write(session.store.engine) as conn:
         target = next(e for e in iter_events(conn) if e.uuid == uuid)
@@ -124,6 +126,7 @@ def _audit(data_dir: Path, password: str = ADMIN_PASSWORD) -> dict[str, Any]:
 def test_intake_and_lifecycle_events_carry_the_acting_users_key_id(
     station: Session, worker: Session, data_dir: Path
 ) -> None:
+    """The worker's intake carries the worker's key id, the admin's routing the admin's; all verify."""
     no = case_service.intake(worker, joint_intake(name="张伟")).case_no
     case_service.perform(station, no, "route", {"reason": "站长分流"})
     case_service.perform(station, no, "sign", {"dept": "tax"})
@@ -141,6 +144,7 @@ def test_intake_and_lifecycle_events_carry_the_acting_users_key_id(
 def test_a_payload_edited_with_recomputed_hashes_but_without_the_authors_key_is_caught(
     station: Session, worker: Session, data_dir: Path
 ) -> None:
+    """The chains hold after the rewrite; the signature does not, and `audit verify` names the event."""
     no = case_service.intake(worker, joint_intake(name="张伟")).case_no
     case_service.perform(station, no, "route", {"reason": "站长分流"})
     with read(station.store.engine) as conn:
@@ -167,6 +171,7 @@ def test_a_payload_edited_with_recomputed_hashes_but_without_the_authors_key_is_
 def test_an_event_re_signed_with_the_store_key_in_a_users_name_is_caught(
     station: Session, worker: Session, data_dir: Path
 ) -> None:
+    """The store key may not sign for a user who has a personal key."""
     no = case_service.intake(worker, joint_intake(name="张伟")).case_no
     case_service.perform(station, no, "route", {"reason": "站长分流"})
     with read(station.store.engine) as conn:
@@ -181,6 +186,7 @@ def test_an_event_re_signed_with_the_store_key_in_a_users_name_is_caught(
 
 
 def test_an_unsigned_event_after_its_chain_was_signed_is_caught(station: Session, data_dir: Path) -> None:
+    """A signature stripped from an event of a signed chain is a finding."""
     no = case_service.intake(station, joint_intake(name="张伟")).case_no
     with read(station.store.engine) as conn:
         [registered] = [e for e in iter_events(conn) if e.type == "case_registered"]
@@ -204,7 +210,9 @@ def _refused(peer: Session, batch: list[Envelope], uuid: str, reason: str) -> No
 def test_a_user_added_signed_by_a_non_admin_is_refused_at_import(
     station: Session, worker: Session, peer: Session
 ) -> None:
-    """A worker holding the store key adds an admin account signed with their own key: their
+    """A worker's own signature on a new admin account is refused at import.
+
+    A worker holding the store key adds an admin account signed with their own key: their
     station records it (its `audit verify` names it), the receiver refuses the whole batch.
     """
     with write(worker.store.engine) as conn:
@@ -219,6 +227,7 @@ def test_a_user_added_signed_by_a_non_admin_is_refused_at_import(
 def test_a_user_added_with_a_bad_signature_is_refused_at_import(
     station: Session, worker: Session, peer: Session, damage: str
 ) -> None:
+    """Garbage, a missing signature or the store key on `user_added`: the batch is refused whole."""
     batch = export(station)
     index, honest = next((i, e) for i, e in enumerate(batch) if e.type == "user_added" and e.payload["name"] == WORKER)
     with read(station.store.engine) as conn:
@@ -242,6 +251,7 @@ def test_a_user_added_with_a_bad_signature_is_refused_at_import(
 
 
 def test_signatures_travel_in_the_envelope_and_an_ill_formed_one_is_malformed(station: Session) -> None:
+    """`key_id` and `sig` round-trip through JSON; an old envelope reads unsigned; bad hex is refused."""
     from station_app.store.log import MalformedEvent
 
     [first, *_] = export(station)
@@ -256,6 +266,7 @@ def test_signatures_travel_in_the_envelope_and_an_ill_formed_one_is_malformed(st
 
 @pytest.mark.parametrize("name", sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()))
 def test_an_old_golden_store_still_verifies_its_unsigned_history(tmp_path: Path, name: str) -> None:
+    """A store written before signing verifies, and its new events are signed from the upgrade on."""
     from tests.store.test_golden import _pw
 
     target = tmp_path / name
