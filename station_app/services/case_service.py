@@ -48,8 +48,9 @@ __all__ = ["SATISFACTION", "bulk_intake", "decide", "intake", "perform", "reveal
 
 
 def coerce_intake(data: dict[str, Any] | Intake, session: Session | None = None) -> Intake:
-    """`data` validated by `parse_intake`, against the station's jurisdiction and clock when
-    a session is given (an `Intake` is taken as already validated).
+    """`data` validated by `parse_intake`.
+
+    Against the station's jurisdiction and clock when a session is given (an `Intake` is taken as already validated).
     """
     if isinstance(data, Intake):
         return data
@@ -120,8 +121,10 @@ _INTAKE_NAMESPACE = uuid_mod.UUID("6f1d3c1e-9a53-4d8e-8b1c-2b7a51f0c0de")
 
 
 def _case_uuid(session: Session, parsed: Intake) -> str:
-    """A new case's UUID: random, or derived from the station and the client's `intake_uuid`
-    (so a retry lands on the same case, and two stations never share one).
+    """A new case's UUID.
+
+    Random, or derived from the station and the client's `intake_uuid` (so a retry lands on the
+    same case, and two stations never share one).
     """
     if parsed.intake_uuid is None:
         return new_uuid()
@@ -190,9 +193,11 @@ CITY_ONLY_ACTS = frozenset({"city_assign", "approve", "decline"})
 
 
 def _check_city_rules(session: Session, action: str, label: str) -> None:
-    """Who may act where: at the city only the city's case actions, by a coordinator (or the
-    city's admin); at a station bound to a city, not the city's own acts. PermissionDenied
-    (exit 1, one line) otherwise.
+    """Who may act where.
+
+    At the city only the city's case actions, by a coordinator (or the city's admin); at a
+    station bound to a city, not the city's own acts. PermissionDenied (exit 1, one line)
+    otherwise.
     """
     if session.is_city:
         if action not in CITY_CASE_ACTIONS:
@@ -229,8 +234,9 @@ def _stage_for_track(session: Session, track: Track, today: date) -> dict[str, A
 
 
 def _b_route(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(一) 首问责任制: the first receiver routes; anyone else (a head, checked by `perform`)
-    needs a recorded reason.
+    """四(一) 首问责任制: the first receiver routes.
+
+    Anyone else (a head, checked by `perform`) needs a recorded reason.
     """
     first_receiver = session.user == row["handler"]
     stored = {k: v for k, v in row["intake_json"].items() if v is not None}
@@ -323,8 +329,9 @@ def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _b_opinion(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(二)1(3)/2(3): each department's written opinion within its own time limit; the day it
-    was received (`received_on`, default today) decides whether it came on time.
+    """四(二)1(3)/2(3): each department's written opinion within its own time limit.
+
+    The day it was received (`received_on`, default today) decides whether it came on time.
     """
     depts = _departments(conn, row["uuid"])
     dept = _dept(data, "dept", set(depts))
@@ -391,8 +398,9 @@ def _all_opinions(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def _b_minutes(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(二)2(3): after every opinion, the task group's meeting minutes (会议纪要); they are due
-    within the major term, and the reply to the payer is due `reply_days` after the meeting.
+    """四(二)2(3): after every opinion, the task group's meeting minutes (会议纪要).
+
+    They are due within the major term, and the reply to the payer is due `reply_days` after the meeting.
     """
     _all_opinions(conn, row)
     body = _text(data, "text", "会议纪要内容", limit=20000)
@@ -412,8 +420,9 @@ def _b_minutes(session: Session, conn: Connection, row: dict[str, Any], data: di
 
 
 def _b_reply(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(三): the written reply to both parties: the payer, and the other party when there is
-    one (`respondent_text` when it differs from `text`).
+    """四(三): the written reply to both parties.
+
+    The payer, and the other party when there is one (`respondent_text` when it differs from `text`).
     """
     _all_opinions(conn, row)
     if row["track"] == Track.MAJOR.value:
@@ -441,8 +450,10 @@ GUIDANCE_ROUTES = frozenset({ObjectionRoute.RECONSIDERATION, ObjectionRoute.LITI
 
 
 def _b_objection(session: Session, conn: Connection, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """四(三) objections; for 行政复议 or 行政诉讼 the payer is referred to 司法局 for guidance
-    (三(二)5 "对有上诉需求的缴费人提供业务指导"), recorded with the objection.
+    """四(三) objections, recorded with the payer's referral when there is one.
+
+    For 行政复议 or 行政诉讼 the payer is referred to 司法局 for guidance (三(二)5 "对有上诉需求的缴费人提供业务指导"),
+    recorded with the objection.
     """
     try:
         route_taken = ObjectionRoute(str(data.get("route")))
@@ -543,8 +554,10 @@ def bulk_intake(
     batch: int = 5000,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[str]:
-    """Register many intakes in batches (demo station, benchmark): the same validation,
-    routing, events and projections as `intake`, with batched statements.
+    """Register many intakes in batches (demo station, benchmark).
+
+    The same validation, routing, events and projections as `intake`, with batched statements;
+    the events are signed with the session user's key (the store's key without one).
     """
     settings = session.routing_settings()
     routing_days = session.deadline_settings().routing_days
