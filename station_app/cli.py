@@ -44,8 +44,10 @@ def _read_stdin_bytes() -> bytes:
 
 
 def _read_stdin_json() -> Any:
-    """Stdin as JSON, refused (exit 2, field named) when it is not UTF-8, too deep, not
-    finite or carries control characters: see `safe_input.load_json`.
+    """Stdin as JSON.
+
+    Refused (exit 2, field named) when it is not UTF-8, too deep, not finite or carries
+    control characters: see `safe_input.load_json`.
     """
     from station_app.domain.safe_input import load_json
 
@@ -53,8 +55,10 @@ def _read_stdin_json() -> Any:
 
 
 def _read_file(path: str, field: str = "file", *, max_bytes: int = 8 * 1024 * 1024) -> str:
-    """A text file named on the command line: refused (exit 2 on `field`) when it is missing,
-    unreadable, too large or not UTF-8 text. The path is not repeated (it may name a person).
+    """A text file named on the command line.
+
+    Refused (exit 2 on `field`) when it is missing, unreadable, too large or not UTF-8 text. The
+    path is not repeated (it may name a person).
     """
     from station_app.domain.safe_input import decode_text
 
@@ -126,6 +130,7 @@ def _session(args: argparse.Namespace) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    """`init`: create the station's store and its first admin (the password read twice)."""
     from station_app.services.station_service import check_station, init_station
 
     missing = [k for k in ("station_code", "station_name", "town_code", "admin") if getattr(args, k, None) is None]
@@ -149,7 +154,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    """With `--data-dir`: the station's settings, jurisdiction and calendar (after login);
+    """`route`: the routing decision for the intake read from stdin.
+
+    With `--data-dir`: the station's settings, jurisdiction and calendar (after login);
     otherwise the defaults. Prints the decision, plus `warnings` when there are any.
     """
     from station_app.domain.validation import IntakeRules, intake_warnings, parse_intake
@@ -177,6 +184,7 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def cmd_case_add(args: argparse.Namespace) -> int:
+    """`case add`: register the intake read from stdin as JSON; prints the case number and routing."""
     from station_app.domain.validation import IntakeRules, parse_intake
     from station_app.services.case_service import intake
     from station_app.store.keystore import Keystore
@@ -196,6 +204,7 @@ def cmd_case_add(args: argparse.Namespace) -> int:
 
 
 def cmd_case_list(args: argparse.Namespace) -> int:
+    """`case list`: the station's cases, filtered; JSON with `--json` (identity numbers masked unless `--reveal`)."""
     from station_app.domain.enums import Status
     from station_app.services.query_service import CaseQuery, list_cases
     from station_app.services.reveal_service import list_json
@@ -222,6 +231,7 @@ def cmd_case_list(args: argparse.Namespace) -> int:
 
 
 def cmd_case_show(args: argparse.Namespace) -> int:
+    """`case show CASE_NO`: one case; JSON with `--json` (identity numbers masked unless `--reveal`)."""
     from station_app.services.query_service import get_case
     from station_app.services.reveal_service import case_json
 
@@ -241,6 +251,7 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 
 
 def cmd_case_act(args: argparse.Namespace) -> int:
+    """`case act CASE_NO ACTION`: perform a lifecycle action with the data read from stdin."""
     from station_app.services.case_service import perform
 
     if args.form:
@@ -260,8 +271,9 @@ def cmd_case_act(args: argparse.Namespace) -> int:
 
 
 def _print_action_form(args: argparse.Namespace) -> int:
-    """`case act CASE ACTION --form`: the inputs the action asks for on this case, as the desk's
-    dialog draws them (`{"case_no", "action", "label", "fields": [...]}`).
+    """`case act CASE ACTION --form`: the inputs the action asks for on this case.
+
+    As the desk's dialog draws them (`{"case_no", "action", "label", "fields": [...]}`).
     """
     from station_app.domain.lifecycle import ACTIONS
     from station_app.services.action_forms import action_form
@@ -299,6 +311,7 @@ def _verify_progress() -> Callable[[int, int], None] | None:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """`audit verify`: the file's pages, every chain and the ledger, the account records and every event's signature."""
     from sqlalchemy.exc import DBAPIError
 
     from station_app.services.audit_service import accounts, integrity, signatures, verify
@@ -359,6 +372,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_rebuild(args: argparse.Namespace) -> int:
+    """`audit rebuild`: replay the log into empty projections and say whether they came out identical."""
     from station_app.services.audit_service import rebuild_projections
 
     session = _session(args)
@@ -371,6 +385,7 @@ def cmd_audit_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_accept_rollback(args: argparse.Namespace) -> int:
+    """`audit accept-rollback --reason`: an admin accepts the store as it is when its anchor refused it."""
     from station_app.paths import setup_logging
     from station_app.services.recovery_service import accept_rollback
 
@@ -386,6 +401,7 @@ def cmd_audit_accept_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar_add(args: argparse.Namespace) -> int:
+    """`calendar add-working-days DATE DAYS`: the working day DAYS working days after DATE."""
     from station_app.rules.calendar import load_default_calendar
 
     try:
@@ -410,6 +426,7 @@ def cmd_calendar_add(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar_import(args: argparse.Namespace) -> int:
+    """`calendar import FILE`: import an official holiday calendar."""
     from station_app.services.calendar_service import import_schedule
 
     text_ = _read_file(args.file)
@@ -422,6 +439,7 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
+    """`users add NAME`: add an account with its own keys (admin only; the password read twice)."""
     from station_app.services.user_service import add_user, check_user_name
     from station_app.store.keystore import Keystore
     from station_app.store.station_store import keys_path
@@ -449,6 +467,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 
 def cmd_users_passwd(args: argparse.Namespace) -> int:
+    """`users passwd NAME`: change one's own password, or reset another account's (admin)."""
     from station_app.services.user_service import change_password
 
     session = _session(args)
@@ -462,6 +481,7 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_users_unlock(args: argparse.Namespace) -> int:
+    """`users unlock NAME`: lift an account's lockout (admin)."""
     from station_app.services.user_service import unlock_user
 
     session = _session(args)
@@ -474,6 +494,7 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
 
 
 def cmd_users_disable(args: argparse.Namespace) -> int:
+    """`users disable NAME` / `users enable NAME`: disable or enable an account (admin)."""
     from station_app.services.user_service import disable_user, enable_user
 
     session = _session(args)
@@ -486,6 +507,7 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    """`keys rotate`: a new store key, sealed to every active account (admin)."""
     from station_app.services.key_service import rotate_store_key
 
     session = _session(args)
@@ -498,6 +520,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
+    """`users list`: every account with its role, whether it is active, and its lockout."""
     from station_app.services.user_service import list_users
 
     session = _session(args)
@@ -510,6 +533,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    """`bench`: the performance benchmark (station or city profile); progress on stderr."""
     from station_app.bench import run_bench
 
     progress = (lambda m: print(m, file=sys.stderr)) if not args.json or sys.stderr.isatty() else None
@@ -540,8 +564,9 @@ def _field(option: str) -> str:
 
 
 def usage_fields(message: str) -> dict[str, str]:
-    """The refused fields of an argparse error, in Chinese, without echoing the values typed
-    (a stray argument may be an ID number).
+    """The refused fields of an argparse error, in Chinese.
+
+    Without echoing the values typed (a stray argument may be an ID number).
     """
     if m := re.match(r"argument ([^:]+): invalid (\w+) value", message):
         kind = m.group(2)
@@ -562,12 +587,14 @@ class ContractParser(argparse.ArgumentParser):
     """Usage errors are refused input too: exit 2 with the JSON error naming the field."""
 
     def error(self, message: str) -> NoReturn:
+        """Refuse the command line: the usage on stderr, the JSON error on stdout, exit 2."""
         self.print_usage(sys.stderr)
         _out({"error": "输入有误", "fields": usage_fields(message)})
         raise SystemExit(EXIT_REFUSED)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser: the core's commands and those other packages registered."""
     parser = ContractParser(prog="station-app", description="社保费争议调解站 受理与流转")
     parser.add_argument("--version", action="version", version=f"station-app {__version__}")
     parser.add_argument("--data-dir", help="数据目录(默认:系统用户数据目录)")
@@ -681,9 +708,11 @@ def _load_extras() -> None:
 
 
 def installed_main() -> Callable[[], int]:
-    """The installed app's `station-app` entry (the launcher, which adds the commands of the
-    packages above the core) so that `python -m station_app` runs the whole app; this module's
-    `main` when the installed entry is this module or cannot be loaded.
+    """The installed app's `station-app` entry.
+
+    That is the launcher, which adds the commands of the packages above the core, so that
+    `python -m station_app` runs the whole app; this module's `main` when the installed entry is
+    this module or cannot be loaded.
     """
     from importlib.metadata import entry_points
 
@@ -698,10 +727,11 @@ def installed_main() -> Callable[[], int]:
 
 
 def _early_logging(argv: Sequence[str] | None) -> None:
-    """Before anything can fail: log to the data folder's log when the folder exists (a
-    mistyped --data-dir is never created), to nowhere otherwise (never to stderr); make
-    stdout and stderr unable to fail on a character; route uncaught errors of any thread to
-    the log with a one-line message.
+    """Set up logging and the error hooks before anything can fail.
+
+    Log to the data folder's log when the folder exists (a mistyped --data-dir is never
+    created), to nowhere otherwise (never to stderr); make stdout and stderr unable to fail on a
+    character; route uncaught errors of any thread to the log with a one-line message.
     """
     from station_app.paths import setup_logging
 
@@ -735,8 +765,10 @@ def _early_logging(argv: Sequence[str] | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command (DESIGN.md "Command line"): exit 0 done, 2 refused input (JSON error on
-    stdout), 1 anything else with one line on stderr; never a stack trace on stderr.
+    """Run one command (DESIGN.md "Command line").
+
+    Exit 0 done, 2 refused input (JSON error on stdout), 1 anything else with one line on
+    stderr; never a stack trace on stderr.
     """
     args: argparse.Namespace | None = None
     try:
