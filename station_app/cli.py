@@ -336,25 +336,39 @@ def _print_action_form(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _verify_progress() -> Callable[[int, int], None] | None:
+    """A one-line progress display on a terminal's stderr (none when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\r核验事件签名 {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+
+    return show
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """`station-app audit verify`: check the event log's hash chains, the accounts and the database pages.
+    """`station-app audit verify`: check the database pages, every chain, the accounts and every event's signature.
 
     Prints `{"ok": true, "events", "integrity"}` and exits 0 when all hold; otherwise exit 1 with
-    what broke (`bad_seq`, `bad_uuid`, `reason`, the broken chains, the accounts' problems), and
-    a line on stderr for a damaged page or a bad account.
+    what broke (`bad_seq`, `bad_uuid`, `reason`, the broken chains, the accounts' problems, the
+    `signatures` findings), and a line on stderr for a damaged page, a bad account or a bad
+    signature. On a terminal, the signature check shows its progress on stderr.
     """
     from sqlalchemy.exc import DBAPIError
 
-    from station_app.services.audit_service import accounts, integrity, verify
+    from station_app.services.audit_service import accounts, integrity, signatures, verify
 
     session = _session(args)
     problems: list[Any] = []
+    sigs = None
     try:
         pages = integrity(session)
         damaged = [name for name, problems_ in pages.items() if problems_]
         try:
             report = verify(session)
             problems = accounts(session)
+            sigs = signatures(session, _verify_progress())
         except DBAPIError:
             if not damaged:
                 raise
@@ -362,20 +376,26 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     finally:
         session.close()
     checked = {"ok": not problems, "problems": [p.to_json() for p in problems]}
+    signed = sigs.to_json() if sigs is not None else None
+    bad_sig = sigs.findings[0] if sigs is not None and sigs.findings else None
     if damaged:
         print("数据库文件损坏:" + "、".join(damaged) + " 报告了问题,请恢复最新的备份或联系市级管理员", file=sys.stderr)
     if problems:
         print(f"账户记录有问题:{problems[0].name} {problems[0].reason}", file=sys.stderr)
-    if report is not None and report.ok and not damaged and not problems:
+    if bad_sig is not None:
+        print(f"事件签名有问题:事件 {bad_sig.uuid}({bad_sig.type}) {bad_sig.reason}", file=sys.stderr)
+    if report is not None and report.ok and not damaged and not problems and bad_sig is None:
         _out({"ok": True, "events": report.count, "integrity": pages})
         return EXIT_OK
     if report is None:
         _out({"ok": False, "integrity": pages})
         return EXIT_ERROR
-    if report.ok:  # the chains hold; an account event or the users table does not
+    if report.ok:  # the chains hold; an account event, the users table or a signature does not
         first = problems[0] if problems else None
-        _out({"ok": False, "events": report.count, "integrity": pages, "accounts": checked,
-              "bad_uuid": first.event if first else None, "reason": first.reason if first else None})  # fmt: skip
+        bad_uuid = first.event if first else bad_sig.uuid if bad_sig else None
+        reason = first.reason if first else bad_sig.reason if bad_sig else None
+        _out({"ok": False, "events": report.count, "integrity": pages, "accounts": checked, "signatures": signed,
+              "bad_uuid": bad_uuid, "reason": reason})  # fmt: skip
         return EXIT_ERROR
     _out(
         {
@@ -383,6 +403,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             "events": report.count,
             "integrity": pages,
             "accounts": checked,
+            "signatures": signed,
             "bad_seq": report.bad_seq,
             "bad_uuid": report.bad_uuid,
             "reason": report.reason,

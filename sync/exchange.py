@@ -32,7 +32,7 @@ from station_app.store import sync_state
 from station_app.store.counters import issued_numbers, raise_counters
 from station_app.store.db import get_meta, read, write
 from station_app.store.events import Envelope, chain_events, own_origin
-from station_app.store.log import ImportResult, MalformedEvent, import_foreign
+from station_app.store.log import ForgedEvent, ImportResult, MalformedEvent, import_foreign
 from station_app.store.migrations import LATEST
 from sync.errors import BundleError, ForkDetected, MalformedBundle, UnknownSender, WrongRecipient
 from sync.header import BundleKind, canonical_json
@@ -483,6 +483,8 @@ def _import_one(session: Session, file: Path, summary: ImportSummary) -> None:
 
     try:
         result = import_foreign(session.store.engine, opened.events, manifest.bundle_id, also)
+    except ForgedEvent as exc:
+        raise MalformedBundle(f"event {exc.uuid} ({exc.type}): {exc.why}") from None
     except MalformedEvent:
         raise MalformedBundle("an event does not fit its type") from None
     if result.forks:

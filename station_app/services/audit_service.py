@@ -1,7 +1,8 @@
-"""The audit trail: verify the hash chain; rebuild the projections from the log."""
+"""The audit trail: verify the hash chains and the events' signatures; rebuild the projections."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -12,6 +13,7 @@ from station_app.store.account_trust import AccountProblem, verify_accounts
 from station_app.store.db import read, write
 from station_app.store.projection import rebuild
 from station_app.store.read_model.station import page_checks, projection_fingerprint
+from station_app.store.signature_check import SignatureReport, verify_signatures
 from station_app.store.verify import ChainReport, verify_chain
 
 
@@ -29,6 +31,16 @@ def accounts(session: Session) -> list[AccountProblem]:
     """
     with read(session.store.engine) as conn:
         return verify_accounts(conn)
+
+
+def signatures(session: Session, progress: Callable[[int, int], None] | None = None) -> SignatureReport:
+    """Check every event's signature (store/signature_check.py).
+
+    Returns the counts and the first bad event of each chain. `progress` is called with
+    (events done, events in all) as the check goes: one Ed25519 verification per event.
+    """
+    with read(session.store.engine) as conn:
+        return verify_signatures(conn, progress)
 
 
 def integrity(session: Session) -> dict[str, list[str]]:

@@ -617,7 +617,7 @@ def bulk_intake(
                         "case_uuid": new_uuid(),
                     }
                 )
-            bulk_register(conn, append_many(conn, pending))
+            bulk_register(conn, append_many(conn, pending, session.signer()))
         if progress is not None:
             progress(min(first + batch, len(items)), len(items))
     return case_nos

@@ -301,8 +301,12 @@ def build_demo(
             if user != "admin":
                 add_user(admin, user, role, DEMO_PASSWORD, display, kdf)
         admin.record_one("setting_changed", {"key": "station_address", "value": "漠河市西林吉镇中央街政务服务中心一楼"})
-        worker = Session(admin.store, WORKER, Role.WORKER, clock)
-        head = Session(admin.store, HEAD, Role.HEAD, clock)
+        # the demo's people sign their own events, as after their login
+        keystore = admin.store.keystore
+        worker = Session(
+            admin.store, WORKER, Role.WORKER, clock, keys=keystore.unlock(WORKER, DEMO_PASSWORD, clock.now()).keys
+        )
+        head = Session(admin.store, HEAD, Role.HEAD, clock, keys=keystore.unlock(HEAD, DEMO_PASSWORD, clock.now()).keys)
         times = _received_times(rng, cases, today, worker.calendar())
         intakes = _intakes(rng, times)
         stories = _Stories(worker, head, clock, today, rng)

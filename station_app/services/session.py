@@ -23,6 +23,7 @@ from station_app.services.settings_schema import SCHEMA, SPECS
 from station_app.store import events
 from station_app.store.db import get_meta, read, write
 from station_app.store.environment import as_environment_problem
+from station_app.store.event_sig import EventSigner, user_signer
 from station_app.store.keystore import GENERIC_LOGIN_ERROR
 from station_app.store.log import Recorder
 from station_app.store.projection import Changes
@@ -44,6 +45,7 @@ class Session:
     _settings: dict[str, Any] | None = None
     _calendar: WorkCalendar | None = None
     profile: str = "station"  # station | city (docs/sync.md)
+    _signer: tuple[UserKeys, EventSigner] | None = field(default=None, repr=False)
 
     @property
     def station_code(self) -> str:
@@ -111,8 +113,20 @@ class Session:
         return done.event
 
     def recorder(self) -> Recorder:
-        """The recorder of this user's events at this store."""
-        return Recorder(self.origin or self.station_code, self.user, self.clock)
+        """The recorder of this user's events at this store, signing with `signer()`."""
+        return Recorder(self.origin or self.station_code, self.user, self.clock, self.signer())
+
+    def signer(self) -> EventSigner | None:
+        """The key this session signs its events with.
+
+        The user's personal key when the session was opened with their password; None (the
+        store's key signs: a system writer) otherwise.
+        """
+        if self.keys is None:
+            return None
+        if self._signer is None or self._signer[0] is not self.keys:
+            self._signer = (self.keys, user_signer(self.keys))
+        return self._signer[1]
 
     def drop_caches(self, changes: Changes) -> None:
         """Forget what `changes` made stale (settings, calendar)."""

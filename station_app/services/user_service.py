@@ -82,7 +82,9 @@ def record_signed(session: Session, conn: Connection, type_: str, payload: dict[
     if session.keys is not None:
         message = account_message(event_uuid, type_, origin, qualify(origin, session.user), at, data)
         data["sig"] = session.keys.sign(message)
-    done = append_local(conn, type_, data, origin=origin, author=session.user, at=at, event_uuid=event_uuid)
+    done = append_local(
+        conn, type_, data, origin=origin, author=session.user, at=at, event_uuid=event_uuid, signer=session.signer()
+    )
     session.drop_caches(done.changes)
 
 

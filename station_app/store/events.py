@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from station_app.store.db import get_meta, mark_log_appended, set_meta
+from station_app.store.event_sig import EventSigner, store_signer, well_formed
 from station_app.store.ids import new_uuid
 from station_app.store.payloads import Scope
 
@@ -44,7 +45,9 @@ class Envelope:
     """An event as it travels between stores (SYNC.md §2.6): everything but the local ledger.
 
     `base` is the version vector of the case the author had seen ({origin: origin_seq}; {} for a
-    new case; None for an event without a case). `v` is the payload version.
+    new case; None for an event without a case). `v` is the payload version. `key_id` and `sig`
+    name the signing key and carry its signature of `hash` (event_sig.py); None on events
+    written before signing existed.
     """
 
     uuid: str
@@ -61,10 +64,12 @@ class Envelope:
     author: str
     at: str
     payload: dict[str, Any]
+    key_id: str | None = None
+    sig: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The envelope as a JSON object (the shape bundles carry)."""
-        return {
+        """The envelope as a JSON object (the shape bundles carry; `key_id` and `sig` only when signed)."""
+        out: dict[str, Any] = {
             "uuid": self.uuid,
             "origin": self.origin,
             "stream": self.stream,
@@ -80,6 +85,10 @@ class Envelope:
             "at": self.at,
             "payload": self.payload,
         }
+        if self.sig is not None:
+            out["key_id"] = self.key_id
+            out["sig"] = self.sig
+        return out
 
     @classmethod
     def from_json(cls, data: object) -> Envelope:
@@ -111,9 +120,12 @@ class Envelope:
             raise ValueError("event key 'base' is not a version vector")
         if not isinstance(data.get("payload"), dict):
             raise ValueError("event key 'payload' is not an object")
+        key_id, sig = data.get("key_id"), data.get("sig")
+        if (key_id is not None or sig is not None) and not well_formed(key_id, sig):
+            raise ValueError("event keys 'key_id' and 'sig' are not a key id and a signature in hex")
         return cls(
             data["uuid"], data["origin"], data["stream"], data["origin_seq"], data["hash_v"], data["hash"],
-            data["type"], data["v"], scope, case_uuid, base, data["author"], data["at"], data["payload"],
+            data["type"], data["v"], scope, case_uuid, base, data["author"], data["at"], data["payload"], key_id, sig,
         )  # fmt: skip
 
 
@@ -138,12 +150,14 @@ class Event:
     scope: Scope = Scope.STORE
     base: dict[str, int] | None = None
     ledger_hash: str = ""
+    key_id: str | None = None
+    sig: str | None = None
 
     def envelope(self) -> Envelope:
         """The portable part of this event."""
         return Envelope(
             self.uuid, self.origin, self.stream, self.origin_seq, self.hash_v, self.hash, self.type, self.v,
-            self.scope, self.case_uuid, self.base, self.author, self.at, self.payload,
+            self.scope, self.case_uuid, self.base, self.author, self.at, self.payload, self.key_id, self.sig,
         )  # fmt: skip
 
 
@@ -238,9 +252,9 @@ def case_stream(conn: Connection, case_uuid: str) -> str | None:
 
 _INSERT = text(
     "INSERT INTO events (seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash, stream,"
-    " origin_seq, hash_v, v, scope, base, bundle_id, ledger_hash)"
+    " origin_seq, hash_v, v, scope, base, bundle_id, ledger_hash, key_id, sig)"
     " VALUES (:seq, :uuid, :case_uuid, :type, :payload, :author, :origin, :at, :prev_hash, :hash, :stream,"
-    " :origin_seq, :hash_v, :v, :scope, :base, :bundle_id, :ledger_hash)"
+    " :origin_seq, :hash_v, :v, :scope, :base, :bundle_id, :ledger_hash, :key_id, :sig)"
 )
 _SET_HEAD = text(
     "INSERT INTO chain_heads (origin, stream, seq, hash) VALUES (:o, :s, :n, :h)"
@@ -255,14 +269,17 @@ def _row(ev: Event, bundle_id: str | None) -> dict[str, Any]:
         "prev_hash": ev.prev_hash, "hash": ev.hash, "stream": ev.stream, "origin_seq": ev.origin_seq,
         "hash_v": ev.hash_v, "v": ev.v, "scope": ev.scope.value,
         "base": None if ev.base is None else canonical_json(ev.base), "bundle_id": bundle_id,
-        "ledger_hash": ev.ledger_hash,
+        "ledger_hash": ev.ledger_hash, "key_id": ev.key_id, "sig": ev.sig,
     }  # fmt: skip
 
 
 def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id: str | None = None) -> list[Event]:
-    """Put envelopes at the end of the ledger and of their chains (inside the caller's
-    transaction). Each item is (envelope, prev_hash); the caller has checked that each is the
-    next of its chain and that its hash fits. Updates the chain heads and the ledger head."""
+    """Put envelopes at the end of the ledger and of their chains, in the caller's transaction.
+
+    Each item is (envelope, prev_hash); the caller has checked that each is the next of its
+    chain and that its hash fits. Updates the chain heads and the ledger head. The rows keep
+    each envelope's `key_id` and `sig` as they are.
+    """
     seq, lhash = ledger_head(conn)
     out: list[Event] = []
     heads: dict[tuple[str, str], tuple[int, str]] = {}
@@ -288,6 +305,8 @@ def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id:
                 env.scope,
                 env.base,
                 lhash,
+                env.key_id,
+                env.sig,
             )
         )
         heads[(env.origin, env.stream)] = (env.origin_seq, env.hash)
@@ -314,24 +333,35 @@ def seal(
     v: int = 1,
     event_uuid: str | None = None,
     after: tuple[int, str] | None = None,
+    signer: EventSigner | None = None,
 ) -> tuple[Envelope, str]:
     """A new envelope at the end of chain (origin, stream), hashed by formula 2, and its prev.
 
     `after` is the chain head to follow (default: the head stored here), so that a batch can be
-    sealed before it is stored."""
+    sealed before it is stored. With `signer` the envelope carries its key id and signature of
+    the hash (event_sig.py); without, it is unsigned.
+    """
     seq, prev = after if after is not None else chain_head(conn, origin, stream)
     env = Envelope(
         event_uuid or new_uuid(), origin, stream, seq + 1, HASH_V, "", type_, v, scope, case_uuid, base,
         qualify(origin, author), at, payload,
     )  # fmt: skip
-    return replace(env, hash=event_hash_v2(prev, env)), prev
+    digest = event_hash_v2(prev, env)
+    if signer is None:
+        return replace(env, hash=digest), prev
+    return replace(env, hash=digest, key_id=signer.key_id, sig=signer.sign(digest)), prev
 
 
-def append_many(conn: Connection, items: list[dict[str, Any]]) -> list[Event]:
-    """Append many new case registrations in order (bulk loads: demo, benchmark). Each item:
-    type, payload, author, origin, at, case_uuid. Payloads are checked as by `append_local`;
-    the caller projects them (projection.bulk_register)."""
+def append_many(conn: Connection, items: list[dict[str, Any]], signer: EventSigner | None = None) -> list[Event]:
+    """Append many new case registrations in order (bulk loads: demo, benchmark).
+
+    Each item: type, payload, author, origin, at, case_uuid. Payloads are checked as by
+    `append_local`; the caller projects them (projection.bulk_register). Every event is signed
+    by `signer` (the author's key), or by the store's key when None.
+    """
     from station_app.store.payloads import check_payload
+
+    signer = signer or store_signer(conn)
 
     sealed: list[tuple[Envelope, str]] = []
     heads: dict[tuple[str, str], tuple[int, str]] = {}
@@ -343,7 +373,7 @@ def append_many(conn: Connection, items: list[dict[str, Any]]) -> list[Event]:
         payload = check_payload(it["type"], it["payload"])
         env, prev = seal(
             conn, it["type"], payload, origin=origin, stream=origin, scope=Scope.CASE, author=str(it["author"]),
-            at=str(it["at"]), case_uuid=it["case_uuid"], base={}, after=heads[key],
+            at=str(it["at"]), case_uuid=it["case_uuid"], base={}, after=heads[key], signer=signer,
         )  # fmt: skip
         heads[key] = (env.origin_seq, env.hash)
         sealed.append((env, prev))
@@ -354,14 +384,14 @@ def append_many(conn: Connection, items: list[dict[str, Any]]) -> list[Event]:
 
 _COLUMNS = (
     "seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash, stream, origin_seq, hash_v, v,"
-    " scope, base, ledger_hash"
+    " scope, base, ledger_hash, key_id, sig"
 )
 
 
 def _event(r: Any) -> Event:
     return Event(
         int(r[0]), r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7], r[8], r[9], r[10], int(r[11]), int(r[12]),
-        int(r[13]), Scope(r[14]), None if r[15] is None else json.loads(r[15]), r[16] or "",
+        int(r[13]), Scope(r[14]), None if r[15] is None else json.loads(r[15]), r[16] or "", r[17], r[18],
     )  # fmt: skip
 
 
@@ -384,14 +414,19 @@ def find_event(conn: Connection, uuid: str) -> Event | None:
 
 
 def export_envelopes(conn: Connection, after_seq: int = 0) -> list[Envelope]:
-    """The envelopes of the events after ledger seq `after_seq`, in ledger order (causal order:
-    an event never comes before one its `base` names). What `import_foreign` takes."""
+    """The envelopes of the events after ledger seq `after_seq`, in ledger order.
+
+    Ledger order is causal order: an event never comes before one its `base` names. What
+    `import_foreign` takes.
+    """
     return [ev.envelope() for ev in iter_events(conn, after_seq=after_seq)]
 
 
 def chain_events(conn: Connection, ranges: list[tuple[str, str, int]]) -> list[Envelope]:
-    """The envelopes of the events after `after_seq` in each (origin, stream, after_seq) chain,
-    in ledger order (causal order): what a bundle to a peer carries."""
+    """The envelopes of the events after `after_seq` in each (origin, stream, after_seq) chain.
+
+    In ledger order (causal order): what a bundle to a peer carries.
+    """
     if not ranges:
         return []
     clauses = []

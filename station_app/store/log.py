@@ -1,6 +1,8 @@
-"""The two ways into the event log: `append_local` (this store's own events, through a
-`Recorder`) and `import_foreign` (events other stores wrote). Both store and project in one
-transaction. SYNC.md §3.4 is the import algorithm; DESIGN.md "Sync" the rules it keeps.
+"""The two ways into the event log: `append_local` and `import_foreign`.
+
+`append_local` takes this store's own events (through a `Recorder`), `import_foreign` the
+events other stores wrote. Both store and project in one transaction. SYNC.md §3.4 is the
+import algorithm; DESIGN.md "Sync" the rules it keeps.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import Connection, Engine, text
 from station_app.clock import Clock
 from station_app.store.conflicts import NEW_CASE, lifecycle_target
 from station_app.store.db import set_meta, write
+from station_app.store.event_sig import EventSigner, store_signer
 from station_app.store.events import (
     BROADCAST_STREAM,
     Envelope,
@@ -30,6 +33,7 @@ from station_app.store.events import (
 )
 from station_app.store.payloads import PAYLOADS, MalformedPayload, Payload, Scope, check_payload
 from station_app.store.projection import Changes, apply
+from station_app.store.signature_check import check_role_bearing
 
 
 @dataclass(frozen=True)
@@ -51,13 +55,16 @@ def append_local(
     case_uuid: str | None = None,
     scope: Scope | None = None,
     event_uuid: str | None = None,
+    signer: EventSigner | None = None,
 ) -> Appended:
     """Append one event written here and project it, inside the caller's write transaction.
 
     The payload is checked against its class (payloads.py); `author` is the user name, stored
     as `origin/user`. A case event goes to the chain of the case's stream with `base` = the
     case's version vector here; any other event to this store's own chain (`*` for a broadcast).
-    Reads the chain and ledger heads by key: O(1) in the size of the log.
+    Reads the chain and ledger heads by key: O(1) in the size of the log. The event is signed
+    by `signer` (the author's personal key), or by the store's key when None: a system event,
+    or a session without the user's key (event_sig.py).
 
     Raises KeyError for an unregistered type, MalformedPayload for a payload that does not fit,
     ValueError for a scope the type does not allow or a `set.status` that contradicts the
@@ -86,7 +93,7 @@ def append_local(
         stream = BROADCAST_STREAM if scope is Scope.BROADCAST else origin
     env, prev = seal(
         conn, type_, data, origin=origin, stream=stream, scope=scope, author=author, at=at, case_uuid=case_uuid,
-        base=base, v=cls.V, event_uuid=event_uuid,
+        base=base, v=cls.V, event_uuid=event_uuid, signer=signer or store_signer(conn),
     )  # fmt: skip
     (ev,) = store_events(conn, [(env, prev)])
     return Appended(ev, apply(conn, ev, origin))
@@ -94,11 +101,15 @@ def append_local(
 
 @dataclass(frozen=True)
 class Recorder:
-    """Writes the events of one user at this store: what the services record through."""
+    """Writes the events of one user at this store: what the services record through.
+
+    `signer` is the user's personal key; None signs with the store's key (a system writer).
+    """
 
     origin: str
     user: str
     clock: Clock
+    signer: EventSigner | None = None
 
     def record(
         self,
@@ -109,19 +120,39 @@ class Recorder:
     ) -> Appended:
         """`append_local` with this user, origin and the clock's time (see there for errors)."""
         at = self.clock.now().isoformat(timespec="seconds")
-        return append_local(conn, type_, payload, origin=self.origin, author=self.user, at=at, case_uuid=case_uuid)
+        return append_local(
+            conn, type_, payload, origin=self.origin, author=self.user, at=at, case_uuid=case_uuid, signer=self.signer
+        )
 
 
 # -- import -----------------------------------------------------------------------------------
 
 
 class MalformedEvent(ValueError):
-    """An incoming event that cannot be read or whose payload does not fit its class; nothing
-    of its batch was stored. `uuid` names it (or its position when it has none)."""
+    """An incoming event that cannot be read or whose payload does not fit its class.
+
+    Nothing of its batch was stored. `uuid` names it (or its position when it has none).
+    """
 
     def __init__(self, uuid: str, why: str) -> None:
+        """The event `uuid` and why it was refused."""
         super().__init__(f"事件 {uuid} 格式错误: {why}")
         self.uuid = uuid
+        self.why = why
+
+
+class ForgedEvent(ValueError):
+    """An incoming role-bearing event (accounts, roles, keys) whose signature does not hold.
+
+    Its signature is missing, does not verify, or is not its signer's to give; nothing of its
+    batch was stored.
+    """
+
+    def __init__(self, uuid: str, type_: str, why: str) -> None:
+        """The event `uuid` of type `type_`, and why its signature was refused."""
+        super().__init__(f"事件 {uuid}({type_})签名不可信,整批未导入: {why}")
+        self.uuid = uuid
+        self.type = type_
         self.why = why
 
 
@@ -205,7 +236,8 @@ def import_foreign(
     not here yet, waits in `pending_events` and is released when they arrive. An event of an
     unknown type or payload version is stored (its chain stays verifiable), not projected, and
     flagged. Raises MalformedEvent (nothing stored) for an event that cannot be read or whose
-    payload does not fit its class.
+    payload does not fit its class, and ForgedEvent (nothing stored) for a role-bearing event
+    whose signature is missing, bad or not an admin's (`_check_signatures`).
 
     `also`, when given, runs inside the same transaction after the events are stored (not when
     a fork refused the batch): what the bundle carried besides its events (acks, the record that
@@ -215,6 +247,7 @@ def import_foreign(
     result = ImportResult()
     try:
         with write(engine) as conn:
+            _check_signatures(conn, envs)
             _import(conn, envs, bundle_id, result)
             if result.forks:
                 raise _Refused
@@ -223,6 +256,17 @@ def import_foreign(
     except _Refused:
         return ImportResult(forks=result.forks)
     return result
+
+
+def _check_signatures(conn: Connection, envs: list[Envelope]) -> None:
+    """Refuse the batch (ForgedEvent) when a role-bearing event's signature does not hold.
+
+    The rules are signature_check.py's; the other events' signatures are left to
+    `audit verify`.
+    """
+    refused = check_role_bearing(conn, envs)
+    if refused is not None:
+        raise ForgedEvent(refused.uuid, refused.type, refused.reason)
 
 
 _KNOWN = text("SELECT hash FROM events WHERE uuid = :u")

@@ -1,5 +1,7 @@
-"""Numbered schema migrations. The version lives in the database (`PRAGMA user_version`
-and `meta.schema_version`); an existing database is copied to `backups/` before migrating.
+"""Numbered schema migrations.
+
+The version lives in the database (`PRAGMA user_version` and `meta.schema_version`); an
+existing database is copied to `backups/` before migrating.
 """
 
 from __future__ import annotations
@@ -97,8 +99,11 @@ DEPARTMENT_DEADLINE_COLUMNS = (
 
 
 def _m6_department_deadlines(conn: Connection) -> None:
-    """Each department's own opinion deadline, extension and on-time flag; the clue-transfer
-    flag of a case. Events written before this carry none of them, so old rows stay empty."""
+    """Each department's own opinion deadline, extension and on-time flag; the clue transfer.
+
+    The clue-transfer flag is the case's. Events written before this carry none of them, so old
+    rows stay empty.
+    """
     for column, ddl in DEPARTMENT_DEADLINE_COLUMNS:
         if not _has_column(conn, "case_departments", column):
             conn.exec_driver_sql(f"ALTER TABLE case_departments ADD COLUMN {column} {ddl}")
@@ -119,10 +124,13 @@ _V2_COLUMNS = (
 
 
 def _m7_event_log_v2(conn: Connection) -> None:
-    """Envelope v2 and the local ledger (SYNC.md §3.2). The old global chain is the station's
-    own chain: its rows keep their hashes (hash_v 1) and get their chain place (stream = origin,
-    origin_seq = seq, so a row deleted before the upgrade still shows as a hole), their scope,
-    the case's version vector as `base`, and a ledger hash. Nothing is re-hashed."""
+    """Envelope v2 and the local ledger (SYNC.md §3.2).
+
+    The old global chain is the station's own chain: its rows keep their hashes (hash_v 1) and
+    get their chain place (stream = origin, origin_seq = seq, so a row deleted before the
+    upgrade still shows as a hole), their scope, the case's version vector as `base`, and a
+    ledger hash. Nothing is re-hashed.
+    """
     for column, ddl in _V2_COLUMNS:
         if not _has_column(conn, "events", column):
             conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN {column} {ddl}")
@@ -171,10 +179,13 @@ def _m7_event_log_v2(conn: Connection) -> None:
 
 
 def _m8_sync(conn: Connection) -> None:
-    """Sync by bundle (DESIGN.md "Sync"): the peers (the city at a station, the enrolled stations
-    at the city), the acks each peer sent, the bundles written and received, forks seen; and the
-    keys and epoch a store made before this version lacks (a transport key, a store epoch).
-    Self-contained: the tables are created here, not from the models."""
+    """Sync by bundle (DESIGN.md "Sync").
+
+    The peers (the city at a station, the enrolled stations at the city), the acks each peer
+    sent, the bundles written and received, forks seen; and the keys and epoch a store made
+    before this version lacks (a transport key, a store epoch). Self-contained: the tables are
+    created here, not from the models.
+    """
     from station_app.store.sync_state import SYNC_DDL, ensure_sync_keys
 
     for ddl in SYNC_DDL:
@@ -187,7 +198,8 @@ def _m9_accounts(conn: Connection) -> None:
 
     `users.sign_key`: the account's Ed25519 public key, projected from its signed events.
     `login_attempts.attempt_id`: unique, so attempts handed over twice add no row. Attempts
-    recorded with a name that is not an account (perhaps a password typed as a name) lose it."""
+    recorded with a name that is not an account (perhaps a password typed as a name) lose it.
+    """
     if not _has_column(conn, "users", "sign_key"):
         conn.execute(text("ALTER TABLE users ADD COLUMN sign_key TEXT"))
     if not _has_column(conn, "login_attempts", "attempt_id"):
@@ -205,7 +217,8 @@ def _m10_scale(conn: Connection) -> None:
     - `search_terms (term, case_id)`: a term's cases come from the index alone, instead of one
       table row per match.
     - `cases (station_code, received_at)`: one station's cases in a city store, newest first,
-      counted over that station's range only."""
+      counted over that station's range only.
+    """
     conn.execute(
         text("CREATE TABLE IF NOT EXISTS case_total (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)")
     )
@@ -234,9 +247,11 @@ _INDEXED_COLUMNS = (
 
 
 def _m13_simplified_search(conn: Connection) -> None:
-    """Index the simplified form of names and texts written in traditional characters (張偉 is
-    found by 张伟): the cases that have any are taken out of the three search indexes and
-    indexed again the way a new case is; the others are left as they are."""
+    """Index the simplified form of names and texts written in traditional characters.
+
+    So 張偉 is found by 张伟: the cases that have any are taken out of the three search indexes and
+    indexed again the way a new case is; the others are left as they are.
+    """
     rows = conn.execute(
         text(
             f"SELECT cases.id, {_INDEXED_COLUMNS}, summary, claim, intake"
@@ -262,6 +277,17 @@ def _m13_simplified_search(conn: Connection) -> None:
         flush()
 
 
+def _m14_event_signatures(conn: Connection) -> None:
+    """Every event carries its signing key's id and an Ed25519 signature (event_sig.py).
+
+    Rows written before have none and keep none: nothing is re-signed, and `audit verify`
+    accepts unsigned events in a chain until its first signed one.
+    """
+    for column in ("key_id", "sig"):
+        if not _has_column(conn, "events", column):
+            conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN {column} TEXT")
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
@@ -274,11 +300,13 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (9, _m9_accounts),
     (10, _m10_scale),
     (13, _m13_simplified_search),
+    (14, _m14_event_signatures),
 )
 LATEST = MIGRATIONS[-1][0]
 
 
 def schema_version(engine: Engine) -> int:
+    """The store's schema version (`PRAGMA user_version`; 0 for a new file)."""
     with engine.connect() as conn:
         return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
 

@@ -53,6 +53,8 @@ class EventRow(SQLModel, table=True):
     base: str | None = None  # canonical JSON version vector {origin: origin_seq}; case events only
     bundle_id: str | None = None  # the bundle it came in (None: written here)
     ledger_hash: str | None = None
+    key_id: str | None = None  # the signing key's id (event_sig.py); None before events were signed
+    sig: str | None = None  # Ed25519 signature of the hash, hex
 
 
 class ChainHead(SQLModel, table=True):
