@@ -332,6 +332,9 @@ class Strings:
     field_choose: str = "请选择"
     field_optional: str = "(可选)"
     file_filter: str = "扫描件 (*.pdf *.png *.jpg *.jpeg *.tif *.tiff);;所有文件 (*)"
+    action_saved_paper: str = "{action}已登记。请打印{paper},随文送出。"
+    action_print_paper: str = "打印{paper}…"
+    action_print_later: str = "以后再打印"
 
     # -- print ------------------------------------------------------------------------------
     print_title: str = "打印文书 — {case_no}"
