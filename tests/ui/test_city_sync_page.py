@@ -181,3 +181,11 @@ def test_the_stations_page_and_the_city_case_list_pass_the_model_tester(
     qtmodeltester.check(window.detail.timeline)
     qtmodeltester.check(window.detail.departments)
     window.shutdown()
+
+
+def test_the_screenshot_command_knows_a_city_store(linked: tuple[Session, Session, RelayThread]) -> None:
+    from ui.screenshots import holds_city_store
+
+    station, city, _relay = linked
+    assert holds_city_store(city.data_dir) and not holds_city_store(station.data_dir)
+    assert not holds_city_store(city.data_dir / "nothing-here")
