@@ -180,6 +180,20 @@ def test_the_stations_page_and_the_city_case_list_pass_the_model_tester(
     qtbot.waitUntil(lambda: window.detail.timeline.rowCount() > 0, timeout=30_000)
     qtmodeltester.check(window.detail.timeline)
     qtmodeltester.check(window.detail.departments)
+    window.go("stats")  # 绩效考评 over the station's cases held at the city
+    window.stats.date_from.setDate(window.stats.date_from.date().addDays(-400))
+    window.stats.reload()
+    qtbot.waitUntil(lambda: window.stats.departments.model is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.stats.departments.model.rowCount() > 0, timeout=30_000)
+    qtmodeltester.check(window.stats.departments.model)
+    qtbot.waitUntil(lambda: window.stats.workers.model is not None, timeout=30_000)
+    qtmodeltester.check(window.stats.workers.model)
+    window.go("settings")  # the city admin's accounts
+    users = window.settings.users
+    assert users is not None
+    users.refresh()
+    qtbot.waitUntil(lambda: users.model.rowCount() > 0, timeout=30_000)
+    qtmodeltester.check(users.model)
     window.shutdown()
 
 
@@ -189,3 +203,25 @@ def test_the_screenshot_command_knows_a_city_store(linked: tuple[Session, Sessio
     station, city, _relay = linked
     assert holds_city_store(city.data_dir) and not holds_city_store(station.data_dir)
     assert not holds_city_store(city.data_dir / "nothing-here")
+
+
+def test_the_demo_city_is_built_through_provisioning_enrolment_and_bundles(tmp_path: Path) -> None:
+    """What `station-app screenshot` renders when it is given no city store."""
+    from station_app.services.query_service import CaseQuery, list_cases
+    from station_app.services.queue_service import desk_overview
+    from sync.demo_city import build_demo_city
+    from sync.provisioning import list_stations
+
+    demo = build_demo_city(tmp_path / "demo-city", 12, kdf=FAST_KDF)
+    session = login(demo.data_dir, demo.coordinator, demo.password)
+    try:
+        assert session.is_city and session.role.value == "coordinator"
+        stations = list_stations(session)
+        assert [s["station_code"] for s in stations] == list(demo.stations)
+        assert all(s["fingerprint"] and s["events_held"] > 0 and s["status"] == "active" for s in stations)
+        for code in demo.stations:  # every station's cases came up, and three wait on the city
+            assert len(list_cases(session, CaseQuery(station=code), limit=100)) == 12 + 3
+        overview = desk_overview(session)
+        assert overview.count("submitted") >= 6 and overview.count("approval") >= 3
+    finally:
+        session.close()
