@@ -127,3 +127,14 @@ def set_relay_url(session: Session, url: str | None) -> str | None:
         set_meta(conn, RELAY_URL_KEY, value)
         session.record(conn, "setting_changed", {"key": "relay_url", "value": value})
     return value or None
+
+
+def city_relay(session: Session) -> str | None:
+    """The relay the city syncs through, or None (USB only).
+
+    Raises:
+        StationError: not a city store; PermissionDenied: not a coordinator.
+    """
+    provisioning.require_city(session)
+    provisioning.require_coordinator(session)
+    return relay_url_of(session)
