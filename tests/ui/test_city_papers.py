@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 from PySide6.QtWidgets import QComboBox
 
+from station_app.clock import FixedClock
 from station_app.domain.masking import mask_id, mask_phone
 from station_app.services.query_service import get_case
-from tests.conftest import ADMIN, event_count
+from station_app.services.session import Session
+from tests.conftest import ADMIN, ADMIN_PASSWORD, FAST_KDF, event_count
 from tests.factories import major_intake, submit_city_intake
 from tests.sync.cityhelp import CITY_ADMIN, cli, make_world, ok, open_store
 from tests.ui.conftest import commit_text
@@ -142,3 +146,76 @@ def test_a_station_recording_the_city_decision_is_offered_no_paper(head: Any) ->
     decision = {"approver": "王副市长", "date": "2025-11-20", "document_no": "漠争议领〔2025〕4号"}
     detail = perform(head, case_no, "approve", decision)
     assert paper_after_act(head, detail, "approve") is None
+
+
+@pytest.fixture
+def city_with_major(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[Session, str]]:
+    """A city (in this process) holding station A's major case, approved at the city."""
+    from station_app.services.case_service import intake, perform
+    from sync.exchange import export_due, import_path
+    from sync.provisioning import enroll_station, init_city, init_from_provision, provision_station, write_identity
+
+    city, _fp = init_city(tmp_path / "city", "232700", "漠河市", "cadmin", ADMIN_PASSWORD, "recovery-pass-456", clock,
+                          FAST_KDF)  # fmt: skip
+    provision_station(city, A, "西林吉镇社保费争议调解站", "232701100", None, tmp_path / "prov.json")
+    station, _out = init_from_provision(tmp_path / "st", tmp_path / "prov.json", ADMIN, ADMIN_PASSWORD, clock, FAST_KDF)
+    write_identity(station, tmp_path / "id.json")
+    enroll_station(city, tmp_path / "id.json")
+    case_no = intake(station, major_intake(name="史进")).case_no
+    perform(station, case_no, "route", {})
+    (tmp_path / "up").mkdir()
+    export_due(station, tmp_path / "up")
+    import_path(city, tmp_path / "up")
+    perform(
+        city, case_no, "approve", {"approver": "王副市长", "date": "2025-11-20", "document_no": "漠争议领〔2025〕5号"}
+    )
+    yield city, case_no
+    station.close()
+    city.close()
+
+
+def test_the_minutes_and_a_clue_transfer_offer_their_papers_at_the_city(
+    qtbot: Any, runner: Any, city_with_major: tuple[Session, str], clock: FixedClock
+) -> None:
+    from ui.main_window import MainWindow
+
+    city, case_no = city_with_major
+    detail = get_case(city, case_no)
+    late, *others = [d.dept.value for d in detail.departments]
+    from station_app.services.case_service import perform
+
+    for dept in others:
+        perform(city, case_no, "opinion", {"dept": dept, "text": "经核查,同意依法补缴。"})
+    clock.advance(days=40)  # the last department let its opinion go overdue
+    window = MainWindow(city, runner)
+    qtbot.addWidget(window)
+    window.show()
+
+    def transfer(dialog: Any) -> None:
+        _choose(dialog.inputs["dept"], late)
+        commit_text(dialog.inputs["reason"], "逾期未提交书面意见,经催办仍未办理。")
+
+    dialog = _act(qtbot, window, case_no, "clue_transfer", transfer)
+    assert dialog.paper_kind is not None and dialog.paper_kind.value == "assignment"  # open: the 交办单 goes along
+    assert "联办交办单" in dialog.print_button.text()
+    dialog.later_button.click()
+    assert not dialog.isVisible() and get_case(city, case_no).clue_transferred
+
+    def opinion(dialog: Any) -> None:
+        _choose(dialog.inputs["dept"], late)
+        commit_text(dialog.inputs["text"], "补交书面意见:同意依法补缴。")
+
+    dialog = _act(qtbot, window, case_no, "opinion", opinion)
+    assert not dialog.isVisible() and dialog.paper_kind is None  # no minutes yet: nothing to reprint
+
+    def minutes(dialog: Any) -> None:
+        commit_text(dialog.inputs["text"], "会议议定:由税务局牵头核定欠费金额。")
+        commit_text(dialog.inputs["attendees"], "税务局、人社局、法院、司法局")
+
+    dialog = _act(qtbot, window, case_no, "minutes", minutes)
+    assert dialog.paper_kind is not None and dialog.paper_kind.value == "minutes"
+    dialog.print_button.click()
+    printing = _print_dialog(qtbot, window, "minutes")
+    assert "由税务局牵头核定欠费金额" in _text(printing.preview.pdf)
+    printing.reject()
+    window.shutdown()
