@@ -154,6 +154,7 @@ class CitySyncView(Page):
         )
 
     def show_overview(self, overview: CitySyncOverview) -> None:
+        """Draw the overview: relay, what waits, the stations' rows and the items to look at."""
         self.overview = overview
         self.relay.setText(overview.relay_url or TR.sync_relay_none)
         if overview.relay_url and not self.relay_edit.text():
@@ -216,6 +217,7 @@ class CitySyncView(Page):
         self.now_button.setEnabled(relay and not self.busy and not self.controller.running)
 
     def open_row(self, row: int) -> None:
+        """Open the case of the `row`-th item that needs a person (none yet: nothing)."""
         case_no = self.attention.key_at(row)
         if case_no:
             self.case_opened.emit(str(case_no))
@@ -237,6 +239,7 @@ class CitySyncView(Page):
 
     # -- progress -----------------------------------------------------------------------------
     def show_progress(self, stage: str, done: int, total: int) -> None:
+        """Move the bar: `done` of `total` (bundles or bytes) in `stage`."""
         self.progress.show()
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(done, max(total, 1)))
