@@ -225,3 +225,28 @@ def test_the_demo_city_is_built_through_provisioning_enrolment_and_bundles(tmp_p
         assert overview.count("submitted") >= 6 and overview.count("approval") >= 3
     finally:
         session.close()
+
+
+def test_the_screenshots_of_a_city_store_are_taken_as_its_user(
+    qapp: Any, linked: tuple[Session, Session, RelayThread], tmp_path: Path
+) -> None:
+    """`station-app screenshot --data-dir CITY --user NAME` renders that city's console."""
+    from PySide6.QtGui import QImage
+
+    from sync.exchange import import_path
+    from ui.screenshots import CityLogin, render_city
+
+    station, city, _relay = linked
+    up = tmp_path / "up"
+    up.mkdir()
+    export_due(station, up)
+    import_path(city, up)
+    files = render_city(qapp, tmp_path / "shots", False, CityLogin(city.data_dir, "cadmin", ADMIN_PASSWORD))
+    names = [f.name for f in files]
+    assert names[:3] == ["01-city-dashboard.png", "02-city-cases.png", "03-city-stations.png"]
+    assert {"08-city-sync.png", "10-city-performance.png"} <= set(names)
+    for path in files:
+        image = QImage(str(path))
+        assert not image.isNull() and image.width() > 400, path.name
+        if path.name != "07-city-action.png":
+            assert (image.width(), image.height()) == (1366, 768), path.name
