@@ -166,6 +166,21 @@ def cmd_city_keyring(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_city_relay(args: argparse.Namespace) -> int:
+    """`city relay [--set URL | --clear]`: the relay the city syncs through (`sync run` without
+    `--relay` and the console use it); setting it is the city admin's. Prints `{"relay"}`."""
+    from sync.city_sync import city_relay, set_relay_url
+
+    if args.set is not None and args.clear:
+        raise ValidationError({"set": "--set 与 --clear 只能用一个"})
+    if args.set is not None or args.clear:
+        relay = _run(args, set_relay_url, None if args.clear else args.set)
+    else:
+        relay = _run(args, city_relay)
+    _out({"relay": relay})
+    return EXIT_OK
+
+
 def cmd_sync_identity(args: argparse.Namespace) -> int:
     """`station-app sync identity --out FILE`: write this station's public identity, for `city enroll`."""
     from sync.provisioning import write_identity
@@ -295,6 +310,10 @@ def register(sub: Any) -> None:
     p = city.add_parser("keyring", help="输出当前签名密钥环")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_city_keyring)
+    p = city.add_parser("relay", help="市级使用的网络中转地址(查看或设置)")
+    p.add_argument("--set", help="中转地址,如 https://relay.mohe.example(管理员)")
+    p.add_argument("--clear", action="store_true", help="清除中转地址,只用U盘(管理员)")
+    p.set_defaults(func=cmd_city_relay)
 
     sync = sub.add_parser("sync", help="同步(U盘或中转)").add_subparsers(dest="sync_command", required=True)
     SYNC_COMMANDS[:] = [sync]

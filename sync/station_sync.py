@@ -226,8 +226,9 @@ def sync_overview(session: Session) -> SyncOverview:
 
     peer = _status_peer(session)
     attention = tuple(attention_items(session))
-    if peer is None:
-        return SyncOverview(None, None, 0, None, None, None, None, None, 0, len(attention), attention)
+    if peer is None:  # a standalone station; or the city, whose relay still drives its rounds
+        relay = relay_url_of(session) if session.is_city else None
+        return SyncOverview(None, relay, 0, None, None, None, None, None, 0, len(attention), attention)
     ack = peer.get("last_ack") or {}
     through = int(ack.get("through_seq") or 0)
     with read(session.store.engine) as conn:

@@ -33,11 +33,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station_app.documents.payload import PaperKind
 from station_app.domain.lifecycle import ACTIONS
 from station_app.dto.case import CaseDetail
 from station_app.errors import StationError, ValidationError
 from station_app.services.action_forms import FormField, action_form
 from station_app.services.case_service import perform
+from station_app.services.city_papers import paper_after_act
 from station_app.services.session import Session
 from ui.errors import describe, show_error
 from ui.i18n import TR
@@ -48,9 +50,15 @@ MULTI_COLUMNS = 4
 
 
 class ActionDialog(QDialog):
-    """Emits `performed(detail)` after the service carried the action out."""
+    """Emits `performed(detail)` after the service carried the action out.
+
+    When the act goes out with a paper (`city_papers.paper_after_act`: the city's 交办单, 批复,
+    纪要 ...), the dialog stays open after saving and offers it; `print_requested(case_no, kind)`
+    asks the window to open that paper's print dialog.
+    """
 
     performed = Signal(object)
+    print_requested = Signal(str, str)
 
     def __init__(
         self, session: Session, detail: CaseDetail, action: str, runner: Runner, parent: QWidget | None = None
@@ -74,14 +82,33 @@ class ActionDialog(QDialog):
             widget = self._make(field)
             caption = field.label + ("" if field.required or field.kind == "info" else TR.field_optional)
             self.errors[field.key] = add_field(form, caption, widget)
-        column.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(label)
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(TR.cancel)
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        self.form_box = QWidget()
+        self.form_box.setLayout(form)
+        column.addWidget(self.form_box)
         column.addWidget(buttons)
+        self.paper_kind: PaperKind | None = None
+        self.saved_note = QLabel()
+        self.saved_note.setWordWrap(True)
+        self.saved_note.hide()
+        column.addWidget(self.saved_note)
+        offer = QHBoxLayout()
+        offer.addStretch(1)
+        self.print_button = QPushButton()
+        self.print_button.setObjectName("primary")
+        self.print_button.clicked.connect(self._on_print_clicked)
+        self.later_button = QPushButton(TR.action_print_later)
+        self.later_button.clicked.connect(self.accept)
+        for button in (self.print_button, self.later_button):
+            button.hide()
+            offer.addWidget(button)
+        column.addLayout(offer)
 
     # -- inputs -------------------------------------------------------------------------------
     def _make(self, field: FormField) -> QWidget:
@@ -204,6 +231,28 @@ class ActionDialog(QDialog):
     def _on_perform_done(self, detail: CaseDetail) -> None:
         self.ok_button.setEnabled(True)
         self.performed.emit(detail)
+        kind = paper_after_act(self.session, detail, self.action)
+        if kind is None:
+            self.accept()
+            return
+        self.offer_paper(kind)
+
+    def offer_paper(self, kind: PaperKind) -> None:
+        """The act is saved: the inputs give way to the paper that goes out with it."""
+        self.paper_kind = kind
+        self.form_box.hide()
+        self.buttons.hide()
+        self.error.show_error(None)
+        self.saved_note.setText(TR.action_saved_paper.format(action=ACTIONS[self.action].label, paper=kind.label))
+        self.saved_note.show()
+        self.print_button.setText(TR.action_print_paper.format(paper=kind.label))
+        self.print_button.show()
+        self.later_button.show()
+        self.print_button.setFocus()
+
+    def _on_print_clicked(self) -> None:
+        if self.paper_kind is not None:
+            self.print_requested.emit(self.case_no, self.paper_kind.value)
         self.accept()
 
     def _on_perform_failed(self, exc: BaseException) -> None:

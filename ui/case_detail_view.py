@@ -342,6 +342,7 @@ class CaseDetailView(Page):
             return None
         dialog = ActionDialog(self.session, self.detail, action, self.runner, self)
         dialog.performed.connect(self._on_dialog_performed)
+        dialog.print_requested.connect(self.print_requested)  # the city's paper for its act
         dialog.open()
         return dialog
 

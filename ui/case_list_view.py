@@ -51,8 +51,6 @@ class CaseListView(Page):
         self.search.setClearButtonEnabled(True)
         top.addWidget(self.search, 1)
         self.count_label = muted()
-        top.addWidget(self.count_label)
-        column.addLayout(top)
         filters = QHBoxLayout()
         self.status = _combo(TR.cases_status, {s.value: label for s, label in STATUS_LABELS.items()})
         self.track = _combo(TR.cases_track, {t.value: label for t, label in TRACK_LABELS.items()})
@@ -61,13 +59,16 @@ class CaseListView(Page):
         stations = station_choices(session)
         self.station = _combo(TR.cases_station, stations)  # a city store: one station's cases
         self.station.setVisible(bool(stations))
+        # beside the search, which gives way: the filter row keeps its width with large text
+        top.insertWidget(2, self.station)
+        top.addWidget(self.count_label)
+        column.addLayout(top)
         self.overdue = QCheckBox(TR.cases_overdue)
         self.mine = QCheckBox(TR.cases_mine)
         self.extra_label = QLabel()
         self.extra_label.setObjectName("hint")
         self.clear_button = QPushButton(TR.cases_clear_filters)
         for widget in (
-            self.station,
             self.status,
             self.track,
             self.dept,

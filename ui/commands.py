@@ -61,9 +61,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_screenshot(args: argparse.Namespace) -> int:
-    from ui.screenshots import render_all
+    from ui.screenshots import CityLogin, holds_city_store, render_all
 
-    files = render_all(Path(args.out), large=args.large, cases=args.cases)
+    city = None
+    if getattr(args, "data_dir", None) and holds_city_store(Path(args.data_dir)):
+        from station_app.cli import CliError, read_password
+
+        if not getattr(args, "user", None):
+            raise CliError("渲染市级控制台需要 --user(协调员或管理员)")
+        city = CityLogin(Path(args.data_dir), str(args.user), read_password())
+    files = render_all(Path(args.out), large=args.large, cases=args.cases, city=city)
     sys.stdout.write(json.dumps({"files": [str(f) for f in files]}, ensure_ascii=False) + "\n")
     return 0
 
@@ -74,7 +81,7 @@ def register(sub: Any) -> None:
     p.add_argument("--reset", action="store_true", help="删除并重建演示站(只删除演示站)")
     p.add_argument("--no-open", action="store_true", help="只建立,不打开桌面程序")
     p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("screenshot", help="离屏渲染各主要界面为PNG(演示数据)")
+    p = sub.add_parser("screenshot", help="离屏渲染各主要界面为PNG(演示数据;--data-dir 为市级库时另渲染该市级控制台)")
     p.add_argument("--out", required=True, help="输出目录")
     p.add_argument("--large", action="store_true", help="1920x1080 大字模式")
     p.add_argument("--cases", type=int, default=300)

@@ -157,6 +157,34 @@ class Strings:
     sync_unreachable: str = "无法连接中转,数据未丢失。可稍后重试,或改用U盘同步。"
     sync_running_elsewhere: str = "另一次同步正在进行,请稍后。"
     sync_indicator_done: str = "已同步"
+    city_sync_title: str = "同步(各调解站)"
+    city_sync_relay_save: str = "保存中转地址"
+    city_sync_last_round: str = "最近一轮网络同步"
+    city_sync_round_failed: str = "{at} 未完成:{why}"
+    city_sync_waiting: str = "待下发"
+    city_sync_waiting_value: str = "{events} 条记录待下发到 {stations} 个调解站"
+    city_sync_waiting_none: str = "无,各调解站均已确认"
+    city_sync_outbox: str = ";{count} 个同步包已导出、尚未上传中转"
+    city_sync_export_for: str = "回传给"
+    city_sync_all_stations: str = "全部调解站"
+    city_sync_export: str = "导出回传包…"
+    city_sync_exported: str = "已导出 {count} 个回传包({events} 条记录,给 {stations})到 {folder}。请交调解站导入。"
+    city_sync_unreachable: str = "无法连接中转,数据未丢失。可稍后重试,或改用U盘交换。"
+    city_sync_stations: str = "各调解站"
+    city_sync_active: str = "在用"
+    city_sync_revoked: str = "已吊销"
+    city_sync_cols: tuple[str, ...] = (
+        "编码",
+        "名称",
+        "状态",
+        "待下发",
+        "已收事件",
+        "最近收到",
+        "最近导出",
+        "最近上传中转",
+        "调解站已确认",
+        "待处理/冲突",
+    )
     sync_indicator_due: str = "待同步 {count}"
     sync_indicator_unreachable: str = "无法连接中转"
     sync_state_label: str = "同步"
@@ -332,6 +360,9 @@ class Strings:
     field_choose: str = "请选择"
     field_optional: str = "(可选)"
     file_filter: str = "扫描件 (*.pdf *.png *.jpg *.jpeg *.tif *.tiff);;所有文件 (*)"
+    action_saved_paper: str = "{action}已登记。请打印{paper},随文送出。"
+    action_print_paper: str = "打印{paper}…"
+    action_print_later: str = "以后再打印"
 
     # -- print ------------------------------------------------------------------------------
     print_title: str = "打印文书 — {case_no}"

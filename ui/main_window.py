@@ -30,6 +30,7 @@ from station_app.services.user_service import font_scale
 from ui import theme
 from ui.case_detail_view import CaseDetailView
 from ui.case_list_view import CaseListView
+from ui.city_sync_view import CitySyncView
 from ui.dashboard_view import DashboardView
 from ui.i18n import TR
 from ui.idle import IdleWatcher
@@ -62,7 +63,11 @@ class MainWindow(QMainWindow):
         self.stats = StatsView(session, runner)
         self.settings = SettingsView(session, runner)
         self.sync_controller = SyncController(session, runner, self)
-        self.sync = SyncView(session, runner, self.sync_controller)
+        self.sync: SyncView | CitySyncView = (
+            CitySyncView(session, runner, self.sync_controller)
+            if session.is_city
+            else SyncView(session, runner, self.sync_controller)
+        )
         self.stations = StationsView(session, runner)
         self.pages: dict[str, Page] = {
             "dashboard": self.dashboard,
@@ -86,7 +91,6 @@ class MainWindow(QMainWindow):
         # the city console takes in no case (its cases come from the stations) and manages the stations
         self.nav.item(NAV.index("intake")).setHidden(session.is_city)
         self.nav.item(NAV.index("stations")).setHidden(not session.is_city)
-        self.nav.item(NAV.index("sync")).setHidden(session.is_city)  # the station's 同步 screen
         self.nav.setFixedWidth(int(150 * theme.current_scale()))
         self.nav.currentRowChanged.connect(self._on_nav_row_changed)
         workspace = QWidget()

@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,104 @@ def scratch_station_dir() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
+@dataclass(frozen=True)
+class CityLogin:
+    """A city store to render, and the account (a coordinator or the admin) to render it as."""
+
+    data_dir: Path
+    user: str
+    password: str
+
+
+def _pick_case(session: Any, action: str) -> str | None:
+    """A case of the city whose detail offers `action` now (none: None)."""
+    from station_app.services.query_service import CaseQuery, get_case, list_cases
+
+    status = {"approve": "escalated", "city_assign": "submitted"}.get(action)
+    for summary in list_cases(session, CaseQuery(status=status), limit=20):
+        detail = get_case(session, summary.case_no)
+        if action in detail.allowed_actions and not detail.why_not(action):
+            return summary.case_no
+    return None
+
+
+def render_city(app: Any, out: Path, large: bool, city: CityLogin) -> list[Path]:
+    """The city console's screens: work queues, every station's cases filtered by station, a
+    city act's dialog, the stations page, the 同步 page and 绩效考评 (files in `out`)."""
+    from station_app.services.session import login
+    from ui import theme
+    from ui.main_window import MainWindow
+    from ui.ops import Runner
+
+    (width, height), scale = LARGE if large else NORMAL
+    suffix = "-large" if large else ""
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    theme.apply_theme(app, scale)  # the store's own font setting is left as it is
+    session = login(city.data_dir, city.user, city.password)
+    runner = Runner()
+    main = MainWindow(session, runner)
+    try:
+        main.show()
+        main.resize(width, height)
+        settle(runner, 300, until=lambda: "…" not in "".join(c.text() for c in main.dashboard.counts.values()))
+        _shot(main, out / f"01-city-dashboard{suffix}.png", files)
+        main.go("cases")
+        combo = main.cases.station
+        settle(runner, 200)
+        if combo.count() > 2:
+            combo.setCurrentIndex(2)
+        settle(runner, 300, until=lambda: main.cases.model.rowCount() > 0)
+        _shot(main, out / f"02-city-cases{suffix}.png", files)
+        main.go("stations")
+        settle(runner, 300, until=lambda: main.stations.model.rowCount() > 0)
+        _shot(main, out / f"03-city-stations{suffix}.png", files)
+        case_no = _pick_case(session, "approve") or _pick_case(session, "city_assign")
+        if case_no is not None:
+            main.open_case(case_no)
+            settle(runner, 300)
+            _shot(main, out / f"06-city-detail{suffix}.png", files)
+            action = "approve" if "approve" in main.detail.action_buttons else "city_assign"
+            dialog = main.detail.start_action(action)
+            if dialog is not None:
+                if action == "approve":
+                    dialog.inputs["approver"].setText("王副市长")
+                dialog.inputs["document_no"].setText(f"漠争议领〔{session.today().year}〕3号")
+                settle(runner, 200)
+                _shot(dialog, out / f"07-city-action{suffix}.png", files)
+                dialog.reject()
+        main.go("sync")
+        settle(runner, 400, until=lambda: getattr(main.sync, "overview", None) is not None)
+        _shot(main, out / f"08-city-sync{suffix}.png", files)
+        main.go("stats")
+        main.stats.date_from.setDate(main.stats.date_from.date().addDays(-150))
+        main.stats.reload()
+        settle(runner, 300)
+        _shot(main, out / f"09-city-stats{suffix}.png", files)
+        main.stats.tabs.setCurrentWidget(main.stats.departments)
+        settle(runner, 200)
+        _shot(main, out / f"10-city-performance{suffix}.png", files)
+    finally:
+        main.shutdown()
+        main.close()
+        session.close()
+        settle(None, 50)
+    return files
+
+
+def holds_city_store(data_dir: Path) -> bool:
+    """Whether `data_dir` holds a city store (its key file says the city profile)."""
+    from station_app.store.keystore import Keystore
+
+    keys = data_dir / "keys.json"
+    return keys.exists() and Keystore.load(keys).profile == "city"
+
+
+def render_all(out: Path, large: bool = False, cases: int = 300, city: CityLogin | None = None) -> list[Path]:
+    """Render the station's screens from a fresh demo station, then the city console's: from
+    `city` when given, else from a demo city of three stations (`sync.demo_city`) whose
+    `cases` cases came up through provisioning, enrolment and bundles. PNGs under `out` (the
+    city's in `out/city`)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from station_app.services.demo_service import DEMO_PASSWORD, ensure_demo
     from station_app.services.query_service import CaseQuery, list_cases
@@ -198,4 +296,11 @@ def render_all(out: Path, large: bool = False, cases: int = 300) -> list[Path]:
         if desk.main is not None:
             desk.main.close()
         settle(None, 50)
+        if city is None:
+            from sync.demo_city import DEMO_CITY_STATIONS, build_demo_city
+
+            per_station = max(cases // len(DEMO_CITY_STATIONS), 12)
+            demo = build_demo_city(tmp / "demo-city", per_station, kdf=KdfParams(8192, 1, 1))
+            city = CityLogin(demo.data_dir, demo.coordinator, demo.password)
+        files += render_city(app, out / "city", large, city)
     return files

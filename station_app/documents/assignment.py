@@ -40,18 +40,27 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
     if ctx.recipient and ctx.recipient != "station":  # a copy for one department: its section only
         depts = [d for d in depts if d.dept.value == ctx.recipient]
     major = case.routing.track is Track.MAJOR
+    city = case.note("city_assigned")  # 四(五): a 报送 matter the city assigned by its own document
+    kind_title = "社会保险费征缴争议市级交办单" if city else "社会保险费征缴争议联办交办单"
     deadline = cn_date(ctx.deadline) if ctx.deadline else "规定时限内"
     for n, progress in enumerate(depts, 1):
         if n > 1:
             s.page_break()
         dept = progress.dept
         role = "牵头" if progress.role == "lead" else "协同"
-        s.title("社会保险费征缴争议联办交办单", f"{'重大疑难事项 · ' if major else ''}第{n}份 共{len(depts)}份")
+        subtitle = f"{'重大疑难事项 · ' if major else ''}第{n}份 共{len(depts)}份"
+        s.title(kind_title, f"{city['document_no']} · {subtitle}" if city else subtitle)
         s.addressee(f"{dept.full_name}:")
-        s.para(
-            f"现将缴费人反映的社会保险费征缴争议事项交你单位{role}办理。请依职权办理,"
-            f"并于{deadline}前向{ctx.station.name}提供书面意见。"
-        )
+        if city:
+            s.para(
+                f"调解站报送的职责不清的社会保险费征缴争议事项,经市12345热线办研究,交你单位{role}办理。"
+                f"请依职权办理,于{deadline}前向{ctx.station.name}提供书面意见,并将办理结果反馈缴费人和12345热线办。"
+            )
+        else:
+            s.para(
+                f"现将缴费人反映的社会保险费征缴争议事项交你单位{role}办理。请依职权办理,"
+                f"并于{deadline}前向{ctx.station.name}提供书面意见。"
+            )
         r = case.routing
         s.heading("一、缴费人及事项基本情况")
         rows = case_rows(case, citizen=False)

@@ -45,6 +45,7 @@ class PaperKind(StrEnum):
     REPORT = "report"
     ESCALATION = "escalation"
     REPLY_RESPONDENT = "reply_respondent"
+    APPROVAL = "approval"
 
     @property
     def label(self) -> str:
@@ -74,6 +75,7 @@ KIND_LABELS: dict[PaperKind, str] = {
     PaperKind.REPORT: "统计月报",
     PaperKind.ESCALATION: "重大疑难事项上报单",
     PaperKind.REPLY_RESPONDENT: "书面答复(被反映方)",
+    PaperKind.APPROVAL: "领导小组批复",
 }
 KIND_CODES: dict[PaperKind, str] = {
     PaperKind.RECEIPT: "R",
@@ -87,6 +89,7 @@ KIND_CODES: dict[PaperKind, str] = {
     PaperKind.REPORT: "T",
     PaperKind.ESCALATION: "E",
     PaperKind.REPLY_RESPONDENT: "P",
+    PaperKind.APPROVAL: "B",
 }
 KIND_BY_CODE = {v: k for k, v in KIND_CODES.items()}
 # The character of each kind in the paper number (机关代字): 漠西调受〔2025〕17号.
@@ -102,6 +105,7 @@ KIND_CHARS: dict[PaperKind, str] = {
     PaperKind.REPORT: "统",
     PaperKind.ESCALATION: "重",
     PaperKind.REPLY_RESPONDENT: "复",
+    PaperKind.APPROVAL: "批",
 }
 CITIZEN_KINDS = frozenset(
     {PaperKind.RECEIPT, PaperKind.REFERRAL, PaperKind.REFUSAL, PaperKind.REPLY, PaperKind.REPLY_RESPONDENT}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from station_app.documents import (
+    approval,
     archive,
     assignment,
     escalation,
@@ -30,4 +31,5 @@ BUILDERS: dict[PaperKind, Callable[[PaperContext, CaseDetail], Built]] = {
     PaperKind.ARCHIVE: archive.build,
     PaperKind.ESCALATION: escalation.build,
     PaperKind.REPLY_RESPONDENT: reply.build_respondent,
+    PaperKind.APPROVAL: approval.build,
 }

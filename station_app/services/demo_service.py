@@ -287,14 +287,18 @@ def build_demo(
     today: date | None = None,
     kdf: KdfParams | None = None,
     progress: Callable[[int, int], None] | None = None,
+    station: tuple[str, str, str] = DEMO_STATION,
 ) -> DemoInfo:
-    """Create the demo station in `data_dir` (which must not hold a station yet)."""
+    """Create the demo station in `data_dir` (which must not hold a station yet).
+
+    `station` is its (code, name, town code): the demo city builds several.
+    """
     if cases < 1 or cases > 5000:
         raise StationError("演示案件数应在1至5000之间")
     rng = random.Random(seed)
     today = today or datetime.now(CHINA_TZ).date()
     clock = FixedClock(datetime.combine(today - timedelta(days=160), time(8, 0), CHINA_TZ))
-    code, name, town = DEMO_STATION
+    code, name, town = station
     admin = init_station(data_dir, code, name, town, "admin", DEMO_PASSWORD, clock, kdf)
     try:
         for user, role, display in DEMO_USERS:

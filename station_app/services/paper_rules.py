@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from station_app.documents.decision import decision_note
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import Status, Track
 from station_app.dto.case import CaseDetail
@@ -40,8 +41,9 @@ def check_paper(case: CaseDetail, kind: PaperKind) -> None:
     elif kind is PaperKind.REFERRAL and (track is not Track.REFER or status in _ENDED_EARLY):
         why = "转办告知单只用于告知转办的事项"
     elif kind is PaperKind.ASSIGNMENT:
-        if track not in (Track.JOINT, Track.MAJOR):
-            why = "联办交办单只用于一般事项(联办)和重大疑难事项"
+        city_assigned = case.note("city_assigned") is not None  # 四(五): the city's 交办单 of a 报送 matter
+        if track not in (Track.JOINT, Track.MAJOR) and not city_assigned:
+            why = "联办交办单只用于一般事项(联办)、重大疑难事项和市级交办的事项"
         elif status in _EARLY or status in _ENDED_EARLY:
             why = "请先确认分流,再打印联办交办单"
         elif track is Track.MAJOR and not case.approved:
@@ -66,6 +68,8 @@ def check_paper(case: CaseDetail, kind: PaperKind) -> None:
             why = "请先确认分流,将本案上报领导小组办公室"
     elif kind is PaperKind.MINUTES and case.note("minutes_recorded") is None:
         why = "本案尚未录入会议纪要(只有重大疑难事项需要)"
+    elif kind is PaperKind.APPROVAL and decision_note(case) is None:
+        why = "本案尚无领导小组的批示(同意或不同意),不能出具批复"
     elif kind is PaperKind.ARCHIVE and status not in _ARCHIVABLE:
         why = f"案件状态为“{status.label}”,办结后才能打印案卷封面"
     if why:

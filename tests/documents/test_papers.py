@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from station_app.documents.fonts import has_glyph
 from station_app.domain.enums import Department
+from station_app.errors import ValidationError
 from station_app.services.paper_service import PaperResult, print_paper
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
@@ -46,6 +47,7 @@ CASE_FOR = {
     "reply": "joint",
     "minutes": "major",
     "archive": "archived",
+    "approval": "major",
 }
 TITLES = {
     "receipt": "社会保险费征缴争议受理回执",
@@ -56,6 +58,7 @@ TITLES = {
     "reply": "社会保险费征缴争议书面答复",
     "minutes": "社会保险费征缴争议重大疑难事项会商会议纪要",
     "archive": "社会保险费征缴争议案卷",
+    "approval": "关于社会保险费征缴争议重大疑难事项的批复",
 }
 
 
@@ -86,6 +89,18 @@ def test_citizen_papers_mask_id_and_phone(session: Session, cases: Cases, kind: 
     assert PERSON_ID not in text and PERSON_PHONE not in text
     assert MASKED_PHONE in text
     assert PERSON_ID.encode() not in result.pdf
+
+
+def test_the_approval_names_the_decision_and_masks_the_payer(session: Session, cases: Cases) -> None:
+    """The leading group's 批复 travels between offices: the decision in full, the payer masked."""
+    result, text = _print(session, cases, "approval")
+    assert "同意按重大疑难事项办理" in text and "工作领导小组成员单位" in text
+    assert "漠争议领〔2025〕3号" in text and "王副市长" in text
+    assert MASKED_ID in text and MASKED_PHONE in text
+    assert PERSON_ID not in text and PERSON_PHONE not in text and PERSON_ID.encode() not in result.pdf
+    with pytest.raises(ValidationError) as refused:  # reported, not decided yet: no 批复
+        print_paper(session, cases.major_pending, "approval")
+    assert "批示" in refused.value.fields["paper"]
 
 
 def test_employer_phone_is_masked_on_the_receipt(session: Session, cases: Cases) -> None:

@@ -85,7 +85,7 @@ def test_screenshot_command_renders_every_screen(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     files = json.loads(out.stdout)["files"]
-    names = [Path(f).name for f in files]
+    names = [Path(f).name for f in files if Path(f).parent == tmp_path]
     assert names == [
         "01-login.png",
         "02-dashboard.png",
@@ -105,6 +105,21 @@ def test_screenshot_command_renders_every_screen(tmp_path: Path) -> None:
             image = QImage(str(tmp_path / name))
             assert (image.width(), image.height()) == (1366, 768), name
     assert not list(tmp_path.glob("station-shots-*"))
+    city = [Path(f).name for f in files if Path(f).parent == tmp_path / "city"]
+    assert city == [  # the city console, from a demo city whose stations synced up their cases
+        "01-city-dashboard.png",
+        "02-city-cases.png",
+        "03-city-stations.png",
+        "06-city-detail.png",
+        "07-city-action.png",
+        "08-city-sync.png",
+        "09-city-stats.png",
+        "10-city-performance.png",
+    ]
+    for name in city:
+        image = QImage(str(tmp_path / "city" / name))
+        if name != "07-city-action.png":  # a dialog, at its own size
+            assert (image.width(), image.height()) == (1366, 768), name
 
 
 def test_gui_bench_figures(tmp_path: Path) -> None:
