@@ -1,6 +1,8 @@
-"""The city console's sync page (DESIGN.md "City console"): per station what the city holds of
-its chain and what waits to go down to it, the relay the city syncs through, and the relay
-address itself (set by a city admin; `sync run` and the console's 立即同步 use it).
+"""The city console's sync page (DESIGN.md "City console").
+
+Per station what the city holds of its chain and what waits to go down to it, the relay the
+city syncs through, and the relay address itself (set by a city admin; `sync run` and the
+console's 立即同步 use it).
 
 Returns DTOs; holds no SQL of its own (`sync.exchange.sync_status` and
 `sync.provisioning.list_stations` answer, `station_sync` finds the relay).
@@ -62,8 +64,10 @@ class CitySyncOverview:
 
 
 def _outbox_count(session: Session) -> int:
-    """Bundles in the data folder's outbox with their export record (read only: the round that
-    uploads them tidies the folder)."""
+    """Bundles in the data folder's outbox with their export record.
+
+    Read only: the round that uploads them tidies the folder.
+    """
     outbox = Path(session.data_dir) / OUTBOX
     try:
         return sum(1 for p in outbox.glob("*.msb") if p.with_name(p.name + SIDECAR).exists())

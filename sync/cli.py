@@ -167,8 +167,11 @@ def cmd_city_keyring(args: argparse.Namespace) -> int:
 
 
 def cmd_city_relay(args: argparse.Namespace) -> int:
-    """`city relay [--set URL | --clear]`: the relay the city syncs through (`sync run` without
-    `--relay` and the console use it); setting it is the city admin's. Prints `{"relay"}`."""
+    """`city relay [--set URL | --clear]`: the relay the city syncs through.
+
+    `sync run` without `--relay` and the console use it; setting it is the city admin's.
+    Prints `{"relay"}`.
+    """
     from sync.city_sync import city_relay, set_relay_url
 
     if args.set is not None and args.clear:

@@ -1,5 +1,6 @@
-"""A demo city for the screenshots: the city's store and a few synthetic stations whose cases
-came up through the ordinary path (DESIGN.md "Sync and city command line").
+"""A demo city for the screenshots: the city's store and a few synthetic stations.
+
+Their cases came up through the ordinary path (DESIGN.md "Sync and city command line").
 
 Every step is the real one: `init_city`; per station a demo station (`build_demo`), a
 provisioning file (`provision_station`), binding (`bind_station`), its identity enrolled
@@ -39,8 +40,10 @@ DEMO_CITY_STATIONS: tuple[tuple[str, str, str], ...] = (
 
 
 def _waiting_on_the_city(data_dir: Path, rng: random.Random) -> None:
-    """Two matters reported as unclear (报送) and one major matter, routed just now and left
-    for the city: its work queues and dialogs have something to show."""
+    """Two matters reported as unclear (报送) and one major matter, routed just now.
+
+    Left for the city: its work queues and dialogs have something to show.
+    """
     worker = login(data_dir, DEMO_WORKER, DEMO_PASSWORD)
     try:
         received = datetime.now(CHINA_TZ).replace(second=0, microsecond=0) - timedelta(minutes=20)

@@ -1,5 +1,6 @@
-"""领导小组批复: the leading group's decision on a major (重大疑难) matter the station reported
-(四(二)2(2)), as the city office issues it after recording `approve` or `decline`.
+"""领导小组批复: the leading group's decision on a major (重大疑难) matter (四(二)2(2)).
+
+The city office issues it after recording `approve` or `decline` on a matter a station reported.
 
 Addressed to the reporting station, copied to the task group's departments. It names the matter
 by case number and masks the payer's identifiers (the station holds them in full; the copy

@@ -1,5 +1,7 @@
-"""The leading group's decision on a major matter, as the 批复 prints it (no reportlab here:
-the paper rules ask it before any PDF is built)."""
+"""The leading group's decision on a major matter, as the 批复 prints it.
+
+No reportlab here: the paper rules ask it before any PDF is built.
+"""
 
 from __future__ import annotations
 
