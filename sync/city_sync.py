@@ -42,6 +42,7 @@ class StationSyncRow:
     last_ack_at: str | None
     pending: int
     conflicts: int
+    forks: int = 0  # refused bundles whose history disagrees (a restore at the station): see sync/reconcile.py
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def city_sync_overview(session: Session) -> CitySyncOverview:
                 last_ack_at=ack.get("at") if ack else None,
                 pending=int(peer.get("pending") or 0),
                 conflicts=int(peer.get("conflicts") or 0),
+                forks=int(peer.get("forks") or 0),
             )
         )
     return CitySyncOverview(relay_url_of(session), tuple(rows), _outbox_count(session), tuple(attention_items(session)))

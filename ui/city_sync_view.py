@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from station_app.domain.enums import Role
 from station_app.services.session import Session
-from sync.city_sync import CitySyncOverview, city_sync_overview, set_relay_url
+from sync.city_sync import CitySyncOverview, StationSyncRow, city_sync_overview, set_relay_url
 from ui.errors import describe
 from ui.i18n import TR
 from ui.ops import Runner
@@ -42,6 +43,12 @@ ALL_STATIONS = ""
 
 def _when(value: str | None) -> str:
     return value.replace("T", " ")[:16] if value else "—"
+
+
+def _state(row: StationSyncRow) -> str:
+    """A station's state on the page: in use or revoked, and records that disagree."""
+    state = TR.city_sync_revoked if row.revoked else TR.city_sync_active
+    return TR.city_sync_forked.format(state=state, count=row.forks) if row.forks else state
 
 
 def _table(model: RowsModel) -> QTableView:
@@ -112,7 +119,11 @@ class CitySyncView(Page):
         self.import_button.clicked.connect(self._on_import_clicked)
         self.now_button = QPushButton(TR.sync_now)
         self.now_button.clicked.connect(self.sync_now)
-        for button in (self.export_button, self.import_button, self.now_button):
+        self.restore_button = QPushButton(TR.city_sync_restore)
+        self.restore_button.setToolTip(TR.city_sync_restore_tip)
+        self.restore_button.clicked.connect(self._on_restore_clicked)
+        self.station.currentIndexChanged.connect(lambda _i: self._set_enabled())
+        for button in (self.export_button, self.import_button, self.now_button, self.restore_button):
             actions.addWidget(button)
         actions.addStretch(1)
         column.addLayout(actions)
@@ -176,7 +187,7 @@ class CitySyncView(Page):
                 (
                     s.station_code,
                     s.station_name,
-                    TR.city_sync_revoked if s.revoked else TR.city_sync_active,
+                    _state(s),
                     str(s.events_waiting),
                     str(s.events_held),
                     _when(s.last_bundle_at),
@@ -215,6 +226,7 @@ class CitySyncView(Page):
         self.import_button.setEnabled(not self.busy)
         self.now_button.setVisible(relay)
         self.now_button.setEnabled(relay and not self.busy and not self.controller.running)
+        self.restore_button.setEnabled(not self.busy and bool(self.station.currentData()))
 
     def open_row(self, row: int) -> None:
         """Open the case of the `row`-th item that needs a person (none yet: nothing)."""
@@ -304,6 +316,37 @@ class CitySyncView(Page):
             )
         else:
             self.result.setText(TR.sync_exported_none)
+        self.reload()
+
+    def _on_restore_clicked(self) -> None:
+        station = str(self.station.currentData() or "")
+        if not station:
+            return
+        answer = QMessageBox.question(
+            self, TR.city_sync_restore, TR.city_sync_restore_confirm.format(station=self.station.currentText())
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        folder = QFileDialog.getExistingDirectory(self, TR.city_sync_restore)
+        if folder:
+            self.restore_to_folder(station, Path(folder))
+
+    def restore_to_folder(self, station: str, folder: Path) -> None:
+        """Write `station`'s restore bundle(s) into `folder` (sync/reconcile.py), off the GUI thread."""
+        from sync.reconcile import write_restore
+
+        session, emit = self.session, self._emitter("export")
+
+        def work() -> dict[str, Any]:
+            result, _closed = write_restore(session, station, folder, emit)
+            return {"count": len(result.bundles), "events": sum(b.events for b in result.bundles)}
+
+        self._begin()
+        self.runner.run(work, lambda done: self._on_restored(station, folder, done), self._on_failed, write=True)
+
+    def _on_restored(self, station: str, folder: Path, done: dict[str, Any]) -> None:
+        self._end()
+        self.result.setText(TR.city_sync_restored.format(station=station, folder=folder, **done))
         self.reload()
 
     def _on_import_clicked(self) -> None:

@@ -173,6 +173,19 @@ class Strings:
     city_sync_stations: str = "各调解站"
     city_sync_active: str = "在用"
     city_sync_revoked: str = "已吊销"
+    city_sync_forked: str = "{state} · 记录不一致 {count}"
+    city_sync_restore: str = "发回该站记录…"
+    city_sync_restore_tip: str = (
+        "调解站恢复备份后,其记录与市级不一致时使用:把市级保存的该站全部记录发回,该站导入后继续同步"
+    )
+    city_sync_restore_confirm: str = (
+        "将把市级保存的调解站 {station} 的全部记录(及市级对该站的处理)写成恢复包,交该站导入。\n\n"
+        "适用于该站从备份恢复、密钥恢复或重新建立之后。写出后,市级将接受该站新的数据标识,"
+        "并关闭该站的“记录不一致”提示。\n\n继续吗?"
+    )
+    city_sync_restored: str = (
+        "已写出 {count} 个恢复包({events} 条记录,给 {station})到 {folder}。请交该站在“同步”中导入。"
+    )
     city_sync_cols: tuple[str, ...] = (
         "编码",
         "名称",
