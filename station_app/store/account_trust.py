@@ -31,8 +31,11 @@ RECOVERY_RESPONSE_DOMAIN = b"msync/v1/recovery-response\x00"
 
 
 def recovery_answer_valid(response: object, root_public: str, station_code: str, sign_key: str) -> bool:
-    """Whether `response` is the city's signed recovery answer for `station_code` naming
-    `sign_key` as the new admin's key, signed by the city root key `root_public` (hex)."""
+    """Whether `response` is the city's signed recovery answer for this station and key.
+
+    True when it names `station_code` and `sign_key` as the new admin's key and carries a valid
+    signature of the city root key `root_public` (hex).
+    """
     if not isinstance(response, dict) or not root_public:
         return False
     if response.get("station_code") != station_code or response.get("admin_sign_key") != sign_key:
@@ -50,8 +53,11 @@ def account_message(uuid: str, type_: str, origin: str, author: str, at: str, pa
 
 @dataclass(frozen=True)
 class AccountProblem:
-    """One finding: an account event that is not an admin's act, or a `users` row that differs
-    from the signed record. `event` is the event's uuid (None for a row)."""
+    """One finding about the accounts.
+
+    An account event that is not an admin's act, or a `users` row that differs from the signed
+    record. `event` is the event's uuid (None for a row).
+    """
 
     name: str
     reason: str
@@ -84,9 +90,11 @@ def _local(author: str, origin: str) -> str:
 
 
 def verify_accounts(conn: Connection) -> list[AccountProblem]:
-    """Replay this store's own account events, check their signatures, and compare the result
-    with the `users` table. Returns the problems found (empty: all good). Reads only the
-    account events and the users table."""
+    """Replay this store's own account events and compare the result with the `users` table.
+
+    Every signature is checked on the way. Returns the problems found (empty: all good). Reads
+    only the account events and the users table.
+    """
     origin = own_origin(conn)
     rows = conn.execute(
         text(

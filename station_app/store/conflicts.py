@@ -29,8 +29,11 @@ TERMINAL = frozenset({Status.WITHDRAWN.value, Status.ARCHIVED.value, Status.NOT_
 
 @cache
 def _targets() -> dict[str, str | None]:
-    """Event type -> the status the lifecycle table's `Action.target` gives it (None: the
-    service decides, or several actions share the event with different targets)."""
+    """Event type -> the status the lifecycle table's `Action.target` gives it.
+
+    None where the service decides, or where several actions share the event with different
+    targets.
+    """
     out: dict[str, str | None] = {}
     for action in ACTIONS.values():
         target = action.target.value if action.target is not None else None
@@ -44,8 +47,11 @@ def lifecycle_target(type_: str) -> str | None:
 
 
 def effective_set(type_: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The case fields an event changes: its payload's `set`, with the status the lifecycle
-    table gives its action (the builders' own `status` is used only where the table has none)."""
+    """The case fields an event changes.
+
+    Its payload's `set`, with the status the lifecycle table gives its action (the builders'
+    own `status` is used only where the table has none).
+    """
     changes = dict(payload.get("set") or {})
     target = lifecycle_target(type_)
     if target is not None:
@@ -60,7 +66,9 @@ def covers(base: dict[str, int] | None, ev: Event) -> bool:
 
 def clash(a: Event, b: Event) -> list[str]:
     """The fields on which two concurrent events may not both stand ([] when they merge).
-    Symmetric: clash(a, b) == clash(b, a)."""
+
+    Symmetric: clash(a, b) == clash(b, a).
+    """
     if "set" not in a.payload or "set" not in b.payload:
         return []  # events that change no case field (a print, a reveal) always merge
     sa, sb = effective_set(a.type, a.payload), effective_set(b.type, b.payload)
@@ -74,7 +82,8 @@ def find_conflicts(conn: Connection, ev: Event) -> list[tuple[Event, list[str]]]
     """The earlier events of ev's case (in this ledger) that are concurrent with it and clash.
 
     Only the events ev's base does not cover are read in full: for an event written here (its
-    base covers the whole case) that is none, however large the case's payloads."""
+    base covers the whole case) that is none, however large the case's payloads.
+    """
     if ev.case_uuid is None or ev.base is None or ev.type == NEW_CASE:
         return []
     base = ev.base

@@ -40,10 +40,12 @@ class UserKeys:
 
     @property
     def box(self) -> X25519PrivateKey:
+        """The account's X25519 key (for what is sealed to this account), derived from the seed."""
         return X25519PrivateKey.from_private_bytes(_hkdf(self.seed, b"station-user-box-v1"))
 
     @property
     def signing(self) -> Ed25519PrivateKey:
+        """The account's Ed25519 key (it signs the account's events), derived from the seed."""
         return Ed25519PrivateKey.from_private_bytes(_hkdf(self.seed, b"station-user-sign-v1"))
 
     @property
@@ -89,7 +91,8 @@ def _seal_key(shared: bytes, epk: bytes, box_public: bytes) -> bytes:
 def seal(secret: bytes, box_public_hex: str, aad: bytes) -> dict[str, str]:
     """`secret` sealed to an account's X25519 public key (ephemeral X25519, HKDF, AES-GCM).
 
-    Returns {"epk", "nonce", "wrapped"} in hex: the shape keys.json keeps under `store`."""
+    Returns {"epk", "nonce", "wrapped"} in hex: the shape keys.json keeps under `store`.
+    """
     box_public = bytes.fromhex(box_public_hex)
     ephemeral = X25519PrivateKey.generate()
     epk = ephemeral.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)

@@ -43,8 +43,11 @@ class ChainStatus:
 
 @dataclass(frozen=True)
 class ChainReport:
-    """The whole log's verdict. `bad_seq`, `bad_uuid` and `reason` name the first bad event of
-    the first broken chain (by ledger seq), else the ledger's first bad entry."""
+    """The whole log's verdict.
+
+    `bad_seq`, `bad_uuid` and `reason` name the first bad event of the first broken chain (by
+    ledger seq), else the ledger's first bad entry.
+    """
 
     ok: bool
     count: int
