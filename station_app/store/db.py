@@ -165,3 +165,12 @@ def next_counter(conn: Connection, key: str) -> int:
     value = int(get_meta(conn, key) or 0) + 1
     set_meta(conn, key, str(value))
     return value
+
+
+def driver(conn: Connection) -> Any:
+    """The driver's connection under `conn`, inside the same transaction.
+
+    For bulk statements (`executemany` over many rows) where SQLAlchemy's per-statement work
+    would cost more than the statement; parameters are named (`:name`) as in `text()`.
+    """
+    return conn.connection.driver_connection

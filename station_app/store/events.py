@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from station_app.store.db import get_meta, mark_log_appended, set_meta
+from station_app.store.db import driver, get_meta, mark_log_appended, set_meta
 from station_app.store.ids import new_uuid
 from station_app.store.payloads import Scope
 
@@ -263,9 +263,21 @@ def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id:
     """Put envelopes at the end of the ledger and of their chains (inside the caller's
     transaction). Each item is (envelope, prev_hash); the caller has checked that each is the
     next of its chain and that its hash fits. Updates the chain heads and the ledger head."""
-    seq, lhash = ledger_head(conn)
+    out = ledger_events(items, bundle_id, ledger_head(conn))
+    if out:
+        conn.execute(_INSERT, [_row(ev, bundle_id) for ev in out])
+        heads = {(ev.origin, ev.stream): (ev.origin_seq, ev.hash) for ev in out}
+        set_heads(conn, heads, (out[-1].seq, out[-1].ledger_hash))
+    return out
+
+
+def ledger_events(items: list[tuple[Envelope, str]], bundle_id: str | None, after: tuple[int, str]) -> list[Event]:
+    """The events `store_events` stores for `items` after the ledger head `after` (seq, ledger_hash).
+
+    Pure: the ledger places and links only; nothing is written.
+    """
+    seq, lhash = after
     out: list[Event] = []
-    heads: dict[tuple[str, str], tuple[int, str]] = {}
     for env, prev in items:
         seq += 1
         lhash = ledger_hash(lhash, seq, env.hash, bundle_id)
@@ -290,13 +302,26 @@ def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id:
                 lhash,
             )
         )
-        heads[(env.origin, env.stream)] = (env.origin_seq, env.hash)
-    if out:
-        conn.execute(_INSERT, [_row(ev, bundle_id) for ev in out])
-        conn.execute(_SET_HEAD, [{"o": o, "s": s, "n": n, "h": h} for (o, s), (n, h) in heads.items()])
-        set_meta(conn, "ledger_head", f"{seq}:{lhash}")
-        mark_log_appended(conn)
     return out
+
+
+def write_stored(conn: Connection, events: list[tuple[Event, str | None]]) -> None:
+    """Insert the rows of events `ledger_events` made, each with its bundle, in one statement.
+
+    The rows go through the driver's `executemany` (no per-row work in SQLAlchemy); the column
+    list is the one `store_events` writes. The caller moves the chain and ledger heads
+    (`set_heads`).
+    """
+    if events:
+        driver(conn).executemany(_INSERT.text, [_row(ev, b) for ev, b in events])
+
+
+def set_heads(conn: Connection, heads: Mapping[tuple[str, str], tuple[int, str]], ledger: tuple[int, str]) -> None:
+    """Move chain heads ((origin, stream) -> (origin_seq, hash)) and the ledger head (seq, hash)."""
+    if heads:
+        conn.execute(_SET_HEAD, [{"o": o, "s": s, "n": n, "h": h} for (o, s), (n, h) in heads.items()])
+    set_meta(conn, "ledger_head", f"{ledger[0]}:{ledger[1]}")
+    mark_log_appended(conn)
 
 
 def seal(
