@@ -124,7 +124,7 @@ class BulkImport:
         self._reset_buffers()
 
     def _reset_buffers(self) -> None:
-        self.stored: list[tuple[Event, str | None]] = []
+        self.stored: list[tuple[Event, str | None, str]] = []
         self.moved: dict[tuple[str, str], tuple[int, str]] = {}
         self.held: list[dict[str, Any]] = []
         self.flags: list[dict[str, Any]] = []
@@ -202,16 +202,17 @@ class BulkImport:
         self.waiting_any = True
 
     def _append(self, env: Envelope, prev: str, bundle_id: str | None) -> bool:
-        if envelope_hash(prev, env) != env.hash:
+        payload_json = canonical_json(env.payload)
+        if envelope_hash(prev, env, payload_json) != env.hash:
             self.result.forks.append(_fork(env, "hash_mismatch"))
             return False
         (ev,) = ledger_events([(env, prev)], bundle_id, self.ledger)
         self.ledger = (ev.seq, ev.ledger_hash)
-        self.stored.append((ev, bundle_id))
+        self.stored.append((ev, bundle_id, payload_json))
         self.heads[(env.origin, env.stream)] = self.moved[(env.origin, env.stream)] = (env.origin_seq, env.hash)
         self.known[env.uuid] = env.hash
         self.result.new.append(ev.uuid)
-        concurrent = False
+        concurrent, first = False, False
         if ev.case_uuid is not None:
             if ev.case_uuid not in self.versions:
                 self._read_versions({ev.case_uuid})
@@ -219,12 +220,17 @@ class BulkImport:
             base = ev.base
             # find_conflicts reads only the case's earlier events that base does not cover
             concurrent = base is not None and any(base.get(o, 0) < n for o, n in seen.items())
+            first = not seen
             seen[ev.origin] = max(seen.get(ev.origin, 0), ev.origin_seq)
-        self._project(ev, concurrent)
+        self._project(ev, first, concurrent)
         return True
 
-    def _project(self, ev: Event, concurrent: bool) -> None:
-        """What `projection.apply` does, buffered where it reads nothing from the store."""
+    def _project(self, ev: Event, first: bool, concurrent: bool) -> None:
+        """What `projection.apply` does, buffered where it reads nothing from the store.
+
+        `first`: no event of its case is stored before it; `concurrent`: its base leaves out
+        one of them (`find_conflicts` has something to read).
+        """
         changes = self.result.changes
         flag = unknown_flag(ev)
         if flag is not None:
@@ -234,10 +240,11 @@ class BulkImport:
         if ev.scope is Scope.STORE and ev.origin != self.origin:
             return  # another store's own business: kept for audit only
         case = ev.case_uuid
-        if ev.scope is not Scope.CASE or case is None or (concurrent and ev.type != NEW_CASE):
-            self._apply(ev)
+        registers = ev.type == NEW_CASE
+        if ev.scope is not Scope.CASE or case is None or (registers and not first) or (concurrent and not registers):
+            self._apply(ev)  # a registration of a case held here already fails there as it always did
             return
-        if ev.type == NEW_CASE:
+        if registers:
             changes.cases.add(case)
             self._register(ev, case)
         elif (ev.type, Scope.CASE) in HANDLERS:

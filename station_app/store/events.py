@@ -29,9 +29,12 @@ HASH_V = 2  # the formula new events are hashed with
 BROADCAST_STREAM = "*"
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))  # made once, not per call
+
+
 def canonical_json(value: object) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def qualify(origin: str, user: str) -> str:
@@ -162,23 +165,30 @@ def event_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def event_hash_v2(prev_hash: str, env: Envelope) -> str:
-    """Hash formula 2: every envelope field but the hash itself, after the chain's previous hash."""
+def event_hash_v2(prev_hash: str, env: Envelope, payload_json: str | None = None) -> str:
+    """Hash formula 2: every envelope field but the hash itself, after the chain's previous hash.
+
+    `payload_json` is `canonical_json(env.payload)` when the caller has it already.
+    """
+    payload_json = canonical_json(env.payload) if payload_json is None else payload_json
     body = canonical_json(
         [
             "v2", prev_hash, env.uuid, env.origin, env.stream, env.origin_seq, env.type, env.v, env.scope.value,
-            env.case_uuid, env.base, env.author, env.at, canonical_json(env.payload),
+            env.case_uuid, env.base, env.author, env.at, payload_json,
         ]
     )  # fmt: skip
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def envelope_hash(prev_hash: str, env: Envelope) -> str:
-    """The hash `env` must have after `prev_hash`, by the formula its `hash_v` names."""
+def envelope_hash(prev_hash: str, env: Envelope, payload_json: str | None = None) -> str:
+    """The hash `env` must have after `prev_hash`, by the formula its `hash_v` names.
+
+    `payload_json` is `canonical_json(env.payload)` when the caller has it already.
+    """
+    payload_json = canonical_json(env.payload) if payload_json is None else payload_json
     if env.hash_v == 1:
-        payload_json = canonical_json(env.payload)
         return event_hash(prev_hash, env.uuid, env.case_uuid, env.type, payload_json, env.author, env.origin, env.at)
-    return event_hash_v2(prev_hash, env)
+    return event_hash_v2(prev_hash, env, payload_json)
 
 
 def ledger_hash(prev: str, seq: int, hash_: str, bundle_id: str | None) -> str:
@@ -248,10 +258,11 @@ _SET_HEAD = text(
 )
 
 
-def _row(ev: Event, bundle_id: str | None) -> dict[str, Any]:
+def _row(ev: Event, bundle_id: str | None, payload_json: str | None = None) -> dict[str, Any]:
     return {
         "seq": ev.seq, "uuid": ev.uuid, "case_uuid": ev.case_uuid, "type": ev.type,
-        "payload": canonical_json(ev.payload), "author": ev.author, "origin": ev.origin, "at": ev.at,
+        "payload": canonical_json(ev.payload) if payload_json is None else payload_json,
+        "author": ev.author, "origin": ev.origin, "at": ev.at,
         "prev_hash": ev.prev_hash, "hash": ev.hash, "stream": ev.stream, "origin_seq": ev.origin_seq,
         "hash_v": ev.hash_v, "v": ev.v, "scope": ev.scope.value,
         "base": None if ev.base is None else canonical_json(ev.base), "bundle_id": bundle_id,
@@ -305,15 +316,15 @@ def ledger_events(items: list[tuple[Envelope, str]], bundle_id: str | None, afte
     return out
 
 
-def write_stored(conn: Connection, events: list[tuple[Event, str | None]]) -> None:
-    """Insert the rows of events `ledger_events` made, each with its bundle, in one statement.
+def write_stored(conn: Connection, events: list[tuple[Event, str | None, str]]) -> None:
+    """Insert the rows of events `ledger_events` made in one statement.
 
-    The rows go through the driver's `executemany` (no per-row work in SQLAlchemy); the column
-    list is the one `store_events` writes. The caller moves the chain and ledger heads
-    (`set_heads`).
+    Each item is (event, its bundle, `canonical_json` of its payload). The rows go through the
+    driver's `executemany` (no per-row work in SQLAlchemy); the column list is the one
+    `store_events` writes. The caller moves the chain and ledger heads (`set_heads`).
     """
     if events:
-        driver(conn).executemany(_INSERT.text, [_row(ev, b) for ev, b in events])
+        driver(conn).executemany(_INSERT.text, [_row(ev, b, p) for ev, b, p in events])
 
 
 def set_heads(conn: Connection, heads: Mapping[tuple[str, str], tuple[int, str]], ledger: tuple[int, str]) -> None:
@@ -417,12 +428,51 @@ def export_envelopes(conn: Connection, after_seq: int = 0) -> list[Envelope]:
 def chain_events(conn: Connection, ranges: list[tuple[str, str, int]]) -> list[Envelope]:
     """The envelopes of the events after `after_seq` in each (origin, stream, after_seq) chain,
     in ledger order (causal order): what a bundle to a peer carries."""
-    if not ranges:
-        return []
+    return [_event(r).envelope() for r in _chain_rows(conn, ranges)]
+
+
+def _chain_rows(conn: Connection, ranges: list[tuple[str, str, int]]) -> Iterator[Any]:
     clauses = []
     params: dict[str, Any] = {}
     for i, (origin, stream, after) in enumerate(ranges):
         clauses.append(f"(origin = :o{i} AND stream = :s{i} AND origin_seq > :a{i})")
         params.update({f"o{i}": origin, f"s{i}": stream, f"a{i}": after})
-    sql = f"SELECT {_COLUMNS} FROM events WHERE {' OR '.join(clauses)} ORDER BY seq"
-    return [_event(r).envelope() for r in conn.execute(text(sql), params)]
+    if clauses:
+        sql = f"SELECT {_COLUMNS} FROM events WHERE {' OR '.join(clauses)} ORDER BY seq"
+        yield from conn.execute(text(sql), params)
+
+
+@dataclass(frozen=True)
+class EnvelopeLine:
+    """An event as a bundle carries it: its place in its chain, and its envelope as one JSON line."""
+
+    origin: str
+    stream: str
+    origin_seq: int
+    hash: str
+    line: bytes
+
+
+_SPLICE = "\ue000payload\ue000"  # stands for the payload in a line until its stored text goes there
+
+
+def chain_lines(conn: Connection, ranges: list[tuple[str, str, int]]) -> list[EnvelopeLine]:
+    """What `chain_events` returns, as JSON lines (`canonical_json` of each envelope).
+
+    The payload's stored text (canonical JSON already) is put into the line as it is instead of
+    being decoded and encoded again: most of an envelope's size is its payload.
+    """
+    out = []
+    marker = '"' + _SPLICE + '"'
+    for r in _chain_rows(conn, ranges):
+        payload_json = str(r[4])
+        env = _event((*r[:4], "{}", *r[5:])).envelope()
+        doc = env.to_json()
+        doc["payload"] = _SPLICE
+        line = canonical_json(doc)
+        if line.count(marker) == 1:
+            line = line.replace(marker, payload_json)
+        else:  # the marker's text in another field: encode it whole
+            line = canonical_json(replace(env, payload=json.loads(payload_json)).to_json())
+        out.append(EnvelopeLine(env.origin, env.stream, env.origin_seq, env.hash, line.encode("utf-8")))
+    return out

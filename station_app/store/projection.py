@@ -161,7 +161,7 @@ def note_row(ev: Event, origin: str) -> dict[str, Any] | None:
     return {
         "c": ev.case_uuid,
         "k": ev.type,
-        "b": json.dumps(_note_body(ev.payload), ensure_ascii=False, sort_keys=True),
+        "b": _NOTE_JSON.encode(_note_body(ev.payload)),
         "at": ev.at,
         "a": local_name(ev.author, origin),
     }
@@ -174,6 +174,7 @@ def local_name(author: str, origin: str) -> str:
 
 
 _NO_NOTE = frozenset({"personal_data_revealed", "paper_printed"})
+_NOTE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # as json.dumps with these options, made once
 
 
 def _note_body(payload: dict[str, Any]) -> dict[str, Any]:
