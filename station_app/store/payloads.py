@@ -120,8 +120,14 @@ _CHECKERS: dict[Any, Callable[[object], bool]] = {}
 
 
 def _checker(hint: Any) -> Callable[[object], bool]:
-    """The test `_fits` applies for `hint`, built once per annotation (payloads are checked by
-    the tens of thousands in a bundle). Raises TypeError for an annotation it cannot check."""
+    """The test `_fits` applies for `hint`, built once per annotation.
+
+    A bundle's payloads are checked by the tens of thousands; reading the annotation apart on
+    every value cost more than the check.
+
+    Raises:
+        TypeError: an annotation it cannot check.
+    """
     if hint in _CHECKERS:
         return _CHECKERS[hint]
     check: Callable[[object], bool]
