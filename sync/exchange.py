@@ -17,7 +17,7 @@ written under a temp name, fsynced, renamed, read back and verified.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from station_app.errors import NotFound, ValidationError
 from station_app.services.session import Session
 from station_app.store import sync_state
 from station_app.store.db import get_meta, read, write
-from station_app.store.events import EnvelopeLine, chain_lines, own_origin
+from station_app.store.events import Envelope, EnvelopeLine, chain_lines, own_origin
 from station_app.store.log import ImportResult, MalformedEvent, import_foreign
 from station_app.store.migrations import LATEST
 from sync.errors import BundleError, ForkDetected, MalformedBundle, UnknownSender, WrongRecipient
@@ -274,7 +274,7 @@ def _box_key(conn: Connection, peer: sync_state.Peer) -> Any:
     return X25519PublicKey.from_public_bytes(bytes.fromhex(json.loads(peer.identity)["box"]))
 
 
-def _chain_ranges(chunk: list[EnvelopeLine]) -> list[ChainRange]:
+def _chain_ranges(chunk: Sequence[Envelope | EnvelopeLine]) -> list[ChainRange]:
     spans: dict[tuple[str, str], list[Any]] = {}
     for env in chunk:
         span = spans.setdefault((env.origin, env.stream), [env.origin_seq, env.origin_seq, env.hash])
@@ -285,8 +285,8 @@ def _chain_ranges(chunk: list[EnvelopeLine]) -> list[ChainRange]:
 
 
 def _write_one(
-    session: Session, to_dir: Path, me: str, plan: _Plan, chunk: list[EnvelopeLine], epoch: str, keyring_version: int,
-    signer: Any, box: Any,
+    session: Session, to_dir: Path, me: str, plan: _Plan, chunk: Sequence[Envelope | EnvelopeLine], epoch: str,
+    keyring_version: int, signer: Any, box: Any,
 ) -> ExportedBundle:  # fmt: skip
     peer = plan.peer.peer
     with write(session.store.engine) as conn:
@@ -297,7 +297,7 @@ def _write_one(
         sender_seq=seq, store_epoch=epoch, app_version=__version__, schema=LATEST, keyring_version=keyring_version,
         chains=tuple(chains), acks=tuple(plan.acks),
     )  # fmt: skip
-    lines = [env.line for env in chunk]
+    lines = [env.line if isinstance(env, EnvelopeLine) else canonical_json(env.to_json()) for env in chunk]
     written = write_bundle(to_dir / bundle_file_name(manifest), manifest, lines, signer, [box])
     now = session.now_iso()
     with write(session.store.engine) as conn:
