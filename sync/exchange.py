@@ -18,7 +18,7 @@ written under a temp name, fsynced, renamed, read back and verified.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from station_app.services.session import Session
 from station_app.store import sync_state
 from station_app.store.counters import issued_numbers, raise_counters
 from station_app.store.db import get_meta, read, write
-from station_app.store.events import Envelope, chain_events, own_origin
+from station_app.store.events import Envelope, EnvelopeLine, chain_lines, own_origin
 from station_app.store.log import ForgedEvent, ImportResult, MalformedEvent, import_foreign
 from station_app.store.migrations import LATEST
 from sync.errors import BundleError, ForkDetected, MalformedBundle, UnknownSender, WrongRecipient
@@ -253,7 +253,7 @@ def export_due(
     with read(session.store.engine) as conn:
         me = own_name(conn)
         plans = [plan_for(conn, p) for p in _peers(conn, station) if p.status != "revoked"]
-        work = [(plan, chain_events(conn, plan.ranges)) for plan in plans]
+        work = [(plan, chain_lines(conn, plan.ranges)) for plan in plans]
         epoch = str(get_meta(conn, "store_epoch") or "")
         keyring_version = int(get_meta(conn, "keyring_version") or 0)
         signer = own_signer(conn, me)
@@ -286,7 +286,7 @@ def peer_box_key(conn: Connection, peer: sync_state.Peer) -> Any:
     return X25519PublicKey.from_public_bytes(bytes.fromhex(json.loads(peer.identity)["box"]))
 
 
-def _chain_ranges(chunk: list[Envelope]) -> list[ChainRange]:
+def _chain_ranges(chunk: Sequence[Envelope | EnvelopeLine]) -> list[ChainRange]:
     spans: dict[tuple[str, str], list[Any]] = {}
     for env in chunk:
         span = spans.setdefault((env.origin, env.stream), [env.origin_seq, env.origin_seq, env.hash])
@@ -297,8 +297,8 @@ def _chain_ranges(chunk: list[Envelope]) -> list[ChainRange]:
 
 
 def write_one(
-    session: Session, to_dir: Path, me: str, plan: Plan, chunk: list[Envelope], epoch: str, keyring_version: int,
-    signer: Any, box: Any, kind: BundleKind | None = None,
+    session: Session, to_dir: Path, me: str, plan: Plan, chunk: Sequence[Envelope | EnvelopeLine], epoch: str,
+    keyring_version: int, signer: Any, box: Any, kind: BundleKind | None = None,
 ) -> ExportedBundle:  # fmt: skip
     """Write one bundle of `chunk` to `plan.peer` into `to_dir`, verified, and record it as exported.
 
@@ -315,7 +315,7 @@ def write_one(
         sender_seq=seq, store_epoch=epoch, app_version=__version__, schema=LATEST, keyring_version=keyring_version,
         chains=tuple(chains), acks=tuple(plan.acks),
     )  # fmt: skip
-    lines = [canonical_json(env.to_json()) for env in chunk]
+    lines = [env.line if isinstance(env, EnvelopeLine) else canonical_json(env.to_json()) for env in chunk]
     written = write_bundle(to_dir / bundle_file_name(manifest), manifest, lines, signer, [box])
     now = session.now_iso()
     with write(session.store.engine) as conn:

@@ -183,3 +183,12 @@ def next_counter(conn: Connection, key: str) -> int:
 def delete_meta(conn: Connection, key: str) -> None:
     """Remove one `meta` value (inside the caller's transaction); nothing happens when it is absent."""
     conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": key})
+
+
+def driver(conn: Connection) -> Any:
+    """The driver's connection under `conn`, inside the same transaction.
+
+    For bulk statements (`executemany` over many rows) where SQLAlchemy's per-statement work
+    would cost more than the statement; parameters are named (`:name`) as in `text()`.
+    """
+    return conn.connection.driver_connection

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from station_app.store.db import get_meta, mark_log_appended, set_meta
+from station_app.store.db import driver, get_meta, mark_log_appended, set_meta
 from station_app.store.event_sig import EventSigner, store_signer, well_formed
 from station_app.store.ids import new_uuid
 from station_app.store.payloads import Scope
@@ -30,9 +30,12 @@ HASH_V = 2  # the formula new events are hashed with
 BROADCAST_STREAM = "*"
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))  # made once, not per call
+
+
 def canonical_json(value: object) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def qualify(origin: str, user: str) -> str:
@@ -176,23 +179,30 @@ def event_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def event_hash_v2(prev_hash: str, env: Envelope) -> str:
-    """Hash formula 2: every envelope field but the hash itself, after the chain's previous hash."""
+def event_hash_v2(prev_hash: str, env: Envelope, payload_json: str | None = None) -> str:
+    """Hash formula 2: every envelope field but the hash itself, after the chain's previous hash.
+
+    `payload_json` is `canonical_json(env.payload)` when the caller has it already.
+    """
+    payload_json = canonical_json(env.payload) if payload_json is None else payload_json
     body = canonical_json(
         [
             "v2", prev_hash, env.uuid, env.origin, env.stream, env.origin_seq, env.type, env.v, env.scope.value,
-            env.case_uuid, env.base, env.author, env.at, canonical_json(env.payload),
+            env.case_uuid, env.base, env.author, env.at, payload_json,
         ]
     )  # fmt: skip
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def envelope_hash(prev_hash: str, env: Envelope) -> str:
-    """The hash `env` must have after `prev_hash`, by the formula its `hash_v` names."""
+def envelope_hash(prev_hash: str, env: Envelope, payload_json: str | None = None) -> str:
+    """The hash `env` must have after `prev_hash`, by the formula its `hash_v` names.
+
+    `payload_json` is `canonical_json(env.payload)` when the caller has it already.
+    """
+    payload_json = canonical_json(env.payload) if payload_json is None else payload_json
     if env.hash_v == 1:
-        payload_json = canonical_json(env.payload)
         return event_hash(prev_hash, env.uuid, env.case_uuid, env.type, payload_json, env.author, env.origin, env.at)
-    return event_hash_v2(prev_hash, env)
+    return event_hash_v2(prev_hash, env, payload_json)
 
 
 def ledger_hash(prev: str, seq: int, hash_: str, bundle_id: str | None) -> str:
@@ -262,10 +272,11 @@ _SET_HEAD = text(
 )
 
 
-def _row(ev: Event, bundle_id: str | None) -> dict[str, Any]:
+def _row(ev: Event, bundle_id: str | None, payload_json: str | None = None) -> dict[str, Any]:
     return {
         "seq": ev.seq, "uuid": ev.uuid, "case_uuid": ev.case_uuid, "type": ev.type,
-        "payload": canonical_json(ev.payload), "author": ev.author, "origin": ev.origin, "at": ev.at,
+        "payload": canonical_json(ev.payload) if payload_json is None else payload_json,
+        "author": ev.author, "origin": ev.origin, "at": ev.at,
         "prev_hash": ev.prev_hash, "hash": ev.hash, "stream": ev.stream, "origin_seq": ev.origin_seq,
         "hash_v": ev.hash_v, "v": ev.v, "scope": ev.scope.value,
         "base": None if ev.base is None else canonical_json(ev.base), "bundle_id": bundle_id,
@@ -280,9 +291,21 @@ def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id:
     chain and that its hash fits. Updates the chain heads and the ledger head. The rows keep
     each envelope's `key_id` and `sig` as they are.
     """
-    seq, lhash = ledger_head(conn)
+    out = ledger_events(items, bundle_id, ledger_head(conn))
+    if out:
+        conn.execute(_INSERT, [_row(ev, bundle_id) for ev in out])
+        heads = {(ev.origin, ev.stream): (ev.origin_seq, ev.hash) for ev in out}
+        set_heads(conn, heads, (out[-1].seq, out[-1].ledger_hash))
+    return out
+
+
+def ledger_events(items: list[tuple[Envelope, str]], bundle_id: str | None, after: tuple[int, str]) -> list[Event]:
+    """The events `store_events` stores for `items` after the ledger head `after` (seq, ledger_hash).
+
+    Pure: the ledger places and links only; nothing is written.
+    """
+    seq, lhash = after
     out: list[Event] = []
-    heads: dict[tuple[str, str], tuple[int, str]] = {}
     for env, prev in items:
         seq += 1
         lhash = ledger_hash(lhash, seq, env.hash, bundle_id)
@@ -309,13 +332,26 @@ def store_events(conn: Connection, items: list[tuple[Envelope, str]], bundle_id:
                 env.sig,
             )
         )
-        heads[(env.origin, env.stream)] = (env.origin_seq, env.hash)
-    if out:
-        conn.execute(_INSERT, [_row(ev, bundle_id) for ev in out])
-        conn.execute(_SET_HEAD, [{"o": o, "s": s, "n": n, "h": h} for (o, s), (n, h) in heads.items()])
-        set_meta(conn, "ledger_head", f"{seq}:{lhash}")
-        mark_log_appended(conn)
     return out
+
+
+def write_stored(conn: Connection, events: list[tuple[Event, str | None, str]]) -> None:
+    """Insert the rows of events `ledger_events` made in one statement.
+
+    Each item is (event, its bundle, `canonical_json` of its payload). The rows go through the
+    driver's `executemany` (no per-row work in SQLAlchemy); the column list is the one
+    `store_events` writes. The caller moves the chain and ledger heads (`set_heads`).
+    """
+    if events:
+        driver(conn).executemany(_INSERT.text, [_row(ev, b, p) for ev, b, p in events])
+
+
+def set_heads(conn: Connection, heads: Mapping[tuple[str, str], tuple[int, str]], ledger: tuple[int, str]) -> None:
+    """Move chain heads ((origin, stream) -> (origin_seq, hash)) and the ledger head (seq, hash)."""
+    if heads:
+        conn.execute(_SET_HEAD, [{"o": o, "s": s, "n": n, "h": h} for (o, s), (n, h) in heads.items()])
+    set_meta(conn, "ledger_head", f"{ledger[0]}:{ledger[1]}")
+    mark_log_appended(conn)
 
 
 def seal(
@@ -427,12 +463,51 @@ def chain_events(conn: Connection, ranges: list[tuple[str, str, int]]) -> list[E
 
     In ledger order (causal order): what a bundle to a peer carries.
     """
-    if not ranges:
-        return []
+    return [_event(r).envelope() for r in _chain_rows(conn, ranges)]
+
+
+def _chain_rows(conn: Connection, ranges: list[tuple[str, str, int]]) -> Iterator[Any]:
     clauses = []
     params: dict[str, Any] = {}
     for i, (origin, stream, after) in enumerate(ranges):
         clauses.append(f"(origin = :o{i} AND stream = :s{i} AND origin_seq > :a{i})")
         params.update({f"o{i}": origin, f"s{i}": stream, f"a{i}": after})
-    sql = f"SELECT {_COLUMNS} FROM events WHERE {' OR '.join(clauses)} ORDER BY seq"
-    return [_event(r).envelope() for r in conn.execute(text(sql), params)]
+    if clauses:
+        sql = f"SELECT {_COLUMNS} FROM events WHERE {' OR '.join(clauses)} ORDER BY seq"
+        yield from conn.execute(text(sql), params)
+
+
+@dataclass(frozen=True)
+class EnvelopeLine:
+    """An event as a bundle carries it: its place in its chain, and its envelope as one JSON line."""
+
+    origin: str
+    stream: str
+    origin_seq: int
+    hash: str
+    line: bytes
+
+
+_SPLICE = "\ue000payload\ue000"  # stands for the payload in a line until its stored text goes there
+
+
+def chain_lines(conn: Connection, ranges: list[tuple[str, str, int]]) -> list[EnvelopeLine]:
+    """What `chain_events` returns, as JSON lines (`canonical_json` of each envelope).
+
+    The payload's stored text (canonical JSON already) is put into the line as it is instead of
+    being decoded and encoded again: most of an envelope's size is its payload.
+    """
+    out = []
+    marker = '"' + _SPLICE + '"'
+    for r in _chain_rows(conn, ranges):
+        payload_json = str(r[4])
+        env = _event((*r[:4], "{}", *r[5:])).envelope()
+        doc = env.to_json()
+        doc["payload"] = _SPLICE
+        line = canonical_json(doc)
+        if line.count(marker) == 1:
+            line = line.replace(marker, payload_json)
+        else:  # the marker's text in another field: encode it whole
+            line = canonical_json(replace(env, payload=json.loads(payload_json)).to_json())
+        out.append(EnvelopeLine(env.origin, env.stream, env.origin_seq, env.hash, line.encode("utf-8")))
+    return out

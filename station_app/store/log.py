@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from station_app.clock import Clock
+from station_app.store.bulk_import import import_batch
 from station_app.store.conflicts import NEW_CASE, lifecycle_target
 from station_app.store.db import set_meta, write
 from station_app.store.event_sig import EventSigner, store_signer
@@ -22,11 +23,8 @@ from station_app.store.events import (
     BROADCAST_STREAM,
     Envelope,
     Event,
-    canonical_json,
     case_stream,
     case_version,
-    chain_head,
-    envelope_hash,
     own_origin,
     seal,
     store_events,
@@ -248,7 +246,7 @@ def import_foreign(
     try:
         with write(engine) as conn:
             _check_signatures(conn, envs)
-            _import(conn, envs, bundle_id, result)
+            import_batch(conn, envs, bundle_id, result)
             if result.forks:
                 raise _Refused
             if also is not None:
@@ -267,102 +265,6 @@ def _check_signatures(conn: Connection, envs: list[Envelope]) -> None:
     refused = check_role_bearing(conn, envs)
     if refused is not None:
         raise ForgedEvent(refused.uuid, refused.type, refused.reason)
-
-
-_KNOWN = text("SELECT hash FROM events WHERE uuid = :u")
-_WAITING = text("SELECT hash FROM pending_events WHERE uuid = :u")
-_TAKEN = text("SELECT 1 FROM pending_events WHERE origin = :o AND stream = :s AND origin_seq = :n")
-_ANY_WAITING = text("SELECT 1 FROM pending_events LIMIT 1")
-
-
-def _import(conn: Connection, envs: list[Envelope], bundle_id: str | None, result: ImportResult) -> None:
-    origin = own_origin(conn)
-    waiting_any = conn.execute(_ANY_WAITING).first() is not None  # else the pending lookups are skipped
-    for env in envs:
-        stored = conn.execute(_KNOWN, {"u": env.uuid}).first()
-        if stored is None and waiting_any:
-            stored = conn.execute(_WAITING, {"u": env.uuid}).first()
-        if stored is not None:
-            if stored[0] == env.hash:
-                result.duplicates += 1
-                continue
-            result.forks.append(_fork(env, "same_uuid_other_hash"))
-            return
-        head_seq, head_hash = chain_head(conn, env.origin, env.stream)
-        taken = None
-        if waiting_any:
-            taken = conn.execute(_TAKEN, {"o": env.origin, "s": env.stream, "n": env.origin_seq}).first()
-        if env.origin_seq <= head_seq or taken is not None:
-            result.forks.append(_fork(env, "position_taken"))
-            return
-        if env.origin_seq > head_seq + 1:
-            _hold(conn, env, "gap", bundle_id)
-            result.pending.append(env.uuid)
-            waiting_any = True
-        elif not _base_here(conn, env):
-            _hold(conn, env, "missing_base", bundle_id)
-            result.pending.append(env.uuid)
-            waiting_any = True
-        elif not _append(conn, env, head_hash, bundle_id, origin, result):
-            return
-    if waiting_any:
-        _release(conn, origin, result)
-
-
-def _fork(env: Envelope, reason: str) -> Fork:
-    return Fork(env.uuid, env.origin, env.stream, env.origin_seq, reason)
-
-
-def _base_here(conn: Connection, env: Envelope) -> bool:
-    return all(chain_head(conn, origin, env.stream)[0] >= seq for origin, seq in (env.base or {}).items())
-
-
-def _hold(conn: Connection, env: Envelope, reason: str, bundle_id: str | None) -> None:
-    conn.execute(
-        text(
-            "INSERT INTO pending_events (uuid, origin, stream, origin_seq, reason, hash, envelope, bundle_id)"
-            " VALUES (:u, :o, :s, :n, :r, :h, :e, :b)"
-        ),
-        {"u": env.uuid, "o": env.origin, "s": env.stream, "n": env.origin_seq, "r": reason, "h": env.hash,
-         "e": canonical_json(env.to_json()), "b": bundle_id},
-    )  # fmt: skip
-
-
-def _append(
-    conn: Connection, env: Envelope, prev: str, bundle_id: str | None, origin: str, result: ImportResult
-) -> bool:
-    if envelope_hash(prev, env) != env.hash:
-        result.forks.append(_fork(env, "hash_mismatch"))
-        return False
-    (ev,) = store_events(conn, [(env, prev)], bundle_id)
-    result.new.append(ev.uuid)
-    result.changes.merge(apply(conn, ev, origin))
-    return True
-
-
-def _release(conn: Connection, origin: str, result: ImportResult) -> None:
-    """Append every pending event whose gap has filled and whose base is here, until none is."""
-    progress = True
-    while progress and not result.forks:
-        progress = False
-        rows = conn.execute(
-            text("SELECT uuid, envelope, reason, bundle_id FROM pending_events ORDER BY origin, stream, origin_seq")
-        ).all()
-        for uuid, raw, reason, bundle_id in rows:
-            env = Envelope.from_json(json.loads(raw))
-            head_seq, head_hash = chain_head(conn, env.origin, env.stream)
-            if env.origin_seq != head_seq + 1 or not _base_here(conn, env):
-                if reason == "gap" and env.origin_seq == head_seq + 1:
-                    conn.execute(text("UPDATE pending_events SET reason = 'missing_base' WHERE uuid = :u"), {"u": uuid})
-                continue
-            conn.execute(text("DELETE FROM pending_events WHERE uuid = :u"), {"u": uuid})
-            if not _append(conn, env, head_hash, bundle_id, origin, result):
-                return
-            if uuid in result.pending:
-                result.pending.remove(uuid)
-            else:
-                result.released.append(uuid)
-            progress = True
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ they must.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,12 +103,9 @@ def apply(conn: Connection, ev: Event, origin: str | None = None) -> Changes:
     `origin` is this store's origin (read from the store when not given).
     """
     changes = Changes()
-    cls = payload_class(ev.type)
-    if cls is None or ev.v != cls.V:
-        conn.execute(
-            text("INSERT OR REPLACE INTO event_flags (uuid, flag, type, v) VALUES (:u, :f, :t, :v)"),
-            {"u": ev.uuid, "f": "unknown_type" if cls is None else "unknown_version", "t": ev.type, "v": ev.v},
-        )
+    flag = unknown_flag(ev)
+    if flag is not None:
+        conn.execute(text(FLAG_SQL), flag)
         changes.flagged.append(ev.uuid)
         return changes
     origin = origin if origin is not None else own_origin(conn)
@@ -131,19 +128,43 @@ def apply(conn: Connection, ev: Event, origin: str | None = None) -> Changes:
     if handler is not None:
         handler(conn, ev, changes)
     if ev.type != "case_registered":
-        _apply_case_set(conn, ev, origin)
-        if ev.type not in _NO_NOTE:
-            conn.execute(
-                text("INSERT INTO case_notes (case_uuid, kind, body, at, author) VALUES (:c, :k, :b, :at, :a)"),
-                {
-                    "c": case_uuid,
-                    "k": ev.type,
-                    "b": json.dumps(_note_body(ev.payload), ensure_ascii=False, sort_keys=True),
-                    "at": ev.at,
-                    "a": local_name(ev.author, origin),
-                },
-            )
+        _apply_case_set(conn, ev)
+        note = note_row(ev, origin)
+        if note is not None:
+            conn.execute(text(NOTE_SQL), note)
     return changes
+
+
+FLAG_SQL = "INSERT OR REPLACE INTO event_flags (uuid, flag, type, v) VALUES (:u, :f, :t, :v)"
+NOTE_SQL = "INSERT INTO case_notes (case_uuid, kind, body, at, author) VALUES (:c, :k, :b, :at, :a)"
+
+
+def unknown_flag(ev: Event) -> dict[str, Any] | None:
+    """The `event_flags` row of an event this app cannot apply, or None when it knows it.
+
+    An event of a type or payload version this app does not know is kept and flagged, never
+    applied (DESIGN.md "Sync": a newer sender); a rebuild after an upgrade applies it.
+    """
+    cls = payload_class(ev.type)
+    if cls is not None and ev.v == cls.V:
+        return None
+    return {"u": ev.uuid, "f": "unknown_type" if cls is None else "unknown_version", "t": ev.type, "v": ev.v}
+
+
+def note_row(ev: Event, origin: str) -> dict[str, Any] | None:
+    """The `case_notes` row a case event other than a registration leaves (NOTE_SQL's parameters).
+
+    Returns None for the events that leave no note (a reveal, a print).
+    """
+    if ev.type in _NO_NOTE:
+        return None
+    return {
+        "c": ev.case_uuid,
+        "k": ev.type,
+        "b": _NOTE_JSON.encode(_note_body(ev.payload)),
+        "at": ev.at,
+        "a": local_name(ev.author, origin),
+    }
 
 
 def local_name(author: str, origin: str) -> str:
@@ -153,6 +174,7 @@ def local_name(author: str, origin: str) -> str:
 
 
 _NO_NOTE = frozenset({"personal_data_revealed", "paper_printed"})
+_NOTE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # as json.dumps with these options, made once
 
 
 def _note_body(payload: dict[str, Any]) -> dict[str, Any]:
@@ -183,16 +205,27 @@ def _apply_department_dues(conn: Connection, ev: Event) -> None:
         )
 
 
-def _apply_case_set(conn: Connection, ev: Event, origin: str) -> None:
-    changes = effective_set(ev.type, ev.payload)
-    assigns: list[str] = ["updated_at = :updated_at"]
-    params: dict[str, Any] = {"uuid": ev.case_uuid, "updated_at": ev.at}
-    for key, value in changes.items():
-        if key not in CASE_FIELDS:
-            continue
-        assigns.append(f"{key} = :{key}")
-        params[key] = json.dumps(value, ensure_ascii=False) if key in JSON_FIELDS else value
-    conn.execute(text(f"UPDATE cases SET {', '.join(assigns)} WHERE uuid = :uuid"), params)
+def case_set_values(ev: Event) -> dict[str, Any]:
+    """The `cases` columns a case event other than a registration sets, as stored.
+
+    Its effective `set` (the lifecycle table's status included) restricted to CASE_FIELDS, the
+    JSON fields encoded, and `updated_at` = the event's time.
+    """
+    values: dict[str, Any] = {"updated_at": ev.at}
+    for key, value in effective_set(ev.type, ev.payload).items():
+        if key in CASE_FIELDS:
+            values[key] = json.dumps(value, ensure_ascii=False) if key in JSON_FIELDS else value
+    return values
+
+
+def case_update_sql(columns: Iterable[str]) -> str:
+    """UPDATE of the given `cases` columns of the case `:uuid`, one named parameter per column."""
+    return f"UPDATE cases SET {', '.join(f'{key} = :{key}' for key in columns)} WHERE uuid = :uuid"
+
+
+def _apply_case_set(conn: Connection, ev: Event) -> None:
+    values = case_set_values(ev)
+    conn.execute(text(case_update_sql(values)), {**values, "uuid": ev.case_uuid})
 
 
 def _employer(intake: dict[str, Any]) -> str | None:
@@ -255,19 +288,20 @@ def case_row(ev: Event, origin: str = "") -> dict[str, Any]:
     return row
 
 
-def _insert_sql(row: dict[str, Any]) -> str:
+def case_insert_sql(row: dict[str, Any]) -> str:
     """INSERT of the `cases` columns of `row` (its long texts go to `case_texts`)."""
     columns = [k for k in row if k not in TEXT_COLUMNS]
     return f"INSERT INTO cases ({', '.join(columns)}) VALUES ({', '.join(':' + k for k in columns)})"
 
 
-_INSERT_TEXTS = text("INSERT INTO case_texts (case_id, summary, claim, intake) VALUES (:id, :summary, :claim, :intake)")
+TEXTS_SQL = "INSERT INTO case_texts (case_id, summary, claim, intake) VALUES (:id, :summary, :claim, :intake)"
+_INSERT_TEXTS = text(TEXTS_SQL)
 
 
 @handles("case_registered", Scope.CASE)
 def _case_registered(conn: Connection, ev: Event, changes: Changes) -> None:
     row = case_row(ev, own_origin(conn))
-    result = conn.execute(text(_insert_sql(row)), row)
+    result = conn.execute(text(case_insert_sql(row)), row)
     case_id = int(result.lastrowid or 0)
     conn.execute(_INSERT_TEXTS, {**row, "id": case_id})
     _set_departments(conn, str(ev.case_uuid), ev.payload["routing"])
@@ -293,19 +327,25 @@ def bulk_register(conn: Connection, evs: list[Event]) -> None:
         depts.extend(
             {"c": ev.case_uuid, "d": d, "r": "co"} for d in routing.get("co") or [] if d != routing.get("lead")
         )
-    conn.execute(text(_insert_sql(rows[0])), rows)
+    conn.execute(text(case_insert_sql(rows[0])), rows)
     conn.execute(_INSERT_TEXTS, rows)
     if depts:
         conn.execute(text("INSERT INTO case_departments (case_uuid, dept, role) VALUES (:c, :d, :r)"), depts)
     index_cases(conn, [(int(r["id"]), r) for r in rows])
 
 
-def _set_departments(conn: Connection, case_uuid: str, routing: dict[str, Any]) -> None:
+def routing_departments(routing: dict[str, Any]) -> dict[str, str]:
+    """The departments a routing names and their roles (lead first, then the co-handlers), in order."""
     wanted: dict[str, str] = {}
     if routing.get("lead"):
         wanted[str(routing["lead"])] = "lead"
     for dept in routing.get("co") or []:
         wanted.setdefault(str(dept), "co")
+    return wanted
+
+
+def _set_departments(conn: Connection, case_uuid: str, routing: dict[str, Any]) -> None:
+    wanted = routing_departments(routing)
     existing = {
         r[0] for r in conn.execute(text("SELECT dept FROM case_departments WHERE case_uuid = :c"), {"c": case_uuid})
     }

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from station_app.store.db import driver
 from station_app.store.simplified import simplified_variant
 
 
@@ -174,9 +175,8 @@ def bigram_text(row: Mapping[str, Any]) -> str:
 
 def index_pairs(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
     """Add cases (id, row with the texts) to the character-pair index in one statement."""
-    conn.execute(
-        text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"),
-        [{"i": i, "t": bigram_text(r)} for i, r in rows],
+    driver(conn).executemany(
+        "INSERT INTO cases_bigrams (rowid, text) VALUES (?, ?)", [(i, bigram_text(r)) for i, r in rows]
     )
 
 
@@ -185,14 +185,15 @@ def index_case(conn: Connection, case_id: int, row: Mapping[str, Any]) -> None:
 
 
 def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
-    """Index many cases with three batched statements."""
-    conn.execute(
-        text("INSERT INTO cases_fts (rowid, text) VALUES (:i, :t)"), [{"i": i, "t": fts_text(r)} for i, r in rows]
-    )
+    """Index many cases with three batched statements (through the driver: no per-row work)."""
+    if not rows:
+        return
+    db = driver(conn)
+    db.executemany("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)", [(i, fts_text(r)) for i, r in rows])
     index_pairs(conn, rows)
-    terms = [{"t": t, "i": i} for i, r in rows for t in sorted(case_terms(r))]
+    terms = [(t, i) for i, r in rows for t in sorted(case_terms(r))]
     if terms:
-        conn.execute(text("INSERT INTO search_terms (term, case_id) VALUES (:t, :i)"), terms)
+        db.executemany("INSERT INTO search_terms (term, case_id) VALUES (?, ?)", terms)
 
 
 def clear_index(conn: Connection) -> None:
