@@ -185,9 +185,12 @@ def _note_body(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply_department_dues(conn: Connection, ev: Event) -> None:
-    """`dept_due`: {dept: {"due_date", "due_estimated", "extended"?}} for departments whose
-    opinion deadline the event starts (routing, assignment, approval) or moves (extension,
-    calendar import). Called by those events' handlers, after any change to the departments."""
+    """Write the departments' opinion deadlines an event carries (`dept_due`).
+
+    `dept_due`: {dept: {"due_date", "due_estimated", "extended"?}} for departments whose opinion
+    deadline the event starts (routing, assignment, approval) or moves (extension, calendar
+    import). Called by those events' handlers, after any change to the departments.
+    """
     dues = ev.payload.get("dept_due") or {}
     for dept, due in dues.items():
         conn.execute(
@@ -309,8 +312,10 @@ def _case_registered(conn: Connection, ev: Event, changes: Changes) -> None:
 
 
 def bulk_register(conn: Connection, evs: list[Event]) -> None:
-    """Project many new `case_registered` events of this store at once (bulk loads: demo,
-    benchmark); the same rows as `apply` makes one by one."""
+    """Project many new `case_registered` events of this store at once.
+
+    For bulk loads (demo, benchmark): the same rows as `apply` makes one by one.
+    """
     if not evs:
         return
     origin = own_origin(conn)
@@ -546,9 +551,12 @@ def _calendar_imported(conn: Connection, ev: Event, changes: Changes) -> None:
 
 @handles("conflict_resolved", Scope.CASE)
 def _conflict_resolved(conn: Connection, ev: Event, changes: Changes) -> None:
-    """Close the conflicts the resolution's base covers; the chosen event's own projection
-    (departments, opinion...) is applied too, since the store that held it never applied it.
-    The resolution's `set` then goes to the case row like any case event's."""
+    """Close the conflicts the resolution's base covers.
+
+    The chosen event's own projection (departments, opinion...) is applied too, since the store
+    that held it never applied it. The resolution's `set` then goes to the case row like any
+    case event's.
+    """
     changes.conflicts_closed += close_conflicts(conn, ev)
     chosen = ev.payload.get("chosen")
     other = find_event(conn, str(chosen)) if chosen else None
@@ -563,7 +571,8 @@ def rebuild(conn: Connection) -> int:
 
     The same fold as the appends made, so projections, conflicts and flags come out the same;
     an event flagged earlier is applied if this app now knows its type. The pending list is
-    not a projection and stays as it is. Returns the number of events replayed."""
+    not a projection and stays as it is. Returns the number of events replayed.
+    """
     clear_index(conn)
     for table in PROJECTION_TABLES:
         conn.execute(text(f"DELETE FROM {table}"))
@@ -576,9 +585,11 @@ def rebuild(conn: Connection) -> int:
 
 
 def case_fields(conn: Connection, case_uuid: str, without: set[str]) -> dict[str, Any]:
-    """The case-row fields (CASE_FIELDS) a case would have from its events here, leaving out
-    the events `without` (the losing side of a conflict): a full snapshot for a resolution's
-    `set`, so that every store holding the same events ends with the same case row."""
+    """The case-row fields (CASE_FIELDS) a case would have from its events here.
+
+    The events `without` (the losing side of a conflict) are left out: a full snapshot for a
+    resolution's `set`, so that every store holding the same events ends with the same case row.
+    """
     out: dict[str, Any] = {}
     for ev in iter_events(conn, case_uuid):
         if ev.uuid in without:

@@ -1,5 +1,7 @@
-"""The search index: FTS5 trigram for 3+ characters, exact terms for names and initials,
-and an FTS5 index of Chinese character pairs for 2-character queries.
+"""The search index: trigrams, exact terms for names and initials, and character pairs.
+
+FTS5 trigram for 3+ characters, exact terms for names and initials, and an FTS5 index of
+Chinese character pairs for 2-character queries.
 
 FTS5 trigram finds nothing for 2-character queries, and most Chinese names have two
 characters, so names get every substring of 2+ characters as an exact term, plus the
@@ -48,9 +50,11 @@ def _surname_readings() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def surname_initials(name: str) -> str | None:
-    """Initials of a person's name read with its surname's own reading (曾卫 -> zw, 仇强 -> qq),
-    or None when the surname reads as the character usually does (python-pinyin's surname
-    mode is not in every release, so the readings are data)."""
+    """Initials of a person's name read with its surname's own reading (曾卫 -> zw, 仇强 -> qq).
+
+    None when the surname reads as the character usually does (python-pinyin's surname mode is
+    not in every release, so the readings are data).
+    """
     compound, single = _surname_readings()
     if name[:2] in compound:
         head, reading = name[:2], "".join(syllable[:1] for syllable in compound[name[:2]].split())
@@ -63,15 +67,20 @@ def surname_initials(name: str) -> str | None:
 
 
 def warm_up() -> None:
-    """Load the pinyin dictionary now (about 0.5 s), so that the first intake saved does not pay
-    it: the desk calls this off the GUI thread after login."""
+    """Load the pinyin dictionary now (about 0.5 s), so that the first intake saved does not pay it.
+
+    The desk calls this off the GUI thread after login.
+    """
     initials("漠河")
 
 
 def name_terms(name: str | None) -> set[str]:
-    """Exact search terms of a name: the whole name, every substring of 2+ characters (names
-    up to 6), its pinyin initials (also read as a surname), and the same of its simplified
-    form when it is written in traditional characters (張偉 gives 张伟 too)."""
+    """Exact search terms of a name.
+
+    The whole name, every substring of 2+ characters (names up to 6), its pinyin initials (also
+    read as a surname), and the same of its simplified form when it is written in traditional
+    characters (張偉 gives 张伟 too).
+    """
     if not name:
         return set()
     name = name.strip()
@@ -101,6 +110,11 @@ def _contact(row: Mapping[str, Any]) -> str | None:
 
 
 def case_terms(row: Mapping[str, Any]) -> set[str]:
+    """The exact search terms of a case row.
+
+    Its people's names and contact (as `name_terms`), the employer with its simplified form and
+    initials, and the case number (lowercase).
+    """
     terms = set()
     for key in ("applicant_name", "respondent_name"):
         terms |= name_terms(row.get(key))
@@ -118,6 +132,11 @@ def case_terms(row: Mapping[str, Any]) -> set[str]:
 
 
 def fts_text(row: Mapping[str, Any]) -> str:
+    """The text a case row gives the trigram and character-pair indexes.
+
+    Case number, names, contact, ID, phone and credit codes, employer, summary and claim, one per
+    line, with the simplified form of any traditional characters added.
+    """
     parts: Iterable[Any] = (
         row.get("case_no"),
         row.get("applicant_name"),
@@ -181,6 +200,7 @@ def index_pairs(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> 
 
 
 def index_case(conn: Connection, case_id: int, row: Mapping[str, Any]) -> None:
+    """Index one case row (`cases.id` = `case_id`) in the caller's transaction."""
     index_cases(conn, [(case_id, row)])
 
 
@@ -197,6 +217,7 @@ def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> 
 
 
 def clear_index(conn: Connection) -> None:
+    """Empty every search index (before a rebuild replays the log)."""
     conn.execute(text("INSERT INTO cases_fts (cases_fts) VALUES ('delete-all')"))
     conn.execute(text("INSERT INTO cases_bigrams (cases_bigrams) VALUES ('delete-all')"))
     conn.execute(text("DELETE FROM search_terms"))
