@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox
 
 from station_app.clock import FixedClock
 from station_app.domain.masking import mask_id, mask_phone
+from station_app.services.paper_service import verify_payload
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
 from tests.conftest import ADMIN, ADMIN_PASSWORD, FAST_KDF, event_count
@@ -32,6 +33,15 @@ def _text(pdf: bytes) -> str:
 
 def _choose(combo: QComboBox, code: str) -> None:
     combo.setCurrentIndex(combo.findData(code))
+
+
+def at_station_key(world: Any) -> str:
+    """The station's own paper-signing public key (hex), to show a city paper is not signed by it."""
+    session = open_store(world.stations[A], ADMIN)
+    try:
+        return str(session.store.meta("ed25519_public"))
+    finally:
+        session.close()
 
 
 def _city_with_cases(tmp_path: Path) -> tuple[Any, str, str]:
@@ -110,6 +120,13 @@ def test_the_city_prints_the_approval_and_the_assignment_after_recording_them(qt
     assert mask_id(applicant["id_number"]) in text and applicant["id_number"] not in text
     assert mask_phone(applicant["phone"]) in text and applicant["phone"] not in text
     assert printing.result.paper_no.startswith("漠调批")
+    at_station = open_store(world.stations[A], ADMIN)  # the station checks the city's QR by its keyring
+    try:
+        checked = verify_payload(at_station, printing.result.payload)
+    finally:
+        at_station.close()
+    assert checked.valid and "市级签发" in checked.reason, checked.reason
+    assert verify_payload(at_station_key(world), printing.result.payload).valid is False  # not the station's key
     printing.reject()
 
     def assign(dialog: Any) -> None:
