@@ -355,26 +355,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     `signatures` findings), and a line on stderr for a damaged page, a bad account or a bad
     signature. On a terminal, the signature check shows its progress on stderr.
     """
-    from sqlalchemy.exc import DBAPIError
-
-    from station_app.services.audit_service import accounts, integrity, signatures, verify
+    from station_app.services.audit_service import audit_all
 
     session = _session(args)
-    problems: list[Any] = []
-    sigs = None
     try:
-        pages = integrity(session)
-        damaged = [name for name, problems_ in pages.items() if problems_]
-        try:
-            report = verify(session)
-            problems = accounts(session)
-            sigs = signatures(session, _verify_progress())
-        except DBAPIError:
-            if not damaged:
-                raise
-            report = None  # the log cannot be read past the damaged page
+        audit = audit_all(session, _verify_progress())
     finally:
         session.close()
+    pages, report, damaged = audit.pages, audit.chain, audit.damaged
+    problems, sigs = list(audit.accounts), audit.signatures
     checked = {"ok": not problems, "problems": [p.to_json() for p in problems]}
     signed = sigs.to_json() if sigs is not None else None
     bad_sig = sigs.findings[0] if sigs is not None and sigs.findings else None

@@ -173,6 +173,15 @@ class Strings:
     city_sync_stations: str = "各调解站"
     city_sync_active: str = "在用"
     city_sync_revoked: str = "已吊销"
+    audit_tab: str = "记录核验"
+    audit_hint: str = (
+        "逐项核验本站数据:数据库文件每一页、每条记录的哈希链与到达顺序、账户记录,以及每条记录的签名。"
+        "只读取,不改动任何数据;记录多时需要几十秒。"
+    )
+    audit_button: str = "核验全部记录"
+    audit_progress: str = "核验签名 {done}/{total}"
+    audit_ok: str = "核验通过:共 {events} 条记录,{signed} 条签名有效({unsigned} 条为启用签名前的记录),数据库文件完好。"
+    audit_failed: str = "核验未通过:{problem}。请勿继续受理,联系市级管理员(见《数据恢复说明》)。"
     city_sync_forked: str = "{state} · 记录不一致 {count}"
     city_sync_restore: str = "发回该站记录…"
     city_sync_restore_tip: str = (

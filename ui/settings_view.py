@@ -32,6 +32,7 @@ from station_app.errors import ValidationError
 from station_app.services.permissions import permissions
 from station_app.services.session import Session
 from station_app.services.settings_schema import SPECS, SettingSpec
+from ui.audit_panel import AuditPanel
 from ui.errors import show_error
 from ui.i18n import TR
 from ui.ops import Runner
@@ -122,6 +123,10 @@ class SettingsView(Page):
         self.backup = BackupPanel(session, runner, self.apply, self.errors, self.can_edit)
         self.tabs.addTab(self.backup, TR.backup_tab_due if self.backup.overdue_days() is not None else TR.backup_tab)
         self.backup.backed_up.connect(self._on_backup_backed_up)
+        self.audit: AuditPanel | None = None
+        if self.allowed.audit:
+            self.audit = AuditPanel(session, runner)
+            self.tabs.addTab(self.audit, TR.audit_tab)
         self.users: UsersView | None = None
         if self.allowed.sees_users:
             self.users = UsersView(session, runner)
