@@ -9,6 +9,7 @@ action (`station-app case act CASE_NO incident` with `{"kind", "dept", "text"}` 
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -119,14 +120,22 @@ def cmd_settings_confirm_contacts(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    """`station-app stats --from DATE --to DATE`: 绩效考评 (五(四)) of the cases received in the period.
+    """`station-app stats --from DATE --to DATE [--xlsx FILE]`: 绩效考评 (五(四)) of the cases received in the period.
 
     Per station, department (lead and co) and worker, as JSON (`Performance.to_json`); both
-    dates inclusive, by the day a case was received.
+    dates inclusive, by the day a case was received. With `--xlsx`, the statistics screen's
+    workbook (`stats_workbook`) is written to FILE instead and `{"file"}` printed.
+
+    Raises:
+        ValidationError: a malformed or reversed period (`from`, `to`), or a workbook path that
+            does not end in .xlsx, names a folder, lies in a missing folder or cannot be written
+            (`xlsx`); exit 2, before the password is asked where the input alone shows it.
     """
     from station_app.services.performance_service import compute_performance, parse_period
 
     first, last = parse_period(args.date_from, args.date_to)  # refused before the password
+    if args.xlsx is not None:
+        return _stats_workbook(args, first, last)
     session = _session(args)
     try:
         performance = compute_performance(session, first, last)
@@ -136,12 +145,28 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stats_workbook(args: argparse.Namespace, first: date, last: date) -> int:
+    """Write the statistics of the period as a workbook to `--xlsx`; print `{"file"}`."""
+    from station_app.services.stats_service import compute_stats
+    from station_app.services.stats_workbook import check_workbook_path, write_stats_workbook
+
+    path = check_workbook_path(Path(args.xlsx))  # refused before the password
+    session = _session(args)
+    try:
+        stats = compute_stats(session, first, last)
+    finally:
+        session.close()
+    _out({"file": str(write_stats_workbook(stats, path))})
+    return EXIT_OK
+
+
 def register(sub: Any) -> None:
     """Add the `stats`, `disclosure`, `export` and `settings` commands to the subparsers `sub`."""
     p = sub.add_parser("stats", help="绩效考评统计(五(四)):按调解站、部门(牵头/协办)、工作人员")
     p.add_argument("--from", dest="date_from", required=True, help="开始日期 YYYY-MM-DD(按受理日期)")
     p.add_argument("--to", dest="date_to", required=True, help="结束日期 YYYY-MM-DD(含)")
     p.add_argument("--json", action="store_true", help="输出JSON(默认即为JSON)")
+    p.add_argument("--xlsx", metavar="FILE", help="改为导出统计Excel工作簿(与统计界面导出相同)")
     p.set_defaults(func=cmd_stats)
 
     disclosure = sub.add_parser("disclosure", help="对外提供信息报批(五(三))").add_subparsers(

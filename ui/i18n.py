@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from station_app.services.stats_workbook import STATS_LABELS as _STATS
+
 
 @dataclass(frozen=True)
 class Strings:
@@ -429,48 +431,19 @@ class Strings:
     verify_valid: str = "✔ 真实有效"
     verify_invalid: str = "✘ 核验未通过:{reason}"
 
-    # -- statistics ---------------------------------------------------------------------
+    # -- statistics (the figures' and sheets' names are the core's: stats_workbook) ----------
     stats_title: str = "统计"
     stats_from: str = "从"
     stats_to: str = "至"
     stats_run: str = "统计"
-    stats_total: str = "受理总数"
-    stats_closed: str = "已办结"
-    stats_on_time: str = "按时办结率"
-    stats_resolution: str = "化解率"
-    stats_by_category: str = "按争议类别"
-    stats_by_town: str = "按镇"
-    stats_by_department: str = "按部门"
-    stats_department_work: str = "部门履职和责任追究"
-    stats_work_columns: tuple[str, ...] = (
-        "部门",
-        "承办",
-        "退回",
-        "延期",
-        "线索移送",
-        "工作失误",
-        "引发舆情",
-        "严重后果",
-    )
-    stats_incidents: str = "责任事件"
-    stats_by_track: str = "按办理方式"
-    stats_by_status: str = "按状态"
+    stats_department_work: str = _STATS.department_work
+    stats_work_columns: tuple[str, ...] = _STATS.work_columns
     stats_export_xlsx: str = "导出Excel…"
     stats_monthly_pdf: str = "月度报表PDF…"
     stats_month: str = "月份"
     stats_xlsx_filter: str = "Excel 工作簿 (*.xlsx)"
-    stats_item: str = "项目"
-    stats_count: str = "件数"
-    stats_sheet_summary: str = "汇总"
     stats_no_data: str = "该期间没有案件"
-    stats_period: str = "统计期间"
-    stats_period_value: str = "{start} 至 {end}"
-    stats_accepted: str = "受理件数(不含不予受理、撤回)"
-    stats_concluded: str = "已答复件数"
-    stats_on_time_count: str = "按时办结件数"
-    stats_overdue_open: str = "本期受理的在办超期"
     stats_xlsx_stem: str = "统计_{start}_{end}.xlsx"
-    stats_sheet_prefix: str = "绩效考评-"
     stats_tab_overview: str = "总体情况"
     stats_tab_departments: str = "部门考评"
     stats_tab_workers: str = "人员考评"

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
     QFileDialog,
@@ -24,14 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from station_app.dto.stats import format_cell
 from station_app.services.session import Session
+from station_app.services.stats_workbook import breakdown_titles, breakdowns, summary_cells, write_stats_workbook
 from ui.bar_chart import BarChart
 from ui.errors import show_error
 from ui.i18n import TR
 from ui.ops import Runner
 from ui.page import Page
 from ui.performance_tab import PerformanceTab
-from ui.stats_export import breakdowns, summary_rows, work_rows, write_xlsx
 from ui.widgets import heading, muted
 
 
@@ -78,6 +79,8 @@ def _date_edit(day: date, fmt: str = "yyyy-MM-dd") -> QDateEdit:
 
 
 class StatsView(Page):
+    workbook_saved = Signal(Path)  # the Excel export was written there
+
     def __init__(self, session: Session, runner: Runner) -> None:
         super().__init__(session, runner)
         self.stats: Any = None
@@ -114,7 +117,7 @@ class StatsView(Page):
         overview_column.addLayout(self.figures)
         body = QWidget()
         charts = QGridLayout(body)
-        self.charts = [BarChart(title) for title, _ in breakdowns(_EmptyStats())]
+        self.charts = [BarChart(title) for title in breakdown_titles()]
         positions = ((0, 0), (0, 1), (1, 0), (1, 1), (2, 0))
         for chart, (r, c) in zip(self.charts, positions):
             charts.addWidget(chart, r, c)
@@ -157,8 +160,8 @@ class StatsView(Page):
 
     def show_stats(self, stats: Any) -> None:
         self.stats = stats
-        rows = summary_rows(stats)[1:]
-        for i, (label, value) in enumerate(rows):
+        for i, cell in enumerate(summary_cells(stats)[1:]):
+            label, value = cell.label, format_cell(cell.value, cell.kind)
             if label not in self.figure_labels:
                 box = QLabel()
                 box.setObjectName("figure")
@@ -167,7 +170,7 @@ class StatsView(Page):
             self.figure_labels[label].setText(f"{label}<br><b style='font-size:x-large'>{value}</b>")
         for chart, (_, counts) in zip(self.charts, breakdowns(stats)):
             chart.set_rows([(r.label, r.count) for r in counts])
-        work = work_rows(stats)
+        work = [r.cells() for r in stats.by_department_work]
         self.work_table.setRowCount(len(work))
         for r, row in enumerate(work):
             for c, value in enumerate(row):
@@ -188,10 +191,18 @@ class StatsView(Page):
             self.export_to(Path(name))
 
     def export_to(self, path: Path) -> None:
-        try:
-            write_xlsx(self.stats, path if path.suffix.lower() == ".xlsx" else path.with_suffix(".xlsx"))
-        except Exception as exc:
-            show_error(self, exc)
+        """Write the shown statistics' workbook to `path` (.xlsx added when missing) off the GUI thread."""
+        stats = self.stats
+        target = path if path.suffix.lower() == ".xlsx" else path.with_suffix(".xlsx")
+        self.runner.run(
+            lambda: write_stats_workbook(stats, target),
+            self._on_workbook_written,
+            lambda exc: show_error(self, exc),
+            write=True,
+        )
+
+    def _on_workbook_written(self, path: Path) -> None:
+        self.workbook_saved.emit(path)
 
     def _on_report_clicked(self) -> None:
         self.open_report(self.month.date().toString("yyyy-MM"))
@@ -202,9 +213,3 @@ class StatsView(Page):
         dialog = ReportPrintDialog(self.session, self.runner, month, self)
         dialog.open()
         return dialog
-
-
-class _EmptyStats:
-    """Stands in for Stats to name the charts before any data is loaded."""
-
-    by_category = by_town = by_department = by_track = by_status = ()

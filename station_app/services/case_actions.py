@@ -5,12 +5,13 @@ its feedback, the clue transfer to 纪委监委, the general-matter consultation
 both parties, and closing a refer matter.
 
 Each builder checks the data its action needs (and what the case's record must show) and
-returns the event payload; `case_service.perform` checks role, state and track first.
+returns the event payload; `case_service.perform` checks role, state and track first. Where the
+data's checks depend on the case alone, the JSON object is read once into a typed input
+(`action_inputs`) before the builder runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -27,7 +28,6 @@ from station_app.services.action_data import (
     deadline,
     departments,
     dept_field,
-    dept_list,
     dues_json,
     has_note,
     latest_due,
@@ -35,11 +35,25 @@ from station_app.services.action_data import (
     received_on,
     text_field,
 )
+from station_app.services.action_inputs import SATISFACTION as SATISFACTION
+from station_app.services.action_inputs import Builder as Builder
+from station_app.services.action_inputs import (
+    CityAssignInput,
+    ClueTransferInput,
+    ConfirmInput,
+    ConsultInput,
+    DecisionInput,
+    parse_approve,
+    parse_city_assign,
+    parse_clue_transfer,
+    parse_confirm,
+    parse_consult,
+    parse_decline,
+    typed,
+)
 from station_app.services.session import Session
 from station_app.store.read_model.cases import CaseDepartment, event_payloads, note_bodies
 
-Builder = Callable[[Session, Connection, ActionCase, dict[str, Any]], dict[str, Any]]
-SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
 DELIVERY_METHODS = {
     "in_person": "当面送达",
     "mail": "邮寄送达",
@@ -54,38 +68,25 @@ FEEDBACK_TO = {"payer": "缴费人", "office": "市12345热线办"}
 # -- 重大疑难: the leading group's decision (四(二)2(2)) ------------------------------------
 
 
-def _decision(session: Session, row: ActionCase, data: dict[str, Any], reason_required: bool) -> dict[str, Any]:
-    """The fields of the leading group's written decision, copied from its document.
-
-    Every missing or bad field is named at once in one ValidationError.
-    """
-    readers: dict[str, Callable[[], str]] = {
-        "approver": lambda: text_field(data, "approver", "批示人(领导小组组长)", limit=100),
-        "date": lambda: date_field(session, data, "date", "批示日期", earliest=received_on(row)).isoformat(),
-        "document_no": lambda: text_field(data, "document_no", "批示文号", limit=100),
-        "text": lambda: text_field(data, "text", "不同意的理由" if reason_required else "批示意见", reason_required),
+def _decision_payload(decision: DecisionInput) -> dict[str, Any]:
+    """The fields of the leading group's written decision, as the event payload carries them."""
+    return {
+        "approver": decision.approver,
+        "date": decision.date.isoformat(),
+        "document_no": decision.document_no,
+        "text": decision.text,
     }
-    out: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for key, reader in readers.items():
-        try:
-            out[key] = reader()
-        except ValidationError as exc:
-            errors.update(exc.fields)
-    if errors:
-        raise ValidationError(errors)
-    return out
 
 
-def _b_approve(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_approve(session: Session, conn: Connection, row: ActionCase, data: DecisionInput) -> dict[str, Any]:
     """The leader's approval forms the task group (default: the departments of 四(二)2(2)).
 
     The major term (`major_days`) runs from the decision's date and bounds the minutes; each
     department owes its opinion within `opinion_days` of it, never later than the term.
     """
-    payload = _decision(session, row, data, reason_required=False)
-    group = dept_list(data, "task_group") or [d.value for d in DEFAULT_TASK_GROUP]
-    start = date.fromisoformat(payload["date"])
+    payload = _decision_payload(data)
+    group = list(data.task_group) or [d.value for d in DEFAULT_TASK_GROUP]
+    start = data.date
     term = deadline(session, start, session.deadline_settings().major_days)
     pending = [d for d, v in departments(conn, row.uuid).items() if not v.opinion]
     payload["task_group"] = group
@@ -94,13 +95,13 @@ def _b_approve(session: Session, conn: Connection, row: ActionCase, data: dict[s
     return payload
 
 
-def _b_decline(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_decline(session: Session, conn: Connection, row: ActionCase, data: DecisionInput) -> dict[str, Any]:
     """A refusal sends the case back to ordinary handling with the reason.
 
     Joint with two or more departments, refer with one. Justice, added for the legal review of a
     major matter only, leaves the case unless it leads or has already given its opinion.
     """
-    payload = _decision(session, row, data, reason_required=True)
+    payload = _decision_payload(data)
     depts = departments(conn, row.uuid)
     justice = Department.JUSTICE.value
     co = [d for d in row.co if d != justice or _has_opinion(depts, d)]
@@ -111,7 +112,7 @@ def _b_decline(session: Session, conn: Connection, row: ActionCase, data: dict[s
         f"领导小组不同意按重大疑难办理({payload['document_no']}):{payload['text']} → 按{track.label}办理",
     ]
     routing = {"track": track.value, "lead": lead, "co": co, "reasons": reasons}
-    start = date.fromisoformat(payload["date"])
+    start = data.date
     pending = [d for d in [lead, *co] if d and not _has_opinion(depts, d)]
     dues = opinion_dues(session, pending, start)
     payload.update({"routing": routing, "dept_due": dues_json(dues)})
@@ -207,18 +208,13 @@ def _term_extended(conn: Connection, case_uuid: str) -> bool:
 # -- 报送办理 (四(五)) --------------------------------------------------------------------------
 
 
-def _b_city_assign(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_city_assign(session: Session, conn: Connection, row: ActionCase, data: CityAssignInput) -> dict[str, Any]:
     """The city's assignment (交办), recorded from its document.
 
     `document_no` and `date` (default today): the departments' opinion deadlines run from that
     date (四(五)).
     """
-    lead = dept_field(data, "lead")
-    if data.get("co") is not None and not isinstance(data.get("co"), list):
-        raise ValidationError({"co": "协办部门应为列表"})
-    co = [c for c in dept_list(data, "co") if c != lead]
-    document_no = text_field(data, "document_no", "交办文号", limit=100)
-    start = date_field(session, data, "date", "交办日期", required=False, earliest=received_on(row))
+    lead, co, document_no, start = data.lead, list(data.co), data.document_no, data.date
     track = Track.JOINT if co else Track.REFER
     reasons = [*row.reasons, f"市12345热线办交办({document_no}) → {Department(lead).full_name}"]
     routing = {"track": track.value, "lead": lead, "co": co, "reasons": reasons}
@@ -263,14 +259,13 @@ def _b_feedback_12345(session: Session, conn: Connection, row: ActionCase, data:
     }
 
 
-def _b_clue_transfer(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_clue_transfer(session: Session, conn: Connection, row: ActionCase, data: ClueTransferInput) -> dict[str, Any]:
     """四(五): a department that refuses without cause a matter of its own is reported to 纪委监委.
 
     The department must have been assigned on this case and have a refusal (a return) or an overdue
     opinion on record. A flag and an event: the case still goes on.
     """
-    dept = dept_field(data, "dept")
-    reason = text_field(data, "reason", "移送理由(拒不处理的情况)")
+    dept, reason = data.dept, data.reason
     name = Department(dept).full_name
     info = departments(conn, row.uuid).get(dept)
     returned = _returned_by(conn, row.uuid, dept)
@@ -312,15 +307,9 @@ def _transferred(conn: Connection, case_uuid: str, dept: str) -> bool:
 # -- consultation, reply delivery, closing a refer matter ----------------------------------
 
 
-def _b_consult(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_consult(session: Session, conn: Connection, row: ActionCase, data: ConsultInput) -> dict[str, Any]:
     """四(二)3 一般事项会商: an optional record of the members' consultation on a joint matter."""
-    held_on = date_field(session, data, "held_on", "会商日期", required=False, earliest=received_on(row))
-    return {
-        "text": text_field(data, "text", "会商内容", limit=20000),
-        "attendees": text_field(data, "attendees", "参加单位及人员", required=False, limit=1000),
-        "held_on": held_on.isoformat(),
-        "set": {},
-    }
+    return {"text": data.text, "attendees": data.attendees, "held_on": data.held_on.isoformat(), "set": {}}
 
 
 def _b_deliver(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
@@ -367,24 +356,21 @@ def _b_handled(session: Session, conn: Connection, row: ActionCase, data: dict[s
     }
 
 
-def _b_confirm(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_confirm(session: Session, conn: Connection, row: ActionCase, data: ConfirmInput) -> dict[str, Any]:
     """告知转办: the matter closes when the payer confirms at the callback that it was handled."""
-    value = data.get("satisfaction")
-    if value not in SATISFACTION:
-        raise ValidationError({"satisfaction": "请选择满意、基本满意或不满意"})
-    note = text_field(data, "text", "回访记录", required=False)
-    return {"satisfaction": value, "text": note, "set": {**_closing(session), "satisfaction": value}}
+    value = data.satisfaction
+    return {"satisfaction": value, "text": data.text, "set": {**_closing(session), "satisfaction": value}}
 
 
 BUILDERS: dict[str, Builder] = {
-    "approve": _b_approve,
-    "decline": _b_decline,
+    "approve": typed(parse_approve, _b_approve),
+    "decline": typed(parse_decline, _b_decline),
     "extend": _b_extend,
-    "city_assign": _b_city_assign,
+    "city_assign": typed(parse_city_assign, _b_city_assign),
     "feedback_12345": _b_feedback_12345,
-    "clue_transfer": _b_clue_transfer,
-    "consult": _b_consult,
+    "clue_transfer": typed(parse_clue_transfer, _b_clue_transfer),
+    "consult": typed(parse_consult, _b_consult),
     "deliver": _b_deliver,
     "handled": _b_handled,
-    "confirm": _b_confirm,
+    "confirm": typed(parse_confirm, _b_confirm),
 }

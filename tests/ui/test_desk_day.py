@@ -405,11 +405,11 @@ def test_excel_cells_are_numbers(worker: Session, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     from station_app.services.stats_service import compute_stats
-    from ui.stats_export import write_xlsx
+    from station_app.services.stats_workbook import write_stats_workbook
 
     _routed_joint(worker)
     path = tmp_path / "stats.xlsx"
-    write_xlsx(compute_stats(worker, date(2025, 1, 1), worker.today()), path)
+    write_stats_workbook(compute_stats(worker, date(2025, 1, 1), worker.today()), path)
     book = load_workbook(path)
     summary = {row[0].value: row[1] for row in book.worksheets[0].iter_rows()}
     total = summary["受理总数"]

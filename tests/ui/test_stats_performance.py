@@ -83,8 +83,9 @@ def test_worker_tab_shows_routing_reply_and_archive(qtbot: Any, shown: Any, qtmo
     assert archive.grab().width() > 0 and "首问责任制" in tab.note.text()
 
 
-def test_excel_has_a_sheet_per_view_with_numbers(shown: Any, tmp_path: Path) -> None:
+def test_excel_has_a_sheet_per_view_with_numbers(qtbot: Any, shown: Any, runner: Any, tmp_path: Path) -> None:
     shown.export_to(tmp_path / "考评")
+    settle(qtbot, runner)  # written off the GUI thread
     book = load_workbook(tmp_path / "考评.xlsx")
     assert book.sheetnames[-3:] == ["绩效考评-按调解站", "绩效考评-按部门(牵头、协办)", "绩效考评-按工作人员"]
     depts = book["绩效考评-按部门(牵头、协办)"]

@@ -36,6 +36,7 @@ def test_statistics_screen_charts_and_exports(
     assert dict(by_track.rows)["告知转办"] == 1 and dict(by_track.rows)["一般事项(联办)"] == 1
     assert by_track.grab().width() > 0
     stats.export_to(tmp_path / "统计")
+    settle(qtbot, runner)  # written off the GUI thread
     book = load_workbook(tmp_path / "统计.xlsx")
     assert book.sheetnames == [
         "汇总",

@@ -1,0 +1,199 @@
+"""Typed input of the lifecycle actions whose data depends on nothing but the case itself.
+
+The action's JSON object is read once, where it enters (`typed`), into a frozen dataclass; the
+builder then works on typed fields. Each parser checks its fields in the order the builders
+always did, so a refusal names the same field with the same message. Actions whose checks of
+the data come after checks of the case's record (an extension, a delivery, the 12345 feedback)
+or need the case's departments (a department's report that it handled the matter) keep
+reading their `dict` in the builder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+
+from station_app.errors import ValidationError
+from station_app.services.action_data import ActionCase, date_field, dept_field, dept_list, received_on, text_field
+from station_app.services.session import Session
+
+T = TypeVar("T")
+Builder = Callable[[Session, Connection, ActionCase, dict[str, Any]], dict[str, Any]]
+SATISFACTION = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+
+
+def typed(
+    parse: Callable[[Session, ActionCase, dict[str, Any]], T],
+    build: Callable[[Session, Connection, ActionCase, T], dict[str, Any]],
+) -> Builder:
+    """A builder over the action's JSON object: `parse` it once, then `build` from the typed input."""
+
+    def builder(session: Session, conn: Connection, case: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+        return build(session, conn, case, parse(session, case, data))
+
+    return builder
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    """The leading group's written decision on a major matter (四(二)2(2)), from its document.
+
+    Attributes:
+        approver: Who signed it (the group's leader).
+        date: The day of the decision: never before the case was received nor after today.
+        document_no: Its document number.
+        text: The decision's words; for a refusal, its reason (required then).
+        task_group: The departments of the task group an approval forms (sorted codes; empty
+            for the default group, and for a refusal).
+    """
+
+    approver: str
+    date: date
+    document_no: str
+    text: str
+    task_group: tuple[str, ...] = ()
+
+
+def _decision(session: Session, case: ActionCase, data: dict[str, Any], reason_required: bool) -> DecisionInput:
+    """The decision's fields; every missing or bad one is named at once in one ValidationError."""
+    readers: dict[str, Callable[[], Any]] = {
+        "approver": lambda: text_field(data, "approver", "批示人(领导小组组长)", limit=100),
+        "date": lambda: date_field(session, data, "date", "批示日期", earliest=received_on(case)),
+        "document_no": lambda: text_field(data, "document_no", "批示文号", limit=100),
+        "text": lambda: text_field(data, "text", "不同意的理由" if reason_required else "批示意见", reason_required),
+    }
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, reader in readers.items():
+        try:
+            out[key] = reader()
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)
+    return DecisionInput(**out)
+
+
+def parse_approve(session: Session, case: ActionCase, data: dict[str, Any]) -> DecisionInput:
+    """`approve`: `{"approver", "date", "document_no", "text"?, "task_group"?}`.
+
+    Raises:
+        ValidationError: the decision's bad fields at once, then a bad `task_group`.
+    """
+    decision = _decision(session, case, data, reason_required=False)
+    return replace(decision, task_group=tuple(dept_list(data, "task_group")))
+
+
+def parse_decline(session: Session, case: ActionCase, data: dict[str, Any]) -> DecisionInput:
+    """`decline`: `{"approver", "date", "document_no", "text"}`, the reason required.
+
+    Raises:
+        ValidationError: every bad field at once.
+    """
+    return _decision(session, case, data, reason_required=True)
+
+
+@dataclass(frozen=True)
+class CityAssignInput:
+    """The city's assignment (交办, 四(五)) as its document gives it.
+
+    Attributes:
+        lead: The lead department's code.
+        co: The co-handlers' codes (sorted, without the lead).
+        document_no: The assignment's document number.
+        date: The day it was assigned (today when not given); opinion deadlines run from it.
+    """
+
+    lead: str
+    co: tuple[str, ...]
+    document_no: str
+    date: date
+
+
+def parse_city_assign(session: Session, case: ActionCase, data: dict[str, Any]) -> CityAssignInput:
+    """`city_assign`: `{"lead", "co"?, "document_no", "date"?}`.
+
+    Raises:
+        ValidationError: on `lead`, `co`, `document_no` or `date`, the first bad one in that order.
+    """
+    lead = dept_field(data, "lead")
+    if data.get("co") is not None and not isinstance(data.get("co"), list):
+        raise ValidationError({"co": "协办部门应为列表"})
+    co = tuple(c for c in dept_list(data, "co") if c != lead)
+    document_no = text_field(data, "document_no", "交办文号", limit=100)
+    start = date_field(session, data, "date", "交办日期", required=False, earliest=received_on(case))
+    return CityAssignInput(lead, co, document_no, start)
+
+
+@dataclass(frozen=True)
+class ClueTransferInput:
+    """A clue transfer to 纪委监委 (四(五)): which department refused, and how."""
+
+    dept: str
+    reason: str
+
+
+def parse_clue_transfer(session: Session, case: ActionCase, data: dict[str, Any]) -> ClueTransferInput:
+    """`clue_transfer`: `{"dept", "reason"}`.
+
+    Raises:
+        ValidationError: on `dept` (unknown code), then on `reason` (missing or bad text).
+    """
+    dept = dept_field(data, "dept")
+    return ClueTransferInput(dept, text_field(data, "reason", "移送理由(拒不处理的情况)"))
+
+
+@dataclass(frozen=True)
+class ConsultInput:
+    """A record of the members' consultation on a joint matter (四(二)3 一般事项会商).
+
+    Attributes:
+        held_on: The day it was held (today when not given).
+        text: What was agreed.
+        attendees: Who took part ("" when not given).
+    """
+
+    held_on: date
+    text: str
+    attendees: str
+
+
+def parse_consult(session: Session, case: ActionCase, data: dict[str, Any]) -> ConsultInput:
+    """`consult`: `{"held_on"?, "text", "attendees"?}`.
+
+    Raises:
+        ValidationError: on `held_on`, `text` or `attendees`, the first bad one in that order.
+    """
+    held_on = date_field(session, data, "held_on", "会商日期", required=False, earliest=received_on(case))
+    text = text_field(data, "text", "会商内容", limit=20000)
+    attendees = text_field(data, "attendees", "参加单位及人员", required=False, limit=1000)
+    return ConsultInput(held_on, text, attendees)
+
+
+@dataclass(frozen=True)
+class ConfirmInput:
+    """The payer's confirmation at the callback that a refer matter was handled.
+
+    Attributes:
+        satisfaction: `satisfied`, `basic` or `unsatisfied` (`SATISFACTION`).
+        text: The callback's record ("" when not given).
+    """
+
+    satisfaction: str
+    text: str
+
+
+def parse_confirm(session: Session, case: ActionCase, data: dict[str, Any]) -> ConfirmInput:
+    """`confirm`: `{"satisfaction", "text"?}`.
+
+    Raises:
+        ValidationError: on `satisfaction` (not one of `SATISFACTION`), then on `text`.
+    """
+    value = data.get("satisfaction")
+    if value not in SATISFACTION:
+        raise ValidationError({"satisfaction": "请选择满意、基本满意或不满意"})
+    return ConfirmInput(str(value), text_field(data, "text", "回访记录", required=False))
