@@ -35,7 +35,7 @@ from ui.ops import Runner
 from ui.page import Page
 from ui.rows_model import RowsModel
 from ui.sync_controller import SyncController
-from ui.sync_view import STAGE_TEXT, SyncView
+from ui.sync_view import SyncProgress, SyncView
 from ui.widgets import ErrorLabel, heading, muted
 
 ALL_STATIONS = ""
@@ -65,7 +65,7 @@ def _table(model: RowsModel) -> QTableView:
     return table
 
 
-class CitySyncView(Page):
+class CitySyncView(SyncProgress, Page):
     """Emits `case_opened(case_no)` for an item that needs a person and `data_changed()` after
     an import or a round that brought something."""
 
@@ -248,39 +248,6 @@ class CitySyncView(Page):
             lambda exc: self.relay_error.show_error(describe(exc)),
             write=True,
         )
-
-    # -- progress -----------------------------------------------------------------------------
-    def show_progress(self, stage: str, done: int, total: int) -> None:
-        """Move the bar: `done` of `total` (bundles or bytes) in `stage`."""
-        self.progress.show()
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(min(done, max(total, 1)))
-        self.stage.setText(STAGE_TEXT.get(stage, TR.busy))
-
-    def _begin(self) -> None:
-        self.busy = True
-        self.error.show_error(None)
-        self.result.clear()
-        self.progress.show()
-        self.progress.setRange(0, 0)  # busy until the first figure arrives
-        self._set_enabled()
-
-    def _end(self) -> None:
-        self.busy = False
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.stage.clear()
-        self._set_enabled()
-
-    def _emitter(self, stage: str) -> Any:
-        signal = self.controller.progress
-
-        def emit(*args: Any) -> None:
-            figures = [a for a in args if isinstance(a, int)]
-            done, total = [*figures, 0, 0][:2]
-            signal.emit(stage, done, total)
-
-        return emit
 
     def _on_failed(self, exc: BaseException) -> None:
         self._end()

@@ -45,7 +45,58 @@ def _when(value: str | None) -> str:
     return value.replace("T", " ")[:16] if value else TR.sync_never
 
 
-class SyncView(Page):
+class SyncProgress:
+    """The progress bar, stage line and busy state a sync page shares (station and city).
+
+    The page provides `busy`, `progress`, `stage`, `result`, `error`, `controller` and
+    `_set_enabled`; the work reports `(stage, done, total)` through the controller's signal.
+    """
+
+    busy: bool
+    progress: QProgressBar
+    stage: QLabel
+    result: QLabel
+    error: ErrorLabel
+    controller: SyncController
+
+    def _set_enabled(self) -> None:
+        raise NotImplementedError
+
+    def show_progress(self, stage: str, done: int, total: int) -> None:
+        """Move the bar: `done` of `total` (bundles or bytes) in `stage`."""
+        self.progress.show()
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, max(total, 1)))
+        self.stage.setText(STAGE_TEXT.get(stage, TR.busy))
+
+    def _begin(self) -> None:
+        self.busy = True
+        self.error.show_error(None)
+        self.result.clear()
+        self.progress.show()
+        self.progress.setRange(0, 0)  # busy until the first figure arrives
+        self._set_enabled()
+
+    def _end(self) -> None:
+        self.busy = False
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        self.stage.clear()
+        self._set_enabled()
+
+    def _emitter(self, stage: str) -> Any:
+        """A progress callback for work of `stage` (any ints it gets: done, total), safe off the GUI thread."""
+        signal = self.controller.progress
+
+        def emit(*args: Any) -> None:
+            figures = [a for a in args if isinstance(a, int)]
+            done, total = [*figures, 0, 0][:2]
+            signal.emit(stage, done, total)
+
+        return emit
+
+
+class SyncView(SyncProgress, Page):
     """Emits `case_opened(case_no)` and `data_changed()` after an import or a round."""
 
     case_opened = Signal(str)
@@ -185,41 +236,6 @@ class SyncView(Page):
         if 0 <= row < len(self.items) and self.items[row].case_no:
             self.case_opened.emit(self.items[row].case_no)
 
-    # -- progress -----------------------------------------------------------------------------
-    def show_progress(self, stage: str, done: int, total: int) -> None:
-        self.progress.show()
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(min(done, max(total, 1)))
-        self.stage.setText(STAGE_TEXT.get(stage, TR.busy))
-
-    def _begin(self) -> None:
-        self.busy = True
-        self.error.show_error(None)
-        self.result.clear()
-        self.progress.show()
-        self.progress.setRange(0, 0)  # busy until the first figure arrives
-        self._set_enabled()
-
-    def _end(self) -> None:
-        self.busy = False
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
-        self.stage.clear()
-        self._set_enabled()
-
-    def _progress_fn(self) -> Any:
-        signal = self.controller.progress
-
-        def report(stage: str) -> Any:
-            def emit(*args: Any) -> None:
-                figures = [a for a in args if isinstance(a, int)]
-                done, total = [*figures, 0, 0][:2]
-                signal.emit(stage, done, total)
-
-            return emit
-
-        return report
-
     # -- export and import --------------------------------------------------------------------
     def _on_export_clicked(self) -> None:
         target = self.target.currentData()
@@ -232,7 +248,7 @@ class SyncView(Page):
 
     def export_to_folder(self, folder: Path) -> None:
         """Write the due bundles into `folder` (off the GUI thread)."""
-        session, emit = self.session, self._progress_fn()("export")
+        session, emit = self.session, self._emitter("export")
         self._begin()
         self.runner.run(
             lambda: export_to(session, folder, emit), lambda r: self._on_exported(folder, r), self._on_failed
@@ -255,7 +271,7 @@ class SyncView(Page):
 
     def import_from_folder(self, folder: Path) -> None:
         """Import every bundle in `folder` addressed to this station (off the GUI thread)."""
-        session, emit = self.session, self._progress_fn()("import")
+        session, emit = self.session, self._emitter("import")
         self._begin()
         self.runner.run(lambda: import_from(session, folder, emit), self._on_imported, self._on_failed)
 
