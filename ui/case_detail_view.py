@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -35,7 +34,7 @@ from ui.errors import show_error
 from ui.i18n import TR
 from ui.ops import Runner
 from ui.page import Page
-from ui.rows_model import RowsModel
+from ui.rows_model import RowsModel, rows_table
 from ui.widgets import clear_layout, heading, muted
 
 
@@ -110,19 +109,6 @@ def dept_due_text(d: DepartmentProgress) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _table(model: RowsModel) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    table.verticalHeader().hide()
-    table.setWordWrap(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    return table
-
-
 class CaseDetailView(Page):
     back_requested = Signal()
     case_changed = Signal(str)
@@ -173,7 +159,7 @@ class CaseDetailView(Page):
         self.departments = RowsModel(
             (TR.col_dept, TR.col_signed, TR.col_dept_due, TR.col_opinion, TR.col_returned), self
         )
-        self.departments_table = _table(self.departments)
+        self.departments_table = rows_table(self.departments, single=True)
         self.departments_table.setWordWrap(True)
         dept_header = self.departments_table.horizontalHeader()
         dept_header.setStretchLastSection(False)
@@ -185,7 +171,7 @@ class CaseDetailView(Page):
         right_column.addWidget(self.departments_table, 1)
         right_column.addWidget(heading(TR.detail_timeline, 2))
         self.timeline = RowsModel((TR.col_time, TR.col_author, TR.col_event, TR.col_note), self)
-        self.timeline_table = _table(self.timeline)
+        self.timeline_table = rows_table(self.timeline, single=True)
         self.timeline_table.setMinimumHeight(self.fontMetrics().height() * 8)
         right_column.addWidget(self.timeline_table, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)

@@ -15,13 +15,10 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressBar,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -33,10 +30,10 @@ from ui.errors import describe
 from ui.i18n import TR
 from ui.ops import Runner
 from ui.page import Page
-from ui.rows_model import RowsModel
+from ui.rows_model import RowsModel, rows_table
 from ui.sync_controller import SyncController
 from ui.sync_view import SyncProgress, SyncView
-from ui.widgets import ErrorLabel, heading, muted
+from ui.widgets import ErrorLabel, heading
 
 ALL_STATIONS = ""
 
@@ -49,20 +46,6 @@ def _state(row: StationSyncRow) -> str:
     """A station's state on the page: in use or revoked, and records that disagree."""
     state = TR.city_sync_revoked if row.revoked else TR.city_sync_active
     return TR.city_sync_forked.format(state=state, count=row.forks) if row.forks else state
-
-
-def _table(model: RowsModel) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().hide()
-    table.setWordWrap(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    return table
 
 
 class CitySyncView(SyncProgress, Page):
@@ -128,26 +111,15 @@ class CitySyncView(SyncProgress, Page):
         actions.addStretch(1)
         column.addLayout(actions)
 
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setTextVisible(True)
-        self.progress.hide()
-        column.addWidget(self.progress)
-        self.stage = muted()
-        column.addWidget(self.stage)
-        self.result = QLabel()
-        self.result.setWordWrap(True)
-        column.addWidget(self.result)
-        self.error = ErrorLabel()
-        column.addWidget(self.error)
+        self._add_progress(column)
 
         column.addWidget(heading(TR.city_sync_stations, 2))
         self.model = RowsModel(TR.city_sync_cols, self)
-        self.table = _table(self.model)
+        self.table = rows_table(self.model)
         column.addWidget(self.table, 3)
         column.addWidget(heading(TR.sync_attention, 2))
         self.attention = RowsModel((TR.sync_col_case, TR.sync_col_kind), self)
-        self.attention_table = _table(self.attention)
+        self.attention_table = rows_table(self.attention)
         self.attention_table.doubleClicked.connect(lambda index: self.open_row(index.row()))
         column.addWidget(self.attention_table, 1)
 

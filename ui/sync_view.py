@@ -62,6 +62,22 @@ class SyncProgress:
     def _set_enabled(self) -> None:
         raise NotImplementedError
 
+    def _add_progress(self, column: QVBoxLayout) -> None:
+        """Add the bar (hidden until work starts), the stage line, the result and the error."""
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        column.addWidget(self.progress)
+        self.stage = muted()
+        column.addWidget(self.stage)
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        column.addWidget(self.result)
+        self.error = ErrorLabel()
+        column.addWidget(self.error)
+
     def show_progress(self, stage: str, done: int, total: int) -> None:
         """Move the bar: `done` of `total` (bundles or bytes) in `stage`."""
         self.progress.show()
@@ -146,19 +162,7 @@ class SyncView(SyncProgress, Page):
         actions.addStretch(1)
         column.addLayout(actions)
 
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setTextVisible(True)
-        self.progress.hide()
-        column.addWidget(self.progress)
-        self.stage = muted()
-        column.addWidget(self.stage)
-        self.result = QLabel()
-        self.result.setWordWrap(True)
-        column.addWidget(self.result)
-        self.error = ErrorLabel()
-        column.addWidget(self.error)
+        self._add_progress(column)
 
         column.addWidget(heading(TR.sync_attention, 2))
         self.table = QTableWidget(0, 2)
