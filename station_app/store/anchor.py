@@ -113,6 +113,18 @@ def _signing_key(conn: Connection) -> tuple[Ed25519PrivateKey, str] | None:
     return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(private)), get_meta(conn, "origin") or ""
 
 
+_STAGER: list[ThreadPoolExecutor] = []
+_STAGER_LOCK = threading.Lock()
+
+
+def _stager() -> ThreadPoolExecutor:
+    """The one worker pool every anchor of this process stages its records on (made on first use)."""
+    with _STAGER_LOCK:
+        if not _STAGER:
+            _STAGER.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="anchor"))
+        return _STAGER[0]
+
+
 class Anchor:
     """Writes the anchor of one store after each committing transaction that appended events.
 
@@ -132,7 +144,6 @@ class Anchor:
         self._origin = origin
         self._lock = threading.Lock()
         self._last = -1
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anchor")
 
     def _record(self, head: Head) -> bytes:
         body = head.body(self._origin)
@@ -162,7 +173,7 @@ class Anchor:
         Returns the state for `finish` (after the commit) or `discard` (the commit failed).
         """
         head = read_head(conn)
-        return head, self._pool.submit(stage_bytes, self.path, self._record(head))
+        return head, _stager().submit(stage_bytes, self.path, self._record(head))
 
     def finish(self, state: tuple[Head, Future[str]]) -> None:
         """After the commit: wait for the staged copy and rename it over the anchor.
