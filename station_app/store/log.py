@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from station_app.clock import Clock
+from station_app.gc_pause import gc_paused
 from station_app.store.bulk_import import import_batch
 from station_app.store.conflicts import NEW_CASE, lifecycle_target
 from station_app.store.db import set_meta, write
@@ -212,7 +213,7 @@ def _parse(items: Iterable[Envelope | Mapping[str, Any]]) -> list[Envelope]:
             if env.scope not in cls.SCOPES:
                 raise MalformedEvent(env.uuid, f"scope {env.scope.value} is not allowed for {env.type}")
             try:
-                cls.from_json(env.payload)
+                cls.check_json(env.payload)
             except MalformedPayload as exc:
                 raise MalformedEvent(env.uuid, str(exc)) from None
         out.append(env)
@@ -241,6 +242,16 @@ def import_foreign(
     a fork refused the batch): what the bundle carried besides its events (acks, the record that
     it was received), so that all of it commits or none. Whatever it raises rolls back the batch.
     """
+    with gc_paused():
+        return _import(engine, events, bundle_id, also)
+
+
+def _import(
+    engine: Engine,
+    events: Iterable[Envelope | Mapping[str, Any]],
+    bundle_id: str | None,
+    also: Callable[[Connection, ImportResult], None] | None,
+) -> ImportResult:
     envs = _parse(events)
     result = ImportResult()
     try:

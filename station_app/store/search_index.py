@@ -16,6 +16,7 @@ A name or text written in traditional characters is indexed in its simplified fo
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from itertools import pairwise
@@ -184,12 +185,15 @@ def bigram_text(row: Mapping[str, Any]) -> str:
     for part in parts:
         if not part:
             continue
-        value = _with_simplified(str(part))
-        chinese = [not c.isascii() and c.isalnum() for c in value]  # is_bigram_query, per character once
-        for i, (a, b) in enumerate(pairwise(value)):
-            if chinese[i] and chinese[i + 1]:
+        for run in _CHINESE_RUN.findall(_with_simplified(str(part))):
+            for a, b in pairwise(run):
                 pairs[a + b] = None
     return " ".join(pairs)
+
+
+# Two or more adjacent characters as `is_bigram_query` takes them: `\w` is `str.isalnum()` (or
+# `_`, which is ASCII), so a non-ASCII `\w` is a non-ASCII letter or digit. One scan per text.
+_CHINESE_RUN = re.compile(r"[^\W\x00-\x7f]{2,}")
 
 
 def index_pairs(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
