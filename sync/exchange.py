@@ -34,7 +34,7 @@ from station_app.store import sync_state
 from station_app.store.counters import issued_numbers, raise_counters
 from station_app.store.db import get_meta, read, write
 from station_app.store.events import Envelope, EnvelopeLine, chain_lines, own_origin
-from station_app.store.log import ForgedEvent, ImportResult, MalformedEvent, import_foreign
+from station_app.store.log import CheckedEvents, ForgedEvent, ImportResult, MalformedEvent, check_events, import_foreign
 from station_app.store.migrations import LATEST
 from sync.errors import BundleError, ForkDetected, MalformedBundle, UnknownSender, WrongRecipient
 from sync.header import BundleKind, canonical_json
@@ -419,12 +419,27 @@ def _trust(keyring: Keyring, recipient: Recipient) -> tuple[Any, ...]:
     return keyring.version, senders, recipient.name, boxes
 
 
-def _open(file: Path, me: str, keyring: Keyring, recipient: Recipient, temp_dir: Path) -> OpenedBundle | None:
-    """`open_bundle` of a file addressed to `me`; None for a file addressed elsewhere."""
+@dataclass(frozen=True)
+class _Read:
+    """A bundle opened, and its events read and checked (or why they cannot be imported)."""
+
+    opened: OpenedBundle
+    events: CheckedEvents | MalformedEvent
+
+
+def _open(file: Path, me: str, keyring: Keyring, recipient: Recipient, temp_dir: Path) -> _Read | None:
+    """`open_bundle` of a file addressed to `me`, and `check_events`; None for a file addressed elsewhere.
+
+    A malformed event is kept, not raised: the bundle's other checks come first.
+    """
     if peek_header(file).recipient != me:
         return None
     with gc_paused():  # tens of thousands of parsed events: see gc_pause.py
-        return open_bundle(file, keyring, recipient, temp_dir=temp_dir)
+        opened = open_bundle(file, keyring, recipient, temp_dir=temp_dir)
+    try:
+        return _Read(opened, check_events(opened.events))
+    except MalformedEvent as exc:
+        return _Read(opened, exc)
 
 
 class _ReadAhead:
@@ -442,7 +457,7 @@ class _ReadAhead:
         """No thread until there is a next file."""
         self.next_file: Path | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self._ahead: tuple[Path, tuple[Any, ...], Future[OpenedBundle | None]] | None = None
+        self._ahead: tuple[Path, tuple[Any, ...], Future[_Read | None]] | None = None
 
     def start(self, me: str, keyring: Keyring, recipient: Recipient, temp_dir: Path) -> None:
         """Begin opening `next_file` (if any) with these keys."""
@@ -453,7 +468,7 @@ class _ReadAhead:
         future = self._pool.submit(_open, self.next_file, me, keyring, recipient, temp_dir)
         self._ahead = (self.next_file, _trust(keyring, recipient), future)
 
-    def take(self, file: Path, keyring: Keyring, recipient: Recipient) -> Future[OpenedBundle | None] | None:
+    def take(self, file: Path, keyring: Keyring, recipient: Recipient) -> Future[_Read | None] | None:
         """The opening of `file` begun earlier with the same keys, or None."""
         ahead, self._ahead = self._ahead, None
         if ahead is None or ahead[0] != file:
@@ -485,10 +500,11 @@ def _import_one(session: Session, file: Path, summary: ImportSummary, reader: _R
         keyring: Keyring = bundle_keyring(conn)
         recipient = own_recipient(conn, me)
     ahead = reader.take(file, keyring, recipient) if reader is not None else None
-    opened = ahead.result() if ahead is not None else _open(file, me, keyring, recipient, _private_temp(session))
-    if opened is None:  # the file was replaced by one addressed elsewhere in between
-        raise _Skip("other_recipient")
     temp_dir = _private_temp(session)
+    got = ahead.result() if ahead is not None else _open(file, me, keyring, recipient, temp_dir)
+    if got is None:  # the file was replaced by one addressed elsewhere in between
+        raise _Skip("other_recipient")
+    opened = got.opened
     manifest = opened.manifest
     with read(session.store.engine) as conn:
         peer = sync_state.get_peer(conn, manifest.sender)
@@ -558,7 +574,9 @@ def _import_one(session: Session, file: Path, summary: ImportSummary, reader: _R
             reader.start(me, keyring, recipient, temp_dir)
 
     try:
-        result = import_foreign(session.store.engine, opened.events, manifest.bundle_id, also)
+        if isinstance(got.events, MalformedEvent):
+            raise got.events
+        result = import_foreign(session.store.engine, got.events, manifest.bundle_id, also)
     except ForgedEvent as exc:
         raise MalformedBundle(f"event {exc.uuid} ({exc.type}): {exc.why}") from None
     except MalformedEvent:

@@ -312,39 +312,32 @@ def ledger_events(items: list[tuple[Envelope, str]], bundle_id: str | None, afte
 
     Pure: the ledger places and links only; nothing is written.
     """
-    seq, lhash = after
     out: list[Event] = []
     bundle_json = canonical_json(bundle_id)
     for env, prev in items:
-        seq += 1
-        if _HEX.fullmatch(lhash) and _HEX.fullmatch(env.hash):  # `ledger_hash`'s text, without encoding a list
-            lhash = hashlib.sha256(f'["{lhash}",{seq},"{env.hash}",{bundle_json}]'.encode()).hexdigest()
-        else:
-            lhash = ledger_hash(lhash, seq, env.hash, bundle_id)
-        out.append(
-            Event(
-                seq,
-                env.uuid,
-                env.case_uuid,
-                env.type,
-                env.payload,
-                env.author,
-                env.origin,
-                env.at,
-                prev,
-                env.hash,
-                env.stream,
-                env.origin_seq,
-                env.hash_v,
-                env.v,
-                env.scope,
-                env.base,
-                lhash,
-                env.key_id,
-                env.sig,
-            )
-        )
+        ev = ledger_event(env, prev, bundle_id, after, bundle_json)
+        after = (ev.seq, ev.ledger_hash)
+        out.append(ev)
     return out
+
+
+def ledger_event(
+    env: Envelope, prev: str, bundle_id: str | None, after: tuple[int, str], bundle_json: str | None = None
+) -> Event:
+    """One envelope's event after the ledger head `after` (`ledger_events` of one item).
+
+    `bundle_json` is `canonical_json(bundle_id)` when the caller has it already.
+    """
+    seq, lhash = after[0] + 1, after[1]
+    if _HEX.fullmatch(lhash) and _HEX.fullmatch(env.hash):  # `ledger_hash`'s text, without encoding a list
+        bundle_json = canonical_json(bundle_id) if bundle_json is None else bundle_json
+        lhash = hashlib.sha256(f'["{lhash}",{seq},"{env.hash}",{bundle_json}]'.encode()).hexdigest()
+    else:
+        lhash = ledger_hash(lhash, seq, env.hash, bundle_id)
+    return Event(
+        seq, env.uuid, env.case_uuid, env.type, env.payload, env.author, env.origin, env.at, prev, env.hash,
+        env.stream, env.origin_seq, env.hash_v, env.v, env.scope, env.base, lhash, env.key_id, env.sig,
+    )  # fmt: skip
 
 
 _INSERT_VALUES = (

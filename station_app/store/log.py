@@ -200,6 +200,25 @@ class _Refused(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class CheckedEvents:
+    """A batch read and checked by `check_events`; `import_foreign` takes it without checking again."""
+
+    envelopes: tuple[Envelope, ...]
+
+
+def check_events(items: Iterable[Envelope | Mapping[str, Any]]) -> CheckedEvents:
+    """Read and check a batch as `import_foreign` does first, without touching the store.
+
+    So that a caller can do it ahead, on another thread (the next bundle of a folder).
+
+    Raises:
+        MalformedEvent: an event that cannot be read or whose payload does not fit its class.
+    """
+    with gc_paused():
+        return CheckedEvents(tuple(_parse(items)))
+
+
 def _parse(items: Iterable[Envelope | Mapping[str, Any]]) -> list[Envelope]:
     out: list[Envelope] = []
     for index, item in enumerate(items):
@@ -222,7 +241,7 @@ def _parse(items: Iterable[Envelope | Mapping[str, Any]]) -> list[Envelope]:
 
 def import_foreign(
     engine: Engine,
-    events: Iterable[Envelope | Mapping[str, Any]],
+    events: Iterable[Envelope | Mapping[str, Any]] | CheckedEvents,
     bundle_id: str | None = None,
     also: Callable[[Connection, ImportResult], None] | None = None,
 ) -> ImportResult:
@@ -238,6 +257,8 @@ def import_foreign(
     payload does not fit its class, and ForgedEvent (nothing stored) for a role-bearing event
     whose signature is missing, bad or not an admin's (`_check_signatures`).
 
+    `events` may be a `CheckedEvents` (from `check_events`): then it is not read again.
+
     `also`, when given, runs inside the same transaction after the events are stored (not when
     a fork refused the batch): what the bundle carried besides its events (acks, the record that
     it was received), so that all of it commits or none. Whatever it raises rolls back the batch.
@@ -248,11 +269,11 @@ def import_foreign(
 
 def _import(
     engine: Engine,
-    events: Iterable[Envelope | Mapping[str, Any]],
+    events: Iterable[Envelope | Mapping[str, Any]] | CheckedEvents,
     bundle_id: str | None,
     also: Callable[[Connection, ImportResult], None] | None,
 ) -> ImportResult:
-    envs = _parse(events)
+    envs = list(events.envelopes) if isinstance(events, CheckedEvents) else _parse(events)
     result = ImportResult()
     try:
         with write(engine) as conn:
