@@ -447,10 +447,10 @@ class _ReadAhead:
 
     A bundle's commit (encrypting and writing every page it changed) is one long call into
     SQLite that lets another thread run Python: the next file is read then, started from inside
-    the transaction just before its commit. It is opened with the sender keys and
-    box keys held before this import; `take` hands it over only when they are still the ones
-    held (an import may bring a new keyring), else the file is opened again. A file is only
-    ever read here; whatever opening it raised is raised when it is taken, in folder order.
+    the transaction just before its commit. It is opened with the sender keys and box keys held
+    before this import; `take` hands it over only when they are still the ones held (an import
+    may bring a new keyring), else the file is opened again. A file is only ever read here;
+    whatever opening it raised is raised when it is taken, in folder order.
     """
 
     def __init__(self) -> None:
