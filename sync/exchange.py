@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,16 +28,17 @@ from sqlalchemy import Connection
 
 from station_app import __version__
 from station_app.errors import NotFound, ValidationError
+from station_app.gc_pause import gc_paused
 from station_app.services.session import Session
 from station_app.store import sync_state
 from station_app.store.counters import issued_numbers, raise_counters
 from station_app.store.db import get_meta, read, write
 from station_app.store.events import Envelope, EnvelopeLine, chain_lines, own_origin
-from station_app.store.log import ForgedEvent, ImportResult, MalformedEvent, import_foreign
+from station_app.store.log import CheckedEvents, ForgedEvent, ImportResult, MalformedEvent, check_events, import_foreign
 from station_app.store.migrations import LATEST
 from sync.errors import BundleError, ForkDetected, MalformedBundle, UnknownSender, WrongRecipient
 from sync.header import BundleKind, canonical_json
-from sync.keys import Keyring
+from sync.keys import Keyring, Recipient, raw_public
 from sync.limits import MAX_EVENTS
 from sync.manifest import Ack, ChainRange, Manifest
 from sync.provisioning import (
@@ -48,7 +50,7 @@ from sync.provisioning import (
     own_signer,
     require_coordinator,
 )
-from sync.reader import open_bundle, peek_header
+from sync.reader import OpenedBundle, open_bundle, peek_header
 from sync.replay import ReplayOutcome, SeenFromSender, check_replay
 from sync.writer import bundle_file_name, new_bundle_id, write_bundle
 
@@ -386,18 +388,101 @@ def import_path(session: Session, path: Path, progress: Progress | None = None) 
         files = sorted(p for p in path.iterdir() if p.name.endswith(BUNDLE_SUFFIX) and p.is_file())
     except OSError:
         raise ValidationError({"path": "文件夹无法读取"}) from None
-    for index, file in enumerate(files):
-        try:
-            _import_one(session, file, summary)
-        except _Skip as skip:
-            summary.skipped.append({"file": str(file), "reason": skip.reason})
-        except BundleError as err:
-            summary.refused.append({"file": str(file), "error": err.error_class.value})
-        except OSError:
-            summary.refused.append({"file": str(file), "error": "malformed"})
-        if progress is not None:
-            progress(index + 1, len(files))
+    reader = _ReadAhead()
+    try:
+        for index, file in enumerate(files):
+            reader.next_file = files[index + 1] if index + 1 < len(files) else None
+            _import_listed(session, file, summary, reader)
+            if progress is not None:
+                progress(index + 1, len(files))
+    finally:
+        reader.close()
     return summary
+
+
+def _import_listed(session: Session, file: Path, summary: ImportSummary, reader: _ReadAhead) -> None:
+    """One file of a folder: imported, or listed as skipped or refused in `summary`."""
+    try:
+        _import_one(session, file, summary, reader)
+    except _Skip as skip:
+        summary.skipped.append({"file": str(file), "reason": skip.reason})
+    except BundleError as err:
+        summary.refused.append({"file": str(file), "error": err.error_class.value})
+    except OSError:
+        summary.refused.append({"file": str(file), "error": "malformed"})
+
+
+def _trust(keyring: Keyring, recipient: Recipient) -> tuple[Any, ...]:
+    """What opening a bundle depends on besides the file: the sender keys and our box keys."""
+    senders = tuple((k.owner, k.kid, k.status.value) for k in keyring.keys)
+    boxes = tuple(raw_public(k.public_key()) for k in recipient.box_keys)
+    return keyring.version, senders, recipient.name, boxes
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A bundle opened, and its events read and checked (or why they cannot be imported)."""
+
+    opened: OpenedBundle
+    events: CheckedEvents | MalformedEvent
+
+
+def _open(file: Path, me: str, keyring: Keyring, recipient: Recipient, temp_dir: Path) -> _Read | None:
+    """`open_bundle` of a file addressed to `me`, and `check_events`; None for a file addressed elsewhere.
+
+    A malformed event is kept, not raised: the bundle's other checks come first.
+    """
+    if peek_header(file).recipient != me:
+        return None
+    with gc_paused():  # tens of thousands of parsed events: see gc_pause.py
+        opened = open_bundle(file, keyring, recipient, temp_dir=temp_dir)
+    try:
+        return _Read(opened, check_events(opened.events))
+    except MalformedEvent as exc:
+        return _Read(opened, exc)
+
+
+class _ReadAhead:
+    """Opens the next bundle of a folder (copy, verify, decrypt, parse) while this one commits.
+
+    A bundle's commit (encrypting and writing every page it changed) is one long call into
+    SQLite that lets another thread run Python: the next file is read then, started from inside
+    the transaction just before its commit. It is opened with the sender keys and box keys held
+    before this import; `take` hands it over only when they are still the ones held (an import
+    may bring a new keyring), else the file is opened again. A file is only ever read here;
+    whatever opening it raised is raised when it is taken, in folder order.
+    """
+
+    def __init__(self) -> None:
+        """No thread until there is a next file."""
+        self.next_file: Path | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[Path, tuple[Any, ...], Future[_Read | None]] | None = None
+
+    def start(self, me: str, keyring: Keyring, recipient: Recipient, temp_dir: Path) -> None:
+        """Begin opening `next_file` (if any) with these keys."""
+        if self.next_file is None:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle-read-ahead")
+        future = self._pool.submit(_open, self.next_file, me, keyring, recipient, temp_dir)
+        self._ahead = (self.next_file, _trust(keyring, recipient), future)
+
+    def take(self, file: Path, keyring: Keyring, recipient: Recipient) -> Future[_Read | None] | None:
+        """The opening of `file` begun earlier with the same keys, or None."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead[0] != file:
+            return None
+        if ahead[1] != _trust(keyring, recipient):
+            ahead[2].cancel()
+            wait([ahead[2]])  # not two openings of one file at once
+            return None
+        return ahead[2]
+
+    def close(self) -> None:
+        """Wait for the thread (its temp copy is removed when its `open_bundle` returns)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _private_temp(session: Session) -> Path:
@@ -406,7 +491,7 @@ def _private_temp(session: Session) -> Path:
     return folder
 
 
-def _import_one(session: Session, file: Path, summary: ImportSummary) -> None:
+def _import_one(session: Session, file: Path, summary: ImportSummary, reader: _ReadAhead | None = None) -> None:
     header = peek_header(file)
     with read(session.store.engine) as conn:
         me = own_name(conn)
@@ -414,7 +499,12 @@ def _import_one(session: Session, file: Path, summary: ImportSummary) -> None:
             raise _Skip("other_recipient")
         keyring: Keyring = bundle_keyring(conn)
         recipient = own_recipient(conn, me)
-    opened = open_bundle(file, keyring, recipient, temp_dir=_private_temp(session))
+    ahead = reader.take(file, keyring, recipient) if reader is not None else None
+    temp_dir = _private_temp(session)
+    got = ahead.result() if ahead is not None else _open(file, me, keyring, recipient, temp_dir)
+    if got is None:  # the file was replaced by one addressed elsewhere in between
+        raise _Skip("other_recipient")
+    opened = got.opened
     manifest = opened.manifest
     with read(session.store.engine) as conn:
         peer = sync_state.get_peer(conn, manifest.sender)
@@ -480,9 +570,13 @@ def _import_one(session: Session, file: Path, summary: ImportSummary) -> None:
         high = max(peer.high_seq or 0, manifest.sender_seq)
         sync_state.put_peer(conn, peer.peer, peer.kind, high_seq=high, last_bundle_at=now,
                             store_epoch=peer.store_epoch or manifest.store_epoch)  # fmt: skip
+        if reader is not None:  # the commit that follows leaves Python free: read the next file then
+            reader.start(me, keyring, recipient, temp_dir)
 
     try:
-        result = import_foreign(session.store.engine, opened.events, manifest.bundle_id, also)
+        if isinstance(got.events, MalformedEvent):
+            raise got.events
+        result = import_foreign(session.store.engine, got.events, manifest.bundle_id, also)
     except ForgedEvent as exc:
         raise MalformedBundle(f"event {exc.uuid} ({exc.type}): {exc.why}") from None
     except MalformedEvent:

@@ -39,7 +39,7 @@ from station_app.store.events import (
     canonical_json,
     chain_heads,
     envelope_hash,
-    ledger_events,
+    ledger_event,
     ledger_head,
     own_origin,
     set_heads,
@@ -121,6 +121,7 @@ class BulkImport:
                 self.taken.add((origin, stream, int(seq)))
         self.versions: dict[str, dict[str, int]] = {}  # case -> origin -> highest origin_seq here
         self.next_case_id: int | None = None
+        self.bundle_json: tuple[str | None, str] | None = None  # a bundle id and its JSON, for the ledger links
         self._reset_buffers()
 
     def _reset_buffers(self) -> None:
@@ -206,7 +207,9 @@ class BulkImport:
         if envelope_hash(prev, env, payload_json) != env.hash:
             self.result.forks.append(_fork(env, "hash_mismatch"))
             return False
-        (ev,) = ledger_events([(env, prev)], bundle_id, self.ledger)
+        if self.bundle_json is None or self.bundle_json[0] != bundle_id:
+            self.bundle_json = (bundle_id, canonical_json(bundle_id))
+        ev = ledger_event(env, prev, bundle_id, self.ledger, self.bundle_json[1])
         self.ledger = (ev.seq, ev.ledger_hash)
         self.stored.append((ev, bundle_id, payload_json))
         self.heads[(env.origin, env.stream)] = self.moved[(env.origin, env.stream)] = (env.origin_seq, env.hash)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -98,21 +99,21 @@ class Envelope:
         """Read an envelope; raises ValueError naming the first key that is missing or wrong."""
         if not isinstance(data, Mapping):
             raise ValueError("event is not an object")
-        str_keys = ("uuid", "origin", "stream", "hash", "type", "author", "at")
-        for key in str_keys:
-            if not isinstance(data.get(key), str) or not data[key]:
+        get = data.get
+        for key in _STR_KEYS:
+            value = get(key)
+            if not isinstance(value, str) or not value:
                 raise ValueError(f"event key {key!r} is missing or not text")
-        for key in ("origin_seq", "hash_v", "v"):
-            value = data.get(key)
+        for key in _COUNT_KEYS:
+            value = get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"event key {key!r} is missing or not a positive integer")
         if data["hash_v"] not in (1, HASH_V):
             raise ValueError("event key 'hash_v' names an unknown hash formula")
-        try:
-            scope = Scope(str(data.get("scope")))
-        except ValueError:
-            raise ValueError("event key 'scope' is not case, store or broadcast") from None
-        case_uuid = data.get("case_uuid")
+        scope = _SCOPES.get(str(get("scope")))
+        if scope is None:
+            raise ValueError("event key 'scope' is not case, store or broadcast")
+        case_uuid = get("case_uuid")
         if (case_uuid is None) != (scope is not Scope.CASE) or not (case_uuid is None or isinstance(case_uuid, str)):
             raise ValueError("event key 'case_uuid' does not fit its scope")
         base = data.get("base")
@@ -130,6 +131,11 @@ class Envelope:
             data["uuid"], data["origin"], data["stream"], data["origin_seq"], data["hash_v"], data["hash"],
             data["type"], data["v"], scope, case_uuid, base, data["author"], data["at"], data["payload"], key_id, sig,
         )  # fmt: skip
+
+
+_STR_KEYS = ("uuid", "origin", "stream", "hash", "type", "author", "at")
+_COUNT_KEYS = ("origin_seq", "hash_v", "v")
+_SCOPES = {scope.value: scope for scope in Scope}
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,8 @@ def ledger_hash(prev: str, seq: int, hash_: str, bundle_id: str | None) -> str:
 
 # -- heads ------------------------------------------------------------------------------------
 
+
+_HEX = re.compile("[0-9a-f]+")  # a digest: nothing in it that JSON would escape
 
 _CHAIN_HEAD = text("SELECT seq, hash FROM chain_heads WHERE origin = :o AND stream = :s")
 
@@ -304,46 +312,60 @@ def ledger_events(items: list[tuple[Envelope, str]], bundle_id: str | None, afte
 
     Pure: the ledger places and links only; nothing is written.
     """
-    seq, lhash = after
     out: list[Event] = []
+    bundle_json = canonical_json(bundle_id)
     for env, prev in items:
-        seq += 1
-        lhash = ledger_hash(lhash, seq, env.hash, bundle_id)
-        out.append(
-            Event(
-                seq,
-                env.uuid,
-                env.case_uuid,
-                env.type,
-                env.payload,
-                env.author,
-                env.origin,
-                env.at,
-                prev,
-                env.hash,
-                env.stream,
-                env.origin_seq,
-                env.hash_v,
-                env.v,
-                env.scope,
-                env.base,
-                lhash,
-                env.key_id,
-                env.sig,
-            )
-        )
+        ev = ledger_event(env, prev, bundle_id, after, bundle_json)
+        after = (ev.seq, ev.ledger_hash)
+        out.append(ev)
     return out
+
+
+def ledger_event(
+    env: Envelope, prev: str, bundle_id: str | None, after: tuple[int, str], bundle_json: str | None = None
+) -> Event:
+    """One envelope's event after the ledger head `after` (`ledger_events` of one item).
+
+    `bundle_json` is `canonical_json(bundle_id)` when the caller has it already.
+    """
+    seq, lhash = after[0] + 1, after[1]
+    if _HEX.fullmatch(lhash) and _HEX.fullmatch(env.hash):  # `ledger_hash`'s text, without encoding a list
+        bundle_json = canonical_json(bundle_id) if bundle_json is None else bundle_json
+        lhash = hashlib.sha256(f'["{lhash}",{seq},"{env.hash}",{bundle_json}]'.encode()).hexdigest()
+    else:
+        lhash = ledger_hash(lhash, seq, env.hash, bundle_id)
+    return Event(
+        seq, env.uuid, env.case_uuid, env.type, env.payload, env.author, env.origin, env.at, prev, env.hash,
+        env.stream, env.origin_seq, env.hash_v, env.v, env.scope, env.base, lhash, env.key_id, env.sig,
+    )  # fmt: skip
+
+
+_INSERT_VALUES = (
+    "INSERT INTO events (seq, uuid, case_uuid, type, payload, author, origin, at, prev_hash, hash, stream,"
+    " origin_seq, hash_v, v, scope, base, bundle_id, ledger_hash, key_id, sig)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def write_stored(conn: Connection, events: list[tuple[Event, str | None, str]]) -> None:
     """Insert the rows of events `ledger_events` made in one statement.
 
     Each item is (event, its bundle, `canonical_json` of its payload). The rows go through the
-    driver's `executemany` (no per-row work in SQLAlchemy); the column list is the one
-    `store_events` writes. The caller moves the chain and ledger heads (`set_heads`).
+    driver's `executemany` as tuples (no per-row work in SQLAlchemy, no names to look up); the
+    columns are the ones `store_events` writes. The caller moves the chain and ledger heads
+    (`set_heads`).
     """
     if events:
-        driver(conn).executemany(_INSERT.text, [_row(ev, b, p) for ev, b, p in events])
+        driver(conn).executemany(_INSERT_VALUES, [_values(ev, b, p) for ev, b, p in events])
+
+
+def _values(ev: Event, bundle_id: str | None, payload_json: str) -> tuple[Any, ...]:
+    """The row `_INSERT_VALUES` takes: `_row`'s values in its column order."""
+    return (
+        ev.seq, ev.uuid, ev.case_uuid, ev.type, payload_json, ev.author, ev.origin, ev.at, ev.prev_hash, ev.hash,
+        ev.stream, ev.origin_seq, ev.hash_v, ev.v, ev.scope.value,
+        None if ev.base is None else canonical_json(ev.base), bundle_id, ev.ledger_hash, ev.key_id, ev.sig,
+    )  # fmt: skip
 
 
 def set_heads(conn: Connection, heads: Mapping[tuple[str, str], tuple[int, str]], ledger: tuple[int, str]) -> None:

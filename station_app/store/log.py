@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from station_app.clock import Clock
+from station_app.gc_pause import gc_paused
 from station_app.store.bulk_import import import_batch
 from station_app.store.conflicts import NEW_CASE, lifecycle_target
 from station_app.store.db import set_meta, write
@@ -199,6 +200,25 @@ class _Refused(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class CheckedEvents:
+    """A batch read and checked by `check_events`; `import_foreign` takes it without checking again."""
+
+    envelopes: tuple[Envelope, ...]
+
+
+def check_events(items: Iterable[Envelope | Mapping[str, Any]]) -> CheckedEvents:
+    """Read and check a batch as `import_foreign` does first, without touching the store.
+
+    So that a caller can do it ahead, on another thread (the next bundle of a folder).
+
+    Raises:
+        MalformedEvent: an event that cannot be read or whose payload does not fit its class.
+    """
+    with gc_paused():
+        return CheckedEvents(tuple(_parse(items)))
+
+
 def _parse(items: Iterable[Envelope | Mapping[str, Any]]) -> list[Envelope]:
     out: list[Envelope] = []
     for index, item in enumerate(items):
@@ -212,7 +232,7 @@ def _parse(items: Iterable[Envelope | Mapping[str, Any]]) -> list[Envelope]:
             if env.scope not in cls.SCOPES:
                 raise MalformedEvent(env.uuid, f"scope {env.scope.value} is not allowed for {env.type}")
             try:
-                cls.from_json(env.payload)
+                cls.check_json(env.payload)
             except MalformedPayload as exc:
                 raise MalformedEvent(env.uuid, str(exc)) from None
         out.append(env)
@@ -221,7 +241,7 @@ def _parse(items: Iterable[Envelope | Mapping[str, Any]]) -> list[Envelope]:
 
 def import_foreign(
     engine: Engine,
-    events: Iterable[Envelope | Mapping[str, Any]],
+    events: Iterable[Envelope | Mapping[str, Any]] | CheckedEvents,
     bundle_id: str | None = None,
     also: Callable[[Connection, ImportResult], None] | None = None,
 ) -> ImportResult:
@@ -237,11 +257,23 @@ def import_foreign(
     payload does not fit its class, and ForgedEvent (nothing stored) for a role-bearing event
     whose signature is missing, bad or not an admin's (`_check_signatures`).
 
+    `events` may be a `CheckedEvents` (from `check_events`): then it is not read again.
+
     `also`, when given, runs inside the same transaction after the events are stored (not when
     a fork refused the batch): what the bundle carried besides its events (acks, the record that
     it was received), so that all of it commits or none. Whatever it raises rolls back the batch.
     """
-    envs = _parse(events)
+    with gc_paused():
+        return _import(engine, events, bundle_id, also)
+
+
+def _import(
+    engine: Engine,
+    events: Iterable[Envelope | Mapping[str, Any]] | CheckedEvents,
+    bundle_id: str | None,
+    also: Callable[[Connection, ImportResult], None] | None,
+) -> ImportResult:
+    envs = list(events.envelopes) if isinstance(events, CheckedEvents) else _parse(events)
     result = ImportResult()
     try:
         with write(engine) as conn:

@@ -78,6 +78,25 @@ class Payload:
             values[name] = data[key]
         return cls(**values)
 
+    @classmethod
+    def check_json(cls, data: object) -> None:
+        """Check `data` as `from_json` does, without building the object (an import checks thousands).
+
+        Raises:
+            MalformedPayload: the first key that is unknown, missing or of the wrong type.
+        """
+        if not isinstance(data, dict):
+            raise MalformedPayload(cls.TYPE, "payload is not an object")
+        known, checks = _checks(cls)
+        if not known.issuperset(data):
+            raise MalformedPayload(cls.TYPE, f"unknown key {sorted(set(data) - known)[0]!r}")
+        for key, required, check in checks:
+            if key not in data:
+                if required:
+                    raise MalformedPayload(cls.TYPE, f"missing key {key!r}")
+            elif not check(data[key]):
+                raise MalformedPayload(cls.TYPE, f"key {key!r} has the wrong type")
+
     def to_json(self) -> dict[str, Any]:
         """The payload as stored: declared keys, optional ones left out while None."""
         out: dict[str, Any] = {}
@@ -115,6 +134,17 @@ def _spec(cls: type) -> tuple[frozenset[str], tuple[tuple[str, str, bool, Any], 
         )
         _SPECS[cls] = frozenset(key for key, *_ in spec), spec
     return _SPECS[cls]
+
+
+_CHECKS: dict[type, tuple[frozenset[str], tuple[tuple[str, bool, Callable[[object], bool]], ...]]] = {}
+
+
+def _checks(cls: type) -> tuple[frozenset[str], tuple[tuple[str, bool, Callable[[object], bool]], ...]]:
+    """A payload class's JSON keys, and per field (key, required, its test): built once."""
+    if cls not in _CHECKS:
+        known, spec = _spec(cls)
+        _CHECKS[cls] = known, tuple((key, required, _checker(hint)) for key, _, required, hint in spec)
+    return _CHECKS[cls]
 
 
 def _fits(value: object, hint: Any) -> bool:

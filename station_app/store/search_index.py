@@ -16,6 +16,7 @@ A name or text written in traditional characters is indexed in its simplified fo
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from itertools import pairwise
@@ -90,6 +91,12 @@ def name_terms(name: str | None) -> set[str]:
 
 
 def _name_terms(name: str) -> set[str]:
+    return set(_name_terms_of(name))
+
+
+@lru_cache(maxsize=65536)
+def _name_terms_of(name: str) -> frozenset[str]:
+    """`_name_terms`, once per distinct name: a bundle's cases share names, employers, contacts."""
     terms = {name}
     if len(name) <= 6:
         for size in range(2, len(name)):
@@ -98,14 +105,20 @@ def _name_terms(name: str) -> set[str]:
     for ini in (initials(name), surname_initials(name)):
         if ini and len(ini) >= 2:
             terms.add(ini)
-    return terms
+    return frozenset(terms)
 
 
 def _contact(row: Mapping[str, Any]) -> str | None:
     """An employer applicant's contact person (a name kept only in the intake JSON)."""
     if row.get("applicant_kind") != "employer" or not row.get("intake"):
         return None
-    contact = (json.loads(str(row["intake"])).get("applicant") or {}).get("contact")
+    return _contact_in(str(row["intake"]))
+
+
+@lru_cache(maxsize=8)
+def _contact_in(intake: str) -> str | None:
+    """The contact in an intake's JSON; the last few kept, as the three texts of a case each ask."""
+    contact = (json.loads(intake).get("applicant") or {}).get("contact")
     return str(contact) if contact else None
 
 
@@ -184,12 +197,15 @@ def bigram_text(row: Mapping[str, Any]) -> str:
     for part in parts:
         if not part:
             continue
-        value = _with_simplified(str(part))
-        chinese = [not c.isascii() and c.isalnum() for c in value]  # is_bigram_query, per character once
-        for i, (a, b) in enumerate(pairwise(value)):
-            if chinese[i] and chinese[i + 1]:
+        for run in _CHINESE_RUN.findall(_with_simplified(str(part))):
+            for a, b in pairwise(run):
                 pairs[a + b] = None
     return " ".join(pairs)
+
+
+# Two or more adjacent characters as `is_bigram_query` takes them: `\w` is `str.isalnum()` (or
+# `_`, which is ASCII), so a non-ASCII `\w` is a non-ASCII letter or digit. One scan per text.
+_CHINESE_RUN = re.compile(r"[^\W\x00-\x7f]{2,}")
 
 
 def index_pairs(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
@@ -209,9 +225,15 @@ def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> 
     if not rows:
         return
     db = driver(conn)
-    db.executemany("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)", [(i, fts_text(r)) for i, r in rows])
-    index_pairs(conn, rows)
-    terms = [(t, i) for i, r in rows for t in sorted(case_terms(r))]
+    texts: list[tuple[int, str]] = []
+    pairs: list[tuple[int, str]] = []
+    terms: list[tuple[str, int]] = []
+    for i, r in rows:  # one case's three texts together: they read its contact once (`_contact_in`)
+        texts.append((i, fts_text(r)))
+        pairs.append((i, bigram_text(r)))
+        terms.extend((t, i) for t in sorted(case_terms(r)))
+    db.executemany("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)", texts)
+    db.executemany("INSERT INTO cases_bigrams (rowid, text) VALUES (?, ?)", pairs)
     if terms:
         db.executemany("INSERT INTO search_terms (term, case_id) VALUES (?, ?)", terms)
 
