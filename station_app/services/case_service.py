@@ -38,7 +38,19 @@ from station_app.services.action_data import (
     text_field,
 )
 from station_app.services.action_data import deadline as _deadline
-from station_app.services.case_actions import SATISFACTION, Builder
+from station_app.services.action_inputs import SATISFACTION, ConfirmInput, parse_confirm, typed
+from station_app.services.case_actions import Builder
+from station_app.services.lifecycle_inputs import (
+    ObjectionInput,
+    SubmitCityInput,
+    TextInput,
+    parse_archive,
+    parse_close_on_spot,
+    parse_escalate,
+    parse_objection,
+    parse_submit_city,
+    parse_withdraw,
+)
 from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
 from station_app.store.db import next_counter, write
@@ -294,10 +306,9 @@ def _b_route(session: Session, conn: Connection, row: ActionCase, data: dict[str
     return payload
 
 
-def _b_close_on_spot(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    answer = _text(data, "text", "当场答复内容")
+def _b_close_on_spot(session: Session, conn: Connection, row: ActionCase, data: TextInput) -> dict[str, Any]:
     return {
-        "text": answer,
+        "text": data.text,
         "set": {
             "status": Status.CLOSED_ON_SPOT.value,
             "stage": StageKey.ARCHIVE.value,
@@ -385,9 +396,9 @@ def _with_justice(row: ActionCase) -> list[str]:
     return sorted(co)
 
 
-def _b_escalate(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_escalate(session: Session, conn: Connection, row: ActionCase, data: TextInput) -> dict[str, Any]:
     """四(二)2(2): the station reports (上报) a matter to the leading group office."""
-    reason = _text(data, "reason", "上报理由")
+    reason = data.text
     co = _with_justice(row)
     routing = {
         "track": Track.MAJOR.value,
@@ -469,18 +480,14 @@ def _b_reply(session: Session, conn: Connection, row: ActionCase, data: dict[str
 GUIDANCE_ROUTES = frozenset({ObjectionRoute.RECONSIDERATION, ObjectionRoute.LITIGATION})
 
 
-def _b_objection(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_objection(session: Session, conn: Connection, row: ActionCase, data: ObjectionInput) -> dict[str, Any]:
     """Record the payer's objection to the reply and the route taken (四(三)).
 
     For 行政复议 or 行政诉讼 the payer is referred to 司法局 for guidance (三(二)5
     "对有上诉需求的缴费人提供业务指导"), recorded with the objection.
     """
-    try:
-        route_taken = ObjectionRoute(str(data.get("route")))
-    except ValueError:
-        raise ValidationError({"route": "请选择异议途径:调解、行政复议、仲裁或行政诉讼"}) from None
-    note = _text(data, "text", "异议说明", required=False)
-    payload: dict[str, Any] = {"route": route_taken.value, "text": note}
+    route_taken = data.route
+    payload: dict[str, Any] = {"route": route_taken.value, "text": data.text}
     if route_taken in GUIDANCE_ROUTES:
         payload["referred_to"] = Department.JUSTICE.value
         payload["referral"] = f"已告知缴费人可向{Department.JUSTICE.full_name}寻求{route_taken.label}业务指导"
@@ -488,39 +495,30 @@ def _b_objection(session: Session, conn: Connection, row: ActionCase, data: dict
     return payload
 
 
-def _b_callback(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    value = data.get("satisfaction")
-    if value not in SATISFACTION:
-        raise ValidationError({"satisfaction": "请选择满意、基本满意或不满意"})
-    note = _text(data, "text", "回访记录", required=False)
-    return {"satisfaction": value, "text": note, "set": {"satisfaction": value}}
+def _b_callback(session: Session, conn: Connection, row: ActionCase, data: ConfirmInput) -> dict[str, Any]:
+    value = data.satisfaction
+    return {"satisfaction": value, "text": data.text, "set": {"satisfaction": value}}
 
 
-def _b_archive(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_archive(session: Session, conn: Connection, row: ActionCase, data: TextInput) -> dict[str, Any]:
     return {
-        "text": _text(data, "text", "归档说明", required=False),
+        "text": data.text,
         "set": {"status": Status.ARCHIVED.value, "stage": StageKey.CLOSED.value, "due_date": None},
     }
 
 
-def _b_withdraw(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_withdraw(session: Session, conn: Connection, row: ActionCase, data: TextInput) -> dict[str, Any]:
     return {
-        "reason": _text(data, "reason", "撤回理由"),
+        "reason": data.text,
         "set": {"status": Status.WITHDRAWN.value, "stage": StageKey.CLOSED.value, "due_date": None},
     }
 
 
-def _b_submit_city(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    reason = _text(data, "reason", "职责不清的原因")
-    consulted = data.get("consulted") or []
-    if not isinstance(consulted, list):
-        raise ValidationError({"consulted": "已协商部门应为列表"})
-    consulted_codes = sorted({_dept({"consulted": c}, "consulted") for c in consulted})
-    suggested = _dept(data, "suggested") if data.get("suggested") else None
+def _b_submit_city(session: Session, conn: Connection, row: ActionCase, data: SubmitCityInput) -> dict[str, Any]:
     return {
-        "reason": reason,
-        "consulted": consulted_codes,
-        "suggested": suggested,
+        "reason": data.reason,
+        "consulted": list(data.consulted),
+        "suggested": data.suggested,
         "set": {
             "status": Status.SUBMITTED.value,
             "stage": StageKey.CITY.value,
@@ -536,18 +534,18 @@ def _b_incident(session: Session, conn: Connection, row: ActionCase, data: dict[
 
 _ACTION_BUILDERS: dict[str, Builder] = {
     "route": _b_route,
-    "close_on_spot": _b_close_on_spot,
+    "close_on_spot": typed(parse_close_on_spot, _b_close_on_spot),
     "sign": _b_sign,
     "return": _b_return,
     "opinion": _b_opinion,
-    "escalate": _b_escalate,
+    "escalate": typed(parse_escalate, _b_escalate),
     "minutes": _b_minutes,
     "reply": _b_reply,
-    "objection": _b_objection,
-    "callback": _b_callback,
-    "archive": _b_archive,
-    "withdraw": _b_withdraw,
-    "submit_city": _b_submit_city,
+    "objection": typed(parse_objection, _b_objection),
+    "callback": typed(parse_confirm, _b_callback),
+    "archive": typed(parse_archive, _b_archive),
+    "withdraw": typed(parse_withdraw, _b_withdraw),
+    "submit_city": typed(parse_submit_city, _b_submit_city),
     **case_actions.BUILDERS,
     "incident": _b_incident,
 }

@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 
 from station_app.errors import InvalidTransition, ValidationError
+from station_app.services.action_data import deadline
 from station_app.services.case_service import intake, perform
 from station_app.services.session import Session
+from station_app.store.db import read
+from station_app.store.events import iter_events
 from tests.conftest import event_count
 from tests.factories import joint_intake, major_intake, submit_city_intake
 from tests.services.conftest import Team
@@ -62,3 +65,91 @@ def test_city_assignment_clue_transfer_and_consult_read_their_fields_in_order(te
     d = perform(w, joint, "consult", {"text": "会商。", "attendees": " 税务局 "})
     note = d.note("consultation_recorded")
     assert note is not None and (note["held_on"], note["attendees"]) == ("2025-11-20", "税务局")
+
+
+def _recorded(session: Session) -> dict[str, Any]:
+    """The payload of the last event written, as stored."""
+    with read(session.store.engine) as conn:
+        return list(iter_events(conn))[-1].payload
+
+
+def _due(session: Session, days: int) -> dict[str, Any]:
+    return deadline(session, session.today(), days)
+
+
+def test_the_station_s_text_actions_refuse_and_record_as_before(team: Team) -> None:
+    w, h = team.worker, team.head
+    days = w.deadline_settings()
+    spot = intake(w, joint_intake()).case_no
+    assert _refused(w, spot, "close_on_spot", {"text": 3}) == {"text": "当场答复内容应为文字"}
+    perform(w, spot, "close_on_spot", {"text": " 当场答复。 "})
+    assert _recorded(w) == {
+        "text": "当场答复。",
+        "set": {"status": "closed_on_spot", "stage": "archive", **_due(w, days.archive_days)},
+    }
+    assert _refused(w, spot, "archive", {"text": 3}) == {"text": "归档说明应为文字"}
+    perform(w, spot, "archive", {})
+    assert _recorded(w) == {"text": "", "set": {"status": "archived", "stage": "closed", "due_date": None}}
+
+    gone = intake(w, joint_intake()).case_no
+    assert _refused(h, gone, "withdraw", {"reason": " "}) == {"reason": "请填写撤回理由"}
+    perform(h, gone, "withdraw", {"reason": "申请人自愿撤回。"})
+    assert _recorded(h) == {
+        "reason": "申请人自愿撤回。",
+        "set": {"status": "withdrawn", "stage": "closed", "due_date": None},
+    }
+
+    major = intake(w, joint_intake()).case_no
+    assert _refused(w, major, "escalate", {}) == {"reason": "请填写上报理由"}
+    perform(w, major, "escalate", {"reason": "涉及多部门。"})
+    payload = _recorded(w)
+    assert payload["reason"] == "涉及多部门。"
+    assert payload["routing"]["track"] == "major" and payload["routing"]["reasons"][-1] == "上报重大疑难:涉及多部门。"
+    assert "justice" in payload["set"]["co"] and payload["set"]["status"] == "escalated"
+
+
+def test_objection_and_callback_name_the_route_or_satisfaction_first(team: Team) -> None:
+    w = team.worker
+    no = intake(w, joint_intake()).case_no
+    perform(w, no, "route", {})
+    for dept in ("tax", "hrss"):
+        perform(w, no, "opinion", {"dept": dept, "text": "意见。"})
+    perform(w, no, "reply", {"text": "答复。"})
+    assert _refused(w, no, "callback", {"satisfaction": "happy", "text": 3}) == {
+        "satisfaction": "请选择满意、基本满意或不满意"
+    }
+    assert _refused(w, no, "callback", {"satisfaction": "basic", "text": 3}) == {"text": "回访记录应为文字"}
+    perform(w, no, "callback", {"satisfaction": "basic"})
+    assert _recorded(w) == {"satisfaction": "basic", "text": "", "set": {"satisfaction": "basic"}}
+    assert _refused(w, no, "objection", {"route": "appeal", "text": 3}) == {
+        "route": "请选择异议途径:调解、行政复议、仲裁或行政诉讼"
+    }
+    assert _refused(w, no, "objection", {"route": "mediation", "text": 3}) == {"text": "异议说明应为文字"}
+    perform(w, no, "objection", {"route": "litigation", "text": " 不服。 "})
+    assert _recorded(w) == {
+        "route": "litigation",
+        "text": "不服。",
+        "referred_to": "justice",
+        "referral": "已告知缴费人可向漠河市司法局寻求行政诉讼业务指导",
+        "set": {"status": "objection", "objection_route": "litigation"},
+    }
+
+
+def test_a_submission_to_the_city_reads_reason_consulted_then_suggested(team: Team) -> None:
+    w = team.worker
+    no = intake(w, submit_city_intake()).case_no
+    assert _refused(w, no, "submit_city", {"consulted": "tax", "suggested": "x"}) == {"reason": "请填写职责不清的原因"}
+    assert _refused(w, no, "submit_city", {"reason": "不清。", "consulted": "tax"}) == {
+        "consulted": "已协商部门应为列表"
+    }
+    assert _refused(w, no, "submit_city", {"reason": "不清。", "consulted": ["x"], "suggested": "x"}) == {
+        "consulted": "部门代码无效"
+    }
+    assert _refused(w, no, "submit_city", {"reason": "不清。", "suggested": "x"}) == {"suggested": "部门代码无效"}
+    perform(w, no, "submit_city", {"reason": "职责不清。", "consulted": ["tax", "hrss", "tax"]})
+    assert _recorded(w) == {
+        "reason": "职责不清。",
+        "consulted": ["hrss", "tax"],
+        "suggested": None,
+        "set": {"status": "submitted", "stage": "city", **_due(w, w.deadline_settings().opinion_days)},
+    }
