@@ -38,6 +38,22 @@ def typed(
     return builder
 
 
+def typed_on_record(
+    parse: Callable[[Session, Connection, ActionCase, dict[str, Any]], T],
+    build: Callable[[Session, Connection, ActionCase, T], dict[str, Any]],
+) -> Builder:
+    """Like `typed`, for a parser that reads the case's record (its departments, its notes).
+
+    The parser gets the connection so its checks of the record and of the data keep the order
+    the builder always had.
+    """
+
+    def builder(session: Session, conn: Connection, case: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+        return build(session, conn, case, parse(session, conn, case, data))
+
+    return builder
+
+
 @dataclass(frozen=True)
 class DecisionInput:
     """The leading group's written decision on a major matter (四(二)2(2)), from its document.

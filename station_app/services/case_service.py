@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid as uuid_mod
 from collections.abc import Callable
 from datetime import date
@@ -16,7 +14,6 @@ from station_app.domain.ids import CaseNo, CaseUuid
 from station_app.domain.intake import Intake
 from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
-from station_app.domain.safe_input import text_problem
 from station_app.domain.stage import StageKey
 from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
 from station_app.dto.case import CaseDetail, IntakeResult
@@ -38,16 +35,22 @@ from station_app.services.action_data import (
     text_field,
 )
 from station_app.services.action_data import deadline as _deadline
-from station_app.services.action_inputs import SATISFACTION, ConfirmInput, parse_confirm, typed
+from station_app.services.action_inputs import SATISFACTION, ConfirmInput, parse_confirm, typed, typed_on_record
 from station_app.services.case_actions import Builder
 from station_app.services.lifecycle_inputs import (
+    DeptInput,
     ObjectionInput,
+    OpinionInput,
+    ReturnInput,
     SubmitCityInput,
     TextInput,
     parse_archive,
     parse_close_on_spot,
     parse_escalate,
     parse_objection,
+    parse_opinion,
+    parse_return,
+    parse_sign,
     parse_submit_city,
     parse_withdraw,
 )
@@ -58,7 +61,6 @@ from station_app.store.events import append_many, iter_events
 from station_app.store.ids import new_uuid
 from station_app.store.projection import bulk_register
 
-MAX_ATTACHMENT = 10 * 1024 * 1024
 __all__ = ["SATISFACTION", "bulk_intake", "decide", "intake", "perform", "reveal"]
 
 
@@ -317,18 +319,15 @@ def _b_close_on_spot(session: Session, conn: Connection, row: ActionCase, data: 
     }
 
 
-def _b_sign(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    dept = _dept(data, "dept", set(_departments(conn, row.uuid)))
-    return {"dept": dept, "set": {"status": Status.IN_PROGRESS.value}}
+def _b_sign(session: Session, conn: Connection, row: ActionCase, data: DeptInput) -> dict[str, Any]:
+    return {"dept": data.dept, "set": {"status": Status.IN_PROGRESS.value}}
 
 
-def _b_return(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    dept = _dept(data, "dept", set(_departments(conn, row.uuid)) | {Department.BUSINESS.value})
-    reason = _text(data, "reason", "退回理由")
+def _b_return(session: Session, conn: Connection, row: ActionCase, data: ReturnInput) -> dict[str, Any]:
     routing_days = session.deadline_settings().routing_days
     return {
-        "dept": dept,
-        "reason": reason,
+        "dept": data.dept,
+        "reason": data.reason,
         "set": {
             "status": Status.RETURNED.value,
             "stage": StageKey.ROUTING.value,
@@ -337,45 +336,23 @@ def _b_return(session: Session, conn: Connection, row: ActionCase, data: dict[st
     }
 
 
-def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
-    file = data.get("file")
-    if not file:
-        return None
-    if not isinstance(file, dict) or not isinstance(file.get("data_b64"), str):
-        raise ValidationError({"file": "附件格式错误"})
-    try:
-        raw = base64.b64decode(file["data_b64"], validate=True)
-    except ValueError:
-        raise ValidationError({"file": "附件内容无法读取"}) from None
-    if len(raw) > MAX_ATTACHMENT:
-        raise ValidationError({"file": "附件不能超过10MB"})
-    name = file.get("name") or "scan"
-    if not isinstance(name, str) or text_problem(name):
-        raise ValidationError({"file": "附件名称无效"})
-    name = name[:120]
-    return {"name": name, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw), "data_b64": file["data_b64"]}
-
-
-def _b_opinion(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_opinion(session: Session, conn: Connection, row: ActionCase, data: OpinionInput) -> dict[str, Any]:
     """Record one department's written opinion (四(二)1(3)/2(3)).
 
     Each department answers within its own time limit; the day it was received (`received_on`,
     default today) decides whether it came on time.
     """
     depts = _departments(conn, row.uuid)
-    dept = _dept(data, "dept", set(depts))
-    opinion = _text(data, "text", "书面意见")
-    day = date_field(session, data, "received_on", "收到日期", required=False, earliest=received_on(row))
+    dept, day = data.dept, data.received_on
     due = depts[dept].due_date
     payload: dict[str, Any] = {
         "dept": dept,
-        "text": opinion,
+        "text": data.text,
         "received_on": day.isoformat(),
         "on_time": None if not due else day <= date.fromisoformat(due),
     }
-    file = _attachment(data)
-    if file:
-        payload["file"] = file
+    if data.file:
+        payload["file"] = data.file.to_json()
     state: dict[str, Any] = {"status": Status.IN_PROGRESS.value}
     missing = {d: v for d, v in depts.items() if not v.opinion and d != dept}
     if row.track is Track.MAJOR:
@@ -535,9 +512,9 @@ def _b_incident(session: Session, conn: Connection, row: ActionCase, data: dict[
 _ACTION_BUILDERS: dict[str, Builder] = {
     "route": _b_route,
     "close_on_spot": typed(parse_close_on_spot, _b_close_on_spot),
-    "sign": _b_sign,
-    "return": _b_return,
-    "opinion": _b_opinion,
+    "sign": typed_on_record(parse_sign, _b_sign),
+    "return": typed_on_record(parse_return, _b_return),
+    "opinion": typed_on_record(parse_opinion, _b_opinion),
     "escalate": typed(parse_escalate, _b_escalate),
     "minutes": _b_minutes,
     "reply": _b_reply,

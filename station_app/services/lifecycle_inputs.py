@@ -7,13 +7,21 @@ builders in `case_service` then work on typed fields and write the same JSON pay
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from station_app.domain.enums import ObjectionRoute
+from sqlalchemy import Connection
+
+from station_app.domain.enums import Department, ObjectionRoute
+from station_app.domain.safe_input import text_problem
 from station_app.errors import ValidationError
-from station_app.services.action_data import ActionCase, dept_field, text_field
+from station_app.services.action_data import ActionCase, date_field, departments, dept_field, received_on, text_field
 from station_app.services.session import Session
+
+MAX_ATTACHMENT = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -109,3 +117,110 @@ def parse_submit_city(session: Session, case: ActionCase, data: dict[str, Any]) 
     codes = tuple(sorted({dept_field({"consulted": c}, "consulted") for c in consulted}))
     suggested = dept_field(data, "suggested") if data.get("suggested") else None
     return SubmitCityInput(reason, codes, suggested)
+
+
+@dataclass(frozen=True)
+class DeptInput:
+    """A department of the case signing for its part (`sign`)."""
+
+    dept: str
+
+
+def parse_sign(session: Session, conn: Connection, case: ActionCase, data: dict[str, Any]) -> DeptInput:
+    """`sign`: `{"dept"}`, one of the case's departments.
+
+    Raises:
+        ValidationError: on `dept` (unknown code, or not one of the case's departments).
+    """
+    return DeptInput(dept_field(data, "dept", set(departments(conn, case.uuid))))
+
+
+@dataclass(frozen=True)
+class ReturnInput:
+    """A department returning the matter to the station (退回): who, and why."""
+
+    dept: str
+    reason: str
+
+
+def parse_return(session: Session, conn: Connection, case: ActionCase, data: dict[str, Any]) -> ReturnInput:
+    """`return`: `{"dept", "reason"}`, `dept` one of the case's departments or 业务部门.
+
+    Raises:
+        ValidationError: on `dept`, then on `reason`.
+    """
+    dept = dept_field(data, "dept", set(departments(conn, case.uuid)) | {Department.BUSINESS.value})
+    return ReturnInput(dept, text_field(data, "reason", "退回理由"))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A scanned file sent with an opinion.
+
+    Attributes:
+        name: Its file name (at most 120 characters; "scan" when not given).
+        sha256: The hex SHA-256 of its bytes.
+        size: Its size in bytes (at most `MAX_ATTACHMENT`, 10 MB).
+        data_b64: Its bytes, base64 as sent.
+    """
+
+    name: str
+    sha256: str
+    size: int
+    data_b64: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The attachment as the opinion's event records it."""
+        return {"name": self.name, "sha256": self.sha256, "size": self.size, "data_b64": self.data_b64}
+
+
+def parse_attachment(data: dict[str, Any]) -> Attachment | None:
+    """The optional `file`: `{"name"?, "data_b64"}`; None when absent.
+
+    Raises:
+        ValidationError: on `file` when malformed, unreadable, over 10 MB or badly named.
+    """
+    file = data.get("file")
+    if not file:
+        return None
+    if not isinstance(file, dict) or not isinstance(file.get("data_b64"), str):
+        raise ValidationError({"file": "附件格式错误"})
+    try:
+        raw = base64.b64decode(file["data_b64"], validate=True)
+    except ValueError:
+        raise ValidationError({"file": "附件内容无法读取"}) from None
+    if len(raw) > MAX_ATTACHMENT:
+        raise ValidationError({"file": "附件不能超过10MB"})
+    name = file.get("name") or "scan"
+    if not isinstance(name, str) or text_problem(name):
+        raise ValidationError({"file": "附件名称无效"})
+    return Attachment(name[:120], hashlib.sha256(raw).hexdigest(), len(raw), file["data_b64"])
+
+
+@dataclass(frozen=True)
+class OpinionInput:
+    """One department's written opinion (四(二)1(3)/2(3)).
+
+    Attributes:
+        dept: The department, one of the case's.
+        text: The opinion.
+        received_on: The day the station received it (today when not given).
+        file: A scan of the signed opinion, or None.
+    """
+
+    dept: str
+    text: str
+    received_on: date
+    file: Attachment | None
+
+
+def parse_opinion(session: Session, conn: Connection, case: ActionCase, data: dict[str, Any]) -> OpinionInput:
+    """`opinion`: `{"dept", "text", "received_on"?, "file"?}`.
+
+    Raises:
+        ValidationError: on `dept`, `text`, `received_on` or `file`, the first bad one in that order.
+    """
+    dept = dept_field(data, "dept", set(departments(conn, case.uuid)))
+    text = text_field(data, "text", "书面意见")
+    day = date_field(session, data, "received_on", "收到日期", required=False, earliest=received_on(case))
+    return OpinionInput(dept, text, day, parse_attachment(data))

@@ -4,6 +4,8 @@ its JSON shape (dates as YYYY-MM-DD text, departments as sorted code lists)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 import pytest
@@ -152,4 +154,47 @@ def test_a_submission_to_the_city_reads_reason_consulted_then_suggested(team: Te
         "consulted": ["hrss", "tax"],
         "suggested": None,
         "set": {"status": "submitted", "stage": "city", **_due(w, w.deadline_settings().opinion_days)},
+    }
+
+
+def test_sign_return_and_opinion_check_the_case_s_departments_then_the_data(team: Team) -> None:
+    w = team.worker
+    no = intake(w, joint_intake()).case_no
+    perform(w, no, "route", {})
+    assert _refused(w, no, "sign", {"dept": "court"}) == {"dept": "该部门不是本案承办部门"}
+    perform(w, no, "sign", {"dept": "tax"})
+    assert _recorded(w) == {"dept": "tax", "set": {"status": "in_progress"}}
+    bad = {"dept": "tax", "text": " ", "received_on": "bad", "file": "x"}
+    assert _refused(w, no, "opinion", {**bad, "dept": "court"}) == {"dept": "该部门不是本案承办部门"}
+    assert _refused(w, no, "opinion", bad) == {"text": "请填写书面意见"}
+    assert set(_refused(w, no, "opinion", {**bad, "text": "意见。"})) == {"received_on"}
+    assert _refused(w, no, "opinion", {**bad, "text": "意见。", "received_on": None}) == {"file": "附件格式错误"}
+    scan = {"name": "意见.pdf", "data_b64": base64.b64encode(b"%PDF-1").decode()}
+    assert _refused(w, no, "opinion", {"dept": "tax", "text": "意见。", "file": {"data_b64": "!!"}}) == {
+        "file": "附件内容无法读取"
+    }
+    perform(w, no, "opinion", {"dept": "tax", "text": " 同意。 ", "received_on": "2025-11-20", "file": scan})
+    payload = _recorded(w)
+    assert {k: v for k, v in payload.items() if k != "set"} == {
+        "dept": "tax",
+        "text": "同意。",
+        "received_on": "2025-11-20",
+        "on_time": True,
+        "file": {
+            "name": "意见.pdf",
+            "sha256": hashlib.sha256(b"%PDF-1").hexdigest(),
+            "size": 6,
+            "data_b64": scan["data_b64"],
+        },
+    }
+
+    back = intake(w, joint_intake()).case_no
+    perform(w, back, "route", {})
+    assert _refused(w, back, "return", {"dept": "court"}) == {"dept": "该部门不是本案承办部门"}
+    assert _refused(w, back, "return", {"dept": "business"}) == {"reason": "请填写退回理由"}
+    perform(w, back, "return", {"dept": "hrss", "reason": "非本部门职责。"})
+    assert _recorded(w) == {
+        "dept": "hrss",
+        "reason": "非本部门职责。",
+        "set": {"status": "returned", "stage": "routing", **_due(w, w.deadline_settings().routing_days)},
     }
