@@ -21,17 +21,13 @@ from station_app.errors import InvalidTransition, NotFound, PermissionDenied, Va
 from station_app.rules.routing import route
 from station_app.services import case_actions
 from station_app.services.accountability import incident_payload
-from station_app.services.action_checks import MAJOR_NO_MINUTES, MAJOR_NOT_APPROVED, missing_opinions
 from station_app.services.action_data import (
     ActionCase,
-    date_field,
     departments,
     dept_field,
     dues_json,
-    has_note,
     latest_due,
     opinion_dues,
-    received_on,
     text_field,
 )
 from station_app.services.action_data import deadline as _deadline
@@ -39,16 +35,20 @@ from station_app.services.action_inputs import SATISFACTION, ConfirmInput, parse
 from station_app.services.case_actions import Builder
 from station_app.services.lifecycle_inputs import (
     DeptInput,
+    MinutesInput,
     ObjectionInput,
     OpinionInput,
+    ReplyInput,
     ReturnInput,
     SubmitCityInput,
     TextInput,
     parse_archive,
     parse_close_on_spot,
     parse_escalate,
+    parse_minutes,
     parse_objection,
     parse_opinion,
+    parse_reply,
     parse_return,
     parse_sign,
     parse_submit_city,
@@ -397,55 +397,35 @@ def _b_escalate(session: Session, conn: Connection, row: ActionCase, data: TextI
     }
 
 
-def _all_opinions(conn: Connection, row: ActionCase) -> None:
-    why = missing_opinions((d, v.opinion) for d, v in _departments(conn, row.uuid).items())
-    if why:
-        raise InvalidTransition(why)
-
-
-def _b_minutes(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_minutes(session: Session, conn: Connection, row: ActionCase, data: MinutesInput) -> dict[str, Any]:
     """四(二)2(3): after every opinion, the task group's meeting minutes (会议纪要).
 
     They are due within the major term, and the reply to the payer is due `reply_days` after the
     meeting.
     """
-    _all_opinions(conn, row)
-    body = _text(data, "text", "会议纪要内容", limit=20000)
-    attendees = _text(data, "attendees", "参会人员", required=False, limit=1000)
-    recorder = _text(data, "recorder", "记录人", required=False, limit=100)
-    held_on = date_field(session, data, "held_on", "会议日期", required=False, earliest=received_on(row))
+    held_on = data.held_on
     due = row.due_date
     reply = _deadline(session, held_on, session.deadline_settings().reply_days)
     return {
-        "text": body,
-        "attendees": attendees,
-        "recorder": recorder,
+        "text": data.text,
+        "attendees": data.attendees,
+        "recorder": data.recorder,
         "held_on": held_on.isoformat(),
         "on_time": None if not due else held_on <= date.fromisoformat(due),
         "set": {"stage": StageKey.REPLY.value, **reply},
     }
 
 
-def _b_reply(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_reply(session: Session, conn: Connection, row: ActionCase, data: ReplyInput) -> dict[str, Any]:
     """四(三): the written reply to both parties.
 
     The payer, and the other party when there is one (`respondent_text` when it differs from
     `text`).
     """
-    _all_opinions(conn, row)
-    if row.track is Track.MAJOR:
-        if not row.approved:
-            raise InvalidTransition(MAJOR_NOT_APPROVED)
-        if not has_note(conn, row.uuid, "minutes_recorded"):
-            raise InvalidTransition(MAJOR_NO_MINUTES)
-    body = _text(data, "text", "答复内容", limit=20000)
     parties = ["applicant"] + (["respondent"] if row.intake.get("respondent") else [])
-    payload: dict[str, Any] = {"text": body, "parties": parties}
-    other = _text(data, "respondent_text", "对被反映方的答复", required=False, limit=20000)
-    if other:
-        if "respondent" not in parties:
-            raise ValidationError({"respondent_text": "本案没有被反映方"})
-        payload["respondent_text"] = other
+    payload: dict[str, Any] = {"text": data.text, "parties": parties}
+    if data.respondent_text:
+        payload["respondent_text"] = data.respondent_text
     payload["set"] = {
         "status": Status.REPLIED.value,
         "stage": StageKey.ARCHIVE.value,
@@ -516,8 +496,8 @@ _ACTION_BUILDERS: dict[str, Builder] = {
     "return": typed_on_record(parse_return, _b_return),
     "opinion": typed_on_record(parse_opinion, _b_opinion),
     "escalate": typed(parse_escalate, _b_escalate),
-    "minutes": _b_minutes,
-    "reply": _b_reply,
+    "minutes": typed_on_record(parse_minutes, _b_minutes),
+    "reply": typed_on_record(parse_reply, _b_reply),
     "objection": typed(parse_objection, _b_objection),
     "callback": typed(parse_confirm, _b_callback),
     "archive": typed(parse_archive, _b_archive),

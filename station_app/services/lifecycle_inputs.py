@@ -15,10 +15,19 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from station_app.domain.enums import Department, ObjectionRoute
+from station_app.domain.enums import Department, ObjectionRoute, Track
 from station_app.domain.safe_input import text_problem
-from station_app.errors import ValidationError
-from station_app.services.action_data import ActionCase, date_field, departments, dept_field, received_on, text_field
+from station_app.errors import InvalidTransition, ValidationError
+from station_app.services.action_checks import MAJOR_NO_MINUTES, MAJOR_NOT_APPROVED, missing_opinions
+from station_app.services.action_data import (
+    ActionCase,
+    date_field,
+    departments,
+    dept_field,
+    has_note,
+    received_on,
+    text_field,
+)
 from station_app.services.session import Session
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
@@ -224,3 +233,80 @@ def parse_opinion(session: Session, conn: Connection, case: ActionCase, data: di
     text = text_field(data, "text", "书面意见")
     day = date_field(session, data, "received_on", "收到日期", required=False, earliest=received_on(case))
     return OpinionInput(dept, text, day, parse_attachment(data))
+
+
+def all_opinions(conn: Connection, case: ActionCase) -> None:
+    """Check that every department of the case has given its written opinion.
+
+    Raises:
+        InvalidTransition: naming the departments still to answer.
+    """
+    why = missing_opinions((d, v.opinion) for d, v in departments(conn, case.uuid).items())
+    if why:
+        raise InvalidTransition(why)
+
+
+@dataclass(frozen=True)
+class MinutesInput:
+    """The task group's meeting minutes (会议纪要, 四(二)2(3)).
+
+    Attributes:
+        text: The minutes.
+        attendees: Who attended ("" when not given).
+        recorder: Who took them ("" when not given).
+        held_on: The day of the meeting (today when not given).
+    """
+
+    text: str
+    attendees: str
+    recorder: str
+    held_on: date
+
+
+def parse_minutes(session: Session, conn: Connection, case: ActionCase, data: dict[str, Any]) -> MinutesInput:
+    """`minutes`: `{"text", "attendees"?, "recorder"?, "held_on"?}`, once every opinion is in.
+
+    Raises:
+        InvalidTransition: while a department's opinion is missing (checked before the data).
+        ValidationError: on `text`, `attendees`, `recorder` or `held_on`, the first bad one.
+    """
+    all_opinions(conn, case)
+    text = text_field(data, "text", "会议纪要内容", limit=20000)
+    attendees = text_field(data, "attendees", "参会人员", required=False, limit=1000)
+    recorder = text_field(data, "recorder", "记录人", required=False, limit=100)
+    held_on = date_field(session, data, "held_on", "会议日期", required=False, earliest=received_on(case))
+    return MinutesInput(text, attendees, recorder, held_on)
+
+
+@dataclass(frozen=True)
+class ReplyInput:
+    """The written reply (四(三)): to the payer, and to the other party when its words differ.
+
+    Attributes:
+        text: The reply to the payer (and to the other party unless `respondent_text`).
+        respondent_text: The reply to the other party ("" when the same or no other party).
+    """
+
+    text: str
+    respondent_text: str
+
+
+def parse_reply(session: Session, conn: Connection, case: ActionCase, data: dict[str, Any]) -> ReplyInput:
+    """`reply`: `{"text", "respondent_text"?}`, once the case is ready for its reply.
+
+    Raises:
+        InvalidTransition: while an opinion is missing, or for a major matter not yet approved
+            or without its minutes (checked before the data).
+        ValidationError: on `text`, then on `respondent_text` (bad, or the case has no other party).
+    """
+    all_opinions(conn, case)
+    if case.track is Track.MAJOR:
+        if not case.approved:
+            raise InvalidTransition(MAJOR_NOT_APPROVED)
+        if not has_note(conn, case.uuid, "minutes_recorded"):
+            raise InvalidTransition(MAJOR_NO_MINUTES)
+    text = text_field(data, "text", "答复内容", limit=20000)
+    other = text_field(data, "respondent_text", "对被反映方的答复", required=False, limit=20000)
+    if other and not case.intake.get("respondent"):
+        raise ValidationError({"respondent_text": "本案没有被反映方"})
+    return ReplyInput(text, other)

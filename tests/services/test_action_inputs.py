@@ -198,3 +198,58 @@ def test_sign_return_and_opinion_check_the_case_s_departments_then_the_data(team
         "reason": "非本部门职责。",
         "set": {"status": "returned", "stage": "routing", **_due(w, w.deadline_settings().routing_days)},
     }
+
+
+def test_minutes_and_reply_check_the_opinions_before_the_data(team: Team) -> None:
+    w, h = team.worker, team.head
+    no = intake(w, major_intake()).case_no
+    perform(w, no, "route", {})
+    with pytest.raises(InvalidTransition):
+        perform(w, no, "minutes", {"text": 3})
+    for dept in sorted(d.dept.value for d in perform(h, no, "approve", DECISION).departments):
+        perform(w, no, "opinion", {"dept": dept, "text": "意见。"})
+    with pytest.raises(InvalidTransition):
+        perform(w, no, "reply", {"text": 3})  # no minutes yet
+    bad = {"text": " ", "attendees": 3, "recorder": 3, "held_on": "bad"}
+    assert _refused(w, no, "minutes", bad) == {"text": "请填写会议纪要内容"}
+    assert _refused(w, no, "minutes", {**bad, "text": "纪要。"}) == {"attendees": "参会人员应为文字"}
+    assert _refused(w, no, "minutes", {**bad, "text": "纪要。", "attendees": ""}) == {"recorder": "记录人应为文字"}
+    perform(w, no, "minutes", {"text": "纪要。", "recorder": " 张三 "})
+    payload = _recorded(w)
+    assert {k: v for k, v in payload.items() if k != "set"} == {
+        "text": "纪要。",
+        "attendees": "",
+        "recorder": "张三",
+        "held_on": "2025-11-20",
+        "on_time": True,
+    }
+
+    alone = joint_intake()
+    alone.pop("respondent")
+    joint = intake(w, alone).case_no
+    perform(w, joint, "route", {})
+    with pytest.raises(InvalidTransition):
+        perform(w, joint, "reply", {"text": 3})
+    for dept in ("tax", "hrss"):
+        perform(w, joint, "opinion", {"dept": dept, "text": "意见。"})
+    assert _refused(w, joint, "reply", {"text": 3, "respondent_text": "另。"}) == {"text": "答复内容应为文字"}
+    assert _refused(w, joint, "reply", {"text": "答复。", "respondent_text": "另。"}) == {
+        "respondent_text": "本案没有被反映方"
+    }
+    perform(w, joint, "reply", {"text": " 答复。 ", "respondent_text": " "})
+    assert _recorded(w) == {
+        "text": "答复。",
+        "parties": ["applicant"],
+        "set": {"status": "replied", "stage": "archive", **_due(w, w.deadline_settings().archive_days)},
+    }
+
+    both = intake(w, joint_intake(employer="漠河市兴安林场")).case_no
+    perform(w, both, "route", {})
+    for dept in ("tax", "hrss"):
+        perform(w, both, "opinion", {"dept": dept, "text": "意见。"})
+    perform(w, both, "reply", {"text": "答复。", "respondent_text": "致林场。"})
+    assert {k: v for k, v in _recorded(w).items() if k != "set"} == {
+        "text": "答复。",
+        "parties": ["applicant", "respondent"],
+        "respondent_text": "致林场。",
+    }
