@@ -17,7 +17,7 @@ from station_app.services.session import Session
 from station_app.store.db import read
 from station_app.store.events import iter_events
 from tests.conftest import event_count
-from tests.factories import joint_intake, major_intake, submit_city_intake
+from tests.factories import joint_intake, major_intake, refer_intake, submit_city_intake
 from tests.services.conftest import Team
 
 DECISION = {"approver": "王副市长", "date": "2025-11-20", "document_no": "漠争议领〔2025〕3号"}
@@ -252,4 +252,54 @@ def test_minutes_and_reply_check_the_opinions_before_the_data(team: Team) -> Non
         "text": "答复。",
         "parties": ["applicant", "respondent"],
         "respondent_text": "致林场。",
+    }
+
+
+def test_feedback_delivery_and_handled_check_the_record_then_the_data(team: Team) -> None:
+    w, h = team.worker, team.head
+    no = intake(w, submit_city_intake()).case_no
+    perform(w, no, "route", {})
+    with pytest.raises(InvalidTransition):
+        perform(h, no, "feedback_12345", {"to": "nobody"})  # not assigned yet
+    perform(h, no, "city_assign", {"lead": "hrss", "co": ["tax"], "document_no": "漠12345交〔2025〕8号"})
+    bad = {"to": "nobody", "dept": "court", "text": 3, "date": "bad"}
+    assert _refused(h, no, "feedback_12345", bad) == {"to": "请选择反馈对象:缴费人和/或12345热线办"}
+    assert _refused(h, no, "feedback_12345", {**bad, "to": "office"}) == {"dept": "该部门不是本案承办部门"}
+    assert _refused(h, no, "feedback_12345", {**bad, "to": "office", "dept": "tax"}) == {"text": "反馈内容应为文字"}
+    assert _refused(h, no, "feedback_12345", {"text": "已办。"}) == {"date": "请填写反馈日期"}
+    perform(h, no, "feedback_12345", {"to": ["office", "payer"], "text": "已办。", "date": "2025-11-20"})
+    assert _recorded(h) == {
+        "dept": "hrss",
+        "text": "已办。",
+        "date": "2025-11-20",
+        "to": ["payer", "office"],
+        "set": {},
+    }
+
+    joint = intake(w, joint_intake()).case_no
+    perform(w, joint, "route", {})
+    for dept in ("tax", "hrss"):
+        perform(w, joint, "opinion", {"dept": dept, "text": "意见。"})
+    with pytest.raises(InvalidTransition):
+        perform(w, joint, "deliver", {"party": "x"})  # no reply yet
+    perform(w, joint, "reply", {"text": "答复。"})
+    bad = {"party": "x", "method": "x", "date": "bad", "text": 3}
+    assert _refused(w, joint, "deliver", bad) == {"party": "请选择送达对象:缴费人或被反映方"}
+    assert _refused(w, joint, "deliver", {**bad, "party": "respondent"}) == {"method": "请选择送达方式"}
+    assert set(_refused(w, joint, "deliver", {**bad, "party": "respondent", "method": "mail"})) == {"date"}
+    good = {"party": "respondent", "method": "mail", "date": "2025-11-20"}
+    assert _refused(w, joint, "deliver", {**good, "text": 3}) == {"text": "送达说明应为文字"}
+    perform(w, joint, "deliver", good)
+    assert _recorded(w) == {**good, "text": "", "set": {}}
+
+    refer = intake(w, refer_intake()).case_no
+    perform(w, refer, "route", {})
+    assert _refused(w, refer, "handled", {"dept": "court", "text": 3}) == {"dept": "该部门不是本案承办部门"}
+    assert _refused(w, refer, "handled", {"text": 3, "date": "bad"}) == {"text": "办结情况应为文字"}
+    lead = perform(w, refer, "handled", {"text": " 已办结。 "}).to_json()["routing"]["lead"]
+    assert _recorded(w) == {
+        "dept": lead,
+        "text": "已办结。",
+        "date": "2025-11-20",
+        "set": {"status": "replied", "stage": "archive", **_due(w, w.deadline_settings().archive_days)},
     }
