@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
+from station_app.domain.enums import Department, Track
 from station_app.errors import InvalidTransition, ValidationError
 from station_app.services.action_data import (
     ActionCase,
@@ -29,6 +30,7 @@ from station_app.services.action_data import (
     text_field,
 )
 from station_app.services.session import Session
+from station_app.store.read_model.cases import note_bodies
 
 T = TypeVar("T")
 Builder = Callable[[Session, Connection, ActionCase, dict[str, Any]], dict[str, Any]]
@@ -321,3 +323,67 @@ def parse_deliver(session: Session, conn: Connection, case: ActionCase, data: di
     day = date_field(session, data, "date", "送达日期", earliest=received_on(case))
     text = text_field(data, "text", "送达说明", required=False, limit=1000)
     return DeliveryInput(str(party), str(method), day, text)
+
+
+@dataclass(frozen=True)
+class ExtendInput:
+    """An extension granted by a head: one department's opinion deadline, or the major term.
+
+    Attributes:
+        dept: The department whose deadline moves; None for the major term itself (四(二)2).
+        days: By how many working days (1 to the setting's maximum).
+        reason: Why.
+    """
+
+    dept: str | None
+    days: int
+    reason: str
+
+
+def _days(data: dict[str, Any], limit: int) -> int:
+    days = data.get("days")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= limit:
+        raise ValidationError({"days": f"延期天数应为1至{limit}个工作日"})
+    return days
+
+
+def _term_extended(conn: Connection, case_uuid: str) -> bool:
+    """Whether the major term itself was extended already (once only, 四(二)2)."""
+    return any('"term": true' in body for body in note_bodies(conn, case_uuid, "extension_granted"))
+
+
+def parse_extend(session: Session, conn: Connection, case: ActionCase, data: dict[str, Any]) -> ExtendInput:
+    """`extend`: `{"dept"?, "days", "reason"}`; without `dept` on a major case, the major term.
+
+    Days are working days, at most `opinion_extension_max` for a department and
+    `major_extension_max` for the term (settings).
+
+    Raises:
+        InvalidTransition: the term or the department was extended already, has no deadline, or
+            the department has given its opinion (each checked before `days` and `reason`).
+        ValidationError: on `dept` (missing on a non-major case, or not the case's), then `days`,
+            then `reason`.
+    """
+    d = session.deadline_settings()
+    reason_of = {"reason": data.get("reason")}
+    if not data.get("dept") and case.track is Track.MAJOR:
+        if _term_extended(conn, case.uuid):
+            raise InvalidTransition("重大疑难办理期限已延长一次,不能再次延长")
+        if not case.due_date:
+            raise InvalidTransition("本案当前阶段没有办理时限")
+        days = _days(data, d.major_extension_max)
+        return ExtendInput(None, days, text_field(reason_of, "reason", "延期理由"))
+    depts = departments(conn, case.uuid)
+    if not data.get("dept"):
+        raise ValidationError({"dept": "请选择延期的部门"})
+    dept = dept_field(data, "dept", set(depts))
+    info = depts[dept]
+    name = Department(dept).full_name
+    if info.opinion:
+        raise InvalidTransition(f"{name}已提交书面意见,无需延期")
+    if info.extended:
+        raise InvalidTransition(f"{name}已延期一次,不能再次延期")
+    if not info.due_date:
+        raise InvalidTransition(f"{name}当前没有书面意见时限")
+    days = _days(data, d.opinion_extension_max)
+    return ExtendInput(dept, days, text_field(reason_of, "reason", "延期理由"))

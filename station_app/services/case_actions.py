@@ -20,17 +20,15 @@ from sqlalchemy import Connection
 from station_app.domain.enums import Department, Status, Track
 from station_app.domain.lifecycle import DEFAULT_TASK_GROUP
 from station_app.domain.stage import StageKey
-from station_app.errors import InvalidTransition, ValidationError
+from station_app.errors import InvalidTransition
 from station_app.services.action_data import (
     ActionCase,
     DeptDue,
     deadline,
     departments,
-    dept_field,
     dues_json,
     latest_due,
     opinion_dues,
-    text_field,
 )
 from station_app.services.action_inputs import DELIVERY_METHODS as DELIVERY_METHODS
 from station_app.services.action_inputs import FEEDBACK_TO as FEEDBACK_TO
@@ -45,6 +43,7 @@ from station_app.services.action_inputs import (
     DecisionInput,
     DeliveryInput,
     DeptReportInput,
+    ExtendInput,
     parse_approve,
     parse_city_assign,
     parse_clue_transfer,
@@ -52,13 +51,14 @@ from station_app.services.action_inputs import (
     parse_consult,
     parse_decline,
     parse_deliver,
+    parse_extend,
     parse_feedback_12345,
     parse_handled,
     typed,
     typed_on_record,
 )
 from station_app.services.session import Session
-from station_app.store.read_model.cases import CaseDepartment, event_payloads, note_bodies
+from station_app.store.read_model.cases import CaseDepartment, event_payloads
 
 # -- 重大疑难: the leading group's decision (四(二)2(2)) ------------------------------------
 
@@ -132,23 +132,16 @@ def _has_opinion(depts: dict[str, CaseDepartment], dept: str) -> bool:
 # -- per-department extensions ---------------------------------------------------------------
 
 
-def _b_extend(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_extend(session: Session, conn: Connection, row: ActionCase, data: ExtendInput) -> dict[str, Any]:
     """A head extends one department's opinion deadline, once, with a reason.
 
     By up to `opinion_extension_max` working days (a setting); the other departments keep theirs.
     Without `dept` on a major case, the major term itself is extended once (up to
     `major_extension_max` working days, 四(二)2).
     """
-    d = session.deadline_settings()
-    reason_of = {"reason": data.get("reason")}
-    if not data.get("dept") and row.track is Track.MAJOR:
-        if _term_extended(conn, row.uuid):
-            raise InvalidTransition("重大疑难办理期限已延长一次,不能再次延长")
-        if not row.due_date:
-            raise InvalidTransition("本案当前阶段没有办理时限")
-        days = _days(data, d.major_extension_max)
-        reason = text_field(reason_of, "reason", "延期理由")
-        due, estimated = session.calendar().add_working_days(date.fromisoformat(row.due_date), days)
+    days, reason = data.days, data.reason
+    if data.dept is None:
+        due, estimated = session.calendar().add_working_days(date.fromisoformat(str(row.due_date)), days)
         return {
             "days": days,
             "reason": reason,
@@ -159,21 +152,9 @@ def _b_extend(session: Session, conn: Connection, row: ActionCase, data: dict[st
                 "extended": True,
             },
         }
-    depts = departments(conn, row.uuid)
-    if not data.get("dept"):
-        raise ValidationError({"dept": "请选择延期的部门"})
-    dept = dept_field(data, "dept", set(depts))
-    info = depts[dept]
-    name = Department(dept).full_name
-    if info.opinion:
-        raise InvalidTransition(f"{name}已提交书面意见,无需延期")
-    if info.extended:
-        raise InvalidTransition(f"{name}已延期一次,不能再次延期")
-    if not info.due_date:
-        raise InvalidTransition(f"{name}当前没有书面意见时限")
-    days = _days(data, d.opinion_extension_max)
-    reason = text_field(reason_of, "reason", "延期理由")
-    due, estimated = session.calendar().add_working_days(date.fromisoformat(info.due_date), days)
+    dept = data.dept
+    info = departments(conn, row.uuid)[dept]
+    due, estimated = session.calendar().add_working_days(date.fromisoformat(str(info.due_date)), days)
     dept_due = {dept: DeptDue(due.isoformat(), estimated or info.due_estimated, extended=True)}
     state: dict[str, Any] = {"extended": True}
     if row.stage is StageKey.OPINION and row.track is not Track.MAJOR and due.isoformat() > str(row.due_date):
@@ -186,18 +167,6 @@ def _b_extend(session: Session, conn: Connection, row: ActionCase, data: dict[st
         "dept_due": dues_json(dept_due),
         "set": state,
     }
-
-
-def _days(data: dict[str, Any], limit: int) -> int:
-    days = data.get("days")
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= limit:
-        raise ValidationError({"days": f"延期天数应为1至{limit}个工作日"})
-    return days
-
-
-def _term_extended(conn: Connection, case_uuid: str) -> bool:
-    """Whether the major term itself was extended already (once only, 四(二)2)."""
-    return any('"term": true' in body for body in note_bodies(conn, case_uuid, "extension_granted"))
 
 
 # -- 报送办理 (四(五)) --------------------------------------------------------------------------
@@ -340,7 +309,7 @@ def _b_confirm(session: Session, conn: Connection, row: ActionCase, data: Confir
 BUILDERS: dict[str, Builder] = {
     "approve": typed(parse_approve, _b_approve),
     "decline": typed(parse_decline, _b_decline),
-    "extend": _b_extend,
+    "extend": typed_on_record(parse_extend, _b_extend),
     "city_assign": typed(parse_city_assign, _b_city_assign),
     "feedback_12345": typed_on_record(parse_feedback_12345, _b_feedback_12345),
     "clue_transfer": typed(parse_clue_transfer, _b_clue_transfer),

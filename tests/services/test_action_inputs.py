@@ -303,3 +303,34 @@ def test_feedback_delivery_and_handled_check_the_record_then_the_data(team: Team
         "date": "2025-11-20",
         "set": {"status": "replied", "stage": "archive", **_due(w, w.deadline_settings().archive_days)},
     }
+
+
+def test_an_extension_checks_the_department_s_record_before_days_and_reason(team: Team) -> None:
+    w, h = team.worker, team.head
+    most = h.deadline_settings().opinion_extension_max
+    no = intake(w, joint_intake()).case_no
+    perform(w, no, "route", {})
+    assert _refused(h, no, "extend", {"days": 0}) == {"dept": "请选择延期的部门"}
+    assert _refused(h, no, "extend", {"dept": "court", "days": 0}) == {"dept": "该部门不是本案承办部门"}
+    assert _refused(h, no, "extend", {"dept": "tax", "days": True}) == {"days": f"延期天数应为1至{most}个工作日"}
+    assert _refused(h, no, "extend", {"dept": "tax", "days": 1}) == {"reason": "请填写延期理由"}
+    perform(w, no, "opinion", {"dept": "hrss", "text": "意见。"})
+    with pytest.raises(InvalidTransition):
+        perform(h, no, "extend", {"dept": "hrss", "days": 0})  # answered already: the record first
+    perform(h, no, "extend", {"dept": "tax", "days": 1, "reason": " 需调取材料。 "})
+    payload = _recorded(h)
+    assert (payload["dept"], payload["days"], payload["reason"]) == ("tax", 1, "需调取材料。")
+    assert payload["dept_due"]["tax"]["due_date"] == payload["due_date"] and payload["set"]["extended"] is True
+    with pytest.raises(InvalidTransition):
+        perform(h, no, "extend", {"dept": "tax", "days": 0})  # once only
+
+    major = intake(w, major_intake()).case_no
+    perform(w, major, "route", {})
+    perform(h, major, "approve", DECISION)
+    top = h.deadline_settings().major_extension_max
+    assert _refused(h, major, "extend", {"days": top + 1}) == {"days": f"延期天数应为1至{top}个工作日"}
+    perform(h, major, "extend", {"days": 2, "reason": "案情复杂。"})
+    payload = _recorded(h)
+    assert (payload["days"], payload["reason"], payload["term"]) == (2, "案情复杂。", True)
+    with pytest.raises(InvalidTransition):
+        perform(h, major, "extend", {"days": 0})  # the term only once, refused before the days
