@@ -20,7 +20,7 @@ from station_app.dto.case import CaseDetail, IntakeResult
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
 from station_app.services import case_actions
-from station_app.services.accountability import incident_payload
+from station_app.services.accountability import IncidentInput, incident_payload, parse_incident
 from station_app.services.action_data import (
     ActionCase,
     departments,
@@ -484,7 +484,7 @@ def _b_submit_city(session: Session, conn: Connection, row: ActionCase, data: Su
     }
 
 
-def _b_incident(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_incident(session: Session, conn: Connection, row: ActionCase, data: IncidentInput) -> dict[str, Any]:
     """五(四): an incident (工作失误, 引发舆情, 严重后果) recorded against a department."""
     return incident_payload(data)
 
@@ -504,7 +504,7 @@ _ACTION_BUILDERS: dict[str, Builder] = {
     "withdraw": typed(parse_withdraw, _b_withdraw),
     "submit_city": typed(parse_submit_city, _b_submit_city),
     **case_actions.BUILDERS,
-    "incident": _b_incident,
+    "incident": typed(parse_incident, _b_incident),
 }
 
 

@@ -334,3 +334,18 @@ def test_an_extension_checks_the_department_s_record_before_days_and_reason(team
     assert (payload["days"], payload["reason"], payload["term"]) == (2, "案情复杂。", True)
     with pytest.raises(InvalidTransition):
         perform(h, major, "extend", {"days": 0})  # the term only once, refused before the days
+
+
+def test_an_incident_names_kind_then_department_then_text(team: Team) -> None:
+    w, h = team.worker, team.head
+    no = intake(w, joint_intake()).case_no
+    perform(w, no, "route", {})
+    assert set(_refused(h, no, "incident", {"kind": "x", "dept": "x", "text": ""})) == {"kind"}
+    assert _refused(h, no, "incident", {"kind": "work_error", "dept": "x", "text": ""}) == {
+        "dept": "请指定责任部门(部门代码)"
+    }
+    assert _refused(h, no, "incident", {"kind": "work_error", "dept": "court", "text": " "}) == {
+        "text": "请填写事件经过"
+    }
+    perform(h, no, "incident", {"kind": "public_opinion", "dept": "court", "text": " 引发舆情。 "})
+    assert _recorded(h) == {"incident_kind": "public_opinion", "dept": "court", "text": "引发舆情。", "set": {}}
