@@ -15,7 +15,7 @@ from station_app.domain.intake import Intake
 from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
 from station_app.domain.stage import StageKey
-from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
+from station_app.domain.validation import intake_warnings, parse_intake
 from station_app.dto.case import CaseDetail, IntakeResult
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
@@ -40,6 +40,7 @@ from station_app.services.lifecycle_inputs import (
     OpinionInput,
     ReplyInput,
     ReturnInput,
+    RouteInput,
     SubmitCityInput,
     TextInput,
     parse_archive,
@@ -50,6 +51,7 @@ from station_app.services.lifecycle_inputs import (
     parse_opinion,
     parse_reply,
     parse_return,
+    parse_route,
     parse_sign,
     parse_submit_city,
     parse_withdraw,
@@ -263,34 +265,13 @@ def _stage_for_track(session: Session, track: Track, today: date) -> dict[str, A
     return {"status": Status.ROUTED.value, "stage": StageKey.OPINION.value, **_deadline(session, today, d.opinion_days)}
 
 
-def _b_route(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_route(session: Session, conn: Connection, row: ActionCase, data: RouteInput) -> dict[str, Any]:
     """四(一) 首问责任制: the first receiver routes.
 
     Anyone else (a head, checked by `perform`) needs a recorded reason.
     """
     first_receiver = session.user == row.handler
-    stored = {k: v for k, v in row.intake.items() if v is not None}
-    decision = route(parse_intake(stored, ADMITTED), session.routing_settings())
-    override = data.get("override")
-    label = "调整理由" if override else "分流理由"
-    reason = _text(data, "reason", label, required=bool(override) or not first_receiver)
-    if override:
-        if not isinstance(override, dict):
-            raise ValidationError({"override": "调整内容格式错误"})
-        try:
-            track = Track(str(override.get("track") or decision.track.value))
-        except ValueError:
-            raise ValidationError({"override.track": "分流方式无效"}) from None
-        lead = _dept(override, "lead") if override.get("lead") else None
-        co_raw = override.get("co") or []
-        if not isinstance(co_raw, list):
-            raise ValidationError({"override.co": "协办部门应为列表"})
-        co = sorted({Department(_dept({"co": c}, "co")) for c in co_raw} - ({Department(lead)} if lead else set()))
-        if track is not Track.NOT_ACCEPTED and lead is None:
-            raise ValidationError({"override.lead": "请指定牵头部门"})
-        decision = RoutingDecision(
-            track, Department(lead) if lead else None, tuple(co), (*decision.reasons, f"人工调整:{reason}")
-        )
+    decision, reason = data.decision, data.reason
     today = session.today()
     state = _stage_for_track(session, decision.track, today)
     state.update({"track": decision.track.value, "lead": decision.lead.value if decision.lead else None})
@@ -490,7 +471,7 @@ def _b_incident(session: Session, conn: Connection, row: ActionCase, data: Incid
 
 
 _ACTION_BUILDERS: dict[str, Builder] = {
-    "route": _b_route,
+    "route": typed(parse_route, _b_route),
     "close_on_spot": typed(parse_close_on_spot, _b_close_on_spot),
     "sign": typed_on_record(parse_sign, _b_sign),
     "return": typed_on_record(parse_return, _b_return),

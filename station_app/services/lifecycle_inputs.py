@@ -16,8 +16,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from station_app.domain.enums import Department, ObjectionRoute, Track
+from station_app.domain.routing import RoutingDecision
 from station_app.domain.safe_input import text_problem
+from station_app.domain.validation import ADMITTED, parse_intake
 from station_app.errors import InvalidTransition, ValidationError
+from station_app.rules.routing import route
 from station_app.services.action_checks import MAJOR_NO_MINUTES, MAJOR_NOT_APPROVED, missing_opinions
 from station_app.services.action_data import (
     ActionCase,
@@ -310,3 +313,52 @@ def parse_reply(session: Session, conn: Connection, case: ActionCase, data: dict
     if other and not case.intake.get("respondent"):
         raise ValidationError({"respondent_text": "本案没有被反映方"})
     return ReplyInput(text, other)
+
+
+@dataclass(frozen=True)
+class RouteInput:
+    """How the case is routed (四(一)): the routing table's decision, or a head's adjustment of it.
+
+    Attributes:
+        decision: The decision to record (an adjustment's reason appended to its reasons).
+        reason: Why ("" when the first receiver routes as the table says).
+    """
+
+    decision: RoutingDecision
+    reason: str
+
+
+def parse_route(session: Session, case: ActionCase, data: dict[str, Any]) -> RouteInput:
+    """`route`: `{"reason"?, "override"?: {"track"?, "lead"?, "co"?}}`.
+
+    The reason is required for an adjustment and for anyone but the case's first receiver.
+
+    Raises:
+        ValidationError: on `reason`, then `override` (not an object), `override.track`,
+            `override.lead`, `override.co` (not a list, or an unknown code) and a missing
+            `override.lead` for a track that needs one, the first bad one in that order.
+    """
+    first_receiver = session.user == case.handler
+    stored = {k: v for k, v in case.intake.items() if v is not None}
+    decision = route(parse_intake(stored, ADMITTED), session.routing_settings())
+    override = data.get("override")
+    label = "调整理由" if override else "分流理由"
+    reason = text_field(data, "reason", label, required=bool(override) or not first_receiver)
+    if override:
+        if not isinstance(override, dict):
+            raise ValidationError({"override": "调整内容格式错误"})
+        try:
+            track = Track(str(override.get("track") or decision.track.value))
+        except ValueError:
+            raise ValidationError({"override.track": "分流方式无效"}) from None
+        lead = dept_field(override, "lead") if override.get("lead") else None
+        co_raw = override.get("co") or []
+        if not isinstance(co_raw, list):
+            raise ValidationError({"override.co": "协办部门应为列表"})
+        co = sorted({Department(dept_field({"co": c}, "co")) for c in co_raw} - ({Department(lead)} if lead else set()))
+        if track is not Track.NOT_ACCEPTED and lead is None:
+            raise ValidationError({"override.lead": "请指定牵头部门"})
+        decision = RoutingDecision(
+            track, Department(lead) if lead else None, tuple(co), (*decision.reasons, f"人工调整:{reason}")
+        )
+    return RouteInput(decision, reason)

@@ -349,3 +349,31 @@ def test_an_incident_names_kind_then_department_then_text(team: Team) -> None:
     }
     perform(h, no, "incident", {"kind": "public_opinion", "dept": "court", "text": " 引发舆情。 "})
     assert _recorded(h) == {"incident_kind": "public_opinion", "dept": "court", "text": "引发舆情。", "set": {}}
+
+
+def test_routing_names_the_reason_then_the_adjustment_s_fields(team: Team) -> None:
+    w, h = team.worker, team.head
+    no = intake(w, joint_intake()).case_no
+    adjust = {"track": "nowhere", "lead": "x", "co": "tax"}
+    assert _refused(w, no, "route", {"override": adjust}) == {"reason": "请填写调整理由"}
+    assert _refused(w, no, "route", {"reason": "调整。", "override": "x"}) == {"override": "调整内容格式错误"}
+    assert _refused(w, no, "route", {"reason": "调整。", "override": adjust}) == {"override.track": "分流方式无效"}
+    assert _refused(w, no, "route", {"reason": "调整。", "override": {**adjust, "track": "refer"}}) == {
+        "lead": "部门代码无效"
+    }
+    wrong_co = {"track": "refer", "lead": "tax", "co": "hrss"}
+    assert _refused(w, no, "route", {"reason": "调整。", "override": wrong_co}) == {"override.co": "协办部门应为列表"}
+    assert _refused(w, no, "route", {"reason": "调整。", "override": {"track": "joint", "co": ["tax"]}}) == {
+        "override.lead": "请指定牵头部门"
+    }
+    perform(w, no, "route", {"reason": "调整。", "override": {"track": "joint", "lead": "tax", "co": ["tax", "hrss"]}})
+    payload = _recorded(w)
+    assert payload["routing"]["track"] == "joint" and payload["routing"]["lead"] == "tax"
+    assert payload["routing"]["co"] == ["hrss"] and payload["routing"]["reasons"][-1] == "人工调整:调整。"
+    assert "reason" not in payload and payload["set"]["co"] == ["hrss"]  # the first receiver routed
+
+    other = intake(w, joint_intake()).case_no
+    assert _refused(h, other, "route", {}) == {"reason": "请填写分流理由"}
+    perform(h, other, "route", {"reason": "首问人休假。"})
+    payload = _recorded(h)
+    assert (payload["reason"], payload["first_receiver"]) == ("首问人休假。", w.user)
