@@ -24,11 +24,9 @@ from station_app.services.accountability import IncidentInput, incident_payload,
 from station_app.services.action_data import (
     ActionCase,
     departments,
-    dept_field,
     dues_json,
     latest_due,
     opinion_dues,
-    text_field,
 )
 from station_app.services.action_data import deadline as _deadline
 from station_app.services.action_inputs import SATISFACTION, ConfirmInput, parse_confirm, typed, typed_on_record
@@ -237,8 +235,6 @@ TRACK_REFUSALS = {
 # -- builders: each checks the data its action needs and returns the event payload --------
 
 _departments = departments
-_text = text_field
-_dept = dept_field
 
 
 def _stage_for_track(session: Session, track: Track, today: date) -> dict[str, Any]:
