@@ -8,20 +8,37 @@ per-department figures (stats_service).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from station_app.domain.enums import INCIDENT_LABELS, Department, IncidentKind
 from station_app.errors import ValidationError
+from station_app.services.action_data import ActionCase
+from station_app.services.session import Session
 
 MAX_TEXT = 2000
 
 
-def incident_payload(data: dict[str, Any]) -> dict[str, Any]:
-    """The `incident_recorded` payload from the action's data `{"kind", "dept", "text"}`.
+@dataclass(frozen=True)
+class IncidentInput:
+    """An incident as the `incident` action gives it.
 
-    `kind`: work_error 工作失误 | public_opinion 引发舆情 | serious_consequence 造成严重后果;
-    `dept`: any department code; `text`: what happened (required, up to 2,000 characters).
-    Raises ValidationError naming the field. The case's state does not change.
+    Attributes:
+        kind: work_error 工作失误 | public_opinion 引发舆情 | serious_consequence 造成严重后果.
+        dept: The department responsible (any department).
+        text: What happened (stripped, up to 2,000 characters).
+    """
+
+    kind: IncidentKind
+    dept: Department
+    text: str
+
+
+def parse_incident(session: Session, case: ActionCase, data: dict[str, Any]) -> IncidentInput:
+    """`incident`: `{"kind", "dept", "text"}`.
+
+    Raises:
+        ValidationError: on `kind`, `dept` or `text`, the first bad one in that order.
     """
     try:
         kind = IncidentKind(str(data.get("kind")))
@@ -37,5 +54,13 @@ def incident_payload(data: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError({"text": "请填写事件经过"})
     if len(body) > MAX_TEXT:
         raise ValidationError({"text": f"事件经过不能超过{MAX_TEXT}字"})
+    return IncidentInput(kind, dept, body.strip())
+
+
+def incident_payload(incident: IncidentInput) -> dict[str, Any]:
+    """The `incident_recorded` payload: `{"incident_kind", "dept", "text", "set": {}}`.
+
+    The case's state does not change.
+    """
     # `incident_kind`, not `kind`: a case note already has a `kind` (its event type).
-    return {"incident_kind": kind.value, "dept": dept.value, "text": body.strip(), "set": {}}
+    return {"incident_kind": incident.kind.value, "dept": incident.dept.value, "text": incident.text, "set": {}}

@@ -6,7 +6,7 @@ both parties, and closing a refer matter.
 
 Each builder checks the data its action needs (and what the case's record must show) and
 returns the event payload; `case_service.perform` checks role, state and track first. Where the
-data's checks depend on the case alone, the JSON object is read once into a typed input
+data's checks depend on the case (and its record), the JSON object is read once into a typed input
 (`action_inputs`) before the builder runs.
 """
 
@@ -20,21 +20,19 @@ from sqlalchemy import Connection
 from station_app.domain.enums import Department, Status, Track
 from station_app.domain.lifecycle import DEFAULT_TASK_GROUP
 from station_app.domain.stage import StageKey
-from station_app.errors import InvalidTransition, ValidationError
+from station_app.errors import InvalidTransition
 from station_app.services.action_data import (
     ActionCase,
     DeptDue,
-    date_field,
     deadline,
     departments,
-    dept_field,
     dues_json,
-    has_note,
     latest_due,
     opinion_dues,
-    received_on,
-    text_field,
 )
+from station_app.services.action_inputs import DELIVERY_METHODS as DELIVERY_METHODS
+from station_app.services.action_inputs import FEEDBACK_TO as FEEDBACK_TO
+from station_app.services.action_inputs import PARTIES as PARTIES
 from station_app.services.action_inputs import SATISFACTION as SATISFACTION
 from station_app.services.action_inputs import Builder as Builder
 from station_app.services.action_inputs import (
@@ -43,27 +41,24 @@ from station_app.services.action_inputs import (
     ConfirmInput,
     ConsultInput,
     DecisionInput,
+    DeliveryInput,
+    DeptReportInput,
+    ExtendInput,
     parse_approve,
     parse_city_assign,
     parse_clue_transfer,
     parse_confirm,
     parse_consult,
     parse_decline,
+    parse_deliver,
+    parse_extend,
+    parse_feedback_12345,
+    parse_handled,
     typed,
+    typed_on_record,
 )
 from station_app.services.session import Session
-from station_app.store.read_model.cases import CaseDepartment, event_payloads, note_bodies
-
-DELIVERY_METHODS = {
-    "in_person": "当面送达",
-    "mail": "邮寄送达",
-    "phone": "电话告知",
-    "message": "短信/微信告知",
-    "grid": "网格员上门送达",
-}
-PARTIES = {"applicant": "缴费人(申请人)", "respondent": "被反映方"}
-FEEDBACK_TO = {"payer": "缴费人", "office": "市12345热线办"}
-
+from station_app.store.read_model.cases import CaseDepartment, event_payloads
 
 # -- 重大疑难: the leading group's decision (四(二)2(2)) ------------------------------------
 
@@ -137,23 +132,16 @@ def _has_opinion(depts: dict[str, CaseDepartment], dept: str) -> bool:
 # -- per-department extensions ---------------------------------------------------------------
 
 
-def _b_extend(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_extend(session: Session, conn: Connection, row: ActionCase, data: ExtendInput) -> dict[str, Any]:
     """A head extends one department's opinion deadline, once, with a reason.
 
     By up to `opinion_extension_max` working days (a setting); the other departments keep theirs.
     Without `dept` on a major case, the major term itself is extended once (up to
     `major_extension_max` working days, 四(二)2).
     """
-    d = session.deadline_settings()
-    reason_of = {"reason": data.get("reason")}
-    if not data.get("dept") and row.track is Track.MAJOR:
-        if _term_extended(conn, row.uuid):
-            raise InvalidTransition("重大疑难办理期限已延长一次,不能再次延长")
-        if not row.due_date:
-            raise InvalidTransition("本案当前阶段没有办理时限")
-        days = _days(data, d.major_extension_max)
-        reason = text_field(reason_of, "reason", "延期理由")
-        due, estimated = session.calendar().add_working_days(date.fromisoformat(row.due_date), days)
+    days, reason = data.days, data.reason
+    if data.dept is None:
+        due, estimated = session.calendar().add_working_days(date.fromisoformat(str(row.due_date)), days)
         return {
             "days": days,
             "reason": reason,
@@ -164,21 +152,9 @@ def _b_extend(session: Session, conn: Connection, row: ActionCase, data: dict[st
                 "extended": True,
             },
         }
-    depts = departments(conn, row.uuid)
-    if not data.get("dept"):
-        raise ValidationError({"dept": "请选择延期的部门"})
-    dept = dept_field(data, "dept", set(depts))
-    info = depts[dept]
-    name = Department(dept).full_name
-    if info.opinion:
-        raise InvalidTransition(f"{name}已提交书面意见,无需延期")
-    if info.extended:
-        raise InvalidTransition(f"{name}已延期一次,不能再次延期")
-    if not info.due_date:
-        raise InvalidTransition(f"{name}当前没有书面意见时限")
-    days = _days(data, d.opinion_extension_max)
-    reason = text_field(reason_of, "reason", "延期理由")
-    due, estimated = session.calendar().add_working_days(date.fromisoformat(info.due_date), days)
+    dept = data.dept
+    info = departments(conn, row.uuid)[dept]
+    due, estimated = session.calendar().add_working_days(date.fromisoformat(str(info.due_date)), days)
     dept_due = {dept: DeptDue(due.isoformat(), estimated or info.due_estimated, extended=True)}
     state: dict[str, Any] = {"extended": True}
     if row.stage is StageKey.OPINION and row.track is not Track.MAJOR and due.isoformat() > str(row.due_date):
@@ -191,18 +167,6 @@ def _b_extend(session: Session, conn: Connection, row: ActionCase, data: dict[st
         "dept_due": dues_json(dept_due),
         "set": state,
     }
-
-
-def _days(data: dict[str, Any], limit: int) -> int:
-    days = data.get("days")
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= limit:
-        raise ValidationError({"days": f"延期天数应为1至{limit}个工作日"})
-    return days
-
-
-def _term_extended(conn: Connection, case_uuid: str) -> bool:
-    """Whether the major term itself was extended already (once only, 四(二)2)."""
-    return any('"term": true' in body for body in note_bodies(conn, case_uuid, "extension_granted"))
 
 
 # -- 报送办理 (四(五)) --------------------------------------------------------------------------
@@ -237,24 +201,16 @@ def _b_city_assign(session: Session, conn: Connection, row: ActionCase, data: Ci
     }
 
 
-def _b_feedback_12345(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_feedback_12345(session: Session, conn: Connection, row: ActionCase, data: DeptReportInput) -> dict[str, Any]:
     """The assigned department's feedback on a case the city assigned.
 
     `to`: the payer, the 12345 office, or both by default.
     """
-    if not has_note(conn, row.uuid, "city_assigned"):
-        raise InvalidTransition("本案未经市级交办,无需登记承办部门反馈")
-    raw = data.get("to") or list(FEEDBACK_TO)
-    targets = [raw] if isinstance(raw, str) else raw
-    if not isinstance(targets, list) or not targets or any(t not in FEEDBACK_TO for t in targets):
-        raise ValidationError({"to": "请选择反馈对象:缴费人和/或12345热线办"})
-    depts = departments(conn, row.uuid)
-    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row.lead
     return {
-        "dept": dept,
-        "text": text_field(data, "text", "反馈内容"),
-        "date": date_field(session, data, "date", "反馈日期", earliest=received_on(row)).isoformat(),
-        "to": [t for t in FEEDBACK_TO if t in targets],
+        "dept": data.dept,
+        "text": data.text,
+        "date": data.date.isoformat(),
+        "to": list(data.to),
         "set": {},
     }
 
@@ -312,23 +268,13 @@ def _b_consult(session: Session, conn: Connection, row: ActionCase, data: Consul
     return {"text": data.text, "attendees": data.attendees, "held_on": data.held_on.isoformat(), "set": {}}
 
 
-def _b_deliver(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_deliver(session: Session, conn: Connection, row: ActionCase, data: DeliveryInput) -> dict[str, Any]:
     """四(三) 向争议双方进行反馈: how and when the written reply reached each party."""
-    if not has_note(conn, row.uuid, "reply_issued"):
-        raise InvalidTransition("本案尚未形成书面答复")
-    party = data.get("party")
-    if party not in PARTIES:
-        raise ValidationError({"party": "请选择送达对象:缴费人或被反映方"})
-    if party == "respondent" and not row.intake.get("respondent"):
-        raise ValidationError({"party": "本案没有被反映方"})
-    method = data.get("method")
-    if method not in DELIVERY_METHODS:
-        raise ValidationError({"method": "请选择送达方式"})
     return {
-        "party": party,
-        "method": method,
-        "date": date_field(session, data, "date", "送达日期", earliest=received_on(row)).isoformat(),
-        "text": text_field(data, "text", "送达说明", required=False, limit=1000),
+        "party": data.party,
+        "method": data.method,
+        "date": data.date.isoformat(),
+        "text": data.text,
         "set": {},
     }
 
@@ -341,17 +287,15 @@ def _closing(session: Session) -> dict[str, Any]:
     }
 
 
-def _b_handled(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_handled(session: Session, conn: Connection, row: ActionCase, data: DeptReportInput) -> dict[str, Any]:
     """告知转办: the matter closes when the department reports it handled.
 
     No combined written reply is made for a single department.
     """
-    depts = departments(conn, row.uuid)
-    dept = dept_field(data, "dept", set(depts)) if data.get("dept") else row.lead
     return {
-        "dept": dept,
-        "text": text_field(data, "text", "办结情况"),
-        "date": date_field(session, data, "date", "办结日期", required=False, earliest=received_on(row)).isoformat(),
+        "dept": data.dept,
+        "text": data.text,
+        "date": data.date.isoformat(),
         "set": _closing(session),
     }
 
@@ -365,12 +309,12 @@ def _b_confirm(session: Session, conn: Connection, row: ActionCase, data: Confir
 BUILDERS: dict[str, Builder] = {
     "approve": typed(parse_approve, _b_approve),
     "decline": typed(parse_decline, _b_decline),
-    "extend": _b_extend,
+    "extend": typed_on_record(parse_extend, _b_extend),
     "city_assign": typed(parse_city_assign, _b_city_assign),
-    "feedback_12345": _b_feedback_12345,
+    "feedback_12345": typed_on_record(parse_feedback_12345, _b_feedback_12345),
     "clue_transfer": typed(parse_clue_transfer, _b_clue_transfer),
     "consult": typed(parse_consult, _b_consult),
-    "deliver": _b_deliver,
-    "handled": _b_handled,
+    "deliver": typed_on_record(parse_deliver, _b_deliver),
+    "handled": typed_on_record(parse_handled, _b_handled),
     "confirm": typed(parse_confirm, _b_confirm),
 }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid as uuid_mod
 from collections.abc import Callable
 from datetime import date
@@ -16,29 +14,46 @@ from station_app.domain.ids import CaseNo, CaseUuid
 from station_app.domain.intake import Intake
 from station_app.domain.lifecycle import ACTIONS, action_applies, may_take
 from station_app.domain.routing import RoutingDecision
-from station_app.domain.safe_input import text_problem
 from station_app.domain.stage import StageKey
-from station_app.domain.validation import ADMITTED, intake_warnings, parse_intake
+from station_app.domain.validation import intake_warnings, parse_intake
 from station_app.dto.case import CaseDetail, IntakeResult
 from station_app.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from station_app.rules.routing import route
 from station_app.services import case_actions
-from station_app.services.accountability import incident_payload
-from station_app.services.action_checks import MAJOR_NO_MINUTES, MAJOR_NOT_APPROVED, missing_opinions
+from station_app.services.accountability import IncidentInput, incident_payload, parse_incident
 from station_app.services.action_data import (
     ActionCase,
-    date_field,
     departments,
-    dept_field,
     dues_json,
-    has_note,
     latest_due,
     opinion_dues,
-    received_on,
-    text_field,
 )
 from station_app.services.action_data import deadline as _deadline
-from station_app.services.case_actions import SATISFACTION, Builder
+from station_app.services.action_inputs import SATISFACTION, ConfirmInput, parse_confirm, typed, typed_on_record
+from station_app.services.case_actions import Builder
+from station_app.services.lifecycle_inputs import (
+    DeptInput,
+    MinutesInput,
+    ObjectionInput,
+    OpinionInput,
+    ReplyInput,
+    ReturnInput,
+    RouteInput,
+    SubmitCityInput,
+    TextInput,
+    parse_archive,
+    parse_close_on_spot,
+    parse_escalate,
+    parse_minutes,
+    parse_objection,
+    parse_opinion,
+    parse_reply,
+    parse_return,
+    parse_route,
+    parse_sign,
+    parse_submit_city,
+    parse_withdraw,
+)
 from station_app.services.query_service import get_case, load_row
 from station_app.services.session import Session
 from station_app.store.db import next_counter, write
@@ -46,7 +61,6 @@ from station_app.store.events import append_many, iter_events
 from station_app.store.ids import new_uuid
 from station_app.store.projection import bulk_register
 
-MAX_ATTACHMENT = 10 * 1024 * 1024
 __all__ = ["SATISFACTION", "bulk_intake", "decide", "intake", "perform", "reveal"]
 
 
@@ -221,8 +235,6 @@ TRACK_REFUSALS = {
 # -- builders: each checks the data its action needs and returns the event payload --------
 
 _departments = departments
-_text = text_field
-_dept = dept_field
 
 
 def _stage_for_track(session: Session, track: Track, today: date) -> dict[str, Any]:
@@ -249,34 +261,13 @@ def _stage_for_track(session: Session, track: Track, today: date) -> dict[str, A
     return {"status": Status.ROUTED.value, "stage": StageKey.OPINION.value, **_deadline(session, today, d.opinion_days)}
 
 
-def _b_route(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_route(session: Session, conn: Connection, row: ActionCase, data: RouteInput) -> dict[str, Any]:
     """四(一) 首问责任制: the first receiver routes.
 
     Anyone else (a head, checked by `perform`) needs a recorded reason.
     """
     first_receiver = session.user == row.handler
-    stored = {k: v for k, v in row.intake.items() if v is not None}
-    decision = route(parse_intake(stored, ADMITTED), session.routing_settings())
-    override = data.get("override")
-    label = "调整理由" if override else "分流理由"
-    reason = _text(data, "reason", label, required=bool(override) or not first_receiver)
-    if override:
-        if not isinstance(override, dict):
-            raise ValidationError({"override": "调整内容格式错误"})
-        try:
-            track = Track(str(override.get("track") or decision.track.value))
-        except ValueError:
-            raise ValidationError({"override.track": "分流方式无效"}) from None
-        lead = _dept(override, "lead") if override.get("lead") else None
-        co_raw = override.get("co") or []
-        if not isinstance(co_raw, list):
-            raise ValidationError({"override.co": "协办部门应为列表"})
-        co = sorted({Department(_dept({"co": c}, "co")) for c in co_raw} - ({Department(lead)} if lead else set()))
-        if track is not Track.NOT_ACCEPTED and lead is None:
-            raise ValidationError({"override.lead": "请指定牵头部门"})
-        decision = RoutingDecision(
-            track, Department(lead) if lead else None, tuple(co), (*decision.reasons, f"人工调整:{reason}")
-        )
+    decision, reason = data.decision, data.reason
     today = session.today()
     state = _stage_for_track(session, decision.track, today)
     state.update({"track": decision.track.value, "lead": decision.lead.value if decision.lead else None})
@@ -294,10 +285,9 @@ def _b_route(session: Session, conn: Connection, row: ActionCase, data: dict[str
     return payload
 
 
-def _b_close_on_spot(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    answer = _text(data, "text", "当场答复内容")
+def _b_close_on_spot(session: Session, conn: Connection, row: ActionCase, data: TextInput) -> dict[str, Any]:
     return {
-        "text": answer,
+        "text": data.text,
         "set": {
             "status": Status.CLOSED_ON_SPOT.value,
             "stage": StageKey.ARCHIVE.value,
@@ -306,18 +296,15 @@ def _b_close_on_spot(session: Session, conn: Connection, row: ActionCase, data: 
     }
 
 
-def _b_sign(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    dept = _dept(data, "dept", set(_departments(conn, row.uuid)))
-    return {"dept": dept, "set": {"status": Status.IN_PROGRESS.value}}
+def _b_sign(session: Session, conn: Connection, row: ActionCase, data: DeptInput) -> dict[str, Any]:
+    return {"dept": data.dept, "set": {"status": Status.IN_PROGRESS.value}}
 
 
-def _b_return(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    dept = _dept(data, "dept", set(_departments(conn, row.uuid)) | {Department.BUSINESS.value})
-    reason = _text(data, "reason", "退回理由")
+def _b_return(session: Session, conn: Connection, row: ActionCase, data: ReturnInput) -> dict[str, Any]:
     routing_days = session.deadline_settings().routing_days
     return {
-        "dept": dept,
-        "reason": reason,
+        "dept": data.dept,
+        "reason": data.reason,
         "set": {
             "status": Status.RETURNED.value,
             "stage": StageKey.ROUTING.value,
@@ -326,45 +313,23 @@ def _b_return(session: Session, conn: Connection, row: ActionCase, data: dict[st
     }
 
 
-def _attachment(data: dict[str, Any]) -> dict[str, Any] | None:
-    file = data.get("file")
-    if not file:
-        return None
-    if not isinstance(file, dict) or not isinstance(file.get("data_b64"), str):
-        raise ValidationError({"file": "附件格式错误"})
-    try:
-        raw = base64.b64decode(file["data_b64"], validate=True)
-    except ValueError:
-        raise ValidationError({"file": "附件内容无法读取"}) from None
-    if len(raw) > MAX_ATTACHMENT:
-        raise ValidationError({"file": "附件不能超过10MB"})
-    name = file.get("name") or "scan"
-    if not isinstance(name, str) or text_problem(name):
-        raise ValidationError({"file": "附件名称无效"})
-    name = name[:120]
-    return {"name": name, "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw), "data_b64": file["data_b64"]}
-
-
-def _b_opinion(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_opinion(session: Session, conn: Connection, row: ActionCase, data: OpinionInput) -> dict[str, Any]:
     """Record one department's written opinion (四(二)1(3)/2(3)).
 
     Each department answers within its own time limit; the day it was received (`received_on`,
     default today) decides whether it came on time.
     """
     depts = _departments(conn, row.uuid)
-    dept = _dept(data, "dept", set(depts))
-    opinion = _text(data, "text", "书面意见")
-    day = date_field(session, data, "received_on", "收到日期", required=False, earliest=received_on(row))
+    dept, day = data.dept, data.received_on
     due = depts[dept].due_date
     payload: dict[str, Any] = {
         "dept": dept,
-        "text": opinion,
+        "text": data.text,
         "received_on": day.isoformat(),
         "on_time": None if not due else day <= date.fromisoformat(due),
     }
-    file = _attachment(data)
-    if file:
-        payload["file"] = file
+    if data.file:
+        payload["file"] = data.file.to_json()
     state: dict[str, Any] = {"status": Status.IN_PROGRESS.value}
     missing = {d: v for d, v in depts.items() if not v.opinion and d != dept}
     if row.track is Track.MAJOR:
@@ -385,9 +350,9 @@ def _with_justice(row: ActionCase) -> list[str]:
     return sorted(co)
 
 
-def _b_escalate(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_escalate(session: Session, conn: Connection, row: ActionCase, data: TextInput) -> dict[str, Any]:
     """四(二)2(2): the station reports (上报) a matter to the leading group office."""
-    reason = _text(data, "reason", "上报理由")
+    reason = data.text
     co = _with_justice(row)
     routing = {
         "track": Track.MAJOR.value,
@@ -409,55 +374,35 @@ def _b_escalate(session: Session, conn: Connection, row: ActionCase, data: dict[
     }
 
 
-def _all_opinions(conn: Connection, row: ActionCase) -> None:
-    why = missing_opinions((d, v.opinion) for d, v in _departments(conn, row.uuid).items())
-    if why:
-        raise InvalidTransition(why)
-
-
-def _b_minutes(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_minutes(session: Session, conn: Connection, row: ActionCase, data: MinutesInput) -> dict[str, Any]:
     """四(二)2(3): after every opinion, the task group's meeting minutes (会议纪要).
 
     They are due within the major term, and the reply to the payer is due `reply_days` after the
     meeting.
     """
-    _all_opinions(conn, row)
-    body = _text(data, "text", "会议纪要内容", limit=20000)
-    attendees = _text(data, "attendees", "参会人员", required=False, limit=1000)
-    recorder = _text(data, "recorder", "记录人", required=False, limit=100)
-    held_on = date_field(session, data, "held_on", "会议日期", required=False, earliest=received_on(row))
+    held_on = data.held_on
     due = row.due_date
     reply = _deadline(session, held_on, session.deadline_settings().reply_days)
     return {
-        "text": body,
-        "attendees": attendees,
-        "recorder": recorder,
+        "text": data.text,
+        "attendees": data.attendees,
+        "recorder": data.recorder,
         "held_on": held_on.isoformat(),
         "on_time": None if not due else held_on <= date.fromisoformat(due),
         "set": {"stage": StageKey.REPLY.value, **reply},
     }
 
 
-def _b_reply(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_reply(session: Session, conn: Connection, row: ActionCase, data: ReplyInput) -> dict[str, Any]:
     """四(三): the written reply to both parties.
 
     The payer, and the other party when there is one (`respondent_text` when it differs from
     `text`).
     """
-    _all_opinions(conn, row)
-    if row.track is Track.MAJOR:
-        if not row.approved:
-            raise InvalidTransition(MAJOR_NOT_APPROVED)
-        if not has_note(conn, row.uuid, "minutes_recorded"):
-            raise InvalidTransition(MAJOR_NO_MINUTES)
-    body = _text(data, "text", "答复内容", limit=20000)
     parties = ["applicant"] + (["respondent"] if row.intake.get("respondent") else [])
-    payload: dict[str, Any] = {"text": body, "parties": parties}
-    other = _text(data, "respondent_text", "对被反映方的答复", required=False, limit=20000)
-    if other:
-        if "respondent" not in parties:
-            raise ValidationError({"respondent_text": "本案没有被反映方"})
-        payload["respondent_text"] = other
+    payload: dict[str, Any] = {"text": data.text, "parties": parties}
+    if data.respondent_text:
+        payload["respondent_text"] = data.respondent_text
     payload["set"] = {
         "status": Status.REPLIED.value,
         "stage": StageKey.ARCHIVE.value,
@@ -469,18 +414,14 @@ def _b_reply(session: Session, conn: Connection, row: ActionCase, data: dict[str
 GUIDANCE_ROUTES = frozenset({ObjectionRoute.RECONSIDERATION, ObjectionRoute.LITIGATION})
 
 
-def _b_objection(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_objection(session: Session, conn: Connection, row: ActionCase, data: ObjectionInput) -> dict[str, Any]:
     """Record the payer's objection to the reply and the route taken (四(三)).
 
     For 行政复议 or 行政诉讼 the payer is referred to 司法局 for guidance (三(二)5
     "对有上诉需求的缴费人提供业务指导"), recorded with the objection.
     """
-    try:
-        route_taken = ObjectionRoute(str(data.get("route")))
-    except ValueError:
-        raise ValidationError({"route": "请选择异议途径:调解、行政复议、仲裁或行政诉讼"}) from None
-    note = _text(data, "text", "异议说明", required=False)
-    payload: dict[str, Any] = {"route": route_taken.value, "text": note}
+    route_taken = data.route
+    payload: dict[str, Any] = {"route": route_taken.value, "text": data.text}
     if route_taken in GUIDANCE_ROUTES:
         payload["referred_to"] = Department.JUSTICE.value
         payload["referral"] = f"已告知缴费人可向{Department.JUSTICE.full_name}寻求{route_taken.label}业务指导"
@@ -488,39 +429,30 @@ def _b_objection(session: Session, conn: Connection, row: ActionCase, data: dict
     return payload
 
 
-def _b_callback(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    value = data.get("satisfaction")
-    if value not in SATISFACTION:
-        raise ValidationError({"satisfaction": "请选择满意、基本满意或不满意"})
-    note = _text(data, "text", "回访记录", required=False)
-    return {"satisfaction": value, "text": note, "set": {"satisfaction": value}}
+def _b_callback(session: Session, conn: Connection, row: ActionCase, data: ConfirmInput) -> dict[str, Any]:
+    value = data.satisfaction
+    return {"satisfaction": value, "text": data.text, "set": {"satisfaction": value}}
 
 
-def _b_archive(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_archive(session: Session, conn: Connection, row: ActionCase, data: TextInput) -> dict[str, Any]:
     return {
-        "text": _text(data, "text", "归档说明", required=False),
+        "text": data.text,
         "set": {"status": Status.ARCHIVED.value, "stage": StageKey.CLOSED.value, "due_date": None},
     }
 
 
-def _b_withdraw(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_withdraw(session: Session, conn: Connection, row: ActionCase, data: TextInput) -> dict[str, Any]:
     return {
-        "reason": _text(data, "reason", "撤回理由"),
+        "reason": data.text,
         "set": {"status": Status.WITHDRAWN.value, "stage": StageKey.CLOSED.value, "due_date": None},
     }
 
 
-def _b_submit_city(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
-    reason = _text(data, "reason", "职责不清的原因")
-    consulted = data.get("consulted") or []
-    if not isinstance(consulted, list):
-        raise ValidationError({"consulted": "已协商部门应为列表"})
-    consulted_codes = sorted({_dept({"consulted": c}, "consulted") for c in consulted})
-    suggested = _dept(data, "suggested") if data.get("suggested") else None
+def _b_submit_city(session: Session, conn: Connection, row: ActionCase, data: SubmitCityInput) -> dict[str, Any]:
     return {
-        "reason": reason,
-        "consulted": consulted_codes,
-        "suggested": suggested,
+        "reason": data.reason,
+        "consulted": list(data.consulted),
+        "suggested": data.suggested,
         "set": {
             "status": Status.SUBMITTED.value,
             "stage": StageKey.CITY.value,
@@ -529,27 +461,27 @@ def _b_submit_city(session: Session, conn: Connection, row: ActionCase, data: di
     }
 
 
-def _b_incident(session: Session, conn: Connection, row: ActionCase, data: dict[str, Any]) -> dict[str, Any]:
+def _b_incident(session: Session, conn: Connection, row: ActionCase, data: IncidentInput) -> dict[str, Any]:
     """五(四): an incident (工作失误, 引发舆情, 严重后果) recorded against a department."""
     return incident_payload(data)
 
 
 _ACTION_BUILDERS: dict[str, Builder] = {
-    "route": _b_route,
-    "close_on_spot": _b_close_on_spot,
-    "sign": _b_sign,
-    "return": _b_return,
-    "opinion": _b_opinion,
-    "escalate": _b_escalate,
-    "minutes": _b_minutes,
-    "reply": _b_reply,
-    "objection": _b_objection,
-    "callback": _b_callback,
-    "archive": _b_archive,
-    "withdraw": _b_withdraw,
-    "submit_city": _b_submit_city,
+    "route": typed(parse_route, _b_route),
+    "close_on_spot": typed(parse_close_on_spot, _b_close_on_spot),
+    "sign": typed_on_record(parse_sign, _b_sign),
+    "return": typed_on_record(parse_return, _b_return),
+    "opinion": typed_on_record(parse_opinion, _b_opinion),
+    "escalate": typed(parse_escalate, _b_escalate),
+    "minutes": typed_on_record(parse_minutes, _b_minutes),
+    "reply": typed_on_record(parse_reply, _b_reply),
+    "objection": typed(parse_objection, _b_objection),
+    "callback": typed(parse_confirm, _b_callback),
+    "archive": typed(parse_archive, _b_archive),
+    "withdraw": typed(parse_withdraw, _b_withdraw),
+    "submit_city": typed(parse_submit_city, _b_submit_city),
     **case_actions.BUILDERS,
-    "incident": _b_incident,
+    "incident": typed(parse_incident, _b_incident),
 }
 
 
