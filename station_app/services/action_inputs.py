@@ -1,11 +1,10 @@
-"""Typed input of the lifecycle actions whose data depends on nothing but the case itself.
+"""Typed input of the lifecycle actions: each action's JSON object read once into a dataclass.
 
-The action's JSON object is read once, where it enters (`typed`), into a frozen dataclass; the
-builder then works on typed fields. Each parser checks its fields in the order the builders
-always did, so a refusal names the same field with the same message. Actions whose checks of
-the data come after checks of the case's record (an extension, a delivery, the 12345 feedback)
-or need the case's departments (a department's report that it handled the matter) keep
-reading their `dict` in the builder.
+The action's JSON object is read once, where it enters (`typed`, or `typed_on_record` when the
+parser must first check the case's record, as the builders always did), into a frozen
+dataclass; the builder then works on typed fields. Each parser checks its fields in the order
+the builders always did, so a refusal names the same field with the same message. The
+`case_service` actions' parsers live in `lifecycle_inputs.py`.
 """
 
 from __future__ import annotations
