@@ -100,6 +100,14 @@ class ImportSummary:
     skipped: list[dict[str, str]] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
 
+    def count(self, result: ImportResult) -> None:
+        """Add one committed bundle's import result (events new here: projected or pending)."""
+        self.bundles += 1
+        self.events += len(result.new) - len(result.released) + len(result.pending)
+        self.duplicates += result.duplicates
+        self.pending += len(result.pending)
+        self.conflicts += result.changes.conflicts_opened
+
     def to_json(self) -> dict[str, Any]:
         """The summary as `sync import` prints it.
 
@@ -560,16 +568,10 @@ def _import_one(session: Session, file: Path, summary: ImportSummary, reader: _R
                 sync_state.record_ack(
                     conn, sync_state.AckRow(manifest.sender, ack.origin, ack.stream, ack.through_seq, ack.hash, now)
                 )
-        sync_state.record_received(
-            conn, manifest.bundle_id, manifest.sender, opened.header.sender_kid, manifest.sender_seq, opened.sha256,
-            verdict.outcome.value, len(result.new), result.duplicates, now,
-        )  # fmt: skip
         if not city:  # the city's keyring, broadcast: hold the newest the pinned root signed
             keyrings = [e.get("payload") for e in opened.events if e.get("type") == "keyring_issued"]
             accept_keyring(conn, [str(p["document"]) for p in keyrings if isinstance(p, dict) and "document" in p])
-        high = max(peer.high_seq or 0, manifest.sender_seq)
-        sync_state.put_peer(conn, peer.peer, peer.kind, high_seq=high, last_bundle_at=now,
-                            store_epoch=peer.store_epoch or manifest.store_epoch)  # fmt: skip
+        _record_arrival(conn, manifest, opened, verdict.outcome.value, result, peer, now)
         if reader is not None:  # the commit that follows leaves Python free: read the next file then
             reader.start(me, keyring, recipient, temp_dir)
 
@@ -585,12 +587,22 @@ def _import_one(session: Session, file: Path, summary: ImportSummary, reader: _R
         fork = result.forks[0]
         _report_fork(session, manifest.sender, "fork", fork.reason, fork.origin, fork.stream, fork.origin_seq)
         raise ForkDetected(f"{fork.reason} at {fork.origin}/{fork.stream}#{fork.origin_seq}")
-    summary.bundles += 1
-    summary.events += len(result.new) - len(result.released) + len(result.pending)
-    summary.duplicates += result.duplicates
-    summary.pending += len(result.pending)
-    summary.conflicts += result.changes.conflicts_opened
+    summary.count(result)
     session.drop_caches(result.changes)
+
+
+def _record_arrival(
+    conn: Connection, manifest: Manifest, opened: OpenedBundle, outcome: str, result: ImportResult,
+    peer: sync_state.Peer, now: str,
+) -> None:  # fmt: skip
+    """Inside the import's transaction: the bundle received, and the sender's high-water mark and epoch."""
+    sync_state.record_received(
+        conn, manifest.bundle_id, manifest.sender, opened.header.sender_kid, manifest.sender_seq, opened.sha256,
+        outcome, len(result.new), result.duplicates, now,
+    )  # fmt: skip
+    high = max(peer.high_seq or 0, manifest.sender_seq)
+    sync_state.put_peer(conn, peer.peer, peer.kind, high_seq=high, last_bundle_at=now,
+                        store_epoch=peer.store_epoch or manifest.store_epoch)  # fmt: skip
 
 
 class _AckDisagrees(Exception):
@@ -602,7 +614,12 @@ class _AckDisagrees(Exception):
 
 
 def _import_restore(
-    session: Session, manifest: Manifest, opened: Any, outcome: str, peer: sync_state.Peer, summary: ImportSummary
+    session: Session,
+    manifest: Manifest,
+    opened: OpenedBundle,
+    outcome: str,
+    peer: sync_state.Peer,
+    summary: ImportSummary,
 ) -> None:
     """Take back this station's own chains from the city's restore bundle (SYNC.md §3.8).
 
@@ -631,13 +648,7 @@ def _import_restore(
                 )
         own = [Envelope.from_json(e) for e in opened.events if e.get("origin") == origin]
         raise_counters(conn, issued_numbers(own))
-        sync_state.record_received(
-            conn, manifest.bundle_id, manifest.sender, opened.header.sender_kid, manifest.sender_seq, opened.sha256,
-            outcome, len(result.new), result.duplicates, now,
-        )  # fmt: skip
-        high = max(peer.high_seq or 0, manifest.sender_seq)
-        sync_state.put_peer(conn, peer.peer, peer.kind, high_seq=high, last_bundle_at=now,
-                            store_epoch=peer.store_epoch or manifest.store_epoch)  # fmt: skip
+        _record_arrival(conn, manifest, opened, outcome, result, peer, now)
 
     try:
         result = import_foreign(session.store.engine, opened.events, manifest.bundle_id, also)
@@ -655,11 +666,7 @@ def _import_restore(
         raise ForkDetected(f"this station wrote other events at {fork.origin}/{fork.stream}#{fork.origin_seq}")
     with write(session.store.engine) as conn:
         sync_state.close_forks(conn, manifest.sender, now)
-    summary.bundles += 1
-    summary.events += len(result.new) - len(result.released) + len(result.pending)
-    summary.duplicates += result.duplicates
-    summary.pending += len(result.pending)
-    summary.conflicts += result.changes.conflicts_opened
+    summary.count(result)
     session.drop_caches(result.changes)
 
 

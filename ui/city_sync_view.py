@@ -221,10 +221,6 @@ class CitySyncView(SyncProgress, Page):
             write=True,
         )
 
-    def _on_failed(self, exc: BaseException) -> None:
-        self._end()
-        self.error.show_error(describe(exc))
-
     # -- USB -------------------------------------------------------------------------------------
     def _on_export_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, TR.city_sync_export)
@@ -308,11 +304,6 @@ class CitySyncView(SyncProgress, Page):
         self.data_changed.emit()
 
     # -- the relay -------------------------------------------------------------------------------
-    def sync_now(self) -> None:
-        """立即同步: a round through the relay (off the GUI thread)."""
-        if self.controller.sync_now():
-            self._begin()
-
     def _on_round_finished(self, outcome: object) -> None:
         from sync.relay_client import RelayUnreachable
         from sync.run import SyncBusy, SyncRefused

@@ -100,6 +100,15 @@ class SyncProgress:
         self.stage.clear()
         self._set_enabled()
 
+    def _on_failed(self, exc: BaseException) -> None:
+        self._end()
+        self.error.show_error(describe(exc))
+
+    def sync_now(self) -> None:
+        """立即同步: a round through the relay (off the GUI thread)."""
+        if self.controller.sync_now():
+            self._begin()
+
     def _emitter(self, stage: str) -> Any:
         """A progress callback for work of `stage` (any ints it gets: done, total), safe off the GUI thread."""
         signal = self.controller.progress
@@ -306,16 +315,7 @@ class SyncView(SyncProgress, Page):
             lines.append(TR.sync_imported_skipped.format(count=len(skipped)))
         return "\n".join(lines)
 
-    def _on_failed(self, exc: BaseException) -> None:
-        self._end()
-        self.error.show_error(describe(exc))
-
     # -- through the relay --------------------------------------------------------------------
-    def sync_now(self) -> None:
-        """立即同步: a round through the relay (off the GUI thread)."""
-        if self.controller.sync_now():
-            self._begin()
-
     def _on_round_finished(self, outcome: object) -> None:
         from sync.relay_client import RelayUnreachable
         from sync.run import SyncBusy, SyncRefused
