@@ -646,8 +646,7 @@ def _import_restore(
                 sync_state.record_ack(
                     conn, sync_state.AckRow(manifest.sender, ack.origin, ack.stream, ack.through_seq, ack.hash, now)
                 )
-        own = [Envelope.from_json(e) for e in opened.events if e.get("origin") == origin]
-        raise_counters(conn, issued_numbers(own))
+        raise_counters(conn, issued_numbers(e for e in opened.events if e.get("origin") == origin))
         _record_arrival(conn, manifest, opened, outcome, result, peer, now)
 
     try:

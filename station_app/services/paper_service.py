@@ -12,7 +12,6 @@ kind, reprint count and digests only: never personal data.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,11 +38,10 @@ from station_app.services.disclosure_service import (
 from station_app.services.paper_rules import CASE_PAPERS, PROCEEDINGS, check_paper, paper_deadline, paper_kind
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
+from station_app.store.counters import PAPER_NO
 from station_app.store.db import get_meta, next_counter, read, set_meta, write
 from station_app.store.read_model.papers import latest_paper, paper_reprint, printed_payloads
 from station_app.store.read_model.station import account_display_name
-
-_NUMBER_RE = re.compile(r"〔(\d{4})〕(\d+)号$")
 
 __all__ = [
     "CASE_PAPERS",
@@ -135,7 +133,7 @@ def _next_seq(conn: Connection, year: int) -> int:
 def _number(conn: Connection, session: Session, existing: tuple[str, int] | None) -> tuple[int, int, int]:
     """(year, seq, reprint): the existing paper's number for a reprint, else a new one."""
     if existing:
-        m = _NUMBER_RE.search(existing[0])
+        m = PAPER_NO.search(existing[0])
         if m:
             return int(m.group(1)), int(m.group(2)), existing[1] + 1
     year = session.today().year
@@ -144,7 +142,7 @@ def _number(conn: Connection, session: Session, existing: tuple[str, int] | None
 
 def _draft_number(conn: Connection, session: Session, existing: tuple[str, int] | None) -> tuple[int, int, int]:
     """The number `_number` would give, without taking it (for a draft on the screen)."""
-    if existing and (m := _NUMBER_RE.search(existing[0])):
+    if existing and (m := PAPER_NO.search(existing[0])):
         return int(m.group(1)), int(m.group(2)), existing[1] + 1
     year = session.today().year
     return year, int(get_meta(conn, f"paper_seq:{year}") or 0) + 1, 0

@@ -10,33 +10,36 @@ would issue them a second time.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import Connection
 
 from station_app.store.db import get_meta, set_meta
-from station_app.store.events import Envelope
 
 _CASE_NO = re.compile(r"-(\d{4})-(\d+)$")
-_PAPER_NO = re.compile(r"〔(\d{4})〕(\d+)号$")
+PAPER_NO = re.compile(r"〔(\d{4})〕(\d+)号$")  # a paper number's year and seq (`...〔2025〕12号`)
 
 
-def issued_numbers(events: Iterable[Envelope]) -> dict[str, int]:
+def issued_numbers(events: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """The highest number each counter had issued, as the events show.
 
     Args:
-        events: envelopes of this store's own chains (others are ignored by the caller).
+        events: events of this store's own chains as a bundle carries them (`type`, `payload`).
 
     Returns:
         `{counter key: highest seq}`, e.g. `{"case_seq:2025": 41, "paper_seq:2025": 12}`; only
         `case_registered` (its `case_no`) and `paper_printed` (its `paper_no`) count.
     """
     highest: dict[str, int] = {}
-    for env in events:
-        if env.type == "case_registered":
-            match, prefix = _CASE_NO.search(str(env.payload.get("case_no", ""))), "case_seq"
-        elif env.type == "paper_printed":
-            match, prefix = _PAPER_NO.search(str(env.payload.get("paper_no", ""))), "paper_seq"
+    for event in events:
+        payload = event.get("payload")
+        if not isinstance(payload, Mapping):
+            continue
+        if event.get("type") == "case_registered":
+            match, prefix = _CASE_NO.search(str(payload.get("case_no", ""))), "case_seq"
+        elif event.get("type") == "paper_printed":
+            match, prefix = PAPER_NO.search(str(payload.get("paper_no", ""))), "paper_seq"
         else:
             continue
         if match is not None:
