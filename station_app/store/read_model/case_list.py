@@ -68,6 +68,16 @@ class ListScope:
     matched: list[int] | None = None
 
 
+# The filters that are one column equal to the query's field: (column, CaseQuery field).
+_EQUALS = (
+    ("station_code", "station"),
+    ("status", "status"),
+    ("track", "track"),
+    ("town_code", "town"),
+    ("category", "category"),
+)
+
+
 def _where(q: CaseQuery, scope: ListScope) -> tuple[str, dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}
@@ -75,21 +85,11 @@ def _where(q: CaseQuery, scope: ListScope) -> tuple[str, dict[str, Any]]:
         if not scope.matched:
             return "0", {}
         clauses.append(f"id IN ({','.join(str(int(i)) for i in scope.matched)})")
-    if q.station:
-        clauses.append("station_code = :station")
-        params["station"] = q.station
-    if q.status:
-        clauses.append("status = :status")
-        params["status"] = q.status
-    if q.track:
-        clauses.append("track = :track")
-        params["track"] = q.track
-    if q.town:
-        clauses.append("town_code = :town")
-        params["town"] = q.town
-    if q.category:
-        clauses.append("category = :category")
-        params["category"] = q.category
+    for column, name in _EQUALS:
+        value = getattr(q, name)
+        if value:
+            clauses.append(f"{column} = :{name}")
+            params[name] = value
     if q.dept:
         clauses.append("uuid IN (SELECT case_uuid FROM case_departments WHERE dept = :dept)")
         params["dept"] = q.dept
