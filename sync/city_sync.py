@@ -17,8 +17,9 @@ from station_app.errors import ValidationError
 from station_app.services.session import Session
 from station_app.store.db import set_meta, write
 from sync import exchange, provisioning
+from sync.case_states import AttentionItem, attention_items
 from sync.run import OUTBOX, SIDECAR
-from sync.station_sync import RELAY_URL_KEY, AttentionItem, attention_items, check_relay_url, relay_url_of
+from sync.station_sync import RELAY_URL_KEY, check_relay_url, relay_url_of
 
 
 @dataclass(frozen=True)

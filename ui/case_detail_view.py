@@ -199,7 +199,7 @@ class CaseDetailView(Page):
 
     def _load_sync_state(self, case_uuid: str) -> None:
         """Add the case's sync state (待同步 … 市级已确认, 待处理) to the status line, off the GUI thread."""
-        from sync.station_sync import case_sync_states
+        from sync.case_states import case_sync_states
 
         session = self.session
         self.runner.run(

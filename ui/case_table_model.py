@@ -76,7 +76,7 @@ class CasePage:
 
 
 def load_first_page(session: Session, query: CaseQuery, limit: int = PAGE_SIZE) -> CasePage:
-    from sync.station_sync import case_sync_states
+    from sync.case_states import case_sync_states
 
     rows = list_cases(session, query, 0, limit)
     total = len(rows) if len(rows) < limit else count_cases(session, query)
@@ -144,7 +144,7 @@ class CaseTableModel(QAbstractTableModel):
             self._total = len(self._rows)
             return
         if self._sync:
-            from sync.station_sync import case_sync_states
+            from sync.case_states import case_sync_states
 
             self._sync.update(case_sync_states(self.session, [r.uuid for r in more]))
         first = len(self._rows)

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from station_app.services.session import Session
-from sync.station_sync import AttentionItem, SyncOverview, export_to, import_from, removable_drives
+from sync.case_states import AttentionItem
+from sync.station_sync import SyncOverview, export_to, import_from, removable_drives
 from ui.errors import describe
 from ui.i18n import TR
 from ui.ops import Runner
