@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from sync.relay.cli import storage_locations
-from sync.relay.db import bundles, sqlite_url
+from sync.relay.db import bundles, make_engine, sqlite_url
 from sync.relay.pgtemp import TempPostgres
 from sync.relay.settings import DAY_S
 from sync.relay_client import RelayClient
@@ -91,6 +91,16 @@ def test_expire_days_sets_how_long_an_unfetched_bundle_waits(tmp_path: Path) -> 
     finally:
         engine.dispose()
     assert row.expires_at - row.stored_at == 7 * DAY_S  # instead of the default 30 days
+
+
+def test_sqlite_metadata_is_written_ahead_and_synced_fully(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "relay.db"))
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        engine.dispose()
 
 
 def test_storage_defaults() -> None:

@@ -223,7 +223,7 @@ def test_no_canary_at_the_relay_after_a_sync(world: World, request: pytest.Fixtu
         assert [p for p in _files(station / leftover) if any(c in p.read_bytes() for c in CANARIES)] == []
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("backend", ["sqlite"])  # refused before any request reaches the relay
 def test_a_bad_relay_address_is_refused_and_no_address_is_one_line(world: World) -> None:
     station = world.stations[STATION_A]
     world.add_cases(STATION_A, 1)
@@ -239,7 +239,6 @@ def test_a_bad_relay_address_is_refused_and_no_address_is_one_line(world: World)
     assert world.status(station)["events_waiting"] == waiting
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_before_the_relay_knows_the_station_and_at_a_standalone_station_one_line(
     tmp_path: Path, storage: tuple[str, Path]
 ) -> None:
@@ -264,7 +263,6 @@ def test_before_the_relay_knows_the_station_and_at_a_standalone_station_one_line
         made.stop_relay()
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_restore_bundle_queued_without_a_folder_goes_down_through_the_relay(world: World) -> None:
     station = world.stations[STATION_A]
     world.add_cases(STATION_A, 2)
