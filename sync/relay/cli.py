@@ -15,6 +15,9 @@ from station_app.errors import ValidationError
 
 DEFAULT_DB_NAME = "relay.db"
 DEFAULT_BLOBS_NAME = "blobs"
+#: `--expire-days`: at most 60, so that an expired bundle's id is still remembered for a month
+#: (tombstones are kept 90 days from storing) and a late re-create answers `expired`.
+EXPIRE_DAYS_DEFAULT, EXPIRE_DAYS_MAX = 30, 60
 
 
 def storage_locations(db: str | None, blobs: str | None, default_root: Path) -> tuple[str, Path]:
@@ -46,10 +49,11 @@ def cmd_relay_serve(args: argparse.Namespace) -> int:
     """`station-app relay serve --keyring FILE`: run the relay until stopped.
 
     Storage defaults to the data folder's `relay` (SQLite and blobs) unless `--db` and `--blobs`
-    say otherwise.
+    say otherwise. `--expire-days` is how long an unfetched bundle waits (30 days by default).
 
     Raises:
-        ValidationError: the keyring file is missing or not signed by a city root (exit 2).
+        ValidationError: the keyring file is missing or not signed by a city root, or
+            `--expire-days` is outside 1 to 60 (exit 2).
         CliError: the database or blob folder cannot be opened, or the port cannot be listened on.
     """
     from station_app.paths import default_data_dir
@@ -57,6 +61,8 @@ def cmd_relay_serve(args: argparse.Namespace) -> int:
     keyring = Path(args.keyring)
     if not keyring.is_file():
         raise ValidationError({"keyring": "找不到密钥环文件"})
+    if not 1 <= args.expire_days <= EXPIRE_DAYS_MAX:
+        raise ValidationError({"expire_days": f"应为 1 到 {EXPIRE_DAYS_MAX} 天"})
     root = Path(args.data_dir) / "relay" if args.data_dir else default_data_dir() / "relay"
     db_url, blobs = storage_locations(args.db, args.blobs, root)
     if not db_url.startswith("postgresql"):
@@ -66,9 +72,11 @@ def cmd_relay_serve(args: argparse.Namespace) -> int:
 
     from sync.errors import BundleError
     from sync.relay.server import build_service, serve
+    from sync.relay.settings import DAY_S, RelaySettings
 
+    settings = RelaySettings(bundle_ttl_s=args.expire_days * DAY_S)
     try:
-        service = build_service(keyring, db_url, blobs)
+        service = build_service(keyring, db_url, blobs, settings)
     except BundleError:
         raise ValidationError({"keyring": "密钥环文件无效(格式或市级根密钥签名不符)"}) from None
     except SQLAlchemyError as exc:
@@ -127,6 +135,12 @@ def register(sub: Any) -> None:
     p.add_argument("--blobs", help="数据包目录(默认:SQLite 文件旁的 blobs 目录)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--expire-days",
+        type=int,
+        default=EXPIRE_DAYS_DEFAULT,
+        help=f"未取走的同步包保留天数(默认 {EXPIRE_DAYS_DEFAULT},最多 {EXPIRE_DAYS_MAX})",
+    )
     p.set_defaults(func=cmd_relay_serve)
     p = relay.add_parser("migrate", help="停机后把中转元数据复制到新数据库(如 SQLite 到 PostgreSQL)")
     p.add_argument("--from", dest="source", required=True, help="现用数据库:SQLite 文件或地址")

@@ -18,6 +18,7 @@ from station_app.services.session import login
 from sync.exchange import sync_status
 from sync.relay.server import RelayThread, build_service
 from sync.relay.settings import RelaySettings
+from sync.station_sync import case_sync_states
 from tests.conftest import ADMIN, ADMIN_PASSWORD
 from tests.factories import intake_json
 from tests.sync import cityhelp
@@ -92,6 +93,16 @@ class World:
         session = login(data_dir, CITY_ADMIN if data_dir == self.city else ADMIN, ADMIN_PASSWORD)
         try:
             return dict(sync_status(session).to_json()["peers"][0])
+        finally:
+            session.close()
+
+    def case_states(self, code: str) -> dict[str, str]:
+        """Each case's sync state at station `code` (待同步 … 市级已确认), by case number."""
+        session = login(self.stations[code], ADMIN, ADMIN_PASSWORD)
+        try:
+            rows = list_cases(session, CaseQuery(), limit=10_000)
+            states = case_sync_states(session, [r.uuid for r in rows])
+            return {r.case_no: states[r.uuid] for r in rows}
         finally:
             session.close()
 

@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
 
 from sync.relay.cli import storage_locations
-from sync.relay.db import sqlite_url
+from sync.relay.db import bundles, make_engine, sqlite_url
 from sync.relay.pgtemp import TempPostgres
+from sync.relay.settings import DAY_S
 from sync.relay_client import RelayClient
 from tests.conftest import ROOT, cli_env
 from tests.relay.conftest import CITY, STATION_A, ed, keyring_bytes, make_bundle
@@ -70,6 +72,37 @@ def test_relay_serve_prints_its_url_and_serves(tmp_path: Path, backend: str, req
     assert (blobs / bundle.sha256[:2] / bundle.sha256).exists()
 
 
+def test_expire_days_sets_how_long_an_unfetched_bundle_waits(tmp_path: Path) -> None:
+    keyring = tmp_path / "keyring.json"
+    keyring.write_bytes(keyring_bytes())
+    blobs = tmp_path / "relay" / "blobs"
+    proc, url = _serve("--keyring", str(keyring), "--blobs", str(blobs), "--expire-days", "7")
+    try:
+        bundle = make_bundle(tmp_path)
+        with RelayClient(url, ed("transport:" + STATION_A)) as station:
+            assert station.upload(bundle.path).state == "stored"
+    finally:
+        err = _stop(proc)
+    assert proc.returncode == 0, err
+    engine = create_engine(sqlite_url(tmp_path / "relay" / "relay.db"))
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(bundles.c.stored_at, bundles.c.expires_at)).one()
+    finally:
+        engine.dispose()
+    assert row.expires_at - row.stored_at == 7 * DAY_S  # instead of the default 30 days
+
+
+def test_sqlite_metadata_is_written_ahead_and_synced_fully(tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url(tmp_path / "relay.db"))
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        engine.dispose()
+
+
 def test_storage_defaults() -> None:
     root = Path("/srv/relay")
     assert storage_locations(None, None, root) == (sqlite_url(root / "relay.db"), root / "blobs")
@@ -99,6 +132,10 @@ def test_relay_serve_refuses_bad_input(tmp_path: Path) -> None:
     good.write_bytes(keyring_bytes())
     no_blobs = run("--keyring", str(good), "--db", "postgresql://relay@127.0.0.1:1/x")
     assert no_blobs.returncode == 2 and "blobs" in json.loads(no_blobs.stdout)["fields"]
+    for days in ("0", "61"):
+        out_of_range = run("--keyring", str(good), "--blobs", str(tmp_path / "b"), "--expire-days", days)
+        assert out_of_range.returncode == 2 and "expire_days" in json.loads(out_of_range.stdout)["fields"]
+    assert not (tmp_path / "b").exists()  # refused before anything was made
 
 
 def test_the_desktop_command_line_does_not_load_the_relay_stack() -> None:

@@ -67,23 +67,27 @@ def test_round_trip_station_relay_city_relay_station(world: World) -> None:
     case_nos = world.add_cases(STATION_A, 2)
     before = world.status(station)
     assert before["events_waiting"] > 0 and before["last_ack"] is None
+    assert world.case_states(STATION_A) == dict.fromkeys(case_nos, "待同步")
 
     sent = ok(world.sync_run(station))  # through the relay named in the provisioning file
     assert [b["state"] for b in sent["sent"]] == ["stored"]
     assert sent["sent"][0]["recipient"] == CITY_CODE and sent["sent"][0]["events"] == before["events_waiting"]
     assert sent["received"]["refused"] == []  # (the city's first round may have left it a bundle)
     assert world.status(station)["last_upload"] is not None  # 已上传中转
+    assert world.case_states(STATION_A) == dict.fromkeys(case_nos, "已上传中转")
 
     city = ok(world.sync_run(world.city))
     assert city["received"]["bundles"] == 1 and city["received"]["events"] == before["events_waiting"]
     assert sorted(c["case_no"] for c in world.city_cases(STATION_A)) == sorted(case_nos)
     assert [b["recipient"] for b in city["sent"]] == [STATION_A]  # the ack goes back down
+    assert world.case_states(STATION_A) == dict.fromkeys(case_nos, "已上传中转")  # the ack is not here yet
 
     back = ok(world.sync_run(station))
     assert back["received"]["bundles"] == 1 and back["sent"] == []
     after = world.status(station)
     assert after["events_waiting"] == 0
     assert after["last_ack"]["through_seq"] >= before["events_waiting"]  # 市级已确认
+    assert world.case_states(STATION_A) == dict.fromkeys(case_nos, "市级已确认")
     assert ok(world.sync_run(station)) == {"sent": [], "received": ok_empty(back["received"])}
     assert ok(cli("audit", "verify", data_dir=station))["ok"] is True
 
@@ -93,7 +97,6 @@ def ok_empty(shape: dict) -> dict:
     return {k: ([] if isinstance(v, list) else 0) for k, v in shape.items()}
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_relay_down_exits_1_keeps_events_due_and_goes_through_after_restart(world: World) -> None:
     station = world.stations[STATION_A]
     case_nos = world.add_cases(STATION_A, 1)
@@ -113,11 +116,25 @@ def test_relay_down_exits_1_keeps_events_due_and_goes_through_after_restart(worl
     assert [c["case_no"] for c in world.city_cases(STATION_A)] == case_nos
 
 
+def test_a_station_the_city_revoked_is_refused_in_one_line_and_loses_nothing(world: World) -> None:
+    station = world.stations[STATION_A]
+    world.add_cases(STATION_A, 1)
+    waiting = world.status(station)["events_waiting"]
+    ok(cli("city", "revoke", STATION_A, "--reason", "站点电脑遗失", data_dir=world.city, user=CITY_ADMIN))
+    ok(world.sync_run(world.city))  # hands the relay the keyring with the station's keys revoked
+
+    refused = world.sync_run(station)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.strip() == "本站的同步密钥已被市级吊销,请联系市级"
+    status = world.status(station)
+    assert (status["events_waiting"], status["last_upload"]) == (waiting, None)  # nothing marked sent
+    assert world.city_cases(STATION_A) == []
+
+
 class Killed(Exception):
     """Stands for the process dying in the middle of an upload."""
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_upload_killed_after_some_chunks_resumes_from_the_relays_offset(world: World) -> None:
     station = world.stations[STATION_A]
     world.add_cases(STATION_A, 4)
@@ -206,7 +223,7 @@ def test_no_canary_at_the_relay_after_a_sync(world: World, request: pytest.Fixtu
         assert [p for p in _files(station / leftover) if any(c in p.read_bytes() for c in CANARIES)] == []
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("backend", ["sqlite"])  # refused before any request reaches the relay
 def test_a_bad_relay_address_is_refused_and_no_address_is_one_line(world: World) -> None:
     station = world.stations[STATION_A]
     world.add_cases(STATION_A, 1)
@@ -222,7 +239,6 @@ def test_a_bad_relay_address_is_refused_and_no_address_is_one_line(world: World)
     assert world.status(station)["events_waiting"] == waiting
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_before_the_relay_knows_the_station_and_at_a_standalone_station_one_line(
     tmp_path: Path, storage: tuple[str, Path]
 ) -> None:
@@ -247,7 +263,6 @@ def test_before_the_relay_knows_the_station_and_at_a_standalone_station_one_line
         made.stop_relay()
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_restore_bundle_queued_without_a_folder_goes_down_through_the_relay(world: World) -> None:
     station = world.stations[STATION_A]
     world.add_cases(STATION_A, 2)

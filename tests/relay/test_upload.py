@@ -40,6 +40,13 @@ def test_upload_lists_downloads_and_deletes_after_delivery(relay: Relay) -> None
         (bundle.header.bundle_id, STATION_A, bundle.size, bundle.sha256, "events")
     ]
     assert relay.client(STATION_B).mailbox() == []  # a mailbox is its recipient's alone
+    for not_the_recipient in (STATION_A, STATION_B):  # nor can anyone else fetch or remove what waits in it
+        other = relay.client(not_the_recipient)
+        with pytest.raises(RelayError) as fetch:
+            other.download(waiting[0], relay.folder / f"{not_the_recipient}.msb")
+        with pytest.raises(RelayError) as remove:
+            other.delete(bundle.header.bundle_id)
+        assert (fetch.value.status, remove.value.status) == (404, 404)
     got = city.download(waiting[0], relay.folder / "got.msb")
     assert got.read_bytes() == bundle.path.read_bytes()
     blob = relay.blobs / bundle.sha256[:2] / bundle.sha256
