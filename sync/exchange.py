@@ -451,14 +451,13 @@ def _open(file: Path, me: str, keyring: Keyring, recipient: Recipient, temp_dir:
 
 
 class _ReadAhead:
-    """Opens the next bundle of a folder (copy, verify, decrypt, parse) while this one imports.
+    """Opens the next bundle of a folder (copy, verify, decrypt, parse) while this one commits.
 
-    A bundle's import spends much of its time in SQLite, which lets another thread run Python
-    (its statements, on the import's writer thread, and its commit, encrypting and writing every
-    page it changed): the next file is read meanwhile, started when this one's import begins.
-    It is opened with the sender keys and box keys held before this import; `take` hands it
-    over only when they are still the ones held (an import may bring a new keyring), else the
-    file is opened again. A file is only ever read here;
+    A bundle's commit (encrypting and writing every page it changed) is one long call into
+    SQLite that lets another thread run Python: the next file is read then, started from inside
+    the transaction just before its commit. It is opened with the sender keys and box keys held
+    before this import; `take` hands it over only when they are still the ones held (an import
+    may bring a new keyring), else the file is opened again. A file is only ever read here;
     whatever opening it raised is raised when it is taken, in folder order.
     """
 
@@ -573,9 +572,9 @@ def _import_one(session: Session, file: Path, summary: ImportSummary, reader: _R
             keyrings = [e.get("payload") for e in opened.events if e.get("type") == "keyring_issued"]
             accept_keyring(conn, [str(p["document"]) for p in keyrings if isinstance(p, dict) and "document" in p])
         _record_arrival(conn, manifest, opened, verdict.outcome.value, result, peer, now)
+        if reader is not None:  # the commit that follows leaves Python free: read the next file then
+            reader.start(me, keyring, recipient, temp_dir)
 
-    if reader is not None:  # its statements and its commit leave Python free: read the next file meanwhile
-        reader.start(me, keyring, recipient, temp_dir)
     try:
         if isinstance(got.events, MalformedEvent):
             raise got.events

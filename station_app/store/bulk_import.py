@@ -19,18 +19,12 @@ An event whose projection reads the store (a handler of its own, a store or broa
 a case event concurrent with another: `find_conflicts`) is applied by `projection.apply`
 after the buffers are written, so it reads what the event-by-event path would read. Inserts
 keep their order per table, so row ids are the ones the event-by-event path gives.
-
-The buffers are written every `FLUSH_EVENTS` events by one writer thread, in order, while the
-batch goes on being decided: SQLite runs its statements without holding Python's lock, so
-the inserts overlap the hashing and projecting of the next events. Before anything reads the
-store (an applied event, a pending release, a case not read ahead) the writer is waited for.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +43,7 @@ from station_app.store.events import (
     ledger_head,
     own_origin,
     set_heads,
-    stored_rows,
-    write_rows,
+    write_stored,
 )
 from station_app.store.payloads import Scope
 from station_app.store.projection import (
@@ -67,13 +60,12 @@ from station_app.store.projection import (
     routing_departments,
     unknown_flag,
 )
-from station_app.store.search_index import IndexRows, index_rows, write_index
+from station_app.store.search_index import index_cases
 
 if TYPE_CHECKING:
     from station_app.store.log import Fork, ImportResult
 
 CHUNK = 500  # values in one `IN (...)` list: well under SQLite's limit on parameters
-FLUSH_EVENTS = 2500  # events decided between two writes handed to the writer thread
 _HOLD_SQL = (
     "INSERT INTO pending_events (uuid, origin, stream, origin_seq, reason, hash, envelope, bundle_id)"
     " VALUES (:u, :o, :s, :n, :r, :h, :e, :b)"
@@ -130,8 +122,6 @@ class BulkImport:
         self.versions: dict[str, dict[str, int]] = {}  # case -> origin -> highest origin_seq here
         self.next_case_id: int | None = None
         self.bundle_json: tuple[str | None, str] | None = None  # a bundle id and its JSON, for the ledger links
-        self._writer: ThreadPoolExecutor | None = None  # set while `run` goes on
-        self._writes: list[Future[None]] = []
         self._reset_buffers()
 
     def _reset_buffers(self) -> None:
@@ -160,8 +150,6 @@ class BulkImport:
 
     def _read_versions(self, cases: set[str]) -> None:
         wanted = sorted(cases - self.versions.keys())
-        if wanted:
-            self.drain()  # the events of these cases handed to the writer must be there
         for case in wanted:
             self.versions[case] = {}
         for part in _chunks(wanted):
@@ -175,26 +163,10 @@ class BulkImport:
     # -- the algorithm ----------------------------------------------------------------------
 
     def run(self, envs: list[Envelope], bundle_id: str | None) -> None:
-        """SYNC.md §3.4 step 3 for each event in order, then the release of what waited.
-
-        Every write is done when it returns (or raises: a write that failed raises here).
-        """
+        """SYNC.md §3.4 step 3 for each event in order, then the release of what waited."""
         self.read_ahead(envs)
-        with ThreadPoolExecutor(1, thread_name_prefix="import-writer") as writer:
-            self._writer = writer
-            try:
-                self._run(envs, bundle_id)
-                if not self.result.forks:  # a refused batch is rolled back: nothing more to write
-                    self.flush()
-            finally:
-                self._writer = None  # the pool's exit waits for what is in flight
-        self.drain()
-
-    def _run(self, envs: list[Envelope], bundle_id: str | None) -> None:
         result = self.result
         for env in envs:
-            if len(self.stored) >= FLUSH_EVENTS:
-                self.flush()
             stored = self.known.get(env.uuid)
             if stored is not None:
                 if stored == env.hash:
@@ -212,8 +184,10 @@ class BulkImport:
                 self._hold(env, "missing_base", bundle_id)
             elif not self._append(env, head_hash, bundle_id):
                 return
+        self.flush()
         if self.waiting_any:
             self._release()
+            self.flush()
 
     def _base_here(self, env: Envelope) -> bool:
         return all(self.heads.get((o, env.stream), (0, GENESIS))[0] >= seq for o, seq in (env.base or {}).items())
@@ -291,13 +265,10 @@ class BulkImport:
 
     def _apply(self, ev: Event) -> None:
         self.flush()
-        self.drain()
         self.result.changes.merge(apply(self.conn, ev, self.origin))
-        self.next_case_id = None  # an applied event may add cases of its own
 
     def _register(self, ev: Event, case: str) -> None:
         if self.next_case_id is None:
-            self.drain()
             self.next_case_id = int(self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM cases").fetchone()[0])
         row = case_row(ev, self.origin)
         row["id"] = self.next_case_id
@@ -313,7 +284,6 @@ class BulkImport:
         event-by-event algorithm does.
         """
         self.flush()
-        self.drain()
         rows = self.db.execute(
             "SELECT uuid, envelope, reason, bundle_id FROM pending_events ORDER BY origin, stream, origin_seq"
         ).fetchall()
@@ -330,7 +300,9 @@ class BulkImport:
                 head_seq, head_hash = self.heads.get((env.origin, env.stream), (0, GENESIS))
                 if env.origin_seq != head_seq + 1 or not self._base_here(env):
                     if item.reason == "gap" and env.origin_seq == head_seq + 1:
-                        self.db.execute(_NOW_MISSING_BASE, (item.uuid,))  # the writer is idle here
+                        self.db.execute(
+                            "UPDATE pending_events SET reason = 'missing_base' WHERE uuid = ?", (item.uuid,)
+                        )
                         item.reason = "missing_base"
                     still.append(item)
                     continue
@@ -349,71 +321,30 @@ class BulkImport:
     # -- writing ----------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Hand every buffered row to the writer (or write it now, outside `run`), then start new buffers.
-
-        The writer writes each table in the order the event-by-event path does.
-        """
-        new_cases = list(self.new_cases.values())
-        batch = _Writes(
-            stored_rows(self.stored), self.moved, self.ledger, self.flags, self.held, self.leaving, new_cases,
-            index_rows([(int(r["id"]), r) for r in new_cases]), self.departments, _grouped(self.updates), self.notes,
-        )  # fmt: skip
-        self._reset_buffers()
-        if self._writer is None:
-            batch.write(self.conn)
-        else:
-            self._writes.append(self._writer.submit(batch.write, self.conn))
-
-    def drain(self) -> None:
-        """Wait for every write handed to the writer; raise what one of them raised."""
-        writes, self._writes = self._writes, []
-        for done in writes:
-            done.result()
-
-
-@dataclass
-class _Writes:
-    """One flush's rows, written in one go (on the writer thread while `run` goes on).
-
-    Everything but the statements is computed before, on the deciding thread: the writer
-    mostly waits on SQLite, which does not hold Python's lock.
-    """
-
-    stored: list[tuple[Any, ...]]
-    moved: dict[tuple[str, str], tuple[int, str]]
-    ledger: tuple[int, str]
-    flags: list[dict[str, Any]]
-    held: list[dict[str, Any]]
-    leaving: list[str]
-    new_cases: list[dict[str, Any]]
-    index: IndexRows
-    departments: list[dict[str, Any]]
-    updates: dict[tuple[str, ...], list[dict[str, Any]]]
-    notes: list[dict[str, Any]]
-
-    def write(self, conn: Connection) -> None:
-        """Write the rows in `conn`'s transaction, table by table in the event-by-event order."""
-        db = driver(conn)
+        """Write every buffered row, in the order the event-by-event path writes each table."""
         if self.stored:
-            write_rows(conn, self.stored)
-            set_heads(conn, self.moved, self.ledger)
+            write_stored(self.conn, self.stored)
+            set_heads(self.conn, self.moved, self.ledger)
         if self.flags:
-            db.executemany(FLAG_SQL, self.flags)
+            self.db.executemany(FLAG_SQL, self.flags)
         if self.held:
-            db.executemany(_HOLD_SQL, self.held)
+            self.db.executemany(_HOLD_SQL, self.held)
         if self.leaving:
-            db.executemany("DELETE FROM pending_events WHERE uuid = ?", [(u,) for u in self.leaving])
+            self.db.executemany("DELETE FROM pending_events WHERE uuid = ?", [(u,) for u in self.leaving])
         if self.new_cases:
-            for same in _by_columns(self.new_cases).values():  # a follow-up may set a column registration leaves out
-                db.executemany(case_insert_sql(same[0]), same)
-            db.executemany(TEXTS_SQL, self.new_cases)
-            write_index(conn, self.index)
+            rows = list(self.new_cases.values())
+            for same in _by_columns(rows).values():  # a follow-up may set a column registration leaves out
+                self.db.executemany(case_insert_sql(same[0]), same)
+            self.db.executemany(TEXTS_SQL, rows)
+            index_cases(self.conn, [(int(r["id"]), r) for r in rows])
         if self.departments:
-            db.executemany(_DEPT_SQL, self.departments)
-        for columns, params in self.updates.items():
-            db.executemany(case_update_sql(columns), params)
+            self.db.executemany(_DEPT_SQL, self.departments)
+        for columns, params in _grouped(self.updates).items():
+            self.db.executemany(case_update_sql(columns), params)
         if self.notes:
-            db.executemany(NOTE_SQL, self.notes)
+            self.db.executemany(NOTE_SQL, self.notes)
+        self.next_case_id = None  # an applied event may add cases of its own
+        self._reset_buffers()
 
 
 def _by_columns(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:

@@ -355,18 +355,8 @@ def write_stored(conn: Connection, events: list[tuple[Event, str | None, str]]) 
     columns are the ones `store_events` writes. The caller moves the chain and ledger heads
     (`set_heads`).
     """
-    write_rows(conn, stored_rows(events))
-
-
-def stored_rows(events: list[tuple[Event, str | None, str]]) -> list[tuple[Any, ...]]:
-    """The rows `write_stored` inserts for `events`, computed without the store (see `write_rows`)."""
-    return [_values(ev, b, p) for ev, b, p in events]
-
-
-def write_rows(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert events rows made by `stored_rows` in one statement."""
-    if rows:
-        driver(conn).executemany(_INSERT_VALUES, rows)
+    if events:
+        driver(conn).executemany(_INSERT_VALUES, [_values(ev, b, p) for ev, b, p in events])
 
 
 def _values(ev: Event, bundle_id: str | None, payload_json: str) -> tuple[Any, ...]:

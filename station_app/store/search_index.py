@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -221,20 +220,11 @@ def index_case(conn: Connection, case_id: int, row: Mapping[str, Any]) -> None:
     index_cases(conn, [(case_id, row)])
 
 
-@dataclass(frozen=True)
-class IndexRows:
-    """The rows `index_cases` writes for a set of cases: trigram texts, character pairs, terms."""
-
-    texts: list[tuple[int, str]]
-    pairs: list[tuple[int, str]]
-    terms: list[tuple[str, int]]
-
-
-def index_rows(rows: list[tuple[int, Mapping[str, Any]]]) -> IndexRows:
-    """The index rows of cases (id, row with the texts), computed without the store.
-
-    So that a caller can compute them on one thread and write them (`write_index`) on another.
-    """
+def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+    """Index many cases with three batched statements (through the driver: no per-row work)."""
+    if not rows:
+        return
+    db = driver(conn)
     texts: list[tuple[int, str]] = []
     pairs: list[tuple[int, str]] = []
     terms: list[tuple[str, int]] = []
@@ -242,24 +232,10 @@ def index_rows(rows: list[tuple[int, Mapping[str, Any]]]) -> IndexRows:
         texts.append((i, fts_text(r)))
         pairs.append((i, bigram_text(r)))
         terms.extend((t, i) for t in sorted(case_terms(r)))
-    return IndexRows(texts, pairs, terms)
-
-
-def write_index(conn: Connection, index: IndexRows) -> None:
-    """Write `index_rows`' rows with three batched statements (through the driver: no per-row work)."""
-    db = driver(conn)
-    if index.texts:
-        db.executemany("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)", index.texts)
-    if index.pairs:
-        db.executemany("INSERT INTO cases_bigrams (rowid, text) VALUES (?, ?)", index.pairs)
-    if index.terms:
-        db.executemany("INSERT INTO search_terms (term, case_id) VALUES (?, ?)", index.terms)
-
-
-def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
-    """Index many cases (id, row with the texts) in the caller's transaction."""
-    if rows:
-        write_index(conn, index_rows(rows))
+    db.executemany("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)", texts)
+    db.executemany("INSERT INTO cases_bigrams (rowid, text) VALUES (?, ?)", pairs)
+    if terms:
+        db.executemany("INSERT INTO search_terms (term, case_id) VALUES (?, ?)", terms)
 
 
 def clear_index(conn: Connection) -> None:

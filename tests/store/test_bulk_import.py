@@ -22,7 +22,6 @@ from station_app.services import audit_service, case_service, query_service, set
 from station_app.services.query_service import search_ids
 from station_app.services.session import Session, login
 from station_app.services.station_service import init_station
-from station_app.store import bulk_import
 from station_app.store.db import read, write
 from station_app.store.events import Envelope, ledger_head
 from station_app.store.log import ImportResult, import_foreign, pending_list
@@ -114,16 +113,10 @@ def _totals(results: list[ImportResult]) -> tuple[int, int, int, int]:
     )
 
 
-@pytest.mark.parametrize("flush_events", [bulk_import.FLUSH_EVENTS, 1, 4])
 def test_a_batch_at_once_and_event_by_event_leave_the_same_store(
-    station: Session, peer: Session, targets: tuple[Session, Session], flush_events: int, monkeypatch: Any
+    station: Session, peer: Session, targets: tuple[Session, Session]
 ) -> None:
-    """Events, ledger, chain heads, pending, projections, conflicts, flags and search agree.
-
-    Also when the writer thread gets the rows in many small writes (a new case's follow-ups
-    then reach it as updates, not folded into its row).
-    """
-    monkeypatch.setattr(bulk_import, "FLUSH_EVENTS", flush_events)
+    """Events, ledger, chain heads, pending, projections, conflicts, flags and search agree."""
     first, second, nos = _batches(station, peer)
     bulk, single = targets
     at_once = [import_foreign(bulk.store.engine, first, "bundle-1")]
