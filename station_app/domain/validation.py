@@ -91,7 +91,14 @@ _GROUPED_RE = re.compile(r"\d{1,3}(,\d{3})+(\.\d{1,2})?", re.ASCII)
 _DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.ASCII)
 _PHONE_CHARS_RE = re.compile(r"[\d\s()+\-]+", re.ASCII)
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}", re.ASCII)
-_EXTENSION_RE = re.compile(r"(?P<main>.+?)\s*(?:-|转|轉|分机|分機|ext\.?|x|#)\s*:?\s*(?P<ext>\d{1,6})#?", re.IGNORECASE)
+# How an extension is announced: 转801, 转分机801, 分机号801, 内线801, ext. 801, x801, #801, -801,
+# ,801 or *801 (a dialling pause), and any of these in brackets: (801), (分机801), (ext. 801).
+_EXTENSION_WORD = r"(?:转分机|轉分機|转|轉|分机号?|分機號?|内线|內線|ext(?:ension)?\.?|x|\#)"
+_EXTENSION_RE = re.compile(
+    rf"(?P<main>.+?)\s*(?:(?:{_EXTENSION_WORD}|[-,*])\s*:?\s*(?P<ext>\d{{1,6}})\#?"
+    rf"|\(\s*{_EXTENSION_WORD}?\s*:?\s*(?P<bracketed>\d{{1,6}})\s*\))",
+    re.IGNORECASE,
+)
 _TOP_KEYS = frozenset(
     {
         "received_at",
@@ -212,8 +219,8 @@ def _main_number(t: str) -> tuple[str | None, str | None]:
 def _phone(s: str) -> tuple[str | None, str | None]:
     """A phone number checked: `(normalised number, None)` or `(None, reason)`.
 
-    A landline may carry an extension, written -801, 转801, 分机801, ext 801, x801 or #801: it
-    is kept as "0457-2812345-801".
+    A landline may carry an extension, written -801, 转801, 分机801, 分机号801, 内线801, ext 801,
+    x801, #801, ,801, *801 or in brackets, (801) or (分机801): it is kept as "0457-2812345-801".
     """
     t = unicodedata.normalize("NFKC", strip_invisible(s)).strip()
     t = re.sub(r"[\u2010-\u2015\u2212]", "-", t)  # hyphens and dashes a word processor typed
@@ -228,7 +235,7 @@ def _phone(s: str) -> tuple[str | None, str | None]:
         return None, main_reason
     if not number.startswith("0"):
         return None, "分机号只适用于固定电话"
-    return f"{number}-{m.group('ext')}", None
+    return f"{number}-{m.group('ext') or m.group('bracketed')}", None
 
 
 def normalize_phone(s: str) -> str:
@@ -467,13 +474,14 @@ class _Reader:
     def received_at(self, data: dict[str, object], rules: IntakeRules) -> datetime | None:
         """When the matter was received, in Beijing time.
 
-        A time with another offset (or `Z`) is converted; one without an offset is taken as
-        Beijing time. Years outside `EARLIEST_RECEIVED`..`MAX_YEAR` are refused (a case number
-        carries the year).
+        A time with another offset (or `Z`, `z`) is converted; one without an offset is taken as
+        Beijing time. Full-width digits are read as digits. Years outside
+        `EARLIEST_RECEIVED`..`MAX_YEAR` are refused (a case number carries the year).
         """
         value = self.text(data, "received_at", "received_at", required=True, code=True)
         if value is None:
             return None
+        value = unicodedata.normalize("NFKC", value).upper()  # RFC 3339 allows t and z
         try:
             when = datetime.fromisoformat(value if _DATETIME_RE.match(value) else "?")
         except ValueError:
