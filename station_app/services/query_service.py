@@ -23,6 +23,7 @@ from station_app.domain.validation import (
     normalize_id_number,
     normalize_phone,
     normalize_uscc,
+    strip_invisible,
 )
 from station_app.dto.case import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.errors import NotFound
@@ -206,17 +207,27 @@ SEARCH_LIMIT = 500
 
 
 _NUMBER_RE = re.compile(r"[0-9xX+\-\s]+")
+_SPACED_CASE_NO_RE = re.compile(r"\d{12}\s+\d{4}(\s+\d{1,6})?", re.ASCII)
 
 
 def fold_query(query: str) -> str:
     """The query folded the way intake folds input.
 
-    Full-width forms to ASCII; a number (ID, phone, case number) without its spaces, with an
-    upper-case X and a phone in its stored form.
+    Invisible characters (zero-width spaces, BOM, bidi marks) dropped and full-width forms made
+    ASCII; a number (ID, phone, case number) without its spaces, with an upper-case X and a phone
+    in its stored form, however intake would have taken it (`(0457)2812345`, `转801`); a valid
+    credit code with its spaces and dashes removed.
     """
-    q = unicodedata.normalize("NFKC", query).strip()
+    q = unicodedata.normalize("NFKC", strip_invisible(query)).strip()
+    if q and any(c.isdigit() for c in q):
+        if check_phone(q) is None:
+            return normalize_phone(q)
+        if check_uscc(q) is None:
+            return normalize_uscc(q)
     if not q or not _NUMBER_RE.fullmatch(q) or not any(c.isdigit() for c in q):
         return " ".join(q.split())
+    if _SPACED_CASE_NO_RE.fullmatch(q):  # 232701100001 2025 000001: a case number typed in groups
+        return "-".join(q.split())
     compact = re.sub(r"\s+", "", q)
     if check_phone(compact) is None:
         return normalize_phone(compact)

@@ -74,3 +74,24 @@ def test_hong_kong_forms_fold_like_the_standard_traditional_ones(station: Sessio
     assert _found(station, "衛志強") == {hk}
     assert _found(station, "吃瓜群") == {plain}  # everyday simplified characters stay as they are
     assert _found(station, "什么时候") == {plain}
+
+
+def test_pasted_invisible_characters_and_intake_forms_of_numbers_are_folded(station: Session) -> None:
+    """A query pasted from WeChat (zero-width space, BOM, bidi marks) or typed as intake takes it
+    (a bracketed area code, an extension, a credit code in groups, a case number in groups)
+    finds the case."""
+    data = intake_json(name="张伟", phone="0457-2812345转801")
+    uscc = data["respondent"]["uscc"]
+    no = case_service.intake(station, data).case_no
+    case_service.intake(station, intake_json(name="李四", phone="13900001111"))
+    for query in (
+        "\u200b张伟",
+        "张\ufeff伟",
+        "\u202d0457-2812345\u202c",
+        "(0457)2812345",
+        "0457 2812345 分机801",
+        f"{uscc[:8]} {uscc[8:].lower()}",
+        f"{uscc[:2]}-{uscc[2:8]}-{uscc[8:]}",
+        " ".join(no.split("-")),
+    ):
+        assert _found(station, query) == {no}, query
