@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -174,3 +175,35 @@ def test_minutes_name_their_recorder(session: Session) -> None:
     minutes = {"text": "会议议定补缴。", "attendees": "税务局、人社局", "held_on": "2025-11-20", "recorder": "赵晓燕"}
     perform(session, case_no, "minutes", minutes)
     assert "记录人赵晓燕" in pdf_text(print_paper(session, case_no, "minutes").pdf)
+
+
+_ASCII_IN_CHINESE = re.compile(r"[\u4e00-\u9fff][,;:()?!]|[,;:()?!][\u4e00-\u9fff]")
+EVERY_PAPER = [
+    ("refer", "receipt"),
+    ("refer", "referral"),
+    ("joint", "assignment"),
+    ("joint", "reply"),
+    ("major", "escalation"),
+    ("major", "minutes"),
+    ("major", "approval"),
+    ("submit", "submission"),
+    ("refused", "refusal"),
+    ("archived", "archive"),
+]
+
+
+@pytest.mark.parametrize(("attr", "kind"), EVERY_PAPER)
+def test_every_printed_line_of_every_paper_is_chinese_typeset(
+    session: Session, cases: Cases, attr: str, kind: str
+) -> None:
+    """No line starts with closing punctuation, and Chinese is set with full-width punctuation:
+    the body, and what is drawn around it (the seal's 盖章 note, the issuer, the reprint mark)."""
+    case_no = getattr(cases, attr)
+    print_paper(session, case_no, kind)
+    pdf = print_paper(session, case_no, kind).pdf  # a reprint: 补打 in the header
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "补打" in text and "盖章" in text
+    for line in text.splitlines():
+        line = line.strip()
+        assert not line or line[0] not in CLOSING, (kind, line)
+        assert not _ASCII_IN_CHINESE.search(line), (kind, line)
