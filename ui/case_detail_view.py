@@ -23,6 +23,7 @@ from station_app.documents.payload import KIND_LABELS, PaperKind
 from station_app.domain.enums import DEPARTMENT_SHORT, Department, Track
 from station_app.domain.lifecycle import ACTIONS
 from station_app.dto.case import CaseDetail, DepartmentProgress, TimelineEntry
+from station_app.services.action_inputs import choice_label
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
 from station_app.services.user_service import display_names
@@ -92,7 +93,7 @@ def timeline_note(entry: TimelineEntry) -> str:
         parts.append(Track(str(routing["track"])).label)
     for key in ("document_no", "reason", "text", "route", "referral", "satisfaction", "days"):
         if p.get(key) not in (None, ""):
-            parts.append(str(p[key]))
+            parts.append(choice_label(key, p[key]))
     text = ":".join(parts[:1]) + (" " + " ".join(parts[1:]) if len(parts) > 1 else "")
     return text if len(text) <= 90 else text[:88] + "…"
 

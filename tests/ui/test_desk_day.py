@@ -3,6 +3,7 @@ queue, actions that refuse before the worker writes, filters, shortcuts, one run
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +325,27 @@ def test_timeline_and_handler_show_display_names(qtbot: Any, worker: Session, ma
     main.lock()
     assert not main.menu_actions["print"].isEnabled() and not main.menu_actions["verify"].isEnabled()
     assert "王丽" in "".join(label.text() for label in main.lock_view.findChildren(type(main.busy_label)))
+
+
+def test_the_timeline_names_choices_in_chinese(qtbot: Any, worker: Session, main_window: Any) -> None:
+    """The payer's satisfaction and the objection route read as the worker chose them, not as codes."""
+    case_no = intake(worker, refer_intake(name="郑三")).case_no
+    perform(worker, case_no, "route", {})
+    perform(worker, case_no, "confirm", {"satisfaction": "basic"})
+    joint = _routed_joint(worker, "吴二")
+    for dept in ("tax", "hrss"):
+        perform(worker, joint, "opinion", {"dept": dept, "text": "书面意见。"})
+    perform(worker, joint, "reply", {"text": "答复。"})
+    perform(worker, joint, "deliver", {"party": "applicant", "method": "mail", "date": "2025-11-20"})
+    perform(worker, joint, "objection", {"route": "reconsideration", "text": "不服。"})
+    main = main_window
+    notes = []
+    for no in (case_no, joint):
+        main.open_case(no)
+        timeline = main.detail.timeline
+        notes += [timeline.row_texts(row)[3] for row in range(timeline.rowCount())]
+    assert any("基本满意" in note for note in notes) and any("行政复议" in note for note in notes)
+    assert not any(re.search(r"[A-Za-z]{3,}", note) for note in notes), notes
 
 
 def _fully_visible(widget: Any) -> bool:
