@@ -352,8 +352,20 @@ def _duplicate_keys(intake: dict[str, Any]) -> PartyKeys:
     codes = [str(party.get("uscc") or "") for party in (applicant, respondent)]
     if usccs := sorted({normalize_uscc(c) for c in codes if c and check_uscc(c) is None}):
         uscc_key = (usccs[0], usccs[-1])  # one or two codes, as two parameters
-    name = str(employer.get("name") or "").strip()
-    return PartyKeys(id_key, phone_key, uscc_key, name or None)
+    return PartyKeys(id_key, phone_key, uscc_key, _name_forms(str(employer.get("name") or "")))
+
+
+def _name_forms(name: str) -> tuple[str, ...]:
+    """The ways an employer's name typed as `name` may have been stored.
+
+    As typed; without invisible characters and spaces, full width folded; with full-width
+    brackets (the usual form in a registered name); and the simplified form of each. Empty when
+    nothing is typed.
+    """
+    folded = "".join(unicodedata.normalize("NFKC", strip_invisible(name)).split())
+    forms = {name.strip(), folded, folded.replace("(", "（").replace(")", "）")}
+    forms |= {to_simplified(form) for form in forms}
+    return tuple(sorted(form for form in forms if form))
 
 
 def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateCase]:
@@ -379,7 +391,7 @@ def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateC
             matched.append("phone")
         if keys.uscc is not None and {r[21], r[22]} & set(keys.uscc):
             matched.append("uscc")
-        if keys.employer is not None and r[9] == keys.employer:
+        if r[9] in keys.employer:
             matched.append("employer")
         out.append(DuplicateCase(_summary(session, r, today), tuple(matched)))
     return out
