@@ -398,6 +398,35 @@ def test_large_text_at_1366_keeps_counts_columns_buttons_and_rows_visible(
     assert len(list(tmp_path.glob("*.png"))) == 4
 
 
+def test_a_long_timeline_note_wraps_in_large_text_instead_of_being_cut(
+    qtbot: Any, worker: Session, runner: Any
+) -> None:
+    from ui import theme
+    from ui.main_window import MainWindow
+
+    case_no = _routed_joint(worker)
+    note = "缴费人对答复有异议,已电话告知可向漠河市司法局申请行政复议业务指导,并约定三个工作日内回访。"
+    perform(worker, case_no, "withdraw", {"reason": note})
+    app = QApplication.instance()
+    theme.apply_theme(app, 1.6)
+    try:
+        main = MainWindow(worker, runner)
+        qtbot.addWidget(main)
+        main.resize(1366, 768)
+        main.show()
+        main.open_case(case_no)
+        settle(qtbot, runner, 200)
+        table, model = main.detail.timeline_table, main.detail.timeline
+        row = next(r for r in range(model.rowCount()) if "司法局" in model.row_texts(r)[3])
+        metrics = table.fontMetrics()
+        assert table.columnWidth(3) < metrics.horizontalAdvance(model.row_texts(row)[3])  # too long for one line
+        assert table.rowHeight(row) >= 2 * metrics.height()  # so the row grows: every character on screen
+        main.idle.detach()
+        main.close()
+    finally:
+        theme.apply_theme(app, 1.0)
+
+
 def test_text_size_is_each_users_own(worker: Session, head: Session) -> None:
     from station_app.services.user_service import font_scale, set_font_scale
 
