@@ -253,17 +253,19 @@ def search_hint(query: str) -> str | None:
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
     """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials).
 
-    Several words (a name and an employer) find the cases that match every one. Traditional and
-    simplified characters find each other (張偉, 张伟).
+    Several words (a name and an employer) find the cases that match every one, in any order.
+    Traditional and simplified characters find each other (張偉, 张伟).
     """
     q = fold_query(query)
     if not q:
         return []
     if " " in q:
-        words = q.split()
-        found = search_ids(conn, words[0], limit)
-        for word in words[1:]:
-            also = set(search_ids(conn, word, SEARCH_LIMIT * 20))
+        # Each word's matches, the fewest first: a name typed after a word every case shares (漠河市,
+        # an employer with hundreds of cases) must not be looked for among that word's newest only.
+        matches = sorted((search_ids(conn, word, SEARCH_LIMIT * 20) for word in q.split()), key=len)
+        found = matches[0]
+        for other in matches[1:]:
+            also = set(other)
             found = [i for i in found if i in also]
         return found[:limit]
     ids: list[int] = []

@@ -95,3 +95,32 @@ def test_pasted_invisible_characters_and_intake_forms_of_numbers_are_folded(stat
         " ".join(no.split("-")),
     ):
         assert _found(station, query) == {no}, query
+
+
+def test_two_words_find_an_older_case_behind_a_word_many_cases_share(station: Session) -> None:
+    """A name typed after an employer with more cases than one search keeps (or 漠河市, which every
+    employer here carries) finds that person's case all the same, in either order."""
+    from datetime import datetime, timedelta
+
+    from station_app.clock import CHINA_TZ
+    from station_app.services.query_service import SEARCH_LIMIT
+
+    rng = random.Random(14)
+    employer = "漠河市北极林业有限公司"
+    start = datetime(2025, 3, 1, 9, 0, tzinfo=CHINA_TZ)
+    oldest = case_service.intake(
+        station, intake_json(name="曾卫", employer=employer, received_at=start.isoformat(), id_number=make_id(rng))
+    ).case_no
+    given = "明华强军伟芳丽静"
+    newer = [
+        intake_json(
+            name=f"李{given[i % 8]}{given[i // 8 % 8]}",
+            employer=employer,
+            received_at=(start + timedelta(hours=i + 1)).isoformat(),
+            id_number=make_id(rng),
+        )
+        for i in range(SEARCH_LIMIT + 20)
+    ]
+    case_service.bulk_intake(station, newer)
+    for query in ("北极林业 曾卫", "曾卫 北极林业", f"{employer} 曾卫", "漠河市 zw", "zw 漠河市"):
+        assert _found(station, query) == {oldest}, query
