@@ -162,6 +162,15 @@ def _clean(s: str) -> str:
     return clean_code(s)
 
 
+def _code(value: _T) -> _T | str:
+    """A coded field (channel, a kind, a document) folded like an ID number.
+
+    Invisible characters and spaces removed, full width made half width; anything but a string
+    comes back as it is.
+    """
+    return clean_code(value) if isinstance(value, str) else value
+
+
 # --- unified social credit code (GB 32100) ----------------------------------------------
 
 
@@ -431,7 +440,7 @@ class _Reader:
         if not isinstance(value, dict):
             return self.refuse(path, "应为对象", None)
         self.unknown_keys(value, _ALL_PARTY_KEYS, path)
-        kind = value.get("kind")
+        kind = _code(value.get("kind"))
         name = self.text(value, "name", f"{path}.name", required=True)
         if kind not in ("person", "employer"):
             return self.refuse(f"{path}.kind", "当事人类型应为person或employer", None)
@@ -459,7 +468,7 @@ class _Reader:
 
     def id_kind(self, value: dict[str, object], path: str, id_number: str | None) -> str | None:
         """The document of a valid ID number; a stated `id_kind` must agree with it."""
-        stated = value.get("id_kind")
+        stated = _code(value.get("id_kind"))
         if stated not in (None, "") and (not isinstance(stated, str) or stated not in _ID_KIND_CODES):
             return self.refuse(path, "证件类型无效", None)
         if id_number is None:
@@ -512,7 +521,7 @@ class _Reader:
         if not isinstance(dismissed, bool):
             self.fail("proceeding.dismissed", "应为true或false")
             dismissed = False
-        kind = value.get("kind")
+        kind = _code(value.get("kind"))
         if kind in (None, "") and not (body or case_no or dismissed):
             return None  # an empty block: nothing recorded
         if not isinstance(kind, str) or kind not in _PROCEEDING_CODES:
@@ -524,7 +533,7 @@ class _Reader:
             return () if value is None else self.refuse("insurance_types", "应为列表", ())
         found: dict[InsuranceType, None] = {}  # ordered, duplicates dropped
         for i, item in enumerate(value):
-            code = strip_invisible(item).strip() if isinstance(item, str) else None
+            code = _code(item) if isinstance(item, str) else None
             if code in _INSURANCE_CODES:
                 found[InsuranceType(code)] = None
             else:
@@ -612,7 +621,7 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     r = _Reader()
     r.unknown_keys(data, _TOP_KEYS, "")
     received_at = r.received_at(data, rules)
-    channel = r.text(data, "channel", "channel", required=True, code=True)
+    channel = _code(r.text(data, "channel", "channel", required=True, code=True))
     if channel is not None and channel not in _CHANNEL_CODES:
         channel = r.refuse("channel", "受理渠道无效", None)
     town_code = r.text(data, "town_code", "town_code", required=True, code=True)

@@ -360,3 +360,23 @@ def test_a_naive_station_clock_reads_beijing_time() -> None:
     naive_now = datetime(2025, 11, 21, 8, 0)
     parsed = parse_intake(intake(received_at="2025-11-20T23:30:00Z"), IntakeRules(now=naive_now))
     assert parsed.received_at.isoformat() == "2025-11-21T07:30:00+08:00"
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\ufeff", "\u2060", "\u202c", "\u3164"])
+def test_invisible_characters_are_stripped_from_the_coded_fields_too(mark: str) -> None:
+    """Channel, party kinds, the ID document and the proceeding's kind are codes like the others."""
+    number = make_id(RNG, region="830000")
+    parsed = parse_intake(
+        intake(
+            channel=f"visit{mark}",
+            applicant=dict(person(id_number=number, id_kind=f"{mark}taiwan_residence_permit"), kind=f"person{mark}"),
+            respondent={"kind": f"{mark}employer", "name": "漠河市北极林业有限公司", "uscc": USCC},
+            proceeding={"kind": f"arbitration{mark}", "dismissed": True},
+            insurance_types=[f"{mark}pension"],
+        ),
+        IntakeRules(now=NOW),
+    )
+    assert parsed.channel.value == "visit" and parsed.applicant.kind == "person"
+    assert parsed.applicant.id_kind == "taiwan_residence_permit"
+    assert parsed.respondent is not None and parsed.respondent.kind == "employer"
+    assert parsed.proceeding is not None and parsed.proceeding.kind.value == "arbitration"
