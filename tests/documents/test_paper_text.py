@@ -241,3 +241,21 @@ def test_minutes_without_a_recorder_name_the_account_that_entered_them(
     finally:
         worker.close()
         head.close()
+
+
+def test_the_archive_names_who_filed_it(station: Session, data_dir: Path, clock: FixedClock) -> None:
+    """王丽 took the case in; the head 赵刚 archived it: 赵刚 is the 立卷人 on the cover and the index."""
+    add_user(station, "wangli", "worker", "worker-pass-123", "王丽", FAST_KDF)
+    add_user(station, "zhaogang", "head", "head-pass-123", "赵刚", FAST_KDF)
+    worker = login(data_dir, "wangli", "worker-pass-123", clock)
+    head = login(data_dir, "zhaogang", "head-pass-123", clock)
+    try:
+        case_no = intake(worker, refer_intake()).case_no
+        perform(worker, case_no, "close_on_spot", {"text": "当场答复。"})
+        perform(head, case_no, "archive", {})
+        text = pdf_text(print_paper(worker, case_no, "archive").pdf)
+        assert text.count("立卷人赵刚") == 1 and text.count("立卷人:赵刚") == 1
+        assert "立卷人王丽" not in text and "立卷人:王丽" not in text
+    finally:
+        worker.close()
+        head.close()
