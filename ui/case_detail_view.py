@@ -23,6 +23,7 @@ from station_app.documents.payload import KIND_LABELS, PaperKind
 from station_app.domain.enums import DEPARTMENT_SHORT, Department, Track
 from station_app.domain.lifecycle import ACTIONS
 from station_app.dto.case import CaseDetail, DepartmentProgress, TimelineEntry
+from station_app.services.action_inputs import choice_label
 from station_app.services.query_service import get_case
 from station_app.services.session import Session
 from station_app.services.user_service import display_names
@@ -92,7 +93,7 @@ def timeline_note(entry: TimelineEntry) -> str:
         parts.append(Track(str(routing["track"])).label)
     for key in ("document_no", "reason", "text", "route", "referral", "satisfaction", "days"):
         if p.get(key) not in (None, ""):
-            parts.append(str(p[key]))
+            parts.append(choice_label(key, p[key]))
     text = ":".join(parts[:1]) + (" " + " ".join(parts[1:]) if len(parts) > 1 else "")
     return text if len(text) <= 90 else text[:88] + "…"
 
@@ -173,6 +174,9 @@ class CaseDetailView(Page):
         self.timeline = RowsModel((TR.col_time, TR.col_author, TR.col_event, TR.col_note), self)
         self.timeline_table = rows_table(self.timeline, single=True)
         self.timeline_table.setMinimumHeight(self.fontMetrics().height() * 8)
+        # a long note wraps onto more lines instead of ending in "…" (large text, narrow column)
+        self.timeline_table.setWordWrap(True)
+        self.timeline_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         right_column.addWidget(self.timeline_table, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)

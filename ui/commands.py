@@ -83,6 +83,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("screenshot", help="离屏渲染各主要界面为PNG(演示数据;--data-dir 为市级库时另渲染该市级控制台)")
     p.add_argument("--out", required=True, help="输出目录")
-    p.add_argument("--large", action="store_true", help="1920x1080 大字模式")
+    p.add_argument("--large", action="store_true", help="1366x768 大字模式(1.6倍)")
     p.add_argument("--cases", type=int, default=300)
     p.set_defaults(func=cmd_screenshot)

@@ -142,6 +142,9 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
     sm = case.summary
     closed = next((n for kind in CLOSING for n in reversed(case.notes) if n["kind"] == kind), None)
     archived = case.note("case_archived")
+    # 立卷人: the account that archived the case, else the first receiver
+    filed_by = ctx.accounts.get(str(archived.get("author") or "")) if archived else None
+    filed_by = filed_by or ctx.handler
     entries = index_entries(ctx, case)
     pages = sum(e.pages or 0 for e in entries)
     s.space(12)
@@ -160,7 +163,7 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
         ("办结日期", cn_date(str(closed["at"])) if closed else "—"),
         ("归档日期", cn_date(str(archived["at"])) if archived else "—"),
         ("立卷单位", ctx.station.name),
-        ("立卷人", ctx.handler),
+        ("立卷人", filed_by),
         ("卷内文件", f"{len(entries)}件,共{pages}页" if pages else f"{len(entries)}件"),
         ("保管期限", _retention_text(case)),
     ]
@@ -175,6 +178,6 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
     s.title("卷内目录", f"案卷号 {sm.case_no}")
     rows = [e.cells(n) for n, e in enumerate(entries, 1)]
     s.grid(INDEX_HEADER, rows, INDEX_WIDTHS, left=(1, 2, 3, 6))
-    signed = f"立卷人:{ctx.handler}    检查人:__________    立卷日期:{ctx.issued_text}"
+    signed = f"立卷人:{filed_by}    检查人:__________    立卷日期:{ctx.issued_text}"
     s.para(f"本卷共有文件{len(entries)}件。{signed}", "plain")
     return s.render()

@@ -83,6 +83,7 @@ class PaperContext:
     draft: bool = False  # a screen preview: marked 样稿, nothing recorded
     recipient: str = ""  # internal papers: the receiving department code, or `station` (五(三))
     recipient_line: str = ""  # printed above each seal: the receiver and the approval it rests on
+    accounts: Mapping[str, str] = field(default_factory=dict)  # this store's accounts: name -> display name
 
     @property
     def paper_no(self) -> str:

@@ -104,8 +104,9 @@ def para(text: str, key: str = "body") -> CjkParagraph:
 def draw_text(canv: Any, x: float, y: float, text: str, size: float, anchor: str = "left") -> None:
     """Draw one line on a canvas at `size` points, rare characters in the fallback font.
 
-    `anchor` is left, right or centre.
+    `anchor` is left, right or centre. Chinese text gets full-width punctuation, as in `esc`.
     """
+    text = cjk_punct(text)
     width = text_width(text, size)
     x -= width if anchor == "right" else width / 2 if anchor == "centre" else 0
     t = canv.beginText(x, y)
@@ -124,7 +125,7 @@ class TitleLine(Flowable):  # type: ignore[misc]
 
     def __init__(self, text: str, size: float = 20.0, space_after: float = 6.0) -> None:
         super().__init__()
-        self.text = text
+        self.text = cjk_punct(text)
         self.size = size
         self.spaceAfter = space_after
 
@@ -215,9 +216,9 @@ class SealArea(Flowable):  # type: ignore[misc]
     def __init__(self, payload: str, issuer: str, date_text: str, note: str = "(盖章)") -> None:
         super().__init__()
         self.qr = QrCode(payload)
-        self.issuer = issuer
+        self.issuer = cjk_punct(issuer)
         self.date_text = date_text
-        self.note = note
+        self.note = cjk_punct(note)
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         """Take the full width `aw`; the height fits the QR code and the seal circle (at least 33 mm)."""
@@ -259,7 +260,7 @@ class CutLine(Flowable):  # type: ignore[misc]
 
     def __init__(self, note: str) -> None:
         super().__init__()
-        self.note = note
+        self.note = cjk_punct(note)
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         """Take the full width `aw` and 16 points of height."""

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from collections.abc import Iterator
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
+from station_app.domain.id_numbers import invisible_char
 from station_app.errors import ValidationError
 from station_app.resources import resource_path
 
@@ -96,10 +96,10 @@ def register_fonts() -> str:
 def invisible(char: str) -> bool:
     """Whether `char` has no glyph by design and is left out of the print.
 
-    Format characters (zero-width space, BOM, bidi marks) and variation selectors.
+    Format characters (zero-width space, BOM, bidi marks), variation selectors, Hangul fillers:
+    what intake strips from codes (`id_numbers.invisible_char`).
     """
-    code = ord(char)
-    return unicodedata.category(char) == "Cf" or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+    return invisible_char(char)
 
 
 def font_for(char: str) -> str | None:

@@ -28,7 +28,7 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
             ("会议时间", cn_date(str(minutes.get("held_on") or minutes.get("at") or ""))),
             ("会议议题", f"“{category_text(int(i.get('category', 9)))}”争议事项会商"),
             ("参会单位及人员", str(minutes.get("attendees") or dept_names([d.dept for d in depts]))),
-            ("记录人", str(minutes.get("recorder") or "").strip() or f"{ctx.station.name} {ctx.handler}"),
+            ("记录人", _recorder(ctx, minutes)),
         ],
         label_width=34 * mm,
     )
@@ -62,3 +62,12 @@ def build(ctx: PaperContext, case: CaseDetail) -> Built:
     )
     s.seal(Department.CITY_GOV.value)
     return s.render()
+
+
+def _recorder(ctx: PaperContext, minutes: dict[str, object]) -> str:
+    """Who recorded the minutes: as named in them, else the station account that entered them."""
+    named = str(minutes.get("recorder") or "").strip()
+    if named:
+        return named
+    author = str(minutes.get("author") or "")
+    return f"{ctx.station.name} {ctx.accounts.get(author) or ctx.handler}"

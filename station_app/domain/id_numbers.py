@@ -52,13 +52,27 @@ ID_KIND_LABELS = {
 _PERMIT_PREFIXES = {"810000": IdKind.HK_MACAO_PERMIT, "820000": IdKind.HK_MACAO_PERMIT, "830000": IdKind.TAIWAN_PERMIT}
 
 
-def strip_invisible(s: str) -> str:
-    """`s` without the invisible format characters Word and WeChat paste along with codes.
+# Characters that display as nothing but are not format characters (Unicode's
+# Default_Ignorable_Code_Point outside category Cf): the combining grapheme joiner, the Hangul
+# fillers (WeChat's "blank" nicknames are made of U+3164), Mongolian and other variation selectors.
+_IGNORABLE = frozenset(
+    {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10)}
+)
 
-    Removes Unicode category Cf: zero-width spaces and joiners, the BOM, soft hyphens, bidi
-    marks and overrides.
+
+def invisible_char(c: str) -> bool:
+    """Whether `c` displays as nothing: a format character (category Cf) or another default-ignorable one.
+
+    Zero-width spaces and joiners, the BOM, soft hyphens, bidi marks and isolates, the word
+    joiner, the Hangul fillers, variation selectors and tags.
     """
-    return "".join(c for c in s if unicodedata.category(c) != "Cf")
+    code = ord(c)
+    return unicodedata.category(c) == "Cf" or code in _IGNORABLE or 0xE0000 <= code <= 0xE0FFF
+
+
+def strip_invisible(s: str) -> str:
+    """`s` without the invisible characters Word and WeChat paste along with codes (`invisible_char`)."""
+    return "".join(c for c in s if not invisible_char(c))
 
 
 def clean_code(s: str) -> str:

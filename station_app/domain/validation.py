@@ -91,7 +91,14 @@ _GROUPED_RE = re.compile(r"\d{1,3}(,\d{3})+(\.\d{1,2})?", re.ASCII)
 _DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.ASCII)
 _PHONE_CHARS_RE = re.compile(r"[\d\s()+\-]+", re.ASCII)
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}", re.ASCII)
-_EXTENSION_RE = re.compile(r"(?P<main>.+?)\s*(?:-|转|轉|分机|分機|ext\.?|x|#)\s*:?\s*(?P<ext>\d{1,6})#?", re.IGNORECASE)
+# How an extension is announced: 转801, 转分机801, 分机号801, 内线801, ext. 801, x801, #801, -801,
+# ,801 or *801 (a dialling pause), and any of these in brackets: (801), (分机801), (ext. 801).
+_EXTENSION_WORD = r"(?:转分机|轉分機|转|轉|分机号?|分機號?|内线|內線|ext(?:ension)?\.?|x|\#)"
+_EXTENSION_RE = re.compile(
+    rf"(?P<main>.+?)\s*(?:(?:{_EXTENSION_WORD}|[-,*])\s*:?\s*(?P<ext>\d{{1,6}})\#?"
+    rf"|\(\s*{_EXTENSION_WORD}?\s*:?\s*(?P<bracketed>\d{{1,6}})\s*\))",
+    re.IGNORECASE,
+)
 _TOP_KEYS = frozenset(
     {
         "received_at",
@@ -155,6 +162,15 @@ def _clean(s: str) -> str:
     return clean_code(s)
 
 
+def _code(value: _T) -> _T | str:
+    """A coded field (channel, a kind, a document) folded like an ID number.
+
+    Invisible characters and spaces removed, full width made half width; anything but a string
+    comes back as it is.
+    """
+    return clean_code(value) if isinstance(value, str) else value
+
+
 # --- unified social credit code (GB 32100) ----------------------------------------------
 
 
@@ -212,8 +228,8 @@ def _main_number(t: str) -> tuple[str | None, str | None]:
 def _phone(s: str) -> tuple[str | None, str | None]:
     """A phone number checked: `(normalised number, None)` or `(None, reason)`.
 
-    A landline may carry an extension, written -801, 转801, 分机801, ext 801, x801 or #801: it
-    is kept as "0457-2812345-801".
+    A landline may carry an extension, written -801, 转801, 分机801, 分机号801, 内线801, ext 801,
+    x801, #801, ,801, *801 or in brackets, (801) or (分机801): it is kept as "0457-2812345-801".
     """
     t = unicodedata.normalize("NFKC", strip_invisible(s)).strip()
     t = re.sub(r"[\u2010-\u2015\u2212]", "-", t)  # hyphens and dashes a word processor typed
@@ -228,7 +244,7 @@ def _phone(s: str) -> tuple[str | None, str | None]:
         return None, main_reason
     if not number.startswith("0"):
         return None, "分机号只适用于固定电话"
-    return f"{number}-{m.group('ext')}", None
+    return f"{number}-{m.group('ext') or m.group('bracketed')}", None
 
 
 def normalize_phone(s: str) -> str:
@@ -424,7 +440,7 @@ class _Reader:
         if not isinstance(value, dict):
             return self.refuse(path, "应为对象", None)
         self.unknown_keys(value, _ALL_PARTY_KEYS, path)
-        kind = value.get("kind")
+        kind = _code(value.get("kind"))
         name = self.text(value, "name", f"{path}.name", required=True)
         if kind not in ("person", "employer"):
             return self.refuse(f"{path}.kind", "当事人类型应为person或employer", None)
@@ -452,7 +468,7 @@ class _Reader:
 
     def id_kind(self, value: dict[str, object], path: str, id_number: str | None) -> str | None:
         """The document of a valid ID number; a stated `id_kind` must agree with it."""
-        stated = value.get("id_kind")
+        stated = _code(value.get("id_kind"))
         if stated not in (None, "") and (not isinstance(stated, str) or stated not in _ID_KIND_CODES):
             return self.refuse(path, "证件类型无效", None)
         if id_number is None:
@@ -467,13 +483,14 @@ class _Reader:
     def received_at(self, data: dict[str, object], rules: IntakeRules) -> datetime | None:
         """When the matter was received, in Beijing time.
 
-        A time with another offset (or `Z`) is converted; one without an offset is taken as
-        Beijing time. Years outside `EARLIEST_RECEIVED`..`MAX_YEAR` are refused (a case number
-        carries the year).
+        A time with another offset (or `Z`, `z`) is converted; one without an offset is taken as
+        Beijing time. Full-width digits are read as digits. Years outside
+        `EARLIEST_RECEIVED`..`MAX_YEAR` are refused (a case number carries the year).
         """
         value = self.text(data, "received_at", "received_at", required=True, code=True)
         if value is None:
             return None
+        value = unicodedata.normalize("NFKC", value).upper()  # RFC 3339 allows t and z
         try:
             when = datetime.fromisoformat(value if _DATETIME_RE.match(value) else "?")
         except ValueError:
@@ -504,7 +521,7 @@ class _Reader:
         if not isinstance(dismissed, bool):
             self.fail("proceeding.dismissed", "应为true或false")
             dismissed = False
-        kind = value.get("kind")
+        kind = _code(value.get("kind"))
         if kind in (None, "") and not (body or case_no or dismissed):
             return None  # an empty block: nothing recorded
         if not isinstance(kind, str) or kind not in _PROCEEDING_CODES:
@@ -516,7 +533,7 @@ class _Reader:
             return () if value is None else self.refuse("insurance_types", "应为列表", ())
         found: dict[InsuranceType, None] = {}  # ordered, duplicates dropped
         for i, item in enumerate(value):
-            code = strip_invisible(item).strip() if isinstance(item, str) else None
+            code = _code(item) if isinstance(item, str) else None
             if code in _INSURANCE_CODES:
                 found[InsuranceType(code)] = None
             else:
@@ -604,7 +621,7 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     r = _Reader()
     r.unknown_keys(data, _TOP_KEYS, "")
     received_at = r.received_at(data, rules)
-    channel = r.text(data, "channel", "channel", required=True, code=True)
+    channel = _code(r.text(data, "channel", "channel", required=True, code=True))
     if channel is not None and channel not in _CHANNEL_CODES:
         channel = r.refuse("channel", "受理渠道无效", None)
     town_code = r.text(data, "town_code", "town_code", required=True, code=True)

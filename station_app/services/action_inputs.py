@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from station_app.domain.enums import Department, Track
+from station_app.domain.enums import Department, ObjectionRoute, Track
 from station_app.errors import InvalidTransition, ValidationError
 from station_app.services.action_data import (
     ActionCase,
@@ -43,6 +43,21 @@ DELIVERY_METHODS = {
 }
 PARTIES = {"applicant": "缴费人(申请人)", "respondent": "被反映方"}
 FEEDBACK_TO = {"payer": "缴费人", "office": "市12345热线办"}
+_CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "satisfaction": SATISFACTION,
+    "route": {route.value: route.label for route in ObjectionRoute},
+    "method": DELIVERY_METHODS,
+    "party": PARTIES,
+}
+
+
+def choice_label(key: str, value: object) -> str:
+    """What a worker reads for a coded choice an action recorded under `key` (满意, 行政复议).
+
+    Satisfaction, objection route, delivery method and party; any other value as it is.
+    """
+    text = str(value)
+    return _CHOICE_LABELS.get(key, {}).get(text, text)
 
 
 def typed(

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from station_app.domain.enums import DEPARTMENT_SHORT, TOWNS
 from station_app.domain.masking import mask_id, mask_phone
@@ -26,6 +27,7 @@ from station_app.services.disclosure_service import STATION, parse_recipient, re
 from station_app.services.query_service import CaseQuery, list_cases
 from station_app.services.reveal_service import record_reveals, require_reveal
 from station_app.services.session import Session
+from station_app.services.user_service import display_names
 from station_app.store.db import write
 
 MAX_ROWS = 10_000
@@ -57,7 +59,7 @@ class ExportResult:
     digest: str
 
 
-def _row(c: CaseSummary, reveal: bool) -> list[str]:
+def _row(c: CaseSummary, reveal: bool, names: dict[str, str]) -> list[str]:
     return [
         c.case_no,
         c.received_at[:16].replace("T", " "),
@@ -71,8 +73,18 @@ def _row(c: CaseSummary, reveal: bool) -> list[str]:
         DEPARTMENT_SHORT[c.lead] if c.lead else "",
         c.status.label,
         c.due_date or "",
-        c.handler,
+        names.get(c.handler, c.handler),  # the first receiver by display name (王丽), as on screen
     ]
+
+
+def _cells(row: list[str]) -> list[str | datetime | date]:
+    """A row as the sheet holds it: 受理时间 and 办理时限 as dates Excel sorts and filters by."""
+    cells: list[str | datetime | date] = list(row)
+    if row[1]:
+        cells[1] = datetime.fromisoformat(row[1])
+    if row[11]:
+        cells[11] = date.fromisoformat(row[11])
+    return cells
 
 
 def _workbook(rows: list[list[str]], note: str) -> bytes:
@@ -87,7 +99,10 @@ def _workbook(rows: list[list[str]], note: str) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        sheet.append(_cells(row))
+    for cells in sheet.iter_rows(min_row=3):
+        cells[1].number_format = "yyyy-mm-dd hh:mm"
+        cells[11].number_format = "yyyy-mm-dd"
     for column, width in zip("ABCDEFGHIJKLM", (24, 17, 12, 21, 14, 28, 10, 20, 14, 10, 10, 12, 10)):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
@@ -114,7 +129,8 @@ def export_case_list(
     if reveal:
         require_reveal(session)
     cases = list_cases(session, query or CaseQuery(), limit=limit)
-    rows = [_row(c, reveal) for c in cases]
+    names = display_names(session)
+    rows = [_row(c, reveal, names) for c in cases]
     digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()[:16]
     with write(session.store.engine) as conn:
         approval = take_list_approval(conn, code)

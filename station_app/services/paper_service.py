@@ -41,7 +41,7 @@ from station_app.services.session import Session
 from station_app.store.counters import PAPER_NO
 from station_app.store.db import get_meta, next_counter, read, set_meta, write
 from station_app.store.read_model.papers import latest_paper, paper_reprint, printed_payloads
-from station_app.store.read_model.station import account_display_name
+from station_app.store.read_model.station import account_display_name, display_names
 
 __all__ = [
     "CASE_PAPERS",
@@ -251,6 +251,7 @@ def _context(
         draft=draft,
         recipient=recipient[0],
         recipient_line=recipient[1],
+        accounts={name: shown or name for name, shown in display_names(conn).items()},
     )
 
 

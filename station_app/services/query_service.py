@@ -23,6 +23,7 @@ from station_app.domain.validation import (
     normalize_id_number,
     normalize_phone,
     normalize_uscc,
+    strip_invisible,
 )
 from station_app.dto.case import CaseDetail, CaseSummary, DepartmentProgress, TimelineEntry
 from station_app.errors import NotFound
@@ -206,17 +207,27 @@ SEARCH_LIMIT = 500
 
 
 _NUMBER_RE = re.compile(r"[0-9xX+\-\s]+")
+_SPACED_CASE_NO_RE = re.compile(r"\d{12}\s+\d{4}(\s+\d{1,6})?", re.ASCII)
 
 
 def fold_query(query: str) -> str:
     """The query folded the way intake folds input.
 
-    Full-width forms to ASCII; a number (ID, phone, case number) without its spaces, with an
-    upper-case X and a phone in its stored form.
+    Invisible characters (zero-width spaces, BOM, bidi marks) dropped and full-width forms made
+    ASCII; a number (ID, phone, case number) without its spaces, with an upper-case X and a phone
+    in its stored form, however intake would have taken it (`(0457)2812345`, `转801`); a valid
+    credit code with its spaces and dashes removed.
     """
-    q = unicodedata.normalize("NFKC", query).strip()
+    q = unicodedata.normalize("NFKC", strip_invisible(query)).strip()
+    if q and any(c.isdigit() for c in q):
+        if check_phone(q) is None:
+            return normalize_phone(q)
+        if check_uscc(q) is None:
+            return normalize_uscc(q)
     if not q or not _NUMBER_RE.fullmatch(q) or not any(c.isdigit() for c in q):
         return " ".join(q.split())
+    if _SPACED_CASE_NO_RE.fullmatch(q):  # 232701100001 2025 000001: a case number typed in groups
+        return "-".join(q.split())
     compact = re.sub(r"\s+", "", q)
     if check_phone(compact) is None:
         return normalize_phone(compact)
@@ -242,17 +253,19 @@ def search_hint(query: str) -> str | None:
 def search_ids(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
     """Case ids matching `query` (names, ID, phone, employer, text, pinyin initials).
 
-    Several words (a name and an employer) find the cases that match every one. Traditional and
-    simplified characters find each other (張偉, 张伟).
+    Several words (a name and an employer) find the cases that match every one, in any order.
+    Traditional and simplified characters find each other (張偉, 张伟).
     """
     q = fold_query(query)
     if not q:
         return []
     if " " in q:
-        words = q.split()
-        found = search_ids(conn, words[0], limit)
-        for word in words[1:]:
-            also = set(search_ids(conn, word, SEARCH_LIMIT * 20))
+        # Each word's matches, the fewest first: a name typed after a word every case shares (漠河市,
+        # an employer with hundreds of cases) must not be looked for among that word's newest only.
+        matches = sorted((search_ids(conn, word, SEARCH_LIMIT * 20) for word in q.split()), key=len)
+        found = matches[0]
+        for other in matches[1:]:
+            also = set(other)
             found = [i for i in found if i in also]
         return found[:limit]
     ids: list[int] = []
@@ -341,8 +354,20 @@ def _duplicate_keys(intake: dict[str, Any]) -> PartyKeys:
     codes = [str(party.get("uscc") or "") for party in (applicant, respondent)]
     if usccs := sorted({normalize_uscc(c) for c in codes if c and check_uscc(c) is None}):
         uscc_key = (usccs[0], usccs[-1])  # one or two codes, as two parameters
-    name = str(employer.get("name") or "").strip()
-    return PartyKeys(id_key, phone_key, uscc_key, name or None)
+    return PartyKeys(id_key, phone_key, uscc_key, _name_forms(str(employer.get("name") or "")))
+
+
+def _name_forms(name: str) -> tuple[str, ...]:
+    """The ways an employer's name typed as `name` may have been stored.
+
+    As typed; without invisible characters and spaces, full width folded; with full-width
+    brackets (the usual form in a registered name); and the simplified form of each. Empty when
+    nothing is typed.
+    """
+    folded = "".join(unicodedata.normalize("NFKC", strip_invisible(name)).split())
+    forms = {name.strip(), folded, folded.replace("(", "（").replace(")", "）")}
+    forms |= {to_simplified(form) for form in forms}
+    return tuple(sorted(form for form in forms if form))
 
 
 def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateCase]:
@@ -368,7 +393,7 @@ def find_duplicates(session: Session, intake: dict[str, Any]) -> list[DuplicateC
             matched.append("phone")
         if keys.uscc is not None and {r[21], r[22]} & set(keys.uscc):
             matched.append("uscc")
-        if keys.employer is not None and r[9] == keys.employer:
+        if r[9] in keys.employer:
             matched.append("employer")
         out.append(DuplicateCase(_summary(session, r, today), tuple(matched)))
     return out

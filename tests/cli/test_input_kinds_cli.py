@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from station_app.services.session import Session
 from station_app.synthetic import make_id
@@ -116,3 +117,26 @@ def test_a_character_no_font_has_is_refused_by_name_and_a_rare_one_printed(store
     fields = refused(cli(store, "print", missing, "--paper", "receipt", "--out", str(bad)))
     assert "U+30EDD" in fields["paper"]
     assert not bad.exists()
+
+
+def test_more_of_each_kind_through_the_command_line(store: Path, tmp_path: Path) -> None:
+    """Other invisible characters, other ways to write an extension, a lower-case `z`, and the
+    search folding them the same way."""
+    data = person(
+        intake_json(received_at="2025-12-31t16:30:00z"),
+        id_number=f"\u3164{RESIDENT[:6]}\ufe0f{RESIDENT[6:]}\u2060",
+        phone="0457-2812345（分机801）",
+    )
+    added = ok(cli(store, "case", "add", data=data))
+    assert "-2026-" in added["case_no"]  # 00:30 on 1 January in Mohe: the year of the case number
+    shown = ok(cli(store, "case", "show", added["case_no"], "--json", "--reveal"))
+    assert shown["intake"]["received_at"] == "2026-01-01T00:30:00+08:00"
+    assert shown["intake"]["applicant"]["id_number"] == RESIDENT
+    assert shown["intake"]["applicant"]["phone"] == "0457-2812345-801"
+    receipt = tmp_path / "receipt.pdf"
+    ok(cli(store, "print", added["case_no"], "--paper", "receipt", "--out", str(receipt)))
+    printed = "".join(page.extract_text() or "" for page in PdfReader(receipt).pages)
+    assert "2026年1月1日 0:30" in printed and "2025年12月31日" not in printed  # the receipt in Mohe's time
+    for query in ("(0457)2812345", "0457-2812345 内线801", f"\u200b{RESIDENT}", " ".join(added["case_no"].split("-"))):
+        found = ok(cli(store, "case", "list", "--search", query, "--json"))
+        assert [c["case_no"] for c in found] == [added["case_no"]], query

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from station_app.clock import FixedClock
 from station_app.documents.base import PaperContext, StationInfo, Story
 from station_app.documents.flow import STYLES, esc
 from station_app.documents.fonts import FALLBACK_FILE, FALLBACK_LICENSE, has_glyph
@@ -23,8 +25,9 @@ from station_app.services.action_forms import reply_draft
 from station_app.services.case_service import intake, perform
 from station_app.services.paper_service import print_paper, verify_payload
 from station_app.services.query_service import get_case
-from station_app.services.session import Session
-from tests.conftest import event_count
+from station_app.services.session import Session, login
+from station_app.services.user_service import add_user
+from tests.conftest import FAST_KDF, event_count
 from tests.documents.conftest import Cases, body_text, flat, pdf_text
 from tests.factories import joint_intake, major_intake, refer_intake
 
@@ -174,3 +177,85 @@ def test_minutes_name_their_recorder(session: Session) -> None:
     minutes = {"text": "会议议定补缴。", "attendees": "税务局、人社局", "held_on": "2025-11-20", "recorder": "赵晓燕"}
     perform(session, case_no, "minutes", minutes)
     assert "记录人赵晓燕" in pdf_text(print_paper(session, case_no, "minutes").pdf)
+
+
+_ASCII_IN_CHINESE = re.compile(r"[\u4e00-\u9fff][,;:()?!]|[,;:()?!][\u4e00-\u9fff]")
+EVERY_PAPER = [
+    ("refer", "receipt"),
+    ("refer", "referral"),
+    ("joint", "assignment"),
+    ("joint", "reply"),
+    ("major", "escalation"),
+    ("major", "minutes"),
+    ("major", "approval"),
+    ("submit", "submission"),
+    ("refused", "refusal"),
+    ("archived", "archive"),
+]
+
+
+@pytest.mark.parametrize(("attr", "kind"), EVERY_PAPER)
+def test_every_printed_line_of_every_paper_is_chinese_typeset(
+    session: Session, cases: Cases, attr: str, kind: str
+) -> None:
+    """No line starts with closing punctuation, and Chinese is set with full-width punctuation:
+    the body, and what is drawn around it (the seal's 盖章 note, the issuer, the reprint mark)."""
+    case_no = getattr(cases, attr)
+    print_paper(session, case_no, kind)
+    pdf = print_paper(session, case_no, kind).pdf  # a reprint: 补打 in the header
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "补打" in text and "盖章" in text
+    for line in text.splitlines():
+        line = line.strip()
+        assert not line or line[0] not in CLOSING, (kind, line)
+        assert not _ASCII_IN_CHINESE.search(line), (kind, line)
+
+
+def test_minutes_without_a_recorder_name_the_account_that_entered_them(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
+    """The first receiver (王丽) registered the case; the head (赵刚) entered the minutes and
+    named no recorder: the minutes name 赵刚."""
+    add_user(station, "wangli", "worker", "worker-pass-123", "王丽", FAST_KDF)
+    add_user(station, "zhaogang", "head", "head-pass-123", "赵刚", FAST_KDF)
+    worker = login(data_dir, "wangli", "worker-pass-123", clock)
+    head = login(data_dir, "zhaogang", "head-pass-123", clock)
+    try:
+        case_no = intake(worker, major_intake()).case_no
+        perform(worker, case_no, "route", {})
+        approval = {
+            "text": "同意。",
+            "approver": "王副市长",
+            "date": "2025-11-20",
+            "document_no": "漠争议领〔2025〕9号",
+        }
+        perform(head, case_no, "approve", approval)
+        for d in get_case(head, case_no).departments:
+            perform(head, case_no, "opinion", {"dept": d.dept.value, "text": "书面意见。"})
+        perform(
+            head, case_no, "minutes", {"text": "会议议定补缴。", "attendees": "税务局、人社局", "held_on": "2025-11-20"}
+        )
+        text = pdf_text(print_paper(worker, case_no, "minutes").pdf)
+        assert "记录人西林吉镇" in text and text.split("记录人", 1)[1][:30].count("赵刚") == 1
+        assert "王丽" not in text.split("记录人", 1)[1][:30]
+    finally:
+        worker.close()
+        head.close()
+
+
+def test_the_archive_names_who_filed_it(station: Session, data_dir: Path, clock: FixedClock) -> None:
+    """王丽 took the case in; the head 赵刚 archived it: 赵刚 is the 立卷人 on the cover and the index."""
+    add_user(station, "wangli", "worker", "worker-pass-123", "王丽", FAST_KDF)
+    add_user(station, "zhaogang", "head", "head-pass-123", "赵刚", FAST_KDF)
+    worker = login(data_dir, "wangli", "worker-pass-123", clock)
+    head = login(data_dir, "zhaogang", "head-pass-123", clock)
+    try:
+        case_no = intake(worker, refer_intake()).case_no
+        perform(worker, case_no, "close_on_spot", {"text": "当场答复。"})
+        perform(head, case_no, "archive", {})
+        text = pdf_text(print_paper(worker, case_no, "archive").pdf)
+        assert text.count("立卷人赵刚") == 1 and text.count("立卷人:赵刚") == 1
+        assert "立卷人王丽" not in text and "立卷人:王丽" not in text
+    finally:
+        worker.close()
+        head.close()

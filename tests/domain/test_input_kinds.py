@@ -138,6 +138,9 @@ def test_a_stated_document_must_agree_with_the_number() -> None:
 # -- invisible characters ----------------------------------------------------------------------
 
 INVISIBLE = ["\u200b", "\ufeff", "\u202d", "\u202c", "\u200e", "\u200f", "\u2060", "\u00ad", "\u2066", "\u2069"]
+# Invisible but not format characters: the Hangul filler of WeChat's blank nicknames, the
+# combining grapheme joiner, variation selectors (emoji, Mongolian) and a tag character.
+INVISIBLE += ["\u3164", "\u115f", "\u034f", "\ufe0f", "\u180b", "\U000e0041"]
 
 
 @pytest.mark.parametrize("mark", INVISIBLE)
@@ -193,6 +196,15 @@ def test_spaces_dashes_and_full_width_forms_in_codes() -> None:
         "０４５７－２８１２３４５－８０１",
         "+86 457 2812345 ext. 801",
         "0457-2812345转801#",
+        "0457-2812345(801)",
+        "0457-2812345（分机801）",
+        "0457-2812345 (ext. 801)",
+        "0457-2812345 分机号:801",
+        "0457-2812345 转分机 801",
+        "0457-2812345 内线801",
+        "0457-2812345,801",
+        "0457-2812345，801",
+        "0457-2812345*801",
     ],
 )
 def test_landlines_with_an_extension_keep_it(typed: str) -> None:
@@ -210,6 +222,10 @@ def test_other_extensions_and_numbers_without_one() -> None:
     assert check_phone("13812345678转801") == "分机号只适用于固定电话"
     assert check_phone("0457-2812345转") is not None
     assert check_phone("0457-2812345转1234567") is not None
+    assert check_phone("13812345678(801)") == "分机号只适用于固定电话"
+    assert check_phone("0457-2812345,2812346") is not None  # two numbers, not an extension
+    assert check_phone("13812345678,13912345678") is not None
+    assert check_phone("0457-2812345(801") is not None
 
 
 # -- time zones and sane dates ----------------------------------------------------------------
@@ -225,6 +241,10 @@ def test_other_extensions_and_numbers_without_one() -> None:
         ("2025-11-21T07:30:00+08:00", "2025-11-21T07:30:00+08:00"),
         ("2025-11-21T07:30:00", "2025-11-21T07:30:00+08:00"),
         ("2025-12-31T16:30:00Z", "2026-01-01T00:30:00+08:00"),
+        ("2025-11-20t23:30:00z", "2025-11-21T07:30:00+08:00"),  # RFC 3339 lower case
+        ("２０２５-１１-２０Ｔ２３:３０:００Ｚ", "2025-11-21T07:30:00+08:00"),  # typed with a Chinese input method
+        ("2025-11-21T05:15:00+05:45", "2025-11-21T07:30:00+08:00"),
+        ("2025-11-20T23:30:00+0000", "2025-11-21T07:30:00+08:00"),
     ],
 )
 def test_received_at_is_converted_to_beijing_time(typed: str, beijing: str) -> None:
@@ -340,3 +360,23 @@ def test_a_naive_station_clock_reads_beijing_time() -> None:
     naive_now = datetime(2025, 11, 21, 8, 0)
     parsed = parse_intake(intake(received_at="2025-11-20T23:30:00Z"), IntakeRules(now=naive_now))
     assert parsed.received_at.isoformat() == "2025-11-21T07:30:00+08:00"
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\ufeff", "\u2060", "\u202c", "\u3164"])
+def test_invisible_characters_are_stripped_from_the_coded_fields_too(mark: str) -> None:
+    """Channel, party kinds, the ID document and the proceeding's kind are codes like the others."""
+    number = make_id(RNG, region="830000")
+    parsed = parse_intake(
+        intake(
+            channel=f"visit{mark}",
+            applicant=dict(person(id_number=number, id_kind=f"{mark}taiwan_residence_permit"), kind=f"person{mark}"),
+            respondent={"kind": f"{mark}employer", "name": "漠河市北极林业有限公司", "uscc": USCC},
+            proceeding={"kind": f"arbitration{mark}", "dismissed": True},
+            insurance_types=[f"{mark}pension"],
+        ),
+        IntakeRules(now=NOW),
+    )
+    assert parsed.channel.value == "visit" and parsed.applicant.kind == "person"
+    assert parsed.applicant.id_kind == "taiwan_residence_permit"
+    assert parsed.respondent is not None and parsed.respondent.kind == "employer"
+    assert parsed.proceeding is not None and parsed.proceeding.kind.value == "arbitration"

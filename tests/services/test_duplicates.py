@@ -53,3 +53,26 @@ def test_an_earlier_case_of_the_same_employer_is_named_with_what_it_shares(stati
     assert found.case.case_no == open_case and set(found.matched) == {"uscc", "employer"}
     typed["respondent"] = {"kind": "employer", "name": "漠河市兴安建筑有限公司"}
     assert [d.matched for d in find_duplicates(station, typed)] == [("employer",)]
+
+
+def test_an_employer_name_written_another_way_finds_the_earlier_case(station: Session) -> None:
+    """Brackets full-width or not, spaces and pasted invisible characters, traditional characters."""
+    earlier = case_service.intake(station, intake_json(employer="漠河市兴安林业（集团）有限公司")).case_no
+    for typed_name in (
+        "漠河市兴安林业(集团)有限公司",
+        "漠河市兴安林业 （集团） 有限公司",
+        "\u200b漠河市兴安林业（集团）有限公司\ufeff",
+        "漠河市興安林業（集團）有限公司",
+    ):
+        typed = {
+            "applicant": {"kind": "person", "name": "王芳"},
+            "respondent": {"kind": "employer", "name": typed_name},
+        }
+        assert [(d.case.case_no, d.matched) for d in find_duplicates(station, typed)] == [(earlier, ("employer",))], (
+            typed_name
+        )
+    other = {
+        "applicant": {"kind": "person", "name": "王芳"},
+        "respondent": {"kind": "employer", "name": "漠河市兴安林业"},
+    }
+    assert find_duplicates(station, other) == []

@@ -74,3 +74,53 @@ def test_hong_kong_forms_fold_like_the_standard_traditional_ones(station: Sessio
     assert _found(station, "衛志強") == {hk}
     assert _found(station, "吃瓜群") == {plain}  # everyday simplified characters stay as they are
     assert _found(station, "什么时候") == {plain}
+
+
+def test_pasted_invisible_characters_and_intake_forms_of_numbers_are_folded(station: Session) -> None:
+    """A query pasted from WeChat (zero-width space, BOM, bidi marks) or typed as intake takes it
+    (a bracketed area code, an extension, a credit code in groups, a case number in groups)
+    finds the case."""
+    data = intake_json(name="张伟", phone="0457-2812345转801")
+    uscc = data["respondent"]["uscc"]
+    no = case_service.intake(station, data).case_no
+    case_service.intake(station, intake_json(name="李四", phone="13900001111"))
+    for query in (
+        "\u200b张伟",
+        "张\ufeff伟",
+        "\u202d0457-2812345\u202c",
+        "(0457)2812345",
+        "0457 2812345 分机801",
+        f"{uscc[:8]} {uscc[8:].lower()}",
+        f"{uscc[:2]}-{uscc[2:8]}-{uscc[8:]}",
+        " ".join(no.split("-")),
+    ):
+        assert _found(station, query) == {no}, query
+
+
+def test_two_words_find_an_older_case_behind_a_word_many_cases_share(station: Session) -> None:
+    """A name typed after an employer with more cases than one search keeps (or 漠河市, which every
+    employer here carries) finds that person's case all the same, in either order."""
+    from datetime import datetime, timedelta
+
+    from station_app.clock import CHINA_TZ
+    from station_app.services.query_service import SEARCH_LIMIT
+
+    rng = random.Random(14)
+    employer = "漠河市北极林业有限公司"
+    start = datetime(2025, 3, 1, 9, 0, tzinfo=CHINA_TZ)
+    oldest = case_service.intake(
+        station, intake_json(name="曾卫", employer=employer, received_at=start.isoformat(), id_number=make_id(rng))
+    ).case_no
+    given = "明华强军伟芳丽静"
+    newer = [
+        intake_json(
+            name=f"李{given[i % 8]}{given[i // 8 % 8]}",
+            employer=employer,
+            received_at=(start + timedelta(hours=i + 1)).isoformat(),
+            id_number=make_id(rng),
+        )
+        for i in range(SEARCH_LIMIT + 20)
+    ]
+    case_service.bulk_intake(station, newer)
+    for query in ("北极林业 曾卫", "曾卫 北极林业", f"{employer} 曾卫", "漠河市 zw", "zw 漠河市"):
+        assert _found(station, query) == {oldest}, query

@@ -3,6 +3,7 @@ queue, actions that refuse before the worker writes, filters, shortcuts, one run
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -326,6 +327,27 @@ def test_timeline_and_handler_show_display_names(qtbot: Any, worker: Session, ma
     assert "王丽" in "".join(label.text() for label in main.lock_view.findChildren(type(main.busy_label)))
 
 
+def test_the_timeline_names_choices_in_chinese(qtbot: Any, worker: Session, main_window: Any) -> None:
+    """The payer's satisfaction and the objection route read as the worker chose them, not as codes."""
+    case_no = intake(worker, refer_intake(name="郑三")).case_no
+    perform(worker, case_no, "route", {})
+    perform(worker, case_no, "confirm", {"satisfaction": "basic"})
+    joint = _routed_joint(worker, "吴二")
+    for dept in ("tax", "hrss"):
+        perform(worker, joint, "opinion", {"dept": dept, "text": "书面意见。"})
+    perform(worker, joint, "reply", {"text": "答复。"})
+    perform(worker, joint, "deliver", {"party": "applicant", "method": "mail", "date": "2025-11-20"})
+    perform(worker, joint, "objection", {"route": "reconsideration", "text": "不服。"})
+    main = main_window
+    notes = []
+    for no in (case_no, joint):
+        main.open_case(no)
+        timeline = main.detail.timeline
+        notes += [timeline.row_texts(row)[3] for row in range(timeline.rowCount())]
+    assert any("基本满意" in note for note in notes) and any("行政复议" in note for note in notes)
+    assert not any(re.search(r"[A-Za-z]{3,}", note) for note in notes), notes
+
+
 def _fully_visible(widget: Any) -> bool:
     """Shown, not squeezed below its own size, and inside every ancestor's visible area."""
     if not widget.isVisible() or widget.width() < widget.minimumSizeHint().width():
@@ -374,6 +396,35 @@ def test_large_text_at_1366_keeps_counts_columns_buttons_and_rows_visible(
         main.close()
     theme.apply_theme(app, 1.0)
     assert len(list(tmp_path.glob("*.png"))) == 4
+
+
+def test_a_long_timeline_note_wraps_in_large_text_instead_of_being_cut(
+    qtbot: Any, worker: Session, runner: Any
+) -> None:
+    from ui import theme
+    from ui.main_window import MainWindow
+
+    case_no = _routed_joint(worker)
+    note = "缴费人对答复有异议,已电话告知可向漠河市司法局申请行政复议业务指导,并约定三个工作日内回访。"
+    perform(worker, case_no, "withdraw", {"reason": note})
+    app = QApplication.instance()
+    theme.apply_theme(app, 1.6)
+    try:
+        main = MainWindow(worker, runner)
+        qtbot.addWidget(main)
+        main.resize(1366, 768)
+        main.show()
+        main.open_case(case_no)
+        settle(qtbot, runner, 200)
+        table, model = main.detail.timeline_table, main.detail.timeline
+        row = next(r for r in range(model.rowCount()) if "司法局" in model.row_texts(r)[3])
+        metrics = table.fontMetrics()
+        assert table.columnWidth(3) < metrics.horizontalAdvance(model.row_texts(row)[3])  # too long for one line
+        assert table.rowHeight(row) >= 2 * metrics.height()  # so the row grows: every character on screen
+        main.idle.detach()
+        main.close()
+    finally:
+        theme.apply_theme(app, 1.0)
 
 
 def test_text_size_is_each_users_own(worker: Session, head: Session) -> None:

@@ -179,3 +179,38 @@ def test_an_employer_seen_before_is_warned_about(qtbot: Any, main_window: Any, w
     qtbot.waitUntil(lambda: banner.isVisible(), timeout=5000)
     assert earlier.case_no in banner.text() and "统一社会信用代码" in banner.text()
     settle(qtbot, runner)
+
+
+def test_codes_pasted_with_invisible_characters_are_taken_and_found_again(
+    qtbot: Any, main_window: Any, worker: Session, runner: Any
+) -> None:
+    """An ID, a phone with its extension in brackets and a credit code pasted from WeChat or Word
+    (zero-width space, BOM, bidi marks, a Hangul filler) are taken as the validator takes them,
+    and the same number pasted into the search box finds the case."""
+    main = main_window
+    main.go("intake")
+    form = main.intake.form
+    form.applicant_id.setFocus()
+    form.applicant_id.insert(f"\u202d{ID_1980[:6]}\u200b{ID_1980[6:]}\u3164\u202c")
+    form.applicant_phone.setFocus()
+    form.applicant_phone.insert("\ufeff0457-2812345（分机801）\u2060")
+    commit_text(form.respondent_name, "漠河市北极林业有限公司")
+    form.respondent_uscc.setFocus()
+    form.respondent_uscc.insert(f"{USCC[:9]}\u200e{USCC[9:]}\ufe0f")
+    qtbot.keyClick(form.respondent_uscc, Qt.Key.Key_Tab)
+    for cell in (form.c_id, form.c_phone, form.c_resp_uscc):
+        assert not cell.error.isVisibleTo(form), cell.error.text()
+    fill_required(form, qtbot)
+    main.intake.save()
+    qtbot.waitUntil(lambda: not main.intake.saving)  # saved on the runner's writer
+    saved = main.intake.last_saved
+    assert saved is not None
+    stored = get_case(worker, saved.case_no).intake
+    assert stored["applicant"]["id_number"] == ID_1980 and stored["applicant"]["phone"] == "0457-2812345-801"
+    assert stored["respondent"]["uscc"] == USCC
+    main.go("cases")
+    view = main.cases
+    view.search.setFocus()
+    view.search.insert("\u200b(0457)2812345\u200b")
+    qtbot.waitUntil(lambda: view.model.total == 1 and not runner.busy, timeout=5000)
+    assert view.model.case_at(0).case_no == saved.case_no

@@ -202,13 +202,14 @@ class PartyKeys:
         phone: A phone as stored without its extension; a stored phone with an extension
             (`0457-2812345-123`) matches too.
         uscc: One or two unified social credit codes, matched as applicant's or respondent's.
-        employer: An employer's name, exactly.
+        employer: The ways an employer's name may have been written (full-width or ASCII
+            brackets, spaces, traditional characters), each matched exactly; empty for none.
     """
 
     id_number: str | None = None
     phone: str | None = None
     uscc: tuple[str, str] | None = None
-    employer: str | None = None
+    employer: tuple[str, ...] = ()
 
 
 def party_cases(conn: Connection, keys: PartyKeys, limit: int = 20) -> list[Row[Any]]:
@@ -229,9 +230,10 @@ def party_cases(conn: Connection, keys: PartyKeys, limit: int = 20) -> list[Row[
     if keys.uscc is not None:
         clauses.append("applicant_uscc IN (:uscc, :uscc2) OR respondent_uscc IN (:uscc, :uscc2)")
         params.update(uscc=keys.uscc[0], uscc2=keys.uscc[1])
-    if keys.employer is not None:
-        clauses.append("employer = :employer")
-        params["employer"] = keys.employer
+    if keys.employer:
+        names = {f"employer{i}": name for i, name in enumerate(keys.employer)}
+        clauses.append(f"employer IN ({', '.join(':' + key for key in names)})")
+        params.update(names)
     if not clauses:
         return []
     sql = (
