@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -28,6 +31,8 @@ from sync.relay.server import RelayThread, build_service
 from sync.relay.settings import RelaySettings
 from sync.relay_client import Backoff, RelayClient
 from sync.writer import WrittenBundle, new_bundle_id, write_bundle
+from tests.conftest import ROOT as REPO_ROOT
+from tests.conftest import cli_env
 
 CITY = "232700"
 STATION_A = "232701100001"
@@ -176,3 +181,25 @@ def relay(
         yield relay
         for client in relay.clients:
             client.close()
+
+
+def start_relay(words: list[str]) -> tuple[subprocess.Popen[str], str]:
+    """Run `station-app WORDS` (a `relay serve` on port 0) and read the address it listens on.
+
+    Returns the process (the caller stops it) and the URL. Raises AssertionError with what the
+    server wrote to stderr when it printed nothing.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "station_launcher", *words],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=cli_env(None),
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        _out, err = proc.communicate(timeout=30)
+        raise AssertionError(err or "no output")
+    return proc, json.loads(line)["listening"]

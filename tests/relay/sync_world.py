@@ -15,10 +15,10 @@ from typing import Any
 
 from station_app.services.query_service import CaseQuery, list_cases
 from station_app.services.session import login
+from sync.case_states import case_sync_states
 from sync.exchange import sync_status
 from sync.relay.server import RelayThread, build_service
 from sync.relay.settings import RelaySettings
-from sync.station_sync import case_sync_states
 from tests.conftest import ADMIN, ADMIN_PASSWORD
 from tests.factories import intake_json
 from tests.sync import cityhelp

@@ -18,24 +18,11 @@ from sync.relay.pgtemp import TempPostgres
 from sync.relay.settings import DAY_S
 from sync.relay_client import RelayClient
 from tests.conftest import ROOT, cli_env
-from tests.relay.conftest import CITY, STATION_A, ed, keyring_bytes, make_bundle
+from tests.relay.conftest import CITY, STATION_A, ed, keyring_bytes, make_bundle, start_relay
 
 
 def _serve(*args: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station_launcher", "relay", "serve", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=cli_env(None),
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        _out, err = proc.communicate(timeout=30)
-        raise AssertionError(err or "no output")
-    return proc, json.loads(line)["listening"]
+    return start_relay(["relay", "serve", "--port", "0", *args])
 
 
 def _stop(proc: subprocess.Popen[str], how: signal.Signals = signal.SIGTERM) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from sync.relay.pgtemp import TempPostgres
 from sync.relay_client import RelayClient
 from tests.conftest import ROOT, cli_env
-from tests.relay.conftest import STATION_A, ed, keyring_bytes, make_bundle
+from tests.relay.conftest import STATION_A, ed, keyring_bytes, make_bundle, start_relay
 
 SECTION = "## Running the relay for a city"
 
@@ -62,19 +62,8 @@ def test_the_readme_unit_serves_and_migrate_reads_the_file_it_wrote(tmp_path: Pa
     (tmp_path / "keyring.json").write_bytes(keyring_bytes())
     Path(here(_option(unit, "--blobs"))).mkdir(parents=True)
     serve_words = [here(w) for w in _without(_without(unit[1:], "--db"), "--port")] + ["--port", "0"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "station_launcher", *serve_words],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=cli_env(None),
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
+    proc, url = start_relay(serve_words)
     try:
-        assert line, proc.stderr.read() if proc.stderr else ""
-        url = json.loads(line)["listening"]
         bundle = make_bundle(tmp_path)
         with RelayClient(url, ed("transport:" + STATION_A)) as station:
             assert station.upload(bundle.path).state == "stored"

@@ -18,6 +18,7 @@ from sync.relay.settings import RelaySettings
 from sync.station_sync import sync_round
 from tests.conftest import ADMIN, ADMIN_PASSWORD, FAST_KDF
 from tests.factories import intake_json
+from tests.ui.test_sync_screen import list_states
 
 CODE = "232701100001"
 
@@ -90,7 +91,7 @@ def test_sync_now_and_the_indicator_through_a_real_relay(
     assert view.progress.value() == view.progress.maximum()
     qtbot.waitUntil(lambda: view.overview.last_upload is not None, timeout=30_000)
     assert window.sync_indicator.text() == f"待同步 {waiting}"  # at the relay, not yet acknowledged
-    assert _list_states(qtbot, window, rows=2) == {"已上传中转"}  # the case list's 同步 column
+    assert list_states(qtbot, window, rows=2) == {"已上传中转"}  # the case list's 同步 column
 
     city_round = sync_round(city, relay.url).to_json()  # the city takes it and answers with the ack
     assert city_round["received"]["events"] == waiting
@@ -98,26 +99,10 @@ def test_sync_now_and_the_indicator_through_a_real_relay(
     qtbot.waitUntil(lambda: not controller.running, timeout=60_000)
     qtbot.waitUntil(lambda: window.sync_indicator.text() == "已同步", timeout=30_000)
     assert view.overview.last_ack_seq is not None
-    assert _list_states(qtbot, window, rows=2) == {"市级已确认"}
+    assert list_states(qtbot, window, rows=2) == {"市级已确认"}
 
     relay.stop()
     controller.sync_now()
     qtbot.waitUntil(lambda: not controller.running, timeout=60_000)
     qtbot.waitUntil(lambda: window.sync_indicator.text() == "无法连接中转", timeout=30_000)
     assert view.error.text() == "无法连接中转,数据未丢失。可稍后重试,或改用U盘同步。"
-
-
-def _list_states(qtbot: Any, window: Any, rows: int) -> set[str]:
-    """The 同步 column of the case list once its `rows` cases are loaded."""
-    from ui.case_table_model import COLUMN_INDEX
-
-    window._on_data_changed()
-    window.go("cases")
-    column = COLUMN_INDEX["sync"]
-    model = window.cases.model
-
-    def states() -> set[str]:
-        return {model.data(model.index(row, column)) for row in range(model.rowCount())}
-
-    qtbot.waitUntil(lambda: model.rowCount() == rows and "" not in states() and not window.runner.busy, timeout=30_000)
-    return states()

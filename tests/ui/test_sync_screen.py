@@ -78,7 +78,7 @@ def test_sync_screen_exports_imports_and_shows_waiting_and_ack(
     assert any(s == "export" and d == t and t > 0 for s, d, t in seen)  # the bar reached the end
     assert view.progress.value() == view.progress.maximum()
     _shots(qtbot, window, "sync-exported", tmp_path)
-    assert _list_states(qtbot, window) == {"已导出"}  # every case went on the stick, none acked yet
+    assert list_states(qtbot, window) == {"已导出"}  # every case went on the stick, none acked yet
     window.go("sync")
 
     # The city imports the stick and writes its answer (the ack) to another folder.
@@ -97,14 +97,14 @@ def test_sync_screen_exports_imports_and_shows_waiting_and_ack(
     assert view.values["attention"].text() == "0 条待补齐,0 个冲突"
     qtbot.waitUntil(lambda: window.sync_indicator.text() == "已同步", timeout=30_000)
     _shots(qtbot, window, "sync-acked", tmp_path)
-    assert _list_states(qtbot, window) == {"市级已确认"}
+    assert list_states(qtbot, window) == {"市级已确认"}
     window.open_case(window.cases.model.case_at(0).case_no)
     qtbot.waitUntil(lambda: window.detail.sync_state == "市级已确认", timeout=30_000)
     assert window.detail.status_line.text().endswith(" · 同步:市级已确认")
 
 
-def _list_states(qtbot: Any, window: Any) -> set[str]:
-    """The 同步 column of the case list, once it is shown and loaded."""
+def list_states(qtbot: Any, window: Any, rows: int = 3) -> set[str]:
+    """The 同步 column of the case list, once it is shown and its `rows` cases are loaded."""
     from ui.case_table_model import COLUMN_INDEX
 
     window._on_data_changed()
@@ -115,7 +115,7 @@ def _list_states(qtbot: Any, window: Any) -> set[str]:
     def states() -> set[str]:
         return {model.data(model.index(row, column)) for row in range(model.rowCount())}
 
-    qtbot.waitUntil(lambda: model.rowCount() == 3 and "" not in states() and not window.runner.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: model.rowCount() == rows and "" not in states() and not window.runner.busy, timeout=30_000)
     assert not window.cases.table.isColumnHidden(column)
     return states()
 
