@@ -49,6 +49,10 @@ WARMUP_SEARCHES = 400
 # launcher (`station_launcher`) registers them.
 FigureSource = Callable[[Path, str, str, Callable[[str], None]], dict[str, Any]]
 EXTRA_FIGURES: list[FigureSource] = []
+# Figures the city profile of the benchmark takes on a throwaway copy of its store (an admin's
+# unlocked session in, figures out), registered the same way: `bench_city.register_city_figures`.
+CityFigures = Callable[[Session], dict[str, Any]]
+CITY_FIGURES: list[CityFigures] = []
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -34,6 +34,7 @@ from typing import Any
 from platformdirs import user_cache_dir
 from sqlalchemy import text
 
+from station_app.bench import CITY_FIGURES, CityFigures
 from station_app.clock import CHINA_TZ, FixedClock
 from station_app.domain.enums import TOWNS, Role, Status
 from station_app.paths import APP_AUTHOR, APP_NAME
@@ -63,17 +64,16 @@ TIMED_SEARCHES = 200
 WARMUP_SEARCHES = 400
 BUILT = "built.json"
 
-CityFigures = Callable[[Session], dict[str, Any]]
-_EXTRA: list[CityFigures] = []
-
 
 def register_city_figures(measure: CityFigures) -> None:
     """Have `run_city_bench` also call `measure(session)` on a throwaway copy of the city store.
 
     The session is an admin's, unlocked; the dict `measure` returns is merged into the result.
-    For what changes the store, such as importing a 10,000-case bundle.
+    For what changes the store, such as importing a 10,000-case bundle (the launcher registers
+    the sync package's `city_import_figures`). Registering one twice is a no-op.
     """
-    _EXTRA.append(measure)
+    if measure not in CITY_FIGURES:
+        CITY_FIGURES.append(measure)
 
 
 def city_cache_dir(cases: int) -> Path:
@@ -326,7 +326,7 @@ def run_city_bench(
 def _extra_figures(store: CityStore, say: Callable[[str], None]) -> dict[str, Any]:
     """The registered figures, each on a fresh copy of the encrypted store (deleted after)."""
     out: dict[str, Any] = {}
-    for measure in _EXTRA:
+    for measure in CITY_FIGURES:
         copy = store.folder / "work-copy"
         shutil.rmtree(copy, ignore_errors=True)
         say("复制市级库…")

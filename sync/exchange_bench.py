@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from station_app.synthetic import make_intake
 BENCH_PASSWORD = "bench-pass-123"
 RECOVERY = "bench-recovery-456"
 FOLLOW_UPS = 5  # events per case after its registration
+STATION_CODE = "232701100001"
 CHEAP_KDF = KdfParams(memory_kib=8192, iterations=1, lanes=1)  # unlocking is not what is timed
 
 
@@ -42,19 +44,32 @@ def _follow_ups(session: Session, case_uuids: list[str]) -> None:
                     session.record(conn, "callback_recorded", payload, case_uuid)
 
 
-def bundle_figures(cases: int, root: Path) -> dict[str, Any]:
-    """Build a city and a bound station under `root`, load `cases`, time export and import."""
+@dataclass
+class _World:
+    """A city and one station bound to it, the station holding a backlog of synthetic cases."""
+
+    city: Session
+    station: Session
+    stick: Path
+
+    def close(self) -> None:
+        """Close both stores."""
+        self.station.close()
+        self.city.close()
+
+
+def _world(cases: int, root: Path, station_code: str = STATION_CODE) -> _World:
+    """Build a city and a bound station under `root` and load `cases` cases with their follow-ups."""
     import random
 
     from sqlalchemy import text
 
     from station_app.store.db import read
-    from sync.exchange import export_due, import_path
     from sync.provisioning import enroll_station, init_city, init_from_provision, provision_station, write_identity
 
     clock = FixedClock(datetime(2026, 11, 20, 10, 0, tzinfo=CHINA_TZ))
     city, _ = init_city(root / "city", "232700", "漠河市", "cadmin", BENCH_PASSWORD, RECOVERY, clock, CHEAP_KDF)
-    provision_station(city, "232701100001", "基准测试调解站", "232701100", None, root / "prov.json")
+    provision_station(city, station_code, "基准测试调解站", station_code[:9], None, root / "prov.json")
     station, _ = init_from_provision(root / "station", root / "prov.json", "admin", BENCH_PASSWORD, clock, CHEAP_KDF)
     write_identity(station, root / "id.json")
     enroll_station(city, root / "id.json")
@@ -65,14 +80,23 @@ def bundle_figures(cases: int, root: Path) -> dict[str, Any]:
     _follow_ups(station, uuids)
     stick = root / "stick"
     stick.mkdir()
-    t0 = time.perf_counter()
-    exported = export_due(station, stick)
-    export_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    summary = import_path(city, stick)
-    import_s = time.perf_counter() - t0
-    station.close()
-    city.close()
+    return _World(city, station, stick)
+
+
+def bundle_figures(cases: int, root: Path) -> dict[str, Any]:
+    """Build a city and a bound station under `root`, load `cases`, time export and import."""
+    from sync.exchange import export_due, import_path
+
+    world = _world(cases, root)
+    try:
+        t0 = time.perf_counter()
+        exported = export_due(world.station, world.stick)
+        export_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        summary = import_path(world.city, world.stick)
+        import_s = time.perf_counter() - t0
+    finally:
+        world.close()
     if summary.refused or summary.bundles != len(exported.bundles):
         raise RuntimeError("the benchmark's bundles were not all imported")
     return {
@@ -83,6 +107,57 @@ def bundle_figures(cases: int, root: Path) -> dict[str, Any]:
         "bundle_files": len(exported.bundles),
         "bundle_cases": cases,
     }
+
+
+def city_import_figures(session: Session) -> dict[str, Any]:
+    """`city_bundle_import_s`: a backlog of 10,000 cases imported into `session`'s large store.
+
+    The backlog is a tenth of the store's cases when that is fewer (a small store in a test).
+
+    For `station-app bench --profile city` (registered by the launcher through
+    `station_app.bench_city.register_city_figures`), on a throwaway copy of its store of many
+    stations. A station of its own (code 232701100099, not one of the benchmark's) exports its
+    backlog as bundles; the timed part opens each one (copy, verify, decrypt, parse) and imports
+    its events into the large store with `import_foreign`, one transaction a bundle, as
+    `sync import` does. The large store is not a real city (it has no sync identity to open a
+    bundle with), so the bundles are opened with the small city's keys and the peer checks of
+    `sync import` (replay, epoch, acks: a few reads) are left out. `city_bundle_events` counts
+    the events imported: six a case and the station's own first events.
+
+    Raises:
+        RuntimeError: a bundle's events were not all imported.
+    """
+    from station_app.services.query_service import CaseQuery, count_cases
+    from station_app.store.db import read
+    from station_app.store.log import check_events, import_foreign
+    from sync.exchange import export_due, own_name
+    from sync.provisioning import bundle_keyring, own_recipient
+    from sync.reader import open_bundle
+
+    cases = min(10_000, max(1, count_cases(session, CaseQuery()) // 10))
+    root = Path(tempfile.mkdtemp(prefix="city-import-bench-"))
+    try:
+        world = _world(cases, root, "232701100099")
+        try:
+            export_due(world.station, world.stick)
+            with read(world.city.store.engine) as conn:
+                keyring, recipient = bundle_keyring(conn), own_recipient(conn, own_name(conn))
+        finally:
+            world.close()
+        (root / "tmp").mkdir()
+        imported = 0
+        t0 = time.perf_counter()
+        for file in sorted(world.stick.iterdir()):
+            opened = open_bundle(file, keyring, recipient, temp_dir=root / "tmp")
+            batch = check_events(opened.events)
+            result = import_foreign(session.store.engine, batch, opened.manifest.bundle_id)
+            if not result.committed or len(result.new) != len(batch.envelopes):
+                raise RuntimeError("the backlog's events were not all imported")
+            imported += len(result.new)
+        seconds = round(time.perf_counter() - t0, 3)
+        return {"city_bundle_import_s": seconds, "city_bundle_events": imported, "city_bundle_cases": cases}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ def test_the_launcher_adds_the_desktop_app_and_syncs_commands() -> None:
     assert [cmd_gui] == cli.DEFAULT_COMMAND
     assert cli.EXTRA_COMMANDS.count(relay_commands) == 1
     assert [bench_figures] == bench.EXTRA_FIGURES
+    assert [f.__name__ for f in bench.CITY_FIGURES].count("_city_import_figures") == 1  # the city import, once
     help_text = subprocess.run(
         [sys.executable, "-m", "station_launcher", "--help"],
         capture_output=True,

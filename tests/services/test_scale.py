@@ -18,7 +18,15 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from station_app.bench_city import STATIONS, CityStore, build_city_store, open_list, run_city_bench
+from station_app.bench import CITY_FIGURES
+from station_app.bench_city import (
+    STATIONS,
+    CityStore,
+    build_city_store,
+    open_list,
+    register_city_figures,
+    run_city_bench,
+)
 from station_app.clock import FixedClock
 from station_app.services import case_service, query_service
 from station_app.services.audit_service import rebuild_projections
@@ -116,13 +124,26 @@ def test_a_search_with_more_matches_than_it_keeps_keeps_the_newest(city_session:
 
 
 def test_the_city_bench_reports_its_figures_and_reuses_the_built_store(city: CityStore) -> None:
-    result = run_city_bench(CITY_CASES, city.folder)
+    from sync.exchange_bench import city_import_figures
+
+    register_city_figures(city_import_figures)
+    try:
+        result = run_city_bench(CITY_CASES, city.folder)
+        again = run_city_bench(CITY_CASES, city.folder)
+    finally:
+        CITY_FIGURES.remove(city_import_figures)
     assert result["profile"] == "city" and result["cases"] == CITY_CASES
     assert result["built_now"] is False and result["build_s"] == city.build_s  # the store built once
     for key in ("search_p95_ms", "list_open_ms", "station_list_open_ms", "encrypted_vs_plain"):
         assert isinstance(result[key], float) and result[key] > 0, key
     assert result["station_cases"] == CITY_CASES // len(STATIONS)
     assert result["stations"] == len(STATIONS)
+    # a backlog of a tenth of the store's cases (a registration and five notes each, and the station's
+    # own first events: its admin, its keys) imported into a copy
+    assert result["city_bundle_cases"] == CITY_CASES // 10
+    assert 6 * result["city_bundle_cases"] < result["city_bundle_events"] < 6 * result["city_bundle_cases"] + 10
+    assert result["city_bundle_import_s"] > 0
+    assert again["city_bundle_events"] == result["city_bundle_events"]  # into a copy: the store stays as built
 
 
 def test_the_bench_command_takes_the_city_profile(city: CityStore, capsys: pytest.CaptureFixture[str]) -> None:
