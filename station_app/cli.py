@@ -59,20 +59,19 @@ def _read_file(path: str, field: str = "file", *, max_bytes: int = 8 * 1024 * 10
     """The text of a file named on the command line, at most `max_bytes` bytes of UTF-8.
 
     Raises:
-        ValidationError: on `field` (exit 2) when it is missing, unreadable, too large or not
-            UTF-8 text. The path is not repeated (it may name a person).
+        ValidationError: on `field` (exit 2) when it is missing, a folder, a pipe or a device,
+            unreadable, too large or not UTF-8 text. The path is not repeated (it may name a
+            person).
     """
-    from station_app.domain.safe_input import decode_text
+    from station_app.domain.safe_input import decode_text, size_text
+    from station_app.input_file import TOO_LARGE, InputFileError, read_input_file
 
     try:
-        with open(path, "rb") as f:
-            raw = f.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise ValidationError({field: "文件不存在"}) from None
-    except IsADirectoryError:
-        raise ValidationError({field: "应为文件,不是文件夹"}) from None
-    except (OSError, ValueError):
-        raise ValidationError({field: "文件无法读取"}) from None
+        raw = read_input_file(path, max_bytes)
+    except InputFileError as exc:
+        if exc.kind == TOO_LARGE:
+            raise ValidationError({field: f"文件不能超过{size_text(max_bytes)}"}) from None
+        raise ValidationError({field: str(exc)}) from None
     return decode_text(raw, field, max_bytes=max_bytes)
 
 

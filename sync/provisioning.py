@@ -37,6 +37,7 @@ from sqlalchemy import Connection
 from station_app.clock import Clock, SystemClock
 from station_app.domain.enums import Role
 from station_app.errors import PermissionDenied, StationError, ValidationError
+from station_app.input_file import MISSING, TOO_LARGE, InputFileError, read_input_file
 from station_app.services.calendar_service import load_seed_payload
 from station_app.services.session import Session
 from station_app.services.station_service import check_station, init_station
@@ -534,14 +535,9 @@ def read_provision(path: Path) -> Provision:
         return ValidationError({"provision": why})
 
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE + 1)
-    except FileNotFoundError:
-        raise bad("开通文件不存在") from None
-    except (IsADirectoryError, OSError):
-        raise bad("开通文件无法读取") from None
-    if len(raw) > MAX_FILE:
-        raise bad("开通文件过大")
+        raw = read_input_file(path, MAX_FILE)
+    except InputFileError as exc:
+        raise bad({MISSING: "开通文件不存在", TOO_LARGE: "开通文件过大"}.get(exc.kind, "开通文件无法读取")) from None
     try:
         doc = json.loads(raw.decode("utf-8"))
         if not isinstance(doc, dict) or doc.get("format") != PROVISION_FORMAT:
@@ -678,8 +674,10 @@ def write_identity(session: Session, out: Path) -> dict[str, Any]:
 def read_identity(path: Path) -> tuple[PublicIdentity, dict[str, Any]]:
     """Read an identity file; its fingerprint must match its keys. ValidationError on `file`."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE + 1)
+        raw = read_input_file(path, MAX_FILE)
+    except InputFileError as exc:
+        raise ValidationError({"file": "身份文件不存在" if exc.kind == MISSING else "身份文件无效"}) from None
+    try:
         doc = json.loads(raw.decode("utf-8"))
         if not isinstance(doc, dict) or doc.get("format") != IDENTITY_FORMAT:
             raise ValueError("format")
@@ -691,9 +689,7 @@ def read_identity(path: Path) -> tuple[PublicIdentity, dict[str, Any]]:
         )
         if ident.fingerprint() != doc.get("fingerprint") or check_station(ident.code, "x", "000000000"):
             raise ValueError("fingerprint")
-    except FileNotFoundError:
-        raise ValidationError({"file": "身份文件不存在"}) from None
-    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
         raise ValidationError({"file": "身份文件无效"}) from None
     return ident, doc
 

@@ -33,7 +33,7 @@ from station_app.domain.id_numbers import (
     valid_id_kind,
 )
 from station_app.domain.intake import Intake, Month, Party, Period, Proceeding
-from station_app.domain.safe_input import FIELD_NAME_RE, text_problem
+from station_app.domain.safe_input import FIELD_NAME_RE, line_problem, text_problem
 from station_app.errors import ValidationError
 
 # ID numbers live in `id_numbers` and are re-exported here: callers have one validator.
@@ -376,11 +376,14 @@ class _Reader:
         required: bool = False,
         max_len: int = 50,
         code: bool = False,
+        multiline: bool = False,
     ) -> str | None:
         """The stripped text at `key`, or None when it is absent or empty and not `required`.
 
         `code` fields (IDs, phones, codes, dates) are first cleaned of invisible characters; free
-        texts are refused when they carry any. Longer than `max_len` characters is refused.
+        texts are refused when they carry any. Longer than `max_len` characters is refused. Only a
+        `multiline` text (a summary, a claim) or a code (whose spaces are removed later) may hold
+        line breaks and tabs.
         """
         value = obj.get(key)
         if isinstance(value, str) and code:
@@ -390,7 +393,7 @@ class _Reader:
             return self.refuse(path, REQUIRED, None) if required else None
         if not isinstance(value, str):
             return self.refuse(path, "应为文本", None)
-        if problem := text_problem(value):
+        if problem := (text_problem if multiline or code else line_problem)(value):
             return self.refuse(path, problem, None)
         if len(value) > max_len:
             return self.refuse(path, f"不能超过{max_len}字", None)
@@ -628,8 +631,8 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     insurance_types = r.insurance_types(data.get("insurance_types"))
     amount = r.amount(data.get("amount_claimed"))
     group_size = r.integer(data, "group_size", 1, 1_000_000) or 1
-    summary = r.text(data, "summary", "summary", required=desk, max_len=5000) or ""
-    claim = r.text(data, "claim", "claim", max_len=2000) or ""
+    summary = r.text(data, "summary", "summary", required=desk, max_len=5000, multiline=True) or ""
+    claim = r.text(data, "claim", "claim", max_len=2000, multiline=True) or ""
     flags = r.flags(data.get("flags"))
     proceeding = r.proceeding(data.get("proceeding"))
     intake_uuid = r.text(data, "intake_uuid", "intake_uuid", max_len=36, code=True)
