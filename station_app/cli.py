@@ -823,6 +823,39 @@ def _early_logging(argv: Sequence[str] | None) -> None:
     sys.unraisablehook = lambda u: log.error("unraisable %s", type(u.exc_value).__name__)
 
 
+# What the command line reads from the environment, and the field a refusal names.
+_ENV_FIELDS = {
+    "STATION_USER": "user",
+    "STATION_PASSWORD": "password",
+    "STATION_NEW_PASSWORD": "new_password",
+    "STATION_RECOVERY_PASSPHRASE": "recovery_passphrase",
+}
+
+
+def _undecodable(text_: str) -> bool:
+    """Whether `text_` came from bytes that were not UTF-8 (Python keeps them as lone surrogates)."""
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in text_)
+
+
+def _check_invocation(argv: Sequence[str] | None) -> None:
+    """Refuse arguments and settings that are not UTF-8 text; give a closed stdin no input.
+
+    Raises:
+        ValidationError: naming `arguments` or the setting's field (never its value), exit 2.
+        CliError: standard output is closed, so no result could be told (exit 1).
+    """
+    if sys.stdout is None:
+        raise CliError("标准输出已关闭:命令的结果无法输出,未执行")
+    if sys.stdin is None:  # started with stdin closed: read as empty input
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    fields = {field: f"环境变量 {name} 不是有效的UTF-8文本" for name, field in _ENV_FIELDS.items()
+              if _undecodable(os.environ.get(name, ""))}  # fmt: skip
+    if any(_undecodable(a) for a in (sys.argv[1:] if argv is None else argv)):
+        fields["arguments"] = "命令行参数不是有效的UTF-8文本"
+    if fields:
+        raise ValidationError(fields)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (DESIGN.md "Command line") and give its exit code.
 
@@ -835,6 +868,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         private_umask()  # the store, its WAL and SHM, logs and exports: 0600 in 0700 folders
         _early_logging(argv)
+        _check_invocation(argv)
         _load_extras()
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 
 from station_app.clock import Clock, SystemClock
 from station_app.domain.enums import Role
+from station_app.domain.safe_input import line_problem, text_problem
 from station_app.errors import PermissionDenied, StationError, ValidationError
 from station_app.input_file import MISSING, TOO_LARGE, InputFileError, read_input_file
 from station_app.services.calendar_service import load_seed_payload
@@ -384,6 +385,8 @@ def check_city(city_code: str, city_name: str) -> dict[str, str]:
         fields["city_code"] = "市级代码应为6位数字"
     if not (city_name or "").strip() or len(city_name) > 60:
         fields["city_name"] = "请填写市名称(60字以内)"
+    elif problem := line_problem(city_name.strip()):
+        fields["city_name"] = f"市名称{problem}"
     return fields
 
 
@@ -738,6 +741,8 @@ def revoke_station(session: Session, code: str, reason: str) -> dict[str, Any]:
     """
     require_city(session)
     require_admin(session)
+    if problem := text_problem(reason or ""):
+        raise ValidationError({"reason": f"吊销理由{problem}"})
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
         raise ValidationError({"reason": "请填写吊销理由(500字以内)"})

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from station_app.domain.enums import Role
 from station_app.domain.password_policy import MIN_LENGTH, password_problem
+from station_app.domain.safe_input import line_problem
 from station_app.errors import NotFound, StationError, ValidationError
 from station_app.services.permissions import Act, require
 from station_app.services.session import Session
@@ -134,6 +135,8 @@ def _add_user(
         fields["role"] = "角色应为 worker、head 或 admin"
     if (why := check_password(password, name, (*station_words(session), display_name or ""))) is not None:
         fields["password"] = why
+    if display_name and (problem := line_problem(display_name.strip())):  # shown and printed as the author
+        fields["display_name"] = f"姓名{problem}"
     if fields:
         raise ValidationError(fields)
     role = Role(role)

@@ -7,6 +7,7 @@ Real subprocesses (`python -m station_app.cli`) on a real encrypted store.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -240,4 +241,60 @@ def test_calendar_import_refuses_hostile_content(store: Path, tmp_path: Path, co
     path = tmp_path / "schedule.json"
     path.write_text(content, encoding="utf-8")
     refused(run_cli("calendar", "import", str(path), data_dir=store, user=ADMIN))
+    assert stored_state(store) == before
+
+
+# -- texts and bytes on the command line and in the environment ----------------------------
+
+
+def test_texts_given_as_arguments_are_refused_like_texts_read_from_stdin(store: Path, tmp_path: Path) -> None:
+    before = stored_state(store)
+    new_user = cli_env(STATION_NEW_PASSWORD="quiet-larch-river-7")
+    for args, field in (
+        (("disclosure", "approve", "--to", "tax", "--purpose", "核查\u202e用途"), "purpose"),
+        (("disclosure", "approve", "--to", "tax", "--purpose", "核查\u001b[2J用途"), "purpose"),
+        (("disclosure", "approve", "--to", "tax", "--purpose", "核查\u2028用途"), "purpose"),
+        (("users", "add", "lisi", "--display-name", "李\u200f四"), "display_name"),
+        (("users", "add", "lisi", "--display-name", "李\n四"), "display_name"),
+        (("audit", "accept-rollback", "--reason", "备份\u202e已找不到"), "reason"),
+    ):
+        proc = run_cli(*args, data_dir=store, user=ADMIN, env=new_user)
+        assert list(refused(proc)["fields"]) == [field], args
+    assert stored_state(store) == before
+    for name in ("西林吉镇\u202e调解站", "西林吉镇\n调解站", "西林吉镇\u0007调解站"):
+        proc = run_cli("init", "--station-code", STATION_CODE, "--station-name", name, "--town-code", "232701100",
+                       "--admin", ADMIN, data_dir=tmp_path / "new")  # fmt: skip
+        assert list(refused(proc)["fields"]) == ["station_name"]
+        assert not (tmp_path / "new").exists()
+
+
+def _raw_run(argv: list[str], *, env: dict[str, str] | None = None, close: int | None = None) -> Any:
+    def closing() -> None:
+        if close is not None:
+            os.close(close)
+
+    return subprocess.run([sys.executable, "-m", "station_launcher", *argv], capture_output=True, cwd=ROOT,
+                          env=env or cli_env(), timeout=60, start_new_session=True, preexec_fn=closing)  # fmt: skip
+
+
+def test_arguments_and_settings_that_are_not_utf8_are_refused(store: Path) -> None:
+    before = stored_state(store)
+    not_utf8 = os.fsdecode(b"\xff\xfe")  # how Python hands such bytes over
+    at = ["--data-dir", str(store), "--user", ADMIN]
+    body = refused(_raw_run([*at, "case", "show", not_utf8, "--json"]))
+    assert body["fields"] == {"arguments": "命令行参数不是有效的UTF-8文本"}
+    assert list(refused(_raw_run([*at, "case", "list"], env=cli_env(not_utf8)))["fields"]) == ["password"]
+    body = refused(_raw_run(["--data-dir", str(store), "case", "list"], env=cli_env(STATION_USER=not_utf8)))
+    assert list(body["fields"]) == ["user"]
+    assert stored_state(store) == before
+
+
+def test_a_closed_stdin_is_empty_input_and_a_closed_stdout_runs_nothing(store: Path) -> None:
+    before = stored_state(store)
+    at = ["--data-dir", str(store), "--user", ADMIN]
+    for argv in (["route"], [*at, "case", "add"], [*at, "paper", "verify"]):
+        refused(_raw_run(argv, close=0))
+    proc = _raw_run([*at, "case", "add"], close=1)
+    err = proc.stderr.decode("utf-8")
+    assert proc.returncode == 1 and "标准输出已关闭" in err and "内部错误" not in err and "Traceback" not in err
     assert stored_state(store) == before
