@@ -448,14 +448,17 @@ def cmd_calendar_add(args: argparse.Namespace) -> int:
     stderr when a year counted has no holiday schedule (Mon-Fri less festivals estimated).
 
     Raises:
-        ValidationError: `DATE` not YYYY-MM-DD, or `DAYS` outside 0-3650 (exit 2).
+        ValidationError: `DATE` not YYYY-MM-DD or outside 2000-2100, or `DAYS` outside 0-3650 (exit 2).
     """
+    from station_app.domain.validation import EARLIEST_RECEIVED, MAX_YEAR
     from station_app.rules.calendar import load_default_calendar
 
     try:
         start = date.fromisoformat(args.date)
     except ValueError:
         raise ValidationError({"date": "日期格式应为YYYY-MM-DD"}) from None
+    if not EARLIEST_RECEIVED.year <= start.year <= MAX_YEAR:  # year 1 or 9999 is a typo (9999 overflowed)
+        raise ValidationError({"date": f"日期应在{EARLIEST_RECEIVED.year}-{MAX_YEAR}年之间"})
     if not 0 <= args.days <= 3650:
         raise ValidationError({"days": "工作日数应在0至3650之间"})
     if args.data_dir:  # the station's imported calendar

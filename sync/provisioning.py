@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -478,6 +479,8 @@ def provision_station(
     fields = check_station(station_code, station_name, town_code)
     if relay is not None and not re.fullmatch(r"https?://[^\s]{1,500}", relay):
         fields["relay"] = "中转地址应以 http:// 或 https:// 开头"
+    elif relay is not None and any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in relay):
+        fields["relay"] = "中转地址不能含控制字符或不可见字符"
     if not out.parent.is_dir():
         fields["out"] = "目标文件夹不存在"
     if fields:

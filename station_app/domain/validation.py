@@ -135,7 +135,8 @@ class IntakeRules:
         now: the station's clock; None reads the system clock. `received_at` may be at most
             `future_skew` later than this.
         admitted: the intake was accepted before (re-routing a stored case): only its shape is
-            checked, not the desk's requirements (summary, phone, contact, town, time).
+            checked, not the desk's requirements (summary, phone, contact, town, time) nor the
+            characters of its texts.
     """
 
     towns: frozenset[str] | None = frozenset(TOWNS)
@@ -336,10 +337,15 @@ def normalize_field(kind: str, value: str) -> str:
 
 
 class _Reader:
-    """Reads typed values out of JSON objects, collecting every error under its dotted path."""
+    """Reads typed values out of JSON objects, collecting every error under its dotted path.
 
-    def __init__(self) -> None:
+    `admitted`: the texts were checked when the intake was taken in and are not checked for
+    characters again (a case stored under older rules can still be routed).
+    """
+
+    def __init__(self, admitted: bool = False) -> None:
         self.errors: dict[str, str] = {}
+        self.admitted = admitted
 
     def fail(self, path: str, reason: str) -> None:
         self.errors.setdefault(path, reason)  # the first reason for a field wins
@@ -393,7 +399,7 @@ class _Reader:
             return self.refuse(path, REQUIRED, None) if required else None
         if not isinstance(value, str):
             return self.refuse(path, "应为文本", None)
-        if problem := (text_problem if multiline or code else line_problem)(value):
+        if not self.admitted and (problem := (text_problem if multiline or code else line_problem)(value)):
             return self.refuse(path, problem, None)
         if len(value) > max_len:
             return self.refuse(path, f"不能超过{max_len}字", None)
@@ -604,7 +610,7 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     if not isinstance(data, dict):
         raise ValidationError({"_": "受理信息应为JSON对象"})
     rules = rules or IntakeRules()
-    r = _Reader()
+    r = _Reader(admitted=rules.admitted)
     r.unknown_keys(data, _TOP_KEYS, "")
     received_at = r.received_at(data, rules)
     channel = r.text(data, "channel", "channel", required=True, code=True)

@@ -298,3 +298,19 @@ def test_a_closed_stdin_is_empty_input_and_a_closed_stdout_runs_nothing(store: P
     err = proc.stderr.decode("utf-8")
     assert proc.returncode == 1 and "标准输出已关闭" in err and "内部错误" not in err and "Traceback" not in err
     assert stored_state(store) == before
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "2999-01-01", "9999-12-31"])
+def test_add_working_days_refuses_a_day_outside_a_sane_range(day: str) -> None:
+    assert refused(run_cli("calendar", "add-working-days", day, "5", password=None))["fields"] == {
+        "date": "日期应在2000-2100年之间"
+    }
+
+
+HIDDEN_IN_URLS = ["http://relay\u202e.example", "http://relay.example/a b", "http://relay.example/\u0007"]
+
+
+@pytest.mark.parametrize("url", [*HIDDEN_IN_URLS, "https://" + "a" * 3000])
+def test_a_relay_address_with_spaces_control_or_hidden_characters_is_refused(store: Path, url: str) -> None:
+    proc = run_cli("sync", "run", "--relay", url, data_dir=store, user=ADMIN)
+    assert list(refused(proc)["fields"]) == ["relay"]

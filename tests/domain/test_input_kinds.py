@@ -13,6 +13,7 @@ import pytest
 from station_app.clock import CHINA_TZ
 from station_app.domain.masking import mask_phone
 from station_app.domain.validation import (
+    ADMITTED,
     IdKind,
     IntakeRules,
     check_amount,
@@ -372,3 +373,11 @@ def test_a_naive_station_clock_reads_beijing_time() -> None:
     naive_now = datetime(2025, 11, 21, 8, 0)
     parsed = parse_intake(intake(received_at="2025-11-20T23:30:00Z"), IntakeRules(now=naive_now))
     assert parsed.received_at.isoformat() == "2025-11-21T07:30:00+08:00"
+
+
+def test_a_stored_intake_taken_under_older_text_rules_is_still_read_for_routing() -> None:
+    """A case registered before line breaks in names and direction marks were refused can still
+    be routed: its stored intake is read again as admitted."""
+    older = intake(applicant=person(name="张\n三\u200f", id_number=make_id(RNG, region="232723")))
+    assert set(refused(older)) == {"applicant.name"}
+    assert parse_intake(older, ADMITTED).applicant.name == "张\n三\u200f"
