@@ -187,3 +187,23 @@ def test_restore_into_an_empty_folder_and_the_backup_reminder(
     assert [row["applicant"] for row in rows] == ["张三"]
     assert backup_overdue(station) is None  # backed up today
     assert backup_overdue(station, (clock.now() + timedelta(days=8)).date()) == 8
+
+
+def test_a_backup_into_a_folder_it_may_not_write_names_that_folder(
+    station: Session, data_dir: Path, tmp_path: Path
+) -> None:
+    station.close()
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    folder.chmod(0o500)
+    # root that keeps its user id but not its power to write anywhere: the folder's mode counts
+    no_override = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                   "--bounding-set=-dac_override,-dac_read_search"]  # fmt: skip
+    argv = [*no_override, sys.executable, "-m", "station_launcher", "--data-dir", str(data_dir), "--user", ADMIN,
+            "backup", "--to", str(folder)]  # fmt: skip
+    r = subprocess.run(argv, capture_output=True, text=True, encoding="utf-8", cwd=ROOT, env=cli_env(), timeout=120,
+                       start_new_session=True)  # fmt: skip
+    assert r.returncode == 1 and r.stdout == "", r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"无法写入 {folder}:" in lines[0] and ".station-backup" not in lines[0], r.stderr
+    assert list(folder.iterdir()) == []
