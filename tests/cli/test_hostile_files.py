@@ -109,6 +109,17 @@ def test_every_file_reading_command_refuses_what_is_no_file(store: Path, tmp_pat
     assert stored_state(store) == before
 
 
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device", "missing", "link loop"])
+def test_restore_refuses_what_is_no_backup_file_before_anything_changes(store: Path, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "station.stbak"
+    KINDS[kind](path)
+    before = stored_state(store)
+    proc = run_cli("restore", str(path), "--yes", data_dir=store, user=ADMIN, timeout=60)
+    assert list(refused(proc)["fields"]) == ["file"]
+    assert not [p for p in store.iterdir() if p.name.startswith("replaced-")]  # nothing moved aside
+    assert stored_state(store) == before
+
+
 def test_a_key_file_that_is_a_pipe_or_a_folder_is_told_at_once(store: Path) -> None:
     keys = keys_path(store)
     saved = keys.read_bytes()
