@@ -41,6 +41,7 @@ from station_app.store.user_keys import UserKeys, new_user_keys, open_sealed, se
 KEYSTORE_FORMAT = 1
 GENERIC_LOGIN_ERROR = "用户名或密码错误,或账户已被临时锁定"
 MAX_ATTEMPT_LOG = 1000
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a pipe in the lock file's place must not block the open
 MAX_KEYFILE_BYTES = 16 * 1024 * 1024  # a few kB per account and at most MAX_ATTEMPT_LOG attempts
 # How an attempt with an unknown account name is recorded: this prefix and a tag, never the name.
 UNKNOWN_PREFIX = "?"
@@ -193,7 +194,10 @@ class Keystore:
                 finally:
                     self._depth -= 1
                 return
-            fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | _NONBLOCK, 0o600)
+            except IsADirectoryError:  # a folder in the lock file's place: another program holds the name
+                raise EnvironmentProblem(LOCKED, str(self.path.with_suffix(".lock"))) from None
             try:
                 _lock_exclusive(fd, where=self.path)
                 self._depth = 1

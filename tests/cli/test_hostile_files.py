@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from station_app.services.session import Session
-from station_app.store.station_store import keys_path
 from tests.cli.test_hostile_input import refused, stored_state
 from tests.conftest import ADMIN, ADMIN_PASSWORD, ROOT, cli_env, run_cli
 
@@ -120,17 +119,27 @@ def test_restore_refuses_what_is_no_backup_file_before_anything_changes(store: P
     assert stored_state(store) == before
 
 
-def test_a_key_file_that_is_a_pipe_or_a_folder_is_told_at_once(store: Path) -> None:
-    keys = keys_path(store)
-    saved = keys.read_bytes()
-    keys.unlink()
-    for make in (_fifo, _folder):
-        make(keys)
-        proc = run_cli("case", "list", "--json", data_dir=store, user=ADMIN, timeout=60)
-        assert proc.returncode == 1 and proc.stdout == ""
-        assert proc.stderr.count("\n") == 1 and "keys.json" in proc.stderr and "内部错误" not in proc.stderr
-        keys.unlink() if make is _fifo else keys.rmdir()
-    keys.write_bytes(saved)
-    keys.chmod(0o600)
+@pytest.mark.parametrize("name", ["keys.json", "station.anchor", "keys.lock", "logs/station.log"])
+@pytest.mark.parametrize("make", [_fifo, _folder], ids=["fifo", "folder"])
+def test_a_pipe_or_a_folder_in_place_of_a_store_file_is_told_at_once(
+    store: Path, name: str, make: Callable[[Path], None]
+) -> None:
+    """Never a hang (a pipe blocked the open) nor an internal error: the command works without
+    the file it can do without (the log, the lock's pipe), or says in one line which one it is."""
+    run_cli("case", "list", data_dir=store, user=ADMIN)  # the log folder and the lock exist
+    path = store / name
+    saved = path.read_bytes()
+    path.unlink()
+    make(path)
+    proc = run_cli("case", "list", "--json", data_dir=store, user=ADMIN, timeout=60)
+    assert "内部错误" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    if name in ("logs/station.log",) or (name == "keys.lock" and make is _fifo):
+        assert proc.returncode == 0 and json.loads(proc.stdout) == [], proc.stderr
+    else:
+        assert proc.returncode == 1 and proc.stdout == "" and proc.stderr.count("\n") == 1, proc.stderr
+        assert Path(name).name in proc.stderr
+    path.unlink() if make is _fifo else path.rmdir()
+    path.write_bytes(saved)
+    path.chmod(0o600)
     listed = run_cli("case", "list", "--json", data_dir=store, user=ADMIN)
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
