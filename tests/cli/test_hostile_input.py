@@ -314,3 +314,8 @@ HIDDEN_IN_URLS = ["http://relay\u202e.example", "http://relay.example/a b", "htt
 def test_a_relay_address_with_spaces_control_or_hidden_characters_is_refused(store: Path, url: str) -> None:
     proc = run_cli("sync", "run", "--relay", url, data_dir=store, user=ADMIN)
     assert list(refused(proc)["fields"]) == ["relay"]
+
+
+def test_paper_verify_tells_its_size_bound_as_written(store: Path) -> None:
+    body = refused(run_bytes("paper", "verify", stdin=b"S" * 100_000, data_dir=store))
+    assert body["fields"] == {"payload": "输入不能超过64KB"}  # it said 0MB
