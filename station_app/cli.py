@@ -840,15 +840,21 @@ def _undecodable(text_: str) -> bool:
     return any(0xD800 <= ord(c) <= 0xDFFF for c in text_)
 
 
-def _check_invocation(argv: Sequence[str] | None) -> None:
+def _check_invocation(argv: Sequence[str] | None) -> bool:
     """Refuse arguments and settings that are not UTF-8 text; give a closed stdin no input.
+
+    A closed stdout is given a sink too (the desktop app may be started without one); the
+    caller refuses a command when this returns True.
+
+    Returns:
+        Whether standard output was closed.
 
     Raises:
         ValidationError: naming `arguments` or the setting's field (never its value), exit 2.
-        CliError: standard output is closed, so no result could be told (exit 1).
     """
-    if sys.stdout is None:
-        raise CliError("标准输出已关闭:命令的结果无法输出,未执行")
+    closed = sys.stdout is None
+    if closed:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     if sys.stdin is None:  # started with stdin closed: read as empty input
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     fields = {field: f"环境变量 {name} 不是有效的UTF-8文本" for name, field in _ENV_FIELDS.items()
@@ -857,6 +863,7 @@ def _check_invocation(argv: Sequence[str] | None) -> None:
         fields["arguments"] = "命令行参数不是有效的UTF-8文本"
     if fields:
         raise ValidationError(fields)
+    return closed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -871,10 +878,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         private_umask()  # the store, its WAL and SHM, logs and exports: 0600 in 0700 folders
         _early_logging(argv)
-        _check_invocation(argv)
+        stdout_closed = _check_invocation(argv)
         _load_extras()
         parser = build_parser()
         args = parser.parse_args(argv)
+        if stdout_closed and getattr(args, "func", None) is not None:  # its result could not be told
+            raise CliError("标准输出已关闭:命令的结果无法输出,未执行")
         if os.environ.get("STATION_TEST_KDF"):  # the test suite's cheap key wrap: refused outside a test run
             from station_app.store.keystore import default_kdf_params
 
