@@ -46,9 +46,15 @@ class UserInfo:
 
 
 def check_user_name(name: str) -> str | None:
-    """Why an account name is refused (1-32 letters, digits, Chinese characters or `._-`), or None."""
+    """Why an account name is refused (1-32 letters, digits, Chinese characters or `._-`), or None.
+
+    A run of seven digits or more is refused too: an account's name is kept in clear (the key
+    file, the log, every event's author), and such a run is an ID or a phone number.
+    """
     if not name or not re.fullmatch(r"[\w.\-]{1,32}", name):
         return "用户名为1-32位字母、数字、汉字或 ._-"
+    if re.search(r"\d{7,}", name, re.ASCII):
+        return "用户名不能含身份证号、电话号码等个人信息(连续7位以上数字)"
     return None
 
 

@@ -319,3 +319,12 @@ def test_a_relay_address_with_spaces_control_or_hidden_characters_is_refused(sto
 def test_paper_verify_tells_its_size_bound_as_written(store: Path) -> None:
     body = refused(run_bytes("paper", "verify", stdin=b"S" * 100_000, data_dir=store))
     assert body["fields"] == {"payload": "输入不能超过64KB"}  # it said 0MB
+
+
+@pytest.mark.parametrize("name", [ID_NUMBER, "13812345678", "wang13812345678"])
+def test_an_id_or_a_phone_number_is_refused_as_an_account_name(store: Path, name: str) -> None:
+    """An account's name is kept in clear (the key file, the log, every event's author)."""
+    env = cli_env(STATION_NEW_PASSWORD="quiet-larch-river-7")
+    body = refused(run_cli("users", "add", name, data_dir=store, user=ADMIN, env=env))
+    assert list(body["fields"]) == ["name"] and name not in json.dumps(body, ensure_ascii=False)
+    assert name.encode() not in (store / "keys.json").read_bytes()
