@@ -63,11 +63,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
         CliError: the user did not confirm (the data is unchanged).
     """
     from station_app.errors import ValidationError
+    from station_app.input_file import MISSING, InputFileError, check_regular
     from station_app.services.backup_service import restore
 
     file = Path(args.file)
-    if not file.is_file():
-        raise ValidationError({"file": "备份文件不存在"})
+    try:
+        check_regular(file)
+    except InputFileError as exc:
+        raise ValidationError({"file": "备份文件不存在" if exc.kind == MISSING else f"备份{exc}"}) from None
     data_dir = _data_dir(args)
     if not args.yes and not _confirmed(data_dir):
         raise CliError("已取消,数据未改变")

@@ -59,20 +59,19 @@ def _read_file(path: str, field: str = "file", *, max_bytes: int = 8 * 1024 * 10
     """The text of a file named on the command line, at most `max_bytes` bytes of UTF-8.
 
     Raises:
-        ValidationError: on `field` (exit 2) when it is missing, unreadable, too large or not
-            UTF-8 text. The path is not repeated (it may name a person).
+        ValidationError: on `field` (exit 2) when it is missing, a folder, a pipe or a device,
+            unreadable, too large or not UTF-8 text. The path is not repeated (it may name a
+            person).
     """
-    from station_app.domain.safe_input import decode_text
+    from station_app.domain.safe_input import decode_text, size_text
+    from station_app.input_file import TOO_LARGE, InputFileError, read_input_file
 
     try:
-        with open(path, "rb") as f:
-            raw = f.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise ValidationError({field: "文件不存在"}) from None
-    except IsADirectoryError:
-        raise ValidationError({field: "应为文件,不是文件夹"}) from None
-    except (OSError, ValueError):
-        raise ValidationError({field: "文件无法读取"}) from None
+        raw = read_input_file(path, max_bytes)
+    except InputFileError as exc:
+        if exc.kind == TOO_LARGE:
+            raise ValidationError({field: f"文件不能超过{size_text(max_bytes)}"}) from None
+        raise ValidationError({field: str(exc)}) from None
     return decode_text(raw, field, max_bytes=max_bytes)
 
 
@@ -449,14 +448,17 @@ def cmd_calendar_add(args: argparse.Namespace) -> int:
     stderr when a year counted has no holiday schedule (Mon-Fri less festivals estimated).
 
     Raises:
-        ValidationError: `DATE` not YYYY-MM-DD, or `DAYS` outside 0-3650 (exit 2).
+        ValidationError: `DATE` not YYYY-MM-DD or outside 2000-2100, or `DAYS` outside 0-3650 (exit 2).
     """
+    from station_app.domain.validation import EARLIEST_RECEIVED, MAX_YEAR
     from station_app.rules.calendar import load_default_calendar
 
     try:
         start = date.fromisoformat(args.date)
     except ValueError:
         raise ValidationError({"date": "日期格式应为YYYY-MM-DD"}) from None
+    if not EARLIEST_RECEIVED.year <= start.year <= MAX_YEAR:  # year 1 or 9999 is a typo (9999 overflowed)
+        raise ValidationError({"date": f"日期应在{EARLIEST_RECEIVED.year}-{MAX_YEAR}年之间"})
     if not 0 <= args.days <= 3650:
         raise ValidationError({"days": "工作日数应在0至3650之间"})
     if args.data_dir:  # the station's imported calendar
@@ -824,6 +826,46 @@ def _early_logging(argv: Sequence[str] | None) -> None:
     sys.unraisablehook = lambda u: log.error("unraisable %s", type(u.exc_value).__name__)
 
 
+# What the command line reads from the environment, and the field a refusal names.
+_ENV_FIELDS = {
+    "STATION_USER": "user",
+    "STATION_PASSWORD": "password",
+    "STATION_NEW_PASSWORD": "new_password",
+    "STATION_RECOVERY_PASSPHRASE": "recovery_passphrase",
+}
+
+
+def _undecodable(text_: str) -> bool:
+    """Whether `text_` came from bytes that were not UTF-8 (Python keeps them as lone surrogates)."""
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in text_)
+
+
+def _check_invocation(argv: Sequence[str] | None) -> bool:
+    """Refuse arguments and settings that are not UTF-8 text; give a closed stdin no input.
+
+    A closed stdout is given a sink too (the desktop app may be started without one); the
+    caller refuses a command when this returns True.
+
+    Returns:
+        Whether standard output was closed.
+
+    Raises:
+        ValidationError: naming `arguments` or the setting's field (never its value), exit 2.
+    """
+    closed = sys.stdout is None
+    if closed:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if sys.stdin is None:  # started with stdin closed: read as empty input
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    fields = {field: f"环境变量 {name} 不是有效的UTF-8文本" for name, field in _ENV_FIELDS.items()
+              if _undecodable(os.environ.get(name, ""))}  # fmt: skip
+    if any(_undecodable(a) for a in (sys.argv[1:] if argv is None else argv)):
+        fields["arguments"] = "命令行参数不是有效的UTF-8文本"
+    if fields:
+        raise ValidationError(fields)
+    return closed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (DESIGN.md "Command line") and give its exit code.
 
@@ -836,9 +878,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         private_umask()  # the store, its WAL and SHM, logs and exports: 0600 in 0700 folders
         _early_logging(argv)
+        stdout_closed = _check_invocation(argv)
         _load_extras()
         parser = build_parser()
         args = parser.parse_args(argv)
+        if stdout_closed and getattr(args, "func", None) is not None:  # its result could not be told
+            raise CliError("标准输出已关闭:命令的结果无法输出,未执行")
         if os.environ.get("STATION_TEST_KDF"):  # the test suite's cheap key wrap: refused outside a test run
             from station_app.store.keystore import default_kdf_params
 

@@ -66,17 +66,19 @@ class _PrivateLog(logging.handlers.RotatingFileHandler):
 def setup_logging(data_dir: Path) -> None:
     """Send this process's log to a rotating file in the data folder's `logs` (0700, files 0600).
 
-    A data folder that does not exist is never made here (a mistyped --data-dir): the log goes
-    nowhere then. Callers never log personal data, only codes.
+    A data folder that does not exist is never made here (a mistyped --data-dir), and a log
+    that is not a plain file (a pipe, a link, a folder) is not opened: the log goes nowhere then.
+    Callers never log personal data, only codes.
     """
     folder = data_dir / "logs"
     try:
         if not data_dir.is_dir():
             raise FileNotFoundError(str(data_dir))
         make_private_dir(folder)
-        handler: logging.Handler = _PrivateLog(
-            folder / "station.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        )
+        log = folder / "station.log"
+        if log.is_symlink() or (log.exists() and not log.is_file()):  # a pipe would block the open
+            raise IsADirectoryError(str(log))
+        handler: logging.Handler = _PrivateLog(log, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))

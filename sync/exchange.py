@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from station_app import __version__
 from station_app.errors import NotFound, ValidationError
 from station_app.gc_pause import gc_paused
+from station_app.input_file import InputFileError, check_regular
 from station_app.services.session import Session
 from station_app.store import sync_state
 from station_app.store.counters import issued_numbers, raise_counters
@@ -352,10 +353,18 @@ def mark_uploaded(session: Session, bundle_id: str) -> None:
 
 
 def check_import_path(value: str | os.PathLike[str]) -> Path:
-    """The `sync import` PATH: an existing, readable file or folder. ValidationError on `path`."""
+    """The `sync import` PATH: an existing, readable file or folder. ValidationError on `path`.
+
+    A pipe or a device is refused too: reading one would wait, or never end.
+    """
     path = Path(value)
     if not path.exists():
         raise ValidationError({"path": "路径不存在"})
+    if not path.is_dir():
+        try:
+            check_regular(path)
+        except InputFileError as exc:
+            raise ValidationError({"path": str(exc)}) from None
     if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
         raise ValidationError({"path": "路径无法读取"})
     return path

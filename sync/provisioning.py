@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,9 @@ from sqlalchemy import Connection
 
 from station_app.clock import Clock, SystemClock
 from station_app.domain.enums import Role
+from station_app.domain.safe_input import line_problem, text_problem
 from station_app.errors import PermissionDenied, StationError, ValidationError
+from station_app.input_file import MISSING, TOO_LARGE, InputFileError, read_input_file
 from station_app.services.calendar_service import load_seed_payload
 from station_app.services.session import Session
 from station_app.services.station_service import check_station, init_station
@@ -383,6 +386,8 @@ def check_city(city_code: str, city_name: str) -> dict[str, str]:
         fields["city_code"] = "市级代码应为6位数字"
     if not (city_name or "").strip() or len(city_name) > 60:
         fields["city_name"] = "请填写市名称(60字以内)"
+    elif problem := line_problem(city_name.strip()):
+        fields["city_name"] = f"市名称{problem}"
     return fields
 
 
@@ -474,6 +479,8 @@ def provision_station(
     fields = check_station(station_code, station_name, town_code)
     if relay is not None and not re.fullmatch(r"https?://[^\s]{1,500}", relay):
         fields["relay"] = "中转地址应以 http:// 或 https:// 开头"
+    elif relay is not None and any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in relay):
+        fields["relay"] = "中转地址不能含控制字符或不可见字符"
     if not out.parent.is_dir():
         fields["out"] = "目标文件夹不存在"
     if fields:
@@ -534,14 +541,9 @@ def read_provision(path: Path) -> Provision:
         return ValidationError({"provision": why})
 
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE + 1)
-    except FileNotFoundError:
-        raise bad("开通文件不存在") from None
-    except (IsADirectoryError, OSError):
-        raise bad("开通文件无法读取") from None
-    if len(raw) > MAX_FILE:
-        raise bad("开通文件过大")
+        raw = read_input_file(path, MAX_FILE)
+    except InputFileError as exc:
+        raise bad({MISSING: "开通文件不存在", TOO_LARGE: "开通文件过大"}.get(exc.kind, "开通文件无法读取")) from None
     try:
         doc = json.loads(raw.decode("utf-8"))
         if not isinstance(doc, dict) or doc.get("format") != PROVISION_FORMAT:
@@ -678,8 +680,10 @@ def write_identity(session: Session, out: Path) -> dict[str, Any]:
 def read_identity(path: Path) -> tuple[PublicIdentity, dict[str, Any]]:
     """Read an identity file; its fingerprint must match its keys. ValidationError on `file`."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_FILE + 1)
+        raw = read_input_file(path, MAX_FILE)
+    except InputFileError as exc:
+        raise ValidationError({"file": "身份文件不存在" if exc.kind == MISSING else "身份文件无效"}) from None
+    try:
         doc = json.loads(raw.decode("utf-8"))
         if not isinstance(doc, dict) or doc.get("format") != IDENTITY_FORMAT:
             raise ValueError("format")
@@ -691,9 +695,7 @@ def read_identity(path: Path) -> tuple[PublicIdentity, dict[str, Any]]:
         )
         if ident.fingerprint() != doc.get("fingerprint") or check_station(ident.code, "x", "000000000"):
             raise ValueError("fingerprint")
-    except FileNotFoundError:
-        raise ValidationError({"file": "身份文件不存在"}) from None
-    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
         raise ValidationError({"file": "身份文件无效"}) from None
     return ident, doc
 
@@ -742,6 +744,8 @@ def revoke_station(session: Session, code: str, reason: str) -> dict[str, Any]:
     """
     require_city(session)
     require_admin(session)
+    if problem := text_problem(reason or ""):
+        raise ValidationError({"reason": f"吊销理由{problem}"})
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
         raise ValidationError({"reason": "请填写吊销理由(500字以内)"})

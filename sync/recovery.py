@@ -45,6 +45,7 @@ from sqlalchemy.exc import DBAPIError
 from station_app.clock import Clock, SystemClock
 from station_app.domain.enums import Role
 from station_app.errors import PermissionDenied, StationError, ValidationError
+from station_app.input_file import TOO_LARGE, InputFileError, read_input_file
 from station_app.services.key_service import rotate_store_key
 from station_app.services.session import Session
 from station_app.services.user_service import check_password, check_user_name
@@ -82,8 +83,10 @@ HEX32 = 64
 def _read_doc(path: Path, field: str, fmt: str) -> dict[str, Any]:
     """A small JSON file of format `fmt`; ValidationError on `field` otherwise."""
     try:
-        raw = path.read_bytes() if path.stat().st_size <= MAX_FILE else b""
-    except OSError:
+        raw = read_input_file(path, MAX_FILE)
+    except InputFileError as exc:
+        if exc.kind == TOO_LARGE:
+            raise ValidationError({field: "不是有效的恢复文件"}) from None
         raise ValidationError({field: "文件不存在或无法读取"}) from None
     try:
         doc = json.loads(raw.decode("utf-8"))

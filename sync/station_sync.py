@@ -7,6 +7,7 @@ through the relay (`sync.run.run_round`). Returns DTOs; holds no SQL of its own.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,11 @@ class StoreExchange:
 def check_relay_url(url: str) -> str | None:
     """Why `url` cannot be a relay address (a Chinese sentence), or None when it can.
 
-    A relay address is http:// or https:// with a host, e.g. "https://relay.mohe.example".
+    A relay address is http:// or https:// with a host, e.g. "https://relay.mohe.example", at
+    most 2,000 characters, with no space, control or invisible format character inside.
     """
+    if len(url) > 2000 or any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in url.strip()):
+        return "中转地址不能含空格、控制字符或不可见字符"
     try:
         parts = urlsplit(url.strip())
         port = parts.port

@@ -20,10 +20,15 @@ from station_app.errors import ValidationError
 MAX_INPUT_BYTES = 32 * 1024 * 1024  # an action may carry a 10 MB scan, base64 encoded
 MAX_DEPTH = 16  # the intake JSON is 3 deep; nothing we read needs more
 MAX_INT_DIGITS = 30
-# Bidirectional embeddings, overrides and isolates (Trojan Source, CVE-2021-42574): they make a
-# text read differently from what it stores.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode's Bidi_Control characters: the embeddings, overrides and isolates of Trojan Source
+# (CVE-2021-42574) and the invisible direction marks (ALM, LRM, RLM). They make a text read
+# differently from what it stores.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
+# The line and paragraph separators: line breaks that no keyboard types, which end a line of a
+# log, a CSV row or a script's string where a reader does not expect it.
+_SEPARATORS = frozenset("\u2028\u2029")
+LINE_BREAKS = frozenset("\t\n\r")  # allowed in a text of several lines, never in a name or a number
 FIELD_NAME_RE = re.compile(r"[a-z][a-z_]{0,31}", re.ASCII)  # a key that is named in a refusal
 NOT_UTF8 = "输入不是有效的UTF-8文本"
 BAD_JSON = "输入不是有效的JSON"
@@ -39,21 +44,34 @@ class _Refused:
 def text_problem(s: str) -> str | None:
     """Why a free text cannot be stored, or None when it can.
 
-    Refused: lone surrogates, NUL and other control characters (C0 except tab and line
-    breaks, DEL, C1), and bidirectional overrides. Codes and phone numbers are cleaned of
+    Refused: lone surrogates and noncharacters, NUL and other control characters (C0 except
+    tab and line breaks, DEL, C1, the line and paragraph separators U+2028 and U+2029), and
+    the bidirectional controls (overrides, embeddings, isolates and marks). Codes and phone numbers are cleaned of
     invisible characters before they are checked (`id_numbers.clean_code`); free texts are
     refused instead, since a name or a summary that displays differently from what it stores is
     worse than one refused.
     """
     for c in s:
         o = ord(c)
-        if 0xD800 <= o <= 0xDFFF:
+        if 0xD800 <= o <= 0xDFFF or _noncharacter(o):
             return "含无法识别的字符"
-        if (o < 0x20 and c not in _ALLOWED_CONTROLS) or 0x7F <= o <= 0x9F:
+        if (o < 0x20 and c not in _ALLOWED_CONTROLS) or 0x7F <= o <= 0x9F or c in _SEPARATORS:
             return "含控制字符"
         if c in BIDI_CONTROLS:
             return "含文字方向控制符"
     return None
+
+
+def line_problem(s: str) -> str | None:
+    """Like `text_problem`, for a text of one line (a name, a number): no line break or tab either."""
+    if any(c in LINE_BREAKS for c in s):
+        return "不能含换行符或制表符"
+    return text_problem(s)
+
+
+def _noncharacter(o: int) -> bool:
+    """U+FDD0..U+FDEF and the last two code points of every plane: never assigned, never typed."""
+    return 0xFDD0 <= o <= 0xFDEF or (o & 0xFFFE) == 0xFFFE
 
 
 def _has_control(s: str) -> str | None:
@@ -72,7 +90,7 @@ def decode_text(raw: bytes, field: str, *, max_bytes: int = MAX_INPUT_BYTES) -> 
         ValidationError: on `field`.
     """
     if len(raw) > max_bytes:
-        raise ValidationError({field: f"输入不能超过{max_bytes // (1024 * 1024)}MB"})
+        raise ValidationError({field: f"输入不能超过{size_text(max_bytes)}"})
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -80,6 +98,13 @@ def decode_text(raw: bytes, field: str, *, max_bytes: int = MAX_INPUT_BYTES) -> 
     if problem := _has_control(text):
         raise ValidationError({field: problem})
     return text
+
+
+def size_text(n: int) -> str:
+    """A size bound as people write it: `32MB`, `64KB`, `100字节`."""
+    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)}MB"
+    return f"{n // 1024}KB" if n >= 1024 else f"{n}字节"
 
 
 def _parse_float(s: str) -> float | _Refused:

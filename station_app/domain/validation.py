@@ -33,7 +33,7 @@ from station_app.domain.id_numbers import (
     valid_id_kind,
 )
 from station_app.domain.intake import Intake, Month, Party, Period, Proceeding
-from station_app.domain.safe_input import FIELD_NAME_RE, text_problem
+from station_app.domain.safe_input import FIELD_NAME_RE, line_problem, text_problem
 from station_app.errors import ValidationError
 
 # ID numbers live in `id_numbers` and are re-exported here: callers have one validator.
@@ -142,7 +142,8 @@ class IntakeRules:
         now: the station's clock; None reads the system clock. `received_at` may be at most
             `future_skew` later than this.
         admitted: the intake was accepted before (re-routing a stored case): only its shape is
-            checked, not the desk's requirements (summary, phone, contact, town, time).
+            checked, not the desk's requirements (summary, phone, contact, town, time) nor the
+            characters of its texts.
     """
 
     towns: frozenset[str] | None = frozenset(TOWNS)
@@ -352,10 +353,15 @@ def normalize_field(kind: str, value: str) -> str:
 
 
 class _Reader:
-    """Reads typed values out of JSON objects, collecting every error under its dotted path."""
+    """Reads typed values out of JSON objects, collecting every error under its dotted path.
 
-    def __init__(self) -> None:
+    `admitted`: the texts were checked when the intake was taken in and are not checked for
+    characters again (a case stored under older rules can still be routed).
+    """
+
+    def __init__(self, admitted: bool = False) -> None:
         self.errors: dict[str, str] = {}
+        self.admitted = admitted
 
     def fail(self, path: str, reason: str) -> None:
         self.errors.setdefault(path, reason)  # the first reason for a field wins
@@ -392,11 +398,14 @@ class _Reader:
         required: bool = False,
         max_len: int = 50,
         code: bool = False,
+        multiline: bool = False,
     ) -> str | None:
         """The stripped text at `key`, or None when it is absent or empty and not `required`.
 
         `code` fields (IDs, phones, codes, dates) are first cleaned of invisible characters; free
-        texts are refused when they carry any. Longer than `max_len` characters is refused.
+        texts are refused when they carry any. Longer than `max_len` characters is refused. Only a
+        `multiline` text (a summary, a claim) or a code (whose spaces are removed later) may hold
+        line breaks and tabs.
         """
         value = obj.get(key)
         if isinstance(value, str) and code:
@@ -406,7 +415,7 @@ class _Reader:
             return self.refuse(path, REQUIRED, None) if required else None
         if not isinstance(value, str):
             return self.refuse(path, "应为文本", None)
-        if problem := text_problem(value):
+        if not self.admitted and (problem := (text_problem if multiline or code else line_problem)(value)):
             return self.refuse(path, problem, None)
         if len(value) > max_len:
             return self.refuse(path, f"不能超过{max_len}字", None)
@@ -618,7 +627,7 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     if not isinstance(data, dict):
         raise ValidationError({"_": "受理信息应为JSON对象"})
     rules = rules or IntakeRules()
-    r = _Reader()
+    r = _Reader(admitted=rules.admitted)
     r.unknown_keys(data, _TOP_KEYS, "")
     received_at = r.received_at(data, rules)
     channel = _code(r.text(data, "channel", "channel", required=True, code=True))
@@ -645,8 +654,8 @@ def parse_intake(data: object, rules: IntakeRules | None = None) -> Intake:
     insurance_types = r.insurance_types(data.get("insurance_types"))
     amount = r.amount(data.get("amount_claimed"))
     group_size = r.integer(data, "group_size", 1, 1_000_000) or 1
-    summary = r.text(data, "summary", "summary", required=desk, max_len=5000) or ""
-    claim = r.text(data, "claim", "claim", max_len=2000) or ""
+    summary = r.text(data, "summary", "summary", required=desk, max_len=5000, multiline=True) or ""
+    claim = r.text(data, "claim", "claim", max_len=2000, multiline=True) or ""
     flags = r.flags(data.get("flags"))
     proceeding = r.proceeding(data.get("proceeding"))
     intake_uuid = r.text(data, "intake_uuid", "intake_uuid", max_len=36, code=True)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from station_app.domain.enums import Department, Status, Track
 from station_app.domain.ids import CaseNo, CaseUuid
-from station_app.domain.safe_input import text_problem
+from station_app.domain.safe_input import line_problem, text_problem
 from station_app.domain.stage import StageKey
 from station_app.domain.validation import EARLIEST_RECEIVED, MAX_YEAR
 from station_app.errors import ValidationError
@@ -23,11 +23,14 @@ from station_app.store.read_model.cases import CaseDepartment, case_departments
 from station_app.store.read_model.cases import has_note as read_model_has_note
 
 
-def text_field(data: dict[str, Any], key: str, label: str, required: bool = True, limit: int = 10000) -> str:
+def text_field(
+    data: dict[str, Any], key: str, label: str, required: bool = True, limit: int = 10000, *, one_line: bool = False
+) -> str:
     """The stripped text at `key` ("" when optional and absent).
 
     Refused when missing, not a string, longer than `limit`, or carrying control characters, lone
-    surrogates or bidi overrides (`safe_input.text_problem`).
+    surrogates or bidi controls (`safe_input.text_problem`); a `one_line` text (a name, a document
+    number) also when it holds a line break or a tab.
     """
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -36,7 +39,7 @@ def text_field(data: dict[str, Any], key: str, label: str, required: bool = True
         return ""
     if not isinstance(value, str):
         raise ValidationError({key: f"{label}应为文字"})
-    if problem := text_problem(value):
+    if problem := text_problem(value) or (line_problem(value.strip()) if one_line else None):
         raise ValidationError({key: f"{label}{problem}"})
     if len(value) > limit:
         raise ValidationError({key: f"{label}不能超过{limit}字"})

@@ -111,9 +111,9 @@ class DecisionInput:
 def _decision(session: Session, case: ActionCase, data: dict[str, Any], reason_required: bool) -> DecisionInput:
     """The decision's fields; every missing or bad one is named at once in one ValidationError."""
     readers: dict[str, Callable[[], Any]] = {
-        "approver": lambda: text_field(data, "approver", "批示人(领导小组组长)", limit=100),
+        "approver": lambda: text_field(data, "approver", "批示人(领导小组组长)", limit=100, one_line=True),
         "date": lambda: date_field(session, data, "date", "批示日期", earliest=received_on(case)),
-        "document_no": lambda: text_field(data, "document_no", "批示文号", limit=100),
+        "document_no": lambda: text_field(data, "document_no", "批示文号", limit=100, one_line=True),
         "text": lambda: text_field(data, "text", "不同意的理由" if reason_required else "批示意见", reason_required),
     }
     out: dict[str, Any] = {}
@@ -174,7 +174,7 @@ def parse_city_assign(session: Session, case: ActionCase, data: dict[str, Any]) 
     if data.get("co") is not None and not isinstance(data.get("co"), list):
         raise ValidationError({"co": "协办部门应为列表"})
     co = tuple(c for c in dept_list(data, "co") if c != lead)
-    document_no = text_field(data, "document_no", "交办文号", limit=100)
+    document_no = text_field(data, "document_no", "交办文号", limit=100, one_line=True)
     start = date_field(session, data, "date", "交办日期", required=False, earliest=received_on(case))
     return CityAssignInput(lead, co, document_no, start)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from station_app.domain.enums import CLOSED_STATUSES
+from station_app.domain.safe_input import line_problem
 from station_app.errors import ValidationError
 from station_app.resources import resource_path
 from station_app.rules.calendar import WorkCalendar
@@ -35,7 +36,8 @@ def import_schedule(session: Session, text_: str, source: str = "import") -> dic
     """Import a holiday arrangement and recount the estimated deadlines it touches.
 
     Replaces the table for the years in `text_` (JSON or CSV, see rules.schedule) and recomputes
-    the open cases' estimated deadlines whose counting touches those years.
+    the open cases' estimated deadlines whose counting touches those years. `source` (the file's
+    name) is recorded as "import" when it holds a control or direction character or a line break.
 
     One transaction: the `calendar_imported` event, then one `deadline_recomputed` event per
     case whose due date changes (old and new date in the payload).
@@ -56,6 +58,8 @@ def import_schedule(session: Session, text_: str, source: str = "import") -> dic
     years = sorted(schedule.years)
     old = session.calendar()
     new = old.merged(schedule)
+    if line_problem(source):  # a file's name may hold any character; the log keeps a plain one
+        source = "import"
     with write(session.store.engine) as conn:
         session.record(conn, "calendar_imported", {"source": source[:100], "years": years, "days": days})
         changes = _recompute(session, conn, old, new, schedule)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from station_app.domain.safe_input import text_problem
 from station_app.errors import InvalidTransition, NotFound, ValidationError
 from station_app.services.permissions import Act, require
 from station_app.services.query_service import load_row
@@ -81,6 +82,8 @@ def resolve(session: Session, case_ref: str, chosen: str, reason: str) -> list[C
     require(session, Act.RESOLVE_CONFLICTS)
     if not reason.strip():
         raise ValidationError({"reason": "请填写处理理由"})
+    if problem := text_problem(reason):
+        raise ValidationError({"reason": f"处理理由{problem}"})
     with write(session.store.engine) as conn:
         row = load_row(conn, case_ref)
         if row is None:

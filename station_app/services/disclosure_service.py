@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import DEPARTMENT_NAMES, DEPARTMENT_SHORT, Department
 from station_app.domain.lifecycle import HEADS
+from station_app.domain.safe_input import text_problem
 from station_app.dto.case import CaseDetail
 from station_app.errors import NotFound, PermissionDenied, ValidationError
 from station_app.services.query_service import load_row
@@ -146,6 +147,8 @@ def _purpose(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError({"purpose": "请填写提供信息的用途"})
     purpose = value.strip()
+    if problem := text_problem(purpose):
+        raise ValidationError({"purpose": f"用途{problem}"})
     if len(purpose) > MAX_PURPOSE:
         raise ValidationError({"purpose": f"用途不能超过{MAX_PURPOSE}字"})
     if _IDENTIFIER.search(purpose):

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from station_app.domain.enums import Department, ObjectionRoute, Track
 from station_app.domain.routing import RoutingDecision
-from station_app.domain.safe_input import text_problem
+from station_app.domain.safe_input import line_problem
 from station_app.domain.validation import ADMITTED, parse_intake
 from station_app.errors import InvalidTransition, ValidationError
 from station_app.rules.routing import route
@@ -204,7 +204,7 @@ def parse_attachment(data: dict[str, Any]) -> Attachment | None:
     if len(raw) > MAX_ATTACHMENT:
         raise ValidationError({"file": "附件不能超过10MB"})
     name = file.get("name") or "scan"
-    if not isinstance(name, str) or text_problem(name):
+    if not isinstance(name, str) or line_problem(name):
         raise ValidationError({"file": "附件名称无效"})
     return Attachment(name[:120], hashlib.sha256(raw).hexdigest(), len(raw), file["data_b64"])
 
@@ -276,7 +276,7 @@ def parse_minutes(session: Session, conn: Connection, case: ActionCase, data: di
     all_opinions(conn, case)
     text = text_field(data, "text", "会议纪要内容", limit=20000)
     attendees = text_field(data, "attendees", "参会人员", required=False, limit=1000)
-    recorder = text_field(data, "recorder", "记录人", required=False, limit=100)
+    recorder = text_field(data, "recorder", "记录人", required=False, limit=100, one_line=True)
     held_on = date_field(session, data, "held_on", "会议日期", required=False, earliest=received_on(case))
     return MinutesInput(text, attendees, recorder, held_on)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from station_app.clock import Clock, SystemClock
 from station_app.domain.enums import Role
+from station_app.domain.safe_input import text_problem
 from station_app.errors import AuthError, PermissionDenied, StationError, ValidationError
 from station_app.services.session import Session
 from station_app.store.anchor import anchor_problem, read_head, reanchor
@@ -46,6 +47,8 @@ def accept_rollback(
     """
     if not (note or "").strip() or len(note) > 500:
         raise ValidationError({"reason": "请写明原因(500字以内),例如:备份已找不到,确认从当前状态继续"})
+    if why := text_problem(note):
+        raise ValidationError({"reason": f"原因{why}"})
     clock = clock or SystemClock()
     store = unlock_store(data_dir, user, password, clock.now(), check_anchor=False)
     try:

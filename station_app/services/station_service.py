@@ -7,6 +7,7 @@ from pathlib import Path
 
 from station_app.clock import Clock, SystemClock
 from station_app.domain.enums import Role
+from station_app.domain.safe_input import line_problem
 from station_app.errors import ValidationError
 from station_app.services.calendar_service import load_seed_payload
 from station_app.services.session import Session
@@ -19,13 +20,16 @@ from station_app.store.station_store import create_store
 def check_station(station_code: str, station_name: str, town_code: str) -> dict[str, str]:
     """The problems of a new station's identity, by field; {} when it is fine.
 
-    `station_code` must be 12 digits, `station_name` 1-60 characters, `town_code` 9 digits.
+    `station_code` must be 12 digits, `station_name` 1-60 characters of one line with no control
+    or direction character, `town_code` 9 digits.
     """
     fields: dict[str, str] = {}
     if not re.fullmatch(r"\d{12}", station_code or ""):
         fields["station_code"] = "调解站编码应为12位数字"
     if not (station_name or "").strip() or len(station_name) > 60:
         fields["station_name"] = "请填写调解站名称(60字以内)"
+    elif problem := line_problem(station_name.strip()):  # printed on every paper
+        fields["station_name"] = f"调解站名称{problem}"
     if not re.fullmatch(r"\d{9}", town_code or ""):
         fields["town_code"] = "镇(街道)代码应为9位数字"
     return fields

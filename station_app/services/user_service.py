@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from station_app.domain.enums import Role
 from station_app.domain.password_policy import MIN_LENGTH, password_problem
+from station_app.domain.safe_input import line_problem
 from station_app.errors import NotFound, StationError, ValidationError
 from station_app.services.permissions import Act, require
 from station_app.services.session import Session
@@ -45,9 +46,15 @@ class UserInfo:
 
 
 def check_user_name(name: str) -> str | None:
-    """Why an account name is refused (1-32 letters, digits, Chinese characters or `._-`), or None."""
+    """Why an account name is refused (1-32 letters, digits, Chinese characters or `._-`), or None.
+
+    A run of seven digits or more is refused too: an account's name is kept in clear (the key
+    file, the log, every event's author), and such a run is an ID or a phone number.
+    """
     if not name or not re.fullmatch(r"[\w.\-]{1,32}", name):
         return "用户名为1-32位字母、数字、汉字或 ._-"
+    if re.search(r"\d{7,}", name, re.ASCII):
+        return "用户名不能含身份证号、电话号码等个人信息(连续7位以上数字)"
     return None
 
 
@@ -134,6 +141,8 @@ def _add_user(
         fields["role"] = "角色应为 worker、head 或 admin"
     if (why := check_password(password, name, (*station_words(session), display_name or ""))) is not None:
         fields["password"] = why
+    if display_name and (problem := line_problem(display_name.strip())):  # shown and printed as the author
+        fields["display_name"] = f"姓名{problem}"
     if fields:
         raise ValidationError(fields)
     role = Role(role)

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
+from station_app.input_file import MISSING, InputFileError, read_input_file
 from station_app.store.atomic import (
     ORPHAN_AGE_S,
     atomic_write_bytes,
@@ -43,6 +44,7 @@ COUNTER_PREFIXES = ("case_seq:", "paper_seq:")
 # Set in `meta` once the store has an anchor: from then on a missing anchor file is an error.
 ANCHORED_META = "anchored"
 
+MAX_ANCHOR_BYTES = 1024 * 1024  # a few hundred bytes, with a counter per year and station
 _AFTER = (
     "请恢复最新的备份,或联系市级管理员。在此之前请勿继续受理,以免案件编号重复。"
     "处理步骤见《数据恢复说明》(docs/recovery.md)。"
@@ -209,9 +211,13 @@ class Anchor:
 def load_anchor(path: Path, public_hex: str | None) -> Head | None:
     """The anchor at `path` (None when there is none); AnchorError when it is not genuine."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
+        raw = read_input_file(path, MAX_ANCHOR_BYTES)
+    except InputFileError as exc:
+        if exc.kind == MISSING:
+            return None
+        raise AnchorError(  # a folder or a pipe where the anchor was: never read (a pipe would block)
+            "tampered", f"数据目录中的锚点记录({ANCHOR_NAME}){exc},无法确认数据库是否完整。" + _AFTER
+        ) from None
     try:
         record = json.loads(raw)
         sig = bytes.fromhex(record.pop("sig"))

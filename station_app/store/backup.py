@@ -209,6 +209,12 @@ def stage_backup(file: Path, into: Path) -> StagedBackup:
                 members = {m.name: m for m in tar.getmembers()}
                 if set(members) != {MANIFEST, *MEMBERS} or not all(m.isfile() for m in members.values()):
                     raise BackupError(DAMAGED)
+                # A sparse member unpacks to more than the archive holds: a small forged file
+                # could fill the disk. Ours are plain members, together smaller than the archive.
+                if any(m.issparse() for m in members.values()) or sum(
+                    m.size for m in members.values()
+                ) > os.path.getsize(file):
+                    raise BackupError(DAMAGED)
                 for name, member in members.items():
                     source = tar.extractfile(member)
                     if source is None:

@@ -107,11 +107,14 @@ def where_of(exc: BaseException, data_dir: Path | None) -> str:
     """Where `exc` happened, for the message.
 
     The data folder when the file lies in it (or the error names no file), else the file named
-    by the error.
+    by the error; for a hidden temp file the program was writing (`.station-backup-…`), the
+    folder it was writing into, the one place the user knows.
     """
     filename = getattr(exc, "filename", None)
     if filename:
         path = Path(str(filename))
+        if path.name.startswith("."):
+            path = path.parent
         if data_dir is None or (data_dir not in path.parents and path != data_dir):
             return str(path)
     return f"数据目录 {data_dir}" if data_dir is not None else "数据目录"

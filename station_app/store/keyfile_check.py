@@ -139,7 +139,7 @@ def _check_user(name: str, entry: object) -> None:
 def check_keyfile(data: object, fmt: int) -> dict[str, Any]:
     """Check a parsed keys.json; return it. Raises KeyFileError naming the first bad value."""
     data = _dict(data, "文件")
-    if data.get("format") != fmt:
+    if data.get("format") != fmt or isinstance(data.get("format"), bool):
         raise KeyFileError("format", f"应为 {fmt}(本程序支持的格式)")
     _text(data.get("station_code"), "station_code", _CODE)
     _text(data.get("station_name"), "station_name")

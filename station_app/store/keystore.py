@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from station_app.errors import AuthError, StationError
 from station_app.filelock import try_lock, unlock
+from station_app.input_file import MISSING, InputFileError, read_input_file
 from station_app.store.atomic import atomic_write_bytes, remove_orphans
 from station_app.store.environment import LOCKED, EnvironmentProblem
 from station_app.store.keyfile_check import KDF_ITERATIONS, KDF_LANES, KDF_MEMORY_KIB, KeyFileError, check_keyfile
@@ -40,6 +41,8 @@ from station_app.store.user_keys import UserKeys, new_user_keys, open_sealed, se
 KEYSTORE_FORMAT = 1
 GENERIC_LOGIN_ERROR = "用户名或密码错误,或账户已被临时锁定"
 MAX_ATTEMPT_LOG = 1000
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a pipe in the lock file's place must not block the open
+MAX_KEYFILE_BYTES = 16 * 1024 * 1024  # a few kB per account and at most MAX_ATTEMPT_LOG attempts
 # How an attempt with an unknown account name is recorded: this prefix and a tag, never the name.
 UNKNOWN_PREFIX = "?"
 
@@ -54,6 +57,14 @@ class KdfParams:
 
 
 TEST_KDF_ENV = "STATION_TEST_KDF"
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object of keys.json; a key given twice (only a hand edit does that) is refused."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("duplicate key")
+    return out
 
 
 def default_kdf_params() -> KdfParams:
@@ -183,7 +194,10 @@ class Keystore:
                 finally:
                     self._depth -= 1
                 return
-            fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | _NONBLOCK, 0o600)
+            except IsADirectoryError:  # a folder in the lock file's place: another program holds the name
+                raise EnvironmentProblem(LOCKED, str(self.path.with_suffix(".lock"))) from None
             try:
                 _lock_exclusive(fd, where=self.path)
                 self._depth = 1
@@ -225,18 +239,20 @@ class Keystore:
             KeyFileError: a value the program refuses.
         """
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise StationError(
-                f"数据目录 {path.parent} 中没有调解站数据(缺少 {path.name}):"
-                "请先初始化,或用 --data-dir 指定正确的数据目录"
-            ) from None
+            raw = read_input_file(path, MAX_KEYFILE_BYTES)
+        except InputFileError as exc:
+            if exc.kind == MISSING:
+                raise StationError(
+                    f"数据目录 {path.parent} 中没有调解站数据(缺少 {path.name}):"
+                    "请先初始化,或用 --data-dir 指定正确的数据目录"
+                ) from None
+            raise StationError(f"密钥文件 keys.json 无法读取:{exc}") from None
+        try:
+            data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise StationError(
                 "密钥文件 keys.json 已损坏,无法读取(不是有效的 JSON)。请从备份恢复 keys.json。"
             ) from None
-        except OSError as exc:
-            raise StationError(f"密钥文件 keys.json 无法读取({type(exc).__name__})") from None
         return cls(path, check_keyfile(data, KEYSTORE_FORMAT))
 
     def reload(self) -> None:
@@ -386,6 +402,8 @@ class Keystore:
         if not entry or not entry.get("locked_until"):
             return None
         until = datetime.fromisoformat(entry["locked_until"])
+        if (until.tzinfo is None) != (now.tzinfo is None):  # a time written without its offset (by hand)
+            until = until.replace(tzinfo=now.tzinfo)
         return until if until > now else None
 
     def unlock_user(self, user: str) -> None:

@@ -7,6 +7,7 @@ Real subprocesses (`python -m station_app.cli`) on a real encrypted store.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -80,6 +81,22 @@ def hostile_intakes() -> list[tuple[str, bytes]]:
         ("NUL", good.replace("张三", "张\\u0000三").encode()),
         ("C0", good.replace("反映", "反\\u001b映").encode()),
         ("bidi", good.replace("反映", "反\\u202e映").encode()),
+        ("bidi isolate", good.replace("张三", "张\\u2068三\\u2069").encode()),
+        ("right-to-left mark", good.replace("张三", "张\\u200f三").encode()),
+        ("arabic letter mark", good.replace("反映", "反\\u061c映").encode()),
+        ("line separator", good.replace("反映", "反\\u2028映").encode()),
+        ("paragraph separator", good.replace("张三", "张\\u2029三").encode()),
+        ("noncharacter", good.replace("张三", "张\\uffff三").encode()),
+        ("line break in a name", good.replace("张三", "张\\n三").encode()),
+        ("tab in an employer", good.replace("漠河市北极林业", "漠河市\\t北极林业").encode()),
+        ("C1", good.replace("反映", "反\\u0085映").encode()),
+        ("overlong name", good.replace("张三", "张" * 5000).encode()),
+        ("1e400", good.replace('"group_size": 1', '"group_size": 1e400').encode()),
+        ("31 digits", good.replace('"group_size": 1', '"group_size": ' + "1" * 31).encode()),
+        ("day 0000-00-00", good.replace("2025-11-20T09:30:00+08:00", "0000-00-00T00:00:00+08:00").encode()),
+        ("month 13", good.replace("2025-11-20T09:30:00+08:00", "2100-13-01T00:00:00+08:00").encode()),
+        ("period month 13", good.replace('"2024-12"', '"2024-13"').encode()),
+        ("deep object", ('{"summary": ' + '{"a": ' * 40 + "1" + "}" * 40 + "}").encode()),
         ("year 1", good.replace("2025-11-20T09:30:00+08:00", "0001-01-01T00:00:00+08:00").encode()),
         ("year 2999", good.replace("2025-11-20T09:30:00+08:00", "2999-01-01T00:00:00+08:00").encode()),
         ("year 9999", good.replace("2025-11-20T09:30:00+08:00", "9999-12-31T23:59:59-12:00").encode()),
@@ -116,6 +133,11 @@ def test_case_act_refuses_hostile_action_data(store: Path) -> None:
         b'{"reason": "\\u202e\xe8\xaf\xb4\xe6\x98\x8e"}',
         b"[" * 100_000,
         b'{"date": "0001-01-01"}',
+        b'{"reason": "\\u2028"}',
+        b'{"reason": "\\u200f\\u8bf4\\u660e"}',
+        b'{"reason": "\\ufdd0"}',
+        b'{"reason": 1e400}',
+        b'{"reason": "' + b"x" * 20_000 + b'"}',
     ]:
         refused(run_bytes("case", "act", added["case_no"], "withdraw", stdin=raw, data_dir=store))
     for data in ({"reason": "说明", "x": 1, "date": "9999-12-31"},):
@@ -220,3 +242,89 @@ def test_calendar_import_refuses_hostile_content(store: Path, tmp_path: Path, co
     path.write_text(content, encoding="utf-8")
     refused(run_cli("calendar", "import", str(path), data_dir=store, user=ADMIN))
     assert stored_state(store) == before
+
+
+# -- texts and bytes on the command line and in the environment ----------------------------
+
+
+def test_texts_given_as_arguments_are_refused_like_texts_read_from_stdin(store: Path, tmp_path: Path) -> None:
+    before = stored_state(store)
+    new_user = cli_env(STATION_NEW_PASSWORD="quiet-larch-river-7")
+    for args, field in (
+        (("disclosure", "approve", "--to", "tax", "--purpose", "核查\u202e用途"), "purpose"),
+        (("disclosure", "approve", "--to", "tax", "--purpose", "核查\u001b[2J用途"), "purpose"),
+        (("disclosure", "approve", "--to", "tax", "--purpose", "核查\u2028用途"), "purpose"),
+        (("users", "add", "lisi", "--display-name", "李\u200f四"), "display_name"),
+        (("users", "add", "lisi", "--display-name", "李\n四"), "display_name"),
+        (("audit", "accept-rollback", "--reason", "备份\u202e已找不到"), "reason"),
+    ):
+        proc = run_cli(*args, data_dir=store, user=ADMIN, env=new_user)
+        assert list(refused(proc)["fields"]) == [field], args
+    assert stored_state(store) == before
+    for name in ("西林吉镇\u202e调解站", "西林吉镇\n调解站", "西林吉镇\u0007调解站"):
+        proc = run_cli("init", "--station-code", STATION_CODE, "--station-name", name, "--town-code", "232701100",
+                       "--admin", ADMIN, data_dir=tmp_path / "new")  # fmt: skip
+        assert list(refused(proc)["fields"]) == ["station_name"]
+        assert not (tmp_path / "new").exists()
+
+
+def _raw_run(argv: list[str], *, env: dict[str, str] | None = None, close: int | None = None) -> Any:
+    def closing() -> None:
+        if close is not None:
+            os.close(close)
+
+    return subprocess.run([sys.executable, "-m", "station_launcher", *argv], capture_output=True, cwd=ROOT,
+                          env=env or cli_env(), timeout=60, start_new_session=True, preexec_fn=closing)  # fmt: skip
+
+
+def test_arguments_and_settings_that_are_not_utf8_are_refused(store: Path) -> None:
+    before = stored_state(store)
+    not_utf8 = os.fsdecode(b"\xff\xfe")  # how Python hands such bytes over
+    at = ["--data-dir", str(store), "--user", ADMIN]
+    body = refused(_raw_run([*at, "case", "show", not_utf8, "--json"]))
+    assert body["fields"] == {"arguments": "命令行参数不是有效的UTF-8文本"}
+    assert list(refused(_raw_run([*at, "case", "list"], env=cli_env(not_utf8)))["fields"]) == ["password"]
+    body = refused(_raw_run(["--data-dir", str(store), "case", "list"], env=cli_env(STATION_USER=not_utf8)))
+    assert list(body["fields"]) == ["user"]
+    assert stored_state(store) == before
+
+
+def test_a_closed_stdin_is_empty_input_and_a_closed_stdout_runs_nothing(store: Path) -> None:
+    before = stored_state(store)
+    at = ["--data-dir", str(store), "--user", ADMIN]
+    for argv in (["route"], [*at, "case", "add"], [*at, "paper", "verify"]):
+        refused(_raw_run(argv, close=0))
+    proc = _raw_run([*at, "case", "add"], close=1)
+    err = proc.stderr.decode("utf-8")
+    assert proc.returncode == 1 and "标准输出已关闭" in err and "内部错误" not in err and "Traceback" not in err
+    assert stored_state(store) == before
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "2999-01-01", "9999-12-31"])
+def test_add_working_days_refuses_a_day_outside_a_sane_range(day: str) -> None:
+    assert refused(run_cli("calendar", "add-working-days", day, "5", password=None))["fields"] == {
+        "date": "日期应在2000-2100年之间"
+    }
+
+
+HIDDEN_IN_URLS = ["http://relay\u202e.example", "http://relay.example/a b", "http://relay.example/\u0007"]
+
+
+@pytest.mark.parametrize("url", [*HIDDEN_IN_URLS, "https://" + "a" * 3000])
+def test_a_relay_address_with_spaces_control_or_hidden_characters_is_refused(store: Path, url: str) -> None:
+    proc = run_cli("sync", "run", "--relay", url, data_dir=store, user=ADMIN)
+    assert list(refused(proc)["fields"]) == ["relay"]
+
+
+def test_paper_verify_tells_its_size_bound_as_written(store: Path) -> None:
+    body = refused(run_bytes("paper", "verify", stdin=b"S" * 100_000, data_dir=store))
+    assert body["fields"] == {"payload": "输入不能超过64KB"}  # it said 0MB
+
+
+@pytest.mark.parametrize("name", [ID_NUMBER, "13812345678", "wang13812345678"])
+def test_an_id_or_a_phone_number_is_refused_as_an_account_name(store: Path, name: str) -> None:
+    """An account's name is kept in clear (the key file, the log, every event's author)."""
+    env = cli_env(STATION_NEW_PASSWORD="quiet-larch-river-7")
+    body = refused(run_cli("users", "add", name, data_dir=store, user=ADMIN, env=env))
+    assert list(body["fields"]) == ["name"] and name not in json.dumps(body, ensure_ascii=False)
+    assert name.encode() not in (store / "keys.json").read_bytes()

@@ -13,6 +13,7 @@ import pytest
 from station_app.clock import CHINA_TZ
 from station_app.domain.masking import mask_phone
 from station_app.domain.validation import (
+    ADMITTED,
     IdKind,
     IntakeRules,
     check_amount,
@@ -332,9 +333,41 @@ def test_control_characters_surrogates_and_bidi_overrides_in_texts_are_refused(b
     assert bad not in fields[where] and "张" not in fields[where]
 
 
+# Every Bidi_Control character (the marks too), the line and paragraph separators, noncharacters.
+OTHER_INVISIBLE = ["\u200e", "\u200f", "\u061c", "\u2068", "\u2069", "\u2028", "\u2029", "\ufffe", "\uffff",
+                   "\ufdd0", "\U0010ffff", "\U0001fffe"]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", OTHER_INVISIBLE)
+@pytest.mark.parametrize("where", ["summary", "claim", "applicant.name", "respondent.name", "proceeding.body"])
+def test_direction_marks_separators_and_noncharacters_in_texts_are_refused(bad: str, where: str) -> None:
+    data = intake(proceeding={"kind": "arbitration", "body": "漠河市劳动人事争议仲裁委员会"})
+    outer, _, inner = where.partition(".")
+    if inner:
+        data[outer] = dict(data[outer], **{inner: f"张{bad}三"})
+    else:
+        data[outer] = f"单位{bad}少报"
+    fields = refused(data)
+    assert list(fields) == [where]
+    assert bad not in fields[where]
+
+
 def test_line_breaks_and_tabs_stay_allowed_in_texts() -> None:
     parsed = parse_intake(intake(summary="第一行\n第二行\r\n\t第三行"), IntakeRules(now=NOW))
     assert "第二行" in parsed.summary
+    parsed = parse_intake(intake(claim="请求一\n请求二"), IntakeRules(now=NOW))
+    assert parsed.claim == "请求一\n请求二"
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r", "\t", "\r\n"])
+@pytest.mark.parametrize("where", ["applicant.name", "respondent.name", "respondent.contact", "proceeding.body"])
+def test_a_name_or_a_body_of_one_line_refuses_line_breaks_and_tabs(brk: str, where: str) -> None:
+    data = intake(proceeding={"kind": "arbitration", "body": "漠河市劳动人事争议仲裁委员会"})
+    outer, _, inner = where.partition(".")
+    data[outer] = dict(data[outer], **{inner: f"张{brk}三"})
+    assert refused(data) == {where: "不能含换行符或制表符"}
+    data[outer] = dict(data[outer], **{inner: f"{brk}张三{brk}"})  # around it: trimmed, taken
+    parse_intake(data, IntakeRules(now=NOW))
 
 
 def test_unknown_keys_are_never_repeated_when_they_are_not_field_names() -> None:
@@ -380,3 +413,11 @@ def test_invisible_characters_are_stripped_from_the_coded_fields_too(mark: str) 
     assert parsed.applicant.id_kind == "taiwan_residence_permit"
     assert parsed.respondent is not None and parsed.respondent.kind == "employer"
     assert parsed.proceeding is not None and parsed.proceeding.kind.value == "arbitration"
+
+
+def test_a_stored_intake_taken_under_older_text_rules_is_still_read_for_routing() -> None:
+    """A case registered before line breaks in names and direction marks were refused can still
+    be routed: its stored intake is read again as admitted."""
+    older = intake(applicant=person(name="张\n三\u200f", id_number=make_id(RNG, region="232723")))
+    assert set(refused(older)) == {"applicant.name"}
+    assert parse_intake(older, ADMITTED).applicant.name == "张\n三\u200f"

@@ -129,3 +129,17 @@ def test_referral_and_submission_mark_an_estimated_deadline(station: Session, cl
     plain = intake(station, intake_json(received_at="2026-03-02T08:30:00+08:00")).case_no
     perform(station, plain, "route", {})
     assert "估算" not in body_text(print_paper(station, plain, "referral").pdf)
+
+
+def test_a_file_name_with_direction_or_line_characters_is_not_recorded(station: Session, tmp_path: Path) -> None:
+    """The calendar's source is the file's name; a name may hold any character, the log keeps none."""
+    from sqlalchemy import text
+
+    from station_app.store.db import read
+
+    for name in ("2027\u202e.csv", "2027\n.csv"):
+        import_schedule(station, SCHEDULE_2027, source=name)
+    import_schedule(station, SCHEDULE_2027, source="2027.csv")
+    with read(station.store.engine) as conn:
+        rows = conn.execute(text("SELECT payload FROM events WHERE type = 'calendar_imported' ORDER BY seq")).all()
+    assert [json.loads(r[0])["source"] for r in rows][-3:] == ["import", "import", "2027.csv"]

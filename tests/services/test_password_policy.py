@@ -27,6 +27,16 @@ WEAK = {
     "short": password_policy.TOO_SHORT,
     f"x{STATION_CODE}": password_policy.CONTEXT,
     "西林吉镇社保费争议调解站": password_policy.CONTEXT,
+    STATION_CODE: password_policy.CONTEXT,
+    "西林吉镇1234": password_policy.CONTEXT,  # a part of the station's name
+    "m0he2025": password_policy.CONTEXT,  # the city's name in look-alikes
+    "ehom-2025": password_policy.CONTEXT,  # reversed
+    "!@#$%^&*": password_policy.SEQUENCE,  # the digit row with Shift
+    "mnbvcxza": password_policy.SEQUENCE,  # a keyboard walk and one more key
+    "asdf;lkj": password_policy.SEQUENCE,
+    "19900101": password_policy.GUESSABLE_NUMBER,  # a birthday
+    "1990-01-01": password_policy.GUESSABLE_NUMBER,
+    "13845671234": password_policy.GUESSABLE_NUMBER,  # a mobile number
 }
 
 
@@ -80,6 +90,24 @@ def test_the_service_gives_each_kind_its_message(station: Session) -> None:
         add_user(station, "liuyang", "worker", "刘洋的密码又长又安全", "刘洋", FAST_KDF)
     assert info.value.fields == {"password": password_policy.CONTEXT}
     assert [u.name for u in list_users(station)] == [ADMIN]
+
+
+@pytest.mark.parametrize(
+    "password", ["ilgnaw-2025", "wang1li2-desk", "w4ngl1-desk", "WANG-li-88", "王丽的钥匙很长很长"]
+)
+def test_the_account_name_reversed_with_digits_or_look_alikes_is_refused(station: Session, password: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        add_user(station, "wangli", "worker", password, "王丽", FAST_KDF)
+    assert info.value.fields == {"password": password_policy.CONTEXT}
+    add_user(station, "zhaogang", "worker", password, "赵刚", FAST_KDF)  # fine for another account
+
+
+def test_users_add_refuses_the_name_reversed_and_a_keyboard_walk(station: Session, data_dir: Path) -> None:
+    station.close()
+    for weak, why in (("ilgnaw-2025", password_policy.CONTEXT), ("mnbvcxza", password_policy.SEQUENCE)):
+        env = cli_env(ADMIN_PASSWORD, STATION_NEW_PASSWORD=weak)
+        proc = run_cli("users", "add", "wangli", data_dir=data_dir, user=ADMIN, env=env)
+        assert proc.returncode == 2 and json.loads(proc.stdout)["fields"] == {"password": why}
 
 
 def test_long_passphrases_without_composition_rules_are_accepted(station: Session, data_dir: Path) -> None:

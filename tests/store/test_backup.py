@@ -187,3 +187,55 @@ def test_restore_into_an_empty_folder_and_the_backup_reminder(
     assert [row["applicant"] for row in rows] == ["张三"]
     assert backup_overdue(station) is None  # backed up today
     assert backup_overdue(station, (clock.now() + timedelta(days=8)).date()) == 8
+
+
+def test_a_backup_into_a_folder_it_may_not_write_names_that_folder(
+    station: Session, data_dir: Path, tmp_path: Path
+) -> None:
+    station.close()
+    folder = tmp_path / "U盘"
+    folder.mkdir()
+    folder.chmod(0o500)
+    # root that keeps its user id but not its power to write anywhere: the folder's mode counts
+    no_override = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
+                   "--bounding-set=-dac_override,-dac_read_search"]  # fmt: skip
+    argv = [*no_override, sys.executable, "-m", "station_launcher", "--data-dir", str(data_dir), "--user", ADMIN,
+            "backup", "--to", str(folder)]  # fmt: skip
+    r = subprocess.run(argv, capture_output=True, text=True, encoding="utf-8", cwd=ROOT, env=cli_env(), timeout=120,
+                       start_new_session=True)  # fmt: skip
+    assert r.returncode == 1 and r.stdout == "", r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"无法写入 {folder}:" in lines[0] and ".station-backup" not in lines[0], r.stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_a_forged_backup_that_unpacks_to_more_than_it_holds_is_refused_before_writing(
+    station: Session, data_dir: Path, archive: Path, tmp_path: Path
+) -> None:
+    """A sparse member of 256 MB in an archive of a few kB is refused as damaged and nothing is
+    left behind. (The restore runs under a 64 MB file-size limit, so that a restore that unpacked
+    it anyway could not fill the test machine's disk.)"""
+    import resource
+
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    with tarfile.open(archive) as tar:
+        tar.extractall(parts, filter="data")
+    (parts / "station.db").unlink()
+    with open(parts / "station.db", "wb") as f:
+        f.truncate(256 * 1024 * 1024)
+    forged = tmp_path / "forged.stbak"
+    members = ["backup.json", "station.db", "keys.json", "station.anchor"]
+    subprocess.run(["tar", "--sparse", "--format=gnu", "-cf", str(forged), "-C", str(parts), *members], check=True)
+    assert forged.stat().st_size < 1024 * 1024
+    kept = _files(data_dir)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+
+    argv = [sys.executable, "-m", "station_launcher", "--data-dir", str(data_dir), "restore", str(forged), "--yes"]
+    r = subprocess.run(argv, capture_output=True, text=True, encoding="utf-8", cwd=ROOT, env=cli_env(), timeout=120,
+                       start_new_session=True, preexec_fn=limit)  # fmt: skip
+    assert r.returncode == 1 and "备份文件已损坏" in r.stderr, (r.returncode, r.stderr)
+    assert _files(data_dir) == kept
+    assert not [p for p in data_dir.iterdir() if p.name.startswith(("replaced-", ".restore-"))]

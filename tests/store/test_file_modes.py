@@ -67,6 +67,21 @@ def test_every_file_the_station_writes_is_private(tmp_path: Path, clock: FixedCl
     archives = list(outputs.glob("*.stbak"))
     assert len(archives) == 1
     assert [oct(_mode(p)) for p in (pdf, xlsx, archives[0])] == ["0o600"] * 3
+    # the other files a station writes outside its folder: statistics, the monthly report, its identity
+    others = (outputs / "统计.xlsx", outputs / "月报.pdf", outputs / "identity.json")
+    for args in (
+        ("stats", "--from", "2025-11-01", "--to", "2025-11-30", "--xlsx", str(others[0])),
+        ("report", "monthly", "--month", "2025-11", "--out", str(others[1])),
+        ("sync", "identity", "--out", str(others[2])),
+    ):
+        r = _cli(*args, data_dir=data_dir)
+        assert r.returncode == 0, r.stderr
+    assert [oct(_mode(p)) for p in others] == ["0o600"] * 3
+    # a restore: the store put back and the one it replaced (kept aside) stay private
+    r = _cli("restore", str(archives[0]), "--yes", data_dir=data_dir)
+    assert r.returncode == 0, r.stderr
+    assert [p.name for p in data_dir.iterdir() if p.name.startswith("replaced-")]
+    assert _open_modes(data_dir) == []
 
     session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)  # an open store has its WAL and SHM
     try:

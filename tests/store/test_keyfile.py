@@ -61,6 +61,11 @@ EDITS = [
     ("lockout.max_failures", True),
     ("station_code", ""),
     ("format", 2),
+    ("format", True),
+    ("users.admin.kdf.m", -65536),
+    ("users.admin.kdf.t", 1e300),
+    ("users.admin.kdf", "argon2id"),
+    ("station_name", "站" * 1000),
     ("users", []),
     ("attempts", "none"),
 ]
@@ -86,6 +91,24 @@ def test_a_file_that_is_not_json_is_refused_clearly(station: Session, data_dir: 
     keys_path(data_dir).write_bytes(b'{"format": 1, "users": {')
     proc = run_cli("case", "list", "--json", data_dir=data_dir, user=ADMIN)
     assert proc.returncode == 1 and "keys.json" in proc.stderr and "内部错误" not in proc.stderr
+
+
+def test_a_key_given_twice_is_refused_clearly(station: Session, data_dir: Path) -> None:
+    station.close()
+    raw = keys_path(data_dir).read_text(encoding="utf-8")
+    keys_path(data_dir).write_text(raw.replace('"users": {', '"users": {}, "users": {', 1), encoding="utf-8")
+    proc = run_cli("case", "list", "--json", data_dir=data_dir, user=ADMIN)
+    assert proc.returncode == 1 and "keys.json" in proc.stderr and "内部错误" not in proc.stderr
+
+
+def test_a_lockout_time_written_without_its_offset_still_reads(station: Session, data_dir: Path) -> None:
+    """A hand-written `locked_until` without `+08:00`: a lockout like any other, never an internal error."""
+    station.close()
+    _edit(data_dir, _set("users.admin.locked_until", "2099-01-01T00:00:00"))
+    proc = run_cli("case", "list", "--json", data_dir=data_dir, user=ADMIN)
+    assert proc.returncode == 1 and proc.stderr.strip() == "用户名或密码错误,或账户已被临时锁定"
+    _edit(data_dir, _set("users.admin.locked_until", "2001-01-01T00:00:00"))
+    assert run_cli("case", "list", "--json", data_dir=data_dir, user=ADMIN).returncode == 0
 
 
 def test_a_changed_station_code_or_name_is_refused(station: Session, data_dir: Path) -> None:
