@@ -219,8 +219,8 @@ def test_a_forged_backup_that_unpacks_to_more_than_it_holds_is_refused_before_wr
 
     parts = tmp_path / "parts"
     parts.mkdir()
-    with tarfile.open(archive) as tar:
-        tar.extractall(parts, filter="data")
+    with tarfile.open(archive) as tar:  # our own archive; the safe filter where this Python has one (3.11.4+)
+        tar.extractall(parts, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     (parts / "station.db").unlink()
     with open(parts / "station.db", "wb") as f:
         f.truncate(256 * 1024 * 1024)
