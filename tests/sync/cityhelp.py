@@ -90,6 +90,15 @@ def open_store(data: Path, user: str) -> Any:
 def store_digest(data: Path, user: str) -> dict[str, str]:
     """What "nothing stored changes" compares (DESIGN.md): the ledger and chain heads, every
     projection's digest and every counter (a login attempt may still be recorded)."""
+    session = open_store(data, user)
+    try:
+        return session_digest(session)
+    finally:
+        session.close()
+
+
+def session_digest(session: Any) -> dict[str, str]:
+    """`store_digest` of a store already open."""
     import hashlib
 
     from sqlalchemy import text
@@ -97,17 +106,14 @@ def store_digest(data: Path, user: str) -> dict[str, str]:
     from station_app.store.db import read
     from station_app.store.models import PROJECTION_TABLES
 
-    session = open_store(data, user)
-    try:
-        out: dict[str, str] = {}
-        with read(session.store.engine) as conn:
-            for table in (*PROJECTION_TABLES, *DIGEST_TABLES):
-                rows = sorted(repr(tuple(r)) for r in conn.execute(text(f"SELECT * FROM {table}")))
-                out[table] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
-            meta = conn.execute(text("SELECT key, value FROM meta WHERE key = 'ledger_head' OR key LIKE 'case_seq%'"))
-            out["meta"] = repr(sorted(tuple(r) for r in meta))
-    finally:
-        session.close()
+    out: dict[str, str] = {}
+    with read(session.store.engine) as conn:
+        for table in (*PROJECTION_TABLES, *DIGEST_TABLES):
+            rows = sorted(repr(tuple(r)) for r in conn.execute(text(f"SELECT * FROM {table}")))
+            out[table] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+        meta = conn.execute(text("SELECT key, value FROM meta WHERE key = 'ledger_head' OR key LIKE 'case_seq%'"))
+        out["meta"] = repr(sorted(tuple(r) for r in meta))
+    return out
     return out
 
 

@@ -10,7 +10,6 @@ the city's real encrypted store.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,12 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
 
 from station_app.errors import StationError
-from station_app.services.session import Session
 from station_app.store.db import read
-from station_app.store.models import PROJECTION_TABLES
 from sync.errors import BundleError
 from sync.exchange import import_path
 from sync.header import BundleKind
@@ -38,22 +34,11 @@ from sync.writer import new_bundle_id, write_bundle
 from tests.conftest import ADMIN, loop_count
 from tests.factories import refer_intake
 from tests.services.test_hostile_property import JSON, TEXT
-from tests.sync.cityhelp import CITY_ADMIN, CITY_CODE, DIGEST_TABLES, cli, make_world, ok, open_store, store_secret
+from tests.sync.cityhelp import CITY_ADMIN, CITY_CODE, cli, make_world, ok, open_store, session_digest, store_secret
 from tests.sync.make_vectors import resign, split
 
 A = "232701100001"
 EXAMPLES = loop_count(25, 200)
-
-
-def _digest(session: Session) -> dict[str, str]:
-    out: dict[str, str] = {}
-    with read(session.store.engine) as conn:
-        for table in (*PROJECTION_TABLES, *DIGEST_TABLES):
-            rows = sorted(repr(tuple(r)) for r in conn.execute(text(f"SELECT * FROM {table}")))
-            out[table] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
-        meta = conn.execute(text("SELECT key, value FROM meta WHERE key = 'ledger_head' OR key LIKE 'case_seq%'"))
-        out["meta"] = repr(sorted(tuple(r) for r in meta))
-    return out
 
 
 class Scene:
@@ -108,11 +93,11 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
 
 def _import_or_refuse(scene: Scene, path: Path) -> None:
     """Import `path` at the city: either it is imported, or it is refused and nothing changed."""
-    before = _digest(scene.session)
+    before = session_digest(scene.session)
     try:
         import_path(scene.session, path)
     except (BundleError, StationError):
-        assert _digest(scene.session) == before
+        assert session_digest(scene.session) == before
     # anything else (TypeError, KeyError, RecursionError, ...) fails the test
 
 
