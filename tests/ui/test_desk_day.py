@@ -4,6 +4,8 @@ queue, actions that refuse before the worker writes, filters, shortcuts, one run
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -356,64 +358,70 @@ def _fully_visible(widget: Any) -> bool:
     return region.width() >= widget.width() - 1 and region.height() >= widget.height() - 1
 
 
-def test_large_text_at_1366_keeps_counts_columns_buttons_and_rows_visible(
-    qtbot: Any, worker: Session, runner: Any, tmp_path: Path
-) -> None:
+@contextmanager
+def desk_window(qtbot: Any, session: Session, runner: Any, scale: float = 1.6) -> Iterator[Any]:
+    """The desk's main window at 1366x768 in the text size `scale`, shown; closed and the normal
+    text size put back after."""
     from ui import theme
-    from ui.case_table_model import COLUMN_INDEX
     from ui.main_window import MainWindow
 
-    case_no = _routed_joint(worker)
-    perform(worker, case_no, "opinion", {"dept": "tax", "text": "经核查,单位少报缴费基数,已责令补缴。"})
     app = QApplication.instance()
-    for scale in (1.0, 1.6):
-        theme.apply_theme(app, scale)
-        main = MainWindow(worker, runner)
+    theme.apply_theme(app, scale)
+    try:
+        main = MainWindow(session, runner)
         qtbot.addWidget(main)
         main.resize(1366, 768)
         main.show()
-        settle(qtbot, runner, 200)
-        assert main.width() <= 1366 and main.height() <= 768  # nothing pushes the window past the screen
-        for count in main.dashboard.counts.values():
-            assert _fully_visible(count) and count.text().endswith("件")
-        main.grab().save(str(tmp_path / f"dashboard-{scale}.png"))
-        main.go("cases")
-        settle(qtbot, runner, 200)
-        for table in (main.dashboard.table, main.cases.table):
-            for key in ("due", "status"):  # the deadline and the status are on screen without scrolling
-                x = table.columnViewportPosition(COLUMN_INDEX[key])
-                assert x >= 0 and x + table.columnWidth(COLUMN_INDEX[key]) <= table.viewport().width(), key
-        main.open_case(case_no)
-        settle(qtbot, runner, 200)
-        detail = main.detail
-        for button in (*detail.action_buttons.values(), detail.summary.id_number.button, detail.summary.phone.button):
-            assert _fully_visible(button), button.text()
-        dept = detail.departments_table
-        rows = sum(dept.rowHeight(i) for i in range(detail.departments.rowCount()))
-        assert dept.viewport().height() >= rows  # every department row, whole (the page scrolls)
-        main.grab().save(str(tmp_path / f"detail-{scale}.png"))
+        yield main
         main.idle.detach()
         main.close()
-    theme.apply_theme(app, 1.0)
+    finally:
+        theme.apply_theme(app, 1.0)
+
+
+def test_large_text_at_1366_keeps_counts_columns_buttons_and_rows_visible(
+    qtbot: Any, worker: Session, runner: Any, tmp_path: Path
+) -> None:
+    from ui.case_table_model import COLUMN_INDEX
+
+    case_no = _routed_joint(worker)
+    perform(worker, case_no, "opinion", {"dept": "tax", "text": "经核查,单位少报缴费基数,已责令补缴。"})
+    for scale in (1.0, 1.6):
+        with desk_window(qtbot, worker, runner, scale) as main:
+            settle(qtbot, runner, 200)
+            assert main.width() <= 1366 and main.height() <= 768  # nothing pushes the window past the screen
+            for count in main.dashboard.counts.values():
+                assert _fully_visible(count) and count.text().endswith("件")
+            main.grab().save(str(tmp_path / f"dashboard-{scale}.png"))
+            main.go("cases")
+            settle(qtbot, runner, 200)
+            for table in (main.dashboard.table, main.cases.table):
+                for key in ("due", "status"):  # the deadline and the status are on screen without scrolling
+                    x = table.columnViewportPosition(COLUMN_INDEX[key])
+                    assert x >= 0 and x + table.columnWidth(COLUMN_INDEX[key]) <= table.viewport().width(), key
+            main.open_case(case_no)
+            settle(qtbot, runner, 200)
+            detail = main.detail
+            for button in (
+                *detail.action_buttons.values(),
+                detail.summary.id_number.button,
+                detail.summary.phone.button,
+            ):
+                assert _fully_visible(button), button.text()
+            dept = detail.departments_table
+            rows = sum(dept.rowHeight(i) for i in range(detail.departments.rowCount()))
+            assert dept.viewport().height() >= rows  # every department row, whole (the page scrolls)
+            main.grab().save(str(tmp_path / f"detail-{scale}.png"))
     assert len(list(tmp_path.glob("*.png"))) == 4
 
 
 def test_a_long_timeline_note_wraps_in_large_text_instead_of_being_cut(
     qtbot: Any, worker: Session, runner: Any
 ) -> None:
-    from ui import theme
-    from ui.main_window import MainWindow
-
     case_no = _routed_joint(worker)
     note = "缴费人对答复有异议,已电话告知可向漠河市司法局申请行政复议业务指导,并约定三个工作日内回访。"
     perform(worker, case_no, "withdraw", {"reason": note})
-    app = QApplication.instance()
-    theme.apply_theme(app, 1.6)
-    try:
-        main = MainWindow(worker, runner)
-        qtbot.addWidget(main)
-        main.resize(1366, 768)
-        main.show()
+    with desk_window(qtbot, worker, runner) as main:
         main.open_case(case_no)
         settle(qtbot, runner, 200)
         table, model = main.detail.timeline_table, main.detail.timeline
@@ -421,10 +429,6 @@ def test_a_long_timeline_note_wraps_in_large_text_instead_of_being_cut(
         metrics = table.fontMetrics()
         assert table.columnWidth(3) < metrics.horizontalAdvance(model.row_texts(row)[3])  # too long for one line
         assert table.rowHeight(row) >= 2 * metrics.height()  # so the row grows: every character on screen
-        main.idle.detach()
-        main.close()
-    finally:
-        theme.apply_theme(app, 1.0)
 
 
 def test_text_size_is_each_users_own(worker: Session, head: Session) -> None:

@@ -372,20 +372,11 @@ def test_large_text_keeps_the_routing_panel_and_the_periods_whole(
 ) -> None:
     """At 1366x768 in large text the routing panel's lines stand whole, one under the other
     (the panel scrolls), and a period row's fields are whole once scrolled to."""
-    from PySide6.QtWidgets import QApplication
 
     from tests.factories import joint_intake
-    from tests.ui.test_desk_day import _fully_visible
-    from ui import theme
-    from ui.main_window import MainWindow
+    from tests.ui.test_desk_day import _fully_visible, desk_window
 
-    app = QApplication.instance()
-    theme.apply_theme(app, 1.6)
-    try:
-        main = MainWindow(worker, runner)
-        qtbot.addWidget(main)
-        main.resize(1366, 768)
-        main.show()
+    with desk_window(qtbot, worker, runner) as main:
         main.go("intake")
         form = main.intake.form
         form.load_data(joint_intake(name="张偉"))
@@ -408,7 +399,3 @@ def test_large_text_keeps_the_routing_panel_and_the_periods_whole(
             for field in (row.start, row.end, row.remove):
                 assert _fully_visible(field)
         main.grab().save(str(tmp_path / "intake-large.png"))
-        main.idle.detach()
-        main.close()
-    finally:
-        theme.apply_theme(app, 1.0)
