@@ -7,6 +7,7 @@ import io
 import itertools
 import re
 import subprocess
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -211,51 +212,49 @@ def test_every_printed_line_of_every_paper_is_chinese_typeset(
         assert not _ASCII_IN_CHINESE.search(line), (kind, line)
 
 
+@pytest.fixture
+def worker_and_head(station: Session, data_dir: Path, clock: FixedClock) -> Iterator[tuple[Session, Session]]:
+    """The worker 王丽 and the head 赵刚 of the station, logged in."""
+    add_user(station, "wangli", "worker", "worker-pass-123", "王丽", FAST_KDF)
+    add_user(station, "zhaogang", "head", "head-pass-123", "赵刚", FAST_KDF)
+    worker = login(data_dir, "wangli", "worker-pass-123", clock)
+    head = login(data_dir, "zhaogang", "head-pass-123", clock)
+    yield worker, head
+    worker.close()
+    head.close()
+
+
 def test_minutes_without_a_recorder_name_the_account_that_entered_them(
-    station: Session, data_dir: Path, clock: FixedClock
+    worker_and_head: tuple[Session, Session],
 ) -> None:
     """The first receiver (王丽) registered the case; the head (赵刚) entered the minutes and
     named no recorder: the minutes name 赵刚."""
-    add_user(station, "wangli", "worker", "worker-pass-123", "王丽", FAST_KDF)
-    add_user(station, "zhaogang", "head", "head-pass-123", "赵刚", FAST_KDF)
-    worker = login(data_dir, "wangli", "worker-pass-123", clock)
-    head = login(data_dir, "zhaogang", "head-pass-123", clock)
-    try:
-        case_no = intake(worker, major_intake()).case_no
-        perform(worker, case_no, "route", {})
-        approval = {
-            "text": "同意。",
-            "approver": "王副市长",
-            "date": "2025-11-20",
-            "document_no": "漠争议领〔2025〕9号",
-        }
-        perform(head, case_no, "approve", approval)
-        for d in get_case(head, case_no).departments:
-            perform(head, case_no, "opinion", {"dept": d.dept.value, "text": "书面意见。"})
-        perform(
-            head, case_no, "minutes", {"text": "会议议定补缴。", "attendees": "税务局、人社局", "held_on": "2025-11-20"}
-        )
-        text = pdf_text(print_paper(worker, case_no, "minutes").pdf)
-        assert "记录人西林吉镇" in text and text.split("记录人", 1)[1][:30].count("赵刚") == 1
-        assert "王丽" not in text.split("记录人", 1)[1][:30]
-    finally:
-        worker.close()
-        head.close()
+    worker, head = worker_and_head
+    case_no = intake(worker, major_intake()).case_no
+    perform(worker, case_no, "route", {})
+    approval = {
+        "text": "同意。",
+        "approver": "王副市长",
+        "date": "2025-11-20",
+        "document_no": "漠争议领〔2025〕9号",
+    }
+    perform(head, case_no, "approve", approval)
+    for d in get_case(head, case_no).departments:
+        perform(head, case_no, "opinion", {"dept": d.dept.value, "text": "书面意见。"})
+    perform(
+        head, case_no, "minutes", {"text": "会议议定补缴。", "attendees": "税务局、人社局", "held_on": "2025-11-20"}
+    )
+    text = pdf_text(print_paper(worker, case_no, "minutes").pdf)
+    assert "记录人西林吉镇" in text and text.split("记录人", 1)[1][:30].count("赵刚") == 1
+    assert "王丽" not in text.split("记录人", 1)[1][:30]
 
 
-def test_the_archive_names_who_filed_it(station: Session, data_dir: Path, clock: FixedClock) -> None:
+def test_the_archive_names_who_filed_it(worker_and_head: tuple[Session, Session]) -> None:
     """王丽 took the case in; the head 赵刚 archived it: 赵刚 is the 立卷人 on the cover and the index."""
-    add_user(station, "wangli", "worker", "worker-pass-123", "王丽", FAST_KDF)
-    add_user(station, "zhaogang", "head", "head-pass-123", "赵刚", FAST_KDF)
-    worker = login(data_dir, "wangli", "worker-pass-123", clock)
-    head = login(data_dir, "zhaogang", "head-pass-123", clock)
-    try:
-        case_no = intake(worker, refer_intake()).case_no
-        perform(worker, case_no, "close_on_spot", {"text": "当场答复。"})
-        perform(head, case_no, "archive", {})
-        text = pdf_text(print_paper(worker, case_no, "archive").pdf)
-        assert text.count("立卷人赵刚") == 1 and text.count("立卷人:赵刚") == 1
-        assert "立卷人王丽" not in text and "立卷人:王丽" not in text
-    finally:
-        worker.close()
-        head.close()
+    worker, head = worker_and_head
+    case_no = intake(worker, refer_intake()).case_no
+    perform(worker, case_no, "close_on_spot", {"text": "当场答复。"})
+    perform(head, case_no, "archive", {})
+    text = pdf_text(print_paper(worker, case_no, "archive").pdf)
+    assert text.count("立卷人赵刚") == 1 and text.count("立卷人:赵刚") == 1
+    assert "立卷人王丽" not in text and "立卷人:王丽" not in text
