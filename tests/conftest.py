@@ -39,6 +39,7 @@ STATION_NAME = "西林吉镇社保费争议调解站"
 TOWN_CODE = "232701100"
 ADMIN = "admin"
 ADMIN_PASSWORD = "lantern-desk-48"
+WORKER, WORKER_PASSWORD = "wangli", "worker-pass-123"  # the station's worker 王丽 (`worker`)
 START = datetime(2025, 11, 20, 10, 0, tzinfo=CHINA_TZ)  # after the factories' 09:30 intakes
 
 
@@ -56,6 +57,18 @@ def data_dir(tmp_path: Path) -> Path:
 def station(data_dir: Path, clock: FixedClock) -> Iterator[Session]:
     """A fresh station (admin session) made through `init_station`."""
     session = init_station(data_dir, STATION_CODE, STATION_NAME, TOWN_CODE, ADMIN, ADMIN_PASSWORD, clock, FAST_KDF)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def worker(station: Session, data_dir: Path, clock: FixedClock) -> Iterator[Session]:
+    """The station's worker 王丽, logged in with their password (so holding their own key)."""
+    from station_app.services.session import login
+    from station_app.services.user_service import add_user
+
+    add_user(station, WORKER, "worker", WORKER_PASSWORD, "王丽", FAST_KDF)
+    session = login(data_dir, WORKER, WORKER_PASSWORD, clock)
     yield session
     session.close()
 

@@ -213,14 +213,13 @@ def test_every_printed_line_of_every_paper_is_chinese_typeset(
 
 
 @pytest.fixture
-def worker_and_head(station: Session, data_dir: Path, clock: FixedClock) -> Iterator[tuple[Session, Session]]:
+def worker_and_head(
+    station: Session, worker: Session, data_dir: Path, clock: FixedClock
+) -> Iterator[tuple[Session, Session]]:
     """The worker 王丽 and the head 赵刚 of the station, logged in."""
-    add_user(station, "wangli", "worker", "worker-pass-123", "王丽", FAST_KDF)
     add_user(station, "zhaogang", "head", "head-pass-123", "赵刚", FAST_KDF)
-    worker = login(data_dir, "wangli", "worker-pass-123", clock)
     head = login(data_dir, "zhaogang", "head-pass-123", clock)
     yield worker, head
-    worker.close()
     head.close()
 
 

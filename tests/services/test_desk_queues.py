@@ -3,8 +3,6 @@ queues a user has, which paper a new case gets."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from station_app.clock import FixedClock
 from station_app.documents.payload import PaperKind
 from station_app.domain.enums import Department, Track
@@ -12,9 +10,7 @@ from station_app.services.case_service import intake, perform
 from station_app.services.paper_rules import intake_papers
 from station_app.services.query_service import get_case
 from station_app.services.queue_service import desk_overview, work_queues
-from station_app.services.session import Session, login
-from station_app.services.user_service import add_user
-from tests.conftest import FAST_KDF
+from station_app.services.session import Session
 from tests.factories import joint_intake
 
 
@@ -38,23 +34,18 @@ def test_the_case_says_why_the_reply_waits_and_what_is_due(station: Session) -> 
 
 
 def test_heads_get_the_approval_queue_and_late_departments_are_named(
-    station: Session, data_dir: Path, clock: FixedClock
+    station: Session, worker: Session, clock: FixedClock
 ) -> None:
-    add_user(station, "wangli", "worker", "worker-pass-123", "王丽", FAST_KDF)
-    worker = login(data_dir, "wangli", "worker-pass-123", clock)
-    try:
-        assert "approval" not in {q.name for q in work_queues(worker)}
-        assert "approval" in {q.name for q in work_queues(station)}
-        case_no = _joint(station)
-        perform(station, case_no, "escalate", {"reason": "涉及群体性欠费。"})
-        assert desk_overview(station).count("approval") == 1
-        assert get_case(station, case_no).summary.due_for == "等待领导小组审批"
-        _joint(station)
-        clock.advance(days=20)
-        late = dict(desk_overview(worker).late_departments)
-        assert late == {Department.HRSS: 2}  # hrss owes both cases; tax has answered both
-    finally:
-        worker.close()
+    assert "approval" not in {q.name for q in work_queues(worker)}
+    assert "approval" in {q.name for q in work_queues(station)}
+    case_no = _joint(station)
+    perform(station, case_no, "escalate", {"reason": "涉及群体性欠费。"})
+    assert desk_overview(station).count("approval") == 1
+    assert get_case(station, case_no).summary.due_for == "等待领导小组审批"
+    _joint(station)
+    clock.advance(days=20)
+    late = dict(desk_overview(worker).late_departments)
+    assert late == {Department.HRSS: 2}  # hrss owes both cases; tax has answered both
 
 
 def test_a_case_not_accepted_gets_the_refusal_notice_first() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy import Connection, text
 from station_app.clock import FixedClock
 from station_app.services import audit_service, case_service
 from station_app.services.session import Session, login
-from station_app.services.user_service import add_user, record_signed
+from station_app.services.user_service import record_signed
 from station_app.store import signature_check
 from station_app.store.anchor import reanchor
 from station_app.store.db import mark_log_appended, read, set_meta, write
@@ -32,21 +32,11 @@ from station_app.store.log import ForgedEvent, import_foreign
 from station_app.store.station_store import db_path
 from station_app.store.sync_state import put_peer
 from station_app.store.user_keys import key_id
-from tests.conftest import ADMIN, ADMIN_PASSWORD, FAST_KDF, START, run_cli
+from tests.conftest import ADMIN, ADMIN_PASSWORD, START, WORKER, run_cli
 from tests.factories import joint_intake
 from tests.store.conftest import export, state
 
-WORKER, WORKER_PASSWORD = "wangli", "worker-pass-123"
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
-
-
-@pytest.fixture
-def worker(station: Session, data_dir: Path, clock: FixedClock) -> Iterator[Session]:
-    """The station's worker, logged in with their password (so holding their own key)."""
-    add_user(station, WORKER, "worker", WORKER_PASSWORD, "王丽", FAST_KDF)
-    session = login(data_dir, WORKER, WORKER_PASSWORD, clock)
-    yield session
-    session.close()
 
 
 def _sign_keys(session: Session) -> dict[str, str]:
