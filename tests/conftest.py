@@ -138,3 +138,31 @@ def sqlcipher_connect(path: Path, key: bytes) -> Any:
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     conn.execute("PRAGMA busy_timeout = 10000")
     return conn
+
+
+def as_schema_14(conn: Any) -> None:
+    """Give a store made now the search index a schema-14 store has (before `case_keys`).
+
+    The exact terms in `search_terms` with its indexes, and the b-trees on the applicant's ID,
+    phone, credit code and the employer; `user_version` 14.
+    """
+    from station_app.store.search_index import case_terms
+
+    conn.execute("CREATE TABLE search_terms (id INTEGER NOT NULL PRIMARY KEY, term VARCHAR NOT NULL, case_id INTEGER NOT NULL)")
+    conn.execute("CREATE INDEX ix_search_terms_case_id ON search_terms (case_id)")
+    conn.execute("CREATE INDEX ix_search_terms_term_case ON search_terms (term, case_id)")
+    for column in ("applicant_id", "applicant_phone", "applicant_uscc", "employer"):
+        conn.execute(f"CREATE INDEX ix_cases_{column} ON cases ({column})")
+    cursor = conn.execute(
+        "SELECT cases.id, case_no, applicant_kind, applicant_name, respondent_name, employer, intake"
+        " FROM cases JOIN case_texts ON case_texts.case_id = cases.id"
+    )
+    names = [d[0] for d in cursor.description]
+    for row in cursor.fetchall():
+        case = dict(zip(names, row, strict=True))
+        conn.executemany(
+            "INSERT INTO search_terms (term, case_id) VALUES (?, ?)", [(t, case["id"]) for t in sorted(case_terms(case))]
+        )
+    conn.execute("DROP TABLE case_keys")
+    conn.execute("PRAGMA user_version = 14")
+    conn.execute("UPDATE meta SET value = '14' WHERE key = 'schema_version'")

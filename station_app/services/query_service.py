@@ -38,6 +38,7 @@ from station_app.store.read_model.case_list import SORTABLE as SORTABLE
 from station_app.store.read_model.case_list import CaseQuery as CaseQuery
 from station_app.store.read_model.case_list import ListScope, PartyKeys
 from station_app.store.search_index import fts_query, is_bigram_query
+from station_app.store.search_index import phone_key as party_phone
 from station_app.store.simplified import simplified_variant, to_simplified
 
 EVENT_LABELS: dict[str, str] = {a.event: a.label for a in ACTIONS.values()} | {
@@ -348,8 +349,7 @@ def _duplicate_keys(intake: dict[str, Any]) -> PartyKeys:
     if id_number and check_id_number(id_number) is None:
         id_key = normalize_id_number(id_number)
     if phone and check_phone(phone) is None:
-        stored = normalize_phone(phone)
-        phone_key = stored if stored.startswith("1") else "-".join(stored.split("-")[:2])
+        phone_key = party_phone(normalize_phone(phone))
     employer = applicant if applicant.get("kind") == "employer" else respondent
     codes = [str(party.get("uscc") or "") for party in (applicant, respondent)]
     if usccs := sorted({normalize_uscc(c) for c in codes if c and check_uscc(c) is None}):

@@ -15,10 +15,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
-from station_app.store.db import get_meta, set_meta, write
+from station_app.store.db import driver, get_meta, set_meta, write
 from station_app.store.events import GENESIS, canonical_json, ledger_hash
 from station_app.store.models import FTS_DDL, TEXT_COLUMNS, metadata
-from station_app.store.search_index import BIGRAM_DDL, index_cases, index_pairs
+from station_app.store.search_index import (
+    BIGRAM_DDL,
+    KEYS_DDL,
+    TERM,
+    bigram_text,
+    case_terms,
+    fts_text,
+    index_pairs,
+    key_token,
+    party_keys,
+)
 from station_app.store.simplified import simplified_variant
 
 
@@ -28,6 +38,9 @@ def _m1_base(conn: Connection) -> None:
 
 def _m2_search(conn: Connection) -> None:
     conn.execute(text(FTS_DDL))
+    conn.execute(text(_SEARCH_TERMS_DDL))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_search_terms_term ON search_terms (term)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_search_terms_case_id ON search_terms (case_id)"))
 
 
 def _m3_case_indexes(conn: Connection) -> None:
@@ -47,6 +60,19 @@ REDUNDANT_SORT_INDEXES = ("received_at", "category", "track", "status", "due_dat
 
 def _has_column(conn: Connection, table: str, column: str) -> bool:
     return any(r[1] == column for r in conn.exec_driver_sql(f"PRAGMA table_info({table})"))
+
+
+def _has_table(conn: Connection, table: str) -> bool:
+    return (
+        conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).first()
+        is not None
+    )
+
+
+_SEARCH_TERMS_DDL = (  # the exact terms' table until migration 15 (a store made before it has one)
+    "CREATE TABLE IF NOT EXISTS search_terms (id INTEGER NOT NULL PRIMARY KEY, term VARCHAR NOT NULL,"
+    " case_id INTEGER NOT NULL)"
+)
 
 
 def _m4_pairs_and_sorting(conn: Connection) -> None:
@@ -260,12 +286,20 @@ def _m13_simplified_search(conn: Connection) -> None:
     ).mappings()
     batch: list[tuple[int, Mapping[str, Any]]] = []
 
-    def flush() -> None:
+    def flush() -> None:  # the three indexes as they were then (exact terms in `search_terms`)
         ids = [{"i": i} for i, _ in batch]
         conn.execute(text("DELETE FROM cases_fts WHERE rowid = :i"), ids)
         conn.execute(text("DELETE FROM cases_bigrams WHERE rowid = :i"), ids)
         conn.execute(text("DELETE FROM search_terms WHERE case_id = :i"), ids)
-        index_cases(conn, batch)
+        conn.execute(
+            text("INSERT INTO cases_fts (rowid, text) VALUES (:i, :t)"), [{"i": i, "t": fts_text(r)} for i, r in batch]
+        )
+        conn.execute(
+            text("INSERT INTO cases_bigrams (rowid, text) VALUES (:i, :t)"),
+            [{"i": i, "t": bigram_text(r)} for i, r in batch],
+        )
+        terms = [{"t": t, "i": i} for i, r in batch for t in sorted(case_terms(r))]
+        conn.execute(text("INSERT INTO search_terms (term, case_id) VALUES (:t, :i)"), terms)
         batch.clear()
 
     for row in rows:
@@ -288,6 +322,48 @@ def _m14_event_signatures(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE events ADD COLUMN {column} TEXT")
 
 
+_PARTY_COLUMNS = ("applicant_id", "applicant_phone", "applicant_uscc", "respondent_uscc", "employer")
+_PARTY_INDEXES = ("ix_cases_applicant_id", "ix_cases_applicant_phone", "ix_cases_applicant_uscc", "ix_cases_employer")
+
+
+def _m15_case_keys(conn: Connection) -> None:
+    """The exact keys move to `case_keys` (FTS5, see search_index.py); their b-trees go.
+
+    Each case's keys are its terms from `search_terms` (not worked out again: the pinyin of a
+    million names) and its party keys from its row; then `search_terms` and the indexes on the
+    applicant's ID, phone, credit code and the employer are dropped.
+    """
+    conn.execute(text(KEYS_DDL))
+    conn.execute(text("INSERT INTO case_keys (case_keys) VALUES ('delete-all')"))
+    db = driver(conn)
+    terms = (
+        db.execute("SELECT case_id, term FROM search_terms ORDER BY case_id")
+        if _has_table(conn, "search_terms")
+        else iter(())
+    )
+    pending = next(terms, None)
+    batch: list[tuple[int, str]] = []
+    cases = db.cursor()
+    cases.execute(f"SELECT id, {', '.join(_PARTY_COLUMNS)} FROM cases ORDER BY id")
+    for row in cases:
+        case_id = int(row[0])
+        tokens: list[str] = []
+        while pending is not None and pending[0] <= case_id:
+            if pending[0] == case_id:
+                tokens.append(key_token(TERM, str(pending[1])))
+            pending = next(terms, None)
+        tokens += party_keys(dict(zip(_PARTY_COLUMNS, row[1:], strict=True)))
+        batch.append((case_id, " ".join(tokens)))
+        if len(batch) >= 5000:
+            db.executemany("INSERT INTO case_keys (rowid, keys) VALUES (?, ?)", batch)
+            batch = []
+    if batch:
+        db.executemany("INSERT INTO case_keys (rowid, keys) VALUES (?, ?)", batch)
+    conn.execute(text("DROP TABLE IF EXISTS search_terms"))
+    for name in _PARTY_INDEXES:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
@@ -301,6 +377,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (10, _m10_scale),
     (13, _m13_simplified_search),
     (14, _m14_event_signatures),
+    (15, _m15_case_keys),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -255,15 +255,6 @@ class CalendarYear(SQLModel, table=True):
     source: str
 
 
-class SearchTerm(SQLModel, table=True):
-    """Exact-match terms for short queries: names' substrings and pinyin initials."""
-
-    __tablename__ = "search_terms"
-    id: int | None = Field(default=None, primary_key=True)
-    term: str = Field(index=True)
-    case_id: int = Field(index=True)
-
-
 PROJECTION_TABLES = (
     "cases",
     "case_texts",
@@ -274,7 +265,6 @@ PROJECTION_TABLES = (
     "settings",
     "calendar_days",
     "calendar_years",
-    "search_terms",
     "conflicts",
     "event_flags",
 )

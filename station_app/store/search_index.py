@@ -1,7 +1,7 @@
-"""The search index: trigrams, exact terms for names and initials, and character pairs.
+"""The search index: trigrams, exact keys (names, initials, parties), and character pairs.
 
-FTS5 trigram for 3+ characters, exact terms for names and initials, and an FTS5 index of
-Chinese character pairs for 2-character queries.
+FTS5 trigram for 3+ characters, exact keys for names, initials and the parties' identifiers,
+and an FTS5 index of Chinese character pairs for 2-character queries.
 
 FTS5 trigram finds nothing for 2-character queries, and most Chinese names have two
 characters, so names get every substring of 2+ characters as an exact term, plus the
@@ -11,6 +11,15 @@ per pair), so 冻土 or 林业 is found through an index, never by scanning the 
 
 A name or text written in traditional characters is indexed in its simplified form too
 (`simplified.py`), and the query is folded the same way: 張偉 and 张伟 find each other.
+
+The exact keys live in `case_keys`, an FTS5 table of one token per key: the search terms
+(`t:`), and what the duplicate warning looks for: the applicant's ID number (`id:`), phone
+without extension (`ph:`), either party's credit code (`us:`) and the employer's name (`em:`).
+Each key is written as the hex of its UTF-8 text, so that no tokenizer splits or folds it. An
+FTS5 index grows by appending segments that are merged later, so a bundle of ten thousand cases
+writes its keys in a few new pages; a b-tree on (term, case) or on the ID or phone column puts
+each new case's entries at random pages, which at a city's million cases means reading,
+decrypting and writing again one page per entry.
 """
 
 from __future__ import annotations
@@ -208,6 +217,52 @@ def bigram_text(row: Mapping[str, Any]) -> str:
 _CHINESE_RUN = re.compile(r"[^\W\x00-\x7f]{2,}")
 
 
+KEYS_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS case_keys USING fts5("
+    "keys, content='', contentless_delete=1, detail=none, tokenize='ascii')"
+)
+TERM, ID_NUMBER, PHONE, USCC, EMPLOYER = "t:", "id:", "ph:", "us:", "em:"
+"""The kinds of exact key, as the prefix of the key's text."""
+
+
+def key_token(kind: str, value: str) -> str:
+    """The `case_keys` token of one key: the hex of `kind + value` in UTF-8 (lower case)."""
+    return (kind + value).encode("utf-8").hex()
+
+
+def keys_match(tokens: Iterable[str]) -> str:
+    """An FTS5 expression matching a case that has any of `tokens` (each quoted)."""
+    return " OR ".join(f'"{t}"' for t in tokens)
+
+
+def phone_key(phone: str) -> str:
+    """A stored phone as the duplicate warning compares it: a landline without its extension.
+
+    `0457-2812345-801` -> `0457-2812345`; a mobile stays as it is.
+    """
+    return phone if phone.startswith("1") else "-".join(phone.split("-")[:2])
+
+
+def party_keys(row: Mapping[str, Any]) -> list[str]:
+    """The party key tokens of a case row: applicant ID and phone, credit codes, employer."""
+    out = []
+    if row.get("applicant_id"):
+        out.append(key_token(ID_NUMBER, str(row["applicant_id"])))
+    if row.get("applicant_phone"):
+        out.append(key_token(PHONE, phone_key(str(row["applicant_phone"]))))
+    for code in sorted({str(c) for c in (row.get("applicant_uscc"), row.get("respondent_uscc")) if c}):
+        out.append(key_token(USCC, str(code)))
+    if row.get("employer"):
+        out.append(key_token(EMPLOYER, str(row["employer"])))
+    return out
+
+
+def keys_text(row: Mapping[str, Any]) -> str:
+    """The `case_keys` document of a case row: its search terms' and party keys' tokens."""
+    tokens = [key_token(TERM, t) for t in sorted(case_terms(row))]
+    return " ".join(tokens + party_keys(row))
+
+
 def index_pairs(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
     """Add cases (id, row with the texts) to the character-pair index in one statement."""
     driver(conn).executemany(
@@ -227,22 +282,20 @@ def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> 
     db = driver(conn)
     texts: list[tuple[int, str]] = []
     pairs: list[tuple[int, str]] = []
-    terms: list[tuple[str, int]] = []
+    keys: list[tuple[int, str]] = []
     for i, r in rows:  # one case's three texts together: they read its contact once (`_contact_in`)
         texts.append((i, fts_text(r)))
         pairs.append((i, bigram_text(r)))
-        terms.extend((t, i) for t in sorted(case_terms(r)))
+        keys.append((i, keys_text(r)))
     db.executemany("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)", texts)
     db.executemany("INSERT INTO cases_bigrams (rowid, text) VALUES (?, ?)", pairs)
-    if terms:
-        db.executemany("INSERT INTO search_terms (term, case_id) VALUES (?, ?)", terms)
+    db.executemany("INSERT INTO case_keys (rowid, keys) VALUES (?, ?)", keys)
 
 
 def clear_index(conn: Connection) -> None:
     """Empty every search index (before a rebuild replays the log)."""
-    conn.execute(text("INSERT INTO cases_fts (cases_fts) VALUES ('delete-all')"))
-    conn.execute(text("INSERT INTO cases_bigrams (cases_bigrams) VALUES ('delete-all')"))
-    conn.execute(text("DELETE FROM search_terms"))
+    for table in ("cases_fts", "cases_bigrams", "case_keys"):
+        conn.execute(text(f"INSERT INTO {table} ({table}) VALUES ('delete-all')"))
 
 
 def fts_query(query: str) -> str:

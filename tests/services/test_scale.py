@@ -35,7 +35,7 @@ from station_app.services.session import Session, login
 from station_app.store.db import read
 from station_app.store.migrations import LATEST, schema_version
 from station_app.store.station_store import db_path
-from tests.conftest import ADMIN, ADMIN_PASSWORD, sqlcipher_connect
+from tests.conftest import ADMIN, ADMIN_PASSWORD, as_schema_14, sqlcipher_connect
 from tests.factories import refer_intake
 
 CITY_CASES = 240  # four per synthetic station
@@ -187,6 +187,7 @@ def test_an_older_store_gets_its_total_and_indexes(station: Session, data_dir: P
     key = station.store.key
     station.close()
     conn = sqlcipher_connect(db_path(data_dir), key)  # as migration 7 left it
+    as_schema_14(conn)
     conn.execute("DROP TRIGGER tr_case_total_insert")
     conn.execute("DROP TRIGGER tr_case_total_delete")
     conn.execute("DROP TABLE case_total")

@@ -201,7 +201,7 @@ def _recorded(engine: Any) -> Iterator[list[tuple[str, Any]]]:
 )
 def test_indexed_searches_never_scan_the_cases_table(loaded: Loaded, raw: str) -> None:
     """Names' initials, ID, phone, employer and text (two Chinese characters too) are answered
-    from the indexes (search_terms, FTS5 trigram and pairs) and primary-key lookups, never by
+    from the indexes (exact keys, FTS5 trigram and pairs) and primary-key lookups, never by
     reading every case."""
     q = loaded.target if raw == "__CASE_NO__" else _resolve(raw)
     engine = loaded.session.store.engine
@@ -209,7 +209,7 @@ def test_indexed_searches_never_scan_the_cases_table(loaded: Loaded, raw: str) -
         hits = query_service.list_cases(loaded.session, CaseQuery(search=q), limit=20)
     assert loaded.target in {h.case_no for h in hits}
     selects = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")]
-    assert any("search_terms" in s for s, _ in selects)
+    assert any("case_keys" in s for s, _ in selects)
     with engine.connect() as conn:
         for statement, params in selects:
             plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)]

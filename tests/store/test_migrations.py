@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
@@ -14,17 +15,11 @@ from station_app.services.session import Session, login
 from station_app.store.db import read
 from station_app.store.migrations import LATEST, MIGRATIONS, schema_version
 from station_app.store.station_store import db_path
-from tests.conftest import ADMIN, ADMIN_PASSWORD, sqlcipher_connect
+from tests.conftest import ADMIN, ADMIN_PASSWORD, as_schema_14, sqlcipher_connect
 from tests.factories import refer_intake
 
-M3_INDEXES = (
-    "ix_cases_status_due",
-    "ix_cases_handler",
-    "ix_cases_applicant_id",
-    "ix_cases_applicant_phone",
-    "ix_cases_applicant_uscc",
-    "ix_cases_employer",
-)
+M3_INDEXES = ("ix_cases_status_due", "ix_cases_handler")  # migration 3's that migration 15 keeps
+PARTY_INDEXES = ("ix_cases_applicant_id", "ix_cases_applicant_phone", "ix_cases_applicant_uscc", "ix_cases_employer")
 
 
 def _indexes(conn: object) -> set[str]:
@@ -48,7 +43,8 @@ def test_an_older_store_is_backed_up_encrypted_then_migrated(
     station.close()
     # make it look like a version-2 store: migration 3's indexes gone, user_version 2
     conn = sqlcipher_connect(db_path(data_dir), key)
-    for name in M3_INDEXES:
+    as_schema_14(conn)
+    for name in (*M3_INDEXES, *PARTY_INDEXES):
         conn.execute(f"DROP INDEX {name}")
     conn.execute("PRAGMA user_version = 2")
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -60,7 +56,7 @@ def test_an_older_store_is_backed_up_encrypted_then_migrated(
     assert session.store.meta("schema_version") == str(LATEST)
     with read(session.store.engine) as rconn:
         names = {r[0] for r in rconn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
-    assert set(M3_INDEXES) <= names
+    assert set(M3_INDEXES) <= names and not set(PARTY_INDEXES) & names  # made by 3, dropped by 15
     assert query_service.get_case(session, no).summary.applicant_name == "张伟"
     session.close()
 
@@ -94,6 +90,7 @@ def test_a_version_3_store_gains_the_pair_index_and_sort_indexes(
     key = station.store.key
     station.close()
     conn = sqlcipher_connect(db_path(data_dir), key)
+    as_schema_14(conn)
     conn.execute("DROP TABLE cases_bigrams")
     for column in SORT_COLUMNS:
         conn.execute(f"DROP INDEX ix_cases_sort_{column}")
@@ -123,6 +120,7 @@ def test_a_version_4_store_moves_its_long_texts_out_of_the_cases_table(
     station.close()
     # a version-4 store kept summary, claim and the intake JSON in `cases`
     conn = sqlcipher_connect(db_path(data_dir), key)
+    as_schema_14(conn)
     for column, kind in (("summary", "TEXT"), ("claim", "TEXT"), ("intake", "TEXT")):
         conn.execute(f"ALTER TABLE cases ADD COLUMN {column} {kind}")
     conn.execute(
@@ -158,6 +156,7 @@ def test_a_version_5_store_gains_department_deadlines_and_the_clue_flag(
     key = station.store.key
     station.close()
     conn = sqlcipher_connect(db_path(data_dir), key)
+    as_schema_14(conn)
     for column in ("due_date", "due_estimated", "extended", "opinion_on", "on_time"):
         conn.execute(f"ALTER TABLE case_departments DROP COLUMN {column}")
     conn.execute("ALTER TABLE cases DROP COLUMN clue_transferred")
@@ -183,6 +182,7 @@ def test_a_store_indexed_before_simplified_forms_finds_traditional_names_after_m
     key = station.store.key
     station.close()
     conn = sqlcipher_connect(db_path(data_dir), key)
+    as_schema_14(conn)
     # the index as an older program wrote it: the traditional forms only
     (case_id,) = conn.execute("SELECT id FROM cases WHERE case_no = ?", (trad,)).fetchone()
     conn.execute("DELETE FROM search_terms WHERE case_id = ? AND term NOT IN ('張偉', 'zw')", (case_id,))
@@ -190,7 +190,6 @@ def test_a_store_indexed_before_simplified_forms_finds_traditional_names_after_m
     conn.execute("INSERT INTO cases_bigrams (rowid, text) VALUES (?, '張偉 採暖 補貼')", (case_id,))
     conn.execute("DELETE FROM cases_fts WHERE rowid = ?", (case_id,))
     conn.execute("INSERT INTO cases_fts (rowid, text) VALUES (?, '張偉 反映冬季採暖補貼未計入繳費基數。')", (case_id,))
-    before = conn.execute("SELECT count(*) FROM search_terms WHERE case_id != ?", (case_id,)).fetchone()[0]
     conn.execute("PRAGMA user_version = 7")
     conn.close()
 
@@ -201,11 +200,9 @@ def test_a_store_indexed_before_simplified_forms_finds_traditional_names_after_m
     assert schema_version(session.store.engine) == LATEST
     for q in ("张伟", "張偉", "采暖补贴", "补贴", "採暖補貼", "zw"):
         assert found(session, q) == [trad], q
-    assert found(session, "李娜") == [simp]
+    for q in ("李娜", "ln"):
+        assert found(session, q) == [simp], q
     session.close()
-    conn = sqlcipher_connect(db_path(data_dir), key)
-    assert conn.execute("SELECT count(*) FROM search_terms WHERE case_id != ?", (case_id,)).fetchone()[0] == before
-    conn.close()
 
 
 def test_a_store_from_a_newer_program_is_refused_untouched(station: Session, data_dir: Path, clock: FixedClock) -> None:
@@ -222,3 +219,57 @@ def test_a_store_from_a_newer_program_is_refused_untouched(station: Session, dat
     assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST + 1
     conn.close()
     assert not (data_dir / "backups").exists()
+
+
+def test_a_schema_14_store_moves_its_exact_terms_and_party_keys_to_the_key_index(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
+    """Migration 15: names, initials and case numbers are found as before, and the duplicate warning
+    still finds a person by ID or phone (with or without extension) and an employer by name or
+    credit code, from `case_keys` alone; `search_terms` and the four party b-trees are gone."""
+    from station_app.services.query_service import find_duplicates
+    from station_app.synthetic import make_id, make_uscc
+
+    rng = random.Random(5)
+    id_number, uscc = make_id(rng), make_uscc(rng)
+    data = refer_intake(name="歐陽修", id_number=id_number, phone="0457-2812345-801", employer="漠河市兴安建筑有限公司")
+    data["respondent"]["uscc"] = uscc
+    first = case_service.intake(station, data).case_no
+    other = case_service.intake(station, refer_intake(name="李娜", employer="漠河市北极林业有限公司")).case_no
+    key = station.store.key
+    station.close()
+    conn = sqlcipher_connect(db_path(data_dir), key)
+    as_schema_14(conn)
+    conn.close()
+
+    session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
+    try:
+        assert schema_version(session.store.engine) == LATEST
+        with read(session.store.engine) as rconn:
+            names = {r[0] for r in rconn.execute(text("SELECT name FROM sqlite_master"))}
+        assert "case_keys" in names and "search_terms" not in names and not set(PARTY_INDEXES) & names
+
+        def found(q: str) -> list[str]:
+            return [c.case_no for c in query_service.list_cases(session, query_service.CaseQuery(search=q))]
+
+        for q in ("歐陽修", "欧阳修", "欧阳", "oyx", first):
+            assert found(q) == [first], q
+        assert found("李娜") == [other]
+
+        def warned(**applicant: str) -> list[tuple[str, tuple[str, ...]]]:
+            typed = {"applicant": {"kind": "person", **applicant}}
+            return [(d.case.case_no, d.matched) for d in find_duplicates(session, typed)]
+
+        assert warned(id_number=id_number) == [(first, ("id_number",))]
+        assert warned(phone="0457-2812345") == [(first, ("phone",))]
+        assert warned(phone="0457-2812345-802") == [(first, ("phone",))]
+        assert warned(phone="0457-2812346") == []
+        employer = {"applicant": {"kind": "person"}, "respondent": {"name": "漠河市兴安建筑有限公司"}}
+        assert [(d.case.case_no, d.matched) for d in find_duplicates(session, employer)] == [(first, ("employer",))]
+        by_code = {"applicant": {"kind": "person"}, "respondent": {"uscc": uscc}}
+        assert [(d.case.case_no, d.matched) for d in find_duplicates(session, by_code)] == [(first, ("uscc",))]
+        # a case made after the migration is keyed the same way
+        later = case_service.intake(session, refer_intake(name="王芳", id_number=id_number)).case_no
+        assert [n for n, _ in warned(id_number=id_number)] == [later, first]
+    finally:
+        session.close()

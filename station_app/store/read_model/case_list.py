@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 
 from station_app.store.read_model.cases import CLOSED_SQL, OPEN_SQL, SUMMARY_COLUMNS
+from station_app.store.search_index import EMPLOYER, ID_NUMBER, PHONE, TERM, USCC, key_token, keys_match
 
 SORTABLE = {
     "received_at": "received_at",
@@ -169,8 +170,8 @@ def list_page(conn: Connection, q: CaseQuery, scope: ListScope, offset: int, lim
 def term_matches(conn: Connection, term: str, limit: int) -> list[int]:
     """Case ids whose search terms (names, ID, phone, pinyin initials) include `term`, newest first."""
     rows = conn.execute(
-        text("SELECT case_id FROM search_terms WHERE term = :t ORDER BY case_id DESC LIMIT :n"),
-        {"t": term, "n": limit},
+        text("SELECT rowid FROM case_keys WHERE case_keys MATCH :q ORDER BY rowid DESC LIMIT :n"),
+        {"q": keys_match([key_token(TERM, term)]), "n": limit},
     )
     return [int(r[0]) for r in rows]
 
@@ -213,33 +214,28 @@ class PartyKeys:
 
 
 def party_cases(conn: Connection, keys: PartyKeys, limit: int = 20) -> list[Row[Any]]:
-    """Cases sharing any of `keys`, newest first.
+    """Cases sharing any of `keys`, newest first (by day received), from the `case_keys` index.
 
     Returns:
         Rows of `SUMMARY_COLUMNS` followed by applicant_uscc and respondent_uscc (index 21 and
         22); [] when `keys` holds nothing.
     """
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
+    tokens: list[str] = []
     if keys.id_number is not None:
-        clauses.append("applicant_id = :id_number")
-        params["id_number"] = keys.id_number
+        tokens.append(key_token(ID_NUMBER, keys.id_number))
     if keys.phone is not None:
-        clauses.append("applicant_phone = :phone OR applicant_phone LIKE :phone_ext")
-        params.update(phone=keys.phone, phone_ext=keys.phone + "-%")
+        tokens.append(key_token(PHONE, keys.phone))
     if keys.uscc is not None:
-        clauses.append("applicant_uscc IN (:uscc, :uscc2) OR respondent_uscc IN (:uscc, :uscc2)")
-        params.update(uscc=keys.uscc[0], uscc2=keys.uscc[1])
-    if keys.employer:
-        names = {f"employer{i}": name for i, name in enumerate(keys.employer)}
-        clauses.append(f"employer IN ({', '.join(':' + key for key in names)})")
-        params.update(names)
-    if not clauses:
+        tokens.extend(key_token(USCC, code) for code in sorted(set(keys.uscc)))
+    tokens.extend(key_token(EMPLOYER, name) for name in keys.employer)
+    if not tokens:
         return []
     sql = (
         f"SELECT {SUMMARY_COLUMNS}, applicant_uscc, respondent_uscc FROM cases"
-        f" WHERE {' OR '.join(f'({c})' for c in clauses)} ORDER BY received_at DESC, id DESC LIMIT :lim"
+        " WHERE id IN (SELECT rowid FROM case_keys WHERE case_keys MATCH :q)"
+        " ORDER BY received_at DESC, id DESC LIMIT :lim"
     )
+    params = {"q": keys_match(tokens)}
     return list(conn.execute(text(sql), {**params, "lim": limit}).all())
 
 
