@@ -33,7 +33,7 @@ from station_app.input_file import InputFileError, check_regular
 from station_app.services.session import Session
 from station_app.store import sync_state
 from station_app.store.counters import issued_numbers, raise_counters
-from station_app.store.db import get_meta, read, write
+from station_app.store.db import checkpoint_after, get_meta, read, write
 from station_app.store.events import Envelope, EnvelopeLine, chain_lines, own_origin
 from station_app.store.log import CheckedEvents, ForgedEvent, ImportResult, MalformedEvent, check_events, import_foreign
 from station_app.store.migrations import LATEST
@@ -383,7 +383,8 @@ def import_path(session: Session, path: Path, progress: Progress | None = None) 
     decrypted, checked against what was received before (replay, store epoch, acks), and its
     events, acks and the record that it was received are committed in one transaction, or
     nothing is. A folder is only read: refused files are listed (`refused[]`, with their class),
-    bundles for another store are `skipped[]` (`other_recipient`), the rest imported.
+    bundles for another store are `skipped[]` (`other_recipient`), the rest imported. The
+    commits leave the database file to one checkpoint after the last (`checkpoint_after`).
 
     Raises ValidationError (`path` missing or unreadable); for a single file, the BundleError
     of its refusal (`wrong_recipient` when addressed to another store; `fork` when the sender's
@@ -392,6 +393,11 @@ def import_path(session: Session, path: Path, progress: Progress | None = None) 
     """
     _require_sync(session)
     path = check_import_path(path)
+    with checkpoint_after(session.store.engine):  # the WAL is copied back once, after the import
+        return _import_path(session, path, progress)
+
+
+def _import_path(session: Session, path: Path, progress: Progress | None) -> ImportSummary:
     summary = ImportSummary()
     if not path.is_dir():
         try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from station_app.domain.enums import Role
 from station_app.services.session import Session
 from station_app.store.anchor import open_anchor
-from station_app.store.db import make_engine
+from station_app.store.db import dispose, make_engine
 from station_app.store.rotation import rotate
 from station_app.store.station_store import db_path
 
@@ -38,7 +38,7 @@ def rotate_store_key(session: Session) -> Rotated:
     session.require(Role.ADMIN)
     store = session.store
     path = db_path(store.data_dir)
-    store.engine.dispose()  # no connection of ours may stay open on the old key
+    dispose(store.engine)  # no connection of ours may stay open on the old key
     new_key, names = rotate(store.keystore, path, store.key)
     engine = make_engine(path, new_key)
     open_anchor(engine, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,6 +118,61 @@ def mark_log_appended(conn: Connection) -> None:
     conn.info[_LOG_APPENDED] = True
 
 
+_LATER: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines inside `checkpoint_after`
+_CHECKPOINTS: weakref.WeakKeyDictionary[Engine, threading.Thread] = weakref.WeakKeyDictionary()
+AUTOCHECKPOINT_PAGES = 1000  # SQLite's default: a commit that leaves more in the WAL copies it back
+
+
+@contextmanager
+def checkpoint_after(engine: Engine) -> Iterator[None]:
+    """Commits of `write(engine)` inside leave their pages in the WAL; one checkpoint follows.
+
+    For many large transactions in a row (the bundles of a folder): each commit is durable in
+    the WAL as always, but none copies the WAL back into the database file (SQLite's
+    autocheckpoint, which would copy each bundle's pages in turn, and pages that several
+    bundles change once per bundle). When the block ends, a thread of its own runs one passive
+    checkpoint for all of them, so whoever waits for the import does not wait for that copy;
+    `settle` waits for it (before the engine is disposed of).
+    """
+    settle(engine)
+    _LATER.add(engine)
+    try:
+        yield
+    finally:
+        _LATER.discard(engine)
+        thread = threading.Thread(target=_checkpoint, args=(engine,), name="wal-checkpoint")
+        _CHECKPOINTS[engine] = thread
+        thread.start()
+
+
+def _checkpoint(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    except Exception:  # the next commit's autocheckpoint copies what is left
+        return
+
+
+def _autocheckpoint(conn: Connection, pages: int) -> None:
+    try:
+        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {pages}")
+    except Exception:  # a broken connection is not reused for writing
+        return
+
+
+def settle(engine: Engine) -> None:
+    """Wait for the checkpoint `checkpoint_after` left running on `engine`, if any."""
+    thread = _CHECKPOINTS.pop(engine, None)
+    if thread is not None:
+        thread.join()
+
+
+def dispose(engine: Engine) -> None:
+    """Close every connection of `engine`, once its pending checkpoint has finished."""
+    settle(engine)
+    engine.dispose()
+
+
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
     """One write transaction (`BEGIN IMMEDIATE` ... `COMMIT`), rolled back on error.
@@ -137,13 +193,19 @@ def write(engine: Engine) -> Iterator[Connection]:
             conn.exec_driver_sql("ROLLBACK")
             conn.rollback()
             raise
+        later = engine in _LATER
         try:
+            if later:
+                _autocheckpoint(conn, 0)
             conn.exec_driver_sql("COMMIT")
             conn.commit()
         except BaseException:
             if hook is not None:
                 hook.discard(state)
             raise
+        finally:
+            if later:
+                _autocheckpoint(conn, AUTOCHECKPOINT_PAGES)
         if hook is not None:
             hook.finish(state)
 

@@ -16,7 +16,7 @@ from station_app.clock import CHINA_TZ
 from station_app.errors import StationError
 from station_app.paths import make_private_dir, restrict
 from station_app.store.anchor import open_anchor
-from station_app.store.db import get_meta, make_engine, read, set_meta, write
+from station_app.store.db import dispose, get_meta, make_engine, read, set_meta, write
 from station_app.store.environment import MISSING, EnvironmentProblem
 from station_app.store.keystore import KdfParams, Keystore
 from station_app.store.migrations import migrate
@@ -64,8 +64,8 @@ class OpenStore:
     upgraded: bool = False  # that account was given its keys at this unlock
 
     def close(self) -> None:
-        """Dispose of the engine and its connections."""
-        self.engine.dispose()
+        """Dispose of the engine and its connections (after its pending checkpoint)."""
+        dispose(self.engine)
 
     def meta(self, key: str) -> str | None:
         """The `meta` value at `key`, or None."""
