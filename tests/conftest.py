@@ -148,7 +148,9 @@ def as_schema_14(conn: Any) -> None:
     """
     from station_app.store.search_index import case_terms
 
-    conn.execute("CREATE TABLE search_terms (id INTEGER NOT NULL PRIMARY KEY, term VARCHAR NOT NULL, case_id INTEGER NOT NULL)")
+    conn.execute(
+        "CREATE TABLE search_terms (id INTEGER NOT NULL PRIMARY KEY, term VARCHAR NOT NULL, case_id INTEGER NOT NULL)"
+    )
     conn.execute("CREATE INDEX ix_search_terms_case_id ON search_terms (case_id)")
     conn.execute("CREATE INDEX ix_search_terms_term_case ON search_terms (term, case_id)")
     for column in ("applicant_id", "applicant_phone", "applicant_uscc", "employer"):
@@ -161,7 +163,8 @@ def as_schema_14(conn: Any) -> None:
     for row in cursor.fetchall():
         case = dict(zip(names, row, strict=True))
         conn.executemany(
-            "INSERT INTO search_terms (term, case_id) VALUES (?, ?)", [(t, case["id"]) for t in sorted(case_terms(case))]
+            "INSERT INTO search_terms (term, case_id) VALUES (?, ?)",
+            [(t, case["id"]) for t in sorted(case_terms(case))],
         )
     conn.execute("DROP TABLE case_keys")
     conn.execute("PRAGMA user_version = 14")

@@ -275,18 +275,38 @@ def index_case(conn: Connection, case_id: int, row: Mapping[str, Any]) -> None:
     index_cases(conn, [(case_id, row)])
 
 
-def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
-    """Index many cases with three batched statements (through the driver: no per-row work)."""
+IndexDocs = tuple[str, str, str]
+"""A case's documents in the three indexes: trigram text, character pairs, exact keys."""
+
+
+def index_docs(row: Mapping[str, Any]) -> IndexDocs:
+    """The three index documents of a case row (`fts_text`, `bigram_text`, `keys_text`).
+
+    Together, so that the three read the case's contact once (`_contact_in`).
+    """
+    return fts_text(row), bigram_text(row), keys_text(row)
+
+
+def index_cases(
+    conn: Connection, rows: list[tuple[int, Mapping[str, Any]]], docs: Mapping[str, IndexDocs] | None = None
+) -> None:
+    """Index many cases with three batched statements (through the driver: no per-row work).
+
+    `docs`: documents worked out already ({case uuid: `index_docs`}, `registration_docs`),
+    used for the rows whose `uuid` they name.
+    """
     if not rows:
         return
     db = driver(conn)
     texts: list[tuple[int, str]] = []
     pairs: list[tuple[int, str]] = []
     keys: list[tuple[int, str]] = []
-    for i, r in rows:  # one case's three texts together: they read its contact once (`_contact_in`)
-        texts.append((i, fts_text(r)))
-        pairs.append((i, bigram_text(r)))
-        keys.append((i, keys_text(r)))
+    for i, r in rows:
+        ready = docs.get(str(r.get("uuid"))) if docs else None
+        fts, pair, key = ready if ready is not None else index_docs(r)
+        texts.append((i, fts))
+        pairs.append((i, pair))
+        keys.append((i, key))
     db.executemany("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)", texts)
     db.executemany("INSERT INTO cases_bigrams (rowid, text) VALUES (?, ?)", pairs)
     db.executemany("INSERT INTO case_keys (rowid, keys) VALUES (?, ?)", keys)

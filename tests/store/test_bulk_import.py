@@ -148,3 +148,68 @@ def test_a_batch_at_once_and_event_by_event_leave_the_same_store(
     for side in (bulk, single):
         assert audit_service.verify(side).ok
         assert audit_service.rebuild_projections(side)["identical"] is True
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch, docs: Any = None, grace: float | None = None) -> list[tuple[int, int]]:
+    """Fork a child for any batch with a new case; record (child pid, documents taken) per batch.
+
+    `docs` replaces what the child works out (to make it fail or be late); `grace` the wait.
+    """
+    from station_app.store import index_ahead
+
+    monkeypatch.setattr(index_ahead, "MIN_CASES", 1)
+    if docs is not None:
+        monkeypatch.setattr(index_ahead, "registration_docs", docs)
+    if grace is not None:
+        monkeypatch.setattr(index_ahead, "GRACE_S", grace)
+    seen: list[tuple[int, int]] = []
+    take = index_ahead.IndexAhead.take
+
+    def spied(self: index_ahead.IndexAhead) -> Any:
+        pid = self._pid
+        got = take(self)
+        seen.append((pid, len(got)))
+        return got
+
+    monkeypatch.setattr(index_ahead.IndexAhead, "take", spied)
+    return seen
+
+
+def _late(items: Any) -> Any:
+    import time
+
+    time.sleep(5)
+    return {}
+
+
+def _broken(items: Any) -> Any:
+    raise RuntimeError("the child fails")
+
+
+@pytest.mark.parametrize("child", ["answers", "fails", "is late"])
+def test_index_documents_worked_out_by_a_child_leave_the_same_store(
+    station: Session, peer: Session, targets: tuple[Session, Session], monkeypatch: pytest.MonkeyPatch, child: str
+) -> None:
+    """New cases' search documents come from a forked child when it answers in time; when it
+    fails or is late the import works them out itself. Either way the store is the one the
+    event-by-event import leaves, every case is found, and no child is left behind."""
+    import os
+
+    first, second, _ = _batches(station, peer)
+    bulk, single = targets
+    seen = _spy(monkeypatch, *{"answers": (), "fails": (_broken,), "is late": (_late, 0.05)}[child])
+    assert import_foreign(bulk.store.engine, first, "bundle-1").committed
+    assert all(import_foreign(single.store.engine, [e], "bundle-1").committed for e in first)
+    assert import_foreign(bulk.store.engine, second, "bundle-2").committed
+    assert all(import_foreign(single.store.engine, [e], "bundle-2").committed for e in second)
+    assert _dump(bulk) == _dump(single)
+    forked = [(pid, n) for pid, n in seen if pid]
+    assert forked, "no child was started"
+    if child == "answers":
+        assert all(n > 0 for _, n in forked)
+    else:
+        assert all(n == 0 for _, n in forked)
+    for pid, _ in forked:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already
+    assert audit_service.rebuild_projections(bulk)["identical"] is True
