@@ -411,7 +411,7 @@ def _import_path(session: Session, path: Path, progress: Progress | None) -> Imp
         files = sorted(p for p in path.iterdir() if p.name.endswith(BUNDLE_SUFFIX) and p.is_file())
     except OSError:
         raise ValidationError({"path": "文件夹无法读取"}) from None
-    reader = _ReadAhead()
+    reader = ReadAhead()
     try:
         for index, file in enumerate(files):
             reader.next_file = files[index + 1] if index + 1 < len(files) else None
@@ -423,7 +423,7 @@ def _import_path(session: Session, path: Path, progress: Progress | None) -> Imp
     return summary
 
 
-def _import_listed(session: Session, file: Path, summary: ImportSummary, reader: _ReadAhead) -> None:
+def _import_listed(session: Session, file: Path, summary: ImportSummary, reader: ReadAhead) -> None:
     """One file of a folder: imported, or listed as skipped or refused in `summary`."""
     try:
         _import_one(session, file, summary, reader)
@@ -443,14 +443,14 @@ def _trust(keyring: Keyring, recipient: Recipient) -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True)
-class _Read:
+class ReadBundle:
     """A bundle opened, and its events read and checked (or why they cannot be imported)."""
 
     opened: OpenedBundle
     events: CheckedEvents | MalformedEvent
 
 
-def _open(file: Path, me: str, keyring: Keyring, recipient: Recipient, temp_dir: Path) -> _Read | None:
+def open_checked(file: Path, me: str, keyring: Keyring, recipient: Recipient, temp_dir: Path) -> ReadBundle | None:
     """`open_bundle` of a file addressed to `me`, and `check_events`; None for a file addressed elsewhere.
 
     A malformed event is kept, not raised: the bundle's other checks come first.
@@ -460,12 +460,12 @@ def _open(file: Path, me: str, keyring: Keyring, recipient: Recipient, temp_dir:
     with gc_paused():  # tens of thousands of parsed events: see gc_pause.py
         opened = open_bundle(file, keyring, recipient, temp_dir=temp_dir)
     try:
-        return _Read(opened, check_events(opened.events))
+        return ReadBundle(opened, check_events(opened.events))
     except MalformedEvent as exc:
-        return _Read(opened, exc)
+        return ReadBundle(opened, exc)
 
 
-class _ReadAhead:
+class ReadAhead:
     """Opens the next bundle of a folder (copy, verify, decrypt, parse) while this one commits.
 
     A bundle's commit (encrypting and writing every page it changed) is one long call into
@@ -480,7 +480,7 @@ class _ReadAhead:
         """No thread until there is a next file."""
         self.next_file: Path | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self._ahead: tuple[Path, tuple[Any, ...], Future[_Read | None]] | None = None
+        self._ahead: tuple[Path, tuple[Any, ...], Future[ReadBundle | None]] | None = None
 
     def start(self, me: str, keyring: Keyring, recipient: Recipient, temp_dir: Path) -> None:
         """Begin opening `next_file` (if any) with these keys."""
@@ -488,10 +488,10 @@ class _ReadAhead:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle-read-ahead")
-        future = self._pool.submit(_open, self.next_file, me, keyring, recipient, temp_dir)
+        future = self._pool.submit(open_checked, self.next_file, me, keyring, recipient, temp_dir)
         self._ahead = (self.next_file, _trust(keyring, recipient), future)
 
-    def take(self, file: Path, keyring: Keyring, recipient: Recipient) -> Future[_Read | None] | None:
+    def take(self, file: Path, keyring: Keyring, recipient: Recipient) -> Future[ReadBundle | None] | None:
         """The opening of `file` begun earlier with the same keys, or None."""
         ahead, self._ahead = self._ahead, None
         if ahead is None or ahead[0] != file:
@@ -514,7 +514,7 @@ def _private_temp(session: Session) -> Path:
     return folder
 
 
-def _import_one(session: Session, file: Path, summary: ImportSummary, reader: _ReadAhead | None = None) -> None:
+def _import_one(session: Session, file: Path, summary: ImportSummary, reader: ReadAhead | None = None) -> None:
     header = peek_header(file)
     with read(session.store.engine) as conn:
         me = own_name(conn)
@@ -524,7 +524,7 @@ def _import_one(session: Session, file: Path, summary: ImportSummary, reader: _R
         recipient = own_recipient(conn, me)
     ahead = reader.take(file, keyring, recipient) if reader is not None else None
     temp_dir = _private_temp(session)
-    got = ahead.result() if ahead is not None else _open(file, me, keyring, recipient, temp_dir)
+    got = ahead.result() if ahead is not None else open_checked(file, me, keyring, recipient, temp_dir)
     if got is None:  # the file was replaced by one addressed elsewhere in between
         raise _Skip("other_recipient")
     opened = got.opened

@@ -127,10 +127,11 @@ def city_import_figures(session: Session) -> dict[str, Any]:
     `station_app.bench_city.register_city_figures`), on a throwaway copy of its store of many
     stations. A station of its own (code 232701100099, not one of the benchmark's) exports its
     backlog as bundles; the timed part opens each one (copy, verify, decrypt, parse) and imports
-    its events into the large store with `import_foreign`, one transaction a bundle, as
-    `sync import` does. The large store is not a real city (it has no sync identity to open a
-    bundle with), so the bundles are opened with the small city's keys and the peer checks of
-    `sync import` (replay, epoch, acks: a few reads) are left out. `city_bundle_events` counts
+    its events into the large store with `import_foreign`, one transaction a bundle, each next
+    bundle opened while the one before commits (`ReadAhead`), as `sync import` does. The large
+    store is not a real city (it has no sync identity to open a bundle with), so the bundles are
+    opened with the small city's keys and the peer checks of `sync import` (replay, epoch, acks:
+    a few reads) are left out. `city_bundle_events` counts
     the events imported: six a case and the station's own first events. The commits leave the
     WAL to one checkpoint after the last, as `sync import` does; `city_bundle_checkpoint_s` is
     how long that checkpoint went on after the import had returned.
@@ -140,10 +141,9 @@ def city_import_figures(session: Session) -> dict[str, Any]:
     """
     from station_app.services.query_service import CaseQuery, count_cases
     from station_app.store.db import checkpoint_after, read, settle
-    from station_app.store.log import check_events, import_foreign
-    from sync.exchange import export_due, own_name
+    from station_app.store.log import CheckedEvents, import_foreign
+    from sync.exchange import ReadAhead, export_due, open_checked, own_name
     from sync.provisioning import bundle_keyring, own_recipient
-    from sync.reader import open_bundle
 
     cases = min(10_000, max(1, count_cases(session, CaseQuery()) // 10))
     root = Path(tempfile.mkdtemp(prefix="city-import-bench-"))
@@ -152,20 +152,33 @@ def city_import_figures(session: Session) -> dict[str, Any]:
         try:
             export_due(world.station, world.stick)
             with read(world.city.store.engine) as conn:
-                keyring, recipient = bundle_keyring(conn), own_recipient(conn, own_name(conn))
+                me = own_name(conn)
+                keyring, recipient = bundle_keyring(conn), own_recipient(conn, me)
         finally:
             world.close()
-        (root / "tmp").mkdir()
+        temp = root / "tmp"
+        temp.mkdir()
+        files = sorted(world.stick.iterdir())
         imported = 0
+        reader = ReadAhead()
         t0 = time.perf_counter()
         with checkpoint_after(session.store.engine):  # as `sync import` commits a folder
-            for file in sorted(world.stick.iterdir()):
-                opened = open_bundle(file, keyring, recipient, temp_dir=root / "tmp")
-                batch = check_events(opened.events)
-                result = import_foreign(session.store.engine, batch, opened.manifest.bundle_id)
-                if not result.committed or len(result.new) != len(batch.envelopes):
+            for index, file in enumerate(files):
+                reader.next_file = files[index + 1] if index + 1 < len(files) else None
+                ahead = reader.take(file, keyring, recipient)
+                got = ahead.result() if ahead is not None else open_checked(file, me, keyring, recipient, temp)
+                if got is None or not isinstance(got.events, CheckedEvents):
+                    raise RuntimeError("a bundle of the backlog could not be read")
+                result = import_foreign(
+                    session.store.engine,
+                    got.events,
+                    got.opened.manifest.bundle_id,
+                    lambda _conn, _result: reader.start(me, keyring, recipient, temp),  # as `sync import`
+                )
+                if not result.committed or len(result.new) != len(got.events.envelopes):
                     raise RuntimeError("the backlog's events were not all imported")
                 imported += len(result.new)
+        reader.close()
         seconds = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
         settle(session.store.engine)
