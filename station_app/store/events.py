@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import Any, cast
 
 import orjson
@@ -198,6 +199,7 @@ _STR_KEYS = ("uuid", "origin", "stream", "hash", "type", "author", "at")
 _COUNT_KEYS = ("origin_seq", "hash_v", "v")
 _SCOPES = {scope.value: scope for scope in Scope}
 _FIELDS = tuple(Envelope.__dataclass_fields__)
+_ENVELOPE_KEYS = itemgetter(*_FIELDS)
 _new_object = object.__new__
 
 
@@ -209,14 +211,12 @@ def _plain_envelope(data: dict[str, Any]) -> Envelope | None:
     is left to `_from_mapping`. Built without the frozen dataclass's per-field `__setattr__`:
     an import reads tens of thousands.
     """
-    get = data.get
-    uuid, origin, stream, hash_, type_, author, at = (
-        get("uuid"), get("origin"), get("stream"), get("hash"), get("type"), get("author"), get("at")
-    )  # fmt: skip
-    origin_seq, hash_v, v = get("origin_seq"), get("hash_v"), get("v")
-    scope_name = get("scope")
+    try:  # one call for the sixteen keys; an event without one (unsigned, say) is read key by key
+        uuid, origin, stream, origin_seq, hash_v, hash_, type_, v, scope_name, case_uuid, base, author, at, payload, \
+            key_id, sig = _ENVELOPE_KEYS(data)  # fmt: skip
+    except KeyError:
+        return None
     scope = _SCOPES.get(scope_name) if type(scope_name) is str else None
-    case_uuid, base, payload, key_id, sig = get("case_uuid"), get("base"), get("payload"), get("key_id"), get("sig")
     if not (
         type(uuid) is str and uuid and type(origin) is str and origin and type(stream) is str and stream
         and type(hash_) is str and hash_ and type(type_) is str and type_ and type(author) is str and author
