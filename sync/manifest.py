@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+import orjson
+
 from sync.errors import BundleTooLarge, MalformedBundle
 from sync.header import PEER_RE, BundleHeader, BundleKind, canonical_json, strict_json_object
 from sync.limits import MAX_EVENTS, MAX_SEQ
@@ -163,7 +165,25 @@ def parse_end(line: bytes) -> int:
 
 
 def parse_event(line: bytes) -> dict[str, Any]:
-    """One event line: any JSON object (no NaN or Infinity), else `MalformedBundle`."""
+    """One event line: any JSON object (no NaN or Infinity), else `MalformedBundle`.
+
+    The value is the one `json` gives (`_parse_event_json`, which decides every line `orjson`
+    refuses or may read otherwise); `orjson` reads the others, about three times faster.
+    """
+    classes = line.translate(_CLASSES)
+    if _LONG_NUMBER in classes or classes.count(b"[") > _MAX_FAST_BRACKETS:
+        return _parse_event_json(line)
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError:  # NaN, an overflowing float, a lone surrogate escape, not UTF-8, ...
+        return _parse_event_json(line)
+    if not isinstance(doc, dict):
+        _bad("event line: not a JSON object")
+    return doc
+
+
+def _parse_event_json(line: bytes) -> dict[str, Any]:
+    """`parse_event` by the `json` module: the reference for what a line means."""
     try:
         doc = _EVENT_DECODER.decode(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -241,3 +261,14 @@ def _bad(detail: str) -> NoReturn:
 
 
 _EVENT_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # one decoder: json.loads(..., kw) builds one per call
+
+# Where `orjson` and `json` could disagree on a line `orjson` accepts, `parse_event` asks `json`:
+# - an integer past 64 bits, which `orjson` reads as a float: any run of 19 digits (the longest
+#   integer it always reads exactly has 19 digits only when positive; strings with such runs,
+#   card numbers say, merely take the slower path);
+# - nesting `json` refuses with RecursionError near the interpreter's recursion limit while
+#   `orjson` goes to 1024 levels: more than 256 opening brackets (in strings too) anywhere.
+# `line.translate(_CLASSES)` maps digits to "0", "[" and "{" to "[" and any other byte to a space.
+_CLASSES = bytes(0x30 if 0x30 <= b <= 0x39 else 0x5B if b in (0x5B, 0x7B) else 0x20 for b in range(256))
+_LONG_NUMBER = b"0" * 19
+_MAX_FAST_BRACKETS = 256

@@ -15,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
+import orjson
 from sqlalchemy import Connection, text
 
 from station_app.store.db import driver, get_meta, mark_log_appended, set_meta
@@ -33,10 +35,64 @@ BROADCAST_STREAM = "*"
 
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))  # made once, not per call
 
+# orjson writes what `_CANONICAL` writes for the values `_plain` lets through: strings (escapes,
+# code point order of keys), integers, true, false, null, objects, arrays. It refuses (TypeError)
+# an integer past 64 bits, a key that is not exactly a str, a lone surrogate, nesting past 255
+# levels; those go to `_CANONICAL`, which decides as always. Floats (written differently: "1e16"
+# against "1e+16", NaN as null), subclasses and types json refuses but orjson writes (enums,
+# UUIDs, dataclasses, dates) never reach orjson.
+_ORJSON_CANONICAL = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)  # fmt: skip
+_SCALARS = frozenset({str, int, bool, type(None)})
+_PLAIN_DEPTH = 64  # deeper values take the json path (no RecursionError here that json would not raise)
+
 
 def canonical_json(value: object) -> str:
-    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept."""
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept.
+
+    The text `json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))`
+    writes, character for character (event hashes are taken over it). Raises what that encoder
+    raises: TypeError for a value JSON cannot carry, ValueError for a circular one.
+    """
+    if _plain(value, 0):
+        try:
+            return orjson.dumps(value, option=_ORJSON_CANONICAL).decode("utf-8")
+        except TypeError:  # orjson.JSONEncodeError: see _ORJSON_CANONICAL
+            pass
     return _CANONICAL.encode(value)
+
+
+def canonical_bytes(value: object) -> bytes:
+    """`canonical_json(value)` encoded as UTF-8, what the hashes are taken over.
+
+    Raises what `canonical_json` raises, and UnicodeEncodeError for a lone surrogate.
+    """
+    if _plain(value, 0):
+        try:
+            return orjson.dumps(value, option=_ORJSON_CANONICAL)
+        except TypeError:
+            pass
+    return _CANONICAL.encode(value).encode("utf-8")
+
+
+def _plain(value: object, depth: int) -> bool:
+    """Whether `value` is made of exactly str, int, bool, None, dict, list and tuple (no float)."""
+    items: Iterable[object]
+    kind = type(value)
+    if kind is dict:
+        items = cast("dict[object, object]", value).values()
+    elif kind is list or kind is tuple:
+        items = cast("Iterable[object]", value)
+    else:
+        return kind in _SCALARS
+    if depth >= _PLAIN_DEPTH:
+        return False
+    for item in items:  # noqa: SIM110 (a loop: twice as fast as all() over a generator here)
+        if type(item) not in _SCALARS and not _plain(item, depth + 1):
+            return False
+    return True
 
 
 def qualify(origin: str, user: str) -> str:
@@ -97,6 +153,12 @@ class Envelope:
     @classmethod
     def from_json(cls, data: object) -> Envelope:
         """Read an envelope; raises ValueError naming the first key that is missing or wrong."""
+        env = _plain_envelope(data) if type(data) is dict else None
+        return env if env is not None else cls._from_mapping(data)
+
+    @classmethod
+    def _from_mapping(cls, data: object) -> Envelope:
+        """`from_json` of any mapping, key by key (every refusal is made here)."""
         if not isinstance(data, Mapping):
             raise ValueError("event is not an object")
         get = data.get
@@ -136,6 +198,52 @@ class Envelope:
 _STR_KEYS = ("uuid", "origin", "stream", "hash", "type", "author", "at")
 _COUNT_KEYS = ("origin_seq", "hash_v", "v")
 _SCOPES = {scope.value: scope for scope in Scope}
+_FIELDS = tuple(Envelope.__dataclass_fields__)
+_ENVELOPE_KEYS = itemgetter(*_FIELDS)
+_new_object = object.__new__
+
+
+def _plain_envelope(data: dict[str, Any]) -> Envelope | None:
+    """`Envelope._from_mapping(data)` for an envelope as bundles carry it, or None to ask it.
+
+    Only for exact types (str, int, dict: what a JSON reader gives), so it accepts nothing
+    `_from_mapping` refuses and builds the same envelope; anything else, a refusal included,
+    is left to `_from_mapping`. Built without the frozen dataclass's per-field `__setattr__`:
+    an import reads tens of thousands.
+    """
+    try:  # one call for the sixteen keys; an event without one (unsigned, say) is read key by key
+        uuid, origin, stream, origin_seq, hash_v, hash_, type_, v, scope_name, case_uuid, base, author, at, payload, \
+            key_id, sig = _ENVELOPE_KEYS(data)  # fmt: skip
+    except KeyError:
+        return None
+    scope = _SCOPES.get(scope_name) if type(scope_name) is str else None
+    if not (
+        type(uuid) is str and uuid and type(origin) is str and origin and type(stream) is str and stream
+        and type(hash_) is str and hash_ and type(type_) is str and type_ and type(author) is str and author
+        and type(at) is str and at
+        and type(origin_seq) is int and origin_seq >= 1 and type(v) is int and v >= 1
+        and type(hash_v) is int and (hash_v == 1 or hash_v == HASH_V) and scope is not None and type(payload) is dict
+        and (type(case_uuid) is str if scope is Scope.CASE else case_uuid is None)
+    ):  # fmt: skip
+        return None
+    if base is not None:
+        if type(base) is not dict:
+            return None
+        for key, seq in base.items():
+            if type(key) is not str or type(seq) is not int:
+                return None
+    if (key_id is not None or sig is not None) and not well_formed(key_id, sig):
+        return None
+    env: Envelope = _new_object(Envelope)
+    env.__dict__.update(
+        zip(
+            _FIELDS,
+            (uuid, origin, stream, origin_seq, hash_v, hash_, type_, v, scope, case_uuid, base, author, at, payload,
+             key_id, sig),
+            strict=True,
+        )
+    )  # fmt: skip
+    return env
 
 
 @dataclass(frozen=True)
@@ -181,8 +289,8 @@ def event_hash(
     at: str,
 ) -> str:
     """Hash formula 1 (rows written before envelope v2; kept so they are never re-hashed)."""
-    body = canonical_json([prev_hash, uuid, case_uuid, type_, payload_json, author, origin, at])
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    body = canonical_bytes([prev_hash, uuid, case_uuid, type_, payload_json, author, origin, at])
+    return hashlib.sha256(body).hexdigest()
 
 
 def event_hash_v2(prev_hash: str, env: Envelope, payload_json: str | None = None) -> str:
@@ -191,13 +299,13 @@ def event_hash_v2(prev_hash: str, env: Envelope, payload_json: str | None = None
     `payload_json` is `canonical_json(env.payload)` when the caller has it already.
     """
     payload_json = canonical_json(env.payload) if payload_json is None else payload_json
-    body = canonical_json(
+    body = canonical_bytes(
         [
             "v2", prev_hash, env.uuid, env.origin, env.stream, env.origin_seq, env.type, env.v, env.scope.value,
             env.case_uuid, env.base, env.author, env.at, payload_json,
         ]
     )  # fmt: skip
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return hashlib.sha256(body).hexdigest()
 
 
 def envelope_hash(prev_hash: str, env: Envelope, payload_json: str | None = None) -> str:
@@ -213,7 +321,7 @@ def envelope_hash(prev_hash: str, env: Envelope, payload_json: str | None = None
 
 def ledger_hash(prev: str, seq: int, hash_: str, bundle_id: str | None) -> str:
     """The local ledger link: SHA-256 over (previous ledger hash, seq, event hash, bundle)."""
-    return hashlib.sha256(canonical_json([prev, seq, hash_, bundle_id]).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes([prev, seq, hash_, bundle_id])).hexdigest()
 
 
 # -- heads ------------------------------------------------------------------------------------

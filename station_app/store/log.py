@@ -222,11 +222,17 @@ def check_events(items: Iterable[Envelope | Mapping[str, Any]]) -> CheckedEvents
 def _parse(items: Iterable[Envelope | Mapping[str, Any]]) -> list[Envelope]:
     out: list[Envelope] = []
     for index, item in enumerate(items):
-        name = str(item.get("uuid") or f"#{index + 1}") if isinstance(item, Mapping) else item.uuid
-        try:
-            env = item if isinstance(item, Envelope) else Envelope.from_json(item)
-        except ValueError as exc:
-            raise MalformedEvent(name, str(exc)) from None
+        if type(item) is dict:  # an event as a bundle carries it: its name only if it is refused
+            try:
+                env = Envelope.from_json(item)
+            except ValueError as exc:
+                raise MalformedEvent(str(item.get("uuid") or f"#{index + 1}"), str(exc)) from None
+        else:
+            name = str(item.get("uuid") or f"#{index + 1}") if isinstance(item, Mapping) else item.uuid
+            try:
+                env = item if isinstance(item, Envelope) else Envelope.from_json(item)
+            except ValueError as exc:
+                raise MalformedEvent(name, str(exc)) from None
         cls = PAYLOADS.get(env.type)
         if cls is not None and env.v == cls.V:  # an unknown type or version is kept unchecked
             if env.scope not in cls.SCOPES:

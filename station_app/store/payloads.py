@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, fields
 from dataclasses import field as dc_field
 from enum import StrEnum
+from itertools import repeat
 from typing import Any, ClassVar, TypeVar, Union
 
 
@@ -172,7 +173,11 @@ def _checker(hint: Any) -> Callable[[object], bool]:
         check = _anything
     elif origin in (Union, types.UnionType):
         arms = tuple(_checker(arm) for arm in typing.get_args(hint))
-        check = lambda v: any(arm(v) for arm in arms)  # noqa: E731
+        if len(arms) == 2 and _none in arms:  # `T | None`, most optional fields
+            other = arms[1] if arms[0] is _none else arms[0]
+            check = lambda v: v is None or other(v)  # noqa: E731
+        else:
+            check = lambda v: any(arm(v) for arm in arms)  # noqa: E731
     elif hint is type(None):
         check = _none
     elif hint is bool:
@@ -184,11 +189,21 @@ def _checker(hint: Any) -> Callable[[object], bool]:
     elif origin is list:
         (item_hint,) = typing.get_args(hint)
         item = _checker(item_hint)
-        check = lambda v: isinstance(v, list) and all(item(x) for x in v)  # noqa: E731
+        if item is _text:  # isinstance over the items without a Python call each
+            check = lambda v: isinstance(v, list) and all(map(isinstance, v, repeat(str)))  # noqa: E731
+        else:
+            check = lambda v: isinstance(v, list) and all(item(x) for x in v)  # noqa: E731
     elif origin is dict:
         key_hint, value_hint = typing.get_args(hint)
         key, value = _checker(key_hint), _checker(value_hint)
-        check = lambda v: isinstance(v, dict) and all(key(k) and value(x) for k, x in v.items())  # noqa: E731
+        if key is _text and value is _anything:  # `dict[str, Any]`: only the keys to test
+            check = lambda v: isinstance(v, dict) and all(map(isinstance, v, repeat(str)))  # noqa: E731
+        elif key is _text:
+            check = lambda v: (  # noqa: E731
+                isinstance(v, dict) and all(map(isinstance, v, repeat(str))) and all(map(value, v.values()))
+            )
+        else:
+            check = lambda v: isinstance(v, dict) and all(key(k) and value(x) for k, x in v.items())  # noqa: E731
     else:
         raise TypeError(f"unsupported payload annotation {hint!r}")
     _CHECKERS[hint] = check
