@@ -161,24 +161,26 @@ def city_import_figures(session: Session) -> dict[str, Any]:
         files = sorted(world.stick.iterdir())
         imported = 0
         reader = ReadAhead()
-        t0 = time.perf_counter()
-        with checkpoint_after(session.store.engine):  # as `sync import` commits a folder
-            for index, file in enumerate(files):
-                reader.next_file = files[index + 1] if index + 1 < len(files) else None
-                ahead = reader.take(file, keyring, recipient)
-                got = ahead.result() if ahead is not None else open_checked(file, me, keyring, recipient, temp)
-                if got is None or not isinstance(got.events, CheckedEvents):
-                    raise RuntimeError("a bundle of the backlog could not be read")
-                result = import_foreign(
-                    session.store.engine,
-                    got.events,
-                    got.opened.manifest.bundle_id,
-                    lambda _conn, _result: reader.start(me, keyring, recipient, temp),  # as `sync import`
-                )
-                if not result.committed or len(result.new) != len(got.events.envelopes):
-                    raise RuntimeError("the backlog's events were not all imported")
-                imported += len(result.new)
-        reader.close()
+        try:
+            t0 = time.perf_counter()
+            with checkpoint_after(session.store.engine):  # as `sync import` commits a folder
+                for index, file in enumerate(files):
+                    reader.next_file = files[index + 1] if index + 1 < len(files) else None
+                    ahead = reader.take(file, keyring, recipient)
+                    got = ahead.result() if ahead is not None else open_checked(file, me, keyring, recipient, temp)
+                    if got is None or not isinstance(got.events, CheckedEvents):
+                        raise RuntimeError("a bundle of the backlog could not be read")
+                    result = import_foreign(
+                        session.store.engine,
+                        got.events,
+                        got.opened.manifest.bundle_id,
+                        lambda _conn, _result: reader.start(me, keyring, recipient, temp),  # as `sync import`
+                    )
+                    if not result.committed or len(result.new) != len(got.events.envelopes):
+                        raise RuntimeError("the backlog's events were not all imported")
+                    imported += len(result.new)
+        finally:
+            reader.close()
         seconds = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
         settle(session.store.engine)
