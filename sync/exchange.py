@@ -18,13 +18,14 @@ written under a temp name, fsynced, renamed, read back and verified.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from station_app import __version__
 from station_app.errors import NotFound, ValidationError
@@ -37,6 +38,7 @@ from station_app.store.db import checkpoint_after, get_meta, read, write
 from station_app.store.events import Envelope, EnvelopeLine, chain_lines, own_origin
 from station_app.store.log import CheckedEvents, ForgedEvent, ImportResult, MalformedEvent, check_events, import_foreign
 from station_app.store.migrations import LATEST
+from station_app.store.search_index import merge_held_back, merges_held
 from sync.errors import BundleError, ForkDetected, MalformedBundle, UnknownSender, WrongRecipient
 from sync.header import BundleKind, canonical_json
 from sync.keys import Keyring, Recipient, raw_public
@@ -384,7 +386,8 @@ def import_path(session: Session, path: Path, progress: Progress | None = None) 
     events, acks and the record that it was received are committed in one transaction, or
     nothing is. A folder is only read: refused files are listed (`refused[]`, with their class),
     bundles for another store are `skipped[]` (`other_recipient`), the rest imported. The
-    commits leave the database file to one checkpoint after the last (`checkpoint_after`).
+    commits leave the database file to one checkpoint after the last, and a large import the
+    search indexes' merging too (`import_window`).
 
     Raises ValidationError (`path` missing or unreadable); for a single file, the BundleError
     of its refusal (`wrong_recipient` when addressed to another store; `fork` when the sender's
@@ -393,8 +396,34 @@ def import_path(session: Session, path: Path, progress: Progress | None = None) 
     """
     _require_sync(session)
     path = check_import_path(path)
-    with checkpoint_after(session.store.engine):  # the WAL is copied back once, after the import
+    with import_window(session.store.engine, _bundle_bytes(path)):
         return _import_path(session, path, progress)
+
+
+LARGE_IMPORT = 1_000_000  # bytes of bundles from which the indexes' merging waits for the end
+
+
+@contextmanager
+def import_window(engine: Engine, bundle_bytes: int) -> Iterator[None]:
+    """What an import defers to a thread of its own after it: FTS5 merges, the WAL checkpoint.
+
+    The commits inside leave the WAL for one checkpoint after the last (`checkpoint_after`).
+    For bundles of LARGE_IMPORT bytes or more the search indexes' segments are not merged as
+    each bundle writes them (`search_index.merges_held`); the same thread merges them before the
+    checkpoint (`merge_held_back`). The import's data is searchable at each commit either way.
+    """
+    with checkpoint_after(engine, merge_held_back), merges_held(engine, hold=bundle_bytes >= LARGE_IMPORT):
+        yield
+
+
+def _bundle_bytes(path: Path) -> int:
+    """The size of the bundle file, or of the bundle files directly in the folder (0 if unreadable)."""
+    try:
+        if not path.is_dir():
+            return path.stat().st_size
+        return sum(p.stat().st_size for p in path.iterdir() if p.name.endswith(BUNDLE_SUFFIX) and p.is_file())
+    except OSError:
+        return 0
 
 
 def _import_path(session: Session, path: Path, progress: Progress | None) -> ImportSummary:

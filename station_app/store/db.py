@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -124,7 +124,7 @@ AUTOCHECKPOINT_PAGES = 1000  # SQLite's default: a commit that leaves more in th
 
 
 @contextmanager
-def checkpoint_after(engine: Engine) -> Iterator[None]:
+def checkpoint_after(engine: Engine, first: Callable[[Engine], None] | None = None) -> Iterator[None]:
     """Commits of `write(engine)` inside leave their pages in the WAL; one checkpoint follows.
 
     For many large transactions in a row (the bundles of a folder): each commit is durable in
@@ -132,7 +132,8 @@ def checkpoint_after(engine: Engine) -> Iterator[None]:
     autocheckpoint, which would copy each bundle's pages in turn, and pages that several
     bundles change once per bundle). When the block ends, a thread of its own runs one passive
     checkpoint for all of them, so whoever waits for the import does not wait for that copy;
-    `settle` waits for it (before the engine is disposed of).
+    `settle` waits for it (before the engine is disposed of). `first`, when given, runs on that
+    thread before the checkpoint (more deferred work whose pages the checkpoint then copies).
     """
     settle(engine)
     _LATER.add(engine)
@@ -140,12 +141,17 @@ def checkpoint_after(engine: Engine) -> Iterator[None]:
         yield
     finally:
         _LATER.discard(engine)
-        thread = threading.Thread(target=_checkpoint, args=(engine,), name="wal-checkpoint")
+        thread = threading.Thread(target=_checkpoint, args=(engine, first), name="wal-checkpoint")
         _CHECKPOINTS[engine] = thread
         thread.start()
 
 
-def _checkpoint(engine: Engine) -> None:
+def _checkpoint(engine: Engine, first: Callable[[Engine], None] | None) -> None:
+    if first is not None:
+        try:
+            first(engine)
+        except Exception:  # deferred work that can wait for the next time
+            pass
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

@@ -26,14 +26,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
-from station_app.store.db import driver
+from station_app.store.db import driver, write
 from station_app.store.simplified import simplified_variant
 
 
@@ -310,6 +311,80 @@ def index_cases(
     db.executemany("INSERT INTO cases_fts (rowid, text) VALUES (?, ?)", texts)
     db.executemany("INSERT INTO cases_bigrams (rowid, text) VALUES (?, ?)", pairs)
     db.executemany("INSERT INTO case_keys (rowid, keys) VALUES (?, ?)", keys)
+
+
+FTS_TABLES = ("cases_fts", "cases_bigrams", "case_keys")
+AUTOMERGE = 4  # FTS5's own default: a level of this many segments is merged as writes go on
+MERGE_PAGES = 1000  # the pages one background merge step writes (one short write transaction)
+
+
+def hold_merges(conn: Connection) -> None:
+    """Stop FTS5 merging the search indexes' segments as they are written (`automerge` 0).
+
+    For an import of many cases: each bundle's new segment is written, none merged into the
+    older ones meanwhile (at a city's million cases that merging is about a fifth of the
+    import); `release_merges` then `merge_step` until it returns False make up for it. The
+    setting is stored: `release_merges` must follow (`merges_held` does both), and the
+    store's opening puts it back (`merges_left_held`) after an import that did not end.
+    """
+    for table in FTS_TABLES:
+        conn.execute(text(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', 0)"))
+
+
+def release_merges(conn: Connection) -> None:
+    """Let FTS5 merge as writes go on again (`automerge` back to its default)."""
+    for table in FTS_TABLES:
+        conn.execute(text(f"INSERT INTO {table} ({table}, rank) VALUES ('automerge', {AUTOMERGE})"))
+
+
+def merges_left_held(conn: Connection) -> bool:
+    """Whether `hold_merges` is in force on any search index (an import that did not end)."""
+    return any(
+        conn.execute(text(f"SELECT 1 FROM {table}_config WHERE k = 'automerge' AND v = 0")).first() is not None
+        for table in FTS_TABLES
+    )
+
+
+def merge_step(conn: Connection) -> bool:
+    """One step of the merging `hold_merges` held back: at most MERGE_PAGES pages per index.
+
+    FTS5's `merge` command, taking only segments it would merge itself (`usermerge`, 4 to a
+    level). Returns whether it merged anything (FTS5 reports work as two or more changes).
+    """
+    db = driver(conn)
+    worked = False
+    for table in FTS_TABLES:
+        before = db.total_changes
+        conn.execute(text(f"INSERT INTO {table} ({table}, rank) VALUES ('merge', {MERGE_PAGES})"))
+        worked = worked or db.total_changes - before >= 2
+    return worked
+
+
+def merge_held_back(engine: Engine, max_steps: int = 100_000) -> None:
+    """Merge what `hold_merges` held back, one short write transaction a step, until none is left.
+
+    Run after an import, on a thread of its own (`db.checkpoint_after`): a user's write waits
+    at most one step. Raises what a write raises (the merging then waits for the next import).
+    """
+    for _ in range(max_steps):
+        with write(engine) as conn:
+            if not merge_step(conn):
+                return
+
+
+@contextmanager
+def merges_held(engine: Engine, hold: bool = True) -> Iterator[None]:
+    """`hold_merges` for the block (when `hold`), `release_merges` after it, however it ends."""
+    if not hold:
+        yield
+        return
+    with write(engine) as conn:
+        hold_merges(conn)
+    try:
+        yield
+    finally:
+        with write(engine) as conn:
+            release_merges(conn)
 
 
 def clear_index(conn: Connection) -> None:

@@ -21,6 +21,7 @@ from station_app.store.environment import MISSING, EnvironmentProblem
 from station_app.store.keystore import KdfParams, Keystore
 from station_app.store.migrations import migrate
 from station_app.store.rotation import finish_or_drop_rotation, open_engine
+from station_app.store.search_index import merges_left_held, release_merges
 from station_app.store.user_keys import UserKeys
 
 DB_NAME = "station.db"
@@ -150,6 +151,7 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime, check_
     engine, db_key, rekeyed = open_engine(keystore, db_path(data_dir), user, unlocked.key, unlocked.keys)
     try:
         migrate(engine, db_path(data_dir))
+        _release_held_merges(engine)
         _check_binding(engine, keystore)
         if check_anchor:
             open_anchor(engine, db_path(data_dir))  # a log behind its anchor refuses normal work
@@ -170,6 +172,15 @@ def unlock_store(data_dir: Path, user: str, password: str, now: datetime, check_
                 )
             keystore.save()
     return OpenStore(data_dir, engine, keystore, db_key, unlocked.keys, unlocked.upgraded)
+
+
+def _release_held_merges(engine: Engine) -> None:
+    """An import that did not end left the search indexes' merging held: let it go on."""
+    with read(engine) as conn:
+        held = merges_left_held(conn)
+    if held:
+        with write(engine) as conn:
+            release_merges(conn)
 
 
 def _check_binding(engine: Engine, keystore: Keystore) -> None:
