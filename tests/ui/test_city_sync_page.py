@@ -123,7 +123,8 @@ def test_the_city_admin_sets_the_relay_and_syncs_now(
     view.set_relay(relay.url)
     qtbot.waitUntil(lambda: view.relay.text() == relay.url, timeout=30_000)
     qtbot.waitUntil(lambda: view.now_button.isVisible(), timeout=30_000)
-    assert window.sync_controller.timer.isActive()  # background rounds for the city too
+    # background rounds for the city too, once the controller has read the relay back
+    qtbot.waitUntil(lambda: window.sync_controller.timer.isActive(), timeout=30_000)
 
     view.sync_now()  # hands the relay the keyring that holds the station
     qtbot.waitUntil(lambda: not view.busy and not window.sync_controller.running, timeout=60_000)
