@@ -412,7 +412,8 @@ def import_window(engine: Engine, bundle_bytes: int) -> Iterator[None]:
     each bundle writes them (`search_index.merges_held`); the same thread merges them before the
     checkpoint (`merge_held_back`). The import's data is searchable at each commit either way.
     """
-    with checkpoint_after(engine, merge_held_back), merges_held(engine, hold=bundle_bytes >= LARGE_IMPORT):
+    large = bundle_bytes >= LARGE_IMPORT
+    with checkpoint_after(engine, merge_held_back if large else None), merges_held(engine, hold=large):
         yield
 
 

@@ -374,7 +374,11 @@ def merge_held_back(engine: Engine, max_steps: int = 100_000) -> None:
 
 @contextmanager
 def merges_held(engine: Engine, hold: bool = True) -> Iterator[None]:
-    """`hold_merges` for the block (when `hold`), `release_merges` after it, however it ends."""
+    """`hold_merges` for the block (when `hold`), `release_merges` after it, however it ends.
+
+    A release that cannot be written (a full disk that failed the import too) does not hide
+    the block's own error: the store's next opening releases them (`merges_left_held`).
+    """
     if not hold:
         yield
         return
@@ -383,8 +387,11 @@ def merges_held(engine: Engine, hold: bool = True) -> Iterator[None]:
     try:
         yield
     finally:
-        with write(engine) as conn:
-            release_merges(conn)
+        try:
+            with write(engine) as conn:
+                release_merges(conn)
+        except Exception:  # released when the store is next opened
+            pass
 
 
 def clear_index(conn: Connection) -> None:
