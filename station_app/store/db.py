@@ -248,6 +248,12 @@ def next_counter(conn: Connection, key: str) -> int:
     return value
 
 
+def table_exists(conn: Connection, name: str) -> bool:
+    """Whether the store has a table `name` (one a later migration made or dropped)."""
+    row = conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"), {"n": name}).first()
+    return row is not None
+
+
 def delete_meta(conn: Connection, key: str) -> None:
     """Remove one `meta` value (inside the caller's transaction); nothing happens when it is absent."""
     conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": key})

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from station_app.errors import StationError
-from station_app.store.db import driver, get_meta, set_meta, write
+from station_app.store.db import driver, get_meta, set_meta, table_exists, write
 from station_app.store.events import GENESIS, canonical_json, ledger_hash
 from station_app.store.models import FTS_DDL, TEXT_COLUMNS, metadata
 from station_app.store.search_index import (
@@ -60,13 +60,6 @@ REDUNDANT_SORT_INDEXES = ("received_at", "category", "track", "status", "due_dat
 
 def _has_column(conn: Connection, table: str, column: str) -> bool:
     return any(r[1] == column for r in conn.exec_driver_sql(f"PRAGMA table_info({table})"))
-
-
-def _has_table(conn: Connection, table: str) -> bool:
-    return (
-        conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).first()
-        is not None
-    )
 
 
 _SEARCH_TERMS_DDL = (  # the exact terms' table until migration 15 (a store made before it has one)
@@ -338,7 +331,7 @@ def _m15_case_keys(conn: Connection) -> None:
     db = driver(conn)
     terms = (
         db.execute("SELECT case_id, term FROM search_terms ORDER BY case_id")
-        if _has_table(conn, "search_terms")
+        if table_exists(conn, "search_terms")
         else iter(())
     )
     pending = next(terms, None)

@@ -396,7 +396,7 @@ def merges_held(engine: Engine, hold: bool = True) -> Iterator[None]:
 
 def clear_index(conn: Connection) -> None:
     """Empty every search index (before a rebuild replays the log)."""
-    for table in ("cases_fts", "cases_bigrams", "case_keys"):
+    for table in FTS_TABLES:
         conn.execute(text(f"INSERT INTO {table} ({table}) VALUES ('delete-all')"))
 
 

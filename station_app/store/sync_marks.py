@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from station_app.store.db import table_exists
+
 _BATCH = 500
 
 
@@ -70,11 +72,6 @@ def flagged_events(conn: Connection) -> list[tuple[str, str, str | None]]:
     return [(str(r[0]), str(r[1]), None if r[2] is None else str(r[2])) for r in rows]
 
 
-def _table_exists(conn: Connection, name: str) -> bool:
-    row = conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"), {"n": name}).first()
-    return row is not None
-
-
 def sent_through(conn: Connection, peer: str, origin: str, stream: str) -> tuple[int, int]:
     """How far chain (origin, stream) went out to `peer`.
 
@@ -82,7 +79,7 @@ def sent_through(conn: Connection, peer: str, origin: str, stream: str) -> tuple
         `(highest place in any bundle written and verified, highest place in a bundle the relay
         confirmed)`; 0 where none.
     """
-    if not _table_exists(conn, "sent_bundles"):
+    if not table_exists(conn, "sent_bundles"):
         return 0, 0
     exported = uploaded = 0
     rows = conn.execute(text("SELECT chains, uploaded_at FROM sent_bundles WHERE peer = :p"), {"p": peer})
