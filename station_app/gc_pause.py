@@ -11,20 +11,33 @@ again as soon as the batch is done.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_paused = 0  # blocks inside gc_paused, on any thread
+_enable_after = False  # whether the collector was enabled when the first of them began
 
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Disable the cyclic collector inside the block; it is enabled again after if it was before.
+    """Disable the cyclic collector inside the block; enable it again when the last block ends.
 
-    Nested or concurrent blocks are harmless: only the block that disabled it enables it again.
+    Blocks may nest and may run on several threads at once (a bundle read ahead on a thread
+    while the one before is imported): the collector stays off until every one has ended, and
+    is enabled again only if it was enabled when the first began.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _paused, _enable_after
+    with _lock:
+        if _paused == 0:
+            _enable_after = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _lock:
+            _paused -= 1
+            if _paused == 0 and _enable_after:
+                gc.enable()

@@ -11,8 +11,7 @@ exactly as the event-by-event algorithm takes it, and the writes are buffered an
 - events rows, the chain heads and the ledger head (hashes computed as `store_events` does);
 - new cases: their `cases`, `case_texts`, `case_departments` rows and search index entries,
   with the `set` of their follow-ups in the same batch folded into the row before it is
-  written (the same row the updates would leave); the index documents of many new cases are
-  worked out meanwhile by a child process (`index_ahead.py`);
+  written (the same row the updates would leave);
 - follow-ups of cases stored before: one UPDATE per case with the columns' last values;
 - notes, flags, held events.
 
@@ -25,7 +24,7 @@ keep their order per table, so row ids are the ones the event-by-event path give
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +45,6 @@ from station_app.store.events import (
     set_heads,
     write_stored,
 )
-from station_app.store.index_ahead import IndexAhead
 from station_app.store.payloads import Scope
 from station_app.store.projection import (
     FLAG_SQL,
@@ -62,7 +60,7 @@ from station_app.store.projection import (
     routing_departments,
     unknown_flag,
 )
-from station_app.store.search_index import IndexDocs, index_cases
+from station_app.store.search_index import index_cases
 
 if TYPE_CHECKING:
     from station_app.store.log import Fork, ImportResult
@@ -107,8 +105,6 @@ class BulkImport:
     def __init__(self, conn: Connection, result: ImportResult) -> None:
         """Read what every decision needs that does not depend on the batch."""
         self.conn = conn
-        self.ahead = IndexAhead()  # the new cases' index documents, worked out by a child
-        self.docs: Mapping[str, IndexDocs] | None = None
         self.db = driver(conn)
         self.result = result
         self.origin = own_origin(conn)
@@ -168,13 +164,6 @@ class BulkImport:
 
     def run(self, envs: list[Envelope], bundle_id: str | None) -> None:
         """SYNC.md §3.4 step 3 for each event in order, then the release of what waited."""
-        self.ahead.start(envs)
-        try:
-            self._run(envs, bundle_id)
-        finally:
-            self.ahead.stop()
-
-    def _run(self, envs: list[Envelope], bundle_id: str | None) -> None:
         self.read_ahead(envs)
         result = self.result
         for env in envs:
@@ -347,9 +336,7 @@ class BulkImport:
             for same in _by_columns(rows).values():  # a follow-up may set a column registration leaves out
                 self.db.executemany(case_insert_sql(same[0]), same)
             self.db.executemany(TEXTS_SQL, rows)
-            if self.docs is None:
-                self.docs = self.ahead.take()
-            index_cases(self.conn, [(int(r["id"]), r) for r in rows], self.docs)
+            index_cases(self.conn, [(int(r["id"]), r) for r in rows])
         if self.departments:
             self.db.executemany(_DEPT_SQL, self.departments)
         for columns, params in _grouped(self.updates).items():

@@ -29,7 +29,7 @@ from station_app.store.db import set_meta
 from station_app.store.events import Event, find_event, iter_events, own_origin
 from station_app.store.models import PROJECTION_TABLES, TEXT_COLUMNS
 from station_app.store.payloads import Scope, payload_class
-from station_app.store.search_index import IndexDocs, clear_index, index_case, index_cases, index_docs
+from station_app.store.search_index import clear_index, index_case, index_cases
 
 CASE_FIELDS = frozenset(
     {
@@ -253,26 +253,10 @@ def case_row(ev: Event, origin: str = "") -> dict[str, Any]:
     }
 
 
-def registration_docs(items: list[tuple[str, dict[str, Any]]]) -> dict[str, IndexDocs]:
-    """{case uuid: index documents} of new cases, from their `case_registered` payloads.
-
-    Pure (no store): what `index_cases` works out for the row `projection.case_row` makes of
-    each payload, so that it can be worked out on another core while the import goes on
-    (`sync/index_prep.py`). An item whose payload cannot be projected is left out.
-    """
-    out: dict[str, IndexDocs] = {}
-    for case_uuid, payload in items:
-        try:
-            out[case_uuid] = index_docs(registration_row(payload))
-        except (KeyError, TypeError, ValueError, AttributeError):
-            continue  # the import projects it itself, and refuses it there if it must
-    return out
-
-
 def registration_row(p: dict[str, Any]) -> dict[str, Any]:
-    """The columns of `case_row` that come from a `case_registered` payload alone.
+    """The columns of `case_row` that come from a `case_registered` payload alone (`p`).
 
-    Everything the search index reads is among them (`search_index.registration_docs`).
+    Raises KeyError, TypeError or ValueError for a payload that lacks what a row needs.
     """
     intake: dict[str, Any] = p["intake"]
     routing: dict[str, Any] = p["routing"]

@@ -288,14 +288,8 @@ def index_docs(row: Mapping[str, Any]) -> IndexDocs:
     return fts_text(row), bigram_text(row), keys_text(row)
 
 
-def index_cases(
-    conn: Connection, rows: list[tuple[int, Mapping[str, Any]]], docs: Mapping[str, IndexDocs] | None = None
-) -> None:
-    """Index many cases with three batched statements (through the driver: no per-row work).
-
-    `docs`: documents worked out already ({case uuid: `index_docs`}, `registration_docs`),
-    used for the rows whose `uuid` they name.
-    """
+def index_cases(conn: Connection, rows: list[tuple[int, Mapping[str, Any]]]) -> None:
+    """Index many cases with three batched statements (through the driver: no per-row work)."""
     if not rows:
         return
     db = driver(conn)
@@ -303,8 +297,7 @@ def index_cases(
     pairs: list[tuple[int, str]] = []
     keys: list[tuple[int, str]] = []
     for i, r in rows:
-        ready = docs.get(str(r.get("uuid"))) if docs else None
-        fts, pair, key = ready if ready is not None else index_docs(r)
+        fts, pair, key = index_docs(r)
         texts.append((i, fts))
         pairs.append((i, pair))
         keys.append((i, key))
