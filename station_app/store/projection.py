@@ -243,26 +243,13 @@ def _employer(intake: dict[str, Any]) -> str | None:
 
 def case_row(ev: Event, origin: str = "") -> dict[str, Any]:
     """The `cases` row a `case_registered` event makes, with its `case_texts` columns."""
-    handler = local_name(ev.author, origin)
-    return {
-        "uuid": ev.case_uuid,
-        **registration_row(ev.payload),
-        "handler": handler,
-        "created_at": ev.at,
-        "updated_at": ev.at,
-    }
-
-
-def registration_row(p: dict[str, Any]) -> dict[str, Any]:
-    """The columns of `case_row` that come from a `case_registered` payload alone (`p`).
-
-    Raises KeyError, TypeError or ValueError for a payload that lacks what a row needs.
-    """
+    p = ev.payload
     intake: dict[str, Any] = p["intake"]
     routing: dict[str, Any] = p["routing"]
     applicant = intake["applicant"]
     respondent = intake.get("respondent") or {}
     return {
+        "uuid": ev.case_uuid,
         "case_no": p["case_no"],
         "station_code": p["station_code"],
         "received_at": intake["received_at"],
@@ -297,6 +284,9 @@ def registration_row(p: dict[str, Any]) -> dict[str, Any]:
         "extended": False,
         "approved": False,
         "clue_transferred": False,
+        "handler": local_name(ev.author, origin),
+        "created_at": ev.at,
+        "updated_at": ev.at,
     }
 
 
