@@ -5,7 +5,9 @@ Their cases came up through the ordinary path (DESIGN.md "Sync and city command 
 Every step is the real one: `init_city`; per station a demo station (`build_demo`), a
 provisioning file (`provision_station`), binding (`bind_station`), its identity enrolled
 (`enroll_station`), a bundle exported to a folder (`export_due`) and imported at the city
-(`import_path`); then a coordinator's account and one return bundle per station. Nothing here
+(`import_path`); at the first station, a matter the city assigns while the station withdraws
+it (a conflict for the city to settle); then a coordinator's account and one return bundle per
+station. Nothing here
 is reachable from a real store: it builds only in an empty folder it is given.
 """
 
@@ -22,7 +24,7 @@ from station_app.errors import StationError
 from station_app.services.case_service import intake, perform
 from station_app.services.demo_service import DEMO_PASSWORD, build_demo
 from station_app.services.demo_service import WORKER as DEMO_WORKER
-from station_app.services.session import login
+from station_app.services.session import Session, login
 from station_app.services.user_service import add_user
 from station_app.store.keystore import KdfParams
 from station_app.synthetic import make_intake
@@ -39,20 +41,43 @@ DEMO_CITY_STATIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _waiting_on_the_city(data_dir: Path, rng: random.Random) -> None:
+def _waiting_on_the_city(data_dir: Path, rng: random.Random) -> list[str]:
     """Two matters reported as unclear (报送) and one major matter, routed just now.
 
-    Left for the city: its work queues and dialogs have something to show.
+    Left for the city: its work queues and dialogs have something to show. Returns their case
+    numbers, the 报送 ones first.
     """
     worker = login(data_dir, DEMO_WORKER, DEMO_PASSWORD)
+    case_nos: list[str] = []
     try:
         received = datetime.now(CHINA_TZ).replace(second=0, microsecond=0) - timedelta(minutes=20)
         matters = [make_intake(rng, received, 9), make_intake(rng, received, 9), make_intake(rng, received, 4)]
         matters[2]["flags"][Flag.BANKRUPTCY.value] = True  # court and justice join: 重大疑难
         for data in matters:
-            perform(worker, intake(worker, data).case_no, "route", {})
+            case_no = intake(worker, data).case_no
+            perform(worker, case_no, "route", {})
+            case_nos.append(case_no)
     finally:
         worker.close()
+    return case_nos
+
+
+def _concurrent_change(city: Session, data_dir: Path, case_no: str, stick: Path) -> None:
+    """The city assigns a 报送 matter while its station withdraws it: a conflict at the city.
+
+    The station's withdrawal comes up in a second bundle that has not seen the assignment, so
+    the city holds both versions until a coordinator keeps one (DESIGN.md "No silent overwrite").
+    """
+    document_no = f"漠营商交〔{city.today().year}〕1号"
+    perform(city, case_no, "city_assign", {"lead": "hrss", "document_no": document_no})
+    head = login(data_dir, "admin", DEMO_PASSWORD)
+    try:
+        perform(head, case_no, "withdraw", {"reason": "申请人电话告知已与单位协商一致,撤回申请"})
+        stick.mkdir()
+        exchange.export_due(head, stick)
+    finally:
+        head.close()
+    exchange.import_path(city, stick)
 
 
 @dataclass(frozen=True)
@@ -96,7 +121,7 @@ def build_demo_city(root: Path, cases_per_station: int = 80, kdf: KdfParams | No
             build_demo(data_dir, cases_per_station, seed=20251120 + offset, kdf=kdf, station=(code, station_name, town))
             provision = root / f"provision-{code}.json"
             provisioning.provision_station(city, code, station_name, town, None, provision)
-            _waiting_on_the_city(data_dir, random.Random(offset))
+            waiting = _waiting_on_the_city(data_dir, random.Random(offset))
             station = login(data_dir, "admin", DEMO_PASSWORD)
             try:
                 provisioning.bind_station(station, provision)
@@ -109,6 +134,8 @@ def build_demo_city(root: Path, cases_per_station: int = 80, kdf: KdfParams | No
             finally:
                 station.close()
             exchange.import_path(city, stick)
+            if offset == 0:
+                _concurrent_change(city, data_dir, waiting[0], root / f"up2-{code}")
         returns = root / "down"
         returns.mkdir()
         exchange.export_due(city, returns)  # the acknowledgements wait for the stations' next import

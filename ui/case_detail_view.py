@@ -31,6 +31,7 @@ from ui import theme
 from ui.action_dialog import ActionDialog
 from ui.case_summary_widget import CaseSummaryWidget
 from ui.case_table_model import due_text
+from ui.conflict_panel import ConflictBox
 from ui.errors import show_error
 from ui.i18n import TR
 from ui.ops import Runner
@@ -135,6 +136,9 @@ class CaseDetailView(Page):
         self.status_line = muted()  # its own line: status, track, what is due and who owes it
         self.status_line.setWordWrap(True)
         column.addWidget(self.status_line)
+        self.conflict = ConflictBox(session, runner)  # shown while the case has an open sync conflict
+        self.conflict.resolved.connect(self._on_conflict_resolved)
+        column.addWidget(self.conflict)
         self.actions_box = QFrame()
         self.actions_box.setObjectName("panel")
         self.actions_layout = QGridLayout(self.actions_box)
@@ -232,6 +236,7 @@ class CaseDetailView(Page):
             line += " · " + TR.detail_due_line.format(stage=s.due_for, due=due_text(s) or TR.none)
         self.status_line.setText(line + (f" · {TR.detail_clue_transferred}" if detail.clue_transferred else ""))
         self._load_sync_state(s.uuid)
+        self.conflict.load(s.case_no)
         colour = {"warn": theme.AMBER.name(), "overdue": theme.RED.name()}.get(s.deadline_state, "")
         self.status_line.setStyleSheet(f"color: {colour};" if colour else "")
         names = display_names(self.session)
@@ -335,6 +340,10 @@ class CaseDetailView(Page):
         dialog.print_requested.connect(self.print_requested)  # the city's paper for its act
         dialog.open()
         return dialog
+
+    def _on_conflict_resolved(self) -> None:
+        self.reload()
+        self.case_changed.emit(self.case_no)
 
     def _on_dialog_performed(self, detail: CaseDetail) -> None:
         self.show_detail(detail)

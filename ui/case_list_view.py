@@ -184,13 +184,19 @@ class CaseListView(Page):
                 combo.setCurrentIndex(max(combo.findData(value), 0))
                 combo.blockSignals(False)
         self.extra = CaseQuery(
-            due_today=query.due_today, waiting_opinions=query.waiting_opinions, open_only=query.open_only
+            due_today=query.due_today,
+            waiting_opinions=query.waiting_opinions,
+            open_only=query.open_only,
+            awaiting_feedback=query.awaiting_feedback,
+            conflicted=query.conflicted,
         )
-        labels = [
-            label
-            for on, label in ((query.due_today, TR.cases_due_today), (query.waiting_opinions, TR.cases_waiting))
-            if on
-        ]
+        flags = (
+            (query.due_today, TR.cases_due_today),
+            (query.waiting_opinions, TR.cases_waiting),
+            (query.awaiting_feedback, TR.cases_awaiting_feedback),
+            (query.conflicted, TR.cases_conflicted),
+        )
+        labels = [label for on, label in flags if on]
         self.extra_label.setText(" · ".join(labels))
         self.mark_stale()
 

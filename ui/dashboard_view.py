@@ -19,7 +19,7 @@ from ui.page import Page
 from ui.widgets import heading, muted
 
 ATTENTION = CaseQuery(open_only=True, order_by="due_date", descending=False)
-WIDE_TILES = 5  # tiles per row at normal text; large text reflows to fewer per row
+WIDE_TILES = 6  # tiles per row at normal text; large text reflows to fewer per row
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class DashboardView(Page):
         for item in data.overview.queues:
             name, count = item.queue.name, item.count
             self.counts[name].setText(TR.dash_count.format(count=count))
-            alarm = name in ("overdue", "due_today", "approval", "submitted") and count > 0
+            alarm = name in ("overdue", "due_today", "approval", "submitted", "conflicts") and count > 0
             colour = theme.RED.name() if name == "overdue" else theme.AMBER.name()
             self.counts[name].setStyleSheet(f"color: {colour};" if alarm else "")
         self.late_label.setText(late_text(data.overview.late_departments))

@@ -137,9 +137,18 @@ def _pick_case(session: Any, action: str) -> str | None:
     return None
 
 
+def _conflicted_case(session: Any) -> str | None:
+    """A case of the city with an open sync conflict (none: None)."""
+    from station_app.services.query_service import CaseQuery, list_cases
+
+    found = list_cases(session, CaseQuery(conflicted=True), limit=1)
+    return found[0].case_no if found else None
+
+
 def render_city(app: Any, out: Path, large: bool, city: CityLogin) -> list[Path]:
     """The city console's screens: work queues, every station's cases filtered by station, a
-    city act's dialog, the stations page, the 同步 page and 绩效考评 (files in `out`)."""
+    city act's dialog, a case with a sync conflict (when there is one), the stations page, the
+    同步 page and 绩效考评 per department and per station (files in `out`)."""
     from station_app.services.session import login
     from ui import theme
     from ui.main_window import MainWindow
@@ -182,6 +191,11 @@ def render_city(app: Any, out: Path, large: bool, city: CityLogin) -> list[Path]
                 settle(runner, 200)
                 _shot(dialog, out / f"07-city-action{suffix}.png", files)
                 dialog.reject()
+        conflicted = _conflicted_case(session)
+        if conflicted is not None:
+            main.open_case(conflicted)
+            settle(runner, 300, until=lambda: main.detail.conflict.isVisible())
+            _shot(main, out / f"06b-city-conflict{suffix}.png", files)
         main.go("sync")
         settle(runner, 400, until=lambda: getattr(main.sync, "overview", None) is not None)
         _shot(main, out / f"08-city-sync{suffix}.png", files)
@@ -193,6 +207,10 @@ def render_city(app: Any, out: Path, large: bool, city: CityLogin) -> list[Path]
         main.stats.tabs.setCurrentWidget(main.stats.departments)
         settle(runner, 200)
         _shot(main, out / f"10-city-performance{suffix}.png", files)
+        if main.stats.stations is not None:
+            main.stats.tabs.setCurrentWidget(main.stats.stations)
+            settle(runner, 200)
+            _shot(main, out / f"11-city-station-performance{suffix}.png", files)
     finally:
         main.shutdown()
         main.close()

@@ -1,5 +1,5 @@
 """Statistics over a date range: key figures, painted bar charts, Excel and monthly PDF exports,
-and the 绩效考评 tabs (per department as lead and co, per worker)."""
+and the 绩效考评 tabs (per station at the city, per department as lead and co, per worker)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,10 @@ def _overdue(p: Any) -> list[tuple[str, float | None]]:
     return list(totals.items())
 
 
+def _station(key: str) -> Callable[[Any], list[tuple[str, float | None]]]:
+    return lambda p: [(r.short_label, getattr(r, key)) for r in p.stations]
+
+
 def _worker(key: str) -> Callable[[Any], list[tuple[str, float | None]]]:
     return lambda p: [(r.label, getattr(r, key)) for r in p.workers]
 
@@ -63,6 +67,11 @@ DEPARTMENT_CHARTS = (
     (TR.stats_dept_lead_rate, _rates("lead", "on_time_rate"), True),
     (TR.stats_dept_co_rate, _rates("co", "on_time_rate"), True),
     (TR.stats_dept_overdue, _overdue, False),
+)
+STATION_CHARTS = (
+    (TR.stats_station_on_time_rate, _station("on_time_rate"), True),
+    (TR.stats_station_opinion_rate, _station("opinion_on_time_rate"), True),
+    (TR.stats_station_overdue, _station("overdue_open"), False),
 )
 WORKER_CHARTS = (
     (TR.stats_worker_routing_rate, _worker("routing_rate"), True),
@@ -136,7 +145,12 @@ class StatsView(Page):
         scroll.setWidget(body)
         overview_column.addWidget(scroll, 1)
         self.tabs.addTab(overview, TR.stats_tab_overview)
-        # 五(四) 绩效考评: each department as lead and as co-handler, each worker
+        # 五(四) 绩效考评: each station (at the city), each department as lead and as co-handler,
+        # each worker
+        self.stations: PerformanceTab | None = None
+        if session.is_city:
+            self.stations = PerformanceTab("stations", STATION_CHARTS)
+            self.tabs.addTab(self.stations, TR.stats_tab_stations)
         self.departments = PerformanceTab("departments", DEPARTMENT_CHARTS)
         self.workers = PerformanceTab("workers", WORKER_CHARTS)
         self.tabs.addTab(self.departments, TR.stats_tab_departments)
@@ -178,6 +192,8 @@ class StatsView(Page):
         performance = stats.performance
         if performance is not None:
             as_of = performance.as_of.isoformat()
+            if self.stations is not None:
+                self.stations.show_performance(performance, TR.stats_station_note.format(as_of=as_of))
             self.departments.show_performance(performance, TR.stats_dept_note.format(as_of=as_of))
             self.workers.show_performance(performance, TR.stats_worker_note.format(as_of=as_of))
         self.empty.setVisible(stats.total == 0)

@@ -250,6 +250,14 @@ class StationRow:
     routing_late: int = 0
 
     @property
+    def short_label(self) -> str:
+        """The name without its common ending (西林吉镇 for 西林吉镇社保费争议调解站), for narrow charts."""
+        for ending in ("社保费争议调解站", "调解站"):
+            if self.label.endswith(ending) and len(self.label) > len(ending):
+                return self.label[: -len(ending)]
+        return self.label
+
+    @property
     def resolution_rate(self) -> float | None:
         """Resolved cases over accepted ones (0.0-1.0), None when none was accepted."""
         return share(self.resolved, self.accepted)
@@ -390,12 +398,13 @@ class PerformanceView:
     def text_rows(self, short: bool = False) -> list[list[str]]:
         """The rows then the totals, as text (`format_cell`).
 
-        With `short`, departments go by their short names (税务局) for narrow tables.
+        With `short`, departments and stations go by their short names (税务局, 西林吉镇) for
+        narrow tables.
         """
         out = []
         for row in (*self.rows, *self.totals):
             cells = [format_cell(v, c.kind) for v, c in zip(self.values(row), self.columns)]
-            if short and isinstance(row, DeptRoleRow) and row.code:
+            if short and isinstance(row, DeptRoleRow | StationRow) and row.code:
                 cells[0] = row.short_label
             out.append(cells)
         return out

@@ -10,6 +10,7 @@ from typing import Any
 
 from station_app.domain.enums import Department, Status
 from station_app.domain.lifecycle import ACTIONS
+from station_app.services.permissions import Act, may
 from station_app.services.query_service import CaseQuery, count_cases, late_departments
 from station_app.services.session import Session
 
@@ -53,15 +54,20 @@ def work_queues(session: Session) -> tuple[WorkQueue, ...]:
 
     A head or admin also approves escalations. At the city (DESIGN.md "City console"): what waits on
     the city, 报送 cases to assign (四(五)), 重大疑难 for the leading group's decision (四(二)2), departments'
-    opinions and the overdue.
+    opinions, the overdue, assigned 报送 matters whose feedback to the 12345 office is not on record
+    yet (四(五)). Whoever may resolve sync conflicts (a head, an admin, a coordinator) has them as a
+    queue too (DESIGN.md "No silent overwrite").
     """
+    conflicts = WorkQueue("conflicts", "同步冲突待处理", _by_deadline(conflicted=True))
+    resolves = may(session, Act.RESOLVE_CONFLICTS)
     if session.is_city:
         return (
             WorkQueue("submitted", "报送待交办", _by_deadline(status=Status.SUBMITTED.value)),
             WorkQueue("approval", "重大疑难待领导小组决定", _by_deadline(status=Status.ESCALATED.value)),
             WorkQueue("waiting", "待部门书面意见", _by_deadline(waiting_opinions=True)),
             WorkQueue("overdue", "已超期", _by_deadline(overdue=True)),
-            WorkQueue("assigned", "报送事项办理中(待12345反馈)", _by_deadline(track="submit_city", open_only=True)),
+            WorkQueue("assigned", "已交办待12345反馈", _by_deadline(awaiting_feedback=True)),
+            *((conflicts,) if resolves else ()),
         )
     queues = [
         WorkQueue("due_today", "今日到期", _by_deadline(due_today=True)),
@@ -71,6 +77,8 @@ def work_queues(session: Session) -> tuple[WorkQueue, ...]:
     ]
     if session.role in ACTIONS["approve"].roles:
         queues.append(WorkQueue("approval", "待领导小组审批", _by_deadline(status=Status.ESCALATED.value)))
+    if resolves:
+        queues.append(conflicts)
     return tuple(queues)
 
 

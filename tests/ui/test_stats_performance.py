@@ -100,3 +100,56 @@ def test_excel_has_a_sheet_per_view_with_numbers(qtbot: Any, shown: Any, runner:
     stations = book["绩效考评-按调解站"]
     assert stations["B2"].value == 8 and stations["B3"].value == 8 and stations["A3"].value == "合计"
     assert isinstance(stations["L2"].value, float) and stations["L2"].value == pytest.approx(0.6)
+
+
+def test_a_station_has_no_station_tab(shown: Any) -> None:
+    titles = [shown.tabs.tabText(i) for i in range(shown.tabs.count())]
+    assert titles == ["总体情况", "部门考评", "人员考评"] and shown.stations is None
+
+
+def test_the_city_compares_its_stations(qtbot: Any, tmp_path: Path, qtmodeltester: Any) -> None:
+    """五(四) at the city: one row per station by the cases' station, their 合计, and charts by
+    the stations' short names."""
+    import json
+    from datetime import date
+
+    from tests.conftest import ADMIN
+    from tests.factories import major_intake, submit_city_intake
+    from tests.sync.cityhelp import CITY_ADMIN, STATIONS, cli, make_world, ok, open_store
+    from ui.main_window import MainWindow
+    from ui.ops import Runner
+
+    a, b = "232701100001", "232701101001"
+    world = make_world(tmp_path, (a, b))
+    for code, intakes in ((a, (major_intake(name="宋江"), submit_city_intake(name="吴用"))), (b, (major_intake(),))):
+        for data in intakes:
+            ok(cli("case", "add", data_dir=world.stations[code], user=ADMIN, stdin=json.dumps(data)))
+        up = world.stick(f"up-{code}")
+        ok(cli("sync", "export", "--to", str(up), data_dir=world.stations[code], user=ADMIN))
+        ok(cli("sync", "import", str(up), data_dir=world.city, user=CITY_ADMIN))
+    session = open_store(world.city, CITY_ADMIN)
+    runner = Runner()
+    window = MainWindow(session, runner)
+    qtbot.addWidget(window)
+    window.show()
+    window.go("stats")
+    view = window.stats
+    view.date_from.setDate(QDate(2025, 1, 1))
+    today = date.today()
+    view.date_to.setDate(QDate(today.year, today.month, today.day))
+    view.reload()
+    qtbot.waitUntil(lambda: view.stats is not None and view.stats.total == 3, timeout=20000)
+    _click_tab(qtbot, view, "调解站考评")
+    tab = view.stations
+    assert tab is not None and tab.isVisible()
+    qtmodeltester.check(tab.model)
+    rows = [tab.model.row_texts(r) for r in range(tab.model.rowCount())]
+    assert [(r[0], r[1]) for r in rows] == [("西林吉镇", "2"), ("图强镇", "1"), ("合计", "3")]
+    assert STATIONS[a][0].startswith(rows[0][0])
+    on_time, _opinions, overdue = tab.charts
+    assert [label for label, _ in on_time.rows] == ["西林吉镇", "图强镇"]
+    # received 2025-11-20 and never routed: every one of them is open past its deadline
+    assert dict(overdue.rows) == {"西林吉镇": 2, "图强镇": 1} and rows[-1][8] == "3"
+    window.idle.detach()
+    runner.wait()
+    session.close()

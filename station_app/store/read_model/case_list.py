@@ -46,6 +46,8 @@ class CaseQuery:
     waiting_opinions: bool = False
     mine: bool = False
     open_only: bool = False
+    awaiting_feedback: bool = False  # 报送 matters the city assigned, no feedback to 12345 yet (四(五))
+    conflicted: bool = False  # cases with an open sync conflict (DESIGN.md "No silent overwrite")
     received_from: str | None = None
     received_to: str | None = None
     station: str | None = None  # a city store: one station's cases (its 12-digit code)
@@ -110,6 +112,17 @@ def _where(q: CaseQuery, scope: ListScope) -> tuple[str, dict[str, Any]]:
         params["me"] = scope.user
     if q.open_only:
         clauses.append(f"status IN ({OPEN_SQL})")
+    if q.awaiting_feedback:
+        # 四(五): the assigned department feeds back to the payer and to the 12345 office; the case
+        # waits on the 12345 office's copy until a feedback sent `to` the office is on record
+        clauses.append(
+            f"status IN ({OPEN_SQL})"
+            " AND EXISTS (SELECT 1 FROM case_notes a WHERE a.case_uuid = cases.uuid AND a.kind = 'city_assigned')"
+            " AND NOT EXISTS (SELECT 1 FROM case_notes f, json_each(f.body, '$.to') t"
+            " WHERE f.case_uuid = cases.uuid AND f.kind = 'city_feedback_recorded' AND t.value = 'office')"
+        )
+    if q.conflicted:
+        clauses.append("uuid IN (SELECT case_uuid FROM conflicts WHERE state = 'open')")
     if q.received_from:
         clauses.append("received_at >= :rf")
         params["rf"] = q.received_from
