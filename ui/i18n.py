@@ -46,7 +46,10 @@ class Strings:
     stations_revoke_title: str = "吊销调解站 {code}"
     stations_revoke_reason: str = "吊销原因(必填)"
     stations_revoke_confirm: str = "吊销后,该站的同步包和中转请求一律拒收。确定吊销 {code} {name}?"
-    stations_cols: tuple[str, ...] = ("编码", "名称", "状态", "指纹", "最近同步", "已收事件", "已确认序号")
+    stations_cols: tuple[str, ...] = (
+        *("编码", "名称", "状态", "指纹", "最近同步"),
+        *("已收事件", "待下发事件", "站点最近确认"),
+    )
     login_forgot: str = "忘记全部密码…"
     login_busy: str = "正在验证…"
     login_caps: str = "大写锁定已打开"

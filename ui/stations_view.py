@@ -1,5 +1,6 @@
 """调解站管理 (city console): every station the city provisioned or enrolled, its fingerprint,
-status, last sync and what the city holds of its chain; enrol an identity file after a phone
+status, last sync, what the city holds of its chain, what waits to go down to it and its last
+acknowledgement; enrol an identity file after a phone
 check of the fingerprint; revoke with a reason after a confirmation. The rules (who may, what
 an identity file must be) are sync/provisioning.py's."""
 
@@ -35,9 +36,22 @@ from ui.widgets import ErrorLabel, heading, muted
 
 
 def _load(session: Session) -> list[dict[str, Any]]:
+    """`list_stations`, each with what waits to go down and the station's last acknowledgement
+    (`events_waiting`, `last_ack_at`) from the city's sync overview."""
+    from sync.city_sync import city_sync_overview
     from sync.provisioning import list_stations
 
-    return list_stations(session)
+    synced = {row.station_code: row for row in city_sync_overview(session).stations}
+    out = []
+    for station in list_stations(session):
+        row = synced.get(str(station["station_code"]))
+        waiting, acked = (row.events_waiting, row.last_ack_at) if row is not None else (0, None)
+        out.append({**station, "events_waiting": waiting, "last_ack_at": acked})
+    return out
+
+
+def _when(at: str | None) -> str:
+    return (at or "—")[:16].replace("T", " ")
 
 
 class EnrollDialog(QDialog):
@@ -137,9 +151,10 @@ class StationsView(Page):
                         s["station_name"],
                         status,
                         fingerprint,
-                        (s["last_bundle_at"] or "—")[:16].replace("T", " "),
+                        _when(s["last_bundle_at"]),
                         str(s["events_held"]),
-                        str(s["acked_seq"]),
+                        str(s["events_waiting"]),
+                        _when(s["last_ack_at"]),
                     ),
                 )
             )

@@ -213,3 +213,7 @@ def test_a_store_holding_several_stations_groups_by_the_cases_station(
     foreign = next(w for w in perf.workers if w.name == f"{PEER_CODE}/{ADMIN}")
     assert (foreign.cases, foreign.routing_on_time, foreign.routing_late) == (2, 1, 1)
     assert _dept(perf, "tax", "lead").due == 5
+    # the printed report gains a table per station, with their 合计 (every case is of November)
+    text = pdf_text(print_monthly_report(known.team.head, "2025-11").pdf)
+    assert "、按调解站" in text and known.team.head.station_name in text
+    assert f"{PEER_CODE}22" in text and "合计10" in text

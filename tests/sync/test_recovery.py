@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from station_app.services.session import login
 from station_app.store.db import read
 from station_app.store.keystore import Keystore
 from station_app.store.station_store import keys_path
@@ -36,6 +37,17 @@ def apply(world: World, code: str, resp: Path, admin: str = "newadmin", password
                STATION_NEW_PASSWORD=password)  # fmt: skip
 
 
+def stored_epoch(data: Path, user: str) -> str:
+    """The store's `store_epoch` as `user` reads it (newadmin has the password chosen at the request)."""
+    session = login(data, user, NEW_PASSWORD if user == "newadmin" else ADMIN_PASSWORD)
+    try:
+        epoch = session.store.meta("store_epoch")
+        assert epoch, "every bound station has a store epoch"
+        return str(epoch)
+    finally:
+        session.close()
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     w = make_world(tmp_path, (A, B))
@@ -50,6 +62,7 @@ def test_a_station_with_every_password_lost_is_recovered_through_the_city(world:
     answered = ok(answer(world, req, resp))
     assert answered["fingerprint"] == made["fingerprint"]  # what the city read back on the phone
     epoch_before = Keystore.load(keys_path(world.stations[A])).section("recovery_wrap")["wrapped"]
+    station_epoch = stored_epoch(world.stations[A], ADMIN)
     done = ok(apply(world, A, resp))
     assert done == {"station_code": A, "admin": "newadmin", "rotated": True, "store_epoch": done["store_epoch"],
                     "request_id": made["request_id"], "fingerprint": made["fingerprint"]}  # fmt: skip
@@ -62,6 +75,18 @@ def test_a_station_with_every_password_lost_is_recovered_through_the_city(world:
     # the store key was rotated: the recovery wrap now wraps another key, still to the city
     after = Keystore.load(keys_path(world.stations[A])).section("recovery_wrap")
     assert after["wrapped"] != epoch_before and after["city_code"] == "232700"
+    # a new store epoch, and the recovery is an event of the station's own log too
+    assert done["store_epoch"] != station_epoch and stored_epoch(world.stations[A], "newadmin") == done["store_epoch"]
+    station = login(world.stations[A], "newadmin", NEW_PASSWORD)
+    try:
+        with read(station.store.engine) as conn:
+            recovered = conn.execute(text("SELECT author, payload FROM events WHERE type = 'store_recovered'")).all()
+    finally:
+        station.close()
+    assert len(recovered) == 1
+    payload = json.loads(recovered[0][1])
+    assert payload["name"] == "newadmin" and payload["request_id"] == made["request_id"]
+    assert payload["city_code"] == "232700"
     # the city's log records who answered which request
     city = open_store(world.city, CITY_ADMIN)
     try:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox
 
 from station_app.services.query_service import get_case
@@ -146,6 +147,48 @@ def test_the_stations_page_enrolls_after_the_phone_check_and_revokes_with_a_reas
     texts = [view.model.row_texts(r) for r in range(view.model.rowCount())]
     assert any(t[0] == B and t[2] == "已吊销" for t in texts)
     session.close()
+
+
+def test_the_stations_page_shows_what_waits_to_go_down_and_the_last_acknowledgement(qtbot: Any, tmp_path: Path) -> None:
+    from ui.ops import Runner
+    from ui.stations_view import StationsView
+
+    world = make_world(tmp_path, (A,))
+    station, city = world.stations[A], world.city
+    case_no = ok(cli("case", "add", data_dir=station, user=ADMIN, stdin=json.dumps(submit_city_intake())))["case_no"]
+    ok(cli("case", "act", case_no, "route", data_dir=station, user=ADMIN, stdin="{}"))
+    up = world.stick("up")
+    ok(cli("sync", "export", "--to", str(up), data_dir=station, user=ADMIN))
+    ok(cli("sync", "import", str(up), data_dir=city, user=CITY_ADMIN))
+    assign = {"lead": "hrss", "document_no": "漠营商交〔2025〕12号"}
+    ok(cli("case", "act", case_no, "city_assign", data_dir=city, user=CITY_ADMIN, stdin=json.dumps(assign)))
+
+    def row(view: Any) -> dict[str, str]:
+        cols = [view.model.headerData(c, Qt.Orientation.Horizontal) for c in range(view.model.columnCount())]
+        return dict(zip(cols, view.model.row_texts(0)))
+
+    def shown() -> Any:
+        session = open_store(city, CITY_ADMIN)
+        view = StationsView(session, Runner())
+        qtbot.addWidget(view)
+        view.show()
+        view.reload()
+        qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=20000)
+        texts = row(view)
+        session.close()
+        return texts
+
+    before = shown()
+    assert before["编码"] == A and int(before["已收事件"]) > 0
+    assert int(before["待下发事件"]) >= 1 and before["站点最近确认"] == "—"  # the assignment waits to go down
+    down = world.stick("down")
+    ok(cli("sync", "export", "--to", str(down), data_dir=city, user=CITY_ADMIN))
+    ok(cli("sync", "import", str(down), data_dir=station, user=ADMIN))
+    up2 = world.stick("up2")  # the station's next bundle carries its acknowledgement
+    ok(cli("sync", "export", "--to", str(up2), data_dir=station, user=ADMIN))
+    ok(cli("sync", "import", str(up2), data_dir=city, user=CITY_ADMIN))
+    after = shown()
+    assert after["待下发事件"] == "0" and after["站点最近确认"][:2] == "20"
 
 
 def test_the_first_run_makes_a_city_store_and_shows_its_fingerprint(qtbot: Any, tmp_path: Path) -> None:

@@ -236,3 +236,34 @@ def test_the_minutes_and_a_clue_transfer_offer_their_papers_at_the_city(
     assert "由税务局牵头核定欠费金额" in _text(printing.preview.pdf)
     printing.reject()
     window.shutdown()
+
+
+def test_the_city_declines_through_the_dialog_and_its_paper_gives_the_reason(qtbot: Any, tmp_path: Path) -> None:
+    """四(二)2: the leading group may refuse; the refusal is the city's 批复 too, and the case goes
+    back to ordinary handling."""
+    from ui.main_window import MainWindow
+    from ui.ops import Runner
+
+    world, _submitted, major = _city_with_cases(tmp_path)
+    session = open_store(world.city, CITY_ADMIN)
+    runner = Runner()
+    window = MainWindow(session, runner)
+    qtbot.addWidget(window)
+    window.show()
+
+    def decline(dialog: Any) -> None:
+        commit_text(dialog.inputs["approver"], "王副市长")
+        commit_text(dialog.inputs["document_no"], "漠争议领〔2025〕6号")
+        commit_text(dialog.inputs["text"], "涉及金额较小,事实清楚,按一般程序办理即可。")
+
+    dialog = _act(qtbot, window, major, "decline", decline)
+    assert dialog.isVisible() and dialog.paper_kind is not None and dialog.paper_kind.value == "approval"
+    detail = get_case(session, major)
+    assert detail.summary.status.value != "escalated" and detail.note("escalation_declined") is not None
+    dialog.print_button.click()
+    printing = _print_dialog(qtbot, window, "approval")
+    draft = _text(printing.preview.pdf)
+    assert "不同意按重大疑难事项办理" in draft and "涉及金额较小" in draft and "漠争议领〔2025〕6号" in draft
+    printing.reject()
+    window.shutdown()
+    session.close()

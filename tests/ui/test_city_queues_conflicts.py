@@ -59,6 +59,12 @@ def test_an_assigned_matter_waits_for_the_feedback_to_12345_and_leaves_the_queue
     assign = {"lead": "hrss", "co": ["medical"], "document_no": "漠营商交〔2025〕11号"}
     ok(cli("case", "act", case_no, "city_assign", data_dir=city, user=CITY_ADMIN, stdin=json.dumps(assign)))
     assert count() == 1  # assigned: now the 12345 office waits for the department's feedback
+    session = open_store(city, CITY_ADMIN)
+    try:  # both departments owe their opinions, due from today's assignment: waiting, not late
+        overview = desk_overview(session)
+        assert (overview.count("submitted"), overview.count("waiting"), overview.count("overdue")) == (0, 1, 0)
+    finally:
+        session.close()
     today = date.today().isoformat()
     to_payer = {"text": "人社局已电话答复缴费人。", "date": today, "to": ["payer"]}
     ok(cli("case", "act", case_no, "feedback_12345", data_dir=city, user=CITY_ADMIN, stdin=json.dumps(to_payer)))
@@ -184,3 +190,34 @@ def test_a_worker_sees_the_conflict_but_may_not_choose(qtbot: Any, tmp_path: Pat
     assert "站长" in box.keep_buttons[0].toolTip()
     sources = {s.source for s in box.panel.sides}
     assert sources == {"本站", "市级"}
+
+
+def test_the_city_queues_and_a_conflict_fit_1366_in_large_text(qtbot: Any, tmp_path: Path) -> None:
+    """Every queue's count, both 保留此版本 buttons and the case's actions stay whole on a
+    1366x768 screen, in normal and in large text."""
+    from tests.ui.test_desk_day import _fully_visible, desk_window
+    from ui.ops import Runner
+
+    world, case_no = _conflict_world(tmp_path)
+    session = open_store(world.city, CITY_ADMIN)
+    runner = Runner()
+    for scale in (1.0, 1.6):
+        with desk_window(qtbot, session, runner, scale) as main:
+            main.dashboard.reload()
+            qtbot.waitUntil(lambda m=main: all(c.text() != "…" for c in m.dashboard.counts.values()), timeout=20000)
+            assert main.width() <= 1366 and main.height() <= 768
+            queues = {"submitted", "approval", "waiting", "overdue", "assigned", "conflicts"}
+            assert set(main.dashboard.counts) == queues
+            for name, count in main.dashboard.counts.items():
+                assert _fully_visible(count) and count.text().endswith("件"), (scale, name)
+            main.grab().save(str(tmp_path / f"city-dashboard-{scale}.png"))
+            main.open_case(case_no)
+            box = main.detail.conflict
+            qtbot.waitUntil(lambda b=box: b.isVisible() and len(b.keep_buttons) == 2, timeout=20000)
+            qtbot.wait(100)
+            for button in (*box.keep_buttons, *main.detail.action_buttons.values()):
+                assert _fully_visible(button), (scale, button.text())
+            main.grab().save(str(tmp_path / f"city-conflict-{scale}.png"))
+    runner.wait()
+    session.close()
+    assert len(list(tmp_path.glob("city-*.png"))) == 4
