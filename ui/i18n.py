@@ -405,6 +405,7 @@ class Strings:
     # -- print ------------------------------------------------------------------------------
     print_title: str = "打印文书 — {case_no}"
     print_report_title: str = "月度统计报表 {month}"
+    print_period_title: str = "统计报表 {start} 至 {end}"
     print_button: str = "打印…"
     print_save_pdf: str = "另存为PDF…"
     print_verify: str = "核验文书…"
@@ -428,6 +429,7 @@ class Strings:
     print_draft_info: str = "{kind} · 样稿(打印或另存时编号并登记) · 共 {pages} 页"
     print_file_stem: str = "文书"
     print_report_stem: str = "统计月报_{month}"
+    print_period_stem: str = "统计报表_{start}_{end}"
     print_printer_failed: str = "打印机无法开始打印"
     verify_title: str = "核验文书"
     verify_fields: tuple[tuple[str, str], ...] = (
@@ -454,6 +456,7 @@ class Strings:
     stats_work_columns: tuple[str, ...] = _STATS.work_columns
     stats_export_xlsx: str = "导出Excel…"
     stats_monthly_pdf: str = "月度报表PDF…"
+    stats_period_pdf: str = "本期报表PDF…"
     stats_month: str = "月份"
     stats_xlsx_filter: str = "Excel 工作簿 (*.xlsx)"
     stats_no_data: str = "该期间没有案件"

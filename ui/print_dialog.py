@@ -7,6 +7,7 @@ signs it and records the print (paper_service); reprints say so on the paper.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -241,24 +242,32 @@ class RecordedPaperDialog(PdfPreviewDialog):
 
 
 class ReportPrintDialog(RecordedPaperDialog):
-    """The monthly statistics report of one month."""
+    """The statistics report of the cases received `first`..`last`: a whole month's is the
+    monthly report."""
 
-    def __init__(self, session: Session, runner: Runner, month: str, parent: QWidget | None = None) -> None:
-        from station_app.services.stats_service import preview_monthly_report
+    def __init__(self, session: Session, runner: Runner, first: date, last: date, parent: QWidget | None = None):
+        from station_app.dto.stats import whole_month
+        from station_app.services.stats_service import preview_period_report
 
-        super().__init__(TR.print_report_title.format(month=month), runner, parent)
-        self.session, self.month = session, month
-        self.file_stem = TR.print_report_stem.format(month=month)
+        if whole_month(first, last):
+            month = first.strftime("%Y-%m")
+            title, self.file_stem = TR.print_report_title.format(month=month), TR.print_report_stem.format(month=month)
+        else:
+            start, end = first.isoformat(), last.isoformat()
+            title = TR.print_period_title.format(start=start, end=end)
+            self.file_stem = TR.print_period_stem.format(start=start, end=end)
+        super().__init__(title, runner, parent)
+        self.session, self.first, self.last = session, first, last
         self.info.setText(TR.print_busy)
         self.runner.run(
-            lambda: preview_monthly_report(session, month), self.show_preview, self.show_failure, key="paper"
+            lambda: preview_period_report(session, first, last), self.show_preview, self.show_failure, key="paper"
         )
 
     def final_job(self) -> Any:
-        from station_app.services.stats_service import print_monthly_report
+        from station_app.services.stats_service import print_period_report
 
-        session, month = self.session, self.month
-        return lambda: print_monthly_report(session, month)
+        session, first, last = self.session, self.first, self.last
+        return lambda: print_period_report(session, first, last)
 
     def paper_label(self) -> str:
         return KIND_LABELS[PaperKind.REPORT]

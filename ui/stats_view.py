@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from station_app.dto.stats import format_cell
+from station_app.errors import ValidationError
 from station_app.services.session import Session
 from station_app.services.stats_workbook import breakdown_titles, breakdowns, summary_cells, write_stats_workbook
 from ui.bar_chart import BarChart
@@ -109,6 +110,9 @@ class StatsView(Page):
         self.export_button = QPushButton(TR.stats_export_xlsx)
         self.export_button.clicked.connect(self._on_export_clicked)
         top.addWidget(self.export_button)
+        self.period_report_button = QPushButton(TR.stats_period_pdf)
+        self.period_report_button.clicked.connect(self.open_period_report)
+        top.addWidget(self.period_report_button)
         self.month = _date_edit(today, "yyyy-MM")
         self.report_button = QPushButton(TR.stats_monthly_pdf)
         self.report_button.clicked.connect(self._on_report_clicked)
@@ -224,8 +228,26 @@ class StatsView(Page):
         self.open_report(self.month.date().toString("yyyy-MM"))
 
     def open_report(self, month: str) -> Any:
+        """The monthly report of `month` (YYYY-MM) in the print dialog."""
+        from station_app.services.stats_service import month_range
+
+        return self._open_report(*month_range(month))
+
+    def open_period_report(self) -> Any:
+        """The report of the period chosen above (从 … 至 …) in the print dialog."""
+        from station_app.services.stats_service import period_key
+
+        first, last = _pydate(self.date_from.date()), _pydate(self.date_to.date())
+        try:
+            period_key(first, last)  # the period must run forwards
+        except ValidationError as exc:
+            show_error(self, exc)
+            return None
+        return self._open_report(first, last)
+
+    def _open_report(self, first: date, last: date) -> Any:
         from ui.print_dialog import ReportPrintDialog
 
-        dialog = ReportPrintDialog(self.session, self.runner, month, self)
+        dialog = ReportPrintDialog(self.session, self.runner, first, last, self)
         dialog.open()
         return dialog

@@ -11,7 +11,7 @@ from __future__ import annotations
 from station_app.documents.base import Built, PaperContext, Story
 from station_app.documents.fmt import cn_date
 from station_app.domain.enums import DEPARTMENT_SHORT, Department
-from station_app.dto.stats import CountRow, Performance, Stats
+from station_app.dto.stats import CountRow, Performance, Stats, whole_month
 
 NUMERALS = "一二三四五六七八九十"
 
@@ -105,10 +105,16 @@ def _performance(s: Story, perf: Performance, first: int) -> int:
 
 
 def build(ctx: PaperContext, stats: Stats) -> Built:
-    """The monthly report of `stats`: the overall figures, then each count table, the work and the incidents."""
+    """The report of `stats`: the overall figures, then each count table, the work and the incidents.
+
+    A whole calendar month is titled 统计月报 and its month; any other period 统计报表 and its dates.
+    """
     s = Story(ctx)
-    first = stats.date_from
-    s.title("社会保险费征缴争议处置情况统计月报", f"{first.year}年{first.month}月 · {ctx.station.name}")
+    first, last = stats.date_from, stats.date_to
+    if whole_month(first, last):
+        s.title("社会保险费征缴争议处置情况统计月报", f"{first.year}年{first.month}月 · {ctx.station.name}")
+    else:  # a chosen period (五(四) 绩效考评 over any span)
+        s.title("社会保险费征缴争议处置情况统计报表", f"{cn_date(first)}至{cn_date(last)} · {ctx.station.name}")
     s.heading("一、总体情况")
     s.fields(
         [

@@ -8,7 +8,7 @@ worker). The definitions of the figures are in `station_app.services.stats_servi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from station_app.domain.enums import DEPARTMENT_SHORT, Department, IncidentKind
@@ -86,6 +86,15 @@ class IncidentRow:
 def share(part: int, whole: int) -> float | None:
     """`part / whole` as a fraction (0.0-1.0), None when `whole` is 0."""
     return part / whole if whole else None
+
+
+def whole_month(first: date, last: date) -> bool:
+    """Whether `first`..`last` (both inclusive) is exactly one calendar month."""
+    return (
+        first.day == 1
+        and (first.year, first.month) == (last.year, last.month)
+        and (last + timedelta(days=1)).month != last.month
+    )
 
 
 ROLE_LABELS = {"lead": "牵头", "co": "协办"}

@@ -313,7 +313,7 @@ def preview_paper(
 
 
 def _report_number(conn: Connection, session: Session, month: str) -> tuple[str, tuple[str, int] | None]:
-    """The meta key of `month`'s report and its existing number and reprint count, if any."""
+    """The meta key of the report of period `month` and its existing number and reprint count, if any."""
     meta_key = f"report_paper:{month}"
     paper_no = get_meta(conn, meta_key)
     if paper_no is None:
@@ -340,9 +340,10 @@ def _report_context(
 
 
 def print_report(session: Session, month: str, stats: Stats) -> PaperResult:
-    """Number, sign and record the monthly report of `month` (YYYY-MM) on `stats`.
+    """Number, sign and record the statistics report of period `month` on `stats`.
 
-    A reprint keeps the month's number.
+    `month` is `stats_service.period_key`: YYYY-MM for a monthly report, or
+    `YYYY-MM-DD..YYYY-MM-DD`. A reprint keeps the period's number.
     """
     key = _private_key(session)
     with write(session.store.engine) as conn:
@@ -355,7 +356,7 @@ def print_report(session: Session, month: str, stats: Stats) -> PaperResult:
 
 
 def preview_report(session: Session, month: str, stats: Stats) -> PaperResult:
-    """A draft of the monthly report for the screen (样稿): no number taken, nothing recorded."""
+    """A draft of the statistics report of period `month` for the screen (样稿): nothing numbered."""
     with read(session.store.engine) as conn:
         _meta_key, existing = _report_number(conn, session, month)
         number = _draft_number(conn, session, existing)

@@ -65,6 +65,7 @@ from station_app.dto.stats import Stats as Stats
 from station_app.dto.stats import WorkerRow as WorkerRow
 from station_app.dto.stats import format_cell as format_cell
 from station_app.dto.stats import share as share
+from station_app.dto.stats import whole_month
 from station_app.errors import ValidationError
 from station_app.services.session import Session
 from station_app.store.db import read
@@ -241,20 +242,49 @@ def month_range(month: str) -> tuple[date, date]:
     return first, nxt - timedelta(days=1)
 
 
-def print_monthly_report(session: Session, month: str) -> PaperResult:
-    """Build, number and record the monthly report; returns the paper service's PaperResult."""
+def period_key(first: date, last: date) -> str:
+    """The report's period as it is numbered (a reprint of the same period keeps its number).
+
+    `2025-11` for a whole calendar month, else `2025-08-04..2025-12-01`.
+
+    Raises:
+        ValidationError: `date_to` before `date_from`.
+    """
+    if last < first:
+        raise ValidationError({"date_to": "结束日期不能早于开始日期"})
+    if whole_month(first, last):
+        return f"{first.year:04d}-{first.month:02d}"
+    return f"{first.isoformat()}..{last.isoformat()}"
+
+
+def print_period_report(session: Session, first: date, last: date) -> PaperResult:
+    """Build, number and record the statistics report of the cases received `first`..`last`.
+
+    Both days inclusive (五(四) 绩效考评 for a chosen period); a whole month is the monthly report.
+
+    Raises:
+        ValidationError: `date_to` before `date_from`.
+    """
     from station_app.services.paper_service import print_report
 
-    first, last = month_range(month)
-    return print_report(session, month, compute_stats(session, first, last))
+    return print_report(session, period_key(first, last), compute_stats(session, first, last))
+
+
+def preview_period_report(session: Session, first: date, last: date) -> PaperResult:
+    """A draft of `print_period_report`'s paper for the screen (样稿): nothing numbered or recorded."""
+    from station_app.services.paper_service import preview_report
+
+    return preview_report(session, period_key(first, last), compute_stats(session, first, last))
+
+
+def print_monthly_report(session: Session, month: str) -> PaperResult:
+    """Build, number and record the monthly report; returns the paper service's PaperResult."""
+    return print_period_report(session, *month_range(month))
 
 
 def preview_monthly_report(session: Session, month: str) -> PaperResult:
     """A draft of the monthly report for the screen (样稿): nothing numbered or recorded."""
-    from station_app.services.paper_service import preview_report
-
-    first, last = month_range(month)
-    return preview_report(session, month, compute_stats(session, first, last))
+    return preview_period_report(session, *month_range(month))
 
 
 def monthly_report(session: Session, month: str) -> bytes:

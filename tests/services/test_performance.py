@@ -217,3 +217,27 @@ def test_a_store_holding_several_stations_groups_by_the_cases_station(
     text = pdf_text(print_monthly_report(known.team.head, "2025-11").pdf)
     assert "、按调解站" in text and known.team.head.station_name in text
     assert f"{PEER_CODE}22" in text and "合计10" in text
+
+
+def test_a_report_of_any_period_is_numbered_by_its_period(known: Fixture) -> None:
+    """The monthly report is the report of a whole month; any other period has its own title and
+    number, kept by a reprint of the same period (五(四) 绩效考评 for a chosen period)."""
+    from station_app.services.stats_service import period_key, print_period_report
+
+    assert period_key(date(2025, 11, 1), date(2025, 11, 30)) == "2025-11"
+    assert period_key(date(2024, 2, 1), date(2024, 2, 29)) == "2024-02"
+    assert period_key(date(2025, 11, 1), date(2025, 11, 29)) == "2025-11-01..2025-11-29"
+    assert period_key(date(2025, 11, 1), date(2025, 12, 31)) == "2025-11-01..2025-12-31"
+    with pytest.raises(ValidationError) as refused:
+        period_key(date(2025, 12, 1), date(2025, 11, 1))
+    assert "date_to" in refused.value.fields
+    head = known.team.head
+    first = print_period_report(head, *PERIOD)
+    text = pdf_text(first.pdf)
+    assert "统计报表" in text and "2025年11月1日至2025年12月31日" in text and "统计月报" not in text
+    assert "受理登记8件" in text  # every case of the known station is in the two months
+    again = print_period_report(head, *PERIOD)
+    assert again.paper_no == first.paper_no and again.reprint == first.reprint + 1
+    month = print_period_report(head, date(2025, 11, 1), date(2025, 11, 30))
+    assert month.paper_no != first.paper_no and "统计月报" in pdf_text(month.pdf)
+    assert month.paper_no == print_monthly_report(head, "2025-11").paper_no  # the same paper as the month's

@@ -63,6 +63,33 @@ def test_statistics_screen_charts_and_exports(
     assert event_count(stats.session) == before + 1 and dialog.result.paper_no in dialog.info.text()
 
 
+def test_the_report_of_the_chosen_period_prints_from_the_statistics_screen(
+    qtbot: Any, worker: Session, main_window: Any, runner: Any, tmp_path: Path
+) -> None:
+    """五(四): the figures of any period, printable, beside the monthly report."""
+    from tests.documents.conftest import pdf_text
+
+    intake(worker, refer_intake(name="一灯"))
+    main_window.go("stats")
+    stats = main_window.stats
+    stats.date_from.setDate(QDate(2025, 11, 30))
+    stats.date_to.setDate(QDate(2025, 11, 1))
+    assert stats.open_period_report() is None  # runs backwards: refused, nothing opens
+    stats.date_to.setDate(QDate(2025, 12, 15))
+    before = event_count(worker)
+    stats.period_report_button.click()
+    dialog = next(w for w in stats.findChildren(object) if type(w).__name__ == "ReportPrintDialog")
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.document.pageCount() > 0, timeout=10000)
+    assert dialog.windowTitle() == "统计报表 2025-11-30 至 2025-12-15"
+    draft = pdf_text(dialog.pdf)
+    assert "统计报表" in draft and "统计月报" not in draft and "2025年11月30日至2025年12月15日" in draft
+    assert event_count(worker) == before  # the draft records nothing
+    dialog.save_to(tmp_path / "报表")
+    qtbot.waitUntil(lambda: (tmp_path / "报表.pdf").exists(), timeout=10000)
+    assert event_count(worker) == before + 1
+
+
 def test_settings_are_changed_through_events_by_role(
     qtbot: Any, desk_station: Session, worker: Session, runner: Any
 ) -> None:
