@@ -28,6 +28,7 @@ from station_app.dto.stats import format_cell
 from station_app.errors import ValidationError
 from station_app.services.session import Session
 from station_app.services.stats_workbook import breakdown_titles, breakdowns, summary_cells, write_stats_workbook
+from ui import theme
 from ui.bar_chart import BarChart
 from ui.errors import show_error
 from ui.i18n import TR
@@ -107,19 +108,25 @@ class StatsView(Page):
         for widget in (QLabel(TR.stats_from), self.date_from, QLabel(TR.stats_to), self.date_to, run):
             top.addWidget(widget)
         top.addStretch(1)
+        column.addLayout(top)
+        # the exports share the period's row at normal text; with large text they take their own
+        # row, so the screen stays within 1366 pixels
+        exports = top if theme.current_scale() <= 1.2 else QHBoxLayout()
         self.export_button = QPushButton(TR.stats_export_xlsx)
         self.export_button.clicked.connect(self._on_export_clicked)
-        top.addWidget(self.export_button)
+        exports.addWidget(self.export_button)
         self.period_report_button = QPushButton(TR.stats_period_pdf)
         self.period_report_button.clicked.connect(self.open_period_report)
-        top.addWidget(self.period_report_button)
+        exports.addWidget(self.period_report_button)
         self.month = _date_edit(today, "yyyy-MM")
         self.report_button = QPushButton(TR.stats_monthly_pdf)
         self.report_button.clicked.connect(self._on_report_clicked)
-        top.addWidget(QLabel(TR.stats_month))
-        top.addWidget(self.month)
-        top.addWidget(self.report_button)
-        column.addLayout(top)
+        exports.addWidget(QLabel(TR.stats_month))
+        exports.addWidget(self.month)
+        exports.addWidget(self.report_button)
+        if exports is not top:
+            exports.addStretch(1)
+            column.addLayout(exports)
         self.tabs = QTabWidget()
         column.addWidget(self.tabs, 1)
         overview = QWidget()

@@ -55,11 +55,12 @@ def work_queues(session: Session) -> tuple[WorkQueue, ...]:
     A head or admin also approves escalations. At the city (DESIGN.md "City console"): what waits on
     the city, 报送 cases to assign (四(五)), 重大疑难 for the leading group's decision (四(二)2), departments'
     opinions, the overdue, assigned 报送 matters whose feedback to the 12345 office is not on record
-    yet (四(五)). Whoever may resolve sync conflicts (a head, an admin, a coordinator) has them as a
-    queue too (DESIGN.md "No silent overwrite").
+    yet (四(五)). Where the store syncs (the city, a station bound to it), whoever may resolve sync
+    conflicts (a head, an admin, a coordinator) has them as a queue too (DESIGN.md "No silent
+    overwrite").
     """
     conflicts = WorkQueue("conflicts", "同步冲突待处理", _by_deadline(conflicted=True))
-    resolves = may(session, Act.RESOLVE_CONFLICTS)
+    resolves = may(session, Act.RESOLVE_CONFLICTS) and (session.is_city or session.bound_city() is not None)
     if session.is_city:
         return (
             WorkQueue("submitted", "报送待交办", _by_deadline(status=Status.SUBMITTED.value)),

@@ -38,6 +38,7 @@ def test_heads_get_the_approval_queue_and_late_departments_are_named(
 ) -> None:
     assert "approval" not in {q.name for q in work_queues(worker)}
     assert "approval" in {q.name for q in work_queues(station)}
+    assert "conflicts" not in {q.name for q in work_queues(station)}  # a standalone station never syncs
     case_no = _joint(station)
     perform(station, case_no, "escalate", {"reason": "涉及群体性欠费。"})
     assert desk_overview(station).count("approval") == 1

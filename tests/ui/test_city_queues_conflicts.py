@@ -179,6 +179,11 @@ def test_a_worker_sees_the_conflict_but_may_not_choose(qtbot: Any, tmp_path: Pat
     head.close()
     worker = login(station, WORKER, WORKER_PASSWORD)
     assert "conflicts" not in {q.name for q in work_queues(worker)}  # not their queue
+    head = open_store(station, ADMIN)
+    try:  # the station's head has it, with this case in it
+        assert desk_overview(head).count("conflicts") == 1
+    finally:
+        head.close()
     view = CaseDetailView(worker, Runner())
     qtbot.addWidget(view)
     view.show()
@@ -205,7 +210,7 @@ def test_the_city_queues_and_a_conflict_fit_1366_in_large_text(qtbot: Any, tmp_p
         with desk_window(qtbot, session, runner, scale) as main:
             main.dashboard.reload()
             qtbot.waitUntil(lambda m=main: all(c.text() != "…" for c in m.dashboard.counts.values()), timeout=20000)
-            assert main.width() <= 1366 and main.height() <= 768
+            assert main.width() <= 1366 and main.height() <= 768, (scale, main.minimumSizeHint())
             queues = {"submitted", "approval", "waiting", "overdue", "assigned", "conflicts"}
             assert set(main.dashboard.counts) == queues
             for name, count in main.dashboard.counts.items():
