@@ -35,6 +35,24 @@ def _submitted_at_city(tmp_path: Path, name: str) -> tuple[Any, str]:
     return world, case_no
 
 
+def _queue_opened(qtbot: Any, session: Any, queue: str, case_no: str) -> Any:
+    """The main window, its dashboard counting one case in `queue`, whose tile opened the list on
+    that case alone."""
+    from ui.main_window import MainWindow
+    from ui.ops import Runner
+
+    window = MainWindow(session, Runner())
+    qtbot.addWidget(window)
+    window.show()
+    window.dashboard.reload()
+    qtbot.waitUntil(lambda: window.dashboard.counts[queue].text() != "…", timeout=20000)
+    assert window.dashboard.counts[queue].text() == "1 件"
+    window.dashboard.tiles[queue].click()  # the tile opens the list on that queue
+    qtbot.waitUntil(lambda: window.cases.model.rowCount() == 1, timeout=20000)
+    assert window.cases.model.case_at(0).case_no == case_no
+    return window
+
+
 def _feedback_queue(session: Any) -> int:
     return desk_overview(session).count("assigned")
 
@@ -42,8 +60,6 @@ def _feedback_queue(session: Any) -> int:
 def test_an_assigned_matter_waits_for_the_feedback_to_12345_and_leaves_the_queue_with_it(
     qtbot: Any, tmp_path: Path
 ) -> None:
-    from ui.main_window import MainWindow
-    from ui.ops import Runner
 
     world, case_no = _submitted_at_city(tmp_path, "林冲")
     city = world.city
@@ -71,15 +87,7 @@ def test_an_assigned_matter_waits_for_the_feedback_to_12345_and_leaves_the_queue
     assert count() == 1  # the payer heard back; the 12345 office has not yet
 
     session = open_store(city, CITY_ADMIN)
-    window = MainWindow(session, Runner())
-    qtbot.addWidget(window)
-    window.show()
-    window.dashboard.reload()
-    qtbot.waitUntil(lambda: window.dashboard.counts["assigned"].text() != "…", timeout=20000)
-    assert "1" in window.dashboard.counts["assigned"].text()
-    window.dashboard.tiles["assigned"].click()  # the tile opens the list on that queue
-    qtbot.waitUntil(lambda: window.cases.model.rowCount() == 1, timeout=20000)
-    assert window.cases.model.case_at(0).case_no == case_no
+    window = _queue_opened(qtbot, session, "assigned", case_no)
     assert "12345" in window.cases.extra_label.text()
 
     # the feedback to the office through the dialog: the case leaves the queue
@@ -112,20 +120,10 @@ def _conflict_world(tmp_path: Path) -> tuple[Any, str]:
 
 
 def test_a_coordinator_sees_a_conflict_with_both_versions_and_keeps_one(qtbot: Any, tmp_path: Path) -> None:
-    from ui.main_window import MainWindow
-    from ui.ops import Runner
 
     world, case_no = _conflict_world(tmp_path)
     session = open_store(world.city, CITY_ADMIN)
-    window = MainWindow(session, Runner())
-    qtbot.addWidget(window)
-    window.show()
-    window.dashboard.reload()
-    qtbot.waitUntil(lambda: window.dashboard.counts["conflicts"].text() != "…", timeout=20000)
-    assert "1" in window.dashboard.counts["conflicts"].text()
-    window.dashboard.tiles["conflicts"].click()
-    qtbot.waitUntil(lambda: window.cases.model.rowCount() == 1, timeout=20000)
-    assert window.cases.model.case_at(0).case_no == case_no
+    window = _queue_opened(qtbot, session, "conflicts", case_no)
 
     window.open_case(case_no)
     box = window.detail.conflict
