@@ -58,6 +58,18 @@ def _city_with_cases(tmp_path: Path) -> tuple[Any, str, str]:
     return world, submitted["case_no"], major["case_no"]
 
 
+def _city_window(qtbot: Any, world: Any) -> tuple[Session, Any]:
+    """The city admin's session and main window, shown."""
+    from ui.main_window import MainWindow
+    from ui.ops import Runner
+
+    session = open_store(world.city, CITY_ADMIN)
+    window = MainWindow(session, Runner())
+    qtbot.addWidget(window)
+    window.show()
+    return session, window
+
+
 def _act(qtbot: Any, window: Any, case_no: str, action: str, fill: Any) -> Any:
     window.open_case(case_no)
     window.detail.action_buttons[action].click()
@@ -83,15 +95,8 @@ def _print_dialog(qtbot: Any, window: Any, kind: str) -> Any:
 def test_the_city_prints_the_approval_and_the_assignment_after_recording_them(qtbot: Any, tmp_path: Path) -> None:
     from PySide6.QtPrintSupport import QPrinter
 
-    from ui.main_window import MainWindow
-    from ui.ops import Runner
-
     world, submitted, major = _city_with_cases(tmp_path)
-    session = open_store(world.city, CITY_ADMIN)
-    runner = Runner()
-    window = MainWindow(session, runner)
-    qtbot.addWidget(window)
-    window.show()
+    session, window = _city_window(qtbot, world)
 
     def approve(dialog: Any) -> None:
         commit_text(dialog.inputs["approver"], "王副市长")
@@ -241,15 +246,8 @@ def test_the_minutes_and_a_clue_transfer_offer_their_papers_at_the_city(
 def test_the_city_declines_through_the_dialog_and_its_paper_gives_the_reason(qtbot: Any, tmp_path: Path) -> None:
     """四(二)2: the leading group may refuse; the refusal is the city's 批复 too, and the case goes
     back to ordinary handling."""
-    from ui.main_window import MainWindow
-    from ui.ops import Runner
-
     world, _submitted, major = _city_with_cases(tmp_path)
-    session = open_store(world.city, CITY_ADMIN)
-    runner = Runner()
-    window = MainWindow(session, runner)
-    qtbot.addWidget(window)
-    window.show()
+    session, window = _city_window(qtbot, world)
 
     def decline(dialog: Any) -> None:
         commit_text(dialog.inputs["approver"], "王副市长")
