@@ -112,9 +112,11 @@ def test_screenshot_command_renders_every_screen(tmp_path: Path) -> None:
         "03-city-stations.png",
         "06-city-detail.png",
         "07-city-action.png",
+        "06b-city-conflict.png",  # the demo city's matter assigned while its station withdrew it
         "08-city-sync.png",
         "09-city-stats.png",
         "10-city-performance.png",
+        "11-city-station-performance.png",
     ]
     for name in city:
         image = QImage(str(tmp_path / "city" / name))
