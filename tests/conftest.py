@@ -144,9 +144,12 @@ def as_schema_14(conn: Any) -> None:
     """Give a store made now the search index a schema-14 store has (before `case_keys`).
 
     The exact terms in `search_terms` with its indexes, and the b-trees on the applicant's ID,
-    phone, credit code and the employer; `user_version` 14.
+    phone, credit code and the employer; none of migration 16's queue indexes; `user_version` 14.
     """
     from station_app.store.search_index import case_terms
+
+    conn.execute("DROP INDEX IF EXISTS ix_case_notes_kind")
+    conn.execute("DROP INDEX IF EXISTS ix_case_departments_owed")
 
     conn.execute(
         "CREATE TABLE search_terms (id INTEGER NOT NULL PRIMARY KEY, term VARCHAR NOT NULL, case_id INTEGER NOT NULL)"

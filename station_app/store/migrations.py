@@ -357,6 +357,24 @@ def _m15_case_keys(conn: Connection) -> None:
         conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
+def _m16_queue_indexes(conn: Connection) -> None:
+    """The work queues that read notes and departments answer from their own rows.
+
+    - `case_notes (kind, case_uuid)`: the matters the city assigned (四(五)) and their feedback
+      are found by kind, instead of probing the notes of every open case.
+    - `case_departments (due_date, case_uuid, dept) WHERE opinion IS NULL`: the written opinions
+      still owed, and those past their due date, without reading every department row a city
+      keeps for years.
+    """
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_case_notes_kind ON case_notes (kind, case_uuid)"))
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_case_departments_owed ON case_departments (due_date, case_uuid, dept)"
+            " WHERE opinion IS NULL"
+        )
+    )
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _m1_base),
     (2, _m2_search),
@@ -371,6 +389,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (13, _m13_simplified_search),
     (14, _m14_event_signatures),
     (15, _m15_case_keys),
+    (16, _m16_queue_indexes),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -229,3 +229,30 @@ def test_the_desks_open_case_counts_seek_the_open_statuses(city_session: Session
     for statement, plan in _plans(city_session, statements):
         assert all(line.startswith("SEARCH") for line in plan if "cases" in line), (statement, plan)
         assert any("ix_cases_status_due" in line for line in plan), (statement, plan)
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (CaseQuery(awaiting_feedback=True), "ix_case_notes_kind"),
+        (CaseQuery(waiting_opinions=True), "ix_case_departments_owed"),
+        (CaseQuery(conflicted=True), "conflicts"),
+    ],
+)
+def test_the_citys_queues_read_their_own_rows(city_session: Session, query: CaseQuery, index: str) -> None:
+    """The 12345 feedback queue starts from the notes of the matters the city assigned, the
+    opinions queue from the opinions still owed: neither reads every open case's rows (a city
+    keeps years of them)."""
+    with _recorded(city_session.store.engine) as statements:
+        count_cases(city_session, query)
+    (plan,) = [plan for _statement, plan in _plans(city_session, statements)]
+    assert any(index in line for line in plan), plan
+    assert not any(re.match(r"^SCAN (case_notes|case_departments)$", line) for line in plan), plan  # every row
+    assert not any("CORRELATED" in line and "ix_case_notes_case_uuid" in line for line in plan), plan
+
+
+def test_late_departments_are_counted_from_the_opinions_still_owed(city_session: Session) -> None:
+    with _recorded(city_session.store.engine) as statements:
+        query_service.late_departments(city_session)
+    (plan,) = [plan for _statement, plan in _plans(city_session, statements)]
+    assert any("ix_case_departments_owed" in line for line in plan), plan

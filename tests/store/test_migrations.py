@@ -273,3 +273,34 @@ def test_a_schema_14_store_moves_its_exact_terms_and_party_keys_to_the_key_index
         assert [n for n, _ in warned(id_number=id_number)] == [later, first]
     finally:
         session.close()
+
+
+def test_a_version_15_store_gains_the_queue_indexes_and_counts_the_same(
+    station: Session, data_dir: Path, clock: FixedClock
+) -> None:
+    """Migration 16: the notes by kind and the opinions still owed get their indexes; the desk's
+    queues count what they counted before."""
+    from station_app.services.queue_service import desk_overview
+
+    no = case_service.intake(station, refer_intake(name="苏轼")).case_no
+    case_service.perform(station, no, "route", {})
+    clock.advance(days=30)  # tax's opinion is late now
+    before = desk_overview(station)
+    assert before.count("waiting") == 1 and before.late_departments
+    key = station.store.key
+    station.close()
+    conn = sqlcipher_connect(db_path(data_dir), key)
+    conn.execute("DROP INDEX ix_case_notes_kind")
+    conn.execute("DROP INDEX ix_case_departments_owed")
+    conn.execute("PRAGMA user_version = 15")
+    conn.close()
+
+    session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
+    assert schema_version(session.store.engine) == LATEST
+    with read(session.store.engine) as c:
+        names = {r[0] for r in c.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+    assert {"ix_case_notes_kind", "ix_case_departments_owed"} <= names
+    after = desk_overview(session)
+    assert [q.count for q in after.queues] == [q.count for q in before.queues]
+    assert after.late_departments == before.late_departments
+    session.close()
