@@ -1,8 +1,8 @@
 """调解站管理 (city console): every station the city provisioned or enrolled, its fingerprint,
 status, last sync, what the city holds of its chain, what waits to go down to it and its last
-acknowledgement; enrol an identity file after a phone
-check of the fingerprint; revoke with a reason after a confirmation. The rules (who may, what
-an identity file must be) are sync/provisioning.py's."""
+acknowledgement; enrol an identity file after a phone check of the fingerprint; revoke with a
+reason after a confirmation. The rules (who may, what an identity file must be) are
+sync/provisioning.py's."""
 
 from __future__ import annotations
 
