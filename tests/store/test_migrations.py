@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -22,9 +25,28 @@ M3_INDEXES = ("ix_cases_status_due", "ix_cases_handler")  # migration 3's that m
 PARTY_INDEXES = ("ix_cases_applicant_id", "ix_cases_applicant_phone", "ix_cases_applicant_uscc", "ix_cases_employer")
 
 
-def _indexes(conn: object) -> set[str]:
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall()  # type: ignore[attr-defined]
+def _indexes(conn: Any) -> set[str]:
+    """The index names of a store, through a raw connection or a SQLAlchemy one."""
+    sql = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    rows = conn.exec_driver_sql(sql) if hasattr(conn, "exec_driver_sql") else conn.execute(sql)
     return {r[0] for r in rows}
+
+
+@contextmanager
+def _older_store(station: Session, data_dir: Path, version: int | None = None) -> Iterator[Any]:
+    """The store's database opened raw once `station` is closed, to be made to look older.
+
+    On leaving, its `user_version` becomes `version` (when given) and it is closed.
+    """
+    key = station.store.key
+    station.close()
+    conn = sqlcipher_connect(db_path(data_dir), key)
+    try:
+        yield conn
+        if version is not None:
+            conn.execute(f"PRAGMA user_version = {version}")
+    finally:
+        conn.close()
 
 
 def test_schema_version_is_in_the_database(station: Session) -> None:
@@ -39,23 +61,20 @@ def test_an_older_store_is_backed_up_encrypted_then_migrated(
     station: Session, data_dir: Path, clock: FixedClock
 ) -> None:
     no = case_service.intake(station, refer_intake(name="张伟")).case_no
-    key = station.store.key
-    station.close()
+    key = station.store.key  # the backup is opened with it below
     # make it look like a version-2 store: migration 3's indexes gone, user_version 2
-    conn = sqlcipher_connect(db_path(data_dir), key)
-    as_schema_14(conn)
-    for name in (*M3_INDEXES, *PARTY_INDEXES):
-        conn.execute(f"DROP INDEX {name}")
-    conn.execute("PRAGMA user_version = 2")
-    conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-    assert not _indexes(conn) & set(M3_INDEXES)
-    conn.close()
+    with _older_store(station, data_dir, 2) as conn:
+        as_schema_14(conn)
+        for name in (*M3_INDEXES, *PARTY_INDEXES):
+            conn.execute(f"DROP INDEX {name}")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        assert not _indexes(conn) & set(M3_INDEXES)
 
     session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
     assert schema_version(session.store.engine) == LATEST
     assert session.store.meta("schema_version") == str(LATEST)
     with read(session.store.engine) as rconn:
-        names = {r[0] for r in rconn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+        names = _indexes(rconn)
     assert set(M3_INDEXES) <= names and not set(PARTY_INDEXES) & names  # made by 3, dropped by 15
     assert query_service.get_case(session, no).summary.applicant_name == "张伟"
     session.close()
@@ -87,15 +106,11 @@ def test_a_version_3_store_gains_the_pair_index_and_sort_indexes(
     data = refer_intake(name="欧阳修")
     data["summary"] = "反映冬季冻土层管道抢修期间加班工资未计入缴费基数。"
     no = case_service.intake(station, data).case_no
-    key = station.store.key
-    station.close()
-    conn = sqlcipher_connect(db_path(data_dir), key)
-    as_schema_14(conn)
-    conn.execute("DROP TABLE cases_bigrams")
-    for column in SORT_COLUMNS:
-        conn.execute(f"DROP INDEX ix_cases_sort_{column}")
-    conn.execute("PRAGMA user_version = 3")
-    conn.close()
+    with _older_store(station, data_dir, 3) as conn:
+        as_schema_14(conn)
+        conn.execute("DROP TABLE cases_bigrams")
+        for column in SORT_COLUMNS:
+            conn.execute(f"DROP INDEX ix_cases_sort_{column}")
 
     session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
     assert schema_version(session.store.engine) == LATEST
@@ -116,20 +131,16 @@ def test_a_version_4_store_moves_its_long_texts_out_of_the_cases_table(
     data = refer_intake(name="欧阳修")
     data["summary"] = "反映单位自2023年起未足额申报缴费基数。" * 20
     no = case_service.intake(station, data).case_no
-    key = station.store.key
-    station.close()
     # a version-4 store kept summary, claim and the intake JSON in `cases`
-    conn = sqlcipher_connect(db_path(data_dir), key)
-    as_schema_14(conn)
-    for column, kind in (("summary", "TEXT"), ("claim", "TEXT"), ("intake", "TEXT")):
-        conn.execute(f"ALTER TABLE cases ADD COLUMN {column} {kind}")
-    conn.execute(
-        "UPDATE cases SET (summary, claim, intake) = (SELECT summary, claim, intake FROM case_texts"
-        " WHERE case_id = cases.id)"
-    )
-    conn.execute("DROP TABLE case_texts")
-    conn.execute("PRAGMA user_version = 4")
-    conn.close()
+    with _older_store(station, data_dir, 4) as conn:
+        as_schema_14(conn)
+        for column, kind in (("summary", "TEXT"), ("claim", "TEXT"), ("intake", "TEXT")):
+            conn.execute(f"ALTER TABLE cases ADD COLUMN {column} {kind}")
+        conn.execute(
+            "UPDATE cases SET (summary, claim, intake) = (SELECT summary, claim, intake FROM case_texts"
+            " WHERE case_id = cases.id)"
+        )
+        conn.execute("DROP TABLE case_texts")
 
     session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
     assert schema_version(session.store.engine) == LATEST
@@ -153,15 +164,11 @@ def test_a_version_5_store_gains_department_deadlines_and_the_clue_flag(
     """Migration 6: each department's own deadline and on-time flag, the case's clue-transfer flag."""
     no = case_service.intake(station, refer_intake(name="范仲淹")).case_no
     case_service.perform(station, no, "route", {})
-    key = station.store.key
-    station.close()
-    conn = sqlcipher_connect(db_path(data_dir), key)
-    as_schema_14(conn)
-    for column in ("due_date", "due_estimated", "extended", "opinion_on", "on_time"):
-        conn.execute(f"ALTER TABLE case_departments DROP COLUMN {column}")
-    conn.execute("ALTER TABLE cases DROP COLUMN clue_transferred")
-    conn.execute("PRAGMA user_version = 5")
-    conn.close()
+    with _older_store(station, data_dir, 5) as conn:
+        as_schema_14(conn)
+        for column in ("due_date", "due_estimated", "extended", "opinion_on", "on_time"):
+            conn.execute(f"ALTER TABLE case_departments DROP COLUMN {column}")
+        conn.execute("ALTER TABLE cases DROP COLUMN clue_transferred")
 
     session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
     assert schema_version(session.store.engine) == LATEST
@@ -179,19 +186,17 @@ def test_a_store_indexed_before_simplified_forms_finds_traditional_names_after_m
     simplified form; a case in simplified characters keeps its index entries as they were."""
     trad = case_service.intake(station, refer_intake(name="張偉", summary="反映冬季採暖補貼未計入繳費基數。")).case_no
     simp = case_service.intake(station, refer_intake(name="李娜")).case_no
-    key = station.store.key
-    station.close()
-    conn = sqlcipher_connect(db_path(data_dir), key)
-    as_schema_14(conn)
-    # the index as an older program wrote it: the traditional forms only
-    (case_id,) = conn.execute("SELECT id FROM cases WHERE case_no = ?", (trad,)).fetchone()
-    conn.execute("DELETE FROM search_terms WHERE case_id = ? AND term NOT IN ('張偉', 'zw')", (case_id,))
-    conn.execute("DELETE FROM cases_bigrams WHERE rowid = ?", (case_id,))
-    conn.execute("INSERT INTO cases_bigrams (rowid, text) VALUES (?, '張偉 採暖 補貼')", (case_id,))
-    conn.execute("DELETE FROM cases_fts WHERE rowid = ?", (case_id,))
-    conn.execute("INSERT INTO cases_fts (rowid, text) VALUES (?, '張偉 反映冬季採暖補貼未計入繳費基數。')", (case_id,))
-    conn.execute("PRAGMA user_version = 7")
-    conn.close()
+    with _older_store(station, data_dir, 7) as conn:
+        as_schema_14(conn)
+        # the index as an older program wrote it: the traditional forms only
+        (case_id,) = conn.execute("SELECT id FROM cases WHERE case_no = ?", (trad,)).fetchone()
+        conn.execute("DELETE FROM search_terms WHERE case_id = ? AND term NOT IN ('張偉', 'zw')", (case_id,))
+        conn.execute("DELETE FROM cases_bigrams WHERE rowid = ?", (case_id,))
+        conn.execute("INSERT INTO cases_bigrams (rowid, text) VALUES (?, '張偉 採暖 補貼')", (case_id,))
+        conn.execute("DELETE FROM cases_fts WHERE rowid = ?", (case_id,))
+        conn.execute(
+            "INSERT INTO cases_fts (rowid, text) VALUES (?, '張偉 反映冬季採暖補貼未計入繳費基數。')", (case_id,)
+        )
 
     def found(session: Session, q: str) -> list[str]:
         return [c.case_no for c in query_service.list_cases(session, query_service.CaseQuery(search=q))]
@@ -236,11 +241,8 @@ def test_a_schema_14_store_moves_its_exact_terms_and_party_keys_to_the_key_index
     data["respondent"]["uscc"] = uscc
     first = case_service.intake(station, data).case_no
     other = case_service.intake(station, refer_intake(name="李娜", employer="漠河市北极林业有限公司")).case_no
-    key = station.store.key
-    station.close()
-    conn = sqlcipher_connect(db_path(data_dir), key)
-    as_schema_14(conn)
-    conn.close()
+    with _older_store(station, data_dir) as conn:
+        as_schema_14(conn)
 
     session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
     try:
@@ -287,18 +289,14 @@ def test_a_version_15_store_gains_the_queue_indexes_and_counts_the_same(
     clock.advance(days=30)  # tax's opinion is late now
     before = desk_overview(station)
     assert before.count("waiting") == 1 and before.late_departments
-    key = station.store.key
-    station.close()
-    conn = sqlcipher_connect(db_path(data_dir), key)
-    conn.execute("DROP INDEX ix_case_notes_kind")
-    conn.execute("DROP INDEX ix_case_departments_owed")
-    conn.execute("PRAGMA user_version = 15")
-    conn.close()
+    with _older_store(station, data_dir, 15) as conn:
+        conn.execute("DROP INDEX ix_case_notes_kind")
+        conn.execute("DROP INDEX ix_case_departments_owed")
 
     session = login(data_dir, ADMIN, ADMIN_PASSWORD, clock)
     assert schema_version(session.store.engine) == LATEST
     with read(session.store.engine) as c:
-        names = {r[0] for r in c.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+        names = _indexes(c)
     assert {"ix_case_notes_kind", "ix_case_departments_owed"} <= names
     after = desk_overview(session)
     assert [q.count for q in after.queues] == [q.count for q in before.queues]
