@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from station_app.errors import ValidationError
 from station_app.services.session import Session
@@ -83,7 +84,19 @@ def city_sync_overview(session: Session) -> CitySyncOverview:
     Raises:
         StationError: not a city store; PermissionDenied: not a coordinator.
     """
-    stations = provisioning.list_stations(session)
+    rows = station_sync_rows(session, provisioning.list_stations(session))
+    return CitySyncOverview(relay_url_of(session), rows, _outbox_count(session), tuple(attention_items(session)))
+
+
+def station_sync_rows(session: Session, stations: list[dict[str, Any]]) -> tuple[StationSyncRow, ...]:
+    """One `StationSyncRow` per station of `stations`, in their order.
+
+    `stations` as `provisioning.list_stations` gives them; what waits to go down to each and its
+    last acknowledgement come from the sync state.
+
+    Raises:
+        PermissionDenied: not a coordinator.
+    """
     peers = {str(p["peer"]): p for p in exchange.sync_status(session).to_json()["peers"]}
     rows = []
     for s in stations:
@@ -106,7 +119,7 @@ def city_sync_overview(session: Session) -> CitySyncOverview:
                 forks=int(peer.get("forks") or 0),
             )
         )
-    return CitySyncOverview(relay_url_of(session), tuple(rows), _outbox_count(session), tuple(attention_items(session)))
+    return tuple(rows)
 
 
 def set_relay_url(session: Session, url: str | None) -> str | None:

@@ -7,8 +7,8 @@ provisioning file (`provision_station`), binding (`bind_station`), its identity 
 (`enroll_station`), a bundle exported to a folder (`export_due`) and imported at the city
 (`import_path`); at the first station, a matter the city assigns while the station withdraws
 it (a conflict for the city to settle); then a coordinator's account and one return bundle per
-station. Nothing here
-is reachable from a real store: it builds only in an empty folder it is given.
+station. Nothing here is reachable from a real store: it builds only in an empty folder it is
+given.
 """
 
 from __future__ import annotations

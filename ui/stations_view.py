@@ -37,17 +37,16 @@ from ui.widgets import ErrorLabel, heading, muted
 
 def _load(session: Session) -> list[dict[str, Any]]:
     """`list_stations`, each with what waits to go down and the station's last acknowledgement
-    (`events_waiting`, `last_ack_at`) from the city's sync overview."""
-    from sync.city_sync import city_sync_overview
+    (`events_waiting`, `last_ack_at`) from `city_sync.station_sync_rows`."""
+    from sync.city_sync import station_sync_rows
     from sync.provisioning import list_stations
 
-    synced = {row.station_code: row for row in city_sync_overview(session).stations}
-    out = []
-    for station in list_stations(session):
-        row = synced.get(str(station["station_code"]))
-        waiting, acked = (row.events_waiting, row.last_ack_at) if row is not None else (0, None)
-        out.append({**station, "events_waiting": waiting, "last_ack_at": acked})
-    return out
+    stations = list_stations(session)
+    rows = station_sync_rows(session, stations)
+    return [
+        {**station, "events_waiting": row.events_waiting, "last_ack_at": row.last_ack_at}
+        for station, row in zip(stations, rows, strict=True)
+    ]
 
 
 def _when(at: str | None) -> str:
